@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+// dnnc: a declarative model-spec compiler for neural networks.
+import PackageDescription
+
+let package = Package(
+    name: "dnnc",
+    products: [
+        .executable(name: "dnnc", targets: ["dnnc"]),
+        .library(name: "DNNCore", targets: ["DNNCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // libyaml, the system library (Debian: libyaml-dev).
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        // The pipeline's stages: YAML → spec tree → IR → interpreter.
+        .target(name: "DNNCore", dependencies: ["CYAML"]),
+        // The command line: argument parsing and printing only.
+        .executableTarget(
+            name: "dnnc",
+            dependencies: [
+                "DNNCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "DNNCoreTests", dependencies: ["DNNCore"]),
+        .testTarget(name: "dnncTests", dependencies: ["dnnc", "DNNCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,69 @@
+// The one diagnostic type every stage reports with: what is wrong, where, and what would fix it.
+
+public enum Severity: String, Sendable, Comparable {
+    case warning
+    case error
+
+    public static func < (a: Severity, b: Severity) -> Bool { a == .warning && b == .error }
+}
+
+/// A secondary location or remark attached to a diagnostic ("the targets are declared here").
+public struct DiagnosticNote: Sendable, Equatable {
+    public var message: String
+    public var range: SourceRange?
+
+    public init(_ message: String, at range: SourceRange? = nil) {
+        self.message = message
+        self.range = range
+    }
+}
+
+public struct Diagnostic: Sendable, Equatable, Error {
+    public var code: DiagnosticCode
+    public var message: String
+    public var range: SourceRange
+    public var notes: [DiagnosticNote]
+    /// What would fix it: a did-you-mean, an accepted range, a rewrite.
+    public var help: String?
+
+    public var severity: Severity { code.severity }
+
+    public init(_ code: DiagnosticCode, _ message: String, at range: SourceRange,
+                notes: [DiagnosticNote] = [], help: String? = nil) {
+        self.code = code
+        self.message = message
+        self.range = range
+        self.notes = notes
+        self.help = help
+    }
+}
+
+/// Collects the diagnostics of one file; every stage appends and keeps going where it can.
+public struct DiagnosticBag: Sendable {
+    public private(set) var all: [Diagnostic] = []
+
+    public init() {}
+
+    public var hasErrors: Bool { all.contains { $0.severity == .error } }
+
+    public mutating func report(_ diagnostic: Diagnostic) {
+        all.append(diagnostic)
+    }
+
+    public mutating func error(_ code: DiagnosticCode, _ message: String, at range: SourceRange,
+                               notes: [DiagnosticNote] = [], help: String? = nil) {
+        report(Diagnostic(code, message, at: range, notes: notes, help: help))
+    }
+
+    public mutating func append(contentsOf other: DiagnosticBag) {
+        all.append(contentsOf: other.all)
+    }
+
+    /// The diagnostics in source order (stable for equal positions), as a reader expects them.
+    public var sorted: [Diagnostic] {
+        all.enumerated().sorted { a, b in
+            a.element.range.start != b.element.range.start
+                ? a.element.range.start < b.element.range.start : a.offset < b.offset
+        }.map(\.element)
+    }
+}
