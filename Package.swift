@@ -28,7 +28,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "DNNCoreTests", dependencies: ["DNNCore"]),
+        .testTarget(name: "DNNCoreTests", dependencies: ["DNNCore"], exclude: ["Fixtures"]),
         .testTarget(name: "dnncTests", dependencies: ["dnnc", "DNNCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -28,7 +28,6 @@ struct DNNC: ParsableCommand {
                 Foundation.exit(0)
             }
             Console.error(fullMessage(for: error))
-            Console.error("run `dnnc help` for usage")
             Foundation.exit(2)
         }
     }

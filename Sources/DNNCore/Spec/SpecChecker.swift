@@ -34,6 +34,7 @@ public struct SpecChecker {
         }
         var fields: [String: SpecValue] = [:]
         var order: [String] = []
+        var written: Set<String> = []
         var valid = true
         for pair in pairs {
             guard let key = pair.key.scalarText, case .scalar = pair.key.content else {
@@ -48,7 +49,7 @@ public struct SpecChecker {
                 valid = false
                 continue
             }
-            guard fields[key] == nil else { continue }  // a duplicate key, already reported by the YAML stage
+            guard written.insert(key).inserted else { continue }  // a duplicate key, reported by the YAML stage
             if let value = self.value(pair.value, field.type, path: join(path, key)) {
                 fields[key] = value
                 order.append(key)
@@ -56,7 +57,7 @@ public struct SpecChecker {
                 valid = false
             }
         }
-        for field in record.fields where fields[field.name] == nil {
+        for field in record.fields where !written.contains(field.name) {
             if let value = defaultValue(field, at: node.range) {
                 fields[field.name] = value
                 order.append(field.name)
