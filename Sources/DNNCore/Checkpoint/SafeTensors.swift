@@ -13,6 +13,11 @@ public struct CheckpointError: Error, Equatable, CustomStringConvertible {
 public struct Tensor: Equatable, Sendable {
     public var shape: [Int]
     public var values: [Float]
+
+    public init(shape: [Int], values: [Float]) {
+        self.shape = shape
+        self.values = values
+    }
 }
 
 public enum SafeTensors {

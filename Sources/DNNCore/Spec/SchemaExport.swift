@@ -112,6 +112,11 @@ public enum SchemaExport {
                 if !kind.params.isEmpty { out += "\n" + table(kind.params) }
             }
         }
+        out += "\n## diagnostic codes\n\nE01xx YAML, E02xx keys, types and values, E03xx shapes and data, E04xx training.\n\n"
+        out += "| code | severity | meaning |\n|---|---|---|\n"
+        for code in DiagnosticCode.allCases {
+            out += "| \(code.rawValue) | \(code.severity.rawValue) | \(code.summary) |\n"
+        }
         return out
     }
 

@@ -1,0 +1,35 @@
+// The published grammar is produced from the language table; these tests keep the committed copies current.
+
+import Foundation
+import Testing
+@testable import DNNCore
+
+struct GrammarTests {
+    @Test func committedSchemaIsCurrent() throws {
+        let committed = try String(contentsOfFile: Repo.path("grammar/dnnc.schema.json"), encoding: .utf8)
+        #expect(committed == SchemaExport.jsonSchema().pretty + "\n",
+                "grammar/dnnc.schema.json is stale: run `swift run dnnc schema > grammar/dnnc.schema.json`")
+    }
+
+    @Test func committedReferenceIsCurrent() throws {
+        let committed = try String(contentsOfFile: Repo.path("grammar/reference.md"), encoding: .utf8)
+        #expect(committed == SchemaExport.reference(),
+                "grammar/reference.md is stale: run `swift run dnnc reference > grammar/reference.md`")
+    }
+
+    @Test func referenceNamesEveryKindAndCode() {
+        let reference = SchemaExport.reference()
+        for catalog in [Language.layers, Language.activations, Language.initializers, Language.losses, Language.optimizers] {
+            for kind in catalog.kinds { #expect(reference.contains("### `\(kind.name)`")) }
+        }
+        for code in DiagnosticCode.allCases { #expect(reference.contains("| \(code.rawValue) |")) }
+    }
+
+    @Test func schemaDescribesEveryChoice() {
+        let schema = SchemaExport.jsonSchema().compact
+        for name in Language.activations.allNames + Language.optimizers.allNames + Language.losses.allNames {
+            #expect(schema.contains("\"\(name)\""), "\(name) is missing from the schema")
+        }
+        #expect(schema.contains("\"$schema\":\"https://json-schema.org/draft/2020-12/schema\""))
+    }
+}

@@ -1,0 +1,231 @@
+// The built `dnnc` binary run as a user runs it: whole outputs, exit codes, files written.
+
+import Foundation
+import Testing
+import DNNCore
+
+struct Output {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+enum Binary {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The dnnc built beside this test bundle.
+    static let dnnc: URL = {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("dnnc")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+        return root.appendingPathComponent(".build/debug/dnnc")
+    }()
+
+    /// Runs dnnc with its output streams in files, so neither can fill up and stall it.
+    static func run(_ arguments: [String], stdin: String? = nil) throws -> Output {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outURL = folder.appendingPathComponent("stdout"), errURL = folder.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = dnnc
+        process.arguments = arguments
+        process.currentDirectoryURL = root
+        let input = Pipe()
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus,
+                      stdout: try String(contentsOf: outURL, encoding: .utf8),
+                      stderr: try String(contentsOf: errURL, encoding: .utf8))
+    }
+}
+
+func temporaryFolder() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("dnnc-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+struct CommandTests {
+    @Test func runPrintsSummaryLogAndPredictions() throws {
+        let r = try Binary.run(["run", "specs/seed/relu-dead.yaml"])
+        #expect(r.status == 0)
+        #expect(r.stderr == "")
+        #expect(r.stdout == """
+            model seed-relu-dead: input [2], 3 layers, seed 1
+              layer  kind   output  activation  params
+              fc1    dense  [10]    relu            30
+              fc2    dense  [10]    relu           110
+              fc3    dense  [1]     relu            11
+              total                                151
+            train: 4 samples, batch 1, 5000 epochs, sgd lr 0.01, loss mse
+            epoch    0  cost 20.0000
+            epoch  500  cost 20.0000
+            epoch 1000  cost 20.0000
+            epoch 1500  cost 20.0000
+            epoch 2000  cost 20.0000
+            epoch 2500  cost 20.0000
+            epoch 3000  cost 20.0000
+            epoch 3500  cost 20.0000
+            epoch 4000  cost 20.0000
+            epoch 4500  cost 20.0000
+            epoch 4999  cost 20.0000
+            predictions (4 of 4 rows):
+              input   prediction  target
+              [0, 1]  [0]         [1.66667]
+              [2, 3]  [0]         [3.66667]
+              [4, 5]  [0]         [1]
+              [6, 7]  [0]         [1.66667]
+
+            """)
+    }
+
+    /// log_every is 500, so of three epochs the first and the last are logged.
+    @Test func jsonlPutsOneObjectPerLineOnStdoutAndTheSummaryOnStderr() throws {
+        let r = try Binary.run(["run", "specs/seed/relu-dead.yaml", "--log-format", "jsonl", "--epochs", "3", "--seed", "1"])
+        #expect(r.status == 0)
+        #expect(r.stdout == """
+            {"epoch":0,"cost":20,"lr":0.01}
+            {"epoch":2,"cost":20,"lr":0.01}
+            {"predictions":[[0],[0],[0],[0]]}
+
+            """)
+        #expect(r.stderr.hasPrefix("model seed-relu-dead: input [2], 3 layers, seed 1\n"))
+    }
+
+    @Test func seedOverrideChangesTheRun() throws {
+        let dead = try Binary.run(["run", "specs/seed/relu.yaml", "--seed", "1", "--epochs", "1", "--log-format", "jsonl"])
+        #expect(dead.stdout.hasPrefix("{\"epoch\":0,\"cost\":20,"))
+        let alive = try Binary.run(["run", "specs/seed/relu.yaml", "--epochs", "1", "--log-format", "jsonl"])
+        #expect(!alive.stdout.hasPrefix("{\"epoch\":0,\"cost\":20,"))
+    }
+
+    @Test func twoRunsPrintTheSameBytes() throws {
+        for spec in ["specs/seed/relu.yaml", "specs/seed/prelu.yaml"] {
+            let a = try Binary.run(["run", spec]), b = try Binary.run(["run", spec])
+            #expect(a.status == 0)
+            #expect(a.stdout == b.stdout)
+            #expect(a.stdout.contains("epoch 4999"))
+        }
+        let shuffled = try Binary.run(["run", "-", "--epochs", "20"], stdin: try shuffledSpec())
+        let again = try Binary.run(["run", "-", "--epochs", "20"], stdin: try shuffledSpec())
+        #expect(shuffled.status == 0)
+        #expect(shuffled.stdout == again.stdout)
+    }
+
+    func shuffledSpec() throws -> String {
+        try String(contentsOf: Binary.root.appendingPathComponent("specs/seed/relu.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "shuffle: false", with: "shuffle: true")
+            .replacingOccurrences(of: "batch_size: 1", with: "batch_size: 2")
+    }
+
+    @Test func saveThenInitFromRoundTrips() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let saved = folder.appendingPathComponent("relu.safetensors").path
+        let first = try Binary.run(["run", "specs/seed/relu.yaml", "--save", saved, "--log-format", "jsonl"])
+        #expect(first.status == 0)
+        let tensors = try SafeTensors.decode(Array(try Data(contentsOf: URL(fileURLWithPath: saved))))
+        #expect(tensors.keys.sorted() == ["fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight", "fc3.bias", "fc3.weight"])
+        #expect(tensors["fc1.weight"]?.shape == [10, 2])
+        #expect(tensors["fc3.bias"]?.shape == [1])
+        // No temporary file is left beside it.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["relu.safetensors"])
+
+        // Starting from the trained parameters, the first epoch's cost is already the trained cost.
+        let resumed = try Binary.run(["run", "specs/seed/relu.yaml", "--init-from", saved, "--epochs", "1",
+                                      "--log-format", "jsonl"])
+        #expect(resumed.status == 0)
+        let firstPredictions = first.stdout.split(separator: "\n").last!
+        let resumedCost = resumed.stdout.split(separator: "\n").first!
+        #expect(resumedCost.hasPrefix("{\"epoch\":0,\"cost\":"))
+        let cost = Double(resumedCost.split(separator: ":")[2].split(separator: ",")[0])!
+        #expect(cost < 1e-6, "a run started from trained parameters starts trained: \(resumedCost)")
+        #expect(firstPredictions.hasPrefix("{\"predictions\":"))
+    }
+
+    @Test func initFromRejectsAMisshapedTensorByName() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("bad.safetensors").path
+        let bytes = SafeTensors.encode([("fc1.weight", Tensor(shape: [2, 10], values: [Float](repeating: 0, count: 20)))])
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let r = try Binary.run(["run", "specs/seed/relu.yaml", "--init-from", path])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("tensor `fc1.weight` has shape [2, 10], but the model needs [10, 2]"))
+        #expect(r.stdout == "")
+
+        let missing = SafeTensors.encode([("fc9.weight", Tensor(shape: [1], values: [0]))])
+        try Data(missing).write(to: URL(fileURLWithPath: path))
+        let m = try Binary.run(["run", "specs/seed/relu.yaml", "--init-from", path])
+        #expect(m.status == 2)
+        #expect(m.stderr.contains("the checkpoint has no tensor `fc1.weight` (it has `fc9.weight`)"))
+    }
+
+    @Test func saveIntoAMissingFolderFailsBeforeTraining() throws {
+        let r = try Binary.run(["run", "specs/seed/relu.yaml", "--save", "/nonexistent-dir/x.safetensors"])
+        #expect(r.status == 2)
+        #expect(r.stdout == "")
+        #expect(r.stderr.contains("cannot write /nonexistent-dir/x.safetensors"))
+    }
+
+    @Test func checkReportsEveryFileAndExitsOne() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let bad = folder.appendingPathComponent("bad.yaml")
+        let text = try String(contentsOf: Binary.root.appendingPathComponent("specs/seed/relu.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "activation: relu, name: fc2", with: "activation: rleu, name: fc2")
+        try text.write(to: bad, atomically: true, encoding: .utf8)
+        let r = try Binary.run(["check", "specs/seed/relu.yaml", bad.path, "specs/seed/linear.yaml"])
+        #expect(r.status == 1)
+        #expect(r.stdout == "")
+        #expect(r.stderr.hasPrefix("\(bad.path):16:38: error[E0203]: unknown activation `rleu`\n"))
+        #expect(r.stderr.contains("help: did you mean `relu`?"))
+        #expect(r.stderr.hasSuffix("checked 3 files: 1 error, 0 warnings\n"))
+
+        let good = try Binary.run(["check", "specs/seed/relu.yaml", "specs/seed/linear.yaml",
+                                   "specs/seed/relu-dead.yaml", "specs/seed/prelu.yaml"])
+        #expect(good.status == 0)
+        #expect(good.stderr == "checked 4 files: 0 errors, 0 warnings\n")
+    }
+
+    @Test func runOnABadSpecExitsOneWithTheDiagnostic() throws {
+        let r = try Binary.run(["run", "-"], stdin: "dnnc: 1\nseed: -3\n")
+        #expect(r.status == 1)
+        #expect(r.stdout == "")
+        #expect(r.stderr.contains("<stdin>:2:7: error[E0205]: `seed` must be at least 0, found -3"))
+    }
+
+    @Test func usageAndIOErrorsExitTwo() throws {
+        let missing = try Binary.run(["run", "no-such-spec.yaml"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr == "dnnc: error: cannot read no-such-spec.yaml: no such file\n")
+        #expect(try Binary.run(["run"]).status == 2)
+        #expect(try Binary.run(["frobnicate"]).status == 2)
+        #expect(try Binary.run(["run", "specs/seed/relu.yaml", "--epochs", "0"]).status == 2)
+        #expect(try Binary.run(["run", "specs/seed/relu.yaml", "--log-format", "xml"]).status == 2)
+        let checkMissing = try Binary.run(["check", "specs/seed/relu.yaml", "no-such-spec.yaml"])
+        #expect(checkMissing.status == 2)
+        #expect(checkMissing.stderr.hasSuffix("checked 1 file: 0 errors, 0 warnings\n"))
+        #expect(try Binary.run(["run", "specs"]).stderr == "dnnc: error: cannot read specs: it is a directory\n")
+    }
+
+    @Test func helpExitsZero() throws {
+        let r = try Binary.run(["--help"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("SUBCOMMANDS"))
+    }
+
+    @Test func schemaCommandPrintsTheCommittedSchema() throws {
+        let r = try Binary.run(["schema"])
+        let committed = try String(contentsOf: Binary.root.appendingPathComponent("grammar/dnnc.schema.json"), encoding: .utf8)
+        #expect(r.status == 0)
+        #expect(r.stdout == committed)
+    }
+}
