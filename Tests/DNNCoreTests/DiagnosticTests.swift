@@ -171,6 +171,18 @@ struct DiagnosticTests {
         expectError(spec(replacing: "[[0, 1], [2, 3], [4, 5], [6, 7]]", with: "[]"), .emptyData, at: "[]", onLineWith: "inputs")
     }
 
+    @Test func hugeModelsAreRefusedNotAllocated() {
+        expectError(spec(replacing: "units: 10", with: "units: 99999999999"), .modelTooLarge, at: "99999999999",
+                    onLineWith: "units")
+        expectError(spec(replacing: "input: [2]", with: "input: [4294967296, 4294967296]"), .modelTooLarge,
+                    at: "[4294967296", onLineWith: "input: [")
+    }
+
+    @Test func dataBeyondFloat32IsRejected() {
+        expectError(spec(replacing: "[4, 5], [6, 7]]", with: "[4, 5e300], [6, 7]]"), .invalidNumber, at: "[4, 5e300]",
+                    onLineWith: "inputs")
+    }
+
     // YAML.
     @Test func duplicateKeysPointAtTheSecond() {
         let text = spec(replacing: "seed: 3", with: "seed: 3\nseed: 4")

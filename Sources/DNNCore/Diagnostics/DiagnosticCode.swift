@@ -27,6 +27,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case outputWidth = "E0303"
     case raggedRows = "E0304"
     case emptyData = "E0305"
+    case modelTooLarge = "E0306"
     // Training
     case invalidOptimizer = "E0401"
 
@@ -57,6 +58,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
         case .outputWidth: "the last layer's output does not match the targets' width"
         case .raggedRows: "the rows of a data matrix have different lengths"
         case .emptyData: "a data matrix has no rows or no columns"
+        case .modelTooLarge: "the model has more parameters or inputs than dnnc allocates"
         case .invalidOptimizer: "optimizer settings that cannot work together"
         }
     }

@@ -13,6 +13,11 @@ public enum IRBuilder {
         let model = spec["model"]!.record!
         let inputShapeValue = model["input"]!
         let inputShape = inputShapeValue.list!.map { $0.int! }
+        guard let inputWidth = checkedProduct(inputShape), inputWidth <= maxParameters else {
+            bag.error(.modelTooLarge, "model.input \(inputShape) holds more than \(maxParameters) values per sample",
+                      at: inputShapeValue.range, help: "use a smaller input shape")
+            return nil
+        }
         let modelInit = model["init"]?.record
         let defaultWeights = modelInit?["weights"].map(initializer) ?? .glorotUniform
         let defaultBias = modelInit?["bias"].map(initializer) ?? .zeros
@@ -20,6 +25,7 @@ public enum IRBuilder {
         // Layers: names, shapes, parameters.
         var layers: [Layer] = []
         var shape = inputShape
+        var parameterTotal = 0
         var counts: [String: Int] = [:]
         var firstNamed: [String: SourceRange] = [:]
         for layerValue in model["layers"]!.list! {
@@ -42,14 +48,21 @@ public enum IRBuilder {
                     return nil
                 }
                 let inFeatures = shape[0], units = choice["units"]!.int!
+                guard let weights = checkedProduct([units, inFeatures]), weights <= maxParameters - parameterTotal else {
+                    bag.error(.modelTooLarge,
+                              "layer `\(name)` takes the model past \(maxParameters) parameters (\(units) units × \(inFeatures) inputs)",
+                              at: choice["units"]!.range, help: "use fewer units")
+                    return nil
+                }
+                parameterTotal += weights + 2 * units
                 let activation = self.activation(choice["activation"]!)
-                let weights = choice["weights"].map(initializer) ?? defaultWeights
+                let weightInit = choice["weights"].map(initializer) ?? defaultWeights
                 let bias = choice["bias"].map(initializer) ?? defaultBias
-                for (value, initializer) in [(choice["weights"], weights), (choice["bias"], bias)] {
+                for (value, initializer) in [(choice["weights"], weightInit), (choice["bias"], bias)] {
                     checkInitializer(initializer, at: value?.range ?? modelInit?.range ?? choice.nameRange, bag: &bag)
                 }
                 var parameters = [
-                    Parameter(name: "\(name).weight", role: .weight, shape: [units, inFeatures], initializer: weights,
+                    Parameter(name: "\(name).weight", role: .weight, shape: [units, inFeatures], initializer: weightInit,
                               fanIn: inFeatures, fanOut: units),
                     Parameter(name: "\(name).bias", role: .bias, shape: [units], initializer: bias,
                               fanIn: inFeatures, fanOut: units),
@@ -68,7 +81,13 @@ public enum IRBuilder {
         }
 
         // Data against the model.
-        let inputWidth = inputShape.reduce(1, *)
+        for (value, matrix) in [(inputsValue, inputs), (targetsValue, targets)] {
+            if let r = matrix.rows.firstIndex(where: { row in row.contains { !Float($0).isFinite } }) {
+                bag.error(.invalidNumber, "row \(r + 1) holds a value beyond float32's range (±3.4e38)",
+                          at: matrix.rowRanges[r], notes: [DiagnosticNote("in the data here", at: value.range)],
+                          help: "rescale the data")
+            }
+        }
         if inputs.columns != inputWidth {
             bag.error(.inputWidth,
                       "each input row has \(inputs.columns) value\(inputs.columns == 1 ? "" : "s"), but model.input \(inputShape) (line \(inputShapeValue.range.start.line)) takes \(inputWidth)",
@@ -114,6 +133,20 @@ public enum IRBuilder {
                                batchSize: trainRecord["batch_size"]!.int!,
                                shuffle: trainRecord["shuffle"]!.bool!,
                                logEvery: trainRecord["log_every"]!.int!))
+    }
+
+    /// Parameters a model may have: 2^28 (1 GiB of float32 per copy; training keeps four copies).
+    static let maxParameters = 1 << 28
+
+    /// The product of sizes, or nil when it overflows.
+    static func checkedProduct(_ sizes: [Int]) -> Int? {
+        var product = 1
+        for size in sizes {
+            let (p, overflow) = product.multipliedReportingOverflow(by: size)
+            if overflow { return nil }
+            product = p
+        }
+        return product
     }
 
     private static func matrix(_ m: SpecMatrix) -> DataMatrix {
