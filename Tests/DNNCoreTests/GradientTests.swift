@@ -18,6 +18,18 @@ func testValues(_ n: Int, seed: UInt64, scale: Double = 1.5, awayFromZero: Doubl
     }
 }
 
+/// (f(x + h) − f(x − h)) / 2h for each of `count` values, read and written through the closures.
+func centralDifferences(count: Int, h: Float = 1e-2, read: (Int) -> Float, write: (Int, Float) -> Void,
+                        objective: () -> Double) -> [Double] {
+    (0..<count).map { i in
+        let x = read(i)
+        write(i, x + h); let plus = objective()
+        write(i, x - h); let minus = objective()
+        write(i, x)
+        return (plus - minus) / Double(2 * h)
+    }
+}
+
 struct GradientTests {
     static let activations: [Activation] = [.identity, .relu, .leakyRelu(alpha: 0.1), .prelu(initialSlope: 0.25), .sigmoid, .tanh]
 
@@ -36,25 +48,12 @@ struct GradientTests {
         var dslope = [Float](repeating: 0, count: O)
         ActivationKernel.forward(activation, z: z, a: &a, slope: slope, B: B, O: O)
         ActivationKernel.backward(activation, z: z, a: a, da: weights, dz: &dz, slope: slope, dslope: &dslope, B: B, O: O)
-        let h: Float = 1e-2
-        var numeric: [Double] = []
-        for i in 0..<n {
-            let x = z[i]
-            z[i] = x + h; let plus = objective(z, slope)
-            z[i] = x - h; let minus = objective(z, slope)
-            z[i] = x
-            numeric.append((plus - minus) / Double(2 * h))
-        }
+        let numeric = centralDifferences(count: n, read: { z[$0] }, write: { z[$0] = $1 }) { objective(z, slope) }
         let check = closeness(dz, numeric, rtol: gradientTolerance.rtol, atol: gradientTolerance.atol)
         #expect(check.worst <= 1, "\(activation.name): dz[\(check.index)] = \(dz[max(check.index, 0)]) vs \(numeric[max(check.index, 0)])")
         if case .prelu = activation {
-            var numericSlope: [Double] = []
-            for o in 0..<O {
-                let s = slope[o]
-                slope[o] = s + h; let plus = objective(z, slope)
-                slope[o] = s - h; let minus = objective(z, slope)
-                slope[o] = s
-                numericSlope.append((plus - minus) / Double(2 * h))
+            let numericSlope = centralDifferences(count: O, read: { slope[$0] }, write: { slope[$0] = $1 }) {
+                objective(z, slope)
             }
             let slopeCheck = closeness(dslope, numericSlope, rtol: gradientTolerance.rtol, atol: gradientTolerance.atol)
             #expect(slopeCheck.worst <= 1, "prelu dslope \(dslope) vs \(numericSlope)")
@@ -73,14 +72,8 @@ struct GradientTests {
         for i in 0..<n where abs(abs(p[i] - t[i]) - 0.5) < 0.05 || abs(p[i] - t[i]) < 0.05 { p[i] += 0.2 }
         var dp = [Float](repeating: 0, count: n)
         LossKernel.backward(loss, p: p, t: t, dp: &dp, count: n)
-        let h: Float = 1e-2
-        var numeric: [Double] = []
-        for i in 0..<n {
-            let x = p[i]
-            p[i] = x + h; let plus = Double(LossKernel.forward(loss, p: p, t: t, count: n))
-            p[i] = x - h; let minus = Double(LossKernel.forward(loss, p: p, t: t, count: n))
-            p[i] = x
-            numeric.append((plus - minus) / Double(2 * h))
+        let numeric = centralDifferences(count: n, read: { p[$0] }, write: { p[$0] = $1 }) {
+            Double(LossKernel.forward(loss, p: p, t: t, count: n))
         }
         let check = closeness(dp, numeric, rtol: gradientTolerance.rtol, atol: gradientTolerance.atol)
         #expect(check.worst <= 1, "\(loss): dp[\(check.index)] = \(dp[max(check.index, 0)]) vs \(numeric[max(check.index, 0)])")
@@ -123,15 +116,8 @@ struct GradientTests {
         _ = lossValue()
         net.backward(rows: 3)
         let analytic = Array(net.grads)
-        let h: Float = 1e-2
-        var numeric: [Double] = []
-        for k in 0..<net.parameterCount {
-            let saved = net.params[k]
-            net.params[k] = saved + h; let plus = lossValue()
-            net.params[k] = saved - h; let minus = lossValue()
-            net.params[k] = saved
-            numeric.append((plus - minus) / Double(2 * h))
-        }
+        let numeric = centralDifferences(count: net.parameterCount, read: { net.params[$0] },
+                                         write: { net.params[$0] = $1 }, objective: lossValue)
         let check = closeness(analytic, numeric, rtol: gradientTolerance.rtol, atol: gradientTolerance.atol)
         #expect(check.worst <= 1, "\(activation)/\(loss): gradient \(check.index) is \(analytic[max(check.index, 0)]), central difference \(numeric[max(check.index, 0)])")
         #expect(analytic.contains { $0 != 0 }, "a gradient check over zeros proves nothing")

@@ -23,18 +23,18 @@ public struct Tensor: Equatable, Sendable {
 public enum SafeTensors {
     /// The file's bytes for the tensors in the given order, with `metadata` as `__metadata__`.
     public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) -> [UInt8] {
-        var entries: [String] = []
+        var entries: [(String, JSONValue)] = []
         if !metadata.isEmpty {
-            let fields = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
-            entries.append("\"__metadata__\":{\(fields.joined(separator: ","))}")
+            entries.append(("__metadata__", .object(metadata.keys.sorted().map { ($0, .string(metadata[$0]!)) })))
         }
         var offset = 0
         for (name, tensor) in tensors {
             let size = tensor.values.count * 4
-            entries.append("\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + size)]}")
+            entries.append((name, .object([("dtype", .string("F32")), ("shape", .array(tensor.shape.map { .int($0) })),
+                                           ("data_offsets", .array([.int(offset), .int(offset + size)]))])))
             offset += size
         }
-        var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
+        var header = Array(JSONValue.object(entries).compact.utf8)
         while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(8 + header.count + offset)
@@ -118,20 +118,6 @@ public enum SafeTensors {
             return String(cString: strerror(Int32(posix.code)))
         }
         return (error as NSError).localizedDescription
-    }
-
-    private static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
 
