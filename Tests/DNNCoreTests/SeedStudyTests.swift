@@ -83,9 +83,9 @@ struct SeedStudyTests {
 
     /// Outcome 4: prelu's learnable slope revives the same start.
     @Test func preluTrainsDownFromTheDeadStart() throws {
-        let dead = try SeedRun("specs/seed/relu-dead.yaml")
+        let dead = try #require(Compiler.compile(try Repo.file("specs/seed/relu-dead.yaml")).model)
         let run = try SeedRun("specs/seed/prelu.yaml")
-        #expect(run.model.seed == dead.model.seed)
+        #expect(run.model.seed == dead.seed)
         #expect(run.model.layers[2].activation == .prelu(initialSlope: 0.25))
         #expect(run.logs.last!.cost < 0.01)
     }
