@@ -1,4 +1,4 @@
-// The front end as one call: bytes → YAML nodes → spec tree → verified IR, with every diagnostic.
+// The front end as one call: bytes → YAML nodes → spec tree → verified IR → lint, with every diagnostic.
 
 public struct CompileResult: Sendable {
     public var file: SourceFile
@@ -15,6 +15,7 @@ public enum Compiler {
             result.diagnostics = bag
             return result
         }
+        let suppressions = Suppressions.parse(file, quoted: quotedRanges(root), diagnostics: &bag)
         var checker = SpecChecker()
         let spec = checker.check(root)
         bag.append(contentsOf: checker.bag)
@@ -22,8 +23,26 @@ public enum Compiler {
         // The IR is built only from a tree without errors: its builder relies on every required key.
         if let spec, !bag.hasErrors {
             result.model = IRBuilder.build(spec, file: file, diagnostics: &bag)
+            if let model = result.model {
+                Linter.lint(spec, model, diagnostics: &bag)
+            }
         }
+        Suppressions.apply(suppressions, to: &bag, reportUnused: result.model != nil)
         result.diagnostics = bag
         return result
+    }
+
+    /// The ranges of quoted and block scalars, where `#` is text rather than a comment.
+    static func quotedRanges(_ root: YAMLNode) -> [SourceRange] {
+        var ranges: [SourceRange] = []
+        func walk(_ node: YAMLNode) {
+            switch node.content {
+            case .scalar(let s): if !s.isPlain { ranges.append(node.range) }
+            case .sequence(let items): items.forEach(walk)
+            case .mapping(let pairs): for pair in pairs { walk(pair.key); walk(pair.value) }
+            }
+        }
+        walk(root)
+        return ranges
     }
 }

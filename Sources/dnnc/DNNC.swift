@@ -10,7 +10,8 @@ struct DNNC: ParsableCommand {
         commandName: "dnnc",
         abstract: "A declarative model-spec compiler for neural networks.",
         discussion: "Exit codes: 0 success, 1 the spec has errors, 2 usage or I/O errors.",
-        subcommands: [Run.self, Check.self, Schema.self, Reference.self]
+        version: DNNCVersion.current,
+        subcommands: [Run.self, Check.self, Resolve.self, Explain.self, Schema.self, Reference.self]
     )
 
     /// Parses and runs a command, mapping every failure to dnnc's exit codes: a spec error is 1
@@ -71,9 +72,10 @@ func readSpec(_ path: String) -> SourceFile? {
     return SourceFile(path: path, bytes: Array(data))
 }
 
-/// Prints a file's diagnostics in source order to stderr.
+/// Prints a file's diagnostics in source order to stderr, coloured on a terminal.
 func printDiagnostics(_ result: CompileResult) {
+    let color = ColorChoice.auto.enabled(for: STDERR_FILENO)
     for diagnostic in result.diagnostics.sorted {
-        Console.error(DiagnosticRenderer.text(diagnostic, in: result.file))
+        Console.error(DiagnosticRenderer.text(diagnostic, in: result.file, color: color))
     }
 }

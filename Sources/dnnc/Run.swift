@@ -33,10 +33,8 @@ struct Run: ParsableCommand {
     func run() throws {
         guard let file = readSpec(spec) else { throw ExitCode(2) }
         let result = Compiler.compile(file)
-        guard var model = result.model else {
-            printDiagnostics(result)
-            throw ExitCode(1)
-        }
+        printDiagnostics(result)  // warnings too: the run goes ahead, but the user should see them
+        guard var model = result.model else { throw ExitCode(1) }
         if let seed { model.seed = seed }
         if let epochs { model.schedule.epochs = epochs }
 

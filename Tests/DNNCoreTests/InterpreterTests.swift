@@ -128,8 +128,9 @@ struct InterpreterTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["m.safetensors"])
     }
 
-    @Test func batchesNeverExceedTheTrainingSet() throws {
-        let ir = try model(spec(replacing: "batch_size: 1", with: "batch_size: 64"))
+    @Test func theDefaultBatchSizeIsClampedToTheTrainingSet() throws {
+        let ir = try model(spec(replacing: "  batch_size: 1\n", with: ""))
+        #expect(ir.schedule.batchSize == 32)
         let trainer = Trainer(model: ir)
         #expect(trainer.network.capacity == 4)
         _ = trainer.runEpoch()

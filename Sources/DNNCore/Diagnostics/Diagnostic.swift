@@ -50,9 +50,20 @@ public struct DiagnosticBag: Sendable {
         all.append(diagnostic)
     }
 
+    /// Reports an error or a warning; the code decides which.
+    public mutating func report(_ code: DiagnosticCode, _ message: String, at range: SourceRange,
+                                notes: [DiagnosticNote] = [], help: String? = nil) {
+        report(Diagnostic(code, message, at: range, notes: notes, help: help))
+    }
+
     public mutating func error(_ code: DiagnosticCode, _ message: String, at range: SourceRange,
                                notes: [DiagnosticNote] = [], help: String? = nil) {
-        report(Diagnostic(code, message, at: range, notes: notes, help: help))
+        report(code, message, at: range, notes: notes, help: help)
+    }
+
+    /// Drops the diagnostics `keep` rejects (suppressed warnings).
+    public mutating func filter(_ keep: (Diagnostic) -> Bool) {
+        all = all.filter(keep)
     }
 
     public mutating func append(contentsOf other: DiagnosticBag) {

@@ -1,32 +1,44 @@
-// Renders diagnostics as text in the style of rustc: a located header line, the source line with a
-// caret span under the offending node, then notes and help.
+// Renders diagnostics for people, in the style of rustc: a located header line, the source line with a
+// caret span under the offending node, then notes and help; optionally in ANSI colour.
 
 public enum DiagnosticRenderer {
     /// `path:line:col: error[E0205]: message`, the snippet, the notes and the help.
-    public static func text(_ diagnostic: Diagnostic, in file: SourceFile) -> String {
+    public static func text(_ diagnostic: Diagnostic, in file: SourceFile, color: Bool = false) -> String {
+        let paint = Paint(enabled: color)
         let range = diagnostic.range
-        var out = "\(file.path):\(position(range)): \(diagnostic.severity.rawValue)[\(diagnostic.code.rawValue)]: \(diagnostic.message)\n"
-        out += snippet(range, in: file)
+        let severityColor = diagnostic.severity == .error ? Paint.red : Paint.yellow
+        var out = paint("\(file.path):\(position(range)):", Paint.bold) + " "
+            + paint("\(diagnostic.severity.rawValue)[\(diagnostic.code.rawValue)]:", severityColor)
+            + " " + paint(diagnostic.message, Paint.bold) + "\n"
+        out += snippet(range, in: file, paint: paint, caretColor: severityColor)
         for note in diagnostic.notes {
             if let noteRange = note.range, !noteRange.isNone {
-                out += "  note: \(file.path):\(position(noteRange)): \(note.message)\n"
-                out += snippet(noteRange, in: file)
+                out += "  " + paint("note:", Paint.bold) + " \(file.path):\(position(noteRange)): \(note.message)\n"
+                out += snippet(noteRange, in: file, paint: paint, caretColor: Paint.blue)
             } else {
-                out += "  note: \(note.message)\n"
+                out += "  " + paint("note:", Paint.bold) + " \(note.message)\n"
             }
         }
         if let help = diagnostic.help {
-            out += "  help: \(help)\n"
+            out += "  " + paint("help:", Paint.cyan) + " \(help)\n"
         }
         return out
     }
 
     static func position(_ range: SourceRange) -> String {
-        range.isNone ? "1:1" : "\(range.start.line):\(range.start.column)"
+        let (line, column, _, _) = span(range)
+        return "\(line):\(column)"
+    }
+
+    /// Start line, start column, end line, end column (exclusive), all 1-based; a range without a
+    /// position (none) is reported at the file's start.
+    public static func span(_ range: SourceRange) -> (Int, Int, Int, Int) {
+        range.isNone ? (1, 1, 1, 1) : (range.start.line, range.start.column, range.end.line, range.end.column)
     }
 
     /// The source line of the range's start with `^` under the span (to the line's end when it spans lines).
-    static func snippet(_ range: SourceRange, in file: SourceFile) -> String {
+    static func snippet(_ range: SourceRange, in file: SourceFile, paint: Paint = Paint(enabled: false),
+                        caretColor: String = Paint.red) -> String {
         guard !range.isNone, let line = file.line(range.start.line) else { return "" }
         let number = String(range.start.line)
         let gutter = String(repeating: " ", count: number.count)
@@ -37,6 +49,17 @@ public enum DiagnosticRenderer {
             : max(text.count + 1, startColumn + 1)
         let lead = String(repeating: " ", count: startColumn - 1)
         let carets = String(repeating: "^", count: endColumn - startColumn)
-        return " \(number) | \(line)\n \(gutter) | \(lead)\(carets)\n"
+        return paint(" \(number) |", Paint.blue) + " \(line)\n" + paint(" \(gutter) |", Paint.blue)
+            + " \(lead)" + paint(carets, caretColor) + "\n"
+    }
+}
+
+/// ANSI colours, applied only when enabled.
+struct Paint {
+    static let bold = "1", red = "1;31", yellow = "1;33", blue = "1;34", cyan = "1;36"
+    var enabled: Bool
+
+    func callAsFunction(_ text: String, _ style: String) -> String {
+        enabled ? "\u{1B}[\(style)m\(text)\u{1B}[0m" : text
     }
 }

@@ -44,7 +44,8 @@ public enum IRBuilder {
             case "dense":
                 guard shape.count == 1 else {
                     bag.error(.inputWidth, "dense layer `\(name)` takes one feature vector per sample, but its input has shape \(shape)",
-                              at: choice.nameRange, help: "make model.input a single number of features, e.g. [\(shape.reduce(1, *))]")
+                              at: choice.nameRange, notes: [DiagnosticNote("that shape is declared by model.input here", at: inputShapeValue.range)],
+                              help: "make model.input a single number of features, e.g. [\(shape.reduce(1, *))]")
                     return nil
                 }
                 let inFeatures = shape[0], units = choice["units"]!.int!
@@ -115,6 +116,14 @@ public enum IRBuilder {
         if case .sgd(_, let momentum, true) = optimizer, momentum == 0 {
             bag.error(.invalidOptimizer, "nesterov momentum needs momentum > 0", at: optimizerValue.choice!["nesterov"]!.range,
                       help: "set `momentum:` (e.g. 0.9) or drop `nesterov: true`")
+        }
+        // A default batch size is clamped to the training set; a written one that exceeds it is a mistake.
+        let batchValue = trainRecord["batch_size"]!
+        if !batchValue.isDefault, batchValue.int! > inputs.rows.count {
+            bag.error(.batchLargerThanData,
+                      "batch_size \(batchValue.int!) is larger than the training set, which has \(inputs.rows.count) sample\(inputs.rows.count == 1 ? "" : "s")",
+                      at: batchValue.range, notes: [DiagnosticNote("the training inputs are here", at: inputsValue.range)],
+                      help: "use a batch_size of at most \(inputs.rows.count), or omit it to train on the whole set per step")
         }
         guard bag.all.count == errorsBefore else { return nil }
 

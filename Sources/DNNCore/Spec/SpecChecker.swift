@@ -58,7 +58,7 @@ public struct SpecChecker {
             }
         }
         for field in record.fields where !written.contains(field.name) {
-            if let value = defaultValue(field, at: node.range) {
+            if let value = SpecChecker.defaultValue(field, at: node.range) {
                 fields[field.name] = value
                 order.append(field.name)
             } else if field.isRequired {
@@ -244,7 +244,7 @@ public struct SpecChecker {
         return valid ? matrix : nil
     }
 
-    private func defaultValue(_ field: Field, at range: SourceRange) -> SpecValue? {
+    static func defaultValue(_ field: Field, at range: SourceRange) -> SpecValue? {
         let content: SpecValue.Content
         switch field.defaultValue {
         case nil, .contextual: return nil

@@ -38,6 +38,8 @@ public struct SpecRecord: Sendable {
     /// The keys in the order they were written, then defaults in the table's order.
     public var order: [String]
     public var range: SourceRange
+    /// For defaults that depend on context, where the value came from ("model.init.weights").
+    public var notes: [String: String] = [:]
 
     public subscript(_ key: String) -> SpecValue? { fields[key] }
 }

@@ -1,0 +1,283 @@
+// The long form of every diagnostic code, for `dnnc explain CODE` and grammar/diagnostics.md: what the
+// rule checks, why it matters, a spec that triggers exactly that code and the same spec fixed.
+// Examples are edits of one small valid spec, so each shows only what differs; a test compiles
+// every bad example (it must report its code and no other) and every good one (it must be clean).
+
+public struct Explanation: Sendable {
+    public var code: DiagnosticCode
+    /// Paragraphs: what the rule checks and why it matters.
+    public var description: String
+    public var bad: String
+    public var good: String
+}
+
+extension DiagnosticCode {
+    /// The small valid spec the examples edit.
+    static let exampleBase = """
+    dnnc: 1
+    data:
+      train:
+        inputs: [[0, 0], [0, 1], [1, 0], [1, 1]]
+        targets: [[0], [1], [1], [2]]
+    model:
+      input: [2]
+      layers:
+        - dense: {units: 8, activation: tanh, name: hidden}
+        - dense: {units: 1, name: out}
+    train:
+      loss: mse
+      optimizer: {sgd: {lr: 0.1}}
+      epochs: 100
+
+    """
+
+    /// The base spec with each `old` text replaced by `new` (each must occur).
+    static func edit(_ edits: (String, String)...) -> String {
+        var text = exampleBase
+        for (old, new) in edits {
+            precondition(text.contains(old), "the example base has no `\(old)`")
+            text = text.replacingOccurrences(of: old, with: new)
+        }
+        return text
+    }
+
+    static let hidden = "{units: 8, activation: tanh, name: hidden}"
+    static let out = "{units: 1, name: out}"
+    static let targetsLine = "    targets: [[0], [1], [1], [2]]\n"
+
+    public var explanation: Explanation {
+        let base = DiagnosticCode.exampleBase
+        let edit = DiagnosticCode.edit
+        let (hidden, out, targetsLine) = (DiagnosticCode.hidden, DiagnosticCode.out, DiagnosticCode.targetsLine)
+        func make(_ description: String, bad: String, good: String? = nil) -> Explanation {
+            Explanation(code: self, description: description, bad: bad, good: good ?? base)
+        }
+        switch self {
+        case .yamlSyntax:
+            return make("""
+                The file is not well-formed YAML: a bracket or quote is not closed, indentation is \
+                inconsistent, or a tab indents a line. Nothing else can be checked until the YAML reads, \
+                so this is the only error reported for the file. The position is where the YAML reader \
+                noticed the problem, which can be after the real mistake: look at the line above too.
+                """, bad: edit((targetsLine, "    targets: [[0], [1], [1], [2]\n")))
+        case .duplicateKey:
+            return make("""
+                A mapping has the same key twice. Many YAML readers silently keep the last value, so a \
+                setting you think you changed may not be the one used; dnnc refuses the file instead and \
+                points at both places.
+                """, bad: edit(("  epochs: 100\n", "  epochs: 100\n  epochs: 200\n")))
+        case .undefinedAlias:
+            return make("""
+                An alias (`*name`) refers to an anchor (`&name`) that is not defined before it. An anchor \
+                must come earlier in the file than every alias that uses it.
+                """, bad: edit((hidden, "{units: *width, activation: tanh, name: hidden}")),
+                good: edit((hidden, "{units: &width 8, activation: tanh, name: hidden}")))
+        case .aliasBudget:
+            return make("""
+                Aliases can repeat a node many times, and aliases of aliases multiply: ten lines can \
+                expand to billions of nodes (the "billion laughs" attack). dnnc stops expanding at \
+                100,000 nodes, far more than any real spec needs.
+                """, bad: base + """
+                x1: &x1 [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+                x2: &x2 [*x1, *x1, *x1, *x1, *x1, *x1, *x1, *x1, *x1, *x1]
+                x3: &x3 [*x2, *x2, *x2, *x2, *x2, *x2, *x2, *x2, *x2, *x2]
+                x4: &x4 [*x3, *x3, *x3, *x3, *x3, *x3, *x3, *x3, *x3, *x3]
+                x5: &x5 [*x4, *x4, *x4, *x4, *x4, *x4, *x4, *x4, *x4, *x4]
+                x6: [*x5, *x5, *x5, *x5, *x5, *x5, *x5, *x5, *x5, *x5]
+
+                """)
+        case .unsupportedTag:
+            return make("""
+                A node carries a tag other than YAML's core tags (`!!str`, `!!int`, `!!float`, `!!bool`, \
+                `!!null`, `!!seq`, `!!map`). Custom tags ask the reader to build application objects; a \
+                spec is plain data, so dnnc refuses them.
+                """, bad: edit(("  epochs: 100", "  epochs: !long 100")))
+        case .multipleDocuments:
+            return make("""
+                The file holds more than one YAML document (separated by `---`). A spec is one document; \
+                put each spec in its own file.
+                """, bad: base + "---\ndnnc: 1\n")
+        case .emptyDocument:
+            return make("""
+                The file holds no YAML content at all (it is empty or only comments), so there is no spec \
+                to check.
+                """, bad: "# the spec will go here\n")
+        case .nestingTooDeep:
+            return make("""
+                Lists or mappings are nested more than 64 levels deep. No spec needs that; the limit \
+                keeps a hostile file from exhausting the stack or taking quadratic time to read.
+                """, bad: edit(("    inputs: [[0, 0], [0, 1], [1, 0], [1, 1]]",
+                                "    inputs: " + String(repeating: "[", count: 70) + String(repeating: "]", count: 70))))
+        case .unusedSuppression:
+            return make("""
+                A `# dnnc: disable=CODE` comment names a warning that is not reported where the comment \
+                applies: on its own line, on the next line when the comment stands alone, or anywhere for \
+                `disable-file=`. Perhaps the spec was fixed and the comment stayed behind; a stale \
+                suppression would hide the warning if the problem came back. Remove it. (Reported only \
+                for files without errors, where every rule has run.)
+                """, bad: edit(("  epochs: 100", "  epochs: 100  # dnnc: disable=W0451")))
+        case .invalidSuppression:
+            return make("""
+                A `# dnnc:` comment is not a suppression dnnc understands: an unknown directive (only \
+                `disable` and `disable-file` exist), a code that does not exist, or an error code. Errors \
+                cannot be silenced, because a spec with an error cannot run.
+                """, bad: edit(("  epochs: 100", "  epochs: 100\n  log_every: 500  # dnnc: disable=W451")),
+                good: edit(("  epochs: 100", "  epochs: 100\n  log_every: 500  # dnnc: disable=W0451")))
+        case .wrongType:
+            return make("""
+                A value has the wrong type: text where a number belongs, a single value where a list \
+                belongs. Numbers must be written without quotes; YAML 1.2 reads `yes`, `no`, `on` and \
+                `off` as text, so booleans are `true` and `false`.
+                """, bad: edit(("  epochs: 100", "  epochs: \"100\"")))
+        case .unknownKey:
+            return make("""
+                A key the language does not define at this place, usually a misspelling. dnnc does not \
+                ignore unknown keys, because a misspelt setting silently falls back to its default. The \
+                help suggests the closest known key.
+                """, bad: edit((out, "{units: 1, name: out, activaton: identity}")),
+                good: edit((out, "{units: 1, name: out, activation: identity}")))
+        case .unknownKind:
+            return make("""
+                An unknown layer kind, activation, initializer, loss, optimizer or normalization. The help \
+                suggests the closest known name; `dnnc reference` lists them all.
+                """, bad: edit((hidden, "{units: 8, activation: tahn, name: hidden}")))
+        case .missingKey:
+            return make("""
+                A required key is missing. Required keys are those without a sensible default: the data, \
+                the layers, the loss, the optimizer, the number of epochs, and `lr` for sgd.
+                """, bad: edit(("  epochs: 100\n", "")))
+        case .outOfRange:
+            return make("""
+                A number lies outside the range its key accepts: a layer needs at least 1 unit, a \
+                learning rate must be positive, Adam's betas lie in [0, 1), a uniform initializer needs \
+                low < high. The message states the accepted range.
+                """, bad: edit((hidden, "{units: 0, activation: tanh, name: hidden}")))
+        case .unsupportedVersion:
+            return make("""
+                The `dnnc:` key names the language version the spec is written in, and this dnnc reads \
+                version 1. A spec written for a newer dnnc needs that dnnc.
+                """, bad: edit(("dnnc: 1\n", "dnnc: 2\n")))
+        case .malformedChoice:
+            return make("""
+                A choice (a layer, activation, initializer, loss or optimizer) is written either as a bare \
+                name (`relu`) or as a mapping with exactly one key, the name, holding its parameters \
+                (`{sgd: {lr: 0.1}}`). A mapping with several keys, in the style of other tools' configs, \
+                does not say which one is meant.
+                """, bad: edit(("{sgd: {lr: 0.1}}", "{name: sgd, lr: 0.1}")))
+        case .duplicateName:
+            return make("""
+                Two layers have the same name. Names identify layers in logs and in checkpoints \
+                (`hidden.weight`), so they must be unique. Unnamed layers are called `<kind>_<n>`.
+                """, bad: edit((out, "{units: 1, name: hidden}")))
+        case .invalidNumber:
+            return make("""
+                A number that is not finite or does not fit: `1e999` overflows to infinity, an integer \
+                beyond 64 bits overflows, data beyond float32's range (±3.4e38) cannot be stored.
+                """, bad: edit(("{sgd: {lr: 0.1}}", "{sgd: {lr: 1e999}}")))
+        case .inputWidth:
+            return make("""
+                The data's rows do not match the model's input: each input row must have as many values \
+                as `model.input` declares, and a dense layer takes a flat vector. The message names both \
+                sides and both places.
+                """, bad: edit(("  input: [2]", "  input: [3]")))
+        case .rowCountMismatch:
+            return make("""
+                The inputs and the targets have different numbers of rows. Each input row is one sample \
+                and needs exactly one target row.
+                """, bad: edit((targetsLine, "    targets: [[0], [1], [1]]\n")))
+        case .outputWidth:
+            return make("""
+                The last layer produces a different number of values per sample than each target row \
+                holds, so the loss cannot compare them. Usually the last layer's `units` should equal \
+                the width of the targets.
+                """, bad: edit((out, "{units: 2, name: out}")))
+        case .raggedRows:
+            return make("""
+                The rows of a data matrix have different lengths. Every row of the inputs (and every row \
+                of the targets) must have the same number of values.
+                """, bad: edit(("[[0, 0], [0, 1], [1, 0], [1, 1]]", "[[0, 0], [0, 1], [1], [1, 1]]")))
+        case .emptyData:
+            return make("""
+                A data matrix has no rows, or a row has no values: there is nothing to train on.
+                """, bad: edit((targetsLine, "    targets: []\n")))
+        case .modelTooLarge:
+            return make("""
+                The model has more parameters (or an input shape more values) than dnnc allocates: \
+                2^28 parameters, 1 GiB per copy of float32 values, of which training keeps four \
+                (parameters, gradients and two optimizer states).
+                """, bad: edit((hidden, "{units: 200000000, activation: tanh, name: hidden}")))
+        case .unscaledInputs:
+            return make("""
+                The inputs are not normalized, and either their magnitudes are large (above 100) or \
+                their columns' scales differ by more than 100×. Gradients of the first layer scale with \
+                the inputs, so one learning rate is too large for the wide columns and too small for \
+                the narrow ones: training diverges or crawls. Standardizing each column fixes both; \
+                dnnc fits the statistics on the training set and applies them to predictions.
+                """, bad: edit(("[[0, 0], [0, 1], [1, 0], [1, 1]]", "[[0, 0], [0, 100], [1000, 0], [1000, 100]]")),
+                good: edit(("[[0, 0], [0, 1], [1, 0], [1, 1]]", "[[0, 0], [0, 100], [1000, 0], [1000, 100]]"),
+                           (targetsLine, targetsLine + "  normalize: {inputs: standard}\n")))
+        case .unscaledTargets:
+            return make("""
+                The targets are not normalized and reach magnitudes above 100. A regression's first \
+                errors are as large as the targets, so are its first gradients; with a learning rate \
+                tuned for unit-scale data the weights jump far and the cost can diverge. Normalizing the \
+                targets keeps the loss near 1; predictions are still reported in the original units.
+                """, bad: edit((targetsLine, "    targets: [[0], [1000], [1000], [2000]]\n")),
+                good: edit((targetsLine, "    targets: [[0], [1000], [1000], [2000]]\n  normalize: {targets: standard}\n")))
+        case .bottleneck:
+            return make("""
+                A hidden dense layer has a single unit, so every layer after it sees one number per \
+                sample: the network can represent little more than a monotone function of one \
+                projection of the input. Sometimes intended, usually a typo for a wider layer.
+                """, bad: edit((hidden, "{units: 1, activation: tanh, name: hidden}")))
+        case .unreachableTargets:
+            return make("""
+                The output layer's activation has a bounded range (relu: 0 or more, sigmoid: 0 to 1, \
+                tanh: -1 to 1), and some targets, as the network sees them after normalization, lie \
+                outside it. Those targets can never be predicted; the error on them never goes away. \
+                Regression outputs usually take identity; leaky_relu and prelu also reach every value.
+                """, bad: edit((out, "{units: 1, activation: sigmoid, name: out}")))
+        case .dyingOutput:
+            return make("""
+                The output layer of a regression uses relu. If the output unit's pre-activation becomes \
+                negative for every sample (by an unlucky start or one large step), its output is 0 and \
+                its gradient is exactly 0, so no update can bring it back: the cost stays at the sum of \
+                the squared targets and every prediction is 0. This is the failure of the ReLU study in \
+                specs/seed/relu-dead.yaml. identity, leaky_relu or prelu on the output layer keep a \
+                gradient for negative pre-activations.
+                """, bad: edit((out, "{units: 1, activation: relu, name: out}")),
+                good: edit((out, "{units: 1, activation: leaky_relu, name: out}")))
+        case .symmetricInit:
+            return make("""
+                A hidden layer's weights all start at the same value (zeros, ones or a constant). Then \
+                all its units compute the same output, receive the same gradient and stay identical \
+                forever: the layer behaves as if it had one unit. Random initializers break the symmetry. \
+                (Constant biases are fine, and so are constant weights in the output layer.)
+                """, bad: edit((hidden, "{units: 8, activation: tanh, name: hidden, weights: zeros}")))
+        case .invalidOptimizer:
+            return make("""
+                Optimizer settings that cannot work together, such as Nesterov momentum without momentum \
+                (PyTorch raises the same error).
+                """, bad: edit(("{sgd: {lr: 0.1}}", "{sgd: {lr: 0.1, nesterov: true}}")),
+                good: edit(("{sgd: {lr: 0.1}}", "{sgd: {lr: 0.1, momentum: 0.9, nesterov: true}}")))
+        case .batchLargerThanData:
+            return make("""
+                A written `batch_size` is larger than the training set, so no batch can be that large. \
+                (When batch_size is omitted, its default of 32 is clamped to the training set.)
+                """, bad: edit(("  epochs: 100", "  epochs: 100\n  batch_size: 8")),
+                good: edit(("  epochs: 100", "  epochs: 100\n  batch_size: 4")))
+        case .implausibleLearningRate:
+            return make("""
+                The learning rate lies outside the range practitioners use with the optimizer: above 1 \
+                for sgd or above 0.1 for adam the cost usually diverges; below 1e-6 the weights barely \
+                move. A warning, not an error, because unusual data can justify it.
+                """, bad: edit(("{sgd: {lr: 0.1}}", "{sgd: {lr: 10}}")))
+        case .logEveryBeyondEpochs:
+            return make("""
+                `log_every` is larger than the number of epochs, so only the last epoch's cost is logged. \
+                Usually one of the two numbers is a typo.
+                """, bad: edit(("  epochs: 100", "  epochs: 100\n  log_every: 500")),
+                good: edit(("  epochs: 100", "  epochs: 100\n  log_every: 50")))
+        }
+    }
+}

@@ -1,0 +1,166 @@
+// Lint rules that know neural networks: they run over a spec that verified (its tree and its IR) and
+// report warnings for what runs but is likely wrong. Each rule is one function, named for its code;
+// grammar/diagnostics.md (from Explanations.swift) says why each matters, with examples.
+
+public enum Linter {
+    /// Inputs or targets whose largest magnitude exceeds this, unnormalized, get a warning (W0350, W0351).
+    static let largeMagnitude = 100.0
+    /// Input columns whose scales differ by more than this factor, unnormalized, get a warning (W0350).
+    static let scaleRatio = 100.0
+
+    /// The learning rates practitioners use with each optimizer; outside them, W0450.
+    static func plausibleLearningRates(_ optimizer: Optimizer) -> ClosedRange<Double> {
+        switch optimizer {
+        case .sgd: 1e-6...1.0
+        case .adam: 1e-6...0.1
+        }
+    }
+
+    public static func lint(_ spec: SpecRecord, _ model: ModelIR, diagnostics bag: inout DiagnosticBag) {
+        let view = SpecView(spec)
+        unscaledInputs(view, model, &bag)
+        unscaledTargets(view, model, &bag)
+        bottleneck(view, model, &bag)
+        outputActivation(view, model, &bag)
+        symmetricInit(view, model, &bag)
+        implausibleLearningRate(view, model, &bag)
+        logEveryBeyondEpochs(view, model, &bag)
+    }
+
+    /// W0350: features on scales far from 1, or far apart, slow or stall gradient descent.
+    static func unscaledInputs(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
+        guard model.inputNormalization == .none else { return }
+        let scales = columnScales(model.train.inputs)
+        let largest = scales.max() ?? 0
+        let help = "add `normalize: {inputs: standard}` under `data:`, or rescale the inputs"
+        if largest > largeMagnitude {
+            bag.report(.unscaledInputs,
+                       "inputs reach magnitude \(Format.number(largest)) and are not normalized; gradients scale with them",
+                       at: view.inputs.range, help: help)
+        } else if let smallest = scales.filter({ $0 > 0 }).min(), largest / smallest > scaleRatio {
+            let wide = scales.firstIndex(of: largest)!, narrow = scales.firstIndex(of: smallest)!
+            bag.report(.unscaledInputs,
+                       "input column \(wide + 1) spans \(Format.number(largest)) but column \(narrow + 1) only \(Format.number(smallest)), and the inputs are not normalized",
+                       at: view.inputs.range, notes: [DiagnosticNote("one learning rate cannot suit both columns")],
+                       help: help)
+        }
+    }
+
+    /// W0351: a regression on large targets starts with a huge loss and huge gradients.
+    static func unscaledTargets(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
+        guard model.targetNormalization == .none else { return }
+        let largest = columnScales(model.train.targets).max() ?? 0
+        guard largest > largeMagnitude else { return }
+        bag.report(.unscaledTargets,
+                   "targets reach magnitude \(Format.number(largest)) and are not normalized; the first gradients will be that large",
+                   at: view.targets.range,
+                   help: "add `normalize: {targets: standard}` under `data:`; predictions are still printed in original units")
+    }
+
+    /// W0352: a width-1 hidden layer squeezes everything the net knows through one number.
+    static func bottleneck(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
+        for (index, layer) in model.layers.enumerated().dropLast() where layer.outputShape == [1] {
+            let next = model.layers[index + 1]
+            bag.report(.bottleneck,
+                       "hidden layer `\(layer.name)` has 1 unit: everything after it sees a single number",
+                       at: view.layers[index]["units"]?.range ?? layer.range,
+                       notes: [DiagnosticNote("`\(next.name)` reads from it here", at: view.layers[index + 1].nameRange)],
+                       help: "widen `\(layer.name)`, or remove it if the bottleneck is not intended")
+        }
+    }
+
+    /// W0353 and W0354: the output layer's activation against the targets the network must reach.
+    static func outputActivation(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
+        guard let layer = model.layers.last, let choice = view.layers.last else { return }
+        let range = choice["activation"].map { $0.isDefault ? choice.nameRange : $0.range } ?? choice.nameRange
+        let targets = Normalizer(model.targetNormalization, fittedOn: model.train.targets).apply(model.train.targets)
+        let low = Double(targets.values.min() ?? 0), high = Double(targets.values.max() ?? 0)
+        let seen = model.targetNormalization == .none ? "the targets" : "the \(model.targetNormalization.rawValue)-normalized targets"
+        let outputRange: (low: Double, high: Double, text: String)?
+        switch layer.activation {
+        case .relu: outputRange = (0, .infinity, "0 or more")
+        case .sigmoid: outputRange = (0, 1, "between 0 and 1")
+        case .tanh: outputRange = (-1, 1, "between -1 and 1")
+        case .identity, .leakyRelu, .prelu: outputRange = nil
+        }
+        let fix = "use identity, leaky_relu or prelu on the output layer"
+        if let outputRange, low < outputRange.low || high > outputRange.high {
+            let outside = low < outputRange.low ? low : high
+            bag.report(.unreachableTargets,
+                       "output layer `\(layer.name)` uses \(layer.activation.name), whose outputs are \(outputRange.text), but \(seen) reach \(Format.number(outside))",
+                       at: range, notes: [DiagnosticNote("the targets are here", at: view.targets.range)], help: fix)
+        } else if layer.activation == .relu {
+            bag.report(.dyingOutput,
+                       "relu on output layer `\(layer.name)` can die: once its pre-activation is negative for every sample, its gradient is 0 and the predictions stay 0",
+                       at: range, notes: [DiagnosticNote("this is the ReLU study's failure: the cost stays at the sum of the squared targets")],
+                       help: fix)
+        }
+    }
+
+    /// W0355: units that start equal get equal gradients and stay equal; the layer acts as one unit.
+    static func symmetricInit(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
+        for (index, layer) in model.layers.enumerated().dropLast() where layer.outputShape.reduce(1, *) > 1 {
+            guard let weights = layer.parameters.first(where: { $0.role == .weight }) else { continue }
+            switch weights.initializer {
+            case .zeros, .ones, .constant: break
+            default: continue
+            }
+            let written = view.layers[index]["weights"]
+            let range = written?.range ?? view.modelInitWeights?.range ?? view.layers[index].nameRange
+            bag.report(.symmetricInit,
+                       "every weight of hidden layer `\(layer.name)` starts at the same value, so its \(layer.outputShape[0]) units compute the same thing and get the same updates",
+                       at: range, help: "use a random initializer such as glorot_uniform or he_normal")
+        }
+    }
+
+    /// W0450: a learning rate far outside what works for the optimizer diverges or never moves.
+    static func implausibleLearningRate(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
+        let lr = model.optimizer.learningRate
+        let plausible = plausibleLearningRates(model.optimizer)
+        guard !plausible.contains(lr) else { return }
+        let optimizer = view.optimizer
+        let range = optimizer["lr"].map { $0.isDefault ? optimizer.nameRange : $0.range } ?? optimizer.nameRange
+        let direction = lr > plausible.upperBound ? "above" : "below"
+        bag.report(.implausibleLearningRate,
+                   "learning rate \(Format.number(lr)) is \(direction) the usual range for \(optimizer.kind) (\(Format.number(plausible.lowerBound)) to \(Format.number(plausible.upperBound)))",
+                   at: range,
+                   help: lr > plausible.upperBound ? "lower it; too large a step makes the cost diverge"
+                       : "raise it; steps this small barely move the weights")
+    }
+
+    /// W0451: with log_every past the last epoch, only the final cost is logged.
+    static func logEveryBeyondEpochs(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
+        let schedule = model.schedule
+        guard schedule.logEvery > schedule.epochs, let value = view.train["log_every"], !value.isDefault else { return }
+        bag.report(.logEveryBeyondEpochs,
+                   "log_every \(schedule.logEvery) is larger than epochs \(schedule.epochs): only the last epoch's cost is logged",
+                   at: value.range, notes: [DiagnosticNote("epochs is set here", at: view.train["epochs"]!.range)],
+                   help: "make log_every at most \(schedule.epochs)")
+    }
+
+    /// The largest magnitude in each column.
+    static func columnScales(_ m: DataMatrix) -> [Double] {
+        (0..<m.columns).map { j in (0..<m.rows).map { Double(abs(m.values[$0 * m.columns + j])) }.max() ?? 0 }
+    }
+}
+
+/// The parts of a verified spec tree the rules point at.
+struct SpecView {
+    var inputs: SpecValue
+    var targets: SpecValue
+    var layers: [SpecChoice]
+    var modelInitWeights: SpecValue?
+    var optimizer: SpecChoice
+    var train: SpecRecord
+
+    init(_ spec: SpecRecord) {
+        let data = spec["data"]!.record!["train"]!.record!
+        inputs = data["inputs"]!
+        targets = data["targets"]!
+        let model = spec["model"]!.record!
+        layers = model["layers"]!.list!.map { $0.choice! }
+        modelInitWeights = model["init"]?.record?["weights"].flatMap { $0.isDefault ? nil : $0 }
+        train = spec["train"]!.record!
+        optimizer = train["optimizer"]!.choice!
+    }
+}
