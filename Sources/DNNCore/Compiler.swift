@@ -5,6 +5,8 @@ public struct CompileResult: Sendable {
     public var spec: SpecRecord?
     public var model: ModelIR?
     public var diagnostics: DiagnosticBag
+    /// The warnings `# dnnc: disable` comments silenced.
+    public var silenced: [Diagnostic] = []
 }
 
 public enum Compiler {
@@ -27,7 +29,7 @@ public enum Compiler {
                 Linter.lint(spec, model, diagnostics: &bag)
             }
         }
-        Suppressions.apply(suppressions, to: &bag, reportUnused: result.model != nil)
+        result.silenced = Suppressions.apply(suppressions, to: &bag, reportUnused: result.model != nil)
         result.diagnostics = bag
         return result
     }

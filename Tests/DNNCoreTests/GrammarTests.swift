@@ -17,12 +17,19 @@ struct GrammarTests {
                 "grammar/reference.md is stale: run `swift run dnnc reference > grammar/reference.md`")
     }
 
+    @Test func committedDiagnosticsReferenceIsCurrent() throws {
+        let committed = try String(contentsOfFile: Repo.path("grammar/diagnostics.md"), encoding: .utf8)
+        #expect(committed == ExplanationDocs.markdown(),
+                "grammar/diagnostics.md is stale: run `swift run dnnc reference --diagnostics > grammar/diagnostics.md`")
+    }
+
     @Test func referenceNamesEveryKindAndCode() {
         let reference = SchemaExport.reference()
         for catalog in [Language.layers, Language.activations, Language.initializers, Language.losses, Language.optimizers] {
             for kind in catalog.kinds { #expect(reference.contains("### `\(kind.name)`")) }
         }
-        for code in DiagnosticCode.allCases { #expect(reference.contains("| \(code.rawValue) |")) }
+        let diagnostics = ExplanationDocs.markdown()
+        for code in DiagnosticCode.allCases { #expect(diagnostics.contains("\n## \(code.rawValue)\n")) }
     }
 
     @Test func schemaDescribesEveryChoice() {

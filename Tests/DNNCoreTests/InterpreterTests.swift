@@ -130,7 +130,7 @@ struct InterpreterTests {
 
     @Test func theDefaultBatchSizeIsClampedToTheTrainingSet() throws {
         let ir = try model(spec(replacing: "  batch_size: 1\n", with: ""))
-        #expect(ir.schedule.batchSize == 32)
+        #expect(ir.schedule.batchSize == 4, "32, clamped to the 4 samples")
         let trainer = Trainer(model: ir)
         #expect(trainer.network.capacity == 4)
         _ = trainer.runEpoch()

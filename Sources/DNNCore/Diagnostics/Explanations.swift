@@ -121,8 +121,8 @@ extension DiagnosticCode {
                 A `# dnnc:` comment is not a suppression dnnc understands: an unknown directive (only \
                 `disable` and `disable-file` exist), a code that does not exist, or an error code. Errors \
                 cannot be silenced, because a spec with an error cannot run.
-                """, bad: edit(("  epochs: 100", "  epochs: 100\n  log_every: 500  # dnnc: disable=W451")),
-                good: edit(("  epochs: 100", "  epochs: 100\n  log_every: 500  # dnnc: disable=W0451")))
+                """, bad: edit(("  epochs: 100", "  epochs: 100  # dnnc: disable=E0205")),
+                good: edit(("  epochs: 100", "  epochs: 100\n  log_every: 500  # dnnc: disable=W0451 we want one log line")))
         case .wrongType:
             return make("""
                 A value has the wrong type: text where a number belongs, a single value where a list \

@@ -52,6 +52,9 @@ public enum Suppressions {
             let standsAlone = scalars[..<hash].allSatisfy { $0 == " " || $0 == "\t" }
             let directiveRange = range(number, directive.start, column)
             guard directives.contains(directive.text) else {
+                // `# dnnc: some remark` is an ordinary comment; `# dnnc: word=...` was meant as a directive.
+                skipSpaces()
+                guard column < scalars.count, scalars[column] == "=" else { continue }
                 bag.report(.invalidSuppression, "unknown directive `\(directive.text)` in a `# dnnc:` comment", at: directiveRange,
                            help: Suggestions.didYouMean(directive.text, among: directives) ?? "write `# dnnc: disable=W0350` or `# dnnc: disable-file=W0350`")
                 continue
@@ -100,20 +103,25 @@ public enum Suppressions {
 
     /// Removes the warnings a suppression covers; then, when `reportUnused`, warns of each suppression
     /// that silenced nothing (only meaningful when every rule ran, that is when the file has no errors).
-    public static func apply(_ suppressions: [Suppression], to bag: inout DiagnosticBag, reportUnused: Bool) {
+    /// Returns the silenced warnings.
+    @discardableResult
+    public static func apply(_ suppressions: [Suppression], to bag: inout DiagnosticBag, reportUnused: Bool) -> [Diagnostic] {
         var used = [Bool](repeating: false, count: suppressions.count)
+        var silenced: [Diagnostic] = []
         bag.filter { diagnostic in
             guard diagnostic.severity == .warning else { return true }
             guard let index = suppressions.indices.first(where: { suppressions[$0].covers(diagnostic) }) else { return true }
             used[index] = true
+            silenced.append(diagnostic)
             return false
         }
-        guard reportUnused else { return }
+        guard reportUnused else { return silenced }
         for (suppression, isUsed) in zip(suppressions, used) where !isUsed {
             let place = suppression.scope == .file ? "in this file" : "on this line or the next"
             bag.report(.unusedSuppression, "`\(suppression.code.rawValue)` is silenced here, but no \(suppression.code.rawValue) is reported \(place)",
                        at: suppression.range, help: "remove it from the comment")
         }
+        return silenced
     }
 
     /// The 0-based index of a line's comment `#`: one at the line's start or after a blank, outside quoted text.

@@ -139,7 +139,8 @@ public enum IRBuilder {
             loss: loss(trainRecord["loss"]!.choice!),
             optimizer: optimizer,
             schedule: Schedule(epochs: trainRecord["epochs"]!.int!,
-                               batchSize: trainRecord["batch_size"]!.int!,
+                               // The default is clamped to the training set; a written size was checked above.
+                               batchSize: batchValue.isDefault ? min(batchValue.int!, inputs.rows.count) : batchValue.int!,
                                shuffle: trainRecord["shuffle"]!.bool!,
                                logEvery: trainRecord["log_every"]!.int!))
     }

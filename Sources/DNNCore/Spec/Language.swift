@@ -246,7 +246,7 @@ public enum Language {
             .required("optimizer", .choice(optimizers), "how parameters are updated"),
             .required("epochs", .integer(.atLeastOne), "passes over the training set, numbered from 0"),
             .optional("batch_size", .integer(.atLeastOne), default: .int(32),
-                      "samples per update (Keras's default); a batch never exceeds the training set"),
+                      "samples per update (Keras's default); the default is clamped to the training set, a larger written size is an error"),
             .optional("shuffle", .boolean, default: .bool(true), "reshuffle the samples before each epoch"),
             .optional("log_every", .integer(.atLeastOne), default: .int(1),
                       "log the cost every N epochs, and after the last"),

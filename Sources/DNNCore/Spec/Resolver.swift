@@ -8,6 +8,11 @@ public enum Resolver {
         guard let spec = result.spec, let model = result.model else { return nil }
         var emitter = Emitter(file: result.file)
         emitter.line("# \(result.file.path) resolved by dnnc \(DNNCVersion.current): `# default` marks what the spec left out")
+        // Comments do not survive resolution; the warnings the original silenced stay silenced.
+        let silenced = Set(result.silenced.map(\.code.rawValue)).sorted()
+        if !silenced.isEmpty {
+            emitter.line("# dnnc: disable-file=\(silenced.joined(separator: ",")) silenced by comments in the original")
+        }
         emitter.record(fill(spec, model: model, file: result.file), Language.spec, indent: 0)
         return emitter.out
     }
@@ -18,6 +23,13 @@ public enum Resolver {
         spec.set("name", SpecValue(content: .string(model.name), range: .none, isDefault: true), note: "the file's stem")
         spec.update("data") { data in
             data.setRecordDefaults("normalize", in: Language.spec.record("data")!)
+        }
+        spec.update("train") { train in
+            // A default batch size larger than the training set is clamped; write the size used.
+            if let batch = train["batch_size"], batch.isDefault, batch.int != model.schedule.batchSize {
+                train.fields["batch_size"] = SpecValue(content: .int(model.schedule.batchSize), range: .none, isDefault: true)
+                train.notes["batch_size"] = "\(batch.int!), clamped to the \(model.train.inputs.rows) training samples"
+            }
         }
         spec.update("model") { modelRecord in
             modelRecord.setRecordDefaults("init", in: Language.spec.record("model")!)

@@ -112,11 +112,8 @@ public enum SchemaExport {
                 if !kind.params.isEmpty { out += "\n" + table(kind.params) }
             }
         }
-        out += "\n## diagnostic codes\n\nE01xx YAML, E02xx keys, types and values, E03xx shapes and data, E04xx training.\n\n"
-        out += "| code | severity | meaning |\n|---|---|---|\n"
-        for code in DiagnosticCode.allCases {
-            out += "| \(code.rawValue) | \(code.severity.rawValue) | \(code.summary) |\n"
-        }
+        out += "\n## diagnostics\n\nEvery diagnostic code, with a spec that triggers it and the fix, is in "
+        out += "[diagnostics.md](diagnostics.md) (`dnnc explain CODE` prints one).\n"
         return out
     }
 

@@ -248,7 +248,8 @@ struct TreeBuilder {
         default:
             bag.error(.unsupportedTag, "unsupported tag `\(shorthand(tag))`", at: range,
                       help: "remove the tag; dnnc reads YAML's core schema only")
-            return .string(text)
+            // Read on as if untagged, so the value is not also reported as of the wrong type.
+            return isPlain ? CoreSchema.resolve(plain: text) : .string(text)
         }
         if !fits {
             bag.error(.unsupportedTag, "`\(text)` is not a valid \(shorthand(tag))", at: range,
