@@ -203,6 +203,99 @@ struct CommandTests {
         #expect(good.stderr == "checked 2 files: 0 errors, 0 warnings\n")
     }
 
+    @Test func checkSearchesFoldersForSpecs() throws {
+        let top = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: top) }
+        let spec = try String(contentsOf: Binary.root.appendingPathComponent("specs/seed/prelu.yaml"), encoding: .utf8)
+        func write(_ path: String, _ text: String) throws {
+            let url = top.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        try write("a.yaml", spec)
+        try write("notes.yml", "title: not a spec\n")         // directly in the folder: checked
+        try write("sub/b.yaml", "# comment\n" + spec)         // deeper, with a dnnc: key: checked
+        try write("sub/ci.yaml", "on: push\n")                // deeper, no dnnc: key: skipped
+        try write("sub/readme.txt", "dnnc: 1\n")              // not YAML: skipped
+        try write(".hidden/c.yaml", "dnnc: 1\n")              // hidden: skipped
+        let r = try Binary.run(["check", top.path, "--format", "json"])
+        #expect(r.status == 1)
+        #expect(r.stderr == "checked 3 files: 1 error, 0 warnings\n")
+        let items = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        #expect(items.map { $0["file"] as! String } == ["\(top.path)/notes.yml"])
+        #expect(items.first?["message"] as? String == "this is not a dnnc spec: it has none of the keys dnnc, data, model, train")
+
+        let empty = top.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let none = try Binary.run(["check", empty.path, "specs/seed/prelu.yaml"])
+        #expect(none.status == 2)
+        #expect(none.stderr == "dnnc: error: no spec files (*.yaml, *.yml) under \(empty.path)\nchecked 1 file: 0 errors, 0 warnings\n")
+    }
+
+    @Test func checkFailsOnWarningsOnlyWhenAsked() throws {
+        let relu = try Binary.run(["check", "specs/seed/relu.yaml"])
+        #expect(relu.status == 0)
+        #expect(relu.stdout.hasPrefix("specs/seed/relu.yaml:17:37: warning[W0354]: relu on output layer `fc3` can die"))
+        #expect(relu.stderr == "checked 1 file: 0 errors, 1 warning\n")
+        #expect(try Binary.run(["check", "specs/seed/relu.yaml", "--fail-on", "warning"]).status == 1)
+        #expect(try Binary.run(["check", "specs/seed/prelu.yaml", "--fail-on", "warning"]).status == 0)
+        #expect(try Binary.run(["check", "specs/seed/prelu.yaml", "--fail-on", "info"]).status == 2)
+    }
+
+    @Test func checkQuietPrintsOnlyTheCount() throws {
+        let r = try Binary.run(["check", "--quiet", "specs/seed/relu.yaml", "specs/seed/relu-dead.yaml"])
+        #expect(r.status == 0)
+        #expect(r.stdout == "")
+        #expect(r.stderr == "checked 2 files: 0 errors, 2 warnings\n")
+    }
+
+    @Test func checkFormatsAndTheirDefaults() throws {
+        let github = try Binary.run(["check", "specs/seed/relu.yaml"], environment: ["GITHUB_ACTIONS": "true"])
+        #expect(github.stdout.hasPrefix("::warning file=specs/seed/relu.yaml,line=17,col=37,endLine=17,endColumn=40,title=W0354::"))
+        let text = try Binary.run(["check", "specs/seed/relu.yaml", "--format", "text"], environment: ["GITHUB_ACTIONS": "true"])
+        #expect(text.stdout.hasPrefix("specs/seed/relu.yaml:17:37: warning[W0354]"))
+        let sarif = try Binary.run(["check", "specs/seed/relu.yaml", "--format", "sarif"])
+        let log = try #require(try JSONSerialization.jsonObject(with: Data(sarif.stdout.utf8)) as? [String: Any])
+        #expect(log["version"] as? String == "2.1.0")
+        #expect(try Binary.run(["check", "specs/seed/relu.yaml", "--format", "xml"]).status == 2)
+    }
+
+    @Test func checkColoursOnlyWhenAskedOrOnATerminal() throws {
+        let plain = try Binary.run(["check", "specs/seed/relu.yaml"])
+        #expect(!plain.stdout.contains("\u{1B}["), "stdout is a file here, not a terminal")
+        let always = try Binary.run(["check", "specs/seed/relu.yaml", "--color", "always"])
+        #expect(always.stdout.contains("\u{1B}[1;33mwarning[W0354]:\u{1B}[0m"))
+        #expect(try Binary.run(["check", "specs/seed/relu.yaml", "--color", "never"]).stdout == plain.stdout)
+    }
+
+    @Test func checkReadsStandardInput() throws {
+        let r = try Binary.run(["check", "-"], stdin: "dnnc: 1\nseed: x\n")
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("<stdin>:2:7: error[E0201]: `seed` must be an integer, found the string \"x\"\n"))
+    }
+
+    @Test func explainPrintsTheRuleWithExamples() throws {
+        let r = try Binary.run(["explain", "w0354"])
+        #expect(r.status == 0)
+        #expect(r.stdout.hasPrefix("W0354 (warning): relu on a regression's output layer, which can die\n"))
+        #expect(r.stdout.contains("example.yaml:10:37: warning[W0354]"))
+        let list = try Binary.run(["explain", "--list"])
+        #expect(list.stdout.split(separator: "\n").count == DiagnosticCode.allCases.count)
+        let unknown = try Binary.run(["explain", "E0999"])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.hasPrefix("dnnc: error: no diagnostic code `E0999`"))
+    }
+
+    @Test func resolvePrintsTheSpecWithItsDefaults() throws {
+        let r = try Binary.run(["resolve", "specs/seed/relu.yaml"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("\n      momentum: 0  # default\n"))
+        let bad = try Binary.run(["resolve", "-"], stdin: "dnnc: 1\n")
+        #expect(bad.status == 1)
+        #expect(bad.stdout == "")
+        #expect(bad.stderr.contains("error[E0204]: missing required key `data`"))
+    }
+
     @Test func runOnABadSpecExitsOneWithTheDiagnostic() throws {
         let r = try Binary.run(["run", "-"], stdin: "dnnc: 1\nseed: -3\n")
         #expect(r.status == 1)

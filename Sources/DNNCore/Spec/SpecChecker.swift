@@ -14,6 +14,14 @@ public struct SpecChecker {
                       help: "start the file with `dnnc: 1` and the sections data, model and train")
             return nil
         }
+        // A YAML file that shares no key with a spec gets one error, not one per missing section.
+        if case .mapping(let pairs) = root.content,
+           !pairs.contains(where: { pair in pair.key.scalarText.map { Language.spec.field($0) != nil } ?? false }) {
+            bag.error(.missingKey, "this is not a dnnc spec: it has none of the keys dnnc, data, model, train",
+                      at: pairs.first?.key.range ?? root.range,
+                      help: "start the file with `dnnc: 1` and the sections data, model and train")
+            return nil
+        }
         guard let spec = record(root, Language.spec, path: "") else { return nil }
         if let version = spec["dnnc"], let number = version.int, number != Language.version {
             bag.error(.unsupportedVersion, "this dnnc reads language version \(Language.version), not \(number)",
