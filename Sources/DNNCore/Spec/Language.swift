@@ -142,10 +142,10 @@ public enum Language {
         ChoiceKind(name: "identity", aliases: ["linear"], doc: "f(x) = x"),
         ChoiceKind(name: "relu", doc: "f(x) = max(0, x); the gradient at 0 is 0, as in PyTorch"),
         ChoiceKind(name: "leaky_relu", params: [
-            .optional("alpha", .number(.nonNegative), default: .number(0.01), "slope for x < 0 (PyTorch's negative_slope default)"),
+            .optional("alpha", .number(.nonNegative), default: .number(0.01), "slope for x < 0: 0.01, PyTorch's negative_slope (Keras's LeakyReLU layer uses 0.3)"),
         ], doc: "f(x) = x for x > 0, alpha·x otherwise"),
         ChoiceKind(name: "prelu", params: [
-            .optional("init", .number(.any), default: .number(0.25), "starting slope for x < 0 (PyTorch's default)"),
+            .optional("init", .number(.any), default: .number(0.25), "starting slope for x < 0: 0.25 as PyTorch's PReLU (Keras's starts at 0, a plain relu at first, which cannot revive a dead unit)"),
         ], doc: "f(x) = x for x > 0, a·x otherwise, with a learnable slope a per unit, saved as `<layer>.prelu`"),
         ChoiceKind(name: "sigmoid", doc: "f(x) = 1 / (1 + e^-x)"),
         ChoiceKind(name: "tanh", doc: "f(x) = tanh(x)"),
@@ -235,8 +235,10 @@ public enum Language {
         .required("model", .record(Record(name: "model", fields: [
             .required("input", .shape, "the shape of one sample, e.g. [2]"),
             .optional("init", .record(Record(name: "model.init", fields: [
-                .optional("weights", .choice(initializers), default: .choice("glorot_uniform"), "weights' initializer"),
-                .optional("bias", .choice(initializers), default: .choice("zeros"), "biases' initializer"),
+                .optional("weights", .choice(initializers), default: .choice("glorot_uniform"),
+                      "weights' initializer: glorot_uniform as Keras's Dense (PyTorch's Linear draws uniform on ±1/sqrt(fan_in))"),
+                .optional("bias", .choice(initializers), default: .choice("zeros"),
+                      "biases' initializer: zeros as Keras's Dense (PyTorch's Linear draws uniform on ±1/sqrt(fan_in))"),
             ])), default: .contextual("glorot_uniform weights, zero biases"),
                       "model-wide initializers, overridable per layer with the same keys"),
             .required("layers", .list(.choice(layers), minCount: 1), "the layers, input first"),
