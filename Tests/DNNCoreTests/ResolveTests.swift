@@ -100,6 +100,13 @@ struct ResolveTests {
         }
     }
 
+    @Test func anchorsAndAliasesResolveToTheirValues() throws {
+        let text = spec(replacing: "units: 10", with: "units: &width 10").replacingOccurrences(of: "epochs: 10", with: "epochs: *width")
+        let resolved = try #require(Resolver.resolve(compile(text)))
+        #expect(resolved.contains("        units: 10\n") && resolved.contains("  epochs: 10\n"))
+        #expect(!resolved.contains("&") && !resolved.contains("*"))
+    }
+
     @Test func aSpecWithErrorsDoesNotResolve() {
         #expect(Resolver.resolve(compile(spec(replacing: "units: 10", with: "units: 0"))) == nil)
     }

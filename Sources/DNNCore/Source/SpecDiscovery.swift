@@ -19,7 +19,8 @@ public enum SpecDiscovery {
                   (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
             let depth = url.standardizedFileURL.pathComponents.count - rootDepth
             let relative = url.standardizedFileURL.pathComponents.dropFirst(rootDepth).joined(separator: "/")
-            let path = folder.hasSuffix("/") ? folder + relative : folder + "/" + relative
+            let path = folder == "." || folder == "./" ? relative
+                : folder.hasSuffix("/") ? folder + relative : folder + "/" + relative
             if depth == 1 || hasDnncKey(path) { found.append(path) }
         }
         return found.sorted()

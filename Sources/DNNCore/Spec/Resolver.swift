@@ -112,7 +112,10 @@ public enum Resolver {
         /// A scalar as written, or, for a default, in its canonical form.
         func scalar(_ value: SpecValue) -> String {
             if !value.isDefault, !value.range.isNone, value.range.start.line == value.range.end.line {
-                return source(value.range)
+                // An anchored node's range starts at its anchor: `&width 8` is written as `8`.
+                let text = source(value.range)
+                guard text.hasPrefix("&"), let space = text.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return text }
+                return text[space...].trimmingPrefix(while: { $0 == " " || $0 == "\t" }).description
             }
             switch value.content {
             case .int(let i): return String(i)
