@@ -12,9 +12,10 @@ func position(of token: String, onLineWith lineMarker: String, in text: String) 
     return (index + 1, column)
 }
 
-/// Asserts that compiling `text` reports `code` at the position of `token` on the line with `lineMarker`.
-func expectError(_ text: String, _ code: DiagnosticCode, at token: String, onLineWith lineMarker: String,
-                 sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+/// Asserts that compiling `text` reports `code` at the position of `token` on the line with `lineMarker`,
+/// and that an error stops compilation while a warning does not.
+func expectDiagnostic(_ text: String, _ code: DiagnosticCode, at token: String, onLineWith lineMarker: String,
+                      sourceLocation: Testing.SourceLocation = #_sourceLocation) {
     let result = compile(text)
     let (line, column) = position(of: token, onLineWith: lineMarker, in: text)
     let found = result.diagnostics.all.first { $0.code == code }
@@ -23,7 +24,7 @@ func expectError(_ text: String, _ code: DiagnosticCode, at token: String, onLin
     #expect(found?.range.start == DNNCore.SourceLocation(line: line, column: column),
             "\(code.rawValue) should point at \(line):\(column): \(found.map { "\($0.range.start) \($0.message)" } ?? "")",
             sourceLocation: sourceLocation)
-    #expect(result.model == nil, sourceLocation: sourceLocation)
+    #expect((result.model == nil) == (code.severity == .error), sourceLocation: sourceLocation)
 }
 
 struct DiagnosticTests {
@@ -36,101 +37,101 @@ struct DiagnosticTests {
     // Values out of range.
     @Test func zeroUnitsIsOutOfRange() {
         let text = spec(replacing: "units: 10", with: "units: 0")
-        expectError(text, .outOfRange, at: "0,", onLineWith: "units: 0")
+        expectDiagnostic(text, .outOfRange, at: "0,", onLineWith: "units: 0")
     }
 
     @Test func negativeLearningRateIsOutOfRange() {
         let text = spec(replacing: "lr: 0.01", with: "lr: -1")
-        expectError(text, .outOfRange, at: "-1", onLineWith: "lr: -1")
+        expectDiagnostic(text, .outOfRange, at: "-1", onLineWith: "lr: -1")
         #expect(compile(text).diagnostics.all[0].message.contains("greater than 0"))
     }
 
     @Test func zeroBatchSizeIsOutOfRange() {
-        expectError(spec(replacing: "batch_size: 1", with: "batch_size: 0"), .outOfRange, at: "0", onLineWith: "batch_size")
+        expectDiagnostic(spec(replacing: "batch_size: 1", with: "batch_size: 0"), .outOfRange, at: "0", onLineWith: "batch_size")
     }
 
     @Test func negativeEpochsAreOutOfRange() {
-        expectError(spec(replacing: "epochs: 10", with: "epochs: -5"), .outOfRange, at: "-5", onLineWith: "epochs")
+        expectDiagnostic(spec(replacing: "epochs: 10", with: "epochs: -5"), .outOfRange, at: "-5", onLineWith: "epochs")
     }
 
     @Test func uniformNeedsLowBelowHigh() {
         let text = spec(replacing: "name: fc2}", with: "name: fc2, weights: {uniform: {low: 1, high: 0}}}")
-        expectError(text, .outOfRange, at: "{uniform", onLineWith: "uniform")
+        expectDiagnostic(text, .outOfRange, at: "{uniform", onLineWith: "uniform")
     }
 
     // Types.
     @Test func yesIsAStringNotABoolean() {
         let text = spec(replacing: "shuffle: false", with: "shuffle: yes")
-        expectError(text, .wrongType, at: "yes", onLineWith: "shuffle")
+        expectDiagnostic(text, .wrongType, at: "yes", onLineWith: "shuffle")
         #expect(compile(text).diagnostics.all[0].help?.contains("true or false") == true)
     }
 
     @Test func quotedNumberIsAWrongType() {
         let text = spec(replacing: "units: 10", with: "units: \"10\"")
-        expectError(text, .wrongType, at: "\"10\"", onLineWith: "units")
+        expectDiagnostic(text, .wrongType, at: "\"10\"", onLineWith: "units")
         #expect(compile(text).diagnostics.all[0].help == "remove the quotes")
     }
 
     @Test func booleanWhereAnIntegerBelongs() {
-        expectError(spec(replacing: "epochs: 10", with: "epochs: true"), .wrongType, at: "true", onLineWith: "epochs")
+        expectDiagnostic(spec(replacing: "epochs: 10", with: "epochs: true"), .wrongType, at: "true", onLineWith: "epochs")
     }
 
     @Test func fractionalUnitsAreAWrongType() {
-        expectError(spec(replacing: "units: 10", with: "units: 2.5"), .wrongType, at: "2.5", onLineWith: "units")
+        expectDiagnostic(spec(replacing: "units: 10", with: "units: 2.5"), .wrongType, at: "2.5", onLineWith: "units")
     }
 
     @Test func infiniteAndOverflowingNumbersAreRejected() {
-        expectError(spec(replacing: "lr: 0.01", with: "lr: .inf"), .invalidNumber, at: ".inf", onLineWith: "lr")
-        expectError(spec(replacing: "lr: 0.01", with: "lr: 1e999"), .invalidNumber, at: "1e999", onLineWith: "lr")
-        expectError(spec(replacing: "epochs: 10", with: "epochs: 99999999999999999999"), .invalidNumber,
+        expectDiagnostic(spec(replacing: "lr: 0.01", with: "lr: .inf"), .invalidNumber, at: ".inf", onLineWith: "lr")
+        expectDiagnostic(spec(replacing: "lr: 0.01", with: "lr: 1e999"), .invalidNumber, at: "1e999", onLineWith: "lr")
+        expectDiagnostic(spec(replacing: "epochs: 10", with: "epochs: 99999999999999999999"), .invalidNumber,
                     at: "9", onLineWith: "epochs")
     }
 
     // Keys and kinds.
     @Test func unknownKeySuggestsTheClosest() {
         let text = spec(replacing: "shuffle: false", with: "shufle: false")
-        expectError(text, .unknownKey, at: "shufle", onLineWith: "shufle")
+        expectDiagnostic(text, .unknownKey, at: "shufle", onLineWith: "shufle")
         #expect(compile(text).diagnostics.all[0].help == "did you mean `shuffle`?")
     }
 
     @Test func unknownActivationSuggestsTheClosest() {
         let text = spec(replacing: "activation: relu", with: "activation: rleu")
-        expectError(text, .unknownKind, at: "rleu", onLineWith: "rleu")
+        expectDiagnostic(text, .unknownKind, at: "rleu", onLineWith: "rleu")
         #expect(compile(text).diagnostics.all[0].help == "did you mean `relu`?")
     }
 
     @Test func unknownLayerKindAndOptimizer() {
-        expectError(spec(replacing: "- dense: {units: 1", with: "- dens: {units: 1"), .unknownKind, at: "dens", onLineWith: "dens:")
+        expectDiagnostic(spec(replacing: "- dense: {units: 1", with: "- dens: {units: 1"), .unknownKind, at: "dens", onLineWith: "dens:")
         let text = spec(replacing: "{sgd: {lr: 0.01}}", with: "{adamw: {lr: 0.01}}")
-        expectError(text, .unknownKind, at: "adamw", onLineWith: "adamw")
+        expectDiagnostic(text, .unknownKind, at: "adamw", onLineWith: "adamw")
         #expect(compile(text).diagnostics.all[0].help == "did you mean `adam`?")
     }
 
     @Test func unknownParameterOfAChoice() {
         let text = spec(replacing: "{sgd: {lr: 0.01}}", with: "{sgd: {lr: 0.01, momentun: 0.9}}")
-        expectError(text, .unknownKey, at: "momentun", onLineWith: "momentun")
+        expectDiagnostic(text, .unknownKey, at: "momentun", onLineWith: "momentun")
         #expect(compile(text).diagnostics.all[0].help == "did you mean `momentum`?")
     }
 
     @Test func missingRequiredKeys() {
         let text = spec(replacing: "  loss: mse\n", with: "")
-        expectError(text, .missingKey, at: "optimizer", onLineWith: "optimizer")
+        expectDiagnostic(text, .missingKey, at: "optimizer", onLineWith: "optimizer")
         #expect(compile(text).diagnostics.all[0].message == "missing required key `loss` in `train`")
-        expectError(spec(replacing: "{sgd: {lr: 0.01}}", with: "sgd"), .missingKey, at: "sgd", onLineWith: "optimizer")
+        expectDiagnostic(spec(replacing: "{sgd: {lr: 0.01}}", with: "sgd"), .missingKey, at: "sgd", onLineWith: "optimizer")
     }
 
     @Test func choiceWithTwoKeysIsMalformed() {
-        expectError(spec(replacing: "activation: relu", with: "activation: {relu: {}, tanh: {}}"), .malformedChoice,
+        expectDiagnostic(spec(replacing: "activation: relu", with: "activation: {relu: {}, tanh: {}}"), .malformedChoice,
                     at: "{relu", onLineWith: "tanh")
     }
 
     @Test func otherLanguageVersionsAreRejected() {
-        expectError(spec(replacing: "dnnc: 1", with: "dnnc: 2"), .unsupportedVersion, at: "2", onLineWith: "dnnc:")
+        expectDiagnostic(spec(replacing: "dnnc: 1", with: "dnnc: 2"), .unsupportedVersion, at: "2", onLineWith: "dnnc:")
     }
 
     @Test func duplicateLayerNames() {
         let text = spec(replacing: "name: fc2", with: "name: fc1")
-        expectError(text, .duplicateName, at: "fc1", onLineWith: "units: 1,")
+        expectDiagnostic(text, .duplicateName, at: "fc1", onLineWith: "units: 1,")
         #expect(compile(text).diagnostics.all[0].notes.first?.range?.start.line == 10)
     }
 
@@ -140,53 +141,53 @@ struct DiagnosticTests {
     }
 
     @Test func nesterovNeedsMomentum() {
-        expectError(spec(replacing: "{sgd: {lr: 0.01}}", with: "{sgd: {lr: 0.01, nesterov: true}}"), .invalidOptimizer,
+        expectDiagnostic(spec(replacing: "{sgd: {lr: 0.01}}", with: "{sgd: {lr: 0.01, nesterov: true}}"), .invalidOptimizer,
                     at: "true", onLineWith: "nesterov")
     }
 
     // Data and shapes.
     @Test func raggedRows() {
-        expectError(spec(replacing: "[[0, 1], [2, 3],", with: "[[0, 1], [2],"), .raggedRows, at: "[2]", onLineWith: "inputs")
+        expectDiagnostic(spec(replacing: "[[0, 1], [2, 3],", with: "[[0, 1], [2],"), .raggedRows, at: "[2]", onLineWith: "inputs")
     }
 
     @Test func inputsAndTargetsRowCounts() {
         let text = spec(replacing: "[[1.6666667], [3.6666667], [1.0], [1.6666667]]", with: "[[1.6666667], [3.6666667], [1.0]]")
-        expectError(text, .rowCountMismatch, at: "[[1.6", onLineWith: "targets")
+        expectDiagnostic(text, .rowCountMismatch, at: "[[1.6", onLineWith: "targets")
         #expect(compile(text).diagnostics.all[0].message == "the targets have 3 rows, but the inputs (line 5) have 4")
     }
 
     @Test func inputRowsMustMatchTheInputShape() {
         let text = spec(replacing: "input: [2]", with: "input: [3]")
-        expectError(text, .inputWidth, at: "[0, 1]", onLineWith: "inputs")
+        expectDiagnostic(text, .inputWidth, at: "[0, 1]", onLineWith: "inputs")
         #expect(compile(text).diagnostics.all[0].message == "each input row has 2 values, but model.input [3] (line 8) takes 3")
     }
 
     @Test func lastLayerMustMatchTheTargets() {
         let text = spec(replacing: "[[1.6666667], [3.6666667], [1.0], [1.6666667]]", with: "[[1, 2], [3, 4], [5, 6], [7, 8]]")
-        expectError(text, .outputWidth, at: "1,", onLineWith: "name: fc2")
+        expectDiagnostic(text, .outputWidth, at: "1,", onLineWith: "name: fc2")
         #expect(compile(text).diagnostics.all[0].message == "fc2 outputs 1 value per sample, but the targets (line 6) have 2")
     }
 
     @Test func emptyData() {
-        expectError(spec(replacing: "[[0, 1], [2, 3], [4, 5], [6, 7]]", with: "[]"), .emptyData, at: "[]", onLineWith: "inputs")
+        expectDiagnostic(spec(replacing: "[[0, 1], [2, 3], [4, 5], [6, 7]]", with: "[]"), .emptyData, at: "[]", onLineWith: "inputs")
     }
 
     @Test func hugeModelsAreRefusedNotAllocated() {
-        expectError(spec(replacing: "units: 10", with: "units: 99999999999"), .modelTooLarge, at: "99999999999",
+        expectDiagnostic(spec(replacing: "units: 10", with: "units: 99999999999"), .modelTooLarge, at: "99999999999",
                     onLineWith: "units")
-        expectError(spec(replacing: "input: [2]", with: "input: [4294967296, 4294967296]"), .modelTooLarge,
+        expectDiagnostic(spec(replacing: "input: [2]", with: "input: [4294967296, 4294967296]"), .modelTooLarge,
                     at: "[4294967296", onLineWith: "input: [")
     }
 
     @Test func dataBeyondFloat32IsRejected() {
-        expectError(spec(replacing: "[4, 5], [6, 7]]", with: "[4, 5e300], [6, 7]]"), .invalidNumber, at: "[4, 5e300]",
+        expectDiagnostic(spec(replacing: "[4, 5], [6, 7]]", with: "[4, 5e300], [6, 7]]"), .invalidNumber, at: "[4, 5e300]",
                     onLineWith: "inputs")
     }
 
     // YAML.
     @Test func duplicateKeysPointAtTheSecond() {
         let text = spec(replacing: "seed: 3", with: "seed: 3\nseed: 4")
-        expectError(text, .duplicateKey, at: "seed", onLineWith: "seed: 4")
+        expectDiagnostic(text, .duplicateKey, at: "seed", onLineWith: "seed: 4")
         #expect(compile(text).diagnostics.all[0].notes.first?.range?.start.line == 2)
     }
 
@@ -197,7 +198,7 @@ struct DiagnosticTests {
     }
 
     @Test func undefinedAlias() {
-        expectError(spec(replacing: "seed: 3", with: "seed: *nope"), .undefinedAlias, at: "*nope", onLineWith: "seed")
+        expectDiagnostic(spec(replacing: "seed: 3", with: "seed: *nope"), .undefinedAlias, at: "*nope", onLineWith: "seed")
     }
 
     @Test func aliasesWork() throws {
@@ -217,14 +218,14 @@ struct DiagnosticTests {
     }
 
     @Test func tagsBeyondTheCoreSchemaAreRejected() {
-        expectError(spec(replacing: "seed: 3", with: "seed: !custom 3"), .unsupportedTag, at: "!custom", onLineWith: "seed")
+        expectDiagnostic(spec(replacing: "seed: 3", with: "seed: !custom 3"), .unsupportedTag, at: "!custom", onLineWith: "seed")
         #expect(compile(spec(replacing: "seed: 3", with: "seed: !!int 3")).model?.seed == 3)
         #expect(compile(spec(replacing: "name: fc1", with: "name: !!str 12")).model?.layers[0].name == "12")
     }
 
     @Test func onlyOneDocument() {
         let text = baseSpec + "---\ndnnc: 1\n"
-        expectError(text, .multipleDocuments, at: "---", onLineWith: "---")
+        expectDiagnostic(text, .multipleDocuments, at: "---", onLineWith: "---")
     }
 
     @Test func emptyFile() {
@@ -238,7 +239,7 @@ struct DiagnosticTests {
     }
 
     @Test func aSpecThatIsNotAMapping() {
-        expectError("- dnnc: 1\n", .wrongType, at: "-", onLineWith: "dnnc")
+        expectDiagnostic("- dnnc: 1\n", .wrongType, at: "-", onLineWith: "dnnc")
     }
 
     @Test func everyErrorOfAFileIsReported() {

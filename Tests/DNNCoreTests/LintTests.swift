@@ -15,20 +15,6 @@ func expectCodes(_ text: String, _ codes: [DiagnosticCode], sourceLocation: Test
     }
 }
 
-/// Asserts that `text` warns with `code` at the position of `token` on the line with `lineMarker`.
-func expectWarning(_ text: String, _ code: DiagnosticCode, at token: String, onLineWith lineMarker: String,
-                   sourceLocation: Testing.SourceLocation = #_sourceLocation) {
-    let result = compile(text)
-    let (line, column) = position(of: token, onLineWith: lineMarker, in: text)
-    let found = result.diagnostics.all.first { $0.code == code }
-    #expect(found?.severity == .warning, "expected \(code.rawValue), got \(result.diagnostics.all.map { "\($0.code.rawValue) \($0.message)" })",
-            sourceLocation: sourceLocation)
-    #expect(found?.range.start == DNNCore.SourceLocation(line: line, column: column),
-            "\(code.rawValue) should point at \(line):\(column), got \(found.map { "\($0.range.start)" } ?? "nothing")",
-            sourceLocation: sourceLocation)
-    #expect(result.model != nil, sourceLocation: sourceLocation)
-}
-
 struct LintTests {
     @Test func theBaseSpecIsClean() {
         expectCodes(baseSpec, [])
@@ -37,7 +23,7 @@ struct LintTests {
     // W0354 and W0353: the output activation.
     @Test func reluOnTheOutputOfARegressionWarnsOfTheDyingUnit() {
         let text = spec(replacing: "{units: 1, name: fc2}", with: "{units: 1, activation: relu, name: fc2}")
-        expectWarning(text, .dyingOutput, at: "relu", onLineWith: "fc2")
+        expectDiagnostic(text, .dyingOutput, at: "relu", onLineWith: "fc2")
         expectCodes(text, [.dyingOutput])
         #expect(compile(text).diagnostics.all[0].help == "use identity, leaky_relu or prelu on the output layer")
     }
@@ -50,11 +36,11 @@ struct LintTests {
     @Test func outputActivationsThatCannotReachTheTargets() {
         let negative = spec(replacing: "[1.0]", with: "[-1.0]")
             .replacingOccurrences(of: "{units: 1, name: fc2}", with: "{units: 1, activation: relu, name: fc2}")
-        expectWarning(negative, .unreachableTargets, at: "relu", onLineWith: "fc2")
+        expectDiagnostic(negative, .unreachableTargets, at: "relu", onLineWith: "fc2")
         expectCodes(negative, [.unreachableTargets])  // not also W0354: the stronger finding stands alone
 
         let sigmoid = spec(replacing: "{units: 1, name: fc2}", with: "{units: 1, activation: sigmoid, name: fc2}")
-        expectWarning(sigmoid, .unreachableTargets, at: "sigmoid", onLineWith: "fc2")
+        expectDiagnostic(sigmoid, .unreachableTargets, at: "sigmoid", onLineWith: "fc2")
         #expect(compile(sigmoid).diagnostics.all[0].message.contains("reach 3.6666667"))
 
         let tanh = spec(replacing: "{units: 1, name: fc2}", with: "{units: 1, activation: tanh, name: fc2}")
@@ -80,7 +66,7 @@ struct LintTests {
     // W0350 and W0351: scales.
     @Test func largeInputsWithoutNormalization() {
         let text = spec(replacing: "[6, 7]]", with: "[600, 7]]")
-        expectWarning(text, .unscaledInputs, at: "[[0, 1]", onLineWith: "inputs:")
+        expectDiagnostic(text, .unscaledInputs, at: "[[0, 1]", onLineWith: "inputs:")
         #expect(compile(text).diagnostics.all[0].message.contains("magnitude 600"))
         expectCodes(text.replacingOccurrences(of: "model:\n", with: "  normalize: {inputs: standard}\nmodel:\n"), [])
     }
@@ -88,7 +74,7 @@ struct LintTests {
     @Test func inputColumnsOnDifferentScales() {
         let text = spec(replacing: "inputs:  [[0, 1], [2, 3], [4, 5], [6, 7]]",
                         with: "inputs:  [[0, 0.001], [2, 0.003], [4, 0.005], [6, 0.007]]")
-        expectWarning(text, .unscaledInputs, at: "[[0,", onLineWith: "inputs:")
+        expectDiagnostic(text, .unscaledInputs, at: "[[0,", onLineWith: "inputs:")
         #expect(compile(text).diagnostics.all[0].message.contains("column 1 spans 6 but column 2 only 0.007"))
         // 6 / 0.7 is under the 100× threshold.
         let close = spec(replacing: "inputs:  [[0, 1], [2, 3], [4, 5], [6, 7]]",
@@ -98,14 +84,14 @@ struct LintTests {
 
     @Test func largeTargetsWithoutNormalization() {
         let text = spec(replacing: "[3.6666667]", with: "[3666.6667]")
-        expectWarning(text, .unscaledTargets, at: "[[1.6666667]", onLineWith: "targets:")
+        expectDiagnostic(text, .unscaledTargets, at: "[[1.6666667]", onLineWith: "targets:")
         expectCodes(text.replacingOccurrences(of: "model:\n", with: "  normalize: {targets: minmax}\nmodel:\n"), [])
     }
 
     // W0352 and W0355: the layers.
     @Test func aHiddenLayerOfWidthOneIsABottleneck() {
         let text = spec(replacing: "{units: 10, activation: relu, name: fc1}", with: "{units: 1, activation: relu, name: fc1}")
-        expectWarning(text, .bottleneck, at: "1,", onLineWith: "fc1")
+        expectDiagnostic(text, .bottleneck, at: "1,", onLineWith: "fc1")
         expectCodes(text, [.bottleneck])
         let note = compile(text).diagnostics.all[0].notes[0]
         #expect(note.message == "`fc2` reads from it here")
@@ -115,9 +101,9 @@ struct LintTests {
     @Test func constantWeightsInAHiddenLayerAreSymmetric() {
         let perLayer = spec(replacing: "{units: 10, activation: relu, name: fc1}",
                             with: "{units: 10, activation: relu, name: fc1, weights: {constant: {value: 0.5}}}")
-        expectWarning(perLayer, .symmetricInit, at: "{constant", onLineWith: "fc1")
+        expectDiagnostic(perLayer, .symmetricInit, at: "{constant", onLineWith: "fc1")
         let modelWide = spec(replacing: "  layers:\n", with: "  init: {weights: zeros}\n  layers:\n")
-        expectWarning(modelWide, .symmetricInit, at: "zeros", onLineWith: "init:")
+        expectDiagnostic(modelWide, .symmetricInit, at: "zeros", onLineWith: "init:")
         expectCodes(modelWide, [.symmetricInit])  // fc1 only: zero weights in the output layer are fine
         let outputOnly = spec(replacing: "{units: 1, name: fc2}", with: "{units: 1, name: fc2, weights: zeros}")
         expectCodes(outputOnly, [])
@@ -125,28 +111,28 @@ struct LintTests {
 
     // W0450, W0451, E0402: training.
     @Test func learningRatesOutsideTheUsualRange() {
-        expectWarning(spec(replacing: "lr: 0.01", with: "lr: 2"), .implausibleLearningRate, at: "2", onLineWith: "lr: 2")
-        expectWarning(spec(replacing: "lr: 0.01", with: "lr: 1e-7"), .implausibleLearningRate, at: "1e-7", onLineWith: "lr")
+        expectDiagnostic(spec(replacing: "lr: 0.01", with: "lr: 2"), .implausibleLearningRate, at: "2", onLineWith: "lr: 2")
+        expectDiagnostic(spec(replacing: "lr: 0.01", with: "lr: 1e-7"), .implausibleLearningRate, at: "1e-7", onLineWith: "lr")
         expectCodes(spec(replacing: "lr: 0.01", with: "lr: 1"), [])
         let adam = spec(replacing: "{sgd: {lr: 0.01}}", with: "{adam: {lr: 0.5}}")
-        expectWarning(adam, .implausibleLearningRate, at: "0.5", onLineWith: "adam")
+        expectDiagnostic(adam, .implausibleLearningRate, at: "0.5", onLineWith: "adam")
         expectCodes(spec(replacing: "{sgd: {lr: 0.01}}", with: "adam"), [])
     }
 
     @Test func logEveryBeyondTheEpochs() {
         let text = spec(replacing: "  shuffle: false\n", with: "  shuffle: false\n  log_every: 11\n")
-        expectWarning(text, .logEveryBeyondEpochs, at: "11", onLineWith: "log_every")
+        expectDiagnostic(text, .logEveryBeyondEpochs, at: "11", onLineWith: "log_every")
         expectCodes(spec(replacing: "  shuffle: false\n", with: "  shuffle: false\n  log_every: 10\n"), [])
     }
 
     @Test func aWrittenBatchSizeLargerThanTheTrainingSetIsAnError() {
-        expectError(spec(replacing: "batch_size: 1", with: "batch_size: 5"), .batchLargerThanData, at: "5", onLineWith: "batch_size")
+        expectDiagnostic(spec(replacing: "batch_size: 1", with: "batch_size: 5"), .batchLargerThanData, at: "5", onLineWith: "batch_size")
         expectCodes(spec(replacing: "batch_size: 1", with: "batch_size: 4"), [])
         expectCodes(spec(replacing: "  batch_size: 1\n", with: ""), [])  // the default, 32, is clamped
     }
 
     @Test func zeroEpochsIsAnError() {
-        expectError(spec(replacing: "epochs: 10", with: "epochs: 0"), .outOfRange, at: "0", onLineWith: "epochs")
+        expectDiagnostic(spec(replacing: "epochs: 10", with: "epochs: 0"), .outOfRange, at: "0", onLineWith: "epochs")
     }
 
     @Test func warningsAreReportedOnlyWhenTheSpecVerifies() {
@@ -187,19 +173,19 @@ struct SuppressionTests {
 
     @Test func anUnusedSuppressionIsAWarningAtItsCode() {
         let text = spec(replacing: "epochs: 10", with: "epochs: 10  # dnnc: disable=W0451")
-        expectWarning(text, .unusedSuppression, at: "W0451", onLineWith: "epochs")
+        expectDiagnostic(text, .unusedSuppression, at: "W0451", onLineWith: "epochs")
     }
 
     @Test func unknownCodesErrorsAndDirectivesAreReported() {
         let unknown = spec(replacing: "epochs: 10", with: "epochs: 10  # dnnc: disable=W354")
-        expectWarning(unknown, .invalidSuppression, at: "W354", onLineWith: "epochs")
+        expectDiagnostic(unknown, .invalidSuppression, at: "W354", onLineWith: "epochs")
         #expect(compile(unknown).diagnostics.all[0].help == "did you mean `W0354`?")
 
         let error = spec(replacing: "epochs: 10", with: "epochs: 0  # dnnc: disable=E0205")
         expectCodes(error, [.outOfRange, .invalidSuppression])
 
         let directive = spec(replacing: "epochs: 10", with: "epochs: 10  # dnnc: disabel=W0354")
-        expectWarning(directive, .invalidSuppression, at: "disabel", onLineWith: "epochs")
+        expectDiagnostic(directive, .invalidSuppression, at: "disabel", onLineWith: "epochs")
         #expect(compile(directive).diagnostics.all[0].help == "did you mean `disable`?")
 
         expectCodes(spec(replacing: "epochs: 10", with: "epochs: 10  # dnnc: disable="), [.invalidSuppression])
