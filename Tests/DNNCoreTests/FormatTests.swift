@@ -62,6 +62,13 @@ struct FormatTests {
         #expect(warning.hasPrefix("::warning file=test.yaml,line=14,col=25,title=W0450::"))
     }
 
+    @Test func theSnippetsOfOneDiagnosticShareOneGutter() {
+        let result = compile(spec(replacing: "batch_size: 1", with: "batch_size: 9"))
+        let text = DiagnosticRenderer.text(result.diagnostics.all[0], in: result.file)
+        #expect(text.contains("\n 16 |   batch_size: 9\n    |               ^\n"))
+        #expect(text.contains("\n  5 |     inputs:  [[0, 1], [2, 3], [4, 5], [6, 7]]\n    |              ^"))
+    }
+
     @Test func colourOnlyWhenAsked() {
         let d = Self.result.diagnostics.all[0]
         let plain = DiagnosticRenderer.text(d, in: Self.result.file)

@@ -10,11 +10,14 @@ public enum DiagnosticRenderer {
         var out = paint("\(file.path):\(position(range)):", Paint.bold) + " "
             + paint("\(diagnostic.severity.rawValue)[\(diagnostic.code.rawValue)]:", severityColor)
             + " " + paint(diagnostic.message, Paint.bold) + "\n"
-        out += snippet(range, in: file, paint: paint, caretColor: severityColor)
+        // One gutter width for the whole diagnostic, so the `|` columns line up as in rustc.
+        let lines = [range] + diagnostic.notes.compactMap(\.range)
+        let gutter = lines.map { String($0.start.line).count }.max() ?? 1
+        out += snippet(range, in: file, gutter: gutter, paint: paint, caretColor: severityColor)
         for note in diagnostic.notes {
             if let noteRange = note.range, !noteRange.isNone {
                 out += "  " + paint("note:", Paint.bold) + " \(file.path):\(position(noteRange)): \(note.message)\n"
-                out += snippet(noteRange, in: file, paint: paint, caretColor: Paint.blue)
+                out += snippet(noteRange, in: file, gutter: gutter, paint: paint, caretColor: Paint.blue)
             } else {
                 out += "  " + paint("note:", Paint.bold) + " \(note.message)\n"
             }
@@ -37,10 +40,11 @@ public enum DiagnosticRenderer {
     }
 
     /// The source line of the range's start with `^` under the span (to the line's end when it spans lines).
-    static func snippet(_ range: SourceRange, in file: SourceFile, paint: Paint = Paint(enabled: false),
-                        caretColor: String = Paint.red) -> String {
+    static func snippet(_ range: SourceRange, in file: SourceFile, gutter width: Int, paint: Paint,
+                        caretColor: String) -> String {
         guard !range.isNone, let line = file.line(range.start.line) else { return "" }
-        let number = String(range.start.line)
+        let digits = String(range.start.line)
+        let number = String(repeating: " ", count: max(0, width - digits.count)) + digits
         let gutter = String(repeating: " ", count: number.count)
         let text = line.unicodeScalars
         let startColumn = max(1, range.start.column)
