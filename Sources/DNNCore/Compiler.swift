@@ -11,12 +11,20 @@ public struct CompileResult: Sendable {
 
 public enum Compiler {
     public static func compile(_ file: SourceFile) -> CompileResult {
+        // No overrides: nothing to throw.
+        (try? compile(file, overrides: [])) ?? CompileResult(file: file, spec: nil, model: nil, diagnostics: DiagnosticBag())
+    }
+
+    /// Compiles with `--set` overrides applied to the YAML; a bad override throws before anything else.
+    public static func compile(_ file: SourceFile, overrides: [Override]) throws(OverrideError) -> CompileResult {
         var bag = DiagnosticBag()
         var result = CompileResult(file: file, spec: nil, model: nil, diagnostics: bag)
-        guard let root = YAMLParser.parse(file, diagnostics: &bag) else {
+        guard var root = YAMLParser.parse(file, diagnostics: &bag) else {
             result.diagnostics = bag
             return result
         }
+        var placed: [(range: SourceRange, override: Override)] = []
+        if !overrides.isEmpty { (root, placed) = try Overrides.apply(overrides, to: root) }
         let suppressions = Suppressions.parse(file, quoted: quotedRanges(root), diagnostics: &bag)
         var checker = SpecChecker()
         let spec = checker.check(root)
@@ -31,6 +39,17 @@ public enum Compiler {
         }
         result.silenced = Suppressions.apply(suppressions, to: &bag, reportUnused: result.model != nil)
         result.diagnostics = bag
+        if !placed.isEmpty {
+            // A diagnostic about an overridden value says so: its snippet shows the text it replaced.
+            var annotated = DiagnosticBag()
+            for var d in bag.all {
+                if let p = placed.last(where: { $0.range == d.range }) {
+                    d.notes.append(DiagnosticNote("the value here was replaced by --set \(p.override.argument)"))
+                }
+                annotated.report(d)
+            }
+            result.diagnostics = annotated
+        }
         return result
     }
 

@@ -1,15 +1,64 @@
-// `dnnc run spec.yaml`: compile, train, print the log and the predictions, optionally save.
+// `dnnc run spec.yaml`: compile, train while watching for dead units and non-finite values, print
+// the log and the predictions, optionally save the parameters and plot the cost.
 
 import ArgumentParser
 import DNNCore
 import Foundation
 
+/// Options `run` and `sweep` share: overrides of the spec's values.
+struct SpecOverrides: ParsableArguments {
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "Override a value of the spec by its path, e.g. train.optimizer.sgd.lr=0.001 (repeatable).",
+        valueName: "key=value"))
+    var sets: [String] = []
+
+    /// The parsed overrides; a malformed one is a usage error.
+    func parsed() throws -> [Override] {
+        do {
+            return try sets.map { argument throws(OverrideError) in try Override(argument) }
+        } catch {
+            throw Console.fail(error.description)
+        }
+    }
+}
+
+/// Compiles a spec with overrides; prints diagnostics (warnings too), and fails with exit 1 on errors
+/// and exit 2 on a bad override.
+func compileOrExit(_ file: SourceFile, _ overrides: [Override]) throws -> (CompileResult, ModelIR) {
+    let result: CompileResult
+    do {
+        result = try Compiler.compile(file, overrides: overrides)
+    } catch {
+        throw Console.fail(error.description)
+    }
+    printDiagnostics(result)  // warnings too: the run goes ahead, but the user should see them
+    guard let model = result.model else { throw ExitCode(1) }
+    return (result, model)
+}
+
+/// Fails with exit 2 unless the folder of `path` can be written, so it is found out before training.
+func checkWritable(_ path: String) throws {
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    guard FileManager.default.isWritableFile(atPath: folder) else {
+        throw Console.fail("cannot write \(path): the folder \(folder) does not exist or is not writable")
+    }
+}
+
+/// Exit code 3: training failed (a non-finite value, or a dead network with --fail-on-dead).
+let trainingFailed = ExitCode(3)
+
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train the model a spec describes and print its log and predictions.")
+        abstract: "Train the model a spec describes and print its log and predictions.",
+        discussion: """
+            The run stops early when nothing can change any more (a dead network), with a diagnosis on \
+            stderr (exit 0; 3 with --fail-on-dead), and at the first non-finite value (exit 3).
+            """)
 
     @Argument(help: "The spec file (YAML), or - for standard input.")
     var spec: String
+
+    @OptionGroup var overrides: SpecOverrides
 
     @Option(name: .long, help: "text, or jsonl: one JSON object per logged epoch on stdout, the summary on stderr.")
     var logFormat: LogFormat = .text
@@ -26,15 +75,25 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Start from the parameters in this .safetensors file instead of the initializers.")
     var initFrom: String?
 
+    @Option(name: .long, help: "Draw the cost of every epoch into this SVG file.")
+    var plot: String?
+
+    @Flag(help: "Train on when the network is dead instead of stopping with a diagnosis.")
+    var keepGoing = false
+
+    @Flag(help: "Exit with code 3 when the output layer is dead (for CI).")
+    var failOnDead = false
+
+    @Flag(help: "Print plain log lines instead of a progress bar on a terminal.")
+    var noProgress = false
+
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
     }
 
     func run() throws {
         guard let file = readSpec(spec) else { throw ExitCode(2) }
-        let result = Compiler.compile(file)
-        printDiagnostics(result)  // warnings too: the run goes ahead, but the user should see them
-        guard var model = result.model else { throw ExitCode(1) }
+        var (_, model) = try compileOrExit(file, try overrides.parsed())
         if let seed { model.seed = seed }
         if let epochs { model.schedule.epochs = epochs }
 
@@ -47,13 +106,7 @@ struct Run: ParsableCommand {
                 throw Console.fail("\(initFrom) is not a usable checkpoint: \(error)")
             }
         }
-        if let save {
-            // Found out before training, not after it.
-            let folder = URL(fileURLWithPath: save).deletingLastPathComponent().path
-            guard FileManager.default.isWritableFile(atPath: folder) else {
-                throw Console.fail("cannot write \(save): the folder \(folder) does not exist or is not writable")
-            }
-        }
+        for output in [save, plot].compactMap({ $0 }) { try checkWritable(output) }
 
         let trainer = Trainer(model: model)
         if let initial {
@@ -63,19 +116,59 @@ struct Run: ParsableCommand {
         }
         let summary = RunReport.summary(model)
         if logFormat == .jsonl { Console.error(summary) } else { Console.out(summary) }
-        trainer.train { log in
-            Console.out(RunReport.logLine(log, format: logFormat, epochs: model.schedule.epochs))
+
+        let rows = model.train.inputs.rows, batch = min(model.schedule.batchSize, rows)
+        let bar = logFormat == .text && !noProgress && isatty(STDOUT_FILENO) == 1
+            ? ProgressBar(epochs: model.schedule.epochs, stepsPerEpoch: (rows + batch - 1) / batch) : nil
+        var warned: Set<String> = []
+        let result = trainer.train(TrainingOptions(stopWhenDead: !keepGoing, watchHealth: true),
+                                   progress: bar.map { bar in { bar.update(epoch: $0, cost: $1) } }) { log in
+            let line = RunReport.logLine(log, format: logFormat, epochs: model.schedule.epochs)
+            if let bar { bar.print(line) } else { Console.out(line) }
+            for warning in RunReport.healthWarnings(log) where warned.insert(warning.layer).inserted {
+                Console.error(warning.text)
+            }
         }
+        bar?.finish()
+
+        if let plot {
+            try write(Array(Plot.costCurve(result.costs, title: "\(model.name): cost per epoch").utf8), to: plot)
+        }
+        if case .nonFinite(let fault) = result.end {
+            Console.error("dnnc: error: training diverged: \(fault.description)")
+            Console.error("  help: lower the learning rate, or normalize the inputs and targets")
+            if let save {
+                trainer.restore(parameters: result.lastFiniteParameters)
+                try write(SafeTensors.encode(trainer.network.checkpointTensors()), to: save)
+                let when = result.lastFiniteEpoch < 0 ? "the initial parameters" : "the parameters after epoch \(result.lastFiniteEpoch)"
+                Console.error("  note: \(save) holds the last finite parameters: \(when)")
+            }
+            throw trainingFailed
+        }
+
         let inputs = model.train.inputs
         Console.out(RunReport.predictions(inputs: inputs, predictions: trainer.predict(inputs),
                                           targets: model.train.targets, format: logFormat))
         if let save {
-            do {
-                try SafeTensors.writeAtomically(SafeTensors.encode(trainer.network.checkpointTensors()), to: save)
-            } catch {
-                throw Console.fail(error.description)
-            }
+            try write(SafeTensors.encode(trainer.network.checkpointTensors()), to: save)
         }
+        switch result.end {
+        case .dead(let diagnosis):
+            Console.error("dnnc: " + diagnosis.explanation)
+        case .exact(let epoch):
+            Console.error("dnnc: training stopped after epoch \(epoch): the cost is exactly 0, nothing is left to learn")
+        case .completed where result.outputDead:
+            let output = result.deadAtEnd.last!
+            Console.error("dnnc: note: the output layer `\(output.name)` ends dead: all \(output.units) of its units pass no gradient for any sample")
+        default:
+            break
+        }
+        if failOnDead, result.outputDead { throw trainingFailed }
+    }
+
+    /// Writes a file whole or not at all.
+    private func write(_ bytes: [UInt8], to path: String) throws {
+        do { try SafeTensors.writeAtomically(bytes, to: path) } catch { throw Console.fail(error.description) }
     }
 }
 

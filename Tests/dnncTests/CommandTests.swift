@@ -24,14 +24,15 @@ enum Binary {
     /// Runs dnnc with its output streams in files, so neither can fill up and stall it.
     /// `environment` is added to this process's, from which GITHUB_ACTIONS is removed so that the
     /// tests see the same defaults inside and outside GitHub Actions.
-    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Output {
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
+                    executable: String? = nil) throws -> Output {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let outURL = folder.appendingPathComponent("stdout"), errURL = folder.appendingPathComponent("stderr")
         FileManager.default.createFile(atPath: outURL.path, contents: nil)
         FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let process = Process()
-        process.executableURL = dnnc
+        process.executableURL = executable.map { URL(fileURLWithPath: $0) } ?? dnnc
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["GITHUB_ACTIONS"] = nil
@@ -58,51 +59,71 @@ func temporaryFolder() throws -> URL {
 }
 
 struct CommandTests {
-    @Test func runPrintsSummaryLogAndPredictions() throws {
-        let r = try Binary.run(["run", "specs/seed/relu-dead.yaml"])
-        #expect(r.status == 0, "a warning does not stop the run")
-        #expect(r.stderr.hasPrefix("specs/seed/relu-dead.yaml:19:37: warning[W0354]: relu on output layer `fc3` can die"))
-        #expect(r.stdout == """
-            model seed-relu-dead: input [2], 3 layers, seed 1
-              layer  kind   output  activation  params
-              fc1    dense  [10]    relu            30
-              fc2    dense  [10]    relu           110
-              fc3    dense  [1]     relu            11
-              total                                151
-            train: 4 samples, batch 1, 5000 epochs, sgd lr 0.01, loss mse
-            epoch    0  cost 20.0000
-            epoch  500  cost 20.0000
-            epoch 1000  cost 20.0000
-            epoch 1500  cost 20.0000
-            epoch 2000  cost 20.0000
-            epoch 2500  cost 20.0000
-            epoch 3000  cost 20.0000
-            epoch 3500  cost 20.0000
-            epoch 4000  cost 20.0000
-            epoch 4500  cost 20.0000
-            epoch 4999  cost 20.0000
-            predictions (4 of 4 rows):
-              input   prediction  target
-              [0, 1]  [0]         [1.66667]
-              [2, 3]  [0]         [3.66667]
-              [4, 5]  [0]         [1]
-              [6, 7]  [0]         [1.66667]
+    static let deadSummary = """
+        model seed-relu-dead: input [2], 3 layers, seed 1
+          layer  kind   input  output  activation  params  mult-adds
+          fc1    dense  [2]    [10]    relu            30         20
+          fc2    dense  [10]   [10]    relu           110        100
+          fc3    dense  [10]   [1]     relu            11         10
+          total                                       151        130
+        train: 4 samples, batch 1, 5000 epochs, sgd lr 0.01, loss mse
 
-            """)
+        """
+    static let deadPredictions = """
+        predictions (4 of 4 rows):
+          input   prediction  target
+          [0, 1]  [0]         [1.66667]
+          [2, 3]  [0]         [3.66667]
+          [4, 5]  [0]         [1]
+          [6, 7]  [0]         [1.66667]
+
+        """
+
+    @Test func theDeadStudyRunStopsAfterItsFirstEpochWithADiagnosis() throws {
+        let r = try Binary.run(["run", "specs/seed/relu-dead.yaml"])
+        #expect(r.status == 0, "a dead network is a finding, not a failure, unless --fail-on-dead")
+        #expect(r.stderr.hasPrefix("specs/seed/relu-dead.yaml:19:37: warning[W0354]: relu on output layer `fc3` can die"))
+        #expect(r.stdout == Self.deadSummary
+                + "epoch    0  cost 20.0000  (fc1: 4/10 units dead, fc2: 3/10 units dead, fc3: 1/1 units dead)\n"
+                + Self.deadPredictions)
+        #expect(r.stderr.hasSuffix("""
+            dnnc: training stopped after epoch 0: the output layer `fc3` is dead since epoch 0
+              why: its pre-activation is negative for every training sample, so relu outputs 0 and its gradient is 0; \
+            no parameter receives a gradient, so nothing can change and the cost stays at 20 (every prediction is 0)
+              help: use identity, leaky_relu or prelu on `fc3`, which pass a gradient for negative inputs; \
+            or start elsewhere (another initializer or seed); or lower the learning rate if it died during training
+              note: --keep-going trains on regardless
+
+            """))
+        #expect(try Binary.run(["run", "specs/seed/relu-dead.yaml", "--fail-on-dead"]).status == 3)
+        #expect(try Binary.run(["run", "specs/seed/relu.yaml", "--fail-on-dead", "--epochs", "50"]).status == 0)
+    }
+
+    @Test func keepGoingReproducesTheWholeStudyRun() throws {
+        let r = try Binary.run(["run", "specs/seed/relu-dead.yaml", "--keep-going"])
+        #expect(r.status == 0)
+        let logged = [0, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 4500, 4999].map { epoch in
+            "epoch \(String(repeating: " ", count: 4 - String(epoch).count))\(epoch)  cost 20.0000  (fc1: 4/10 units dead, fc2: 3/10 units dead, fc3: 1/1 units dead)\n"
+        }
+        #expect(r.stdout == Self.deadSummary + logged.joined() + Self.deadPredictions)
+        #expect(r.stderr.hasSuffix("dnnc: note: the output layer `fc3` ends dead: all 1 of its units pass no gradient for any sample\n"))
+        #expect(try Binary.run(["run", "specs/seed/relu-dead.yaml", "--keep-going", "--fail-on-dead"]).status == 3)
     }
 
     /// log_every is 500, so of three epochs the first and the last are logged.
     @Test func jsonlPutsOneObjectPerLineOnStdoutAndTheSummaryOnStderr() throws {
-        let r = try Binary.run(["run", "specs/seed/relu-dead.yaml", "--log-format", "jsonl", "--epochs", "3", "--seed", "1"])
+        let r = try Binary.run(["run", "specs/seed/relu.yaml", "--log-format", "jsonl", "--epochs", "3"])
         #expect(r.status == 0)
-        #expect(r.stdout == """
-            {"epoch":0,"cost":20,"lr":0.01}
-            {"epoch":2,"cost":20,"lr":0.01}
-            {"predictions":[[0],[0],[0],[0]]}
-
-            """)
-        #expect(r.stderr.contains("warning[W0354]"))
-        #expect(r.stderr.contains("\nmodel seed-relu-dead: input [2], 3 layers, seed 1\n"))
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        let objects = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        #expect(objects[0]["epoch"] as? Int == 0 && objects[1]["epoch"] as? Int == 2)
+        #expect(objects[0]["lr"] as? Double == 0.01)
+        let layers = try #require(objects[0]["layers"] as? [[String: Any]])
+        #expect(layers.map { $0["name"] as? String } == ["fc1", "fc2", "fc3"])
+        #expect(layers.allSatisfy { ($0["grad_norm"] as? Double ?? 0) > 0 })
+        #expect(objects[2]["predictions"] != nil)
+        #expect(r.stderr.contains("\nmodel seed-relu: input [2], 3 layers, seed 3\n"))
     }
 
     @Test func seedOverrideChangesTheRun() throws {
@@ -294,6 +315,82 @@ struct CommandTests {
         #expect(bad.status == 1)
         #expect(bad.stdout == "")
         #expect(bad.stderr.contains("error[E0204]: missing required key `data`"))
+    }
+
+    @Test func aDivergingRunExitsThreeKeepingTheLastFiniteParameters() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let save = folder.appendingPathComponent("m.safetensors").path, plot = folder.appendingPathComponent("cost.svg").path
+        let r = try Binary.run(["run", "specs/seed/linear.yaml", "--set", "train.optimizer.sgd.lr=100", "--save", save, "--plot", plot])
+        #expect(r.status == 3)
+        #expect(r.stderr.contains("dnnc: error: training diverged: the first non-finite value came from mse loss at epoch 0, step 3; its inputs: prediction in ["))
+        #expect(r.stderr.contains("note: \(save) holds the last finite parameters: the initial parameters"))
+        #expect(r.stderr.contains("note: the value here was replaced by --set train.optimizer.sgd.lr=100"))
+        let tensors = try SafeTensors.decode(Array(try Data(contentsOf: URL(fileURLWithPath: save))))
+        #expect(tensors.values.allSatisfy { $0.values.allSatisfy(\.isFinite) })
+        #expect(!r.stdout.contains("predictions"))
+        #expect(FileManager.default.fileExists(atPath: plot))
+    }
+
+    @Test func runPlotsTheCostOfEveryEpoch() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let plot = folder.appendingPathComponent("cost.svg").path
+        #expect(try Binary.run(["run", "specs/seed/relu.yaml", "--epochs", "40", "--plot", plot]).status == 0)
+        let svg = try String(contentsOfFile: plot, encoding: .utf8)
+        #expect(svg.hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg "))
+        let points = svg.components(separatedBy: "points=\"")[1].split(separator: "\"")[0].split(separator: " ")
+        #expect(points.count == 40)
+        #expect(try Binary.run(["run", "specs/seed/relu.yaml", "--plot", "/nonexistent-dir/p.svg"]).status == 2)
+    }
+
+    @Test func setOverridesAValueAndRejectsBadPaths() throws {
+        let r = try Binary.run(["run", "specs/seed/relu-dead.yaml", "--set", "model.layers.fc3.dense.activation=prelu", "--epochs", "2"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("  fc3    dense  [10]   [1]     prelu           12         10\n"))
+        let bad = try Binary.run(["run", "specs/seed/relu.yaml", "--set", "model.layers.fc4.dense.activation=prelu"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr == "dnnc: error: --set model.layers.fc4.dense.activation=prelu: no layer `fc4` in `model.layers`\n  help: did you mean `fc1` or `fc2` or `fc3`?\n")
+        #expect(try Binary.run(["run", "specs/seed/relu.yaml", "--set", "train.epochs=0"]).status == 2)
+    }
+
+    @Test func sweepCountsOutcomesPerVariant() throws {
+        let args = ["sweep", "specs/seed/relu.yaml", "--seeds", "0..3", "--set", "train.epochs=200",
+                    "--vary", "model.layers.fc3.dense.activation=relu,prelu"]
+        let text = try Binary.run(args)
+        #expect(text.status == 0)
+        #expect(text.stdout.hasPrefix("  variant                     seed  final cost  best epoch  epochs  dead units"))
+        #expect(text.stdout.contains("\nfc3.dense.activation=relu: converged: "))
+        #expect(text.stdout.contains("\nfc3.dense.activation=prelu: converged: "))
+        #expect(try Binary.run(args + ["--jobs", "1"]).stdout == text.stdout)
+        let csv = try Binary.run(args + ["--format", "csv"])
+        #expect(csv.stdout.split(separator: "\n").count == 9)
+        let json = try Binary.run(args + ["--format", "json"])
+        #expect(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) is [String: Any])
+        #expect(try Binary.run(["sweep", "specs/seed/relu.yaml", "--seeds", "9..1"]).status == 2)
+        #expect(try Binary.run(["sweep", "specs/seed/relu.yaml", "--vary", "model.layers.fc3.dense.activation=relu,rleu"]).status == 2)
+    }
+
+    @Test func summaryAndGraphNeedNoTraining() throws {
+        let summary = try Binary.run(["summary", "specs/seed/relu.yaml"])
+        #expect(summary.status == 0)
+        #expect(summary.stdout.contains("  total                                       151        130\n"))
+        let graph = try Binary.run(["graph", "specs/seed/relu.yaml", "--format", "mermaid"])
+        #expect(graph.stdout.hasPrefix("flowchart TB\n"))
+        #expect(try Binary.run(["graph", "specs/seed/relu.yaml"]).stdout.hasPrefix("digraph \"seed-relu\" {\n"))
+    }
+
+    /// On a terminal (a pseudo-terminal made by util-linux's `script`), the log comes with a progress
+    /// bar redrawn in place; --no-progress turns it off.
+    @Test func aTerminalGetsAProgressBar() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return }
+        let command = "\(Binary.dnnc.path) run specs/seed/relu.yaml --epochs 3000"
+        let bar = try Binary.run(["-c", "/usr/bin/script -qec '\(command)' /dev/null"], executable: "/bin/sh")
+        #expect(bar.stdout.contains("\r\u{1B}[2Kepoch 3000/3000 [####################] 100%  cost "))
+        #expect(bar.stdout.contains(" steps/s"))
+        let plain = try Binary.run(["-c", "/usr/bin/script -qec '\(command) --no-progress' /dev/null"], executable: "/bin/sh")
+        #expect(!plain.stdout.contains("steps/s"))
+        #expect(plain.stdout.contains("epoch 2999  cost "))
     }
 
     @Test func runOnABadSpecExitsOneWithTheDiagnostic() throws {

@@ -41,11 +41,27 @@ public enum Loss: Sendable, Equatable {
     case sse
     case mae
     case huber(delta: Float)
+
+    public var name: String {
+        switch self {
+        case .mse: "mse"
+        case .sse: "sse"
+        case .mae: "mae"
+        case .huber: "huber"
+        }
+    }
 }
 
 public enum Optimizer: Sendable, Equatable {
     case sgd(lr: Double, momentum: Double, nesterov: Bool)
     case adam(lr: Double, beta1: Double, beta2: Double, eps: Double)
+
+    public var name: String {
+        switch self {
+        case .sgd: "sgd"
+        case .adam: "adam"
+        }
+    }
 
     public var learningRate: Double {
         switch self {

@@ -29,6 +29,8 @@ public final class Network {
     /// Per layer: offsets of its weight, bias and (prelu) slope in the flat buffers.
     struct LayerSlots { var weight: Int; var bias: Int; var slope: Int? }
     let slots: [LayerSlots]
+    /// Per layer: its parameters' span in the flat buffers (a layer's parameters are contiguous).
+    public let layerRanges: [Range<Int>]
 
     public init(model: ModelIR, capacity: Int) {
         self.model = model
@@ -65,6 +67,14 @@ public final class Network {
             slots.append(slot)
         }
         self.slots = slots
+        var ranges: [Range<Int>] = []
+        var start = 0
+        for layer in model.layers {
+            let end = start + layer.parameterCount
+            ranges.append(start ..< end)
+            start = end
+        }
+        layerRanges = ranges
         let widths = model.layers.map { $0.outputShape.reduce(1, *) }
         let inputWidth = model.inputShape.reduce(1, *)
         let widest = max(inputWidth, widths.max() ?? 1)
@@ -115,18 +125,28 @@ public final class Network {
 
     /// Runs the layers on the first `rows` rows of `x`; the output is `a.last`.
     func forward(rows B: Int) {
-        var input = UnsafePointer(x.baseAddress!)
-        for (l, layer) in model.layers.enumerated() {
-            let slot = slots[l]
-            switch layer.kind {
-            case .dense(let I, let O):
-                DenseKernel.forward(z: z[l].baseAddress!, x: input, w: params.baseAddress! + slot.weight,
-                                    b: params.baseAddress! + slot.bias, B: B, I: I, O: O)
-                ActivationKernel.forward(layer.activation, z: z[l].baseAddress!, a: a[l].baseAddress!,
-                                         slope: slot.slope.map { UnsafePointer(params.baseAddress! + $0) }, B: B, O: O)
-            }
-            input = UnsafePointer(a[l].baseAddress!)
+        for l in model.layers.indices {
+            forwardLinear(l, rows: B)
+            forwardActivation(l, rows: B)
         }
+    }
+
+    /// Layer l's linear op: z[l] from its input (x, or the previous layer's a).
+    func forwardLinear(_ l: Int, rows B: Int) {
+        let input = UnsafePointer(l == 0 ? x.baseAddress! : a[l - 1].baseAddress!)
+        switch model.layers[l].kind {
+        case .dense(let I, let O):
+            DenseKernel.forward(z: z[l].baseAddress!, x: input, w: params.baseAddress! + slots[l].weight,
+                                b: params.baseAddress! + slots[l].bias, B: B, I: I, O: O)
+        }
+    }
+
+    /// Layer l's activation: a[l] from z[l].
+    func forwardActivation(_ l: Int, rows B: Int) {
+        let layer = model.layers[l]
+        ActivationKernel.forward(layer.activation, z: z[l].baseAddress!, a: a[l].baseAddress!,
+                                 slope: slots[l].slope.map { UnsafePointer(params.baseAddress! + $0) },
+                                 B: B, O: layer.outputShape.reduce(1, *))
     }
 
     /// The loss of the last forward pass against the first `rows` rows of `t`.

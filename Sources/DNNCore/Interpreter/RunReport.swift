@@ -9,16 +9,18 @@ public enum LogFormat: String, Sendable, CaseIterable {
 }
 
 public enum RunReport {
-    /// The model summary: per layer name, kind, output shape, activation and parameter count; the total.
+    /// The model summary, as Keras's model.summary(): per layer its name, kind, input and output
+    /// shapes, activation, parameters and multiply-adds per sample; then the totals.
     public static func summary(_ model: ModelIR) -> String {
-        var rows: [[String]] = [["layer", "kind", "output", "activation", "params"]]
+        var rows: [[String]] = [["layer", "kind", "input", "output", "activation", "params", "mult-adds"]]
         for layer in model.layers {
-            rows.append([layer.name, layer.kind.name, shape(layer.outputShape), layer.activation.name,
-                         String(layer.parameterCount)])
+            rows.append([layer.name, layer.kind.name, shape(layer.inputShape), shape(layer.outputShape),
+                         layer.activation.name, String(layer.parameterCount), String(multiplyAdds(layer))])
         }
-        rows.append(["total", "", "", "", String(model.parameterCount)])
+        rows.append(["total", "", "", "", "", String(model.parameterCount),
+                     String(model.layers.reduce(0) { $0 + multiplyAdds($1) })])
         var out = "model \(model.name): input \(shape(model.inputShape)), \(model.layers.count) layer\(model.layers.count == 1 ? "" : "s"), seed \(model.seed)\n"
-        out += table(rows, rightAligned: [4])
+        out += table(rows, rightAligned: [5, 6])
         let s = model.schedule
         out += "train: \(model.train.inputs.rows) samples, batch \(min(s.batchSize, model.train.inputs.rows)), \(s.epochs) epochs, "
         out += "\(optimizerDescription(model.optimizer)), loss \(lossDescription(model.loss))"
@@ -26,15 +28,47 @@ public enum RunReport {
         return out
     }
 
+    /// Multiply-adds of one sample's forward pass through a layer's linear op.
+    public static func multiplyAdds(_ layer: Layer) -> Int {
+        switch layer.kind {
+        case .dense(let I, let O): I * O
+        }
+    }
+
+    /// `epoch N  cost C`, with the layers that have dead units; or one JSON object with every layer's
+    /// health when the trainer watched it (grammar/README.md documents the fields).
     public static func logLine(_ log: EpochLog, format: LogFormat, epochs: Int) -> String {
         switch format {
         case .text:
             let width = String(max(epochs - 1, 0)).count
             let epoch = String(repeating: " ", count: max(0, width - String(log.epoch).count)) + String(log.epoch)
-            return "epoch \(epoch)  cost \(Format.c("%#.6g", log.cost))\n"
+            let dead = log.layers.filter { $0.dead > 0 }.map { "\($0.name): \($0.dead)/\($0.units) units dead" }
+            return "epoch \(epoch)  cost \(Format.c("%#.6g", log.cost))"
+                + (dead.isEmpty ? "" : "  (" + dead.joined(separator: ", ") + ")") + "\n"
         case .jsonl:
-            return JSONValue.object([("epoch", .int(log.epoch)), ("cost", .float(Float(log.cost))),
-                                     ("lr", .number(log.learningRate))]).compact + "\n"
+            var fields: [(String, JSONValue)] = [("epoch", .int(log.epoch)), ("cost", .float(Float(log.cost))),
+                                                 ("lr", .number(log.learningRate))]
+            if !log.layers.isEmpty {
+                fields.append(("layers", .array(log.layers.map { layer in
+                    .object([("name", .string(layer.name)), ("units", .int(layer.units)), ("dead", .int(layer.dead)),
+                             ("grad_norm", .float(Float(layer.gradientNorm))), ("weight_norm", .float(Float(layer.weightNorm))),
+                             ("update_ratio", .float(Float(layer.updateRatio)))])
+                })))
+            }
+            return JSONValue.object(fields).compact + "\n"
+        }
+    }
+
+    /// Warnings for layers whose gradients vanish or explode in a logged epoch.
+    public static func healthWarnings(_ log: EpochLog) -> [(layer: String, text: String)] {
+        log.layers.compactMap { layer in
+            if layer.vanishes {
+                return (layer.name, "warning: epoch \(log.epoch): the gradients of layer `\(layer.name)` vanish: norm \(Format.c("%.3g", layer.gradientNorm)) against weights of norm \(Format.c("%.3g", layer.weightNorm)) (below \(Format.number(LayerHealth.vanishingRatio)) of them)")
+            }
+            if layer.explodes {
+                return (layer.name, "warning: epoch \(log.epoch): the gradients of layer `\(layer.name)` explode: each step moves its parameters by \(Format.c("%.3g", layer.updateRatio)) times their size; lower the learning rate")
+            }
+            return nil
         }
     }
 
@@ -98,5 +132,25 @@ public enum RunReport {
             out += line + "\n"
         }
         return out
+    }
+
+    /// `epoch 1234/5000 [#####...............]  25%  cost 0.0123  ETA 0:03  8123 steps/s`
+    public static func progressLine(epoch: Int, epochs: Int, cost: Double, seconds: Double, steps: Int) -> String {
+        let done = Double(epoch + 1) / Double(max(epochs, 1))
+        let filled = Int((done * 20).rounded(.down))
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 20 - filled)
+        let eta = done > 0 ? seconds / done - seconds : 0
+        let rate = seconds > 0 ? Double(steps) / seconds : 0
+        let width = String(epochs).count
+        let epochText = String(repeating: " ", count: max(0, width - String(epoch + 1).count)) + String(epoch + 1)
+        return "epoch \(epochText)/\(epochs) [\(bar)] \(Format.c("%3.0f", done * 100))%  cost \(Format.c("%#.6g", cost))"
+            + "  ETA \(clock(eta))  \(Format.c("%.0f", rate)) steps/s"
+    }
+
+    /// m:ss, or h:mm:ss from an hour.
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        let (h, m, r) = (s / 3600, (s % 3600) / 60, s % 60)
+        return h > 0 ? String(format: "%d:%02d:%02d", h, m, r) : String(format: "%d:%02d", m, r)
     }
 }

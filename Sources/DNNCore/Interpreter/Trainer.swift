@@ -6,6 +6,8 @@ public struct EpochLog: Sendable, Equatable {
     public var epoch: Int
     public var cost: Double
     public var learningRate: Double
+    /// Per layer, when TrainingOptions.watchHealth is set: dead units and gradient health.
+    public var layers: [LayerHealth] = []
 }
 
 public final class Trainer {
@@ -21,6 +23,24 @@ public final class Trainer {
     private var shuffler: RandomStream
     /// Optimizer steps taken so far, across epochs.
     public private(set) var steps = 0
+    /// Epochs run so far.
+    public private(set) var epochsRun = 0
+
+    // What one epoch saw, reset when it starts (Watch.swift says what is made of it).
+    /// Per layer, per unit: whether the unit passed a gradient for some sample.
+    private var alive: [[Bool]]
+    /// Layers whose activation can die, by index: the only ones `markAlive` looks at.
+    private let mortal: [Int]
+    /// Whether any parameter's gradient was nonzero in some step.
+    private var anyGradient = false
+    /// The first non-finite value, which ends the epoch and the run.
+    public private(set) var fault: Fault?
+    /// On watched (logged) epochs: per layer, the sums of squared gradient norms and of update ratios.
+    private var watching = false
+    private var gradientSquares: [Double]
+    private var updateRatios: [Double]
+    private var watchedSteps = 0
+    private var beforeUpdate: [Float]
 
     /// Allocates the workspace and draws the initial parameters from the spec's seed.
     public init(model: ModelIR) {
@@ -35,19 +55,64 @@ public final class Trainer {
         network.initialize(seed: model.seed)
         order = Array(0..<data.inputs.rows)
         shuffler = RandomStream(seed: model.seed, stream: RandomStream.shuffling)
+        alive = model.layers.map { [Bool](repeating: false, count: $0.outputShape.reduce(1, *)) }
+        mortal = model.layers.indices.filter { DeadUnitRule.canDie(model.layers[$0].activation) }
+        gradientSquares = [Double](repeating: 0, count: model.layers.count)
+        updateRatios = gradientSquares
+        beforeUpdate = []
     }
 
-    /// Trains for the schedule's epochs, calling `log` after each logged epoch (and the last).
-    public func train(log: (EpochLog) -> Void) {
+    /// Trains for the schedule's epochs, calling `log` after each logged epoch (and the last one run).
+    /// Stops early at the first non-finite value, and, with `stopWhenDead`, when nothing can change.
+    @discardableResult
+    public func train(_ options: TrainingOptions = TrainingOptions(), progress: ((_ epoch: Int, _ cost: Double) -> Void)? = nil,
+                      log: (EpochLog) -> Void) -> TrainingResult {
+        var costs: [Double] = []
+        var lastFinite = parameters(), lastFiniteEpoch = -1
+        var stuckSince: Int? = nil
+        var end = RunEnd.completed
         for epoch in 0..<model.schedule.epochs {
+            let logs = model.schedule.logs(epoch: epoch)
+            watching = options.watchHealth && logs
             let cost = runEpoch()
-            if model.schedule.logs(epoch: epoch) {
-                log(EpochLog(epoch: epoch, cost: cost, learningRate: model.optimizer.learningRate))
+            costs.append(cost)
+            progress?(epoch, cost)
+            if let fault {
+                end = .nonFinite(fault)
+                break
+            }
+            var changed = false
+            lastFinite.withUnsafeMutableBufferPointer { previous in
+                for i in 0 ..< network.parameterCount where previous[i] != network.params[i] {
+                    changed = true
+                    previous[i] = network.params[i]
+                }
+            }
+            lastFiniteEpoch = epoch
+            // Stuck: no gradient reached the parameters (or the output layer passed none) and none moved,
+            // so every later epoch repeats this one.
+            let outputPassedNone = DeadUnitRule.canDie(model.layers.last!.activation) && !alive.last!.contains(true)
+            let stuck = !changed && (!anyGradient || outputPassedNone)
+            stuckSince = stuck ? (stuckSince ?? epoch) : nil
+            var stop: RunEnd? = nil
+            if stuck && options.stopWhenDead {
+                stop = cost == 0 ? .exact(epoch: epoch) : .dead(diagnose(since: stuckSince!, stoppedAfter: epoch, cost: cost))
+            }
+            if logs || stop != nil {
+                let layers = options.watchHealth ? health() : []
+                log(EpochLog(epoch: epoch, cost: cost, learningRate: model.optimizer.learningRate, layers: layers))
+            }
+            if let stop {
+                end = stop
+                break
             }
         }
+        return TrainingResult(end: end, costs: costs, deadAtEnd: deadUnits(), lastFiniteParameters: lastFinite,
+                              lastFiniteEpoch: lastFiniteEpoch)
     }
 
-    /// One pass over the training set; returns the sum of the batch losses.
+    /// One pass over the training set; returns the sum of the batch losses. Stops at the first
+    /// non-finite value, recorded in `fault`.
     public func runEpoch() -> Double {
         if model.schedule.shuffle {
             // Fisher–Yates, from the last position down.
@@ -55,20 +120,194 @@ public final class Trainer {
                 order.swapAt(i, shuffler.index(below: i + 1))
             }
         }
+        for l in mortal { alive[l] = [Bool](repeating: false, count: alive[l].count) }
+        anyGradient = false
+        for l in gradientSquares.indices { gradientSquares[l] = 0; updateRatios[l] = 0 }
+        watchedSteps = 0
+        defer { epochsRun += 1 }
         var cost = 0.0
         var start = 0
-        while start < order.count {
+        while start < order.count, fault == nil {
             let rows = order[start ..< min(start + batchSize, order.count)]
-            network.load(inputs, rows: rows, into: network.x)
-            network.load(targets, rows: rows, into: network.t)
-            network.forward(rows: rows.count)
-            cost += Double(network.loss(rows: rows.count))
-            network.backward(rows: rows.count)
-            steps += 1
-            network.update(step: steps)
+            step(rows)
+            cost += Double(lastLoss)
             start += batchSize
         }
         return cost
+    }
+
+    private var lastLoss: Float = 0
+
+    /// One optimizer step on the given rows, watching for dead units and non-finite values.
+    private func step(_ rows: ArraySlice<Int>) {
+        let B = rows.count
+        network.load(inputs, rows: rows, into: network.x)
+        network.load(targets, rows: rows, into: network.t)
+        network.forward(rows: B)
+        markAlive(rows: B)
+        lastLoss = network.loss(rows: B)
+        guard lastLoss.isFinite else {
+            fault = locateForwardFault(rows: B, step: steps + 1)
+            return
+        }
+        network.backward(rows: B)
+        let grads = network.grads
+        var finite = true, nonzero = false
+        for g in grads {
+            finite = finite && g.isFinite
+            nonzero = nonzero || g != 0
+        }
+        anyGradient = anyGradient || nonzero
+        guard finite else {
+            fault = locateBackwardFault(rows: B, step: steps + 1)
+            return
+        }
+        if watching {
+            for (l, range) in network.layerRanges.enumerated() {
+                gradientSquares[l] += norm(grads, range) * norm(grads, range)
+            }
+            beforeUpdate = Array(network.params)
+        }
+        steps += 1
+        network.update(step: steps)
+        if !allFinite(network.params, 0 ..< network.parameterCount),
+           let l = network.layerRanges.firstIndex(where: { !allFinite(network.params, $0) }) {
+            let range = network.layerRanges[l]
+            fault = Fault(op: "\(model.optimizer.name) update", layer: model.layers[l].name, epoch: epochsRun, step: steps,
+                          inputs: [("gradient", extent(grads, range).low, extent(grads, range).high)])
+            return
+        }
+        if watching {
+            for (l, range) in network.layerRanges.enumerated() {
+                var delta = 0.0, size = 0.0
+                for i in range {
+                    let d = Double(network.params[i]) - Double(beforeUpdate[i])
+                    delta += d * d
+                    size += Double(beforeUpdate[i]) * Double(beforeUpdate[i])
+                }
+                updateRatios[l] += size > 0 ? (delta / size).squareRoot() : (delta > 0 ? .infinity : 0)
+            }
+            watchedSteps += 1
+        }
+    }
+
+    /// Records which units passed a gradient for some row of the last forward pass.
+    private func markAlive(rows B: Int) {
+        for l in mortal {
+            let activation = model.layers[l].activation
+            let z = network.z[l], a = network.a[l]
+            alive[l].withUnsafeMutableBufferPointer { flags in
+                let O = flags.count
+                for o in 0..<O where !flags[o] {
+                    for r in 0..<B where DeadUnitRule.passes(activation, z: z[r * O + o], a: a[r * O + o]) {
+                        flags[o] = true
+                        break
+                    }
+                }
+            }
+        }
+    }
+
+    /// Per layer, the units that pass no gradient for any training sample under the current parameters.
+    public func deadUnits() -> [LayerHealth] {
+        var passes = model.layers.map { [Bool](repeating: false, count: $0.outputShape.reduce(1, *)) }
+        var start = 0
+        while start < inputs.rows {
+            let rows = start ..< min(start + network.capacity, inputs.rows)
+            network.load(inputs, rows: ArraySlice(rows), into: network.x)
+            network.forward(rows: rows.count)
+            for (l, layer) in model.layers.enumerated() where DeadUnitRule.canDie(layer.activation) {
+                let O = passes[l].count
+                for o in 0..<O where !passes[l][o] {
+                    for r in 0..<rows.count
+                    where DeadUnitRule.passes(layer.activation, z: network.z[l][r * O + o], a: network.a[l][r * O + o]) {
+                        passes[l][o] = true
+                        break
+                    }
+                }
+            }
+            start += network.capacity
+        }
+        return model.layers.enumerated().map { l, layer in
+            let dead = DeadUnitRule.canDie(layer.activation) ? passes[l].filter { !$0 }.count : 0
+            return LayerHealth(name: layer.name, units: passes[l].count, dead: dead, gradientNorm: 0, weightNorm: 0, updateRatio: 0)
+        }
+    }
+
+    /// Dead units now, with the gradient statistics of the epoch just run.
+    private func health() -> [LayerHealth] {
+        var layers = deadUnits()
+        for l in layers.indices {
+            let steps = Double(max(watchedSteps, 1))
+            layers[l].gradientNorm = (gradientSquares[l] / steps).squareRoot()
+            layers[l].weightNorm = norm(network.params, network.layerRanges[l])
+            layers[l].updateRatio = updateRatios[l] / steps
+        }
+        return layers
+    }
+
+    /// Names the layer that keeps every gradient at 0: the output layer when it passed none, else the
+    /// last layer none of whose units passed one.
+    private func diagnose(since: Int, stoppedAfter epoch: Int, cost: Double) -> DeadRun {
+        let last = model.layers.count - 1
+        let blocked = alive.last!.contains(true) ? (alive.indices.last { !alive[$0].contains(true) && DeadUnitRule.canDie(model.layers[$0].activation) } ?? last) : last
+        let layer = model.layers[blocked]
+        return DeadRun(layer: layer.name, activation: layer.activation, isOutput: blocked == last,
+                       since: since, stoppedAfter: epoch, cost: cost, targetsNormalized: model.targetNormalization != .none)
+    }
+
+    /// Runs the step's forward pass again op by op to find the first that produced a non-finite value.
+    private func locateForwardFault(rows B: Int, step: Int) -> Fault {
+        for (l, layer) in model.layers.enumerated() {
+            let O = layer.outputShape.reduce(1, *), I = layer.inputShape.reduce(1, *)
+            let input = l == 0 ? network.x : network.a[l - 1]
+            let slots = network.slots[l]
+            network.forwardLinear(l, rows: B)
+            if !allFinite(network.z[l], 0 ..< B * O) {
+                let w = slots.weight ..< slots.weight + I * O, b = slots.bias ..< slots.bias + O
+                return Fault(op: layer.kind.name, layer: layer.name, epoch: epochsRun, step: step, inputs: [
+                    ("input", extent(input, 0 ..< B * I).low, extent(input, 0 ..< B * I).high),
+                    ("weight", extent(network.params, w).low, extent(network.params, w).high),
+                    ("bias", extent(network.params, b).low, extent(network.params, b).high),
+                ])
+            }
+            network.forwardActivation(l, rows: B)
+            if !allFinite(network.a[l], 0 ..< B * O) {
+                return Fault(op: layer.activation.name, layer: layer.name, epoch: epochsRun, step: step, inputs: [
+                    ("pre-activation", extent(network.z[l], 0 ..< B * O).low, extent(network.z[l], 0 ..< B * O).high),
+                ])
+            }
+        }
+        let n = B * model.outputWidth
+        let p = network.a.last!, t = network.t
+        return Fault(op: "\(model.loss.name) loss", layer: nil, epoch: epochsRun, step: step, inputs: [
+            ("prediction", extent(p, 0 ..< n).low, extent(p, 0 ..< n).high),
+            ("target", extent(t, 0 ..< n).low, extent(t, 0 ..< n).high),
+        ])
+    }
+
+    /// The layer whose gradient went non-finite first in backward order (output layer first).
+    private func locateBackwardFault(rows B: Int, step: Int) -> Fault {
+        let l = network.layerRanges.indices.reversed().first { !allFinite(network.grads, network.layerRanges[$0]) }
+            ?? model.layers.count - 1
+        let layer = model.layers[l]
+        let O = layer.outputShape.reduce(1, *), I = layer.inputShape.reduce(1, *)
+        let input = l == 0 ? network.x : network.a[l - 1]
+        let params = network.layerRanges[l]
+        return Fault(op: "backward", layer: layer.name, epoch: epochsRun, step: step, inputs: [
+            ("input", extent(input, 0 ..< B * I).low, extent(input, 0 ..< B * I).high),
+            ("pre-activation", extent(network.z[l], 0 ..< B * O).low, extent(network.z[l], 0 ..< B * O).high),
+            ("parameters", extent(network.params, params).low, extent(network.params, params).high),
+        ])
+    }
+
+    /// A copy of every parameter, in the flat order.
+    public func parameters() -> [Float] { Array(network.params) }
+
+    /// Puts back parameters taken by `parameters()` (the last finite ones, before saving them).
+    public func restore(parameters values: [Float]) {
+        precondition(values.count == network.parameterCount)
+        for (i, v) in values.enumerated() { network.params[i] = v }
     }
 
     /// The network's outputs for `inputs` (in original units), in batches of the workspace's size.
@@ -86,4 +325,27 @@ public final class Trainer {
         }
         return targetNormalizer.invert(DataMatrix(rows: raw.rows, columns: width, values: out))
     }
+}
+
+/// The L2 norm of a span of a buffer, in Double.
+func norm(_ b: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>) -> Double {
+    var sum = 0.0
+    for i in range { sum += Double(b[i]) * Double(b[i]) }
+    return sum.squareRoot()
+}
+
+/// The smallest and largest value of a span (NaN when the span holds one).
+func extent(_ b: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>) -> (low: Float, high: Float) {
+    var low = Float.infinity, high = -Float.infinity
+    for i in range {
+        if b[i].isNaN { return (.nan, .nan) }
+        low = min(low, b[i])
+        high = max(high, b[i])
+    }
+    return (low, high)
+}
+
+func allFinite(_ b: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>) -> Bool {
+    for i in range where !b[i].isFinite { return false }
+    return true
 }

@@ -1,0 +1,135 @@
+// SVG pictures of training: the cost curve of a run and the final costs of a sweep, on a log-scale
+// cost axis, with axes, ticks and labels. Plain SVG 1.1, no scripts or fonts to fetch, so any browser
+// or image viewer shows it; the same numbers draw the same bytes.
+
+import Foundation
+
+public enum Plot {
+    static let width = 720.0, height = 440.0
+    static let left = 80.0, right = 24.0, top = 44.0, bottom = 64.0
+    static var plotWidth: Double { width - left - right }
+    static var plotHeight: Double { height - top - bottom }
+
+    /// The cost of every epoch as a line: one polyline point per epoch.
+    public static func costCurve(_ costs: [Double], title: String) -> String {
+        let scale = LogScale(costs)
+        let lastEpoch = Double(max(costs.count - 1, 1))
+        func x(_ epoch: Int) -> Double { left + plotWidth * Double(epoch) / lastEpoch }
+        var svg = header(title)
+        svg += yAxis(scale, label: "cost (log scale)")
+        svg += "<g class=\"x-axis\">\n"
+        for tick in linearTicks(upTo: costs.count - 1) {
+            svg += "<line x1=\"\(n(x(tick)))\" y1=\"\(n(top + plotHeight))\" x2=\"\(n(x(tick)))\" y2=\"\(n(top + plotHeight + 5))\" stroke=\"black\"/>\n"
+            svg += "<text x=\"\(n(x(tick)))\" y=\"\(n(top + plotHeight + 20))\" text-anchor=\"middle\">\(tick)</text>\n"
+        }
+        svg += "<text x=\"\(n(left + plotWidth / 2))\" y=\"\(n(height - 16))\" text-anchor=\"middle\">epoch</text>\n</g>\n"
+        let points = costs.enumerated().map { "\(n(x($0.offset))),\(n(scale.y($0.element)))" }
+        svg += "<polyline class=\"cost\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"\(points.joined(separator: " "))\"/>\n"
+        return svg + "</svg>\n"
+    }
+
+    /// Each variant's final costs as a column of dots (one per run), with a bar at the median.
+    public static func sweep(_ variants: [(label: String, costs: [Double])], title: String) -> String {
+        let scale = LogScale(variants.flatMap(\.costs))
+        let column = plotWidth / Double(max(variants.count, 1))
+        var svg = header(title)
+        svg += yAxis(scale, label: "final cost (log scale)")
+        for (v, variant) in variants.enumerated() {
+            let center = left + column * (Double(v) + 0.5)
+            svg += "<g class=\"variant\">\n"
+            svg += "<text x=\"\(n(center))\" y=\"\(n(top + plotHeight + 20))\" text-anchor=\"middle\">\(escape(variant.label))</text>\n"
+            for (i, cost) in variant.costs.enumerated() {
+                // Spread the dots sideways by a fixed pattern, so that equal costs stay visible.
+                let offset = (Double((i * 37) % 41) / 40 - 0.5) * column * 0.5
+                svg += "<circle cx=\"\(n(center + offset))\" cy=\"\(n(scale.y(cost)))\" r=\"3\" fill=\"#1f77b4\" fill-opacity=\"0.6\"/>\n"
+            }
+            if let median = median(variant.costs) {
+                let y = n(scale.y(median))
+                svg += "<line class=\"median\" x1=\"\(n(center - column * 0.35))\" y1=\"\(y)\" x2=\"\(n(center + column * 0.35))\" y2=\"\(y)\" stroke=\"#d62728\" stroke-width=\"2\"/>\n"
+            }
+            svg += "</g>\n"
+        }
+        svg += "<text x=\"\(n(width - right))\" y=\"\(n(height - 16))\" text-anchor=\"end\" fill=\"#d62728\">red bar: median</text>\n"
+        return svg + "</svg>\n"
+    }
+
+    /// The median of some numbers (the mean of the middle two for an even count).
+    public static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let mid = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+    }
+
+    /// A base-10 log scale over the positive finite values, whole decades from the smallest to the
+    /// largest. Zero, negative and non-finite values are drawn at the axis's ends.
+    struct LogScale {
+        var lowDecade: Int
+        var highDecade: Int
+
+        init(_ values: [Double]) {
+            let positive = values.filter { $0 > 0 && $0.isFinite }
+            let low = positive.min() ?? 1, high = positive.max() ?? 1
+            lowDecade = Int(log10(low).rounded(.down))
+            highDecade = max(Int(log10(high).rounded(.up)), lowDecade + 1)
+        }
+
+        func y(_ value: Double) -> Double {
+            let decade: Double
+            if value.isNaN || value == .infinity { decade = Double(highDecade) }
+            else if value <= 0 { decade = Double(lowDecade) }
+            else { decade = min(max(log10(value), Double(lowDecade)), Double(highDecade)) }
+            return Plot.top + Plot.plotHeight * (Double(highDecade) - decade) / Double(highDecade - lowDecade)
+        }
+    }
+
+    static func header(_ title: String) -> String {
+        """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="12">
+        <rect width="100%" height="100%" fill="white"/>
+        <text x="\(n(width / 2))" y="24" text-anchor="middle" font-size="15">\(escape(title))</text>
+        <rect x="\(n(left))" y="\(n(top))" width="\(n(plotWidth))" height="\(n(plotHeight))" fill="none" stroke="black"/>
+
+        """
+    }
+
+    /// Decade ticks and grid lines, labelled 1e-3, 1e0, ...; at most about ten labels.
+    static func yAxis(_ scale: LogScale, label: String) -> String {
+        var svg = "<g class=\"y-axis\">\n"
+        let every = max(1, (scale.highDecade - scale.lowDecade + 9) / 10)
+        for decade in stride(from: scale.lowDecade, through: scale.highDecade, by: every) {
+            let y = n(scale.y(pow10(decade)))
+            svg += "<line x1=\"\(n(left - 5))\" y1=\"\(y)\" x2=\"\(n(left + plotWidth))\" y2=\"\(y)\" stroke=\"#dddddd\"/>\n"
+            svg += "<text x=\"\(n(left - 8))\" y=\"\(y)\" text-anchor=\"end\" dominant-baseline=\"middle\">1e\(decade)</text>\n"
+        }
+        svg += "<text transform=\"translate(18,\(n(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(label))</text>\n"
+        return svg + "</g>\n"
+    }
+
+    /// Round ticks from 0 to `last`: steps of 1, 2 or 5 times a power of ten, about five of them.
+    static func linearTicks(upTo last: Int) -> [Int] {
+        guard last > 0 else { return [0] }
+        let raw = Double(last) / 5
+        let magnitude = pow10(Int(log10(raw).rounded(.down)))
+        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? magnitude * 10
+        let stepInt = max(1, Int(step))
+        return Array(stride(from: 0, through: last, by: stepInt))
+    }
+
+    static func pow10(_ k: Int) -> Double {
+        var x = 1.0
+        for _ in 0..<abs(k) { x *= 10 }
+        return k < 0 ? 1 / x : x
+    }
+
+    static func log10(_ x: Double) -> Double { Foundation.log10(x) }
+
+    /// Two decimals, enough for pixels.
+    static func n(_ x: Double) -> String { Format.c("%.2f", x) }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}

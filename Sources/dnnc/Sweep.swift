@@ -1,0 +1,84 @@
+// `dnnc sweep spec.yaml --seeds 0..99 [--vary KEY=V1,V2]`: the spec trained once per seed and
+// combination, in parallel; a table per run and a summary of outcomes per combination.
+
+import ArgumentParser
+import DNNCore
+import Foundation
+
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Train a spec once per seed (and per combination of --vary values) and count the outcomes.",
+        discussion: """
+            Each run is classified: converged (the cost fell to 1/1000 of its first epoch's), improving \
+            (not converged, but the last tenth of the epochs lowered the best cost by over 1%), plateaued \
+            (neither), dead (the output layer passes no gradient), diverged (non-finite, or 10 times its \
+            start). Dead runs stop early unless --keep-going.
+            """)
+
+    @Argument(help: "The spec file (YAML).")
+    var spec: String
+
+    @Option(help: "Seeds: A..B (inclusive), N, or a comma list.")
+    var seeds: String = "0..9"
+
+    @OptionGroup var overrides: SpecOverrides
+
+    @Option(help: ArgumentHelp("Sweep a value too (repeatable; one row per combination).", valueName: "key=v1,v2,..."))
+    var vary: [String] = []
+
+    @Option(help: "text, csv or json.")
+    var format: SweepFormat = .text
+
+    @Option(help: "Parallel runs (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Draw each combination's final costs into this SVG file.")
+    var plot: String?
+
+    @Flag(help: "Train dead runs to the end instead of stopping them.")
+    var keepGoing = false
+
+    func validate() throws {
+        if Sweep.seeds(seeds) == nil { throw ValidationError("--seeds takes A..B, N or a comma list of seeds, got \(seeds)") }
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+    }
+
+    func run() throws {
+        guard let file = readSpec(spec) else { throw ExitCode(2) }
+        let base = try overrides.parsed()
+        let varied: [[Override]]
+        do {
+            varied = try vary.map { argument throws(OverrideError) in try Sweep.vary(argument) }
+        } catch {
+            throw Console.fail(error.description)
+        }
+        let variants = Sweep.variants(varied)
+        var models: [ModelIR] = []
+        for (index, variant) in variants.enumerated() {
+            // Warnings are the same for every variant but for the varied values: print the first's.
+            let result: CompileResult
+            do { result = try Compiler.compile(file, overrides: base + variant.overrides) } catch {
+                throw Console.fail(error.description)
+            }
+            if index == 0 || result.model == nil { printDiagnostics(result) }
+            guard let model = result.model else { throw ExitCode(1) }
+            models.append(model)
+        }
+        if let plot { try checkWritable(plot) }
+        let runs = Sweep.run(models, seeds: Sweep.seeds(seeds)!, jobs: jobs, stopWhenDead: !keepGoing)
+        Console.out(Sweep.table(runs, variants, format: format))
+        if let plot {
+            let columns = variants.enumerated().map { v, variant in
+                (label: variant.label, costs: runs.filter { $0.variant == v }.map(\.finalCost))
+            }
+            do {
+                try SafeTensors.writeAtomically(Array(Plot.sweep(columns, title: "\(models[0].name): final cost per run").utf8), to: plot)
+            } catch {
+                throw Console.fail(error.description)
+            }
+        }
+    }
+}
+
+extension SweepFormat: ExpressibleByArgument {}
