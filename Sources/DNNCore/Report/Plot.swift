@@ -49,7 +49,8 @@ public enum Plot {
             }
             svg += "</g>\n"
         }
-        svg += "<text x=\"\(n(width - right))\" y=\"\(n(height - 16))\" text-anchor=\"end\" fill=\"#d62728\">red bar: median</text>\n"
+        let legend = variants.contains { $0.costs.contains(0) } ? "red bar: median; a cost of exactly 0 sits on the bottom edge" : "red bar: median"
+        svg += "<text x=\"\(n(width - right))\" y=\"\(n(height - 16))\" text-anchor=\"end\" fill=\"#d62728\">\(legend)</text>\n"
         return svg + "</svg>\n"
     }
 
