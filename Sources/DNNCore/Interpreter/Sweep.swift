@@ -57,7 +57,7 @@ public enum Sweep {
     /// Splits `KEY=V1,V2,...` at the commas outside brackets, braces and quotes.
     public static func vary(_ argument: String) throws(OverrideError) -> [Override] {
         guard let equals = argument.firstIndex(of: "=") else {
-            throw OverrideError(argument, "expected KEY=V1,V2,...", help: "e.g. --vary model.layers.fc3.dense.activation=relu,prelu")
+            throw OverrideError("--vary", argument, "expected KEY=V1,V2,...", help: "e.g. --vary model.layers.fc3.dense.activation=relu,prelu")
         }
         let key = argument[..<equals]
         var values: [String] = [], current = "", depth = 0, quote: Character? = nil
@@ -80,9 +80,9 @@ public enum Sweep {
         values.append(current)
         let trimmed = values.map { $0.trimmingCharacters(in: .whitespaces) }
         guard !trimmed.contains("") else {
-            throw OverrideError(argument, "an empty value in the list", help: "separate the values by single commas")
+            throw OverrideError("--vary", argument, "an empty value in the list", help: "separate the values by single commas")
         }
-        return try trimmed.map { value throws(OverrideError) in try Override("\(key)=\(value)") }
+        return try trimmed.map { value throws(OverrideError) in try Override("\(key)=\(value)", option: "--vary") }
     }
 
     /// Every combination of the varied values, the first key varying slowest.

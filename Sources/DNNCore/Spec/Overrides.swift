@@ -9,18 +9,21 @@ public struct Override: Sendable {
     public var value: String
     /// As given on the command line, for messages.
     public var argument: String
+    /// The option that gave it: `--set`, or `--vary` for one value of a sweep.
+    public var option: String
 
     /// Reads `path=value`.
-    public init(_ argument: String) throws(OverrideError) {
+    public init(_ argument: String, option: String = "--set") throws(OverrideError) {
+        self.option = option
         guard let equals = argument.firstIndex(of: "=") else {
-            throw OverrideError(argument, "expected KEY=VALUE", help: "e.g. --set train.optimizer.sgd.lr=0.001")
+            throw OverrideError(option, argument, "expected KEY=VALUE", help: "e.g. --set train.optimizer.sgd.lr=0.001")
         }
         let key = String(argument[..<equals])
         path = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         value = String(argument[argument.index(after: equals)...])
         self.argument = argument
         guard !key.isEmpty, !path.contains("") else {
-            throw OverrideError(argument, "`\(key)` is not a path", help: "write the keys separated by dots, e.g. train.epochs")
+            throw OverrideError(option, argument, "`\(key)` is not a path", help: "write the keys separated by dots, e.g. train.epochs")
         }
     }
 
@@ -29,11 +32,13 @@ public struct Override: Sendable {
 }
 
 public struct OverrideError: Error, Sendable, Equatable {
+    public var option: String
     public var argument: String
     public var message: String
     public var help: String?
 
-    init(_ argument: String, _ message: String, help: String? = nil) {
+    init(_ option: String, _ argument: String, _ message: String, help: String? = nil) {
+        self.option = option
         self.argument = argument
         self.message = message
         self.help = help
@@ -41,7 +46,7 @@ public struct OverrideError: Error, Sendable, Equatable {
 
     /// `--set a.b=1: message` and the help on the next line.
     public var description: String {
-        "--set \(argument): \(message)" + (help.map { "\n  help: \($0)" } ?? "")
+        "\(option) \(argument): \(message)" + (help.map { "\n  help: \($0)" } ?? "")
     }
 }
 
@@ -56,7 +61,7 @@ public enum Overrides {
             var bag = DiagnosticBag()
             let file = SourceFile(path: "--set", text: override.value)
             guard let value = YAMLParser.parse(file, diagnostics: &bag), !bag.hasErrors else {
-                throw OverrideError(override.argument, "the value is not valid YAML: \(bag.all.first?.message ?? "empty")",
+                throw OverrideError(override.option, override.argument, "the value is not valid YAML: \(bag.all.first?.message ?? "empty")",
                                     help: "quote the whole argument for the shell, e.g. --set 'key={a: 1}'")
             }
             var walker = Walker(override: override, value: value)
@@ -73,7 +78,7 @@ public enum Overrides {
         var placedAt: SourceRange?
 
         func fail(_ message: String, help: String? = nil) -> OverrideError {
-            OverrideError(override.argument, message, help: help)
+            OverrideError(override.option, override.argument, message, help: help)
         }
 
         /// Returns `node` (of the language type `type`) with the value at `rest` replaced.
