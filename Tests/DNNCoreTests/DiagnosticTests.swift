@@ -102,8 +102,8 @@ struct DiagnosticTests {
 
     @Test func unknownLayerKindAndOptimizer() {
         expectDiagnostic(spec(replacing: "- dense: {units: 1", with: "- dens: {units: 1"), .unknownKind, at: "dens", onLineWith: "dens:")
-        let text = spec(replacing: "{sgd: {lr: 0.01}}", with: "{adamw: {lr: 0.01}}")
-        expectDiagnostic(text, .unknownKind, at: "adamw", onLineWith: "adamw")
+        let text = spec(replacing: "{sgd: {lr: 0.01}}", with: "{adan: {lr: 0.01}}")
+        expectDiagnostic(text, .unknownKind, at: "adan", onLineWith: "adan")
         #expect(compile(text).diagnostics.all[0].help == "did you mean `adam`?")
     }
 

@@ -1,8 +1,11 @@
-// Gradient checks by central differences: every activation, every loss, and the dense layer inside
-// whole networks. Kernels compute in Float; the difference quotient (f(x+h) − f(x−h)) / 2h is taken
-// in Double from Float evaluations with h = 1e-2, whose truncation error (h²·f'''/6) and rounding
-// error (~1e-7·|f| / h) are both below 1e-4 relative at these scales: hence rtol 1e-3, atol 1e-4.
+// Gradient checks by central differences: every activation, every loss, and every layer kind inside
+// whole networks. Kernels compute in Float; the difference quotient D(h) = (f(x+h) − f(x−h)) / 2h is
+// taken in Double from Float evaluations, with Richardson's extrapolation (4·D(h/2) − D(h)) / 3,
+// which cancels the h² term of the truncation error: with h = 1e-2 a strongly curved objective
+// (batchnorm over 3 rows) is still exact to O(h⁴), and the rounding error (~1e-7·|f| / h) stays near
+// 1e-5 for objectives near 1. Hence rtol 1e-3, atol 1e-4.
 
+import Foundation
 import Testing
 @testable import DNNCore
 
@@ -18,41 +21,53 @@ func testValues(_ n: Int, seed: UInt64, scale: Double = 1.5, awayFromZero: Doubl
     }
 }
 
-/// (f(x + h) − f(x − h)) / 2h for each of `count` values, read and written through the closures.
+/// ∂f/∂x for each of `count` values, read and written through the closures: the central difference
+/// (f(x + h) − f(x − h)) / 2h at h and h/2, combined by Richardson's extrapolation.
 func centralDifferences(count: Int, h: Float = 1e-2, read: (Int) -> Float, write: (Int, Float) -> Void,
                         objective: () -> Double) -> [Double] {
     (0..<count).map { i in
         let x = read(i)
-        write(i, x + h); let plus = objective()
-        write(i, x - h); let minus = objective()
-        write(i, x)
-        return (plus - minus) / Double(2 * h)
+        func quotient(_ h: Float) -> Double {
+            write(i, x + h); let plus = objective()
+            write(i, x - h); let minus = objective()
+            write(i, x)
+            // The step actually taken, after Float rounding of x ± h.
+            return (plus - minus) / (Double(x + h) - Double(x - h))
+        }
+        return (4 * quotient(h / 2) - quotient(h)) / 3
     }
 }
 
 struct GradientTests {
-    static let activations: [Activation] = [.identity, .relu, .leakyRelu(alpha: 0.1), .prelu(initialSlope: 0.25), .sigmoid, .tanh]
+    static let activations: [Activation] = [
+        .identity, .relu, .relu6, .leakyRelu(alpha: 0.1), .prelu(initialSlope: 0.25), .elu(alpha: 1.0), .selu,
+        .gelu(tanh: false), .gelu(tanh: true), .sigmoid, .hardSigmoid, .tanh, .softplus, .softsign, .silu, .mish,
+        .softmax(axis: -1), .softmax(axis: 0), .logSoftmax(axis: -1), .logSoftmax(axis: 0),
+    ]
 
+    /// Each activation on a batch of 3 samples of shape [2, 3] (prelu: a slope per channel, 2).
     @Test(arguments: activations)
     func activationBackwardMatchesCentralDifferences(_ activation: Activation) {
-        let B = 3, O = 4, n = B * O
-        var z = testValues(n, seed: 1)
-        var slope = testValues(O, seed: 2, scale: 0.5)
+        let B = 3, shape = [2, 3], S = 6, n = B * S
+        var z = testValues(n, seed: 1, scale: 4)
+        // relu6 and hard_sigmoid have kinks at 0, 6, ±3: keep away from them.
+        for i in 0..<n where [0, 6, 3, -3].contains(where: { abs(z[i] - $0) < 0.05 }) { z[i] += 0.1 }
+        var slope = testValues(2, seed: 2, scale: 0.5)
         let weights = testValues(n, seed: 3)  // L = Σ weights · f(z), so ∂L/∂a = weights
         func objective(_ z: [Float], _ slope: [Float]) -> Double {
             var a = [Float](repeating: 0, count: n)
-            ActivationKernel.forward(activation, z: z, a: &a, slope: slope, B: B, O: O)
+            ActivationKernel.forward(activation, z: z, a: &a, slope: slope, B: B, shape: shape)
             return zip(a, weights).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         }
         var a = [Float](repeating: 0, count: n), dz = [Float](repeating: 0, count: n)
-        var dslope = [Float](repeating: 0, count: O)
-        ActivationKernel.forward(activation, z: z, a: &a, slope: slope, B: B, O: O)
-        ActivationKernel.backward(activation, z: z, a: a, da: weights, dz: &dz, slope: slope, dslope: &dslope, B: B, O: O)
+        var dslope = [Float](repeating: 0, count: 2)
+        ActivationKernel.forward(activation, z: z, a: &a, slope: slope, B: B, shape: shape)
+        ActivationKernel.backward(activation, z: z, a: a, da: weights, dz: &dz, slope: slope, dslope: &dslope, B: B, shape: shape)
         let numeric = centralDifferences(count: n, read: { z[$0] }, write: { z[$0] = $1 }) { objective(z, slope) }
         let check = closeness(dz, numeric, rtol: gradientTolerance.rtol, atol: gradientTolerance.atol)
-        #expect(check.worst <= 1, "\(activation.name): dz[\(check.index)] = \(dz[max(check.index, 0)]) vs \(numeric[max(check.index, 0)])")
+        #expect(check.worst <= 1, "\(activation): dz[\(check.index)] = \(dz[max(check.index, 0)]) vs \(numeric[max(check.index, 0)])")
         if case .prelu = activation {
-            let numericSlope = centralDifferences(count: O, read: { slope[$0] }, write: { slope[$0] = $1 }) {
+            let numericSlope = centralDifferences(count: 2, read: { slope[$0] }, write: { slope[$0] = $1 }) {
                 objective(z, slope)
             }
             let slopeCheck = closeness(dslope, numericSlope, rtol: gradientTolerance.rtol, atol: gradientTolerance.atol)
@@ -61,19 +76,43 @@ struct GradientTests {
         }
     }
 
-    static let losses: [Loss] = [.mse, .sse, .mae, .huber(delta: 0.5)]
+    static let losses: [(Loss, classes: Bool)] = [
+        (.mse(.mean), false), (.mse(.sum), false), (.sse, false), (.mae(.mean), false), (.huber(delta: 0.5, .mean), false),
+        (.smoothL1(beta: 0.5, .sum), false), (.bce(.mean), false), (.bceWithLogits(.mean), false),
+        (.crossEntropy(labelSmoothing: 0, .mean), true), (.crossEntropy(labelSmoothing: 0.1, .sum), true),
+        (.crossEntropy(labelSmoothing: 0.2, .mean), false), (.nll(.mean), true),
+    ]
 
-    @Test(arguments: losses)
-    func lossBackwardMatchesCentralDifferences(_ loss: Loss) {
-        let n = 10
+    /// Each loss on 4 rows of 3 outputs; class losses against indices, cross_entropy also against
+    /// probability rows.
+    @Test(arguments: 0..<losses.count)
+    func lossBackwardMatchesCentralDifferences(_ index: Int) {
+        let (loss, classes) = Self.losses[index]
+        let B = 4, O = 3, n = B * O, T = classes ? 1 : O
         var p = testValues(n, seed: 4)
-        let t = testValues(n, seed: 5)
-        // Keep |p − t| away from the kinks of mae (0) and huber (delta).
-        for i in 0..<n where abs(abs(p[i] - t[i]) - 0.5) < 0.05 || abs(p[i] - t[i]) < 0.05 { p[i] += 0.2 }
+        var t = testValues(n, seed: 5)
+        if case .bce = loss {
+            p = p.map { 0.5 + 0.4 * $0 / 1.5 }
+            t = t.map { abs($0) / 1.5 }
+        }
+        if case .crossEntropy = loss, !classes {
+            // Probability rows.
+            for r in 0..<B {
+                let row = t[r * O ..< r * O + O].map { abs($0) }, sum = row.reduce(0, +)
+                for k in 0..<O { t[r * O + k] = row[k] / sum }
+            }
+        }
+        if classes { t = [2, 0, 1, 2] }
+        // Keep |p − t| away from the kinks of mae (0) and huber / smooth_l1 (0.5).
+        switch loss {
+        case .mae, .huber, .smoothL1:
+            for i in 0..<n where abs(abs(p[i] - t[i]) - 0.5) < 0.05 || abs(p[i] - t[i]) < 0.05 { p[i] += 0.2 }
+        default: break
+        }
         var dp = [Float](repeating: 0, count: n)
-        LossKernel.backward(loss, p: p, t: t, dp: &dp, count: n)
+        LossKernel.backward(loss, p: p, t: t, dp: &dp, B: B, O: O, T: T)
         let numeric = centralDifferences(count: n, read: { p[$0] }, write: { p[$0] = $1 }) {
-            Double(LossKernel.forward(loss, p: p, t: t, count: n))
+            Double(LossKernel.forward(loss, p: p, t: t, B: B, O: O, T: T))
         }
         let check = closeness(dp, numeric, rtol: gradientTolerance.rtol, atol: gradientTolerance.atol)
         #expect(check.worst <= 1, "\(loss): dp[\(check.index)] = \(dp[max(check.index, 0)]) vs \(numeric[max(check.index, 0)])")
@@ -81,45 +120,106 @@ struct GradientTests {
 
     @Test func lossValuesFollowTheirDefinitions() {
         let p: [Float] = [1, 2, 4], t: [Float] = [0, 2, 1]
-        #expect(LossKernel.forward(.mse, p: p, t: t, count: 3) == 10.0 / 3)
-        #expect(LossKernel.forward(.sse, p: p, t: t, count: 3) == 10)
-        #expect(LossKernel.forward(.mae, p: p, t: t, count: 3) == 4.0 / 3)
-        // huber, delta 1: 0.5·1² (|d| = 1 is not below delta, so linear: 1·(1 − 0.5)) = 0.5; 0; 1·(3 − 0.5)
-        #expect(LossKernel.forward(.huber(delta: 1), p: p, t: t, count: 3) == Float(0.5 + 0 + 2.5) / 3)
+        func value(_ loss: Loss) -> Float { LossKernel.forward(loss, p: p, t: t, B: 1, O: 3, T: 3) }
+        #expect(value(.mse(.mean)) == 10.0 / 3)
+        #expect(value(.sse) == 10 && value(.mse(.sum)) == 10)
+        #expect(value(.mae(.mean)) == 4.0 / 3)
+        // huber, delta 1: |d| = 1 is not below delta, so linear: 1·(1 − 0.5) = 0.5; 0; 1·(3 − 0.5)
+        #expect(value(.huber(delta: 1, .mean)) == Float(0.5 + 0 + 2.5) / 3)
+        // cross_entropy of logits [1, 2, 4] against class 2: log(e + e² + e⁴) − 4.
+        let ce = LossKernel.forward(.crossEntropy(labelSmoothing: 0, .mean), p: p, t: [2], B: 1, O: 3, T: 1)
+        #expect(abs(Double(ce) - (log(exp(1.0) + exp(2.0) + exp(4.0)) - 4)) < 1e-6)
     }
 
-    /// The whole network, dense layers included: ∂loss/∂θ from backward against central differences.
-    @Test(arguments: ["tanh", "{leaky_relu: {alpha: 0.2}}", "prelu", "sigmoid", "relu"],
-          ["mse", "sse", "mae", "{huber: {delta: 0.3}}"])
-    func networkGradientsMatchCentralDifferences(_ activation: String, _ loss: String) throws {
+    /// Max pooling on values at least 0.1 apart, so that no step of h moves a window's maximum.
+    @Test func maxPoolingBackwardMatchesCentralDifferences() {
+        let pool = Pooling(isMax: true, channels: 2, input: (5, 5), output: (3, 3), size: (3, 3), stride: (2, 2), padding: (1, 1))
+        let n = 2 * 2 * 25, m = 2 * 2 * 9
+        var rng = RandomStream(seed: 3, stream: 9)
+        var order = Array(0..<n)
+        for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.index(below: i + 1)) }
+        var x = order.map { Float($0) * 0.1 - 5 }
+        let weights = testValues(m, seed: 8)
+        var z = [Float](repeating: 0, count: m), argmax = [Int32](repeating: 0, count: m)
+        func objective() -> Double {
+            PoolingKernel.forward(pool, x: x, z: &z, argmax: &argmax, B: 2)
+            return zip(z, weights).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        }
+        _ = objective()
+        var dx = [Float](repeating: 0, count: n)
+        PoolingKernel.backward(pool, dz: weights, argmax: argmax, dx: &dx, B: 2)
+        let numeric = centralDifferences(count: n, read: { x[$0] }, write: { x[$0] = $1 }, objective: objective)
+        let check = closeness(dx, numeric, rtol: gradientTolerance.rtol, atol: gradientTolerance.atol)
+        #expect(check.worst <= 1, "maxpool dx[\(check.index)] = \(dx[max(check.index, 0)]) vs \(numeric[max(check.index, 0)])")
+        #expect(dx.filter { $0 != 0 }.count >= 9, "each window routes its gradient to its maximum")
+    }
+
+    /// The specs whose whole networks the next test checks: every layer kind, with the options that
+    /// change its arithmetic (stride, padding, dilation, groups, bias off). Activations with kinks
+    /// (relu, prelu) stay out of the convolutions: a step of h can carry a value across the kink, and
+    /// the activation test above checks them on values kept away from it. Glorot-scaled weights keep
+    /// the loss near 1, where Float's rounding of the objective stays far below the tolerance.
+    static let networks: [(name: String, input: String, rows: String, layers: String)] = [
+        ("dense", "[3]", "[[0.5, -1.2, 0.3], [1.1, 0.4, -0.7], [-0.3, 0.9, 1.5]]",
+         "- dense: {units: 4, activation: tanh}\n- dense: {units: 2, bias: false}"),
+        ("conv2d", "[2, 4, 5]", "", "- conv2d: {filters: 3, kernel: [2, 3], stride: [1, 2], padding: 1, activation: silu}\n- flatten\n- dense: {units: 2}"),
+        ("conv2d same dilated grouped", "[2, 5, 5]", "", "- conv2d: {filters: 4, kernel: 3, padding: same, dilation: 2, groups: 2, activation: elu}\n- global_avgpool\n- dense: {units: 2}"),
+        ("conv1d", "[2, 7]", "", "- conv1d: {filters: 3, kernel: 3, stride: 2, activation: elu}\n- flatten\n- dense: {units: 2}"),
+        ("pooling", "[2, 6, 6]", "", "- conv2d: {filters: 2, kernel: 3, padding: 1}\n- avgpool2d: {size: 2}\n- avgpool2d: {size: 3, stride: 1, padding: 1}\n- flatten\n- dense: {units: 2}"),
+        ("batchnorm", "[3]", "", "- dense: {units: 4}\n- batchnorm\n- activation: {fn: gelu}\n- dense: {units: 2}"),
+        ("batchnorm conv", "[2, 3, 3]", "", "- conv2d: {filters: 3, kernel: 2}\n- batchnorm\n- flatten\n- dense: {units: 2}"),
+        ("layernorm", "[2, 3]", "", "- layernorm\n- reshape: {shape: [6]}\n- dense: {units: 2, activation: mish}"),
+        ("residual", "[3]", "", "- dense: {units: 3, name: a, activation: tanh}\n- dense: {units: 3, name: b, activation: softsign}\n- add: {inputs: [a, b, input]}\n- multiply: {inputs: [add_1, a]}\n- concat: {inputs: [multiply_1, b], activation: softplus}\n- dense: {units: 2}"),
+        ("dropout", "[3]", "", "- dense: {units: 6, activation: relu6}\n- dropout: {rate: 0.5}\n- dense: {units: 2, activation: {softmax: {axis: 0}}}"),
+        ("embedding", "[2]", "[[0, 3], [2, 1], [4, 4]]", "- embedding: {vocab: 5, dim: 3}\n- flatten\n- dense: {units: 2, l1: 0.1, l2: 0.2}"),
+    ]
+
+    /// The whole network: ∂loss/∂θ from backward against central differences, for every layer kind
+    /// and every loss shape.
+    @Test(arguments: 0..<networks.count, ["mse", "{huber: {delta: 0.3}}", "cross_entropy"])
+    func networkGradientsMatchCentralDifferences(_ index: Int, _ loss: String) throws {
+        let net = Self.networks[index]
+        let shape = net.input.dropFirst().dropLast().split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces))! }
+        let width = shape.reduce(1, *)
+        let rows = net.rows.isEmpty
+            ? "[" + (0..<3).map { r in "[" + testValues(width, seed: UInt64(10 + r)).map { "\($0)" }.joined(separator: ", ") + "]" }.joined(separator: ", ") + "]"
+            : net.rows
+        let targets = loss == "cross_entropy" ? "[[1], [0], [1]]" : "[[0.2, -0.4], [1.0, 0.3], [-0.6, 0.8]]"
         let text = """
             dnnc: 1
             seed: 7
             data:
               train:
-                inputs: [[0.5, -1.2, 0.3], [1.1, 0.4, -0.7], [-0.3, 0.9, 1.5]]
-                targets: [[0.2, -0.4], [1.0, 0.3], [-0.6, 0.8]]
+                inputs: \(rows)
+                targets: \(targets)
             model:
-              input: [3]
-              init: {weights: {normal: {stddev: 0.8}}, bias: {uniform: {low: -0.3, high: 0.3}}}
+              input: \(net.input)
+              init: {weights: glorot_normal, bias: {uniform: {low: -0.3, high: 0.3}}}
               layers:
-                - dense: {units: 4, activation: \(activation), name: hidden}
-                - dense: {units: 2, activation: \(activation == "prelu" ? "prelu" : "identity"), name: out}
+            \(net.layers.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
             train: {loss: \(loss), optimizer: {sgd: {lr: 0.1}}, epochs: 1, batch_size: 3, shuffle: false}
             """
         let ir = try model(text)
         let trainer = Trainer(model: ir)
-        let net = trainer.network
-        net.load(trainer.inputs, rows: ArraySlice(0..<3), into: net.x)
-        net.load(trainer.targets, rows: ArraySlice(0..<3), into: net.t)
-        func lossValue() -> Double { net.forward(rows: 3); return Double(net.loss(rows: 3)) }
+        let network = trainer.network
+        network.training = true
+        let dropoutStart = network.dropoutStream
+        network.load(trainer.inputs, rows: ArraySlice(0..<3), into: network.x)
+        network.load(trainer.targets, rows: ArraySlice(0..<3), into: network.t)
+        // Every forward pass draws the same dropout mask.
+        func lossValue() -> Double {
+            network.dropoutStream = dropoutStart
+            network.forward(rows: 3)
+            return Double(network.loss(rows: 3))
+        }
         _ = lossValue()
-        net.backward(rows: 3)
-        let analytic = Array(net.grads)
-        let numeric = centralDifferences(count: net.parameterCount, read: { net.params[$0] },
-                                         write: { net.params[$0] = $1 }, objective: lossValue)
+        network.backward(rows: 3)
+        let analytic = Array(network.grads)
+        let numeric = centralDifferences(count: network.parameterCount, read: { network.params[$0] },
+                                         write: { network.params[$0] = $1 }, objective: lossValue)
         let check = closeness(analytic, numeric, rtol: gradientTolerance.rtol, atol: gradientTolerance.atol)
-        #expect(check.worst <= 1, "\(activation)/\(loss): gradient \(check.index) is \(analytic[max(check.index, 0)]), central difference \(numeric[max(check.index, 0)])")
+        let name = ir.parameters.enumerated().last { network.placement[$0.offset].offset <= max(check.index, 0) && network.placement[$0.offset].learnable }?.element.name ?? "?"
+        #expect(check.worst <= 1, "\(net.name)/\(loss): gradient \(check.index) (\(name)) is \(analytic[max(check.index, 0)]), central difference \(numeric[max(check.index, 0)])")
         #expect(analytic.contains { $0 != 0 }, "a gradient check over zeros proves nothing")
     }
 }

@@ -25,7 +25,7 @@ struct GrammarTests {
 
     @Test func referenceNamesEveryKindAndCode() {
         let reference = SchemaExport.reference()
-        for catalog in [Language.layers, Language.activations, Language.initializers, Language.losses, Language.optimizers] {
+        for catalog in Language.catalogs {
             for kind in catalog.kinds { #expect(reference.contains("### `\(kind.name)`")) }
         }
         let diagnostics = ExplanationDocs.markdown()

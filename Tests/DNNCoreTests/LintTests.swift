@@ -94,7 +94,7 @@ struct LintTests {
         expectDiagnostic(text, .bottleneck, at: "1,", onLineWith: "fc1")
         expectCodes(text, [.bottleneck])
         let note = compile(text).diagnostics.all[0].notes[0]
-        #expect(note.message == "`fc2` reads from it here")
+        #expect(note.message == "`fc2` works from it here")
         #expect(note.range?.start.line == 11)
     }
 

@@ -29,7 +29,7 @@ func overrideError(_ sets: String...) -> OverrideError? {
 struct OverrideTests {
     @Test func scalarsByPath() throws {
         let ir = try #require(try overridden("train.optimizer.sgd.lr=0.001", "train.epochs=3", "seed=9").get())
-        #expect(ir.optimizer == .sgd(lr: 0.001, momentum: 0, nesterov: false))
+        #expect(ir.optimizer == Optimizer(.sgd, lr: 0.001))
         #expect(ir.schedule.epochs == 3 && ir.seed == 9)
     }
 

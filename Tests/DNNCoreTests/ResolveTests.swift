@@ -17,7 +17,11 @@ func defaultedPaths(_ record: SpecRecord, _ table: Record, path: String = "") ->
     var found: [String] = []
     for field in table.fields {
         let here = path.isEmpty ? field.name : "\(path).\(field.name)"
-        guard let value = record[field.name] else { found.append(here + " (missing)"); continue }
+        guard let value = record[field.name] else {
+            if case .off = field.defaultValue { continue }  // omitted means off; resolve leaves it out
+            found.append(here + " (missing)")
+            continue
+        }
         if value.isDefault { found.append(here) }
         switch (value.content, field.type) {
         case (.record(let r), .record(let t)): found += defaultedPaths(r, t, path: here)

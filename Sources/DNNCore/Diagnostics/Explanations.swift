@@ -206,6 +206,62 @@ extension DiagnosticCode {
                 2^28 parameters, 1 GiB per copy of float32 values, of which training keeps four \
                 (parameters, gradients and two optimizer states).
                 """, bad: edit((hidden, "{units: 200000000, activation: tanh, name: hidden}")))
+        case .dataFile:
+            return make("""
+                A data file cannot be used: it does not exist (paths are relative to the spec's folder), it \
+                is neither .csv nor .npy, a cell is not a number, rows have different lengths, a named \
+                column is missing, or a .npy file declares more values than it holds. The message names the \
+                file and, where it applies, the row and column.
+                """, bad: edit(("[[0, 0], [0, 1], [1, 0], [1, 1]]", "{file: no-such-file.csv}")))
+        case .classOutOfRange:
+            return make("""
+                A class label the model has no output for: with cross_entropy or nll the last layer has one \
+                output per class, and every class index must be below that count (names are mapped to \
+                indices by data.classes, or in sorted order). Embedding inputs must likewise be indices \
+                below the vocabulary size.
+                """, bad: edit(("  loss: mse", "  loss: cross_entropy"), (out, "{units: 2, name: out}")),
+                good: edit(("  loss: mse", "  loss: cross_entropy"), (out, "{units: 3, name: out}")))
+        case .badReference:
+            return make("""
+                A layer's `inputs` name a layer that does not exist, or one written after it. A layer reads \
+                only the model's input (`input`) or layers written before it, so the spec's order is the \
+                order of computation and a cycle cannot be written.
+                """, bad: edit((out, "{units: 1, name: out, inputs: [hiden]}")),
+                good: edit((out, "{units: 1, name: out, inputs: [hidden]}")))
+        case .branchMismatch:
+            return make("""
+                add and multiply join inputs of the same shape, element by element; concat joins inputs \
+                whose shapes agree beyond their first dimension. The message shows both shapes and where \
+                each comes from.
+                """, bad: edit((hidden, hidden + "\n    - dense: {units: 4, name: skip, inputs: [input]}\n    - add: {inputs: [hidden, skip]}")),
+                good: edit((hidden, hidden + "\n    - dense: {units: 8, name: skip, inputs: [input]}\n    - add: {inputs: [hidden, skip]}")))
+        case .layerGeometry:
+            return make("""
+                A layer cannot apply to the shape of its input: a convolution or pooling layer needs \
+                [channels, height, width] (conv1d: [channels, length]), a kernel or window cannot be larger \
+                than its padded input, groups must divide the channels, and a reshape must keep the number \
+                of values.
+                """, bad: edit((hidden, "{units: 8, activation: tanh, name: hidden}\n    - reshape: {shape: [3, 3]}")),
+                good: edit((hidden, "{units: 8, activation: tanh, name: hidden}\n    - reshape: {shape: [2, 4]}\n    - flatten")))
+        case .unusedLayer:
+            return make("""
+                No layer reads this layer's output, and it is not the last layer, so it changes nothing \
+                but the time training takes. Usually an `inputs:` list misses it.
+                """, bad: edit((out, "{units: 4, name: side}\n    - dense: {units: 1, name: out, inputs: [hidden]}")))
+        case .dropoutLast:
+            return make("""
+                Dropout as the last layer zeroes some of the model's outputs while training, so the loss \
+                sees wrong predictions on purpose; dropout belongs between layers.
+                """, bad: edit((out, out + "\n    - dropout: {rate: 0.2}")),
+                good: edit((hidden, hidden + "\n    - dropout: {rate: 0.2}")))
+        case .doubleActivation:
+            return make("""
+                The loss applies an activation the output layer already applies: cross_entropy takes logits \
+                and applies log_softmax itself, bce_with_logits applies sigmoid itself. A softmax (sigmoid) \
+                on the output then runs twice and flattens the gradients. Leave the output layer linear, or \
+                use nll after log_softmax, or bce after sigmoid.
+                """, bad: edit(("  loss: mse", "  loss: cross_entropy"), (out, "{units: 3, activation: softmax, name: out}")),
+                good: edit(("  loss: mse", "  loss: cross_entropy"), (out, "{units: 3, name: out}")))
         case .unscaledInputs:
             return make("""
                 The inputs are not normalized, and either their magnitudes are large (above 100) or \

@@ -1,151 +1,20 @@
-// Lowers the checked spec tree to the verified IR: resolves defaults that depend on context (layer
-// names, model-wide initializers), infers each layer's shapes from the input shape, and checks the
-// data against the model. A mismatch names both sides and both places.
+// Lowers the checked spec tree to the verified IR: reads the data (inline or from files), resolves
+// defaults that depend on context (layer names and inputs, model-wide initializers), infers each
+// layer's shapes from its inputs' (LayerBuilder.swift), and checks the data against the model.
+// A mismatch names both sides and both places.
+
+import Foundation
 
 public enum IRBuilder {
     /// Builds the IR from a spec whose tree passed the checker; nil with diagnostics when it does not verify.
     public static func build(_ spec: SpecRecord, file: SourceFile, diagnostics bag: inout DiagnosticBag) -> ModelIR? {
-        let errorsBefore = bag.all.count
-        let data = spec["data"]!.record!
-        let train = data["train"]!.record!
-        let inputsValue = train["inputs"]!, targetsValue = train["targets"]!
-        let inputs = inputsValue.matrix!, targets = targetsValue.matrix!
-        let model = spec["model"]!.record!
-        let inputShapeValue = model["input"]!
-        let inputShape = inputShapeValue.list!.map { $0.int! }
-        guard let inputWidth = checkedProduct(inputShape), inputWidth <= maxParameters else {
-            bag.error(.modelTooLarge, "model.input \(inputShape) holds more than \(maxParameters) values per sample",
-                      at: inputShapeValue.range, help: "use a smaller input shape")
-            return nil
-        }
-        let modelInit = model["init"]?.record
-        let defaultWeights = modelInit?["weights"].map(initializer) ?? .glorotUniform
-        let defaultBias = modelInit?["bias"].map(initializer) ?? .zeros
-
-        // Layers: names, shapes, parameters.
-        var layers: [Layer] = []
-        var shape = inputShape
-        var parameterTotal = 0
-        var counts: [String: Int] = [:]
-        var firstNamed: [String: SourceRange] = [:]
-        for layerValue in model["layers"]!.list! {
-            let choice = layerValue.choice!
-            counts[choice.kind, default: 0] += 1
-            let name = choice["name"]?.string ?? "\(choice.kind)_\(counts[choice.kind]!)"
-            let nameRange = choice["name"]?.range ?? choice.nameRange
-            if let first = firstNamed[name] {
-                bag.error(.duplicateName, "a layer named `\(name)` already exists", at: nameRange,
-                          notes: [DiagnosticNote("the first `\(name)` is here", at: first)],
-                          help: "give each layer a unique `name`")
-            } else {
-                firstNamed[name] = nameRange
-            }
-            switch choice.kind {
-            case "dense":
-                guard shape.count == 1 else {
-                    bag.error(.inputWidth, "dense layer `\(name)` takes one feature vector per sample, but its input has shape \(shape)",
-                              at: choice.nameRange, notes: [DiagnosticNote("that shape is declared by model.input here", at: inputShapeValue.range)],
-                              help: "make model.input a single number of features, e.g. [\(shape.reduce(1, *))]")
-                    return nil
-                }
-                let inFeatures = shape[0], units = choice["units"]!.int!
-                guard let weights = checkedProduct([units, inFeatures]), weights <= maxParameters - parameterTotal else {
-                    bag.error(.modelTooLarge,
-                              "layer `\(name)` takes the model past \(maxParameters) parameters (\(units) units × \(inFeatures) inputs)",
-                              at: choice["units"]!.range, help: "use fewer units")
-                    return nil
-                }
-                parameterTotal += weights + 2 * units
-                let activation = self.activation(choice["activation"]!)
-                let weightInit = choice["weights"].map(initializer) ?? defaultWeights
-                let bias = choice["bias"].map(initializer) ?? defaultBias
-                for (value, initializer) in [(choice["weights"], weightInit), (choice["bias"], bias)] {
-                    checkInitializer(initializer, at: value?.range ?? modelInit?.range ?? choice.nameRange, bag: &bag)
-                }
-                var parameters = [
-                    Parameter(name: "\(name).weight", role: .weight, shape: [units, inFeatures], initializer: weightInit,
-                              fanIn: inFeatures, fanOut: units),
-                    Parameter(name: "\(name).bias", role: .bias, shape: [units], initializer: bias,
-                              fanIn: inFeatures, fanOut: units),
-                ]
-                if case .prelu(let slope) = activation {
-                    parameters.append(Parameter(name: "\(name).prelu", role: .preluSlope, shape: [units],
-                                                initializer: .constant(slope), fanIn: 1, fanOut: 1))
-                }
-                layers.append(Layer(name: name, kind: .dense(inFeatures: inFeatures, outFeatures: units),
-                                    activation: activation, inputShape: shape, outputShape: [units],
-                                    parameters: parameters, range: layerValue.range))
-                shape = [units]
-            default:
-                preconditionFailure("layer kind \(choice.kind) is in the table but not lowered")
-            }
-        }
-
-        // Data against the model.
-        for (value, matrix) in [(inputsValue, inputs), (targetsValue, targets)] {
-            if let r = matrix.rows.firstIndex(where: { row in row.contains { !Float($0).isFinite } }) {
-                bag.error(.invalidNumber, "row \(r + 1) holds a value beyond float32's range (±3.4e38)",
-                          at: matrix.rowRanges[r], notes: [DiagnosticNote("in the data here", at: value.range)],
-                          help: "rescale the data")
-            }
-        }
-        if inputs.columns != inputWidth {
-            bag.error(.inputWidth,
-                      "each input row has \(inputs.columns) value\(inputs.columns == 1 ? "" : "s"), but model.input \(inputShape) (line \(inputShapeValue.range.start.line)) takes \(inputWidth)",
-                      at: inputs.rowRanges[0], notes: [DiagnosticNote("model.input is declared here", at: inputShapeValue.range)],
-                      help: "make model.input [\(inputs.columns)] or fix the rows")
-        }
-        if inputs.rows.count != targets.rows.count {
-            bag.error(.rowCountMismatch,
-                      "the targets have \(targets.rows.count) row\(targets.rows.count == 1 ? "" : "s"), but the inputs (line \(inputsValue.range.start.line)) have \(inputs.rows.count)",
-                      at: targetsValue.range, notes: [DiagnosticNote("the inputs are here", at: inputsValue.range)],
-                      help: "give one target row per input row")
-        }
-        if let last = layers.last, last.outputShape.reduce(1, *) != targets.columns {
-            let width = last.outputShape.reduce(1, *)
-            let unitsRange = model["layers"]!.list!.last!.choice!["units"]?.range ?? last.range
-            bag.error(.outputWidth,
-                      "\(last.name) outputs \(width) value\(width == 1 ? "" : "s") per sample, but the targets (line \(targetsValue.range.start.line)) have \(targets.columns)",
-                      at: unitsRange, notes: [DiagnosticNote("the targets are here", at: targets.rowRanges[0])],
-                      help: "make the last layer's units \(targets.columns), or fix the targets")
-        }
-
-        let trainRecord = spec["train"]!.record!
-        let optimizerValue = trainRecord["optimizer"]!
-        let optimizer = self.optimizer(optimizerValue.choice!)
-        if case .sgd(_, let momentum, true) = optimizer, momentum == 0 {
-            bag.error(.invalidOptimizer, "nesterov momentum needs momentum > 0", at: optimizerValue.choice!["nesterov"]!.range,
-                      help: "set `momentum:` (e.g. 0.9) or drop `nesterov: true`")
-        }
-        // A default batch size is clamped to the training set; a written one that exceeds it is a mistake.
-        let batchValue = trainRecord["batch_size"]!
-        if !batchValue.isDefault, batchValue.int! > inputs.rows.count {
-            bag.error(.batchLargerThanData,
-                      "batch_size \(batchValue.int!) is larger than the training set, which has \(inputs.rows.count) sample\(inputs.rows.count == 1 ? "" : "s")",
-                      at: batchValue.range, notes: [DiagnosticNote("the training inputs are here", at: inputsValue.range)],
-                      help: "use a batch_size of at most \(inputs.rows.count), or omit it to train on the whole set per step")
-        }
-        guard bag.all.count == errorsBefore else { return nil }
-
-        let normalize = data["normalize"]?.record
-        return ModelIR(
-            name: spec["name"]?.string ?? file.stem,
-            seed: UInt64(spec["seed"]!.int!),
-            train: Dataset(inputs: matrix(inputs), targets: matrix(targets)),
-            inputNormalization: Normalization(rawValue: normalize?["inputs"]?.string ?? "none")!,
-            targetNormalization: Normalization(rawValue: normalize?["targets"]?.string ?? "none")!,
-            inputShape: inputShape,
-            layers: layers,
-            loss: loss(trainRecord["loss"]!.choice!),
-            optimizer: optimizer,
-            schedule: Schedule(epochs: trainRecord["epochs"]!.int!,
-                               // The default is clamped to the training set; a written size was checked above.
-                               batchSize: batchValue.isDefault ? min(batchValue.int!, inputs.rows.count) : batchValue.int!,
-                               shuffle: trainRecord["shuffle"]!.bool!,
-                               logEvery: trainRecord["log_every"]!.int!))
+        var builder = Builder(spec: spec, file: file)
+        let model = builder.build()
+        bag.append(contentsOf: builder.bag)
+        return model
     }
 
-    /// Parameters a model may have: 2^28 (1 GiB of float32 per copy; training keeps four copies).
+    /// Parameters a model may have: 2^28 (1 GiB of float32 per copy; training keeps five).
     static let maxParameters = 1 << 28
 
     /// The product of sizes, or nil when it overflows.
@@ -158,66 +27,309 @@ public enum IRBuilder {
         }
         return product
     }
+}
 
-    private static func matrix(_ m: SpecMatrix) -> DataMatrix {
-        DataMatrix(rows: m.rows.count, columns: m.columns, values: m.rows.flatMap { $0.map { Float($0) } })
+struct Builder {
+    let spec: SpecRecord
+    let file: SourceFile
+    var bag = DiagnosticBag()
+
+    mutating func build() -> ModelIR? {
+        let data = spec["data"]!.record!
+        let model = spec["model"]!.record!
+        let train = spec["train"]!.record!
+        let loss = Lowering.loss(train["loss"]!.choice!)
+        let inputShapeValue = model["input"]!
+        let inputShape = inputShapeValue.list!.map { $0.int! }
+        guard let inputWidth = IRBuilder.checkedProduct(inputShape), inputWidth <= IRBuilder.maxParameters else {
+            bag.error(.modelTooLarge, "model.input \(inputShape) holds more than \(IRBuilder.maxParameters) values per sample",
+                      at: inputShapeValue.range, help: "use a smaller input shape")
+            return nil
+        }
+
+        // The layers, their graph and their shapes.
+        var layers = LayerBuilder(model: model, inputShape: inputShape, inputShapeRange: inputShapeValue.range)
+        let built = layers.build()
+        bag.append(contentsOf: layers.bag)
+        guard let built, !bag.hasErrors else { return nil }
+        let outputWidth = built.last!.outputSize
+
+        // The data.
+        let trainRecord = data["train"]!.record!
+        let classes = data["classes"]?.list?.compactMap(\.string)
+        var names = classes
+        guard let trainSet = dataset(trainRecord, loss: loss, classes: &names, outputWidth: outputWidth,
+                                     inputWidth: inputWidth, inputShape: inputShape, inputShapeRange: inputShapeValue.range,
+                                     lastLayer: built.last!, layersValue: model["layers"]!)
+        else { return nil }
+        var validation: Dataset? = nil
+        var trainData = trainSet
+        if let value = data["validation"]?.record {
+            if let split = value["split"]?.double {
+                (trainData, validation) = self.split(trainSet, fraction: split, at: value["split"]!.range)
+            } else if let set = dataset(value, loss: loss, classes: &names, outputWidth: outputWidth, inputWidth: inputWidth,
+                                        inputShape: inputShape, inputShapeRange: inputShapeValue.range,
+                                        lastLayer: built.last!, layersValue: model["layers"]!) {
+                validation = set
+            }
+        }
+        for layer in built {
+            if case .embedding(let vocab, _) = layer.kind, layer.inputs == [-1] {
+                checkIndices(trainData.inputs, below: vocab, at: trainRecord["inputs"]!.range, layer: layer)
+            }
+        }
+
+        // Training.
+        let optimizerValue = train["optimizer"]!
+        let optimizer = Lowering.optimizer(optimizerValue.choice!)
+        if optimizer.nesterov && (optimizer.momentum == 0 || optimizer.dampening != 0) {
+            bag.error(.invalidOptimizer, "nesterov momentum needs momentum > 0 and no dampening",
+                      at: optimizerValue.choice!["nesterov"]!.range,
+                      help: "set `momentum:` (e.g. 0.9) and leave `dampening` at 0, or drop `nesterov: true`")
+        }
+        // A default batch size is clamped to the training set; a written one that exceeds it is a mistake.
+        let rows = trainData.inputs.rows
+        let batchValue = train["batch_size"]!
+        if !batchValue.isDefault, batchValue.int! > rows {
+            bag.error(.batchLargerThanData,
+                      "batch_size \(batchValue.int!) is larger than the training set, which has \(rows) sample\(rows == 1 ? "" : "s")",
+                      at: batchValue.range, notes: [DiagnosticNote("the training inputs are here", at: trainRecord["inputs"]!.range)],
+                      help: "use a batch_size of at most \(rows), or omit it to train on the whole set per step")
+        }
+        if let multistep = train["schedule"]?.choice, multistep.kind == "multistep",
+           let milestones = multistep["milestones"]?.list?.compactMap(\.int), milestones != milestones.sorted() {
+            bag.error(.outOfRange, "milestones must increase", at: multistep["milestones"]!.range, help: "sort them")
+        }
+        guard !bag.hasErrors else { return nil }
+
+        let epochs = train["epochs"]!.int!
+        var schedule = Schedule(epochs: epochs,
+                                batchSize: batchValue.isDefault ? min(batchValue.int!, rows) : batchValue.int!,
+                                shuffle: train["shuffle"]!.bool!, logEvery: train["log_every"]!.int!)
+        schedule.learningRate = Lowering.schedule(train["schedule"]!.choice!, epochs: epochs, hasValidation: validation != nil)
+        schedule.warmup = train["warmup"]!.int!
+        schedule.clip = train["clip"].map { Lowering.clip($0.choice!) } ?? .none
+        schedule.validateEvery = train["validate_every"]!.int!
+        if let early = train["early_stopping"]?.record {
+            schedule.earlyStopping = EarlyStopping(
+                monitor: early["monitor"]?.string ?? (validation != nil ? "val_loss" : "loss"),
+                patience: early["patience"]!.int!, minDelta: early["min_delta"]!.double!, restoreBest: early["restore_best"]!.bool!)
+        }
+        for (value, monitor) in [(train["early_stopping"]?.record?["monitor"], schedule.earlyStopping?.monitor),
+                                 (train["schedule"]?.choice?["monitor"], Lowering.monitor(of: schedule.learningRate))] {
+            if monitor == "val_loss", validation == nil, let value {
+                bag.error(.missingKey, "val_loss needs validation data", at: value.range,
+                          help: "add `validation: {split: 0.2}` under `data:`, or monitor loss")
+            }
+        }
+        guard !bag.hasErrors else { return nil }
+
+        let normalize = data["normalize"]?.record
+        var ir = ModelIR(
+            name: spec["name"]?.string ?? file.stem,
+            seed: UInt64(spec["seed"]!.int!),
+            train: trainData,
+            inputNormalization: Normalization(rawValue: normalize?["inputs"]?.string ?? "none")!,
+            targetNormalization: Normalization(rawValue: normalize?["targets"]?.string ?? "none")!,
+            inputShape: inputShape, layers: built, loss: loss, optimizer: optimizer, schedule: schedule)
+        ir.validation = validation
+        if loss.isClassification { ir.classes = names ?? (0..<outputWidth).map(String.init) }
+        return ir
     }
 
-    static func activation(_ value: SpecValue) -> Activation {
-        let c = value.choice!
-        switch c.kind {
-        case "identity": return .identity
-        case "relu": return .relu
-        case "leaky_relu": return .leakyRelu(alpha: Float(c["alpha"]!.double!))
-        case "prelu": return .prelu(initialSlope: Float(c["init"]!.double!))
-        case "sigmoid": return .sigmoid
-        case "tanh": return .tanh
-        default: preconditionFailure("activation \(c.kind) is in the table but not lowered")
+    /// A training or validation set: its inputs and targets, read and checked against the model.
+    mutating func dataset(_ record: SpecRecord, loss: Loss, classes: inout [String]?, outputWidth: Int, inputWidth: Int,
+                          inputShape: [Int], inputShapeRange: SourceRange, lastLayer: Layer, layersValue: SpecValue) -> Dataset? {
+        let inputsValue = record["inputs"]!, targetsValue = record["targets"]!
+        guard let inputTable = table(inputsValue), let targetTable = table(targetsValue) else { return nil }
+        guard let inputs = numeric(inputTable, at: inputsValue) else { return nil }
+        let targets: DataMatrix?
+        if loss.isClassification && targetTable.columns == 1 {
+            targets = labels(targetTable, at: targetsValue, classes: &classes, outputWidth: outputWidth, lastLayer: lastLayer,
+                             layersValue: layersValue)
+        } else {
+            targets = numeric(targetTable, at: targetsValue)
+        }
+        guard let targets else { return nil }
+        var valid = true
+        if inputs.columns != inputWidth {
+            bag.error(.inputWidth,
+                      "each input row has \(inputs.columns) value\(inputs.columns == 1 ? "" : "s"), but model.input \(inputShape) (line \(inputShapeRange.start.line)) takes \(inputWidth)",
+                      at: firstRow(inputsValue), notes: [DiagnosticNote("model.input is declared here", at: inputShapeRange)],
+                      help: "make model.input [\(inputs.columns)] or fix the rows")
+            valid = false
+        }
+        if inputs.rows != targets.rows {
+            bag.error(.rowCountMismatch,
+                      "the targets have \(targets.rows) row\(targets.rows == 1 ? "" : "s"), but the inputs (line \(inputsValue.range.start.line)) have \(inputs.rows)",
+                      at: targetsValue.range, notes: [DiagnosticNote("the inputs are here", at: inputsValue.range)],
+                      help: "give one target row per input row")
+            valid = false
+        }
+        let isIndices = loss.isClassification && targets.columns == 1
+        if !isIndices, targets.columns != outputWidth {
+            let unitsRange = layersValue.list!.last!.choice!.params["units"]?.range ?? lastLayer.range
+            bag.error(.outputWidth,
+                      "\(lastLayer.name) outputs \(outputWidth) value\(outputWidth == 1 ? "" : "s") per sample, but the targets (line \(targetsValue.range.start.line)) have \(targets.columns)",
+                      at: unitsRange, notes: [DiagnosticNote("the targets are here", at: firstRow(targetsValue))],
+                      help: "make the last layer's output \(targets.columns) wide, or fix the targets")
+            valid = false
+        }
+        if case .nll = loss, !isIndices {
+            bag.error(.outputWidth, "nll takes class indices, one per row", at: targetsValue.range,
+                      help: "give one column of class indices, or use cross_entropy for probability rows")
+            valid = false
+        }
+        for (value, matrix) in [(inputsValue, inputs), (targetsValue, targets)] {
+            if let i = matrix.values.firstIndex(where: { !$0.isFinite }) {
+                let r = i / max(matrix.columns, 1)
+                bag.error(.invalidNumber, "row \(r + 1) holds a value beyond float32's range (±3.4e38)",
+                          at: value.matrix.map { $0.rowRanges[r] } ?? value.range, notes: [DiagnosticNote("in the data here", at: value.range)],
+                          help: "rescale the data")
+                valid = false
+            }
+        }
+        return valid ? Dataset(inputs: inputs, targets: targets) : nil
+    }
+
+    /// An inline matrix or a file, as a table of cells.
+    mutating func table(_ value: SpecValue) -> DataTable? {
+        if let m = value.matrix {
+            return DataTable(rows: m.rows.count, columns: m.columns, numbers: m.rows.flatMap { $0.map { Optional($0) } },
+                             texts: [], header: nil)
+        }
+        let record = value.record!
+        let name = record["file"]!.string!
+        let folder = URL(fileURLWithPath: file.path).deletingLastPathComponent()
+        let path = name.hasPrefix("/") ? name : folder.appendingPathComponent(name).path
+        let whole: DataTable
+        do {
+            whole = try DataFiles.read(path, displayName: name)
+        } catch {
+            bag.error(.dataFile, error.message, at: record["file"]!.range, help: error.help)
+            return nil
+        }
+        guard let columns = record["columns"]?.list else { return whole }
+        var indices: [Int] = []
+        for column in columns {
+            if let index = column.int {
+                guard index < whole.columns else {
+                    bag.error(.dataFile, "\(name) has \(whole.columns) columns, so there is no column \(index) (counted from 0)", at: column.range)
+                    return nil
+                }
+                indices.append(index)
+            } else if let wanted = column.string {
+                guard let header = whole.header else {
+                    bag.error(.dataFile, "\(name) has no header row, so columns must be numbers (from 0)", at: column.range)
+                    return nil
+                }
+                guard let index = header.firstIndex(of: wanted) else {
+                    bag.error(.dataFile, "\(name) has no column `\(wanted)`", at: column.range,
+                              help: Suggestions.didYouMean(wanted, among: header) ?? "its columns are " + header.map { "`\($0)`" }.joined(separator: ", "))
+                    return nil
+                }
+                indices.append(index)
+            }
+        }
+        var numbers: [Double?] = [], texts: [String] = []
+        for r in 0..<whole.rows {
+            for c in indices {
+                numbers.append(whole.numbers[r * whole.columns + c])
+                texts.append(whole.texts.isEmpty ? "" : whole.texts[r * whole.columns + c])
+            }
+        }
+        return DataTable(rows: whole.rows, columns: indices.count, numbers: numbers, texts: texts,
+                         header: whole.header.map { h in indices.map { h[$0] } })
+    }
+
+    /// A table of numbers only; a text cell is an error naming its row and column.
+    mutating func numeric(_ table: DataTable, at value: SpecValue) -> DataMatrix? {
+        if let i = table.numbers.firstIndex(where: { $0 == nil }) {
+            let name = value.record?["file"]?.string ?? "the data"
+            bag.error(.dataFile, "\(name), row \(i / table.columns + 1) (of the data), column \(i % table.columns + 1): `\(table.texts.isEmpty ? "" : table.texts[i])` is not a number",
+                      at: value.record?["file"]?.range ?? value.range)
+            return nil
+        }
+        return DataMatrix(rows: table.rows, columns: table.columns, values: table.numbers.map { Float($0!) })
+    }
+
+    /// One column of class indices, or of class names mapped to indices by `classes` (given, or
+    /// the sorted distinct names).
+    mutating func labels(_ table: DataTable, at value: SpecValue, classes: inout [String]?, outputWidth: Int,
+                         lastLayer: Layer, layersValue: SpecValue) -> DataMatrix? {
+        let isText = table.numbers.contains { $0 == nil }
+        var indices: [Float] = []
+        if isText {
+            let names = classes ?? Array(Set(table.texts)).sorted()
+            classes = names
+            for (r, text) in table.texts.enumerated() {
+                guard let index = names.firstIndex(of: text) else {
+                    bag.error(.classOutOfRange, "row \(r + 1): class `\(text)` is not among data.classes", at: value.range,
+                              help: Suggestions.didYouMean(text, among: names) ?? "add it to data.classes")
+                    return nil
+                }
+                indices.append(Float(index))
+            }
+        } else {
+            for (r, number) in table.numbers.enumerated() {
+                let v = number!
+                guard v == v.rounded(), v >= 0 else {
+                    bag.error(.classOutOfRange, "row \(r + 1): class index \(Format.number(v)) is not a whole number from 0",
+                              at: value.matrix.map { $0.rowRanges[r] } ?? value.range)
+                    return nil
+                }
+                indices.append(Float(v))
+            }
+        }
+        let classCount = max(outputWidth, classes?.count ?? 0)
+        if let r = indices.firstIndex(where: { Int($0) >= outputWidth }) {
+            let unitsRange = layersValue.list!.last!.choice!.params["units"]?.range ?? lastLayer.range
+            bag.error(.classOutOfRange,
+                      "row \(r + 1) is class \(Int(indices[r])), but \(lastLayer.name) has \(outputWidth) output\(outputWidth == 1 ? "" : "s") (classes 0 to \(outputWidth - 1))",
+                      at: value.matrix.map { $0.rowRanges[r] } ?? value.range,
+                      notes: [DiagnosticNote("the output layer is here", at: unitsRange)],
+                      help: "give the last layer \(max(classCount, Int(indices.max()!) + 1)) units")
+            return nil
+        }
+        return DataMatrix(rows: table.rows, columns: 1, values: indices)
+    }
+
+    /// Holds out `fraction` of the rows, drawn by the seed's validation stream.
+    mutating func split(_ set: Dataset, fraction: Double, at range: SourceRange) -> (Dataset, Dataset?) {
+        let n = set.inputs.rows
+        let held = Int((Double(n) * fraction).rounded())
+        guard held >= 1, held < n else {
+            bag.error(.outOfRange, "a split of \(Format.number(fraction)) of \(n) rows holds out \(held); it must leave at least one row on each side",
+                      at: range)
+            return (set, nil)
+        }
+        var order = Array(0..<n)
+        var rng = RandomStream(seed: UInt64(spec["seed"]!.int!), stream: RandomStream.validationSplit)
+        for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.index(below: i + 1)) }
+        func take(_ rows: ArraySlice<Int>) -> Dataset {
+            Dataset(inputs: set.inputs.rows(rows.sorted()), targets: set.targets.rows(rows.sorted()))
+        }
+        return (take(order[held...]), take(order[..<held]))
+    }
+
+    mutating func checkIndices(_ inputs: DataMatrix, below vocab: Int, at range: SourceRange, layer: Layer) {
+        if let i = inputs.values.firstIndex(where: { $0 < 0 || $0 != $0.rounded() || Int($0) >= vocab }) {
+            bag.error(.classOutOfRange, "input row \(i / inputs.columns + 1) holds \(Format.number(Double(inputs.values[i]))), not an index of embedding `\(layer.name)` (0 to \(vocab - 1))",
+                      at: range, notes: [DiagnosticNote("the embedding is here", at: layer.range)], help: "raise vocab, or fix the data")
         }
     }
 
-    static func initializer(_ value: SpecValue) -> Initializer {
-        let c = value.choice!
-        switch c.kind {
-        case "zeros": return .zeros
-        case "ones": return .ones
-        case "constant": return .constant(Float(c["value"]!.double!))
-        case "uniform": return .uniform(low: c["low"]!.double!, high: c["high"]!.double!)
-        case "normal": return .normal(mean: c["mean"]!.double!, stddev: c["stddev"]!.double!)
-        case "truncated_normal": return .truncatedNormal(mean: c["mean"]!.double!, stddev: c["stddev"]!.double!)
-        case "glorot_uniform": return .glorotUniform
-        case "glorot_normal": return .glorotNormal
-        case "he_uniform": return .heUniform
-        case "he_normal": return .heNormal
-        default: preconditionFailure("initializer \(c.kind) is in the table but not lowered")
-        }
+    func firstRow(_ value: SpecValue) -> SourceRange {
+        value.matrix?.rowRanges.first ?? value.range
     }
+}
 
-    private static func checkInitializer(_ initializer: Initializer, at range: SourceRange, bag: inout DiagnosticBag) {
-        if case .uniform(let low, let high) = initializer, !(low < high) {
-            bag.error(.outOfRange, "uniform needs low < high, found low \(Format.number(low)) and high \(Format.number(high))",
-                      at: range, help: "swap the bounds or widen the interval")
-        }
-    }
-
-    static func loss(_ c: SpecChoice) -> Loss {
-        switch c.kind {
-        case "mse": return .mse
-        case "sse": return .sse
-        case "mae": return .mae
-        case "huber": return .huber(delta: Float(c["delta"]!.double!))
-        default: preconditionFailure("loss \(c.kind) is in the table but not lowered")
-        }
-    }
-
-    static func optimizer(_ c: SpecChoice) -> Optimizer {
-        switch c.kind {
-        case "sgd":
-            return .sgd(lr: c["lr"]!.double!, momentum: c["momentum"]!.double!, nesterov: c["nesterov"]!.bool!)
-        case "adam":
-            return .adam(lr: c["lr"]!.double!, beta1: c["beta1"]!.double!,
-                         beta2: c["beta2"]!.double!, eps: c["eps"]!.double!)
-        default: preconditionFailure("optimizer \(c.kind) is in the table but not lowered")
-        }
+extension DataMatrix {
+    /// The given rows, in the given order.
+    func rows(_ indices: [Int]) -> DataMatrix {
+        var values: [Float] = []
+        values.reserveCapacity(indices.count * columns)
+        for r in indices { values += self.row(r) }
+        return DataMatrix(rows: indices.count, columns: columns, values: values)
     }
 }

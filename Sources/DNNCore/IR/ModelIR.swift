@@ -5,20 +5,52 @@
 public enum Activation: Sendable, Equatable {
     case identity
     case relu
+    case relu6
     case leakyRelu(alpha: Float)
-    /// A learnable slope per unit for x < 0, starting at `initialSlope`.
+    /// A learnable slope per channel (per unit for dense outputs) for x < 0, starting at `initialSlope`.
     case prelu(initialSlope: Float)
+    case elu(alpha: Float)
+    case selu
+    /// `tanh`: the tanh approximation; otherwise the exact erf form.
+    case gelu(tanh: Bool)
     case sigmoid
+    case hardSigmoid
     case tanh
+    case softplus
+    case softsign
+    case silu
+    case mish
+    /// Over one axis of a sample's shape (negative counts from the end).
+    case softmax(axis: Int)
+    case logSoftmax(axis: Int)
 
     public var name: String {
         switch self {
         case .identity: "identity"
         case .relu: "relu"
+        case .relu6: "relu6"
         case .leakyRelu: "leaky_relu"
         case .prelu: "prelu"
+        case .elu: "elu"
+        case .selu: "selu"
+        case .gelu: "gelu"
         case .sigmoid: "sigmoid"
+        case .hardSigmoid: "hard_sigmoid"
         case .tanh: "tanh"
+        case .softplus: "softplus"
+        case .softsign: "softsign"
+        case .silu: "silu"
+        case .mish: "mish"
+        case .softmax: "softmax"
+        case .logSoftmax: "log_softmax"
+        }
+    }
+
+    /// Whether each output depends only on the same element's input.
+    public var isElementwise: Bool {
+        switch self {
+        case .softmax, .logSoftmax: false
+        default: true
         }
     }
 }
@@ -36,11 +68,25 @@ public enum Initializer: Sendable, Equatable {
     case heNormal
 }
 
+public enum Reduction: String, Sendable, Equatable {
+    case mean, sum
+}
+
 public enum Loss: Sendable, Equatable {
-    case mse
+    case mse(Reduction)
+    /// v1's sum of squares: mse with reduction sum.
     case sse
-    case mae
-    case huber(delta: Float)
+    case mae(Reduction)
+    case huber(delta: Float, Reduction)
+    case smoothL1(beta: Float, Reduction)
+    /// Binary cross-entropy on probabilities in (0, 1).
+    case bce(Reduction)
+    /// Binary cross-entropy on logits, with the log-sum-exp trick.
+    case bceWithLogits(Reduction)
+    /// Softmax cross-entropy on logits; targets are class indices (one column) or probabilities.
+    case crossEntropy(labelSmoothing: Float, Reduction)
+    /// Negative log-likelihood on log-probabilities; targets are class indices.
+    case nll(Reduction)
 
     public var name: String {
         switch self {
@@ -48,26 +94,80 @@ public enum Loss: Sendable, Equatable {
         case .sse: "sse"
         case .mae: "mae"
         case .huber: "huber"
+        case .smoothL1: "smooth_l1"
+        case .bce: "bce"
+        case .bceWithLogits: "bce_with_logits"
+        case .crossEntropy: "cross_entropy"
+        case .nll: "nll"
+        }
+    }
+
+    public var reduction: Reduction {
+        switch self {
+        case .sse: .sum
+        case .mse(let r), .mae(let r), .huber(_, let r), .smoothL1(_, let r), .bce(let r), .bceWithLogits(let r),
+             .crossEntropy(_, let r), .nll(let r): r
+        }
+    }
+
+    /// Whether the targets are classes: one column of class indices, or one-hot rows.
+    public var isClassification: Bool {
+        switch self {
+        case .crossEntropy, .nll: true
+        default: false
         }
     }
 }
 
-public enum Optimizer: Sendable, Equatable {
-    case sgd(lr: Double, momentum: Double, nesterov: Bool)
-    case adam(lr: Double, beta1: Double, beta2: Double, eps: Double)
-
-    public var name: String {
-        switch self {
-        case .sgd: "sgd"
-        case .adam: "adam"
-        }
+/// An optimizer with PyTorch's hyperparameters; each kind reads the ones it has (Optimizers.swift).
+public struct Optimizer: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable {
+        case sgd, adam, adamw, rmsprop, adagrad
     }
 
-    public var learningRate: Double {
-        switch self {
-        case .sgd(let lr, _, _), .adam(let lr, _, _, _): lr
-        }
+    public var kind: Kind
+    public var lr: Double
+    public var momentum = 0.0
+    public var dampening = 0.0
+    public var nesterov = false
+    public var beta1 = 0.9
+    public var beta2 = 0.999
+    public var eps = 1e-8
+    public var alpha = 0.99
+    public var centered = false
+    public var lrDecay = 0.0
+    public var weightDecay = 0.0
+
+    public init(_ kind: Kind, lr: Double) {
+        self.kind = kind
+        self.lr = lr
     }
+
+    public var name: String { kind.rawValue }
+    public var learningRate: Double { lr }
+}
+
+/// Gradient clipping before each step, as torch.nn.utils.clip_grad_norm_ / clip_grad_value_.
+public enum Clipping: Sendable, Equatable {
+    case none
+    case norm(Double)
+    case value(Double)
+}
+
+/// How the learning rate changes, as torch.optim.lr_scheduler defines it. Epoch-based schedules step
+/// after each epoch; one_cycle and warmup step after each batch.
+public indirect enum LRSchedule: Sendable, Equatable {
+    case constant
+    case step(every: Int, gamma: Double)
+    case multistep(milestones: [Int], gamma: Double)
+    case exponential(gamma: Double)
+    case cosine(tMax: Int, minLR: Double)
+    /// OneCycleLR with cosine annealing: total steps, max_lr, pct_start, div_factor, final_div_factor.
+    case oneCycle(maxLR: Double, pctStart: Double, divFactor: Double, finalDivFactor: Double)
+    /// ReduceLROnPlateau on the monitored value (mode min).
+    case reduceOnPlateau(monitor: String, factor: Double, patience: Int, threshold: Double, minLR: Double)
+    /// A linear warmup from lr/steps... to lr over `steps` batches, then the inner schedule.
+    case warmup(steps: Int, then: LRSchedule)
 }
 
 public enum Normalization: String, Sendable, Equatable {
@@ -76,9 +176,10 @@ public enum Normalization: String, Sendable, Equatable {
     case minmax
 }
 
-/// A learnable tensor of a layer, named as PyTorch names it (`fc1.weight`).
+/// A tensor of a layer, named as PyTorch names it (`fc1.weight`). Learnable ones are trained; the
+/// others (batchnorm's running statistics) are updated by the layer itself and saved beside them.
 public struct Parameter: Sendable, Equatable {
-    public enum Role: Sendable, Equatable { case weight, bias, preluSlope }
+    public enum Role: Sendable, Equatable { case weight, bias, preluSlope, runningMean, runningVariance }
 
     public var name: String
     public var role: Role
@@ -89,14 +190,91 @@ public struct Parameter: Sendable, Equatable {
     public var fanOut: Int
 
     public var count: Int { shape.reduce(1, *) }
+    public var isLearnable: Bool { role != .runningMean && role != .runningVariance }
+}
+
+/// A convolution over one or two spatial dimensions; a 1-d one is stored as 2-d with height 1.
+/// Shapes per sample: input [C_in, H, W], output [C_out, H_out, W_out], weight [C_out, C_in/groups, kh, kw].
+public struct Convolution: Sendable, Equatable {
+    public var inChannels: Int
+    public var outChannels: Int
+    public var input: (h: Int, w: Int)
+    public var output: (h: Int, w: Int)
+    public var kernel: (h: Int, w: Int)
+    public var stride: (h: Int, w: Int)
+    /// Zeros added before the first row/column (after the last comes from the output size).
+    public var padding: (h: Int, w: Int)
+    public var dilation: (h: Int, w: Int)
+    public var groups: Int
+    public var hasBias: Bool
+    /// conv1d: weights are saved as [C_out, C_in/groups, k].
+    public var oneDimensional: Bool
+
+    public static func == (a: Convolution, b: Convolution) -> Bool {
+        a.inChannels == b.inChannels && a.outChannels == b.outChannels && a.input == b.input && a.output == b.output
+            && a.kernel == b.kernel && a.stride == b.stride && a.padding == b.padding && a.dilation == b.dilation
+            && a.groups == b.groups && a.hasBias == b.hasBias && a.oneDimensional == b.oneDimensional
+    }
+}
+
+/// Max or average pooling over [C, H, W]; padding on every side (max pads with -inf, average counts the
+/// zeros, as PyTorch's defaults).
+public struct Pooling: Sendable, Equatable {
+    public var isMax: Bool
+    public var channels: Int
+    public var input: (h: Int, w: Int)
+    public var output: (h: Int, w: Int)
+    public var size: (h: Int, w: Int)
+    public var stride: (h: Int, w: Int)
+    public var padding: (h: Int, w: Int)
+
+    public static func == (a: Pooling, b: Pooling) -> Bool {
+        a.isMax == b.isMax && a.channels == b.channels && a.input == b.input && a.output == b.output
+            && a.size == b.size && a.stride == b.stride && a.padding == b.padding
+    }
 }
 
 public enum LayerKind: Sendable, Equatable {
-    case dense(inFeatures: Int, outFeatures: Int)
+    case dense(inFeatures: Int, outFeatures: Int, bias: Bool)
+    case conv(Convolution)
+    case pool(Pooling)
+    /// The mean over every spatial position: [C, ...] → [C].
+    case globalAvgPool(channels: Int, spatial: Int)
+    /// The same values in another shape.
+    case flatten
+    case reshape
+    /// Inverted dropout in training, identity in evaluation.
+    case dropout(rate: Float)
+    /// Over channels (the first dimension of a sample), normalizing over the batch and the other dimensions.
+    case batchnorm(channels: Int, spatial: Int, momentum: Float, eps: Float)
+    /// Over each sample's last dimension, with a learnable scale and shift per feature.
+    case layernorm(features: Int, eps: Float)
+    /// Integer indices [L] → vectors [L, dim].
+    case embedding(vocab: Int, dim: Int)
+    /// Only the layer's activation.
+    case activation
+    /// Element-wise sum or product of inputs of one shape.
+    case add
+    case multiply
+    /// Inputs joined along their first dimension (channels, or features).
+    case concat
 
     public var name: String {
         switch self {
         case .dense: "dense"
+        case .conv(let c): c.oneDimensional ? "conv1d" : "conv2d"
+        case .pool(let p): p.isMax ? "maxpool2d" : "avgpool2d"
+        case .globalAvgPool: "global_avgpool"
+        case .flatten: "flatten"
+        case .reshape: "reshape"
+        case .dropout: "dropout"
+        case .batchnorm: "batchnorm"
+        case .layernorm: "layernorm"
+        case .embedding: "embedding"
+        case .activation: "activation"
+        case .add: "add"
+        case .multiply: "multiply"
+        case .concat: "concat"
         }
     }
 }
@@ -105,13 +283,22 @@ public struct Layer: Sendable {
     public var name: String
     public var kind: LayerKind
     public var activation: Activation
-    public var inputShape: [Int]
+    /// The layers it reads, by index; -1 is the model's input.
+    public var inputs: [Int]
+    /// The shape of each input, per sample.
+    public var inputShapes: [[Int]]
     public var outputShape: [Int]
     public var parameters: [Parameter]
+    /// Penalties on the weights added to the loss: l1·Σ|w| + l2·Σw².
+    public var l1: Float = 0
+    public var l2: Float = 0
     /// Where the layer is written in the spec.
     public var range: SourceRange
 
+    public var inputShape: [Int] { inputShapes.first ?? [] }
+    public var outputSize: Int { outputShape.reduce(1, *) }
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+    public var learnableCount: Int { parameters.filter(\.isLearnable).reduce(0) { $0 + $1.count } }
 }
 
 /// A matrix of samples, row-major, with where it was written.
@@ -135,11 +322,26 @@ public struct Dataset: Sendable {
     public var targets: DataMatrix
 }
 
+/// Stop when the monitored loss has not improved by min_delta for `patience` evaluations.
+public struct EarlyStopping: Sendable, Equatable {
+    /// "loss" (the training cost) or "val_loss".
+    public var monitor: String
+    public var patience: Int
+    public var minDelta: Double
+    public var restoreBest: Bool
+}
+
 public struct Schedule: Sendable, Equatable {
     public var epochs: Int
     public var batchSize: Int
     public var shuffle: Bool
     public var logEvery: Int
+    public var learningRate: LRSchedule = .constant
+    /// Batches of linear warmup at the start.
+    public var warmup = 0
+    public var clip: Clipping = .none
+    public var validateEvery = 1
+    public var earlyStopping: EarlyStopping? = nil
 
     /// Epoch numbers (from 0) after which the cost is logged: every `logEvery`-th, and the last.
     public func logs(epoch: Int) -> Bool { epoch % logEvery == 0 || epoch == epochs - 1 }
@@ -149,6 +351,10 @@ public struct ModelIR: Sendable {
     public var name: String
     public var seed: UInt64
     public var train: Dataset
+    /// Held-out data, evaluated every `schedule.validateEvery` epochs.
+    public var validation: Dataset? = nil
+    /// For classification: the class names, in index order (names given in the spec or the data).
+    public var classes: [String]? = nil
     public var inputNormalization: Normalization
     public var targetNormalization: Normalization
     public var inputShape: [Int]
@@ -158,6 +364,8 @@ public struct ModelIR: Sendable {
     public var schedule: Schedule
 
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+    /// The width of one target row: 1 for class indices, else the output width.
+    public var targetWidth: Int { train.targets.columns }
     public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameterCount } }
     public var outputWidth: Int { layers.last?.outputShape.reduce(1, *) ?? 0 }
 }

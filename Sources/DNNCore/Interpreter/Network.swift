@@ -1,125 +1,176 @@
-// The interpreter's workspace: every buffer a training step touches, allocated once from the IR's
-// shapes. Parameters, their gradients and the optimizer state each live in one flat buffer, laid out
-// in the IR's parameter order; a step allocates nothing.
+// The interpreter's workspace and its forward and backward passes over the layer graph. Every buffer a
+// training step touches is allocated once from the IR's shapes. Learnable parameters, their gradients
+// and the optimizer's state each live in one flat buffer in the IR's parameter order; running
+// statistics live in a second one. Layers run in spec order, which the IR builder has checked is a
+// topological order; backward runs in reverse and ADDS each layer's input gradients into its
+// producers' gradient buffers, all zeroed once per step. A step allocates nothing.
 
 public final class Network {
     public let model: ModelIR
-    /// The most rows a forward pass handles at once.
+    /// The most rows a pass handles at once.
     public let capacity: Int
 
-    /// Where each parameter starts in the flat buffers, in the IR's order.
-    public let offsets: [Int]
+    /// Where each parameter lives: in `params` (learnable) or `stats`, at an offset.
+    public let placement: [(learnable: Bool, offset: Int)]
+    /// The number of learnable values.
     public let parameterCount: Int
 
     let params: UnsafeMutableBufferPointer<Float>
     let grads: UnsafeMutableBufferPointer<Float>
     let state1: UnsafeMutableBufferPointer<Float>
     let state2: UnsafeMutableBufferPointer<Float>
+    let state3: UnsafeMutableBufferPointer<Float>
+    /// Running statistics (batchnorm), updated by the layers themselves.
+    let stats: UnsafeMutableBufferPointer<Float>
 
-    /// Per layer: pre-activations z and activations a, each (capacity, O).
+    /// Per layer: pre-activation z and output a, each (capacity, size); ga = ∂L/∂a.
     let z: [UnsafeMutableBufferPointer<Float>]
     let a: [UnsafeMutableBufferPointer<Float>]
-    /// The batch's inputs (capacity, I) and targets (capacity, O_last).
+    let ga: [UnsafeMutableBufferPointer<Float>]
+    /// Per layer, what its backward needs: dropout's mask or the norms' x̂ (capacity, size), the
+    /// norms' 1/σ, max pooling's argmax.
+    let saved: [UnsafeMutableBufferPointer<Float>]
+    let invstd: [UnsafeMutableBufferPointer<Float>]
+    let argmax: [UnsafeMutableBufferPointer<Int32>]
+    /// The batch's inputs (capacity, I) and targets (capacity, T).
     let x: UnsafeMutableBufferPointer<Float>
     let t: UnsafeMutableBufferPointer<Float>
-    /// Gradient scratch: ∂L/∂a of the current layer, and ∂L/∂z, each (capacity, widest).
-    let da: UnsafeMutableBufferPointer<Float>
-    let dz: UnsafeMutableBufferPointer<Float>
+    /// ∂L/∂z of the layer being differentiated, (capacity, widest).
+    let gz: UnsafeMutableBufferPointer<Float>
 
-    /// Per layer: offsets of its weight, bias and (prelu) slope in the flat buffers.
-    struct LayerSlots { var weight: Int; var bias: Int; var slope: Int? }
+    /// Per layer: offsets of its tensors (nil when absent); running statistics index `stats`.
+    struct LayerSlots { var weight: Int?; var bias: Int?; var slope: Int?; var runningMean: Int?; var runningVar: Int? }
     let slots: [LayerSlots]
-    /// Per layer: its parameters' span in the flat buffers (a layer's parameters are contiguous).
+    /// Per layer: its learnable parameters' span in `params` (a layer's parameters are contiguous).
     public let layerRanges: [Range<Int>]
+
+    /// Training mode: dropout drops and batchnorm uses the batch's statistics. Off for evaluation.
+    public var training = false
+    /// Dropout's draws: the seed's stream 2.
+    var dropoutStream: RandomStream
 
     public init(model: ModelIR, capacity: Int) {
         self.model = model
         self.capacity = capacity
-        var offsets: [Int] = []
-        var total = 0
+        var placement: [(learnable: Bool, offset: Int)] = []
+        var learnable = 0, statistics = 0
         for p in model.parameters {
-            offsets.append(total)
-            total += p.count
+            if p.isLearnable {
+                placement.append((true, learnable))
+                learnable += p.count
+            } else {
+                placement.append((false, statistics))
+                statistics += p.count
+            }
         }
-        self.offsets = offsets
-        parameterCount = total
-        func buffer(_ n: Int) -> UnsafeMutableBufferPointer<Float> {
-            let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(n, 1))
+        self.placement = placement
+        parameterCount = learnable
+        func buffer<T: Numeric>(_ n: Int, _: T.Type = Float.self) -> UnsafeMutableBufferPointer<T> {
+            let b = UnsafeMutableBufferPointer<T>.allocate(capacity: max(n, 1))
             b.initialize(repeating: 0)
             return b
         }
-        params = buffer(total)
-        grads = buffer(total)
-        state1 = buffer(total)
-        state2 = buffer(total)
+        params = buffer(learnable)
+        grads = buffer(learnable)
+        state1 = buffer(learnable)
+        state2 = buffer(learnable)
+        state3 = buffer(learnable)
+        stats = buffer(statistics)
         var slots: [LayerSlots] = []
+        var ranges: [Range<Int>] = []
         var index = 0
         for layer in model.layers {
-            var slot = LayerSlots(weight: 0, bias: 0, slope: nil)
+            var slot = LayerSlots()
+            var start: Int? = nil, end = 0
             for p in layer.parameters {
+                let (isLearnable, offset) = placement[index]
                 switch p.role {
-                case .weight: slot.weight = offsets[index]
-                case .bias: slot.bias = offsets[index]
-                case .preluSlope: slot.slope = offsets[index]
+                case .weight: slot.weight = offset
+                case .bias: slot.bias = offset
+                case .preluSlope: slot.slope = offset
+                case .runningMean: slot.runningMean = offset
+                case .runningVariance: slot.runningVar = offset
+                }
+                if isLearnable {
+                    start = start ?? offset
+                    end = offset + p.count
                 }
                 index += 1
             }
             slots.append(slot)
+            let begin = start ?? (ranges.last?.upperBound ?? 0)
+            ranges.append(begin ..< max(begin, end))
         }
         self.slots = slots
-        var ranges: [Range<Int>] = []
-        var start = 0
-        for layer in model.layers {
-            let end = start + layer.parameterCount
-            ranges.append(start ..< end)
-            start = end
-        }
         layerRanges = ranges
-        let widths = model.layers.map { $0.outputShape.reduce(1, *) }
+        let sizes = model.layers.map(\.outputSize)
         let inputWidth = model.inputShape.reduce(1, *)
-        let widest = max(inputWidth, widths.max() ?? 1)
-        z = widths.map { buffer(capacity * $0) }
-        a = widths.map { buffer(capacity * $0) }
+        z = sizes.map { buffer(capacity * $0) }
+        a = sizes.map { buffer(capacity * $0) }
+        ga = sizes.map { buffer(capacity * $0) }
+        saved = model.layers.map { layer in
+            switch layer.kind {
+            case .dropout, .batchnorm, .layernorm: buffer(capacity * layer.outputSize)
+            default: buffer(0)
+            }
+        }
+        invstd = model.layers.map { layer in
+            switch layer.kind {
+            case .batchnorm(let channels, _, _, _): buffer(channels)
+            case .layernorm(let features, _): buffer(capacity * layer.outputSize / features)
+            default: buffer(0)
+            }
+        }
+        argmax = model.layers.map { layer in
+            if case .pool = layer.kind { return buffer(capacity * layer.outputSize, Int32.self) }
+            return buffer(0, Int32.self)
+        }
         x = buffer(capacity * inputWidth)
-        t = buffer(capacity * model.outputWidth)
-        da = buffer(capacity * widest)
-        dz = buffer(capacity * widest)
+        t = buffer(capacity * model.targetWidth)
+        gz = buffer(capacity * max(sizes.max() ?? 1, inputWidth))
+        dropoutStream = RandomStream(seed: model.seed, stream: RandomStream.dropout)
     }
 
     deinit {
-        for b in [params, grads, state1, state2, x, t, da, dz] + z + a { b.deallocate() }
+        for b in [params, grads, state1, state2, state3, stats, x, t, gz] + z + a + ga + saved + invstd { b.deallocate() }
+        for b in argmax { b.deallocate() }
     }
 
     /// Draws every parameter from its initializer, in the IR's order, from the initialization stream.
     public func initialize(seed: UInt64) {
         var rng = RandomStream(seed: seed, stream: RandomStream.initialization)
-        for (p, offset) in zip(model.parameters, offsets) {
-            let slice = UnsafeMutableBufferPointer(rebasing: params[offset ..< offset + p.count])
+        for (p, place) in zip(model.parameters, placement) {
+            let buffer = place.learnable ? params : stats
+            let slice = UnsafeMutableBufferPointer(rebasing: buffer[place.offset ..< place.offset + p.count])
             Initializers.fill(slice, with: p.initializer, fanIn: p.fanIn, fanOut: p.fanOut, rng: &rng)
         }
+        dropoutStream = RandomStream(seed: seed, stream: RandomStream.dropout)
         resetOptimizerState()
     }
 
     public func resetOptimizerState() {
         state1.update(repeating: 0)
         state2.update(repeating: 0)
+        state3.update(repeating: 0)
     }
 
     /// The values of one parameter, by its index in `model.parameters`.
     public func values(ofParameter index: Int) -> [Float] {
-        let offset = offsets[index]
-        return Array(params[offset ..< offset + model.parameters[index].count])
+        let (learnable, offset) = placement[index]
+        return Array((learnable ? params : stats)[offset ..< offset + model.parameters[index].count])
     }
 
     public func setValues(ofParameter index: Int, _ values: [Float]) {
         precondition(values.count == model.parameters[index].count)
-        let offset = offsets[index]
-        for (k, v) in values.enumerated() { params[offset + k] = v }
+        let (learnable, offset) = placement[index]
+        let buffer = learnable ? params : stats
+        for (k, v) in values.enumerated() { buffer[offset + k] = v }
     }
 
-    /// The gradient of one parameter after the last `backward`.
+    /// The gradient of one parameter after the last `backward` (zeros for running statistics).
     public func gradient(ofParameter index: Int) -> [Float] {
-        let offset = offsets[index]
+        let (learnable, offset) = placement[index]
+        guard learnable else { return [Float](repeating: 0, count: model.parameters[index].count) }
         return Array(grads[offset ..< offset + model.parameters[index].count])
     }
 
@@ -131,13 +182,78 @@ public final class Network {
         }
     }
 
-    /// Layer l's linear op: z[l] from its input (x, or the previous layer's a).
+    /// The buffer layer l reads as its k-th input.
+    @inline(__always)
+    func input(_ l: Int, _ k: Int = 0) -> UnsafeMutablePointer<Float> {
+        let source = model.layers[l].inputs[k]
+        return source < 0 ? x.baseAddress! : a[source].baseAddress!
+    }
+
+    /// Layer l's own op: z[l] from its inputs.
     func forwardLinear(_ l: Int, rows B: Int) {
-        let input = UnsafePointer(l == 0 ? x.baseAddress! : a[l - 1].baseAddress!)
-        switch model.layers[l].kind {
-        case .dense(let I, let O):
-            DenseKernel.forward(z: z[l].baseAddress!, x: input, w: params.baseAddress! + slots[l].weight,
-                                b: params.baseAddress! + slots[l].bias, B: B, I: I, O: O)
+        let layer = model.layers[l], slot = slots[l], out = z[l].baseAddress!
+        let p = params.baseAddress!, size = layer.outputSize
+        switch layer.kind {
+        case .dense(let I, let O, _):
+            DenseKernel.forward(z: out, x: input(l), w: p + slot.weight!, b: slot.bias.map { UnsafePointer(p + $0) },
+                                B: B, I: I, O: O)
+        case .conv(let c):
+            ConvolutionKernel.forward(c, x: input(l), w: p + slot.weight!, b: slot.bias.map { UnsafePointer(p + $0) }, z: out, B: B)
+        case .pool(let pool):
+            PoolingKernel.forward(pool, x: input(l), z: out, argmax: argmax[l].baseAddress!, B: B)
+        case .globalAvgPool(let C, let S):
+            let x = input(l)
+            for nc in 0 ..< B * C {
+                var sum: Float = 0
+                for s in 0..<S { sum += x[nc * S + s] }
+                out[nc] = sum / Float(S)
+            }
+        case .flatten, .reshape, .activation:
+            let x = input(l)
+            for i in 0 ..< B * size { out[i] = x[i] }
+        case .dropout(let rate):
+            let x = input(l), mask = saved[l].baseAddress!
+            if training && rate > 0 {
+                let keep = 1 / (1 - rate)
+                for i in 0 ..< B * size {
+                    mask[i] = Float(dropoutStream.uniform()) < rate ? 0 : keep
+                    out[i] = x[i] * mask[i]
+                }
+            } else {
+                for i in 0 ..< B * size { out[i] = x[i] }
+            }
+        case .batchnorm(let C, let S, let momentum, let eps):
+            NormalizationKernel.batchnormForward(
+                x: input(l), y: out, xhat: saved[l].baseAddress!, invstd: invstd[l].baseAddress!, weight: p + slot.weight!,
+                bias: p + slot.bias!, runningMean: stats.baseAddress! + slot.runningMean!,
+                runningVar: stats.baseAddress! + slot.runningVar!, B: B, C: C, S: S, momentum: momentum, eps: eps,
+                training: training)
+        case .layernorm(let D, let eps):
+            NormalizationKernel.layernormForward(x: input(l), y: out, xhat: saved[l].baseAddress!, invstd: invstd[l].baseAddress!,
+                                                 weight: p + slot.weight!, bias: p + slot.bias!, rows: B * size / D, D: D, eps: eps)
+        case .embedding(_, let dim):
+            let x = input(l), w = p + slot.weight!, L = layer.inputShape.reduce(1, *)
+            for i in 0 ..< B * L {
+                let row = Int(x[i])
+                for d in 0..<dim { out[i * dim + d] = w[row * dim + d] }
+            }
+        case .add, .multiply:
+            let isAdd = layer.kind == .add
+            let first = input(l)
+            for i in 0 ..< B * size { out[i] = first[i] }
+            for k in 1 ..< layer.inputs.count {
+                let other = input(l, k)
+                if isAdd { for i in 0 ..< B * size { out[i] += other[i] } } else { for i in 0 ..< B * size { out[i] *= other[i] } }
+            }
+        case .concat:
+            var offset = 0
+            for (k, shape) in layer.inputShapes.enumerated() {
+                let part = shape.reduce(1, *), source = input(l, k)
+                for n in 0..<B {
+                    for i in 0..<part { out[n * size + offset + i] = source[n * part + i] }
+                }
+                offset += part
+            }
         }
     }
 
@@ -146,47 +262,126 @@ public final class Network {
         let layer = model.layers[l]
         ActivationKernel.forward(layer.activation, z: z[l].baseAddress!, a: a[l].baseAddress!,
                                  slope: slots[l].slope.map { UnsafePointer(params.baseAddress! + $0) },
-                                 B: B, O: layer.outputShape.reduce(1, *))
+                                 B: B, shape: layer.outputShape)
     }
 
-    /// The loss of the last forward pass against the first `rows` rows of `t`.
+    /// The loss of the last forward pass against the first `rows` rows of `t`, with the layers' penalties.
     func loss(rows B: Int) -> Float {
-        LossKernel.forward(model.loss, p: a.last!.baseAddress!, t: t.baseAddress!, count: B * model.outputWidth)
+        var value = LossKernel.forward(model.loss, p: a.last!.baseAddress!, t: t.baseAddress!, B: B,
+                                       O: model.outputWidth, T: model.targetWidth)
+        for (l, layer) in model.layers.enumerated() where layer.l1 != 0 || layer.l2 != 0 {
+            guard let w = slots[l].weight, let count = layer.parameters.first(where: { $0.role == .weight })?.count else { continue }
+            for i in w ..< w + count { value += layer.l1 * abs(params[i]) + layer.l2 * params[i] * params[i] }
+        }
+        return value
     }
 
     /// Zeroes the gradients, then adds ∂L/∂θ of the last forward pass into them.
     func backward(rows B: Int) {
         grads.update(repeating: 0)
-        LossKernel.backward(model.loss, p: a.last!.baseAddress!, t: t.baseAddress!, dp: da.baseAddress!,
-                            count: B * model.outputWidth)
+        for (l, layer) in model.layers.enumerated() {
+            UnsafeMutableBufferPointer(rebasing: ga[l][0 ..< B * layer.outputSize]).update(repeating: 0)
+        }
+        LossKernel.backward(model.loss, p: a.last!.baseAddress!, t: t.baseAddress!, dp: ga.last!.baseAddress!,
+                            B: B, O: model.outputWidth, T: model.targetWidth)
         for l in model.layers.indices.reversed() {
-            let layer = model.layers[l], slot = slots[l]
-            switch layer.kind {
-            case .dense(let I, let O):
-                ActivationKernel.backward(layer.activation, z: z[l].baseAddress!, a: a[l].baseAddress!,
-                                          da: da.baseAddress!, dz: dz.baseAddress!,
-                                          slope: slot.slope.map { UnsafePointer(params.baseAddress! + $0) },
-                                          dslope: slot.slope.map { grads.baseAddress! + $0 }, B: B, O: O)
-                let input = l == 0 ? x.baseAddress! : a[l - 1].baseAddress!
-                DenseKernel.backward(dz: dz.baseAddress!, x: input, w: params.baseAddress! + slot.weight,
-                                     dw: grads.baseAddress! + slot.weight, db: grads.baseAddress! + slot.bias,
-                                     dx: l == 0 ? nil : da.baseAddress!, B: B, I: I, O: O)
+            backwardLayer(l, rows: B)
+        }
+    }
+
+    /// Layer l's activation and op backward, from ga[l] into its parameters' and inputs' gradients.
+    func backwardLayer(_ l: Int, rows B: Int) {
+        let layer = model.layers[l], slot = slots[l], size = layer.outputSize
+        let p = params.baseAddress!, g = grads.baseAddress!, dz = gz.baseAddress!
+        ActivationKernel.backward(layer.activation, z: z[l].baseAddress!, a: a[l].baseAddress!, da: ga[l].baseAddress!, dz: dz,
+                                  slope: slot.slope.map { UnsafePointer(p + $0) }, dslope: slot.slope.map { g + $0 },
+                                  B: B, shape: layer.outputShape)
+        /// ∂L/∂(input k), or nil for the model's input, which needs none.
+        func dx(_ k: Int = 0) -> UnsafeMutablePointer<Float>? {
+            let source = layer.inputs[k]
+            return source < 0 ? nil : ga[source].baseAddress!
+        }
+        switch layer.kind {
+        case .dense(let I, let O, _):
+            DenseKernel.backward(dz: dz, x: input(l), w: p + slot.weight!, dw: g + slot.weight!, db: slot.bias.map { g + $0 },
+                                 dx: dx(), B: B, I: I, O: O)
+        case .conv(let c):
+            ConvolutionKernel.backward(c, x: input(l), w: p + slot.weight!, dz: dz, dw: g + slot.weight!,
+                                       db: slot.bias.map { g + $0 }, dx: dx(), B: B)
+        case .pool(let pool):
+            if let d = dx() { PoolingKernel.backward(pool, dz: dz, argmax: argmax[l].baseAddress!, dx: d, B: B) }
+        case .globalAvgPool(let C, let S):
+            if let d = dx() {
+                for nc in 0 ..< B * C { for s in 0..<S { d[nc * S + s] += dz[nc] / Float(S) } }
+            }
+        case .flatten, .reshape, .activation:
+            if let d = dx() { for i in 0 ..< B * size { d[i] += dz[i] } }
+        case .dropout(let rate):
+            if let d = dx() {
+                let mask = saved[l].baseAddress!
+                if training && rate > 0 { for i in 0 ..< B * size { d[i] += dz[i] * mask[i] } } else { for i in 0 ..< B * size { d[i] += dz[i] } }
+            }
+        case .batchnorm(let C, let S, _, _):
+            NormalizationKernel.batchnormBackward(dy: dz, xhat: saved[l].baseAddress!, invstd: invstd[l].baseAddress!,
+                                                  weight: p + slot.weight!, dweight: g + slot.weight!, dbias: g + slot.bias!,
+                                                  dx: dx(), B: B, C: C, S: S)
+        case .layernorm(let D, _):
+            NormalizationKernel.layernormBackward(dy: dz, xhat: saved[l].baseAddress!, invstd: invstd[l].baseAddress!,
+                                                  weight: p + slot.weight!, dweight: g + slot.weight!, dbias: g + slot.bias!,
+                                                  dx: dx(), rows: B * size / D, D: D)
+        case .embedding(_, let dim):
+            let x = input(l), dw = g + slot.weight!, L = layer.inputShape.reduce(1, *)
+            for i in 0 ..< B * L {
+                let row = Int(x[i])
+                for d in 0..<dim { dw[row * dim + d] += dz[i * dim + d] }
+            }
+        case .add:
+            for k in layer.inputs.indices { if let d = dx(k) { for i in 0 ..< B * size { d[i] += dz[i] } } }
+        case .multiply:
+            for k in layer.inputs.indices {
+                guard let d = dx(k) else { continue }
+                for i in 0 ..< B * size {
+                    var others: Float = 1
+                    for j in layer.inputs.indices where j != k { others *= input(l, j)[i] }
+                    d[i] += dz[i] * others
+                }
+            }
+        case .concat:
+            var offset = 0
+            for (k, shape) in layer.inputShapes.enumerated() {
+                let part = shape.reduce(1, *)
+                if let d = dx(k) {
+                    for n in 0..<B { for i in 0..<part { d[n * part + i] += dz[n * size + offset + i] } }
+                }
+                offset += part
+            }
+        }
+        // Penalties: ∂(l1·Σ|w| + l2·Σw²)/∂w.
+        if layer.l1 != 0 || layer.l2 != 0, let w = slot.weight,
+           let count = layer.parameters.first(where: { $0.role == .weight })?.count {
+            for i in w ..< w + count {
+                let v = params[i]
+                g[i] += layer.l1 * (v > 0 ? 1 : v < 0 ? -1 : 0) + 2 * layer.l2 * v
             }
         }
     }
 
-    /// Applies one optimizer step (counted from 1) to every parameter.
-    func update(step: Int) {
-        switch model.optimizer {
-        case .sgd(let lr, let momentum, let nesterov):
-            OptimizerKernel.sgd(p: params.baseAddress!, g: grads.baseAddress!, buf: state1.baseAddress!,
-                                count: parameterCount, lr: lr, momentum: momentum, nesterov: nesterov,
-                                firstStep: step == 1)
-        case .adam(let lr, let beta1, let beta2, let eps):
-            OptimizerKernel.adam(p: params.baseAddress!, g: grads.baseAddress!, m: state1.baseAddress!,
-                                 v: state2.baseAddress!, count: parameterCount, lr: lr, beta1: beta1,
-                                 beta2: beta2, eps: eps, step: step)
+    /// Clips the gradients as the schedule says, then applies one optimizer step (counted from 1).
+    func update(step: Int, learningRate lr: Double) {
+        switch model.schedule.clip {
+        case .none: break
+        case .value(let limit):
+            let m = Float(limit)
+            for i in grads.indices { grads[i] = min(max(grads[i], -m), m) }
+        case .norm(let limit):
+            // clip_grad_norm_: scale by max_norm / (total_norm + 1e-6) when that is below 1.
+            var sum = 0.0
+            for v in grads { sum += Double(v) * Double(v) }
+            let scale = Float(limit / (sum.squareRoot() + 1e-6))
+            if scale < 1 { for i in grads.indices { grads[i] *= scale } }
         }
+        OptimizerKernel.step(model.optimizer, lr: lr, p: params.baseAddress!, g: grads.baseAddress!, s1: state1.baseAddress!,
+                             s2: state2.baseAddress!, s3: state3.baseAddress!, count: parameterCount, step: step)
     }
 
     /// Copies rows of a matrix into a batch buffer, in the given order.

@@ -31,7 +31,10 @@ public enum RunReport {
     /// Multiply-adds of one sample's forward pass through a layer's linear op.
     public static func multiplyAdds(_ layer: Layer) -> Int {
         switch layer.kind {
-        case .dense(let I, let O): I * O
+        case .dense(let I, let O, _): I * O
+        case .conv(let c): c.outChannels * c.output.h * c.output.w * (c.inChannels / c.groups) * c.kernel.h * c.kernel.w
+        case .embedding, .flatten, .reshape, .dropout, .activation, .add, .multiply, .concat, .pool, .globalAvgPool,
+             .batchnorm, .layernorm: 0
         }
     }
 
@@ -98,23 +101,31 @@ public enum RunReport {
     static func shape(_ dims: [Int]) -> String { "[" + dims.map(String.init).joined(separator: ", ") + "]" }
 
     static func optimizerDescription(_ o: Optimizer) -> String {
-        switch o {
-        case .sgd(let lr, let momentum, let nesterov):
-            var s = "sgd lr \(Format.number(lr))"
-            if momentum != 0 { s += " momentum \(Format.number(momentum))" + (nesterov ? " nesterov" : "") }
-            return s
-        case .adam(let lr, let b1, let b2, let eps):
-            return "adam lr \(Format.number(lr)) betas (\(Format.number(b1)), \(Format.number(b2))) eps \(Format.number(eps))"
+        var s = "\(o.name) lr \(Format.number(o.lr))"
+        switch o.kind {
+        case .sgd:
+            if o.momentum != 0 { s += " momentum \(Format.number(o.momentum))" + (o.nesterov ? " nesterov" : "") }
+        case .adam, .adamw:
+            s += " betas (\(Format.number(o.beta1)), \(Format.number(o.beta2))) eps \(Format.number(o.eps))"
+        case .rmsprop:
+            s += " alpha \(Format.number(o.alpha))" + (o.momentum != 0 ? " momentum \(Format.number(o.momentum))" : "") + (o.centered ? " centered" : "")
+        case .adagrad:
+            break
         }
+        if o.weightDecay != 0 { s += " weight_decay \(Format.number(o.weightDecay))" }
+        return s
     }
 
     static func lossDescription(_ l: Loss) -> String {
+        var s = l.name
         switch l {
-        case .mse: "mse"
-        case .sse: "sse"
-        case .mae: "mae"
-        case .huber(let delta): "huber delta \(Format.number(Double(delta)))"
+        case .huber(let delta, _): s += " delta \(Format.number(Double(delta)))"
+        case .smoothL1(let beta, _): s += " beta \(Format.number(Double(beta)))"
+        case .crossEntropy(let smoothing, _) where smoothing > 0: s += " label_smoothing \(Format.number(Double(smoothing)))"
+        default: break
         }
+        if l.reduction == .sum, l != .sse { s += " (sum)" }
+        return s
     }
 
     /// Columns padded to their widest cell, two spaces apart, indented by two.

@@ -8,6 +8,10 @@ public struct EpochLog: Sendable, Equatable {
     public var learningRate: Double
     /// Per layer, when TrainingOptions.watchHealth is set: dead units and gradient health.
     public var layers: [LayerHealth] = []
+    /// The validation loss, on epochs that evaluate it.
+    public var validationLoss: Double? = nil
+    /// Metrics of the epoch's parameters: on the validation set when there is one, else the training set.
+    public var metrics: [Metric] = []
 }
 
 public final class Trainer {
@@ -23,6 +27,9 @@ public final class Trainer {
     private var shuffler: RandomStream
     /// Optimizer steps taken so far, across epochs.
     public private(set) var steps = 0
+    /// The learning rate of each step; `currentRate` is the last one used.
+    public private(set) var learningRate: LearningRate
+    public private(set) var currentRate: Double
     /// Epochs run so far.
     public private(set) var epochsRun = 0
 
@@ -47,13 +54,18 @@ public final class Trainer {
         self.model = model
         let data = model.train
         inputNormalizer = Normalizer(model.inputNormalization, fittedOn: data.inputs)
-        targetNormalizer = Normalizer(model.targetNormalization, fittedOn: data.targets)
+        // Class indices are not normalized.
+        targetNormalizer = Normalizer(model.loss.isClassification ? .none : model.targetNormalization, fittedOn: data.targets)
         inputs = inputNormalizer.apply(data.inputs)
         targets = targetNormalizer.apply(data.targets)
         batchSize = min(model.schedule.batchSize, data.inputs.rows)
         network = Network(model: model, capacity: batchSize)
         network.initialize(seed: model.seed)
         order = Array(0..<data.inputs.rows)
+        let stepsPerEpoch = (data.inputs.rows + batchSize - 1) / batchSize
+        learningRate = LearningRate(base: model.optimizer.lr, schedule: model.schedule.learningRate,
+                                    warmup: model.schedule.warmup, totalSteps: stepsPerEpoch * model.schedule.epochs)
+        currentRate = learningRate.rate(epoch: 0, step: 0)
         shuffler = RandomStream(seed: model.seed, stream: RandomStream.shuffling)
         alive = model.layers.map { [Bool](repeating: false, count: $0.outputShape.reduce(1, *)) }
         mortal = model.layers.indices.filter { DeadUnitRule.canDie(model.layers[$0].activation) }
@@ -71,6 +83,8 @@ public final class Trainer {
         var lastFinite = parameters(), lastFiniteEpoch = -1
         var stuckSince: Int? = nil
         var end = RunEnd.completed
+        var bestMonitored = Double.infinity, bestEpoch = 0, waited = 0
+        var bestParameters: [Float]? = nil, bestStatistics: [Float]? = nil
         for epoch in 0..<model.schedule.epochs {
             let logs = model.schedule.logs(epoch: epoch)
             watching = options.watchHealth && logs
@@ -98,12 +112,38 @@ public final class Trainer {
             if stuck && options.stopWhenDead {
                 stop = cost == 0 ? .exact(epoch: epoch) : .dead(diagnose(since: stuckSince!, stoppedAfter: epoch, cost: cost))
             }
+            // Validation, the plateau schedule and early stopping.
+            let validates = model.validation != nil && (epoch % model.schedule.validateEvery == 0 || epoch == model.schedule.epochs - 1)
+            let validationLoss = validates ? evaluate(model.validation!) : nil
+            let monitored: (String) -> Double? = { $0 == "val_loss" ? validationLoss : cost }
+            if let monitor = Lowering.monitor(of: model.schedule.learningRate), let value = monitored(monitor) {
+                learningRate.observe(value)
+            }
+            if stop == nil, let rule = model.schedule.earlyStopping, let value = monitored(rule.monitor) {
+                if value < bestMonitored - rule.minDelta {
+                    bestMonitored = value
+                    bestEpoch = epoch
+                    bestParameters = rule.restoreBest ? parameters() : nil
+                    bestStatistics = rule.restoreBest ? statistics() : nil
+                    waited = 0
+                } else {
+                    waited += 1
+                    if waited >= rule.patience { stop = .earlyStopped(bestEpoch: bestEpoch) }
+                }
+            }
             if logs || stop != nil {
                 let layers = options.watchHealth ? health() : []
-                log(EpochLog(epoch: epoch, cost: cost, learningRate: model.optimizer.learningRate, layers: layers))
+                var entry = EpochLog(epoch: epoch, cost: cost, learningRate: currentRate, layers: layers)
+                entry.validationLoss = validationLoss
+                entry.metrics = Metrics.evaluate(model, trainer: self)
+                log(entry)
             }
             if let stop {
                 end = stop
+                if case .earlyStopped = stop, let bestParameters, let bestStatistics {
+                    restore(parameters: bestParameters)
+                    restore(statistics: bestStatistics)
+                }
                 break
             }
         }
@@ -141,6 +181,8 @@ public final class Trainer {
     /// One optimizer step on the given rows, watching for dead units and non-finite values.
     private func step(_ rows: ArraySlice<Int>) {
         let B = rows.count
+        network.training = true
+        defer { network.training = false }
         network.load(inputs, rows: rows, into: network.x)
         network.load(targets, rows: rows, into: network.t)
         network.forward(rows: B)
@@ -168,8 +210,9 @@ public final class Trainer {
             }
             beforeUpdate = Array(network.params)
         }
+        currentRate = learningRate.rate(epoch: epochsRun, step: steps)
         steps += 1
-        network.update(step: steps)
+        network.update(step: steps, learningRate: currentRate)
         if !allFinite(network.params, 0 ..< network.parameterCount),
            let l = network.layerRanges.firstIndex(where: { !allFinite(network.params, $0) }) {
             let range = network.layerRanges[l]
@@ -259,17 +302,20 @@ public final class Trainer {
     /// Runs the step's forward pass again op by op to find the first that produced a non-finite value.
     private func locateForwardFault(rows B: Int, step: Int) -> Fault {
         for (l, layer) in model.layers.enumerated() {
-            let O = layer.outputShape.reduce(1, *), I = layer.inputShape.reduce(1, *)
-            let input = l == 0 ? network.x : network.a[l - 1]
-            let slots = network.slots[l]
+            let O = layer.outputSize
             network.forwardLinear(l, rows: B)
             if !allFinite(network.z[l], 0 ..< B * O) {
-                let w = slots.weight ..< slots.weight + I * O, b = slots.bias ..< slots.bias + O
-                return Fault(op: layer.kind.name, layer: layer.name, epoch: epochsRun, step: step, inputs: [
-                    ("input", extent(input, 0 ..< B * I).low, extent(input, 0 ..< B * I).high),
-                    ("weight", extent(network.params, w).low, extent(network.params, w).high),
-                    ("bias", extent(network.params, b).low, extent(network.params, b).high),
-                ])
+                var inputs: [(name: String, low: Float, high: Float)] = []
+                for (k, shape) in layer.inputShapes.enumerated() {
+                    let source = layer.inputs[k] < 0 ? network.x : network.a[layer.inputs[k]]
+                    let e = extent(source, 0 ..< B * shape.reduce(1, *))
+                    inputs.append((layer.inputs.count == 1 ? "input" : "input \(k + 1)", e.low, e.high))
+                }
+                for (index, p) in model.parameters.enumerated() where p.name.hasPrefix(layer.name + ".") && p.isLearnable {
+                    let values = network.values(ofParameter: index)
+                    inputs.append((String(p.name.dropFirst(layer.name.count + 1)), values.min() ?? 0, values.max() ?? 0))
+                }
+                return Fault(op: layer.kind.name, layer: layer.name, epoch: epochsRun, step: step, inputs: inputs)
             }
             network.forwardActivation(l, rows: B)
             if !allFinite(network.a[l], 0 ..< B * O) {
@@ -278,11 +324,11 @@ public final class Trainer {
                 ])
             }
         }
-        let n = B * model.outputWidth
+        let n = B * model.outputWidth, m = B * model.targetWidth
         let p = network.a.last!, t = network.t
         return Fault(op: "\(model.loss.name) loss", layer: nil, epoch: epochsRun, step: step, inputs: [
             ("prediction", extent(p, 0 ..< n).low, extent(p, 0 ..< n).high),
-            ("target", extent(t, 0 ..< n).low, extent(t, 0 ..< n).high),
+            ("target", extent(t, 0 ..< m).low, extent(t, 0 ..< m).high),
         ])
     }
 
@@ -310,8 +356,36 @@ public final class Trainer {
         for (i, v) in values.enumerated() { network.params[i] = v }
     }
 
+    /// The running statistics (batchnorm's), which early stopping restores with the parameters.
+    func statistics() -> [Float] { Array(network.stats) }
+
+    func restore(statistics values: [Float]) {
+        for (i, v) in values.enumerated() { network.stats[i] = v }
+    }
+
+    /// The loss over a whole data set in evaluation mode (normalized as training data), combined
+    /// over batches as the loss's reduction combines samples.
+    public func evaluate(_ set: Dataset) -> Double {
+        let x = inputNormalizer.apply(set.inputs)
+        let y = model.loss.isClassification && set.targets.columns == 1 ? set.targets : targetNormalizer.apply(set.targets)
+        network.training = false
+        var total = 0.0
+        var start = 0
+        while start < x.rows {
+            let rows = ArraySlice(start ..< min(start + network.capacity, x.rows))
+            network.load(x, rows: rows, into: network.x)
+            network.load(y, rows: rows, into: network.t)
+            network.forward(rows: rows.count)
+            let loss = Double(network.loss(rows: rows.count))
+            total += model.loss.reduction == .sum ? loss : loss * Double(rows.count) / Double(x.rows)
+            start += network.capacity
+        }
+        return total
+    }
+
     /// The network's outputs for `inputs` (in original units), in batches of the workspace's size.
     public func predict(_ raw: DataMatrix) -> DataMatrix {
+        network.training = false
         let x = inputNormalizer.apply(raw)
         let width = model.outputWidth
         var out = [Float](repeating: 0, count: raw.rows * width)
@@ -323,7 +397,9 @@ public final class Trainer {
             for k in 0 ..< rows.count * width { out[start * width + k] = network.a.last![k] }
             start += network.capacity
         }
-        return targetNormalizer.invert(DataMatrix(rows: raw.rows, columns: width, values: out))
+        let predictions = DataMatrix(rows: raw.rows, columns: width, values: out)
+        // Class scores are not in the targets' units; regression outputs are.
+        return model.loss.isClassification ? predictions : targetNormalizer.invert(predictions)
     }
 }
 

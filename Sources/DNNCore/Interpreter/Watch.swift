@@ -2,17 +2,17 @@
 // plain-words diagnosis when a run cannot go on. The trainer gathers the facts (Trainer.swift); this
 // file holds their types, the rules that judge them, and the words.
 
-/// How a unit counts as dead: for relu, its activation is 0 for every training sample; for the
-/// saturating sigmoid and tanh, its activation's derivative is below this for every sample.
-/// identity, leaky_relu and prelu always pass a gradient, so their units never die.
+/// How a unit counts as dead: for relu (relu6, hard_sigmoid), its input is where the gradient is 0
+/// for every training sample; for the saturating sigmoid and tanh, its activation's derivative is
+/// below this for every sample. The other activations always pass a gradient, so their units never die.
 public enum DeadUnitRule {
     public static let saturatedDerivative: Float = 1e-8
 
     /// Whether the activation can die at all.
     public static func canDie(_ activation: Activation) -> Bool {
         switch activation {
-        case .relu, .sigmoid, .tanh: true
-        case .identity, .leakyRelu, .prelu: false
+        case .relu, .relu6, .sigmoid, .hardSigmoid, .tanh: true
+        default: false
         }
     }
 
@@ -21,9 +21,11 @@ public enum DeadUnitRule {
     static func passes(_ activation: Activation, z: Float, a: Float) -> Bool {
         switch activation {
         case .relu: z > 0
+        case .relu6: z > 0 && z < 6
+        case .hardSigmoid: z > -3 && z < 3
         case .sigmoid: a * (1 - a) >= saturatedDerivative
         case .tanh: 1 - a * a >= saturatedDerivative
-        case .identity, .leakyRelu, .prelu: true
+        default: true
         }
     }
 }
@@ -128,6 +130,9 @@ public enum RunEnd: Sendable, Equatable {
     case exact(epoch: Int)
     /// A value became infinite or NaN.
     case nonFinite(Fault)
+    /// Early stopping: the monitored loss stopped improving; the best epoch's parameters are restored
+    /// when the spec asks.
+    case earlyStopped(bestEpoch: Int)
 }
 
 public struct TrainingOptions: Sendable {

@@ -3,32 +3,32 @@
 // Backward ADDS into the gradient buffers, which the interpreter zeroes once per step.
 
 public enum DenseKernel {
-    /// z = x·Wᵀ + b.  x is (B,I), w is (O,I), b is (O), z is (B,O).
+    /// z = x·Wᵀ + b.  x is (B,I), w is (O,I), b is (O) or absent, z is (B,O).
     public static func forward(z: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
-                               w: UnsafePointer<Float>, b: UnsafePointer<Float>, B: Int, I: Int, O: Int) {
+                               w: UnsafePointer<Float>, b: UnsafePointer<Float>?, B: Int, I: Int, O: Int) {
         for r in 0..<B {
             let xr = x + r * I
             let zr = z + r * O
             for o in 0..<O {
                 let wo = w + o * I
-                var sum = b[o]
+                var sum = b?[o] ?? 0
                 for i in 0..<I { sum += xr[i] * wo[i] }
                 zr[o] = sum
             }
         }
     }
 
-    /// dw += dzᵀ·x, db += Σ_rows dz, and dx = dz·W when dx is given.
+    /// dw += dzᵀ·x, db += Σ_rows dz, and dx += dz·W when dx is given.
     /// dz is (B,O), x is (B,I), w is (O,I), dw is (O,I), db is (O), dx is (B,I).
     public static func backward(dz: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                                dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>,
+                                dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>?,
                                 dx: UnsafeMutablePointer<Float>?, B: Int, I: Int, O: Int) {
         for r in 0..<B {
             let xr = x + r * I
             let dzr = dz + r * O
             for o in 0..<O {
                 let g = dzr[o]
-                db[o] += g
+                db?[o] += g
                 let dwo = dw + o * I
                 for i in 0..<I { dwo[i] += g * xr[i] }
             }
@@ -37,7 +37,6 @@ public enum DenseKernel {
         for r in 0..<B {
             let dzr = dz + r * O
             let dxr = dx + r * I
-            for i in 0..<I { dxr[i] = 0 }
             for o in 0..<O {
                 let g = dzr[o]
                 let wo = w + o * I

@@ -1,29 +1,59 @@
-// Parameter updates with PyTorch's exact update rules (torch/optim/sgd.py and adam.py, the
-// single-tensor path), so a run can be compared with PyTorch step by step. p, g and the state
-// buffers are flat over all parameters, of length n. Hyperparameters arrive as Double, as Python's
-// floats do, and are rounded to Float where PyTorch's kernels round them.
+// Parameter updates with PyTorch's exact update rules (torch/optim/*.py, the single-tensor path), so a
+// run can be compared with PyTorch step by step. p, g and the state buffers s1, s2, s3 are flat over
+// the learnable parameters, of length n. Hyperparameters arrive as Double, as Python's floats do, and
+// are rounded to Float where PyTorch's kernels round them. `step` counts from 1; `lr` is the
+// scheduled learning rate of this step.
 
 import Foundation
 
 public enum OptimizerKernel {
-    /// torch.optim.SGD (dampening 0, no weight decay):
-    /// buf = g on the first step, else buf = momentum·buf + g; g' = g + momentum·buf (nesterov) or buf;
-    /// p -= lr·g'.  Without momentum: p -= lr·g.
+    public static func step(_ o: Optimizer, lr: Double, p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
+                            s1: UnsafeMutablePointer<Float>, s2: UnsafeMutablePointer<Float>, s3: UnsafeMutablePointer<Float>,
+                            count n: Int, step t: Int) {
+        let wd = Float(o.weightDecay)
+        // Coupled weight decay: g += wd·p (every optimizer but adamw).
+        if wd != 0 && o.kind != .adamw {
+            for i in 0..<n { g[i] += wd * p[i] }
+        }
+        switch o.kind {
+        case .sgd:
+            sgd(p: p, g: g, buf: s1, count: n, lr: lr, momentum: o.momentum, dampening: o.dampening,
+                nesterov: o.nesterov, firstStep: t == 1)
+        case .adam, .adamw:
+            if o.kind == .adamw && wd != 0 {
+                let shrink = Float(1 - lr * o.weightDecay)
+                for i in 0..<n { p[i] *= shrink }
+            }
+            adam(p: p, g: g, m: s1, v: s2, count: n, lr: lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, step: t)
+        case .rmsprop:
+            rmsprop(p: p, g: g, squareAverage: s1, gradientAverage: s2, buf: s3, count: n, lr: lr, alpha: o.alpha,
+                    eps: o.eps, momentum: o.momentum, centered: o.centered)
+        case .adagrad:
+            let clr = Float(lr / (1 + Double(t - 1) * o.lrDecay)), eps = Float(o.eps)
+            for i in 0..<n {
+                s1[i] += g[i] * g[i]
+                p[i] += -clr * (g[i] / (s1[i].squareRoot() + eps))
+            }
+        }
+    }
+
+    /// torch.optim.SGD: buf = g on the first step, else buf = momentum·buf + (1 − dampening)·g;
+    /// g' = g + momentum·buf (nesterov) or buf; p -= lr·g'.  Without momentum: p -= lr·g.
     public static func sgd(p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, buf: UnsafeMutablePointer<Float>,
-                           count n: Int, lr: Double, momentum: Double, nesterov: Bool, firstStep: Bool) {
-        let lr = Float(lr), momentum = Float(momentum)
+                           count n: Int, lr: Double, momentum: Double, dampening: Double = 0, nesterov: Bool, firstStep: Bool) {
+        let lr = Float(lr), momentum = Float(momentum), keep = Float(1 - dampening)
         guard momentum != 0 else {
             for i in 0..<n { p[i] += -lr * g[i] }
             return
         }
         for i in 0..<n {
-            buf[i] = firstStep ? g[i] : momentum * buf[i] + g[i]
+            buf[i] = firstStep ? g[i] : momentum * buf[i] + keep * g[i]
             let step = nesterov ? g[i] + momentum * buf[i] : buf[i]
             p[i] += -lr * step
         }
     }
 
-    /// torch.optim.Adam (no weight decay, no amsgrad), step t counted from 1:
+    /// torch.optim.Adam (no amsgrad), step t counted from 1:
     /// m = m + (1−β1)(g − m); v = β2·v + (1−β2)·g²;
     /// p -= (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + eps), the corrections computed in double as Python does.
     public static func adam(p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
@@ -39,6 +69,30 @@ public enum OptimizerKernel {
             v[i] = beta2 * v[i] + oneMinusBeta2 * g[i] * g[i]
             let denominator = v[i].squareRoot() / correction2Root + eps
             p[i] += -stepSize * (m[i] / denominator)
+        }
+    }
+
+    /// torch.optim.RMSprop: sq = α·sq + (1−α)·g²; centered: ga = α·ga + (1−α)·g, avg = √(sq − ga²) + eps,
+    /// else avg = √sq + eps; with momentum buf = μ·buf + g/avg, p -= lr·buf; else p -= lr·g/avg.
+    static func rmsprop(p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, squareAverage sq: UnsafeMutablePointer<Float>,
+                        gradientAverage ga: UnsafeMutablePointer<Float>, buf: UnsafeMutablePointer<Float>, count n: Int,
+                        lr: Double, alpha: Double, eps: Double, momentum: Double, centered: Bool) {
+        let a = Float(alpha), oneMinusA = Float(1 - alpha), eps = Float(eps), lr = Float(lr), mu = Float(momentum)
+        for i in 0..<n {
+            sq[i] = a * sq[i] + oneMinusA * g[i] * g[i]
+            var average: Float
+            if centered {
+                ga[i] = a * ga[i] + oneMinusA * g[i]
+                average = (sq[i] - ga[i] * ga[i]).squareRoot() + eps
+            } else {
+                average = sq[i].squareRoot() + eps
+            }
+            if mu > 0 {
+                buf[i] = mu * buf[i] + g[i] / average
+                p[i] += -lr * buf[i]
+            } else {
+                p[i] += -lr * (g[i] / average)
+            }
         }
     }
 }

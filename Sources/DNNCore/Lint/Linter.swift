@@ -10,9 +10,9 @@ public enum Linter {
 
     /// The learning rates practitioners use with each optimizer; outside them, W0450.
     static func plausibleLearningRates(_ optimizer: Optimizer) -> ClosedRange<Double> {
-        switch optimizer {
-        case .sgd: 1e-6...1.0
-        case .adam: 1e-6...0.1
+        switch optimizer.kind {
+        case .sgd, .adagrad: 1e-6...1.0
+        case .adam, .adamw, .rmsprop: 1e-6...0.1
         }
     }
 
@@ -25,6 +25,39 @@ public enum Linter {
         symmetricInit(view, model, &bag)
         implausibleLearningRate(view, model, &bag)
         logEveryBeyondEpochs(view, model, &bag)
+        graphUse(view, model, &bag)
+        doubleActivation(view, model, &bag)
+    }
+
+    /// W0356 and W0357: layers whose output nobody reads, and dropout on the output.
+    static func graphUse(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
+        let read = Set(model.layers.flatMap(\.inputs))
+        for (l, layer) in model.layers.enumerated().dropLast() where !read.contains(l) {
+            bag.report(.unusedLayer, "no layer reads the output of `\(layer.name)`, so it has no effect on the model's output",
+                       at: view.layers[l].nameRange,
+                       help: "name it in a later layer's `inputs:`, or remove it")
+        }
+        if let last = model.layers.last, case .dropout = last.kind {
+            bag.report(.dropoutLast, "dropout `\(last.name)` is the last layer: in training it zeroes some of the model's outputs",
+                       at: view.layers.last!.nameRange, help: "put dropout between layers, before the output layer")
+        }
+    }
+
+    /// W0358: a softmax or sigmoid output before a loss that applies it again.
+    static func doubleActivation(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
+        guard let last = model.layers.last, let choice = view.layers.last else { return }
+        let applied: String
+        switch (model.loss, last.activation) {
+        case (.crossEntropy, .softmax), (.crossEntropy, .logSoftmax): applied = "log_softmax"
+        case (.bceWithLogits, .sigmoid): applied = "sigmoid"
+        default: return
+        }
+        let range = (choice["activation"] ?? choice["fn"]).map(\.range) ?? choice.nameRange
+        bag.report(.doubleActivation,
+                   "\(model.loss.name) applies \(applied) to its input itself, so the \(last.activation.name) on `\(last.name)` is applied twice",
+                   at: range, help: model.loss.name == "cross_entropy"
+                       ? "remove the activation (cross_entropy takes logits), or use log_softmax with nll"
+                       : "remove the activation (bce_with_logits takes logits), or use bce")
     }
 
     /// W0350: features on scales far from 1, or far apart, slow or stall gradient descent.
@@ -60,11 +93,18 @@ public enum Linter {
     /// W0352: a width-1 hidden layer squeezes everything the net knows through one number.
     static func bottleneck(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
         for (index, layer) in model.layers.enumerated().dropLast() where layer.outputShape == [1] {
-            let next = model.layers[index + 1]
+            // A bottleneck only when a later layer with weights works from that one number.
+            guard let reader = model.layers[(index + 1)...].firstIndex(where: { later in
+                switch later.kind {
+                case .dense, .conv: true
+                default: false
+                }
+            }) else { continue }
+            let next = model.layers[reader]
             bag.report(.bottleneck,
                        "hidden layer `\(layer.name)` has 1 unit: everything after it sees a single number",
                        at: view.layers[index]["units"]?.range ?? layer.range,
-                       notes: [DiagnosticNote("`\(next.name)` reads from it here", at: view.layers[index + 1].nameRange)],
+                       notes: [DiagnosticNote("`\(next.name)` works from it here", at: view.layers[reader].nameRange)],
                        help: "widen `\(layer.name)`, or remove it if the bottleneck is not intended")
         }
     }
@@ -81,8 +121,15 @@ public enum Linter {
         case .relu: outputRange = (0, .infinity, "0 or more")
         case .sigmoid: outputRange = (0, 1, "between 0 and 1")
         case .tanh: outputRange = (-1, 1, "between -1 and 1")
-        case .identity, .leakyRelu, .prelu: outputRange = nil
+        case .relu6: outputRange = (0, 6, "between 0 and 6")
+        case .hardSigmoid: outputRange = (0, 1, "between 0 and 1")
+        case .softsign: outputRange = (-1, 1, "between -1 and 1")
+        case .softplus: outputRange = (0, .infinity, "above 0")
+        case .elu(let alpha): outputRange = (-Double(alpha), .infinity, "above -\(Format.number(Double(alpha)))")
+        default: outputRange = nil
         }
+        // Classification losses compare with class indices or probabilities, not with the outputs' values.
+        guard !model.loss.isClassification, model.loss != .bceWithLogits(.mean), model.loss != .bceWithLogits(.sum) else { return }
         let fix = "use identity, leaky_relu or prelu on the output layer"
         if let outputRange, low < outputRange.low || high > outputRange.high {
             let outside = low < outputRange.low ? low : high

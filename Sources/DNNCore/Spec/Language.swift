@@ -48,6 +48,10 @@ public indirect enum ValueType: Sendable {
     case matrix
     /// A tensor shape: a non-empty list of positive integers.
     case shape
+    /// A size per spatial dimension: one integer for all, or a list of one per dimension.
+    case dims(Bounds)
+    /// The first of several types that fits (`padding: same` or `padding: 1`).
+    case oneOf([ValueType])
 
     /// How the reference names the type.
     var description: String {
@@ -62,6 +66,8 @@ public indirect enum ValueType: Sendable {
         case .list(let item, _): "list of \(item.description)"
         case .matrix: "list of rows of numbers"
         case .shape: "list of positive integers"
+        case .dims: "integer or list of integers"
+        case .oneOf(let types): types.map(\.description).joined(separator: " or ")
         }
     }
 }
@@ -74,6 +80,8 @@ public enum DefaultValue: Sendable {
     case choice(String)
     /// A default that depends on the context, described in words ("the file's stem").
     case contextual(String)
+    /// Omitted means the feature is off ("no clipping"); `dnnc resolve` leaves it out.
+    case off(String)
 
     var description: String {
         switch self {
@@ -81,7 +89,7 @@ public enum DefaultValue: Sendable {
         case .number(let x): Format.number(x)
         case .bool(let b): String(b)
         case .word(let w), .choice(let w): w
-        case .contextual(let text): text
+        case .contextual(let text), .off(let text): text
         }
     }
 }
@@ -138,17 +146,39 @@ public struct Catalog: Sendable {
 public enum Language {
     public static let version = 1
 
+    /// Every catalog, in the order the reference lists them.
+    public static var catalogs: [Catalog] { [layers, activations, initializers, losses, optimizers, schedules, clipping] }
+
     public static let activations = Catalog(name: "activation", kinds: [
         ChoiceKind(name: "identity", aliases: ["linear"], doc: "f(x) = x"),
         ChoiceKind(name: "relu", doc: "f(x) = max(0, x); the gradient at 0 is 0, as in PyTorch"),
+        ChoiceKind(name: "relu6", doc: "f(x) = min(max(0, x), 6)"),
         ChoiceKind(name: "leaky_relu", params: [
             .optional("alpha", .number(.nonNegative), default: .number(0.01), "slope for x < 0: 0.01, PyTorch's negative_slope (Keras's LeakyReLU layer uses 0.3)"),
         ], doc: "f(x) = x for x > 0, alpha·x otherwise"),
         ChoiceKind(name: "prelu", params: [
             .optional("init", .number(.any), default: .number(0.25), "starting slope for x < 0: 0.25 as PyTorch's PReLU (Keras's starts at 0, a plain relu at first, which cannot revive a dead unit)"),
-        ], doc: "f(x) = x for x > 0, a·x otherwise, with a learnable slope a per unit, saved as `<layer>.prelu`"),
+        ], doc: "f(x) = x for x > 0, a·x otherwise, with a learnable slope a per unit (per channel after a convolution), saved as `<layer>.prelu`"),
+        ChoiceKind(name: "elu", params: [
+            .optional("alpha", .number(.positive), default: .number(1.0), "scale of the negative part (PyTorch's default)"),
+        ], doc: "f(x) = x for x > 0, alpha·(e^x − 1) otherwise"),
+        ChoiceKind(name: "selu", doc: "scale·(x for x > 0, alpha·(e^x − 1) otherwise), with PyTorch's alpha 1.6732632 and scale 1.0507010"),
+        ChoiceKind(name: "gelu", params: [
+            .optional("approximate", .word(["none", "tanh"]), default: .word("none"), "none: the exact x·Φ(x) with erf; tanh: PyTorch's tanh approximation"),
+        ], doc: "f(x) = x·Φ(x), Φ the standard normal's distribution function"),
         ChoiceKind(name: "sigmoid", doc: "f(x) = 1 / (1 + e^-x)"),
+        ChoiceKind(name: "hard_sigmoid", doc: "f(x) = relu6(x + 3) / 6, as PyTorch's Hardsigmoid"),
         ChoiceKind(name: "tanh", doc: "f(x) = tanh(x)"),
+        ChoiceKind(name: "softplus", doc: "f(x) = log(1 + e^x), computed as x for x > 20 (PyTorch's threshold)"),
+        ChoiceKind(name: "softsign", doc: "f(x) = x / (1 + |x|)"),
+        ChoiceKind(name: "silu", aliases: ["swish"], doc: "f(x) = x·sigmoid(x)"),
+        ChoiceKind(name: "mish", doc: "f(x) = x·tanh(softplus(x))"),
+        ChoiceKind(name: "softmax", params: [
+            .optional("axis", .integer(.any), default: .int(-1), "the axis of a sample's shape it normalizes over; -1 is the last"),
+        ], doc: "e^x / Σ e^x along the axis"),
+        ChoiceKind(name: "log_softmax", params: [
+            .optional("axis", .integer(.any), default: .int(-1), "the axis of a sample's shape; -1 is the last"),
+        ], doc: "log(softmax(x)), computed stably as x − max − log Σ e^(x − max)"),
     ])
 
     public static let initializers = Catalog(name: "initializer", kinds: [
@@ -179,61 +209,231 @@ public enum Language {
                    doc: "normal with stddev sqrt(2 / fan_in), untruncated as PyTorch's kaiming_normal_"),
     ])
 
+    static let reduction = Field.optional("reduction", .word(["mean", "sum"]), default: .word("mean"),
+                                          "mean over the batch (and the outputs), or sum")
+
     public static let losses = Catalog(name: "loss", kinds: [
-        ChoiceKind(name: "mse", doc: "mean of (prediction − target)² over the batch and the outputs"),
-        ChoiceKind(name: "sse", doc: "sum of (prediction − target)² over the batch and the outputs"),
-        ChoiceKind(name: "mae", doc: "mean of |prediction − target| over the batch and the outputs"),
+        ChoiceKind(name: "mse", params: [reduction], doc: "(prediction − target)², averaged over the batch and the outputs"),
+        ChoiceKind(name: "sse", doc: "sum of (prediction − target)² over the batch and the outputs (mse with reduction sum)"),
+        ChoiceKind(name: "mae", params: [reduction], doc: "|prediction − target|, averaged over the batch and the outputs"),
         ChoiceKind(name: "huber", params: [
             .optional("delta", .number(.positive), default: .number(1.0), "where the loss turns from quadratic to linear"),
-        ], doc: "mean of 0.5·d² where |d| < delta, delta·(|d| − 0.5·delta) elsewhere (PyTorch's HuberLoss)"),
+            reduction,
+        ], doc: "0.5·d² where |d| < delta, delta·(|d| − 0.5·delta) elsewhere (PyTorch's HuberLoss)"),
+        ChoiceKind(name: "smooth_l1", params: [
+            .optional("beta", .number(.positive), default: .number(1.0), "where the loss turns from quadratic to linear"),
+            reduction,
+        ], doc: "0.5·d²/beta where |d| < beta, |d| − 0.5·beta elsewhere (PyTorch's SmoothL1Loss)"),
+        ChoiceKind(name: "bce", params: [reduction],
+                   doc: "−(t·log p + (1 − t)·log(1 − p)) on probabilities p, the logs clamped at −100 as PyTorch's BCELoss"),
+        ChoiceKind(name: "bce_with_logits", params: [reduction],
+                   doc: "bce of sigmoid(logits), computed stably as PyTorch's BCEWithLogitsLoss"),
+        ChoiceKind(name: "cross_entropy", params: [
+            .optional("label_smoothing", .number(Bounds(min: 0, max: 1)), default: .number(0), "mixes the targets with the uniform distribution, as PyTorch's"),
+            reduction,
+        ], doc: "softmax cross-entropy on logits; targets are class indices (one column) or one row of probabilities per sample"),
+        ChoiceKind(name: "nll", params: [reduction],
+                   doc: "negative log-likelihood on log-probabilities (after log_softmax); targets are class indices"),
     ])
 
     public static let optimizers = Catalog(name: "optimizer", kinds: [
         ChoiceKind(name: "sgd", params: [
             .required("lr", .number(.positive), "learning rate"),
             .optional("momentum", .number(.nonNegative), default: .number(0), "momentum factor"),
-            .optional("nesterov", .boolean, default: .bool(false), "Nesterov momentum (needs momentum > 0)"),
+            .optional("dampening", .number(Bounds(min: 0, max: 1)), default: .number(0), "dampening of the momentum"),
+            .optional("nesterov", .boolean, default: .bool(false), "Nesterov momentum (needs momentum > 0 and no dampening)"),
+            weightDecay(0),
         ], doc: "stochastic gradient descent with torch.optim.SGD's update rule"),
-        ChoiceKind(name: "adam", params: [
+        ChoiceKind(name: "adam", params: adamParams(weightDecay: 0),
+                   doc: "Adam with torch.optim.Adam's update rule, bias correction included; weight decay is added to the gradient"),
+        ChoiceKind(name: "adamw", params: adamParams(weightDecay: 0.01),
+                   doc: "AdamW: Adam with decoupled weight decay, torch.optim.AdamW's update rule"),
+        ChoiceKind(name: "rmsprop", params: [
+            .optional("lr", .number(.positive), default: .number(0.01), "learning rate (PyTorch's default)"),
+            .optional("alpha", .number(.unitOpen), default: .number(0.99), "decay of the squared-gradient average"),
+            .optional("eps", .number(.nonNegative), default: .number(1e-8), "added to the denominator"),
+            .optional("momentum", .number(.nonNegative), default: .number(0), "momentum factor"),
+            .optional("centered", .boolean, default: .bool(false), "divide by the gradient's estimated standard deviation instead"),
+            weightDecay(0),
+        ], doc: "RMSprop with torch.optim.RMSprop's update rule"),
+        ChoiceKind(name: "adagrad", params: [
+            .optional("lr", .number(.positive), default: .number(0.01), "learning rate (PyTorch's default)"),
+            .optional("lr_decay", .number(.nonNegative), default: .number(0), "lr / (1 + (step − 1)·lr_decay)"),
+            .optional("eps", .number(.nonNegative), default: .number(1e-10), "added to the denominator"),
+            weightDecay(0),
+        ], doc: "Adagrad with torch.optim.Adagrad's update rule"),
+    ])
+
+    static func weightDecay(_ value: Double) -> Field {
+        .optional("weight_decay", .number(.nonNegative), default: .number(value), "L2 penalty added to the gradient (decoupled for adamw)")
+    }
+
+    static func adamParams(weightDecay value: Double) -> [Field] {
+        [
             .optional("lr", .number(.positive), default: .number(0.001), "learning rate"),
             .optional("beta1", .number(.unitOpen), default: .number(0.9), "decay of the first moment"),
             .optional("beta2", .number(.unitOpen), default: .number(0.999), "decay of the second moment"),
             .optional("eps", .number(.nonNegative), default: .number(1e-8), "added to the denominator"),
-        ], doc: "Adam with torch.optim.Adam's update rule, bias correction included"),
+            weightDecay(value),
+        ]
+    }
+
+    public static let schedules = Catalog(name: "schedule", kinds: [
+        ChoiceKind(name: "constant", doc: "the optimizer's lr throughout"),
+        ChoiceKind(name: "step", params: [
+            .required("every", .integer(.atLeastOne), "epochs between decays (step_size)"),
+            .optional("gamma", .number(.positive), default: .number(0.1), "factor per decay"),
+        ], doc: "lr·gamma^⌊epoch / every⌋, as StepLR"),
+        ChoiceKind(name: "multistep", params: [
+            .required("milestones", .list(.integer(.atLeastOne), minCount: 1), "epochs at which the lr decays, increasing"),
+            .optional("gamma", .number(.positive), default: .number(0.1), "factor per milestone"),
+        ], doc: "lr·gamma^(milestones passed), as MultiStepLR"),
+        ChoiceKind(name: "exponential", params: [
+            .required("gamma", .number(.positive), "factor per epoch"),
+        ], doc: "lr·gamma^epoch, as ExponentialLR"),
+        ChoiceKind(name: "cosine", params: [
+            .optional("t_max", .integer(.atLeastOne), default: .contextual("train.epochs"), "epochs of the half cosine"),
+            .optional("min_lr", .number(.nonNegative), default: .number(0), "the lr at the end (eta_min)"),
+        ], doc: "min_lr + (lr − min_lr)·(1 + cos(π·epoch/t_max))/2, as CosineAnnealingLR"),
+        ChoiceKind(name: "one_cycle", params: [
+            .required("max_lr", .number(.positive), "the peak lr"),
+            .optional("pct_start", .number(Bounds(min: 0, minExclusive: true, max: 1, maxExclusive: true)), default: .number(0.3), "share of the steps spent rising"),
+            .optional("div_factor", .number(.positive), default: .number(25), "initial lr = max_lr / div_factor"),
+            .optional("final_div_factor", .number(.positive), default: .number(1e4), "final lr = initial lr / final_div_factor"),
+        ], doc: "OneCycleLR with cosine annealing, stepped after every batch (the optimizer's lr is replaced)"),
+        ChoiceKind(name: "reduce_on_plateau", params: [
+            .optional("monitor", .word(["loss", "val_loss"]), default: .contextual("val_loss with validation data, else loss"), "the value watched"),
+            .optional("factor", .number(Bounds(min: 0, minExclusive: true, max: 1, maxExclusive: true)), default: .number(0.1), "lr multiplier on a plateau"),
+            .optional("patience", .integer(.nonNegative), default: .int(10), "epochs without improvement before reducing"),
+            .optional("threshold", .number(.nonNegative), default: .number(1e-4), "relative improvement that counts"),
+            .optional("min_lr", .number(.nonNegative), default: .number(0), "the lr never goes below"),
+        ], doc: "ReduceLROnPlateau (mode min, relative threshold)"),
     ])
+
+    public static let clipping = Catalog(name: "clip", kinds: [
+        ChoiceKind(name: "norm", params: [.required("max", .number(.positive), "the largest global L2 norm of all gradients")],
+                   doc: "scale every gradient so that their global L2 norm is at most max, as clip_grad_norm_"),
+        ChoiceKind(name: "value", params: [.required("max", .number(.positive), "the largest magnitude of any gradient element")],
+                   doc: "clamp every gradient element to [−max, max], as clip_grad_value_"),
+    ])
+
+    // Fields several layer kinds share.
+    static let nameField = Field.optional("name", .string, default: .contextual("`<kind>_<n>`, n counting that kind from 1"),
+                                          "unique name; parameters are saved as `<name>.weight`, `<name>.bias`, ...")
+    static let inputsField = Field.optional("inputs", .list(.string, minCount: 1), default: .contextual("the layer before"),
+                                            "the layers it reads, by name; `input` is the model's input")
+    static let activationField = Field.optional("activation", .choice(activations), default: .choice("identity"),
+                                                "applied to the layer's output")
+    static let weightsField = Field.optional("weights", .choice(initializers), default: .contextual("model.init.weights"),
+                                             "initializer of the weights")
+    static let biasField = Field.optional("bias", .oneOf([.boolean, .choice(initializers)]), default: .contextual("model.init.bias"),
+                                          "initializer of the bias, or false for no bias (true: model.init.bias)")
+    static let paddingType = ValueType.oneOf([.word(["valid", "same"]), .dims(.nonNegative)])
+    static let l1Field = Field.optional("l1", .number(.nonNegative), default: .number(0), "L1 penalty λ·Σ|w| on the weights, added to the loss")
+    static let l2Field = Field.optional("l2", .number(.nonNegative), default: .number(0), "L2 penalty λ·Σw² on the weights, added to the loss")
+
+    static func convolution(_ name: String, _ shape: String) -> ChoiceKind {
+        ChoiceKind(name: name, params: [
+            .required("filters", .integer(.atLeastOne), "output channels"),
+            .required("kernel", .dims(.atLeastOne), "kernel size, one number or one per spatial dimension"),
+            .optional("stride", .dims(.atLeastOne), default: .int(1), "step between kernel positions"),
+            .optional("padding", paddingType, default: .word("valid"),
+                      "valid (none), same (output size = ceil(input / stride), stride 1 only as in PyTorch), or zeros per side"),
+            .optional("dilation", .dims(.atLeastOne), default: .int(1), "spacing between kernel elements"),
+            .optional("groups", .integer(.atLeastOne), default: .int(1), "input and output channels split into groups"),
+            activationField, nameField, inputsField, weightsField, biasField, l1Field, l2Field,
+        ], doc: "convolution over \(shape) (NCHW layout); weight [filters, in/groups, kernel...], as PyTorch")
+    }
+
+    static func pooling(_ name: String, _ doc: String) -> ChoiceKind {
+        ChoiceKind(name: name, params: [
+            .required("size", .dims(.atLeastOne), "window size"),
+            .optional("stride", .dims(.atLeastOne), default: .contextual("size"), "step between windows"),
+            .optional("padding", .dims(.nonNegative), default: .int(0), "padding on every side"),
+            nameField, inputsField,
+        ], doc: doc)
+    }
 
     public static let layers = Catalog(name: "layer", kinds: [
         ChoiceKind(name: "dense", params: [
             .required("units", .integer(.atLeastOne), "output features"),
-            .optional("activation", .choice(activations), default: .choice("identity"), "applied to the layer's output"),
-            .optional("name", .string, default: .contextual("`<kind>_<n>`, n counting that kind from 1"),
-                      "unique name; parameters are saved as `<name>.weight`, `<name>.bias`"),
+            activationField, nameField, inputsField,
             .optional("weights", .choice(initializers), default: .contextual("model.init.weights"),
                       "initializer of the weight matrix [units, inputs]"),
-            .optional("bias", .choice(initializers), default: .contextual("model.init.bias"),
-                      "initializer of the bias [units]"),
+            biasField, l1Field, l2Field,
         ], doc: "fully connected: y = x·Wᵀ + b, then the activation"),
+        convolution("conv1d", "[channels, length]"),
+        convolution("conv2d", "[channels, height, width]"),
+        pooling("maxpool2d", "the largest value of each window of [channels, height, width]; padding counts as −∞"),
+        pooling("avgpool2d", "the mean of each window of [channels, height, width]; padding counts as 0 (PyTorch's count_include_pad)"),
+        ChoiceKind(name: "global_avgpool", params: [nameField, inputsField], doc: "the mean over every position of each channel: [C, ...] → [C]"),
+        ChoiceKind(name: "flatten", params: [nameField, inputsField], doc: "[d1, d2, ...] → [d1·d2·...]"),
+        ChoiceKind(name: "reshape", params: [
+            .required("shape", .shape, "the new shape of a sample, with as many values"), nameField, inputsField,
+        ], doc: "the same values in another shape"),
+        ChoiceKind(name: "dropout", params: [
+            .required("rate", .number(Bounds(min: 0, max: 1, maxExclusive: true)), "the share of values zeroed in training"),
+            nameField, inputsField,
+        ], doc: "inverted dropout: in training each value is zeroed with probability rate and the rest scaled by 1/(1 − rate); identity in evaluation"),
+        ChoiceKind(name: "batchnorm", params: [
+            .optional("momentum", .number(Bounds(min: 0, max: 1)), default: .number(0.1), "weight of the batch in the running statistics (PyTorch's convention)"),
+            .optional("eps", .number(.positive), default: .number(1e-5), "added to the variance"),
+            nameField, inputsField,
+        ], doc: "normalizes each channel (feature, after dense) over the batch; running statistics in evaluation; saved as weight, bias, running_mean, running_var"),
+        ChoiceKind(name: "layernorm", params: [
+            .optional("eps", .number(.positive), default: .number(1e-5), "added to the variance"),
+            nameField, inputsField,
+        ], doc: "normalizes each sample over its last dimension, then a learnable scale and shift per feature"),
+        ChoiceKind(name: "embedding", params: [
+            .required("vocab", .integer(.atLeastOne), "the number of indices"),
+            .required("dim", .integer(.atLeastOne), "the vector size"),
+            .optional("weights", .choice(initializers), default: .choice("normal"), "initializer of the table (PyTorch draws N(0, 1))"),
+            nameField, inputsField,
+        ], doc: "integer indices [L] → vectors [L, dim]; an index outside [0, vocab) is an error"),
+        ChoiceKind(name: "activation", params: [
+            .required("fn", .choice(activations), "the activation"), nameField, inputsField,
+        ], doc: "an activation as a layer of its own"),
+        ChoiceKind(name: "add", params: [activationField, nameField, inputsField], doc: "the element-wise sum of its inputs, all of one shape"),
+        ChoiceKind(name: "multiply", params: [activationField, nameField, inputsField], doc: "the element-wise product of its inputs, all of one shape"),
+        ChoiceKind(name: "concat", params: [activationField, nameField, inputsField],
+                   doc: "its inputs joined along their first dimension (channels or features); the other dimensions must agree"),
     ])
 
     static let normalization = ValueType.word(["none", "standard", "minmax"])
 
+    /// A data matrix written inline, or read from a file beside the spec.
+    static let dataMatrix = ValueType.oneOf([.matrix, .record(Record(name: "file", fields: [
+        .required("file", .string, "a .csv or .npy file, relative to the spec's folder"),
+        .optional("columns", .list(.oneOf([.integer(.nonNegative), .string]), minCount: 1), default: .contextual("every column"),
+                  "CSV: the columns to read, by header name or index from 0"),
+    ]))])
+
+    static let dataSet = Record(name: "data.train", fields: [
+        .required("inputs", dataMatrix, "one row per sample, inline or from a file"),
+        .required("targets", dataMatrix, "one row per sample, as many rows as inputs; class indices or names for classification"),
+    ])
+
     public static let spec = Record(name: "spec", fields: [
         .required("dnnc", .integer(.any), "the language version; this dnnc reads 1"),
         .optional("name", .string, default: .contextual("the file's stem"), "the run's name, printed in the summary"),
-        .optional("seed", .integer(.nonNegative), default: .int(0), "seeds every random draw: initializers and shuffling"),
+        .optional("seed", .integer(.nonNegative), default: .int(0), "seeds every random draw: initializers, shuffling, dropout and splits"),
         .required("data", .record(Record(name: "data", fields: [
-            .required("train", .record(Record(name: "data.train", fields: [
-                .required("inputs", .matrix, "one row per sample"),
-                .required("targets", .matrix, "one row per sample, as many rows as inputs"),
-            ])), "the training set, inline"),
+            .required("train", .record(dataSet), "the training set"),
+            .optional("validation", .oneOf([.record(Record(name: "data.validation", fields: [
+                .required("split", .number(Bounds(min: 0, minExclusive: true, max: 1, maxExclusive: true)),
+                          "the share of the training rows held out, drawn with the seed"),
+            ])), .record(dataSet)]), default: .off("none"),
+                      "a validation set: inline or from files like train, or `{split: 0.2}` of the training rows"),
+            .optional("classes", .list(.string, minCount: 2), default: .off("the sorted distinct names in the targets"),
+                      "class names in index order, for targets written as names"),
             .optional("normalize", .record(Record(name: "data.normalize", fields: [
                 .optional("inputs", normalization, default: .word("none"), "per column, fitted on the training inputs"),
                 .optional("targets", normalization, default: .word("none"),
                           "per column, fitted on the training targets; predictions are printed in original units"),
-            ])), default: .contextual("no normalization"), "statistics fitted on the training set")
+            ])), default: .contextual("no normalization"), "statistics fitted on the training set only")
         ])), "the data to train on"),
         .required("model", .record(Record(name: "model", fields: [
-            .required("input", .shape, "the shape of one sample, e.g. [2]"),
+            .required("input", .shape, "the shape of one sample, e.g. [2], or [1, 8, 8] for 8×8 images"),
             .optional("init", .record(Record(name: "model.init", fields: [
                 .optional("weights", .choice(initializers), default: .choice("glorot_uniform"),
                       "weights' initializer: glorot_uniform as Keras's Dense (PyTorch's Linear draws uniform on ±1/sqrt(fan_in))"),
@@ -241,7 +441,7 @@ public enum Language {
                       "biases' initializer: zeros as Keras's Dense (PyTorch's Linear draws uniform on ±1/sqrt(fan_in))"),
             ])), default: .contextual("glorot_uniform weights, zero biases"),
                       "model-wide initializers, overridable per layer with the same keys"),
-            .required("layers", .list(.choice(layers), minCount: 1), "the layers, input first"),
+            .required("layers", .list(.choice(layers), minCount: 1), "the layers in order; each reads the one before unless it names its `inputs`"),
         ])), "the network"),
         .required("train", .record(Record(name: "train", fields: [
             .required("loss", .choice(losses), "what training minimizes"),
@@ -252,6 +452,16 @@ public enum Language {
             .optional("shuffle", .boolean, default: .bool(true), "reshuffle the samples before each epoch"),
             .optional("log_every", .integer(.atLeastOne), default: .int(1),
                       "log the cost every N epochs, and after the last"),
+            .optional("schedule", .choice(schedules), default: .choice("constant"), "how the learning rate changes"),
+            .optional("warmup", .integer(.nonNegative), default: .int(0), "batches of linear warmup from lr/warmup up to the scheduled lr"),
+            .optional("clip", .choice(clipping), default: .off("no clipping"), "gradient clipping before each step"),
+            .optional("validate_every", .integer(.atLeastOne), default: .int(1), "epochs between evaluations of the validation set"),
+            .optional("early_stopping", .record(Record(name: "train.early_stopping", fields: [
+                .optional("monitor", .word(["loss", "val_loss"]), default: .contextual("val_loss with validation data, else loss"), "the value watched"),
+                .optional("patience", .integer(.atLeastOne), default: .int(10), "evaluations without improvement before stopping"),
+                .optional("min_delta", .number(.nonNegative), default: .number(0), "the smallest decrease that counts as improvement"),
+                .optional("restore_best", .boolean, default: .bool(true), "end with the parameters of the best evaluation"),
+            ])), default: .off("off"), "stop when the monitored loss stops improving"),
         ])), "the training schedule"),
     ])
 }

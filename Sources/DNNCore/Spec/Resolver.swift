@@ -39,6 +39,19 @@ public enum Resolver {
                 guard var choice = layers[index].choice else { continue }
                 choice.params.set("name", SpecValue(content: .string(layer.name), range: .none, isDefault: true),
                                   note: "`<kind>_<n>`")
+                let inputs = layer.inputs.map { SpecValue(content: .string($0 < 0 ? "input" : model.layers[$0].name), range: .none, isDefault: true) }
+                choice.params.set("inputs", SpecValue(content: .list(inputs), range: .none, isDefault: true), note: "the layer before")
+                guard let kind = Language.layers.kind(named: choice.kind) else { continue }
+                let has = { (key: String) in kind.params.contains { $0.name == key } }
+                if has("stride"), choice.kind.hasSuffix("pool2d"), let size = choice.params["size"] {
+                    var stride = size
+                    stride.isDefault = true
+                    choice.params.set("stride", stride, note: "size")
+                }
+                if !has("weights") || !has("bias") || choice.kind == "embedding" {
+                    layers[index].content = .choice(choice)
+                    continue
+                }
                 for key in ["weights", "bias"] {
                     var inherited = modelInit[key]!
                     inherited.isDefault = true
@@ -94,8 +107,18 @@ public enum Resolver {
                 line(lead + comment)
                 let pad = String(repeating: " ", count: indent + 2)
                 for item in items { entry(pad + "-", item, itemType, comment: "", indent: indent + 2) }
-            case (.list(let items), .shape):
+            case (.list(let items), .shape), (.list(let items), .dims):
                 line(lead + " [" + items.map { scalar($0) }.joined(separator: ", ") + "]" + comment)
+            case (_, .oneOf(let types)):
+                // Written as whichever alternative the value is.
+                let matching = types.first { t in
+                    switch (value.content, t) {
+                    case (.record, .record), (.choice, .choice), (.matrix, .matrix), (.list, .list), (.list, .dims),
+                         (.bool, .boolean), (.int, .integer), (.int, .dims), (.number, .number), (.string, .word), (.string, .string): true
+                    default: false
+                    }
+                } ?? types[0]
+                entry(lead, value, matching, comment: comment, indent: indent)
             case (.matrix(let m), _):
                 line(lead + comment)
                 let pad = String(repeating: " ", count: indent + 2)

@@ -3,7 +3,7 @@
 
 public enum SchemaExport {
     public static func jsonSchema() -> JSONValue {
-        let catalogs = [Language.layers, Language.activations, Language.initializers, Language.losses, Language.optimizers]
+        let catalogs = Language.catalogs
         var root = record(Language.spec, doc: "A dnnc model spec, language version \(Language.version)")
         guard case .object(var pairs) = root else { return root }
         pairs.insert(("$schema", .string("https://json-schema.org/draft/2020-12/schema")), at: 0)
@@ -34,6 +34,11 @@ public enum SchemaExport {
         case .shape:
             return [("type", .string("array")), ("minItems", .int(1)),
                     ("items", .object([("type", .string("integer")), ("minimum", .int(1))]))]
+        case .dims(let b):
+            let integer = JSONValue.object([("type", .string("integer"))] + bounds(b))
+            return [("anyOf", .array([integer, .object([("type", .string("array")), ("minItems", .int(1)), ("items", integer)])]))]
+        case .oneOf(let types):
+            return [("anyOf", .array(types.map { .object(type($0)) }))]
         }
     }
 
@@ -62,7 +67,7 @@ public enum SchemaExport {
         case .number(let x): pairs.append(("default", .number(x)))
         case .bool(let b): pairs.append(("default", .bool(b)))
         case .word(let w), .choice(let w): pairs.append(("default", .string(w)))
-        case .contextual, nil: break
+        case .contextual, .off, nil: break
         }
         return .object(pairs)
     }
@@ -104,7 +109,7 @@ public enum SchemaExport {
             out += "\n## \(path.isEmpty ? "top level" : "`\(path)`")\n\n"
             out += table(r.fields)
         }
-        for catalog in [Language.layers, Language.activations, Language.initializers, Language.losses, Language.optimizers] {
+        for catalog in Language.catalogs {
             out += "\n## \(catalog.name)s\n"
             for kind in catalog.kinds {
                 let aliases = kind.aliases.isEmpty ? "" : " (alias " + kind.aliases.map { "`\($0)`" }.joined(separator: ", ") + ")"

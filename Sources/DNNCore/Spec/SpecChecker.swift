@@ -147,6 +147,38 @@ public struct SpecChecker {
             return make(.list(values))
         case .matrix:
             return matrix(node, path: path).map { make(.matrix($0)) }
+        case .dims(let bounds):
+            if case .sequence(let items) = node.content {
+                guard !items.isEmpty else { return typeError(node, "an integer or a non-empty list of integers", path) }
+                var values: [SpecValue] = []
+                for (index, item) in items.enumerated() {
+                    guard let v = value(item, .integer(bounds), path: "\(path)[\(index)]") else { return nil }
+                    values.append(v)
+                }
+                return make(.list(values))
+            }
+            return value(node, .integer(bounds), path: path)
+        case .oneOf(let types):
+            // The first type that fits without an error; else the errors of the type meant for this kind of node.
+            for type in types {
+                var trial = SpecChecker()
+                if let v = trial.value(node, type, path: path), !trial.bag.hasErrors { return v }
+            }
+            var trial = SpecChecker()
+            _ = trial.value(node, types.first { SpecChecker.accepts($0, node) } ?? types[0], path: path)
+            bag.append(contentsOf: trial.bag)
+            return nil
+        }
+    }
+
+    /// Whether a type is written with this kind of node (a mapping, a list or a scalar).
+    static func accepts(_ type: ValueType, _ node: YAMLNode) -> Bool {
+        switch (type, node.content) {
+        case (.record, .mapping), (.choice, .mapping), (.choice, .scalar): true
+        case (.list, .sequence), (.matrix, .sequence), (.shape, .sequence), (.dims, .sequence): true
+        case (.integer, .scalar), (.number, .scalar), (.boolean, .scalar), (.string, .scalar), (.word, .scalar), (.dims, .scalar): true
+        case (.oneOf(let types), _): types.contains { accepts($0, node) }
+        default: false
         }
     }
 
@@ -255,7 +287,7 @@ public struct SpecChecker {
     static func defaultValue(_ field: Field, at range: SourceRange) -> SpecValue? {
         let content: SpecValue.Content
         switch field.defaultValue {
-        case nil, .contextual: return nil
+        case nil, .contextual, .off: return nil
         case .int(let i): content = .int(i)
         case .number(let x): content = .number(x)
         case .bool(let b): content = .bool(b)

@@ -1,0 +1,181 @@
+// Data matrices from files beside the spec: CSV (a header row of names, or none) and NumPy .npy
+// (float32, float64, int32, int64, C order). A bad cell, a ragged row, a missing column or a short
+// .npy names the file, the row and the column, so the spec's diagnostic can say exactly where.
+
+import Foundation
+
+public struct DataFileError: Error, Sendable, Equatable {
+    public var message: String
+    public var help: String?
+}
+
+/// A table read from a file: numbers, or text where a cell is not a number (class names).
+public struct DataTable: Sendable {
+    public var rows: Int
+    public var columns: Int
+    /// Row-major cells; nil where the cell is text.
+    public var numbers: [Double?]
+    public var texts: [String]
+    public var header: [String]?
+}
+
+public enum DataFiles {
+    /// Files larger than this are refused before they are read.
+    public static let maxBytes = 1 << 30
+
+    public static func read(_ path: String, displayName: String) throws(DataFileError) -> DataTable {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw DataFileError(message: "cannot read \(displayName): no such file", help: "paths are relative to the spec's folder")
+        }
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int, size > maxBytes {
+            throw DataFileError(message: "\(displayName) is larger than 1 GiB", help: nil)
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DataFileError(message: "cannot read \(displayName): permission denied or unreadable", help: nil)
+        }
+        let bytes = [UInt8](data)
+        if path.lowercased().hasSuffix(".npy") { return try npy(bytes, displayName) }
+        if path.lowercased().hasSuffix(".csv") { return try csv(bytes, displayName) }
+        throw DataFileError(message: "\(displayName) is neither .csv nor .npy", help: "give the file a .csv or .npy name")
+    }
+
+    /// Comma-separated values: a first row with any non-number is a header. Double quotes may
+    /// enclose a cell ("" is a quote). Every row must have the header's (or the first row's) width.
+    static func csv(_ bytes: [UInt8], _ name: String) throws(DataFileError) -> DataTable {
+        guard let text = String(bytes: bytes, encoding: .utf8) else {
+            throw DataFileError(message: "\(name) is not UTF-8 text", help: nil)
+        }
+        var records: [[String]] = []
+        var lineNumbers: [Int] = []
+        var line = 1
+        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            defer { line += 1 }
+            let row = raw.hasSuffix("\r") ? raw.dropLast() : raw[...]
+            if row.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            var cells: [String] = [], cell = "", quoted = false, wasQuoted = false
+            var chars = row.makeIterator()
+            while let c = chars.next() {
+                if quoted {
+                    if c == "\"" {
+                        quoted = false
+                    } else {
+                        cell.append(c)
+                    }
+                } else if c == "\"" {
+                    if wasQuoted { cell.append("\"") }
+                    quoted = true
+                    wasQuoted = true
+                } else if c == "," {
+                    cells.append(cell)
+                    cell = ""
+                    wasQuoted = false
+                } else {
+                    cell.append(c)
+                }
+            }
+            if quoted { throw DataFileError(message: "\(name):\(line): a quoted cell is not closed", help: "close it with \"") }
+            cells.append(cell)
+            records.append(cells.map { $0.trimmingCharacters(in: .whitespaces) })
+            lineNumbers.append(line)
+        }
+        guard let first = records.first else { throw DataFileError(message: "\(name) holds no rows", help: nil) }
+        let hasHeader = first.contains { Double($0) == nil }
+        let width = first.count
+        let body = hasHeader ? Array(records.dropFirst()) : records
+        let bodyLines = hasHeader ? Array(lineNumbers.dropFirst()) : lineNumbers
+        guard !body.isEmpty else { throw DataFileError(message: "\(name) has a header but no rows", help: nil) }
+        if width == 1, first[0].contains(";") || first[0].contains("\t") {
+            throw DataFileError(message: "\(name) has one column per row", help: "dnnc reads comma-separated values; this file seems to use another delimiter")
+        }
+        var numbers: [Double?] = []
+        var texts: [String] = []
+        numbers.reserveCapacity(body.count * width)
+        for (r, cells) in body.enumerated() {
+            guard cells.count == width else {
+                throw DataFileError(message: "\(name):\(bodyLines[r]): the row has \(cells.count) values, but the \(hasHeader ? "header" : "first row") has \(width)",
+                                    help: "give every row the same number of values")
+            }
+            for cell in cells {
+                let value = cell.isEmpty ? nil : Double(cell)
+                if let value, !value.isFinite {
+                    throw DataFileError(message: "\(name):\(bodyLines[r]): `\(cell)` is not a finite number", help: nil)
+                }
+                numbers.append(value)
+                texts.append(cell)
+            }
+        }
+        return DataTable(rows: body.count, columns: width, numbers: numbers, texts: texts, header: hasHeader ? first : nil)
+    }
+
+    /// NumPy's .npy format, version 1 to 3: magic, version, header length, a Python dict literal
+    /// {'descr': '<f4', 'fortran_order': False, 'shape': (N, ...)}, then the data.
+    static func npy(_ bytes: [UInt8], _ name: String) throws(DataFileError) -> DataTable {
+        let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
+        guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
+            throw DataFileError(message: "\(name) is not a .npy file (no \\x93NUMPY magic)", help: nil)
+        }
+        let major = bytes[6]
+        let headerLength: Int, start: Int
+        if major == 1 {
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+            start = 10
+        } else {
+            guard bytes.count >= 12 else { throw DataFileError(message: "\(name) is cut short in its header", help: nil) }
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+            start = 12
+        }
+        guard bytes.count >= start + headerLength, let header = String(bytes: bytes[start ..< start + headerLength], encoding: .ascii) else {
+            throw DataFileError(message: "\(name) is cut short in its header", help: nil)
+        }
+        func field(_ key: String) -> String? {
+            guard let range = header.range(of: "'\(key)':") else { return nil }
+            return String(header[range.upperBound...]).trimmingCharacters(in: .whitespaces)
+        }
+        guard let descr = field("descr")?.split(separator: "'").first.map(String.init),
+              let shapeText = field("shape"), let open = shapeText.firstIndex(of: "("), let close = shapeText.firstIndex(of: ")") else {
+            throw DataFileError(message: "\(name) has a header dnnc cannot read: \(header.trimmingCharacters(in: .whitespacesAndNewlines))", help: nil)
+        }
+        if field("fortran_order")?.hasPrefix("True") == true {
+            throw DataFileError(message: "\(name) is in Fortran order", help: "save it with numpy.ascontiguousarray(a)")
+        }
+        let dims = shapeText[shapeText.index(after: open) ..< close].split(separator: ",").compactMap {
+            Int($0.trimmingCharacters(in: .whitespaces))
+        }
+        guard let rows = dims.first else { throw DataFileError(message: "\(name) holds a scalar, not rows", help: nil) }
+        var columns = 1
+        for d in dims.dropFirst() {
+            let (product, overflow) = columns.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw DataFileError(message: "\(name)'s shape overflows", help: nil) }
+            columns = product
+        }
+        let width: Int
+        switch descr {
+        case "<f4", "<i4": width = 4
+        case "<f8", "<i8": width = 8
+        default:
+            throw DataFileError(message: "\(name) holds `\(descr)` values", help: "dnnc reads little-endian float32, float64, int32 and int64 (<f4, <f8, <i4, <i8)")
+        }
+        let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
+        let dataStart = start + headerLength
+        guard !overflow, bytes.count - dataStart >= count * width else {
+            throw DataFileError(message: "\(name) declares shape \(dims) but holds only \((bytes.count - dataStart) / width) values", help: nil)
+        }
+        var numbers = [Double?](repeating: nil, count: count)
+        bytes.withUnsafeBytes { raw in
+            for i in 0..<count {
+                let offset = dataStart + i * width
+                switch descr {
+                case "<f4": numbers[i] = Double(Float(bitPattern: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian))
+                case "<f8": numbers[i] = Double(bitPattern: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian)
+                case "<i4": numbers[i] = Double(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+                default: numbers[i] = Double(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+                }
+            }
+        }
+        if let bad = numbers.firstIndex(where: { !($0!.isFinite) }) {
+            throw DataFileError(message: "\(name): value \(bad) (row \(bad / max(columns, 1)), column \(bad % max(columns, 1))) is not finite", help: nil)
+        }
+        return DataTable(rows: rows, columns: columns, numbers: numbers, texts: [], header: nil)
+    }
+}

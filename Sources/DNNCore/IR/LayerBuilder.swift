@@ -1,0 +1,338 @@
+// The layers of a spec as a graph with inferred shapes. Each layer reads the layer before it, or the
+// layers its `inputs` name (`input` is the model's input); a layer may read only layers written before
+// it, so spec order is a topological order and a cycle cannot be written. Each kind infers its output
+// shape from its inputs' and declares its parameters with PyTorch's names and layouts. Shapes are per
+// sample: [features] after dense, [channels, height, width] for images, [channels, length] for conv1d.
+
+struct LayerBuilder {
+    let model: SpecRecord
+    let inputShape: [Int]
+    let inputShapeRange: SourceRange
+    var bag = DiagnosticBag()
+
+    init(model: SpecRecord, inputShape: [Int], inputShapeRange: SourceRange) {
+        self.model = model
+        self.inputShape = inputShape
+        self.inputShapeRange = inputShapeRange
+    }
+
+    mutating func build() -> [Layer]? {
+        let modelInit = model["init"]?.record
+        let defaultWeights = modelInit?["weights"].map(Lowering.initializer) ?? .glorotUniform
+        let defaultBias = modelInit?["bias"].map(Lowering.initializer) ?? .zeros
+        var layers: [Layer] = []
+        var counts: [String: Int] = [:]
+        var indexOf: [String: Int] = [:]
+        var nameRanges: [SourceRange] = []
+        let values = model["layers"]!.list!
+        // Names first, so that a reference to a later layer can say where that layer is.
+        var names: [String] = []
+        for value in values {
+            let choice = value.choice!
+            counts[choice.kind, default: 0] += 1
+            names.append(choice["name"]?.string ?? "\(choice.kind)_\(counts[choice.kind]!)")
+            nameRanges.append(choice["name"]?.range ?? choice.nameRange)
+        }
+        var parameterTotal = 0
+        for (l, value) in values.enumerated() {
+            let choice = value.choice!, name = names[l]
+            if let first = indexOf[name] {
+                bag.error(.duplicateName, "a layer named `\(name)` already exists", at: nameRanges[l],
+                          notes: [DiagnosticNote("the first `\(name)` is here", at: nameRanges[first])],
+                          help: "give each layer a unique `name`")
+                return nil
+            }
+            if name == "input" {
+                bag.error(.duplicateName, "`input` names the model's input; a layer cannot take that name", at: nameRanges[l])
+                return nil
+            }
+            // Inputs: the layer before, or the named ones.
+            var inputs: [Int] = []
+            if let written = choice["inputs"]?.list {
+                for reference in written {
+                    let target = reference.string!
+                    if target == "input" { inputs.append(-1); continue }
+                    if let index = indexOf[target] { inputs.append(index); continue }
+                    if let later = names.firstIndex(of: target) {
+                        bag.error(.badReference, "`\(name)` reads `\(target)`, which comes after it: a layer reads only layers written before it, so the graph has no cycles",
+                                  at: reference.range, notes: [DiagnosticNote("`\(target)` is here", at: nameRanges[later])],
+                                  help: "move `\(target)` before `\(name)`")
+                    } else {
+                        bag.error(.badReference, "`\(name)` reads `\(target)`, but no layer has that name", at: reference.range,
+                                  help: Suggestions.didYouMean(target, among: Array(names[..<l]) + ["input"])
+                                      ?? "the layers before it are " + (["input"] + names[..<l]).map { "`\($0)`" }.joined(separator: ", "))
+                    }
+                    return nil
+                }
+            } else {
+                inputs = [l - 1]
+            }
+            let shapes = inputs.map { $0 < 0 ? inputShape : layers[$0].outputShape }
+            let ranges = inputs.map { $0 < 0 ? inputShapeRange : layers[$0].range }
+            var spec = LayerSpec(name: name, choice: choice, range: value.range, inputs: inputs, shapes: shapes, inputRanges: ranges,
+                                 defaultWeights: defaultWeights, defaultBias: defaultBias, modelInitRange: modelInit?.range)
+            guard let layer = spec.lower() else {
+                bag.append(contentsOf: spec.bag)
+                return nil
+            }
+            bag.append(contentsOf: spec.bag)
+            let count = layer.parameterCount
+            guard count <= IRBuilder.maxParameters - parameterTotal, layer.outputSize <= IRBuilder.maxParameters else {
+                bag.error(.modelTooLarge, "layer `\(name)` takes the model past \(IRBuilder.maxParameters) parameters or values",
+                          at: choice["units"]?.range ?? choice["filters"]?.range ?? choice.nameRange, help: "use fewer units")
+                return nil
+            }
+            parameterTotal += count
+            indexOf[name] = l
+            layers.append(layer)
+        }
+        return bag.hasErrors ? nil : layers
+    }
+}
+
+/// One layer being lowered: its checked choice, its inputs and their shapes.
+struct LayerSpec {
+    let name: String
+    let choice: SpecChoice
+    let range: SourceRange
+    let inputs: [Int]
+    let shapes: [[Int]]
+    let inputRanges: [SourceRange]
+    let defaultWeights: Initializer
+    let defaultBias: Initializer
+    let modelInitRange: SourceRange?
+    var bag = DiagnosticBag()
+
+    var shape: [Int] { shapes[0] }
+
+    mutating func fail(_ message: String, at: SourceRange? = nil, help: String? = nil) -> Layer? {
+        fail(.layerGeometry, message, at: at, help: help)
+    }
+
+    mutating func fail(_ code: DiagnosticCode, _ message: String, at: SourceRange? = nil, help: String? = nil) -> Layer? {
+        bag.error(code, message, at: at ?? choice.nameRange,
+                  notes: [DiagnosticNote("its input, of shape \(shape), comes from here", at: inputRanges[0])], help: help)
+        return nil
+    }
+
+    func parameter(_ suffix: String, _ role: Parameter.Role, _ shape: [Int], _ initializer: Initializer, fanIn: Int, fanOut: Int) -> Parameter {
+        Parameter(name: "\(name).\(suffix)", role: role, shape: shape, initializer: initializer, fanIn: fanIn, fanOut: fanOut)
+    }
+
+    /// The bias initializer, or nil for `bias: false`.
+    var biasInitializer: Initializer? {
+        guard let value = choice["bias"] else { return defaultBias }
+        if let flag = value.bool { return flag ? defaultBias : nil }
+        return Lowering.initializer(value)
+    }
+
+    mutating func checkInitializer(_ initializer: Initializer, at range: SourceRange) {
+        if case .uniform(let low, let high) = initializer, !(low < high) {
+            bag.error(.outOfRange, "uniform needs low < high, found low \(Format.number(low)) and high \(Format.number(high))",
+                      at: range, help: "swap the bounds or widen the interval")
+        }
+    }
+
+    /// A per-dimension size: one number for all `count` dimensions, or one each.
+    mutating func dims(_ key: String, count: Int, default value: Int) -> [Int]? {
+        guard let written = choice[key] else { return Array(repeating: value, count: count) }
+        if let single = written.int { return Array(repeating: single, count: count) }
+        let list = written.list!.map { $0.int! }
+        guard list.count == count else {
+            bag.error(.layerGeometry, "`\(key)` of \(choice.kind) `\(name)` needs 1 or \(count) values, found \(list.count)", at: written.range)
+            return nil
+        }
+        return list
+    }
+
+    mutating func lower() -> Layer? {
+        var activation = choice["activation"].map { Lowering.activation($0.choice!) } ?? .identity
+        if choice.kind == "activation" { activation = Lowering.activation(choice["fn"]!.choice!) }
+        var parameters: [Parameter] = []
+        let kind: LayerKind
+        var output: [Int]
+        switch choice.kind {
+        case "dense":
+            guard shape.count == 1 else {
+                return fail(.inputWidth, "dense layer `\(name)` takes one feature vector per sample, but its input has shape \(shape)",
+                            help: "put a flatten layer before it, or make model.input a single number of features, e.g. [\(shape.reduce(1, *))]")
+            }
+            let I = shape[0], O = choice["units"]!.int!
+            let weights = choice["weights"].map(Lowering.initializer) ?? defaultWeights
+            checkInitializer(weights, at: choice["weights"]?.range ?? modelInitRange ?? choice.nameRange)
+            parameters.append(parameter("weight", .weight, [O, I], weights, fanIn: I, fanOut: O))
+            if let bias = biasInitializer {
+                checkInitializer(bias, at: choice["bias"]?.range ?? modelInitRange ?? choice.nameRange)
+                parameters.append(parameter("bias", .bias, [O], bias, fanIn: I, fanOut: O))
+            }
+            kind = .dense(inFeatures: I, outFeatures: O, bias: biasInitializer != nil)
+            output = [O]
+        case "conv1d", "conv2d":
+            let spatial = choice.kind == "conv1d" ? 1 : 2
+            guard shape.count == spatial + 1 else {
+                return fail("\(choice.kind) `\(name)` takes [channels, \(spatial == 1 ? "length" : "height, width")] per sample, but its input has shape \(shape)",
+                            help: spatial == 2 ? "make model.input [channels, height, width], e.g. [1, 8, 8]" : "make model.input [channels, length]")
+            }
+            guard let kernel = dims("kernel", count: spatial, default: 1), let stride = dims("stride", count: spatial, default: 1),
+                  let dilation = dims("dilation", count: spatial, default: 1) else { return nil }
+            let C = shape[0], F = choice["filters"]!.int!, groups = choice["groups"]!.int!
+            guard C % groups == 0, F % groups == 0 else {
+                return fail("\(choice.kind) `\(name)` has groups \(groups), which must divide its \(C) input channels and \(F) filters",
+                            at: choice["groups"]!.range)
+            }
+            let sizes = Array(shape.dropFirst())
+            var before = [Int](repeating: 0, count: spatial), after = before
+            if let word = choice["padding"]?.string {
+                if word == "same" {
+                    guard stride.allSatisfy({ $0 == 1 }) else {
+                        return fail("padding `same` needs stride 1, as in PyTorch", at: choice["padding"]!.range,
+                                    help: "use padding: N with stride \(stride)")
+                    }
+                    for d in 0..<spatial {
+                        let total = dilation[d] * (kernel[d] - 1)
+                        before[d] = total / 2
+                        after[d] = total - total / 2
+                    }
+                }
+            } else if let pad = dims("padding", count: spatial, default: 0) {
+                before = pad
+                after = pad
+            } else {
+                return nil
+            }
+            var out: [Int] = []
+            for d in 0..<spatial {
+                let span = dilation[d] * (kernel[d] - 1) + 1
+                let padded = sizes[d] + before[d] + after[d]
+                guard padded >= span else {
+                    return fail("the kernel of \(choice.kind) `\(name)` spans \(span) positions, more than its input's \(padded) (padding included)",
+                                at: choice["kernel"]!.range, help: "use a smaller kernel or more padding")
+                }
+                out.append((padded - span) / stride[d] + 1)
+            }
+            let twoD = { (v: [Int]) in spatial == 1 ? (h: 1, w: v[0]) : (h: v[0], w: v[1]) }
+            let receptive = kernel.reduce(1, *)
+            let weights = choice["weights"].map(Lowering.initializer) ?? defaultWeights
+            checkInitializer(weights, at: choice["weights"]?.range ?? modelInitRange ?? choice.nameRange)
+            parameters.append(parameter("weight", .weight, [F, C / groups] + kernel, weights,
+                                        fanIn: C / groups * receptive, fanOut: F * receptive))
+            let bias = biasInitializer
+            if let bias { parameters.append(parameter("bias", .bias, [F], bias, fanIn: C / groups * receptive, fanOut: F * receptive)) }
+            kind = .conv(Convolution(inChannels: C, outChannels: F, input: twoD(sizes), output: twoD(out), kernel: twoD(kernel),
+                                     stride: twoD(stride), padding: twoD(before), dilation: twoD(dilation), groups: groups,
+                                     hasBias: bias != nil, oneDimensional: spatial == 1))
+            output = [F] + out
+        case "maxpool2d", "avgpool2d":
+            guard shape.count == 3 else {
+                return fail("\(choice.kind) `\(name)` takes [channels, height, width] per sample, but its input has shape \(shape)")
+            }
+            guard let size = dims("size", count: 2, default: 1), let padding = dims("padding", count: 2, default: 0),
+                  let stride = choice["stride"] == nil ? size : dims("stride", count: 2, default: 1) else { return nil }
+            var out: [Int] = []
+            for d in 0..<2 {
+                guard padding[d] * 2 <= size[d] else {
+                    return fail("padding \(padding[d]) of `\(name)` is more than half its window \(size[d]), which PyTorch refuses",
+                                at: choice["padding"]!.range)
+                }
+                let padded = shape[d + 1] + 2 * padding[d]
+                guard padded >= size[d] else {
+                    return fail("the window of `\(name)` (\(size[d])) is larger than its input (\(padded))", at: choice["size"]!.range)
+                }
+                out.append((padded - size[d]) / stride[d] + 1)
+            }
+            kind = .pool(Pooling(isMax: choice.kind == "maxpool2d", channels: shape[0], input: (shape[1], shape[2]),
+                                 output: (out[0], out[1]), size: (size[0], size[1]), stride: (stride[0], stride[1]),
+                                 padding: (padding[0], padding[1])))
+            output = [shape[0]] + out
+        case "global_avgpool":
+            guard shape.count >= 2 else {
+                return fail("global_avgpool `\(name)` averages the positions of each channel, but its input \(shape) has none",
+                            help: "use it after a convolution")
+            }
+            kind = .globalAvgPool(channels: shape[0], spatial: shape.dropFirst().reduce(1, *))
+            output = [shape[0]]
+        case "flatten":
+            kind = .flatten
+            output = [shape.reduce(1, *)]
+        case "reshape":
+            let target = choice["shape"]!.list!.map { $0.int! }
+            guard target.reduce(1, *) == shape.reduce(1, *) else {
+                return fail("reshape `\(name)` to \(target) needs \(target.reduce(1, *)) values, but its input \(shape) has \(shape.reduce(1, *))",
+                            at: choice["shape"]!.range)
+            }
+            kind = .reshape
+            output = target
+        case "dropout":
+            kind = .dropout(rate: Float(choice["rate"]!.double!))
+            output = shape
+        case "batchnorm":
+            let C = shape[0]
+            parameters = [parameter("weight", .weight, [C], .ones, fanIn: 1, fanOut: 1),
+                          parameter("bias", .bias, [C], .zeros, fanIn: 1, fanOut: 1),
+                          parameter("running_mean", .runningMean, [C], .zeros, fanIn: 1, fanOut: 1),
+                          parameter("running_var", .runningVariance, [C], .ones, fanIn: 1, fanOut: 1)]
+            kind = .batchnorm(channels: C, spatial: shape.dropFirst().reduce(1, *), momentum: Float(choice["momentum"]!.double!),
+                              eps: Float(choice["eps"]!.double!))
+            output = shape
+        case "layernorm":
+            let D = shape.last!
+            parameters = [parameter("weight", .weight, [D], .ones, fanIn: 1, fanOut: 1),
+                          parameter("bias", .bias, [D], .zeros, fanIn: 1, fanOut: 1)]
+            kind = .layernorm(features: D, eps: Float(choice["eps"]!.double!))
+            output = shape
+        case "embedding":
+            guard inputs == [-1] else {
+                return fail("embedding `\(name)` reads integer indices, so it must read the model's input", help: "make it the first layer")
+            }
+            let vocab = choice["vocab"]!.int!, dim = choice["dim"]!.int!
+            let weights = Lowering.initializer(choice["weights"]!)
+            parameters = [parameter("weight", .weight, [vocab, dim], weights, fanIn: vocab, fanOut: dim)]
+            kind = .embedding(vocab: vocab, dim: dim)
+            output = shape == [1] ? [dim] : shape + [dim]
+        case "activation":
+            kind = .activation
+            output = shape
+        case "add", "multiply", "concat":
+            guard inputs.count >= 2 else {
+                return fail(.badReference, "\(choice.kind) `\(name)` joins layers, but it reads \(inputs.count)",
+                            at: choice["inputs"]?.range, help: "name two or more layers in `inputs: [a, b]`")
+            }
+            for (k, other) in shapes.enumerated().dropFirst() {
+                let fits = choice.kind == "concat"
+                    ? other.count == shape.count && Array(other.dropFirst()) == Array(shape.dropFirst())
+                    : other == shape
+                if !fits {
+                    let reference = choice["inputs"]!.list!
+                    bag.error(.branchMismatch,
+                              choice.kind == "concat"
+                                ? "concat `\(name)` joins shapes \(shape) and \(other), which differ beyond their first dimension"
+                                : "\(choice.kind) `\(name)` joins shapes \(shape) and \(other); they must be equal",
+                              at: reference[k].range,
+                              notes: [DiagnosticNote("shape \(shape) comes from here", at: inputRanges[0]),
+                                      DiagnosticNote("shape \(other) comes from here", at: inputRanges[k])],
+                              help: "make the branches the same shape, e.g. with a dense or conv layer on one of them")
+                    return nil
+                }
+            }
+            kind = choice.kind == "add" ? .add : choice.kind == "multiply" ? .multiply : .concat
+            output = choice.kind == "concat" ? [shapes.reduce(0) { $0 + $1[0] }] + shape.dropFirst() : shape
+        default:
+            preconditionFailure("layer kind \(choice.kind) is in the table but not lowered")
+        }
+        // Activations that need a particular output.
+        switch activation {
+        case .prelu(let slope):
+            parameters.append(parameter("prelu", .preluSlope, [output[0]], .constant(slope), fanIn: 1, fanOut: 1))
+        case .softmax(let axis), .logSoftmax(let axis):
+            guard axis >= -output.count && axis < output.count else {
+                let where_ = (choice["activation"] ?? choice["fn"])!.range
+                return fail("axis \(axis) of `\(name)`'s \(activation.name) is outside its output \(output), which has \(output.count) dimension\(output.count == 1 ? "" : "s")",
+                            at: where_, help: "use an axis from \(-output.count) to \(output.count - 1)")
+            }
+        default: break
+        }
+        return Layer(name: name, kind: kind, activation: activation, inputs: inputs, inputShapes: shapes, outputShape: output,
+                     parameters: parameters, l1: Float(choice["l1"]?.double ?? 0), l2: Float(choice["l2"]?.double ?? 0),
+                     range: range)
+    }
+}

@@ -1,0 +1,115 @@
+// The checked choices of a spec (activations, initializers, losses, optimizers, schedules, clipping)
+// as IR values. Every kind in a Language catalog has a case here; a kind in the table but not here is
+// a programming error that the grammar tests catch.
+
+enum Lowering {
+    static func activation(_ c: SpecChoice) -> Activation {
+        switch c.kind {
+        case "identity": return .identity
+        case "relu": return .relu
+        case "relu6": return .relu6
+        case "leaky_relu": return .leakyRelu(alpha: Float(c["alpha"]!.double!))
+        case "prelu": return .prelu(initialSlope: Float(c["init"]!.double!))
+        case "elu": return .elu(alpha: Float(c["alpha"]!.double!))
+        case "selu": return .selu
+        case "gelu": return .gelu(tanh: c["approximate"]!.string == "tanh")
+        case "sigmoid": return .sigmoid
+        case "hard_sigmoid": return .hardSigmoid
+        case "tanh": return .tanh
+        case "softplus": return .softplus
+        case "softsign": return .softsign
+        case "silu": return .silu
+        case "mish": return .mish
+        case "softmax": return .softmax(axis: c["axis"]!.int!)
+        case "log_softmax": return .logSoftmax(axis: c["axis"]!.int!)
+        default: preconditionFailure("activation \(c.kind) is in the table but not lowered")
+        }
+    }
+
+    static func initializer(_ value: SpecValue) -> Initializer {
+        let c = value.choice!
+        switch c.kind {
+        case "zeros": return .zeros
+        case "ones": return .ones
+        case "constant": return .constant(Float(c["value"]!.double!))
+        case "uniform": return .uniform(low: c["low"]!.double!, high: c["high"]!.double!)
+        case "normal": return .normal(mean: c["mean"]!.double!, stddev: c["stddev"]!.double!)
+        case "truncated_normal": return .truncatedNormal(mean: c["mean"]!.double!, stddev: c["stddev"]!.double!)
+        case "glorot_uniform": return .glorotUniform
+        case "glorot_normal": return .glorotNormal
+        case "he_uniform": return .heUniform
+        case "he_normal": return .heNormal
+        default: preconditionFailure("initializer \(c.kind) is in the table but not lowered")
+        }
+    }
+
+    static func loss(_ c: SpecChoice) -> Loss {
+        let reduction = Reduction(rawValue: c["reduction"]?.string ?? "mean")!
+        switch c.kind {
+        case "mse": return .mse(reduction)
+        case "sse": return .sse
+        case "mae": return .mae(reduction)
+        case "huber": return .huber(delta: Float(c["delta"]!.double!), reduction)
+        case "smooth_l1": return .smoothL1(beta: Float(c["beta"]!.double!), reduction)
+        case "bce": return .bce(reduction)
+        case "bce_with_logits": return .bceWithLogits(reduction)
+        case "cross_entropy": return .crossEntropy(labelSmoothing: Float(c["label_smoothing"]!.double!), reduction)
+        case "nll": return .nll(reduction)
+        default: preconditionFailure("loss \(c.kind) is in the table but not lowered")
+        }
+    }
+
+    static func optimizer(_ c: SpecChoice) -> Optimizer {
+        guard let kind = Optimizer.Kind(rawValue: c.kind) else {
+            preconditionFailure("optimizer \(c.kind) is in the table but not lowered")
+        }
+        var o = Optimizer(kind, lr: c["lr"]!.double!)
+        o.weightDecay = c["weight_decay"]!.double!
+        switch kind {
+        case .sgd:
+            o.momentum = c["momentum"]!.double!
+            o.dampening = c["dampening"]!.double!
+            o.nesterov = c["nesterov"]!.bool!
+        case .adam, .adamw:
+            o.beta1 = c["beta1"]!.double!
+            o.beta2 = c["beta2"]!.double!
+            o.eps = c["eps"]!.double!
+        case .rmsprop:
+            o.alpha = c["alpha"]!.double!
+            o.eps = c["eps"]!.double!
+            o.momentum = c["momentum"]!.double!
+            o.centered = c["centered"]!.bool!
+        case .adagrad:
+            o.lrDecay = c["lr_decay"]!.double!
+            o.eps = c["eps"]!.double!
+        }
+        return o
+    }
+
+    static func schedule(_ c: SpecChoice, epochs: Int, hasValidation: Bool) -> LRSchedule {
+        switch c.kind {
+        case "constant": return .constant
+        case "step": return .step(every: c["every"]!.int!, gamma: c["gamma"]!.double!)
+        case "multistep": return .multistep(milestones: c["milestones"]!.list!.map { $0.int! }, gamma: c["gamma"]!.double!)
+        case "exponential": return .exponential(gamma: c["gamma"]!.double!)
+        case "cosine": return .cosine(tMax: c["t_max"]?.int ?? epochs, minLR: c["min_lr"]!.double!)
+        case "one_cycle":
+            return .oneCycle(maxLR: c["max_lr"]!.double!, pctStart: c["pct_start"]!.double!,
+                             divFactor: c["div_factor"]!.double!, finalDivFactor: c["final_div_factor"]!.double!)
+        case "reduce_on_plateau":
+            return .reduceOnPlateau(monitor: c["monitor"]?.string ?? (hasValidation ? "val_loss" : "loss"),
+                                    factor: c["factor"]!.double!, patience: c["patience"]!.int!,
+                                    threshold: c["threshold"]!.double!, minLR: c["min_lr"]!.double!)
+        default: preconditionFailure("schedule \(c.kind) is in the table but not lowered")
+        }
+    }
+
+    static func monitor(of schedule: LRSchedule) -> String? {
+        if case .reduceOnPlateau(let monitor, _, _, _, _) = schedule { return monitor }
+        return nil
+    }
+
+    static func clip(_ c: SpecChoice) -> Clipping {
+        c.kind == "norm" ? .norm(c["max"]!.double!) : .value(c["max"]!.double!)
+    }
+}

@@ -1,0 +1,92 @@
+// Metrics beside the cost, in the targets' own units: mae, rmse and r2 for regression; accuracy and
+// top-5 accuracy for classification, and at the end per-class precision, recall and F1 with the
+// confusion matrix. They are measured on the validation set when there is one, else on the training set.
+
+public struct Metric: Sendable, Equatable {
+    public var name: String
+    public var value: Double
+}
+
+public enum Metrics {
+    /// The metrics of the trainer's current parameters.
+    public static func evaluate(_ model: ModelIR, trainer: Trainer) -> [Metric] {
+        let set = model.validation ?? model.train
+        let prefix = model.validation == nil ? "" : "val_"
+        let predictions = trainer.predict(set.inputs)
+        if model.loss.isClassification {
+            let labels = classLabels(set.targets)
+            var metrics = [Metric(name: prefix + "accuracy", value: accuracy(predictions, labels, k: 1))]
+            if predictions.columns > 5 { metrics.append(Metric(name: prefix + "top5", value: accuracy(predictions, labels, k: 5))) }
+            return metrics
+        }
+        if model.loss == .bce(.mean) || model.loss == .bce(.sum) || model.loss == .bceWithLogits(.mean) || model.loss == .bceWithLogits(.sum) {
+            let threshold: Float = model.loss.name == "bce" ? 0.5 : 0
+            let hits = zip(predictions.values, set.targets.values).filter { ($0 > threshold) == ($1 > 0.5) }.count
+            return [Metric(name: prefix + "accuracy", value: Double(hits) / Double(max(predictions.values.count, 1)))]
+        }
+        var absolute = 0.0, squared = 0.0, mean = 0.0
+        let n = Double(max(set.targets.values.count, 1))
+        for (p, t) in zip(predictions.values, set.targets.values) {
+            let d = Double(p) - Double(t)
+            absolute += abs(d)
+            squared += d * d
+            mean += Double(t)
+        }
+        mean /= n
+        let total = set.targets.values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }
+        return [Metric(name: prefix + "mae", value: absolute / n), Metric(name: prefix + "rmse", value: (squared / n).squareRoot()),
+                Metric(name: prefix + "r2", value: total > 0 ? 1 - squared / total : 0)]
+    }
+
+    /// Class indices from one column of indices or from one-hot (probability) rows.
+    static func classLabels(_ targets: DataMatrix) -> [Int] {
+        if targets.columns == 1 { return targets.values.map { Int($0) } }
+        return (0..<targets.rows).map { argmax(targets.row($0)) }
+    }
+
+    static func argmax<C: Collection>(_ row: C) -> Int where C.Element == Float, C.Index == Int {
+        var best = row.startIndex
+        for i in row.indices where row[i] > row[best] { best = i }
+        return best - row.startIndex
+    }
+
+    /// The share of rows whose label is among the k highest scores.
+    static func accuracy(_ scores: DataMatrix, _ labels: [Int], k: Int) -> Double {
+        var hits = 0
+        for r in 0..<scores.rows {
+            let row = Array(scores.row(r))
+            let label = labels[r]
+            let higher = row.indices.filter { row[$0] > row[label] || (row[$0] == row[label] && $0 < label) }.count
+            if higher < k { hits += 1 }
+        }
+        return Double(hits) / Double(max(scores.rows, 1))
+    }
+
+    /// Per class: precision, recall, F1 and support; then the confusion matrix (rows: true class).
+    public static func classificationReport(_ model: ModelIR, trainer: Trainer) -> String {
+        let set = model.validation ?? model.train
+        let scores = trainer.predict(set.inputs)
+        let labels = classLabels(set.targets)
+        let K = scores.columns
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: K), count: K)
+        for r in 0..<scores.rows { confusion[labels[r]][argmax(scores.row(r))] += 1 }
+        let names = model.classes ?? (0..<K).map(String.init)
+        var rows: [[String]] = [["class", "precision", "recall", "f1", "support"]]
+        for k in 0..<K {
+            let tp = Double(confusion[k][k])
+            let predicted = Double((0..<K).reduce(0) { $0 + confusion[$1][k] })
+            let actual = Double(confusion[k].reduce(0, +))
+            let precision = predicted > 0 ? tp / predicted : 0, recall = actual > 0 ? tp / actual : 0
+            let f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0
+            rows.append([k < names.count ? names[k] : String(k), Format.c("%.3f", precision), Format.c("%.3f", recall),
+                         Format.c("%.3f", f1), String(Int(actual))])
+        }
+        var out = "classes (\(model.validation == nil ? "training" : "validation") set, \(scores.rows) rows):\n"
+        out += RunReport.table(rows, rightAligned: [1, 2, 3, 4])
+        out += "confusion matrix (rows: true class, columns: predicted):\n"
+        var matrix: [[String]] = [[""] + (0..<K).map { k in k < names.count ? names[k] : String(k) }]
+        for k in 0..<K { matrix.append([k < names.count ? names[k] : String(k)] + confusion[k].map(String.init)) }
+        out += RunReport.table(matrix, rightAligned: Set(1...K))
+        return out
+    }
+}

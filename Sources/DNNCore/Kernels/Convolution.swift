@@ -1,0 +1,136 @@
+// 2-d convolution (a 1-d one is 2-d with height 1), forward beside backward, over NCHW buffers.
+// Shape letters: B batch, C input channels, H×W input size, F output channels (filters), P×Q output
+// size, G groups; x is (B,C,H,W), w is (F, C/G, KH, KW), b is (F), z is (B,F,P,Q).
+// Output position (p, q) reads input rows p·SH − PH + i·DH and columns q·SW − PW + j·DW; positions
+// outside the input count as zeros. Backward ADDS into dw, db and dx.
+
+public enum ConvolutionKernel {
+    public static func forward(_ c: Convolution, x: UnsafePointer<Float>, w: UnsafePointer<Float>, b: UnsafePointer<Float>?,
+                               z: UnsafeMutablePointer<Float>, B: Int) {
+        let (C, H, W, F, P, Q) = (c.inChannels, c.input.h, c.input.w, c.outChannels, c.output.h, c.output.w)
+        let cg = C / c.groups, fg = F / c.groups, K = c.kernel
+        for n in 0..<B {
+            for f in 0..<F {
+                let group = f / fg
+                let out = z + ((n * F + f) * P) * Q
+                let bias = b?[f] ?? 0
+                for p in 0..<P {
+                    for q in 0..<Q {
+                        var sum = bias
+                        for ci in 0..<cg {
+                            let channel = group * cg + ci
+                            let xc = x + (n * C + channel) * H * W
+                            let wc = w + ((f * cg + ci) * K.h) * K.w
+                            for i in 0..<K.h {
+                                let row = p * c.stride.h - c.padding.h + i * c.dilation.h
+                                if row < 0 || row >= H { continue }
+                                for j in 0..<K.w {
+                                    let col = q * c.stride.w - c.padding.w + j * c.dilation.w
+                                    if col < 0 || col >= W { continue }
+                                    sum += xc[row * W + col] * wc[i * K.w + j]
+                                }
+                            }
+                        }
+                        out[p * Q + q] = sum
+                    }
+                }
+            }
+        }
+    }
+
+    /// dw += Σ dz·x, db += Σ dz, dx += Σ dz·w (when dx is given).
+    public static func backward(_ c: Convolution, x: UnsafePointer<Float>, w: UnsafePointer<Float>, dz: UnsafePointer<Float>,
+                                dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>?,
+                                dx: UnsafeMutablePointer<Float>?, B: Int) {
+        let (C, H, W, F, P, Q) = (c.inChannels, c.input.h, c.input.w, c.outChannels, c.output.h, c.output.w)
+        let cg = C / c.groups, fg = F / c.groups, K = c.kernel
+        for n in 0..<B {
+            for f in 0..<F {
+                let group = f / fg
+                let g = dz + ((n * F + f) * P) * Q
+                if let db { for k in 0..<P * Q { db[f] += g[k] } }
+                for p in 0..<P {
+                    for q in 0..<Q {
+                        let gv = g[p * Q + q]
+                        if gv == 0 { continue }
+                        for ci in 0..<cg {
+                            let channel = group * cg + ci
+                            let offset = (n * C + channel) * H * W
+                            let wc = ((f * cg + ci) * K.h) * K.w
+                            for i in 0..<K.h {
+                                let row = p * c.stride.h - c.padding.h + i * c.dilation.h
+                                if row < 0 || row >= H { continue }
+                                for j in 0..<K.w {
+                                    let col = q * c.stride.w - c.padding.w + j * c.dilation.w
+                                    if col < 0 || col >= W { continue }
+                                    dw[wc + i * K.w + j] += gv * x[offset + row * W + col]
+                                    dx?[offset + row * W + col] += gv * w[wc + i * K.w + j]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Max and average pooling over (B, C, H, W) → (B, C, P, Q). Max pooling records the index of each
+/// window's maximum (the first, on ties, as PyTorch) for backward; average pooling divides by the full
+/// window, padding included (count_include_pad).
+public enum PoolingKernel {
+    public static func forward(_ pool: Pooling, x: UnsafePointer<Float>, z: UnsafeMutablePointer<Float>,
+                               argmax: UnsafeMutablePointer<Int32>, B: Int) {
+        let (C, H, W, P, Q) = (pool.channels, pool.input.h, pool.input.w, pool.output.h, pool.output.w)
+        let window = Float(pool.size.h * pool.size.w)
+        for nc in 0..<B * C {
+            let xc = x + nc * H * W, out = z + nc * P * Q, arg = argmax + nc * P * Q
+            for p in 0..<P {
+                for q in 0..<Q {
+                    var best = -Float.infinity, bestIndex: Int32 = -1, sum: Float = 0
+                    for i in 0..<pool.size.h {
+                        let row = p * pool.stride.h - pool.padding.h + i
+                        if row < 0 || row >= H { continue }
+                        for j in 0..<pool.size.w {
+                            let col = q * pool.stride.w - pool.padding.w + j
+                            if col < 0 || col >= W { continue }
+                            let v = xc[row * W + col]
+                            sum += v
+                            if v > best || bestIndex < 0 || v.isNaN { best = v; bestIndex = Int32(row * W + col) }
+                        }
+                    }
+                    out[p * Q + q] = pool.isMax ? best : sum / window
+                    arg[p * Q + q] = bestIndex
+                }
+            }
+        }
+    }
+
+    /// dx += the gradient routed back to each window's maximum, or spread evenly over the window.
+    public static func backward(_ pool: Pooling, dz: UnsafePointer<Float>, argmax: UnsafePointer<Int32>,
+                                dx: UnsafeMutablePointer<Float>, B: Int) {
+        let (C, H, W, P, Q) = (pool.channels, pool.input.h, pool.input.w, pool.output.h, pool.output.w)
+        let window = Float(pool.size.h * pool.size.w)
+        for nc in 0..<B * C {
+            let dxc = dx + nc * H * W, g = dz + nc * P * Q, arg = argmax + nc * P * Q
+            for p in 0..<P {
+                for q in 0..<Q {
+                    if pool.isMax {
+                        if arg[p * Q + q] >= 0 { dxc[Int(arg[p * Q + q])] += g[p * Q + q] }
+                        continue
+                    }
+                    let share = g[p * Q + q] / window
+                    for i in 0..<pool.size.h {
+                        let row = p * pool.stride.h - pool.padding.h + i
+                        if row < 0 || row >= H { continue }
+                        for j in 0..<pool.size.w {
+                            let col = q * pool.stride.w - pool.padding.w + j
+                            if col < 0 || col >= W { continue }
+                            dxc[row * W + col] += share
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
