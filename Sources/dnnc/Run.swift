@@ -148,7 +148,10 @@ struct Run: ParsableCommand {
 
         let inputs = model.train.inputs
         Console.out(RunReport.predictions(inputs: inputs, predictions: trainer.predict(inputs),
-                                          targets: model.train.targets, format: logFormat))
+                                          targets: model.train.targets, format: logFormat, classes: model.classes))
+        if model.loss.isClassification, logFormat == .text {
+            Console.out(Metrics.classificationReport(model, trainer: trainer))
+        }
         if let save {
             try write(SafeTensors.encode(trainer.network.checkpointTensors()), to: save)
         }
@@ -157,6 +160,10 @@ struct Run: ParsableCommand {
             Console.error("dnnc: " + diagnosis.explanation)
         case .exact(let epoch):
             Console.error("dnnc: training stopped after epoch \(epoch): the cost is exactly 0, nothing is left to learn")
+        case .earlyStopped(let best):
+            let rule = model.schedule.earlyStopping!
+            Console.error("dnnc: early stopping after epoch \(result.costs.count - 1): \(rule.monitor) has not improved for \(rule.patience) evaluation\(rule.patience == 1 ? "" : "s"); the best was epoch \(best)"
+                + (rule.restoreBest ? ", whose parameters are kept" : ""))
         case .completed where result.outputDead:
             let output = result.deadAtEnd.last!
             Console.error("dnnc: note: the output layer `\(output.name)` ends dead: all \(output.units) of its units pass no gradient for any sample")

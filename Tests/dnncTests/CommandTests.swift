@@ -84,7 +84,7 @@ struct CommandTests {
         #expect(r.status == 0, "a dead network is a finding, not a failure, unless --fail-on-dead")
         #expect(r.stderr.hasPrefix("specs/seed/relu-dead.yaml:19:37: warning[W0354]: relu on output layer `fc3` can die"))
         #expect(r.stdout == Self.deadSummary
-                + "epoch    0  cost 20.0000  (fc1: 4/10 units dead, fc2: 3/10 units dead, fc3: 1/1 units dead)\n"
+                + "epoch    0  cost 20.0000  mae 2  rmse 2.236  r2 -4  (fc1: 4/10 units dead, fc2: 3/10 units dead, fc3: 1/1 units dead)\n"
                 + Self.deadPredictions)
         #expect(r.stderr.hasSuffix("""
             dnnc: training stopped after epoch 0: the output layer `fc3` is dead since epoch 0
@@ -103,7 +103,7 @@ struct CommandTests {
         let r = try Binary.run(["run", "specs/seed/relu-dead.yaml", "--keep-going"])
         #expect(r.status == 0)
         let logged = [0, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 4500, 4999].map { epoch in
-            "epoch \(String(repeating: " ", count: 4 - String(epoch).count))\(epoch)  cost 20.0000  (fc1: 4/10 units dead, fc2: 3/10 units dead, fc3: 1/1 units dead)\n"
+            "epoch \(String(repeating: " ", count: 4 - String(epoch).count))\(epoch)  cost 20.0000  mae 2  rmse 2.236  r2 -4  (fc1: 4/10 units dead, fc2: 3/10 units dead, fc3: 1/1 units dead)\n"
         }
         #expect(r.stdout == Self.deadSummary + logged.joined() + Self.deadPredictions)
         #expect(r.stderr.hasSuffix("dnnc: note: the output layer `fc3` ends dead: all 1 of its units pass no gradient for any sample\n"))

@@ -46,11 +46,15 @@ public enum RunReport {
             let width = String(max(epochs - 1, 0)).count
             let epoch = String(repeating: " ", count: max(0, width - String(log.epoch).count)) + String(log.epoch)
             let dead = log.layers.filter { $0.dead > 0 }.map { "\($0.name): \($0.dead)/\($0.units) units dead" }
-            return "epoch \(epoch)  cost \(Format.c("%#.6g", log.cost))"
-                + (dead.isEmpty ? "" : "  (" + dead.joined(separator: ", ") + ")") + "\n"
+            var line = "epoch \(epoch)  cost \(Format.c("%#.6g", log.cost))"
+            if let validation = log.validationLoss { line += "  val_loss \(Format.c("%#.6g", validation))" }
+            for metric in log.metrics { line += "  \(metric.name) \(Format.c("%.4g", metric.value))" }
+            return line + (dead.isEmpty ? "" : "  (" + dead.joined(separator: ", ") + ")") + "\n"
         case .jsonl:
             var fields: [(String, JSONValue)] = [("epoch", .int(log.epoch)), ("cost", .float(Float(log.cost))),
                                                  ("lr", .number(log.learningRate))]
+            if let validation = log.validationLoss { fields.append(("val_loss", .float(Float(validation)))) }
+            for metric in log.metrics { fields.append((metric.name, .number(metric.value))) }
             if !log.layers.isEmpty {
                 fields.append(("layers", .array(log.layers.map { layer in
                     .object([("name", .string(layer.name)), ("units", .int(layer.units)), ("dead", .int(layer.dead)),
@@ -75,9 +79,10 @@ public enum RunReport {
         }
     }
 
-    /// The predictions for the first `limit` rows, beside their inputs and targets.
+    /// The predictions for the first `limit` rows, beside their inputs and targets. For a classifier
+    /// (`classes` given), the predicted class with its probability, and the target class.
     public static func predictions(inputs: DataMatrix, predictions: DataMatrix, targets: DataMatrix,
-                                   format: LogFormat, limit: Int = 20) -> String {
+                                   format: LogFormat, classes: [String]? = nil, limit: Int = 20) -> String {
         switch format {
         case .jsonl:
             let rows = (0..<predictions.rows).map { r in JSONValue.array(predictions.row(r).map { .float($0) }) }
@@ -86,7 +91,17 @@ public enum RunReport {
             let shown = min(limit, predictions.rows)
             var rows: [[String]] = [["input", "prediction", "target"]]
             for r in 0..<shown {
-                rows.append([vector(inputs.row(r)), vector(predictions.row(r)), vector(targets.row(r))])
+                if let classes {
+                    let scores = Array(predictions.row(r))
+                    let top = scores.max() ?? 0
+                    let probabilities = scores.map { Foundation.exp(Double($0 - top)) }
+                    let best = Metrics.argmax(predictions.row(r))
+                    let label = targets.columns == 1 ? Int(targets.values[r]) : Metrics.argmax(targets.row(r))
+                    rows.append([vector(inputs.row(r)), "\(name(best, classes)) (p \(Format.c("%.3f", probabilities[best] / probabilities.reduce(0, +))))",
+                                 name(label, classes)])
+                } else {
+                    rows.append([vector(inputs.row(r)), vector(predictions.row(r)), vector(targets.row(r))])
+                }
             }
             var out = "predictions (\(shown) of \(predictions.rows) rows):\n"
             out += table(rows, rightAligned: [])
@@ -94,8 +109,12 @@ public enum RunReport {
         }
     }
 
+    static func name(_ index: Int, _ classes: [String]) -> String { index < classes.count ? classes[index] : String(index) }
+
+    /// `[1, 2, 3]`, or for long rows the first six values and the count: `[0, 0, 5, 13, 9, 1, … 64 values]`.
     static func vector<C: Collection>(_ values: C) -> String where C.Element == Float {
-        "[" + values.map { Format.c("%.6g", Double($0)) }.joined(separator: ", ") + "]"
+        let shown = values.prefix(values.count > 8 ? 6 : 8).map { Format.c("%.6g", Double($0)) }
+        return "[" + shown.joined(separator: ", ") + (values.count > 8 ? ", … \(values.count) values" : "") + "]"
     }
 
     static func shape(_ dims: [Int]) -> String { "[" + dims.map(String.init).joined(separator: ", ") + "]" }
@@ -119,9 +138,9 @@ public enum RunReport {
     static func lossDescription(_ l: Loss) -> String {
         var s = l.name
         switch l {
-        case .huber(let delta, _): s += " delta \(Format.number(Double(delta)))"
-        case .smoothL1(let beta, _): s += " beta \(Format.number(Double(beta)))"
-        case .crossEntropy(let smoothing, _) where smoothing > 0: s += " label_smoothing \(Format.number(Double(smoothing)))"
+        case .huber(let delta, _): s += " delta \(Format.c("%g", Double(delta)))"
+        case .smoothL1(let beta, _): s += " beta \(Format.c("%g", Double(beta)))"
+        case .crossEntropy(let smoothing, _) where smoothing > 0: s += " label_smoothing \(Format.c("%g", Double(smoothing)))"
         default: break
         }
         if l.reduction == .sum, l != .sse { s += " (sum)" }

@@ -25,6 +25,23 @@ public enum Resolver {
             data.setRecordDefaults("normalize", in: Language.spec.record("data")!)
         }
         spec.update("train") { train in
+            // Defaults that come from other keys.
+            if var schedule = train["schedule"]?.choice {
+                if schedule.kind == "cosine", case .cosine(let tMax, _) = model.schedule.learningRate {
+                    schedule.params.set("t_max", SpecValue(content: .int(tMax), range: .none, isDefault: true), note: "train.epochs")
+                }
+                if schedule.kind == "reduce_on_plateau", let monitor = Lowering.monitor(of: model.schedule.learningRate) {
+                    schedule.params.set("monitor", SpecValue(content: .string(monitor), range: .none, isDefault: true),
+                                        note: "val_loss with validation data, else loss")
+                }
+                train.fields["schedule"]!.content = .choice(schedule)
+            }
+            if let rule = model.schedule.earlyStopping {
+                train.update("early_stopping") { early in
+                    early.set("monitor", SpecValue(content: .string(rule.monitor), range: .none, isDefault: true),
+                              note: "val_loss with validation data, else loss")
+                }
+            }
             // A default batch size larger than the training set is clamped; write the size used.
             if let batch = train["batch_size"], batch.isDefault, batch.int != model.schedule.batchSize {
                 train.fields["batch_size"] = SpecValue(content: .int(model.schedule.batchSize), range: .none, isDefault: true)
