@@ -33,7 +33,8 @@ SPEC_ACTIVATION = {"identity": "identity", "relu": "relu", "tanh": "tanh", "sigm
                    "leaky_relu": "{leaky_relu: {alpha: 0.1}}", "prelu": "prelu"}
 
 
-def case(name, widths, activations, loss, optimizer, spec_optimizer, steps=3, rows=5, seed=0):
+def case(name, widths, activations, loss, optimizer, spec_optimizer, steps=3, rows=5, seed=0,
+         scheduler=None, spec_train=()):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(rows, widths[0])).astype(np.float32)
     y = rng.normal(size=(rows, widths[-1])).astype(np.float32)
@@ -61,6 +62,7 @@ def case(name, widths, activations, loss, optimizer, spec_optimizer, steps=3, ro
 
     initial = {k: {"shape": list(v.shape), "values": v.detach().numpy().ravel().tolist()} for k, v in params.items()}
     opt = optimizer(list(params.values()))
+    sched = scheduler(opt) if scheduler else None
     loss_fn = LOSSES[loss]()
     xt, yt = torch.tensor(x), torch.tensor(y)
     losses, first_grads = [], None
@@ -72,6 +74,10 @@ def case(name, widths, activations, loss, optimizer, spec_optimizer, steps=3, ro
         if step == 0:
             first_grads = {k: v.grad.numpy().ravel().tolist() for k, v in params.items()}
         opt.step()
+        if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            sched.step(losses[-1])
+        elif sched:
+            sched.step()
     final = {k: v.detach().numpy().ravel().tolist() for k, v in params.items()}
     matrix = lambda m: "[" + ", ".join("[" + ", ".join(repr(float(v)) for v in row) + "]" for row in m) + "]"
     spec = "\n".join([
@@ -91,6 +97,7 @@ def case(name, widths, activations, loss, optimizer, spec_optimizer, steps=3, ro
         f"  epochs: {steps}",
         f"  batch_size: {rows}",
         "  shuffle: false",
+        *spec_train,
         "",
     ])
     fixture = {"torch": torch.__version__, "spec": spec, "initial": initial, "losses": losses,
@@ -100,8 +107,144 @@ def case(name, widths, activations, loss, optimizer, spec_optimizer, steps=3, ro
         f.write("\n")
 
 
+def tensor(t):
+    return {"shape": list(t.shape), "values": t.detach().numpy().ravel().astype(float).tolist()}
+
+
+def op_cases():
+    """Forward values of every layer kind and activation on fixed inputs and parameters."""
+    rng = np.random.default_rng(42)
+    cases = []
+
+    def add(name, input_shape, layers, module, params, rows=3, training=False, integer_inputs=None):
+        if integer_inputs is not None:
+            x = torch.tensor(integer_inputs, dtype=torch.int64)
+            xin = x
+        else:
+            x = torch.tensor(rng.normal(size=(rows, *input_shape)).astype(np.float32))
+            xin = x
+        with torch.no_grad():
+            for key, value in params.items():
+                if "running" in key:  # statistics keep the values set above
+                    continue
+                value.copy_(torch.tensor(rng.normal(scale=0.5, size=tuple(value.shape)).astype(np.float32)))
+            if isinstance(module, torch.nn.Module):
+                module.train(training)
+            y = module(xin)
+        cases.append({"name": name, "input_shape": list(input_shape), "layers": layers, "training": training,
+                      "tensors": {k: tensor(v) for k, v in params.items()},
+                      "inputs": x.reshape(x.shape[0], -1).float().numpy().astype(float).tolist(),
+                      "outputs": y.reshape(y.shape[0], -1).detach().numpy().astype(float).tolist()})
+
+    for name, spec, module in [
+        ("relu", "relu", torch.nn.ReLU()), ("relu6", "relu6", torch.nn.ReLU6()),
+        ("leaky_relu", "{leaky_relu: {alpha: 0.2}}", torch.nn.LeakyReLU(0.2)),
+        ("elu", "{elu: {alpha: 0.7}}", torch.nn.ELU(0.7)), ("selu", "selu", torch.nn.SELU()),
+        ("gelu", "gelu", torch.nn.GELU()), ("gelu_tanh", "{gelu: {approximate: tanh}}", torch.nn.GELU(approximate="tanh")),
+        ("sigmoid", "sigmoid", torch.nn.Sigmoid()), ("hard_sigmoid", "hard_sigmoid", torch.nn.Hardsigmoid()),
+        ("tanh", "tanh", torch.nn.Tanh()), ("softplus", "softplus", torch.nn.Softplus()),
+        ("softsign", "softsign", torch.nn.Softsign()), ("silu", "silu", torch.nn.SiLU()), ("mish", "mish", torch.nn.Mish()),
+        ("softmax", "softmax", torch.nn.Softmax(dim=-1)), ("softmax_axis0", "{softmax: {axis: 0}}", torch.nn.Softmax(dim=1)),
+        ("log_softmax", "log_softmax", torch.nn.LogSoftmax(dim=-1)),
+    ]:
+        x = rng.normal(scale=2.0, size=(3, 2, 4)).astype(np.float32)
+        with torch.no_grad():
+            y = module(torch.tensor(x))
+        cases.append({"name": name, "input_shape": [2, 4], "layers": [f"- activation: {{fn: {spec}}}"], "training": False,
+                      "tensors": {}, "inputs": x.reshape(3, -1).astype(float).tolist(),
+                      "outputs": y.reshape(3, -1).numpy().astype(float).tolist()})
+    prelu = torch.nn.PReLU(2)
+    add("prelu_per_channel", (2, 4), ["- activation: {fn: prelu, name: act}"],
+        lambda x: prelu(x), {"act.prelu": prelu.weight})
+
+    conv = torch.nn.Conv2d(4, 6, kernel_size=(2, 3), stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
+    add("conv2d", (4, 6, 7), ["- conv2d: {filters: 6, kernel: [2, 3], stride: [2, 1], padding: 1, dilation: [1, 2], groups: 2, name: c}"],
+        conv, {"c.weight": conv.weight, "c.bias": conv.bias})
+    same = torch.nn.Conv2d(2, 3, kernel_size=4, padding="same", bias=False)
+    add("conv2d_same_even_kernel", (2, 5, 5), ["- conv2d: {filters: 3, kernel: 4, padding: same, bias: false, name: c}"],
+        same, {"c.weight": same.weight})
+    conv1 = torch.nn.Conv1d(3, 4, kernel_size=3, stride=2, padding=1)
+    add("conv1d", (3, 9), ["- conv1d: {filters: 4, kernel: 3, stride: 2, padding: 1, name: c}"],
+        conv1, {"c.weight": conv1.weight, "c.bias": conv1.bias})
+    add("maxpool2d", (2, 5, 5), ["- maxpool2d: {size: 3, stride: 2, padding: 1}"], torch.nn.MaxPool2d(3, 2, 1), {})
+    add("avgpool2d", (2, 5, 5), ["- avgpool2d: {size: 2, stride: 1, padding: 1}"], torch.nn.AvgPool2d(2, 1, 1), {})
+    add("global_avgpool", (3, 4, 4), ["- global_avgpool"], lambda x: x.mean(dim=(2, 3)), {})
+    bn = torch.nn.BatchNorm2d(3, momentum=0.2, eps=1e-3)
+    add("batchnorm_training", (3, 2, 2), ["- batchnorm: {momentum: 0.2, eps: 0.001, name: bn}"], bn,
+        {"bn.weight": bn.weight, "bn.bias": bn.bias}, rows=4, training=True)
+    bn1 = torch.nn.BatchNorm1d(4)
+    with torch.no_grad():
+        bn1.running_mean.copy_(torch.tensor([0.5, -0.2, 0.1, 0.3]))
+        bn1.running_var.copy_(torch.tensor([1.5, 0.7, 2.0, 0.9]))
+    add("batchnorm_evaluation", (4,), ["- batchnorm: {name: bn}"], bn1,
+        {"bn.weight": bn1.weight, "bn.bias": bn1.bias, "bn.running_mean": bn1.running_mean, "bn.running_var": bn1.running_var})
+    ln = torch.nn.LayerNorm(5)
+    add("layernorm", (2, 5), ["- layernorm: {name: ln}"], ln, {"ln.weight": ln.weight, "ln.bias": ln.bias})
+    emb = torch.nn.Embedding(6, 3)
+    add("embedding", (4,), ["- embedding: {vocab: 6, dim: 3, name: e}"], emb, {"e.weight": emb.weight},
+        integer_inputs=[[0, 5, 2, 2], [1, 3, 4, 0], [5, 5, 1, 2]])
+    add("flatten", (2, 3, 2), ["- flatten"], torch.nn.Flatten(), {})
+    add("reshape", (6,), ["- reshape: {shape: [3, 2]}"], lambda x: x.reshape(x.shape[0], 3, 2), {})
+    add("dropout_evaluation", (5,), ["- dropout: {rate: 0.4}"], torch.nn.Dropout(0.4), {})
+    lin = torch.nn.Linear(3, 4, bias=False)
+    add("dense_without_bias", (3,), ["- dense: {units: 4, bias: false, name: d}"], lin, {"d.weight": lin.weight})
+    a, b = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+
+    def joined(x):
+        ya, yb = a(x), b(x)
+        return torch.cat([ya + yb, ya * yb, x], dim=1)
+    add("add_multiply_concat", (3,), ["- dense: {units: 2, name: a}", "- dense: {units: 2, name: b, inputs: [input]}",
+                                      "- add: {inputs: [a, b], name: s}", "- multiply: {inputs: [a, b], name: m}",
+                                      "- concat: {inputs: [s, m, input]}"],
+        joined, {"a.weight": a.weight, "a.bias": a.bias, "b.weight": b.weight, "b.bias": b.bias})
+    return cases
+
+
+def loss_cases():
+    """Each loss's value and gradient with respect to the predictions."""
+    rng = np.random.default_rng(7)
+    cases = []
+    for name, spec, fn, kind in [
+        ("mse_sum", "{mse: {reduction: sum}}", torch.nn.MSELoss(reduction="sum"), "regression"),
+        ("mae", "mae", torch.nn.L1Loss(), "regression"),
+        ("huber", "{huber: {delta: 0.4}}", torch.nn.HuberLoss(delta=0.4), "regression"),
+        ("smooth_l1", "{smooth_l1: {beta: 0.3}}", torch.nn.SmoothL1Loss(beta=0.3), "regression"),
+        ("bce", "bce", torch.nn.BCELoss(), "probability"),
+        ("bce_with_logits", "bce_with_logits", torch.nn.BCEWithLogitsLoss(), "binary"),
+        ("cross_entropy", "cross_entropy", torch.nn.CrossEntropyLoss(), "indices"),
+        ("cross_entropy_smoothing", "{cross_entropy: {label_smoothing: 0.1}}", torch.nn.CrossEntropyLoss(label_smoothing=0.1), "indices"),
+        ("cross_entropy_probabilities", "cross_entropy", torch.nn.CrossEntropyLoss(), "probabilities"),
+        ("nll_sum", "{nll: {reduction: sum}}", torch.nn.NLLLoss(reduction="sum"), "log_probabilities"),
+    ]:
+        p = rng.normal(size=(4, 3)).astype(np.float32)
+        if kind == "probability":
+            p = 1 / (1 + np.exp(-p))
+            t = rng.uniform(size=(4, 3)).astype(np.float32)
+        elif kind == "binary":
+            t = (rng.uniform(size=(4, 3)) > 0.5).astype(np.float32)
+        elif kind in ("indices", "log_probabilities"):
+            t = np.array([2, 0, 1, 2], dtype=np.int64)
+            if kind == "log_probabilities":
+                p = (p - np.log(np.exp(p).sum(axis=1, keepdims=True))).astype(np.float32)
+        elif kind == "probabilities":
+            t = rng.uniform(size=(4, 3)).astype(np.float32)
+            t = t / t.sum(axis=1, keepdims=True)
+        else:
+            t = rng.normal(size=(4, 3)).astype(np.float32)
+        pt = torch.tensor(p, requires_grad=True)
+        value = fn(pt, torch.tensor(t))
+        value.backward()
+        targets = t.reshape(4, -1).astype(float).tolist() if t.ndim == 2 else [[float(v)] for v in t]
+        cases.append({"name": name, "loss": spec, "predictions": p.astype(float).tolist(), "targets": targets,
+                      "value": float(value), "gradient": pt.grad.numpy().astype(float).tolist()})
+    return cases
+
+
 if __name__ == "__main__":
     torch.manual_seed(0)
+    with open(os.path.join(OUT, "ops.json"), "w") as f:
+        json.dump({"torch": torch.__version__, "ops": op_cases(), "losses": loss_cases()}, f, indent=1)
+        f.write("\n")
     case("sgd-tanh-mse", [3, 4, 2], ["tanh", "identity"], "mse",
          lambda p: torch.optim.SGD(p, lr=0.1), "{sgd: {lr: 0.1}}")
     case("sgd-nesterov-prelu-huber", [3, 4, 3, 2], ["relu", "prelu", "identity"], "huber",
@@ -114,3 +257,35 @@ if __name__ == "__main__":
     case("adam-betas-relu-mse", [4, 6, 3], ["relu", "identity"], "mse",
          lambda p: torch.optim.Adam(p, lr=0.003, betas=(0.8, 0.99), eps=1e-6),
          "{adam: {lr: 0.003, beta1: 0.8, beta2: 0.99, eps: 0.000001}}", steps=4, seed=4)
+    case("sgd-dampening-decay-tanh-mse", [3, 4, 2], ["tanh", "identity"], "mse",
+         lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.8, dampening=0.3, weight_decay=0.05),
+         "{sgd: {lr: 0.1, momentum: 0.8, dampening: 0.3, weight_decay: 0.05}}", steps=4, seed=5)
+    case("adamw-relu-mse", [3, 5, 2], ["relu", "identity"], "mse",
+         lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1), "{adamw: {lr: 0.01, weight_decay: 0.1}}", steps=4, seed=6)
+    case("adam-decay-tanh-mae", [3, 4, 2], ["tanh", "identity"], "mae",
+         lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.2), "{adam: {lr: 0.01, weight_decay: 0.2}}", steps=4, seed=7)
+    case("rmsprop-centered-momentum-mse", [3, 4, 2], ["tanh", "identity"], "mse",
+         lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, momentum=0.5, centered=True, weight_decay=0.01),
+         "{rmsprop: {lr: 0.01, alpha: 0.9, momentum: 0.5, centered: true, weight_decay: 0.01}}", steps=4, seed=8)
+    case("rmsprop-plain-huber", [3, 4, 2], ["sigmoid", "identity"], "huber",
+         lambda p: torch.optim.RMSprop(p, lr=0.02), "{rmsprop: {lr: 0.02}}", steps=4, seed=9)
+    case("adagrad-decay-mse", [3, 4, 2], ["tanh", "identity"], "mse",
+         lambda p: torch.optim.Adagrad(p, lr=0.1, lr_decay=0.05, weight_decay=0.01),
+         "{adagrad: {lr: 0.1, lr_decay: 0.05, weight_decay: 0.01}}", steps=4, seed=10)
+    for name, scheduler, spec_train in [
+        ("step", lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=2, gamma=0.5), ["  schedule: {step: {every: 2, gamma: 0.5}}"]),
+        ("multistep", lambda o: torch.optim.lr_scheduler.MultiStepLR(o, milestones=[1, 3], gamma=0.3),
+         ["  schedule: {multistep: {milestones: [1, 3], gamma: 0.3}}"]),
+        ("exponential", lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.7), ["  schedule: {exponential: {gamma: 0.7}}"]),
+        ("cosine", lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=4, eta_min=0.01),
+         ["  schedule: {cosine: {t_max: 4, min_lr: 0.01}}"]),
+        ("one-cycle", lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.3, total_steps=6, pct_start=0.4, cycle_momentum=False),
+         ["  schedule: {one_cycle: {max_lr: 0.3, pct_start: 0.4}}"]),
+        ("plateau", lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(o, factor=0.5, patience=0, threshold=0.5),
+         ["  schedule: {reduce_on_plateau: {factor: 0.5, patience: 0, threshold: 0.5}}"]),
+        ("warmup", lambda o: torch.optim.lr_scheduler.LinearLR(o, start_factor=1 / 3, end_factor=1.0, total_iters=2),
+         ["  warmup: 3"]),
+    ]:
+        case(f"schedule-{name}-sgd-mse", [3, 4, 2], ["tanh", "identity"], "mse",
+             lambda p: torch.optim.SGD(p, lr=0.2), "{sgd: {lr: 0.2}}", steps=6, seed=11,
+             scheduler=scheduler, spec_train=spec_train)

@@ -210,7 +210,9 @@ struct LayerSpec {
                 }
                 out.append((padded - span) / stride[d] + 1)
             }
+            // conv1d runs as conv2d with height 1: sizes get h 1, paddings h 0.
             let twoD = { (v: [Int]) in spatial == 1 ? (h: 1, w: v[0]) : (h: v[0], w: v[1]) }
+            let twoDPadding = { (v: [Int]) in spatial == 1 ? (h: 0, w: v[0]) : (h: v[0], w: v[1]) }
             let receptive = kernel.reduce(1, *)
             let weights = choice["weights"].map(Lowering.initializer) ?? defaultWeights
             checkInitializer(weights, at: choice["weights"]?.range ?? modelInitRange ?? choice.nameRange)
@@ -219,7 +221,7 @@ struct LayerSpec {
             let bias = biasInitializer
             if let bias { parameters.append(parameter("bias", .bias, [F], bias, fanIn: C / groups * receptive, fanOut: F * receptive)) }
             kind = .conv(Convolution(inChannels: C, outChannels: F, input: twoD(sizes), output: twoD(out), kernel: twoD(kernel),
-                                     stride: twoD(stride), padding: twoD(before), dilation: twoD(dilation), groups: groups,
+                                     stride: twoD(stride), padding: twoDPadding(before), dilation: twoD(dilation), groups: groups,
                                      hasBias: bias != nil, oneDimensional: spatial == 1))
             output = [F] + out
         case "maxpool2d", "avgpool2d":

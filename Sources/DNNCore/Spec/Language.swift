@@ -300,7 +300,7 @@ public enum Language {
             .optional("pct_start", .number(Bounds(min: 0, minExclusive: true, max: 1, maxExclusive: true)), default: .number(0.3), "share of the steps spent rising"),
             .optional("div_factor", .number(.positive), default: .number(25), "initial lr = max_lr / div_factor"),
             .optional("final_div_factor", .number(.positive), default: .number(1e4), "final lr = initial lr / final_div_factor"),
-        ], doc: "OneCycleLR with cosine annealing, stepped after every batch (the optimizer's lr is replaced)"),
+        ], doc: "OneCycleLR with cosine annealing, stepped after every batch (the optimizer's lr is replaced; momentum is not cycled, as cycle_momentum=False)"),
         ChoiceKind(name: "reduce_on_plateau", params: [
             .optional("monitor", .word(["loss", "val_loss"]), default: .contextual("val_loss with validation data, else loss"), "the value watched"),
             .optional("factor", .number(Bounds(min: 0, minExclusive: true, max: 1, maxExclusive: true)), default: .number(0.1), "lr multiplier on a plateau"),
