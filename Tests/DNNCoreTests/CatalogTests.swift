@@ -1,0 +1,233 @@
+// The catalog from specs: the shapes each layer must infer, broken graphs and the errors they give,
+// data from CSV and .npy files, classes, validation and early stopping.
+
+import Foundation
+import Testing
+@testable import DNNCore
+
+/// A spec around `layers` (indented list items) on `input`, with one zero row of inputs and targets.
+func layerSpec(input: [Int], _ layers: String, outputs: Int = 1) -> String {
+    let width = input.reduce(1, *)
+    let row = "[" + Array(repeating: "0", count: width).joined(separator: ", ") + "]"
+    let target = "[" + Array(repeating: "0", count: outputs).joined(separator: ", ") + "]"
+    return """
+        dnnc: 1
+        data: {train: {inputs: [\(row)], targets: [\(target)]}}
+        model:
+          input: \(input)
+          layers:
+        \(layers.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+        train: {loss: mse, optimizer: {sgd: {lr: 0.1}}, epochs: 1}
+        """
+}
+
+struct ShapeInferenceTests {
+    /// Layers, and the output shape each must infer.
+    static let table: [(input: [Int], layers: String, shapes: [[Int]])] = [
+        ([1, 8, 8], "- conv2d: {filters: 4, kernel: 3}\n- flatten\n- dense: {units: 1}", [[4, 6, 6], [144], [1]]),
+        ([1, 8, 8], "- conv2d: {filters: 4, kernel: 3, padding: same}\n- maxpool2d: {size: 2}\n- global_avgpool\n- dense: {units: 1}",
+         [[4, 8, 8], [4, 4, 4], [4], [1]]),
+        ([3, 9, 7], "- conv2d: {filters: 6, kernel: [3, 2], stride: 2, padding: [1, 0], dilation: [2, 1], groups: 3}\n- flatten\n- dense: {units: 1}",
+         [[6, 4, 3], [72], [1]]),
+        ([2, 10], "- conv1d: {filters: 3, kernel: 4, stride: 3}\n- flatten\n- dense: {units: 1}", [[3, 3], [9], [1]]),
+        ([2, 6, 6], "- avgpool2d: {size: 3, stride: 2, padding: 1}\n- flatten\n- dense: {units: 1}", [[2, 3, 3], [18], [1]]),
+        ([6], "- reshape: {shape: [2, 3]}\n- layernorm\n- flatten\n- dense: {units: 1}", [[2, 3], [2, 3], [6], [1]]),
+        ([4], "- embedding: {vocab: 5, dim: 3}\n- flatten\n- dense: {units: 1}", [[4, 3], [12], [1]]),
+        ([3], "- dense: {units: 4, name: a}\n- dense: {units: 2, name: b, inputs: [input]}\n- concat: {inputs: [a, b, input]}\n- dense: {units: 1}",
+         [[4], [2], [9], [1]]),
+        ([2, 4, 4], "- conv2d: {filters: 2, kernel: 1, name: c}\n- add: {inputs: [c, input]}\n- batchnorm\n- dropout: {rate: 0.5}\n- flatten\n- dense: {units: 1}",
+         [[2, 4, 4], [2, 4, 4], [2, 4, 4], [2, 4, 4], [32], [1]]),
+    ]
+
+    @Test(arguments: 0..<table.count)
+    func eachLayerInfersItsShape(_ index: Int) throws {
+        let row = Self.table[index]
+        let ir = try model(layerSpec(input: row.input, row.layers))
+        #expect(ir.layers.map(\.outputShape) == row.shapes)
+    }
+
+    @Test func parametersHavePyTorchsNamesAndLayouts() throws {
+        let ir = try model(layerSpec(input: [3, 5, 5], "- conv2d: {filters: 4, kernel: 3, groups: 1, name: c}\n- batchnorm: {name: bn}\n- flatten\n- dense: {units: 1, name: d}"))
+        #expect(ir.parameters.map(\.name) == ["c.weight", "c.bias", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var", "d.weight", "d.bias"])
+        #expect(ir.parameters.map(\.shape) == [[4, 3, 3, 3], [4], [4], [4], [4], [4], [1, 36], [1]])
+        let conv1d = try model(layerSpec(input: [2, 6], "- conv1d: {filters: 3, kernel: 2, bias: false, name: c}\n- flatten\n- dense: {units: 1}"))
+        #expect(conv1d.parameters.first?.shape == [3, 2, 2] && conv1d.parameters[1].name == "dense_1.weight")
+    }
+
+    /// Broken layer graphs and shapes: the code, and the token it must point at.
+    static let broken: [(layers: String, input: [Int], code: DiagnosticCode, token: String, line: String)] = [
+        ("- dense: {units: 2, name: a, inputs: [b]}\n- dense: {units: 1, name: b}", [2], .badReference, "b]", "name: a"),
+        ("- dense: {units: 2, name: a}\n- dense: {units: 1, inputs: [aa]}", [2], .badReference, "aa", "inputs: [aa]"),
+        ("- dense: {units: 2, name: a}\n- dense: {units: 3, name: b, inputs: [input]}\n- add: {inputs: [a, b]}\n- dense: {units: 1}", [2], .branchMismatch, "b]", "add:"),
+        ("- dense: {units: 2, name: a}\n- concat: {inputs: [a]}\n- dense: {units: 1}", [2], .badReference, "[a]", "concat"),
+        ("- conv2d: {filters: 2, kernel: 3}\n- dense: {units: 1}", [4], .layerGeometry, "conv2d", "conv2d"),
+        ("- conv2d: {filters: 2, kernel: 5}\n- flatten\n- dense: {units: 1}", [1, 3, 3], .layerGeometry, "5", "conv2d"),
+        ("- conv2d: {filters: 3, kernel: 1, groups: 2}\n- flatten\n- dense: {units: 1}", [2, 3, 3], .layerGeometry, "2}", "groups"),
+        ("- conv2d: {filters: 2, kernel: 3, stride: 2, padding: same}\n- flatten\n- dense: {units: 1}", [1, 5, 5], .layerGeometry, "same", "same"),
+        ("- reshape: {shape: [4, 2]}\n- flatten\n- dense: {units: 1}", [6], .layerGeometry, "[4, 2]", "reshape"),
+        ("- dense: {units: 2}\n- dense: {units: 1, activation: {softmax: {axis: 1}}}", [2], .layerGeometry, "{softmax", "softmax"),
+        ("- flatten\n- dense: {units: 2, name: input}", [2], .duplicateName, "input", "name: input"),
+    ]
+
+    @Test(arguments: 0..<broken.count)
+    func brokenGraphsAreLocatedErrors(_ index: Int) {
+        let row = Self.broken[index]
+        expectDiagnostic(layerSpec(input: row.input, row.layers), row.code, at: row.token, onLineWith: row.line)
+    }
+
+    @Test func aForwardReferenceNamesBothPlaces() throws {
+        let result = compile(layerSpec(input: [2], "- dense: {units: 2, name: a, inputs: [b]}\n- dense: {units: 1, name: b}"))
+        let error = try #require(result.diagnostics.all.first)
+        #expect(error.message == "`a` reads `b`, which comes after it: a layer reads only layers written before it, so the graph has no cycles")
+        #expect(error.notes.first?.message == "`b` is here" && error.notes.first?.range?.start.line == 7)
+        let mismatch = try #require(compile(layerSpec(input: [2], Self.broken[2].layers)).diagnostics.all.first)
+        #expect(mismatch.notes.map(\.message) == ["shape [2] comes from here", "shape [3] comes from here"])
+    }
+}
+
+struct DataFileTests {
+    static let folder = Repo.path("Tests/DNNCoreTests/Fixtures/data")
+
+    func compileHere(_ text: String) -> CompileResult {
+        compile(text, path: Self.folder + "/test.yaml")
+    }
+
+    func spec(inputs: String, targets: String, loss: String = "mse", units: Int = 1, width: Int = 2, extra: String = "") -> String {
+        """
+        dnnc: 1
+        data:
+          train:
+            inputs: \(inputs)
+            targets: \(targets)
+        \(extra)
+        model:
+          input: [\(width)]
+          layers:
+            - dense: {units: \(units)}
+        train: {loss: \(loss), optimizer: {sgd: {lr: 0.1}}, epochs: 1}
+        """
+    }
+
+    @Test func csvColumnsByNameAndClassNames() throws {
+        let result = compileHere(spec(inputs: "{file: animals.csv, columns: [x1, x2]}", targets: "{file: animals.csv, columns: [label]}",
+                                      loss: "cross_entropy", units: 3))
+        let ir = try #require(result.model, "\(result.diagnostics.all.map(\.message))")
+        #expect(ir.train.inputs.values == [0.5, 1.0, 1.5, -2.0, 0.25, 3.5, 2.0, 0.0])
+        #expect(ir.classes == ["bird", "cat", "dog"])
+        #expect(ir.train.targets.values == [1, 2, 1, 0])
+        let ordered = try #require(compileHere(spec(inputs: "{file: animals.csv, columns: [0, 1]}", targets: "{file: animals.csv, columns: [2]}",
+                                                    loss: "cross_entropy", units: 3, extra: "  classes: [cat, dog, bird]")).model)
+        #expect(ordered.train.targets.values == [0, 1, 0, 2])
+    }
+
+    @Test func npyFilesOfEveryType() throws {
+        let ir = try #require(compileHere(spec(inputs: "{file: f8.npy}", targets: "{file: i4.npy}", width: 3)).model)
+        #expect(ir.train.inputs.rows == 4 && ir.train.inputs.values[5] == 1.25)
+        #expect(ir.train.targets.values == [0, 1, 1, 0])
+    }
+
+    /// Bad files: the message says which file and, for a cell, which row and column.
+    static let bad: [(inputs: String, message: String)] = [
+        ("{file: missing.csv}", "cannot read missing.csv: no such file"),
+        ("{file: ragged.csv}", "ragged.csv:2: the row has 2 values, but the first row has 3"),
+        ("{file: badcell.csv}", "badcell.csv, row 1 (of the data), column 2: `x` is not a number"),
+        ("{file: semicolon.csv}", "semicolon.csv has one column per row"),
+        ("{file: animals.csv, columns: [x3]}", "animals.csv has no column `x3`"),
+        ("{file: animals.csv, columns: [7]}", "animals.csv has 3 columns, so there is no column 7 (counted from 0)"),
+        ("{file: short.npy}", "short.npy declares shape [4, 3] but holds only 10 values"),
+        ("{file: fortran.npy}", "fortran.npy is in Fortran order"),
+        ("{file: u1.npy}", "u1.npy holds `|u1` values"),
+        ("{file: animals.txt}", "cannot read animals.txt: no such file"),
+    ]
+
+    @Test(arguments: 0..<bad.count)
+    func badFilesAreLocatedErrors(_ index: Int) throws {
+        let row = Self.bad[index]
+        let text = spec(inputs: row.inputs, targets: "[[0], [1], [1], [0]]")
+        let result = compileHere(text)
+        let error = try #require(result.diagnostics.all.first)
+        #expect(error.code == .dataFile)
+        #expect(error.message == row.message)
+        #expect(error.range.start.line == 4, "it points at the file's name in the spec")
+        #expect(result.model == nil)
+    }
+
+    @Test func classLabelsOutOfRange() {
+        let text = spec(inputs: "[[0, 1], [1, 0]]", targets: "[[0], [3]]", loss: "cross_entropy", units: 3)
+        expectDiagnostic(text, .classOutOfRange, at: "[3]", onLineWith: "targets")
+        #expect(compile(text).diagnostics.all[0].help == "give the last layer 4 units")
+        expectDiagnostic(spec(inputs: "[[0, 1], [1, 0]]", targets: "[[0], [1.5]]", loss: "cross_entropy", units: 3),
+                         .classOutOfRange, at: "[1.5]", onLineWith: "targets")
+    }
+}
+
+struct ValidationTests {
+    static let base = """
+        dnnc: 1
+        seed: 4
+        data:
+          train:
+            inputs: [[0.0], [0.1], [0.2], [0.3], [0.4], [0.5], [0.6], [0.7], [0.8], [0.9]]
+            targets: [[0.0], [0.2], [0.4], [0.6], [0.8], [1.0], [1.2], [1.4], [1.6], [1.8]]
+          validation: {split: 0.3}
+        model:
+          input: [1]
+          layers:
+            - dense: {units: 1}
+        train: {loss: mse, optimizer: {sgd: {lr: 0.5}}, epochs: 150, batch_size: 7}
+
+        """
+
+    @Test func aSplitHoldsOutRowsDrawnByTheSeed() throws {
+        let ir = try model(Self.base)
+        #expect(ir.train.inputs.rows == 7 && ir.validation?.inputs.rows == 3)
+        let all = Set((ir.train.inputs.values + ir.validation!.inputs.values).map { Int(($0 * 10).rounded()) })
+        #expect(all == Set(0..<10), "every row on exactly one side")
+        let other = try model(Self.base.replacingOccurrences(of: "seed: 4", with: "seed: 5"))
+        #expect(other.validation!.inputs.values != ir.validation!.inputs.values, "another seed draws other rows")
+    }
+
+    @Test func validationLossAndMetricsAreLogged() throws {
+        let ir = try model(Self.base)
+        var logs: [EpochLog] = []
+        Trainer(model: ir).train { logs.append($0) }
+        #expect(logs.allSatisfy { $0.validationLoss != nil })
+        #expect(logs.last!.validationLoss! < 1e-3, "y = 2x is learned")
+        #expect(logs.last!.metrics.map(\.name) == ["val_mae", "val_rmse", "val_r2"])
+        #expect(logs.last!.metrics[2].value > 0.99)
+    }
+
+    @Test func earlyStoppingStopsAndRestoresTheBest() throws {
+        // lr 5 diverges after a few epochs: the validation loss rises, and the run stops with the best kept.
+        let text = Self.base.replacingOccurrences(of: "epochs: 150, batch_size: 7}", with: "epochs: 150, batch_size: 7, early_stopping: {patience: 3}}")
+            .replacingOccurrences(of: "lr: 0.5", with: "lr: 2.5")
+        let ir = try model(text)
+        let trainer = Trainer(model: ir)
+        var logs: [EpochLog] = []
+        let result = trainer.train { logs.append($0) }
+        guard case .earlyStopped(let best) = result.end else {
+            Issue.record("expected an early stop, got \(result.end) after \(result.costs.count) epochs")
+            return
+        }
+        #expect(result.costs.count == best + 4, "patience 3: three evaluations without improvement after the best")
+        let bestLoss = logs.compactMap(\.validationLoss).min()!
+        #expect(abs(trainer.evaluate(ir.validation!) - bestLoss) < 1e-9 * max(1, bestLoss), "the best epoch's parameters are restored")
+    }
+
+    @Test func valLossNeedsValidationData() {
+        let text = Self.base.replacingOccurrences(of: "  validation: {split: 0.3}\n", with: "")
+            .replacingOccurrences(of: "batch_size: 7}", with: "batch_size: 7, early_stopping: {monitor: val_loss}}")
+        expectDiagnostic(text, .missingKey, at: "val_loss", onLineWith: "early_stopping")
+    }
+
+    @Test func theDigitsMLPLearnsFromItsSpec() throws {
+        let result = compile(String(decoding: try Data(contentsOf: Repo.root.appendingPathComponent("specs/digits/mlp.yaml")), as: UTF8.self),
+                             path: Repo.path("specs/digits/mlp.yaml"))
+        var ir = try #require(result.model)
+        ir.schedule.epochs = 3
+        var logs: [EpochLog] = []
+        Trainer(model: ir).train { logs.append($0) }
+        let accuracy = try #require(logs.last?.metrics.first { $0.name == "val_accuracy" }?.value)
+        #expect(accuracy > 0.9, "3 epochs reach \(accuracy)")
+    }
+}
