@@ -231,3 +231,41 @@ struct ValidationTests {
         #expect(accuracy > 0.9, "3 epochs reach \(accuracy)")
     }
 }
+
+struct BlockTests {
+    static let spec = """
+        dnnc: 1
+        data: {train: {inputs: [[0, 1], [1, 0]], targets: [[1], [0]]}}
+        model:
+          input: [2]
+          blocks:
+            - name: residual
+              layers:
+                - dense: {units: 2, activation: tanh, name: a}
+                - dense: {units: 2}
+                - add: {inputs: [input, dense_2]}
+          layers:
+            - block: {use: residual, name: res1}
+            - block: {use: residual}
+            - dense: {units: 1, inputs: [res1]}
+        train: {loss: mse, optimizer: {sgd: {lr: 0.1}}, epochs: 1}
+        """
+
+    @Test func blocksExpandWithUniqueNamesAndTheirOwnInput() throws {
+        let ir = try model(Self.spec)
+        #expect(ir.layers.map(\.name) == ["res1.a", "res1.dense_2", "res1.add_1", "block_2.a", "block_2.dense_2", "block_2.add_1", "dense_1"])
+        #expect(ir.layers[2].inputs == [-1, 1], "`input` inside the first instance is the model's input")
+        #expect(ir.layers[3].inputs == [2] && ir.layers[5].inputs == [2, 4], "the second instance reads the first's output")
+        #expect(ir.layers[6].inputs == [2], "an instance's name stands for its last layer")
+        #expect(ir.parameters.map(\.name).prefix(2) == ["res1.a.weight", "res1.a.bias"])
+    }
+
+    @Test func badBlockUses() {
+        expectDiagnostic(Self.spec.replacingOccurrences(of: "use: residual, name: res1", with: "use: residul, name: res1"),
+                         .badReference, at: "residul", onLineWith: "residul")
+        #expect(compile(Self.spec.replacingOccurrences(of: "use: residual, name: res1", with: "use: residul, name: res1"))
+            .diagnostics.all[0].help == "did you mean `residual`?")
+        let nested = Self.spec.replacingOccurrences(of: "        - add: {inputs: [input, dense_2]}", with: "        - block: {use: residual}")
+        expectDiagnostic(nested, .badReference, at: "block", onLineWith: "        - block: {use: residual}")
+    }
+}

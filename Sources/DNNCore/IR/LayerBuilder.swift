@@ -16,46 +16,121 @@ struct LayerBuilder {
         self.inputShapeRange = inputShapeRange
     }
 
+    /// One layer of the expanded list: blocks replaced by their layers, names and references final.
+    struct Entry {
+        var choice: SpecChoice
+        var name: String
+        var nameRange: SourceRange
+        /// The names it reads, with where each is written; nil: the entry before.
+        var inputs: [(name: String, range: SourceRange)]?
+        var range: SourceRange
+    }
+
+    /// The spec's layers with every `block` expanded: a block's layers are named `<instance>.<name>`,
+    /// `input` inside it means the block's input, and the instance's name stands for its last layer.
+    mutating func expand() -> [Entry]? {
+        var blocks: [String: (layers: [SpecValue], range: SourceRange)] = [:]
+        for block in model["blocks"]?.list ?? [] {
+            let record = block.record!
+            blocks[record["name"]!.string!] = (record["layers"]!.list!, record["name"]!.range)
+        }
+        var entries: [Entry] = []
+        var counts: [String: Int] = [:]
+        var aliases: [String: String] = [:]  // block instance → its last layer
+        /// `<kind>_<n>`, n counting every layer of that kind from 1, named or not (as in v1).
+        func nextName(_ choice: SpecChoice, _ counts: inout [String: Int]) -> String {
+            counts[choice.kind, default: 0] += 1
+            return choice["name"]?.string ?? "\(choice.kind)_\(counts[choice.kind]!)"
+        }
+        func references(_ choice: SpecChoice) -> [(name: String, range: SourceRange)]? {
+            choice["inputs"]?.list?.map { ($0.string!, $0.range) }
+        }
+        for value in model["layers"]!.list! {
+            let choice = value.choice!
+            let name = nextName(choice, &counts)
+            let nameRange = choice["name"]?.range ?? choice.nameRange
+            guard choice.kind == "block" else {
+                entries.append(Entry(choice: choice, name: name, nameRange: nameRange, inputs: references(choice), range: value.range))
+                continue
+            }
+            let use = choice["use"]!.string!
+            guard let block = blocks[use] else {
+                bag.error(.badReference, "no block named `\(use)` is declared under model.blocks", at: choice["use"]!.range,
+                          help: Suggestions.didYouMean(use, among: blocks.keys.sorted())
+                              ?? (blocks.isEmpty ? "declare it: `blocks: [{name: \(use), layers: [...]}]` under model" : "the blocks are " + blocks.keys.sorted().map { "`\($0)`" }.joined(separator: ", ")))
+                return nil
+            }
+            // The block's input: the instance's single input, or the entry before it.
+            let blockInput: (name: String, range: SourceRange)
+            if let written = references(choice) {
+                guard written.count == 1 else {
+                    bag.error(.badReference, "block `\(name)` takes one input, but `inputs` names \(written.count)", at: choice["inputs"]!.range)
+                    return nil
+                }
+                blockInput = written[0]
+            } else {
+                blockInput = (entries.last?.name ?? "input", choice.nameRange)
+            }
+            var innerCounts: [String: Int] = [:]
+            var previous: String? = nil
+            for inner in block.layers {
+                let innerChoice = inner.choice!
+                if innerChoice.kind == "block" {
+                    bag.error(.badReference, "block `\(use)` uses another block; blocks do not nest", at: innerChoice.nameRange)
+                    return nil
+                }
+                let innerName = nextName(innerChoice, &innerCounts)
+                let full = "\(name).\(innerName)"
+                let inputs: [(name: String, range: SourceRange)]
+                if let written = references(innerChoice) {
+                    inputs = written.map { ref in ref.name == "input" ? blockInput : ("\(name).\(ref.name)", ref.range) }
+                } else {
+                    inputs = [previous.map { ($0, innerChoice.nameRange) } ?? blockInput]
+                }
+                entries.append(Entry(choice: innerChoice, name: full, nameRange: innerChoice["name"]?.range ?? innerChoice.nameRange,
+                                     inputs: inputs, range: inner.range))
+                previous = full
+            }
+            aliases[name] = previous
+        }
+        // A reference to a block instance means its last layer.
+        for index in entries.indices {
+            entries[index].inputs = entries[index].inputs?.map { ref in (aliases[ref.name] ?? ref.name, ref.range) }
+        }
+        return entries
+    }
+
     mutating func build() -> [Layer]? {
         let modelInit = model["init"]?.record
         let defaultWeights = modelInit?["weights"].map(Lowering.initializer) ?? .glorotUniform
         let defaultBias = modelInit?["bias"].map(Lowering.initializer) ?? .zeros
+        guard let entries = expand() else { return nil }
         var layers: [Layer] = []
-        var counts: [String: Int] = [:]
         var indexOf: [String: Int] = [:]
-        var nameRanges: [SourceRange] = []
-        let values = model["layers"]!.list!
-        // Names first, so that a reference to a later layer can say where that layer is.
-        var names: [String] = []
-        for value in values {
-            let choice = value.choice!
-            counts[choice.kind, default: 0] += 1
-            names.append(choice["name"]?.string ?? "\(choice.kind)_\(counts[choice.kind]!)")
-            nameRanges.append(choice["name"]?.range ?? choice.nameRange)
-        }
+        let names = entries.map(\.name)
         var parameterTotal = 0
-        for (l, value) in values.enumerated() {
-            let choice = value.choice!, name = names[l]
+        for (l, entry) in entries.enumerated() {
+            let choice = entry.choice, name = entry.name
             if let first = indexOf[name] {
-                bag.error(.duplicateName, "a layer named `\(name)` already exists", at: nameRanges[l],
-                          notes: [DiagnosticNote("the first `\(name)` is here", at: nameRanges[first])],
+                bag.error(.duplicateName, "a layer named `\(name)` already exists", at: entry.nameRange,
+                          notes: [DiagnosticNote("the first `\(name)` is here", at: entries[first].nameRange)],
                           help: "give each layer a unique `name`")
                 return nil
             }
             if name == "input" {
-                bag.error(.duplicateName, "`input` names the model's input; a layer cannot take that name", at: nameRanges[l])
+                bag.error(.duplicateName, "`input` names the model's input; a layer cannot take that name", at: entry.nameRange)
                 return nil
             }
             // Inputs: the layer before, or the named ones.
             var inputs: [Int] = []
-            if let written = choice["inputs"]?.list {
+            if let written = entry.inputs {
                 for reference in written {
-                    let target = reference.string!
+                    let target = reference.name
                     if target == "input" { inputs.append(-1); continue }
                     if let index = indexOf[target] { inputs.append(index); continue }
                     if let later = names.firstIndex(of: target) {
                         bag.error(.badReference, "`\(name)` reads `\(target)`, which comes after it: a layer reads only layers written before it, so the graph has no cycles",
-                                  at: reference.range, notes: [DiagnosticNote("`\(target)` is here", at: nameRanges[later])],
+                                  at: reference.range, notes: [DiagnosticNote("`\(target)` is here", at: entries[later].nameRange)],
                                   help: "move `\(target)` before `\(name)`")
                     } else {
                         bag.error(.badReference, "`\(name)` reads `\(target)`, but no layer has that name", at: reference.range,
@@ -69,7 +144,7 @@ struct LayerBuilder {
             }
             let shapes = inputs.map { $0 < 0 ? inputShape : layers[$0].outputShape }
             let ranges = inputs.map { $0 < 0 ? inputShapeRange : layers[$0].range }
-            var spec = LayerSpec(name: name, choice: choice, range: value.range, inputs: inputs, shapes: shapes, inputRanges: ranges,
+            var spec = LayerSpec(name: name, choice: choice, range: entry.range, inputs: inputs, shapes: shapes, inputRanges: ranges,
                                  defaultWeights: defaultWeights, defaultBias: defaultBias, modelInitRange: modelInit?.range)
             guard let layer = spec.lower() else {
                 bag.append(contentsOf: spec.bag)

@@ -147,6 +147,11 @@ public enum Linter {
     /// W0355: units that start equal get equal gradients and stay equal; the layer acts as one unit.
     static func symmetricInit(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
         for (index, layer) in model.layers.enumerated().dropLast() where layer.outputShape.reduce(1, *) > 1 {
+            // Only layers whose units mix their inputs through weights (a normalization's scale starts at 1 by design).
+            switch layer.kind {
+            case .dense, .conv: break
+            default: continue
+            }
             guard let weights = layer.parameters.first(where: { $0.role == .weight }) else { continue }
             switch weights.initializer {
             case .zeros, .ones, .constant: break
@@ -205,7 +210,9 @@ struct SpecView {
         inputs = data["inputs"]!
         targets = data["targets"]!
         let model = spec["model"]!.record!
-        layers = model["layers"]!.list!.map { $0.choice! }
+        // The layers as the IR has them, blocks expanded, so that index l is the IR's layer l.
+        var builder = LayerBuilder(model: model, inputShape: [], inputShapeRange: .none)
+        layers = builder.expand()?.map(\.choice) ?? []
         modelInitWeights = model["init"]?.record?["weights"].flatMap { $0.isDefault ? nil : $0 }
         train = spec["train"]!.record!
         optimizer = train["optimizer"]!.choice!

@@ -397,6 +397,12 @@ public enum Language {
         ChoiceKind(name: "multiply", params: [activationField, nameField, inputsField], doc: "the element-wise product of its inputs, all of one shape"),
         ChoiceKind(name: "concat", params: [activationField, nameField, inputsField],
                    doc: "its inputs joined along their first dimension (channels or features); the other dimensions must agree"),
+        ChoiceKind(name: "block", params: [
+            .required("use", .string, "the name of a block declared under model.blocks"),
+            .optional("name", .string, default: .contextual("`block_<n>`"),
+                      "the instance's name; its layers are named `<name>.<layer>` and saved as `<name>.<layer>.weight`"),
+            inputsField,
+        ], doc: "the layers of a declared block, expanded in place; inside the block `input` is the block's input, and the block's output is its last layer"),
     ])
 
     static let normalization = ValueType.word(["none", "standard", "minmax"])
@@ -441,6 +447,10 @@ public enum Language {
                       "biases' initializer: zeros as Keras's Dense (PyTorch's Linear draws uniform on ±1/sqrt(fan_in))"),
             ])), default: .contextual("glorot_uniform weights, zero biases"),
                       "model-wide initializers, overridable per layer with the same keys"),
+            .optional("blocks", .list(.record(Record(name: "model.blocks", fields: [
+                .required("name", .string, "the block's name, for `- block: {use: name}`"),
+                .required("layers", .list(.choice(layers), minCount: 1), "its layers; `input` in their `inputs` is the block's input"),
+            ])), minCount: 1), default: .off("none"), "reusable lists of layers, each used by `- block: {use: name}` in layers"),
             .required("layers", .list(.choice(layers), minCount: 1), "the layers in order; each reads the one before unless it names its `inputs`"),
         ])), "the network"),
         .required("train", .record(Record(name: "train", fields: [

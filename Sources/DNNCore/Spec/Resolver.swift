@@ -52,31 +52,81 @@ public enum Resolver {
             modelRecord.setRecordDefaults("init", in: Language.spec.record("model")!)
             let modelInit = modelRecord["init"]!.record!
             var layers = modelRecord["layers"]!.list!
-            for (index, layer) in model.layers.enumerated() {
-                guard var choice = layers[index].choice else { continue }
-                choice.params.set("name", SpecValue(content: .string(layer.name), range: .none, isDefault: true),
-                                  note: "`<kind>_<n>`")
-                let inputs = layer.inputs.map { SpecValue(content: .string($0 < 0 ? "input" : model.layers[$0].name), range: .none, isDefault: true) }
-                choice.params.set("inputs", SpecValue(content: .list(inputs), range: .none, isDefault: true), note: "the layer before")
-                guard let kind = Language.layers.kind(named: choice.kind) else { continue }
+            let index = Dictionary(uniqueKeysWithValues: model.layers.enumerated().map { ($1.name, $0) })
+            /// A layer's contextual defaults as the IR resolved them: name, inputs, pooling stride, initializers.
+            func fill(_ choice: inout SpecChoice, name: String, inputs: [String]) {
+                choice.params.set("name", SpecValue(content: .string(name), range: .none, isDefault: true), note: "`<kind>_<n>`")
+                let list = inputs.map { SpecValue(content: .string($0), range: .none, isDefault: true) }
+                choice.params.set("inputs", SpecValue(content: .list(list), range: .none, isDefault: true), note: "the layer before")
+                guard let kind = Language.layers.kind(named: choice.kind) else { return }
                 let has = { (key: String) in kind.params.contains { $0.name == key } }
                 if has("stride"), choice.kind.hasSuffix("pool2d"), let size = choice.params["size"] {
                     var stride = size
                     stride.isDefault = true
                     choice.params.set("stride", stride, note: "size")
                 }
-                if !has("weights") || !has("bias") || choice.kind == "embedding" {
-                    layers[index].content = .choice(choice)
-                    continue
-                }
+                guard has("weights"), has("bias"), choice.kind != "embedding" else { return }
                 for key in ["weights", "bias"] {
                     var inherited = modelInit[key]!
                     inherited.isDefault = true
                     choice.params.set(key, inherited, note: "model.init.\(key)")
                 }
-                layers[index].content = .choice(choice)
+            }
+            // A block instance's last layer is written as the instance's name.
+            var lastLayerOf: [String: String] = [:]
+            func name(_ l: Int) -> String {
+                let full = l < 0 ? "input" : model.layers[l].name
+                return lastLayerOf[full] ?? full
+            }
+            var counts: [String: Int] = [:]
+            var previous = "input"
+            var instances: [String: (name: String, input: String)] = [:]  // block → its first instance
+            for (i, item) in layers.enumerated() {
+                guard var choice = item.choice else { continue }
+                counts[choice.kind, default: 0] += 1
+                let written = choice["name"]?.string ?? "\(choice.kind)_\(counts[choice.kind]!)"
+                if choice.kind == "block" {
+                    let input = choice["inputs"]?.list?.first?.string ?? previous
+                    choice.params.set("name", SpecValue(content: .string(written), range: .none, isDefault: true), note: "`block_<n>`")
+                    choice.params.set("inputs", SpecValue(content: .list([SpecValue(content: .string(input), range: .none, isDefault: true)]),
+                                                          range: .none, isDefault: true), note: "the layer before")
+                    let use = choice["use"]!.string!
+                    // The input as the IR names it: a block instance stands for its last layer.
+                    let irInput = index[input] != nil ? input : (model.layers.last { $0.name.hasPrefix(input + ".") }?.name ?? input)
+                    if instances[use] == nil { instances[use] = (written, irInput) }
+                    if let last = model.layers.last(where: { $0.name.hasPrefix(written + ".") })?.name { lastLayerOf[last] = written }
+                    previous = written
+                } else if let l = index[written] {
+                    fill(&choice, name: written, inputs: model.layers[l].inputs.map(name))
+                    previous = written
+                }
+                layers[i].content = .choice(choice)
             }
             modelRecord.fields["layers"]!.content = .list(layers)
+            // Each block's layers, as its first instance resolved them, `input` for the block's input.
+            if var blocks = modelRecord["blocks"]?.list {
+                for b in blocks.indices {
+                    guard var block = blocks[b].record, let use = block["name"]?.string, let instance = instances[use],
+                          var inner = block["layers"]?.list else { continue }
+                    var innerCounts: [String: Int] = [:]
+                    for j in inner.indices {
+                        guard var choice = inner[j].choice else { continue }
+                        innerCounts[choice.kind, default: 0] += 1
+                        let innerName = choice["name"]?.string ?? "\(choice.kind)_\(innerCounts[choice.kind]!)"
+                        guard let l = index["\(instance.name).\(innerName)"] else { continue }
+                        let inputs = model.layers[l].inputs.map { source -> String in
+                            let full = source < 0 ? "input" : model.layers[source].name
+                            if full == instance.input { return "input" }
+                            return full.hasPrefix(instance.name + ".") ? String(full.dropFirst(instance.name.count + 1)) : full
+                        }
+                        fill(&choice, name: innerName, inputs: inputs)
+                        inner[j].content = .choice(choice)
+                    }
+                    block.fields["layers"]!.content = .list(inner)
+                    blocks[b].content = .record(block)
+                }
+                modelRecord.fields["blocks"]!.content = .list(blocks)
+            }
         }
         return spec
     }
