@@ -269,3 +269,34 @@ struct BlockTests {
         expectDiagnostic(nested, .badReference, at: "block", onLineWith: "        - block: {use: residual}")
     }
 }
+
+struct PhaseTests {
+    static let spec = DNNCoreTests.spec(replacing: "  epochs: 10", with: """
+          epochs: 10
+          phases:
+            - {epochs: 4, freeze: [fc1]}
+            - {epochs: 6, optimizer: {adam: {lr: 0.01}}}
+        """)
+
+    @Test func phasesChangeTheOptimizerAndFreezeLayers() throws {
+        var ir = try model(Self.spec)
+        #expect(ir.schedule.phases.map(\.epochs) == [4, 6])
+        #expect(ir.schedule.phases[1].optimizer.name == "adam" && ir.schedule.phases[0].frozen == [0])
+        ir.schedule.epochs = 4  // the first phase only
+        let first = Trainer(model: ir)
+        let fc1 = first.network.values(ofParameter: 0), fc2 = first.network.values(ofParameter: 2)
+        first.train { _ in }
+        #expect(first.network.values(ofParameter: 0) == fc1, "fc1 is frozen in phase 1")
+        #expect(first.network.values(ofParameter: 2) != fc2, "fc2 trains")
+        let whole = Trainer(model: try model(Self.spec))
+        whole.train { _ in }
+        #expect(whole.network.values(ofParameter: 0) != fc1, "fc1 trains in phase 2")
+        #expect(whole.network.optimizer.name == "adam")
+    }
+
+    @Test func phasesMustAddUpAndFreezeKnownLayers() {
+        expectDiagnostic(Self.spec.replacingOccurrences(of: "{epochs: 6,", with: "{epochs: 5,"), .outOfRange, at: "- {epochs: 4", onLineWith: "freeze")
+        let unknown = Self.spec.replacingOccurrences(of: "freeze: [fc1]", with: "freeze: [fc3]")
+        expectDiagnostic(unknown, .badReference, at: "fc3", onLineWith: "freeze")
+    }
+}

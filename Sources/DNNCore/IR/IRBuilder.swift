@@ -122,6 +122,29 @@ struct Builder {
                           help: "add `validation: {split: 0.2}` under `data:`, or monitor loss")
             }
         }
+        if let phases = train["phases"]?.list {
+            let total = phases.reduce(0) { $0 + $1.record!["epochs"]!.int! }
+            if total != epochs {
+                bag.error(.outOfRange, "the phases add up to \(total) epochs, but train.epochs is \(epochs)", at: train["phases"]!.range,
+                          notes: [DiagnosticNote("train.epochs is here", at: train["epochs"]!.range)],
+                          help: "make train.epochs \(total), or change the phases' epochs")
+            }
+            for phase in phases {
+                let record = phase.record!
+                var frozen: [Int] = []
+                for reference in record["freeze"]?.list ?? [] {
+                    let name = reference.string!
+                    guard let index = built.firstIndex(where: { $0.name == name }) else {
+                        bag.error(.badReference, "no layer named `\(name)` to freeze", at: reference.range,
+                                  help: Suggestions.didYouMean(name, among: built.map(\.name)))
+                        continue
+                    }
+                    frozen.append(index)
+                }
+                let phaseOptimizer = record["optimizer"].map { Lowering.optimizer($0.choice!) } ?? optimizer
+                schedule.phases.append(Phase(epochs: record["epochs"]!.int!, optimizer: phaseOptimizer, frozen: frozen))
+            }
+        }
         guard !bag.hasErrors else { return nil }
 
         let normalize = data["normalize"]?.record

@@ -331,6 +331,14 @@ public struct EarlyStopping: Sendable, Equatable {
     public var restoreBest: Bool
 }
 
+/// A stage of training: its epochs, its optimizer (state reset at its start) and the layers it freezes.
+public struct Phase: Sendable, Equatable {
+    public var epochs: Int
+    public var optimizer: Optimizer
+    /// Indices of the layers whose parameters stay unchanged.
+    public var frozen: [Int]
+}
+
 public struct Schedule: Sendable, Equatable {
     public var epochs: Int
     public var batchSize: Int
@@ -342,6 +350,8 @@ public struct Schedule: Sendable, Equatable {
     public var clip: Clipping = .none
     public var validateEvery = 1
     public var earlyStopping: EarlyStopping? = nil
+    /// Empty for a single phase with the model's optimizer.
+    public var phases: [Phase] = []
 
     /// Epoch numbers (from 0) after which the cost is logged: every `logEvery`-th, and the last.
     public func logs(epoch: Int) -> Bool { epoch % logEvery == 0 || epoch == epochs - 1 }

@@ -46,6 +46,8 @@ public final class Network {
 
     /// Training mode: dropout drops and batchnorm uses the batch's statistics. Off for evaluation.
     public var training = false
+    /// The optimizer of the current phase.
+    public var optimizer: Optimizer
     /// Dropout's draws: the seed's stream 2.
     var dropoutStream: RandomStream
 
@@ -129,6 +131,7 @@ public final class Network {
         t = buffer(capacity * model.targetWidth)
         gz = buffer(capacity * max(sizes.max() ?? 1, inputWidth))
         dropoutStream = RandomStream(seed: model.seed, stream: RandomStream.dropout)
+        optimizer = model.optimizer
     }
 
     deinit {
@@ -380,7 +383,7 @@ public final class Network {
             let scale = Float(limit / (sum.squareRoot() + 1e-6))
             if scale < 1 { for i in grads.indices { grads[i] *= scale } }
         }
-        OptimizerKernel.step(model.optimizer, lr: lr, p: params.baseAddress!, g: grads.baseAddress!, s1: state1.baseAddress!,
+        OptimizerKernel.step(optimizer, lr: lr, p: params.baseAddress!, g: grads.baseAddress!, s1: state1.baseAddress!,
                              s2: state2.baseAddress!, s3: state3.baseAddress!, count: parameterCount, step: step)
     }
 

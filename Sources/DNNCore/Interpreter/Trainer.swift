@@ -27,6 +27,10 @@ public final class Trainer {
     private var shuffler: RandomStream
     /// Optimizer steps taken so far, across epochs.
     public private(set) var steps = 0
+    /// Steps of the current phase (the optimizer's step count restarts with its state).
+    private var phaseStep = 0
+    /// The parameter spans the current phase leaves unchanged.
+    private var frozen: [Range<Int>] = []
     /// The learning rate of each step; `currentRate` is the last one used.
     public private(set) var learningRate: LearningRate
     public private(set) var currentRate: Double
@@ -85,7 +89,18 @@ public final class Trainer {
         var end = RunEnd.completed
         var bestMonitored = Double.infinity, bestEpoch = 0, waited = 0
         var bestParameters: [Float]? = nil, bestStatistics: [Float]? = nil
+        var phaseEnd = 0, phaseIndex = -1
         for epoch in 0..<model.schedule.epochs {
+            // A new phase: its optimizer with fresh state, its frozen layers.
+            while !model.schedule.phases.isEmpty && epoch >= phaseEnd && phaseIndex + 1 < model.schedule.phases.count {
+                phaseIndex += 1
+                let phase = model.schedule.phases[phaseIndex]
+                phaseEnd += phase.epochs
+                network.optimizer = phase.optimizer
+                network.resetOptimizerState()
+                frozen = phase.frozen.map { network.layerRanges[$0] }.filter { !$0.isEmpty }
+                phaseStep = 0
+            }
             let logs = model.schedule.logs(epoch: epoch)
             watching = options.watchHealth && logs
             let cost = runEpoch()
@@ -210,9 +225,15 @@ public final class Trainer {
             }
             beforeUpdate = Array(network.params)
         }
-        currentRate = learningRate.rate(epoch: epochsRun, step: steps)
+        // A phase's optimizer scales the schedule by its lr against the spec's optimizer's.
+        currentRate = learningRate.rate(epoch: epochsRun, step: steps) * network.optimizer.lr / model.optimizer.lr
         steps += 1
-        network.update(step: steps, learningRate: currentRate)
+        phaseStep += 1
+        let kept = frozen.map { range in Array(network.params[range]) }
+        network.update(step: phaseStep, learningRate: currentRate)
+        for (range, values) in zip(frozen, kept) {
+            for (offset, value) in zip(range, values) { network.params[offset] = value }
+        }
         if !allFinite(network.params, 0 ..< network.parameterCount),
            let l = network.layerRanges.firstIndex(where: { !allFinite(network.params, $0) }) {
             let range = network.layerRanges[l]
