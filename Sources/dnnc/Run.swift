@@ -132,7 +132,7 @@ struct Run: ParsableCommand {
         bar?.finish()
 
         if let plot {
-            try write(Array(Plot.costCurve(result.costs, title: "\(model.name): cost per epoch").utf8), to: plot)
+            try write(Array(Plot.costCurve(result.costs, validation: result.validationLosses, title: "\(model.name): cost per epoch").utf8), to: plot)
         }
         if case .nonFinite(let fault) = result.end {
             Console.error("dnnc: error: training diverged: \(fault.description)")

@@ -41,6 +41,14 @@ struct ReportTests {
         #expect(svg.contains(">1e1</text>") && svg.contains(">epoch</text>") && svg.contains("cost (log scale)"))
     }
 
+    @Test func theValidationLossIsDrawnBesideTheCost() throws {
+        let svg = Plot.costCurve([4, 2, 1, 0.5], validation: [(0, 0.9), (2, 0.4), (3, 0.45)], title: "v")
+        let parsed = try #require(ElementCounter.count(svg))
+        let lines = try #require(parsed.attributes["polyline"])
+        #expect(lines.map { $0["class"] } == ["cost", "validation"])
+        #expect(lines[1]["points"]?.split(separator: " ").count == 3)
+    }
+
     @Test func theSweepPlotHasADotPerRunAndAMedianPerVariant() throws {
         let svg = Plot.sweep([("relu", [20, 1e-12, 3e-11, 20]), ("prelu", [1e-12, 2e-12, 5e-13])], title: "sweep")
         let parsed = try #require(ElementCounter.count(svg))

@@ -88,6 +88,7 @@ public final class Trainer {
         var stuckSince: Int? = nil
         var end = RunEnd.completed
         var bestMonitored = Double.infinity, bestEpoch = 0, waited = 0
+        var validationCurve: [(epoch: Int, loss: Double)] = []
         var bestParameters: [Float]? = nil, bestStatistics: [Float]? = nil
         var phaseEnd = 0, phaseIndex = -1
         for epoch in 0..<model.schedule.epochs {
@@ -130,6 +131,7 @@ public final class Trainer {
             // Validation, the plateau schedule and early stopping.
             let validates = model.validation != nil && (epoch % model.schedule.validateEvery == 0 || epoch == model.schedule.epochs - 1)
             let validationLoss = validates ? evaluate(model.validation!) : nil
+            if let validationLoss { validationCurve.append((epoch, validationLoss)) }
             let monitored: (String) -> Double? = { $0 == "val_loss" ? validationLoss : cost }
             if let monitor = Lowering.monitor(of: model.schedule.learningRate), let value = monitored(monitor) {
                 learningRate.observe(value)
@@ -162,8 +164,10 @@ public final class Trainer {
                 break
             }
         }
-        return TrainingResult(end: end, costs: costs, deadAtEnd: deadUnits(), lastFiniteParameters: lastFinite,
-                              lastFiniteEpoch: lastFiniteEpoch)
+        var result = TrainingResult(end: end, costs: costs, deadAtEnd: deadUnits(), lastFiniteParameters: lastFinite,
+                                    lastFiniteEpoch: lastFiniteEpoch)
+        result.validationLosses = validationCurve
+        return result
     }
 
     /// One pass over the training set; returns the sum of the batch losses. Stops at the first

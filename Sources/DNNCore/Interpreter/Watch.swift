@@ -151,6 +151,8 @@ public struct TrainingResult: Sendable {
     public var end: RunEnd
     /// The cost of every epoch that ran, epoch 0 first.
     public var costs: [Double]
+    /// The validation loss at each epoch that evaluated it.
+    public var validationLosses: [(epoch: Int, loss: Double)] = []
     /// Dead units per layer after the last epoch, over the training set.
     public var deadAtEnd: [LayerHealth]
     /// The parameters after the last epoch whose values were all finite (the initial ones before epoch 0).

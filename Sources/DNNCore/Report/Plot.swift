@@ -10,9 +10,11 @@ public enum Plot {
     static var plotWidth: Double { width - left - right }
     static var plotHeight: Double { height - top - bottom }
 
-    /// The cost of every epoch as a line: one polyline point per epoch.
-    public static func costCurve(_ costs: [Double], title: String) -> String {
-        let scale = LogScale(costs)
+    /// The cost of every epoch as a line: one polyline point per epoch; the validation loss, when
+    /// given, as a dashed line beside it. The cost is a sum over batches and the validation loss a
+    /// mean, so the two lines are compared by their shapes, not their heights.
+    public static func costCurve(_ costs: [Double], validation: [(epoch: Int, loss: Double)] = [], title: String) -> String {
+        let scale = LogScale(costs + validation.map(\.loss))
         let lastEpoch = Double(max(costs.count - 1, 1))
         func x(_ epoch: Int) -> Double { left + plotWidth * Double(epoch) / lastEpoch }
         var svg = header(title)
@@ -25,6 +27,11 @@ public enum Plot {
         svg += "<text x=\"\(n(left + plotWidth / 2))\" y=\"\(n(height - 16))\" text-anchor=\"middle\">epoch</text>\n</g>\n"
         let points = costs.enumerated().map { "\(n(x($0.offset))),\(n(scale.y($0.element)))" }
         svg += "<polyline class=\"cost\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"\(points.joined(separator: " "))\"/>\n"
+        if !validation.isEmpty {
+            let points = validation.map { "\(n(x($0.epoch))),\(n(scale.y($0.loss)))" }
+            svg += "<polyline class=\"validation\" fill=\"none\" stroke=\"#ff7f0e\" stroke-width=\"1.5\" stroke-dasharray=\"6 3\" points=\"\(points.joined(separator: " "))\"/>\n"
+            svg += "<text x=\"\(n(width - right))\" y=\"\(n(height - 16))\" text-anchor=\"end\"><tspan fill=\"#1f77b4\">training cost</tspan>  <tspan fill=\"#ff7f0e\">validation loss (dashed)</tspan></text>\n"
+        }
         return svg + "</svg>\n"
     }
 
