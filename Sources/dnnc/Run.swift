@@ -72,6 +72,9 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Write the trained parameters to this .safetensors file.")
     var save: String?
 
+    @Option(name: .long, help: "Also write the parameters of the epoch with the lowest validation loss to this .safetensors file.")
+    var saveBest: String?
+
     @Option(name: .long, help: "Start from the parameters in this .safetensors file instead of the initializers.")
     var initFrom: String?
 
@@ -106,7 +109,10 @@ struct Run: ParsableCommand {
                 throw Console.fail("\(initFrom) is not a usable checkpoint: \(error)")
             }
         }
-        for output in [save, plot].compactMap({ $0 }) { try checkWritable(output) }
+        if saveBest != nil && model.validation == nil {
+            throw Console.fail("--save-best needs validation data: add `validation: {split: 0.2}` under `data:`")
+        }
+        for output in [save, saveBest, plot].compactMap({ $0 }) { try checkWritable(output) }
 
         let trainer = Trainer(model: model)
         if let initial {
@@ -154,6 +160,15 @@ struct Run: ParsableCommand {
         }
         if let save {
             try write(SafeTensors.encode(trainer.network.checkpointTensors()), to: save)
+        }
+        if let saveBest, let best = result.best {
+            let final = (trainer.parameters(), trainer.statistics())
+            trainer.restore(parameters: best.parameters)
+            trainer.restore(statistics: best.statistics)
+            try write(SafeTensors.encode(trainer.network.checkpointTensors()), to: saveBest)
+            trainer.restore(parameters: final.0)
+            trainer.restore(statistics: final.1)
+            Console.error("dnnc: \(saveBest) holds the parameters of epoch \(best.epoch), whose validation loss \(Format.c("%.6g", result.validationLosses.first { $0.epoch == best.epoch }!.loss)) is the lowest")
         }
         switch result.end {
         case .dead(let diagnosis):

@@ -197,6 +197,16 @@ struct ValidationTests {
         #expect(logs.last!.metrics[2].value > 0.99)
     }
 
+    @Test func theBestValidationEpochIsKept() throws {
+        let trainer = Trainer(model: try model(Self.base.replacingOccurrences(of: "lr: 0.5", with: "lr: 2.5")))
+        let result = trainer.train { _ in }
+        let best = try #require(result.best)
+        let lowest = result.validationLosses.min { $0.loss < $1.loss }!
+        #expect(best.epoch == lowest.epoch)
+        trainer.restore(parameters: best.parameters)
+        #expect(abs(trainer.evaluate(trainer.model.validation!) - lowest.loss) <= 1e-9 * max(1, lowest.loss))
+    }
+
     @Test func earlyStoppingStopsAndRestoresTheBest() throws {
         // lr 5 diverges after a few epochs: the validation loss rises, and the run stops with the best kept.
         let text = Self.base.replacingOccurrences(of: "epochs: 150, batch_size: 7}", with: "epochs: 150, batch_size: 7, early_stopping: {patience: 3}}")

@@ -344,6 +344,20 @@ struct CommandTests {
         #expect(try Binary.run(["run", "specs/seed/relu.yaml", "--plot", "/nonexistent-dir/p.svg"]).status == 2)
     }
 
+    @Test func digitsRunWithFilesValidationAndTheBestCheckpoint() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let best = folder.appendingPathComponent("best.safetensors").path
+        let r = try Binary.run(["run", "specs/digits/mlp.yaml", "--epochs", "2", "--save-best", best])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("val_accuracy"))
+        #expect(r.stdout.contains("confusion matrix (rows: true class, columns: predicted):"))
+        #expect(r.stderr.contains("\(best) holds the parameters of epoch"))
+        let tensors = try SafeTensors.decode(Array(try Data(contentsOf: URL(fileURLWithPath: best))))
+        #expect(Set(tensors.keys) == ["dense_1.weight", "dense_1.bias", "dense_2.weight", "dense_2.bias"])
+        #expect(try Binary.run(["run", "specs/seed/relu.yaml", "--save-best", best]).status == 2)
+    }
+
     @Test func setOverridesAValueAndRejectsBadPaths() throws {
         let r = try Binary.run(["run", "specs/seed/relu-dead.yaml", "--set", "model.layers.fc3.dense.activation=prelu", "--epochs", "2"])
         #expect(r.status == 0)

@@ -89,6 +89,7 @@ public final class Trainer {
         var end = RunEnd.completed
         var bestMonitored = Double.infinity, bestEpoch = 0, waited = 0
         var validationCurve: [(epoch: Int, loss: Double)] = []
+        var bestValidation: (epoch: Int, parameters: [Float], statistics: [Float])? = nil
         var bestParameters: [Float]? = nil, bestStatistics: [Float]? = nil
         var phaseEnd = 0, phaseIndex = -1
         for epoch in 0..<model.schedule.epochs {
@@ -131,7 +132,12 @@ public final class Trainer {
             // Validation, the plateau schedule and early stopping.
             let validates = model.validation != nil && (epoch % model.schedule.validateEvery == 0 || epoch == model.schedule.epochs - 1)
             let validationLoss = validates ? evaluate(model.validation!) : nil
-            if let validationLoss { validationCurve.append((epoch, validationLoss)) }
+            if let validationLoss {
+                validationCurve.append((epoch, validationLoss))
+                if validationLoss < (validationCurve.dropLast().map(\.loss).min() ?? .infinity) {
+                    bestValidation = (epoch, parameters(), statistics())
+                }
+            }
             let monitored: (String) -> Double? = { $0 == "val_loss" ? validationLoss : cost }
             if let monitor = Lowering.monitor(of: model.schedule.learningRate), let value = monitored(monitor) {
                 learningRate.observe(value)
@@ -167,6 +173,7 @@ public final class Trainer {
         var result = TrainingResult(end: end, costs: costs, deadAtEnd: deadUnits(), lastFiniteParameters: lastFinite,
                                     lastFiniteEpoch: lastFiniteEpoch)
         result.validationLosses = validationCurve
+        result.best = bestValidation
         return result
     }
 
@@ -382,9 +389,9 @@ public final class Trainer {
     }
 
     /// The running statistics (batchnorm's), which early stopping restores with the parameters.
-    func statistics() -> [Float] { Array(network.stats) }
+    public func statistics() -> [Float] { Array(network.stats) }
 
-    func restore(statistics values: [Float]) {
+    public func restore(statistics values: [Float]) {
         for (i, v) in values.enumerated() { network.stats[i] = v }
     }
 

@@ -153,6 +153,9 @@ public struct TrainingResult: Sendable {
     public var costs: [Double]
     /// The validation loss at each epoch that evaluated it.
     public var validationLosses: [(epoch: Int, loss: Double)] = []
+    /// The parameters and running statistics of the evaluation with the lowest validation loss, and
+    /// its epoch (when there was validation data).
+    public var best: (epoch: Int, parameters: [Float], statistics: [Float])? = nil
     /// Dead units per layer after the last epoch, over the training set.
     public var deadAtEnd: [LayerHealth]
     /// The parameters after the last epoch whose values were all finite (the initial ones before epoch 0).
