@@ -82,24 +82,18 @@ public enum PoolingKernel {
     public static func forward(_ pool: Pooling, x: UnsafePointer<Float>, z: UnsafeMutablePointer<Float>,
                                argmax: UnsafeMutablePointer<Int32>, B: Int) {
         let (C, H, W, P, Q) = (pool.channels, pool.input.h, pool.input.w, pool.output.h, pool.output.w)
-        let window = Float(pool.size.h * pool.size.w)
+        let size = Float(pool.size.h * pool.size.w)
         for nc in 0..<B * C {
             let xc = x + nc * H * W, out = z + nc * P * Q, arg = argmax + nc * P * Q
             for p in 0..<P {
                 for q in 0..<Q {
                     var best = -Float.infinity, bestIndex: Int32 = -1, sum: Float = 0
-                    for i in 0..<pool.size.h {
-                        let row = p * pool.stride.h - pool.padding.h + i
-                        if row < 0 || row >= H { continue }
-                        for j in 0..<pool.size.w {
-                            let col = q * pool.stride.w - pool.padding.w + j
-                            if col < 0 || col >= W { continue }
-                            let v = xc[row * W + col]
-                            sum += v
-                            if v > best || bestIndex < 0 || v.isNaN { best = v; bestIndex = Int32(row * W + col) }
-                        }
+                    window(pool, p, q, H: H, W: W) { index in
+                        let v = xc[index]
+                        sum += v
+                        if v > best || bestIndex < 0 || v.isNaN { best = v; bestIndex = Int32(index) }
                     }
-                    out[p * Q + q] = pool.isMax ? best : sum / window
+                    out[p * Q + q] = pool.isMax ? best : sum / size
                     arg[p * Q + q] = bestIndex
                 }
             }
@@ -110,7 +104,7 @@ public enum PoolingKernel {
     public static func backward(_ pool: Pooling, dz: UnsafePointer<Float>, argmax: UnsafePointer<Int32>,
                                 dx: UnsafeMutablePointer<Float>, B: Int) {
         let (C, H, W, P, Q) = (pool.channels, pool.input.h, pool.input.w, pool.output.h, pool.output.w)
-        let window = Float(pool.size.h * pool.size.w)
+        let size = Float(pool.size.h * pool.size.w)
         for nc in 0..<B * C {
             let dxc = dx + nc * H * W, g = dz + nc * P * Q, arg = argmax + nc * P * Q
             for p in 0..<P {
@@ -119,17 +113,24 @@ public enum PoolingKernel {
                         if arg[p * Q + q] >= 0 { dxc[Int(arg[p * Q + q])] += g[p * Q + q] }
                         continue
                     }
-                    let share = g[p * Q + q] / window
-                    for i in 0..<pool.size.h {
-                        let row = p * pool.stride.h - pool.padding.h + i
-                        if row < 0 || row >= H { continue }
-                        for j in 0..<pool.size.w {
-                            let col = q * pool.stride.w - pool.padding.w + j
-                            if col < 0 || col >= W { continue }
-                            dxc[row * W + col] += share
-                        }
-                    }
+                    let share = g[p * Q + q] / size
+                    window(pool, p, q, H: H, W: W) { index in dxc[index] += share }
                 }
+            }
+        }
+    }
+
+    /// Calls `body` with the index (within one H×W plane) of every position of window (p, q) that
+    /// lies inside the input; positions in the padding are skipped.
+    @inline(__always)
+    static func window(_ pool: Pooling, _ p: Int, _ q: Int, H: Int, W: Int, _ body: (Int) -> Void) {
+        for i in 0..<pool.size.h {
+            let row = p * pool.stride.h - pool.padding.h + i
+            if row < 0 || row >= H { continue }
+            for j in 0..<pool.size.w {
+                let col = q * pool.stride.w - pool.padding.w + j
+                if col < 0 || col >= W { continue }
+                body(row * W + col)
             }
         }
     }
