@@ -9,17 +9,28 @@ public struct CompileResult: Sendable {
     public var silenced: [Diagnostic] = []
 }
 
+/// What a compile may read: the YAML limits, and whether data may come from outside the project.
+public struct CompileOptions: Sendable {
+    public var limits = YAMLLimits()
+    public var allowOutsideRoot = false
+
+    public init(limits: YAMLLimits = YAMLLimits(), allowOutsideRoot: Bool = false) {
+        self.limits = limits
+        self.allowOutsideRoot = allowOutsideRoot
+    }
+}
+
 public enum Compiler {
-    public static func compile(_ file: SourceFile) -> CompileResult {
+    public static func compile(_ file: SourceFile, options: CompileOptions = CompileOptions()) -> CompileResult {
         // No overrides: nothing to throw.
-        (try? compile(file, overrides: [])) ?? CompileResult(file: file, spec: nil, model: nil, diagnostics: DiagnosticBag())
+        (try? compile(file, overrides: [], options: options)) ?? CompileResult(file: file, spec: nil, model: nil, diagnostics: DiagnosticBag())
     }
 
     /// Compiles with `--set` overrides applied to the YAML; a bad override throws before anything else.
-    public static func compile(_ file: SourceFile, overrides: [Override]) throws(OverrideError) -> CompileResult {
+    public static func compile(_ file: SourceFile, overrides: [Override], options: CompileOptions = CompileOptions()) throws(OverrideError) -> CompileResult {
         var bag = DiagnosticBag()
         var result = CompileResult(file: file, spec: nil, model: nil, diagnostics: bag)
-        guard var root = YAMLParser.parse(file, diagnostics: &bag) else {
+        guard var root = YAMLParser.parse(file, limits: options.limits, diagnostics: &bag) else {
             result.diagnostics = bag
             return result
         }
@@ -32,7 +43,7 @@ public enum Compiler {
         result.spec = spec
         // The IR is built only from a tree without errors: its builder relies on every required key.
         if let spec, !bag.hasErrors {
-            result.model = IRBuilder.build(spec, file: file, diagnostics: &bag)
+            result.model = IRBuilder.build(spec, file: file, options: options, diagnostics: &bag)
             if let model = result.model {
                 Linter.lint(spec, model, diagnostics: &bag)
             }

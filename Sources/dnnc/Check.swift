@@ -49,6 +49,8 @@ struct Check: ParsableCommand {
     @Flag(help: "Print only the summary line.")
     var quiet = false
 
+    @OptionGroup var input: InputOptions
+
     func validate() throws {
         if paths.isEmpty { throw ValidationError("give at least one spec file or folder") }
     }
@@ -58,11 +60,11 @@ struct Check: ParsableCommand {
         var results: [CompileResult] = []
         for path in paths {
             for file in specFiles(path, ioErrors: &ioErrors) {
-                guard let source = readSpec(file) else {
+                guard let source = readSpec(file, limit: input.maxSpecSize) else {
                     ioErrors += 1
                     continue
                 }
-                results.append(Compiler.compile(source))
+                results.append(Compiler.compile(source, options: input.compileOptions))
             }
         }
         if !quiet { Console.out(render(results)) }

@@ -51,25 +51,55 @@ enum Console {
     }
 }
 
-/// Reads a spec from a path, or from stdin for `-`; nil after printing an I/O error.
-func readSpec(_ path: String) -> SourceFile? {
-    if path == "-" {
-        return SourceFile(path: "<stdin>", bytes: Array(FileHandle.standardInput.readDataToEndOfFile()))
+/// What every command that reads specs may be told about reading them.
+struct InputOptions: ParsableArguments {
+    @Option(help: "The largest spec, in bytes, that dnnc reads (default 1 MiB).")
+    var maxSpecSize: Int = YAMLLimits().maxSpecBytes
+
+    @Flag(help: "Let a spec read data files outside its project (the git top level, or its folder).")
+    var allowOutsideRoot = false
+
+    var compileOptions: CompileOptions {
+        var limits = YAMLLimits()
+        limits.maxSpecBytes = maxSpecSize
+        return CompileOptions(limits: limits, allowOutsideRoot: allowOutsideRoot)
     }
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+
+    func validate() throws {
+        if maxSpecSize < 1 { throw ValidationError("--max-spec-size must be at least 1, got \(maxSpecSize)") }
+    }
+}
+
+/// Reads a spec from a path, or from stdin for `-`, at most `limit + 1` bytes (the parser reports a
+/// spec over the limit); nil after printing an I/O error. Only regular files are read, so a FIFO or
+/// a device cannot block or flood dnnc.
+func readSpec(_ path: String, limit: Int = YAMLLimits().maxSpecBytes) -> SourceFile? {
+    func bounded(_ handle: FileHandle) -> [UInt8] {
+        var bytes: [UInt8] = []
+        while bytes.count <= limit, let chunk = try? handle.read(upToCount: min(1 << 16, limit + 1 - bytes.count)), !chunk.isEmpty {
+            bytes += chunk
+        }
+        return bytes
+    }
+    if path == "-" {
+        return SourceFile(path: "<stdin>", bytes: bounded(FileHandle.standardInput))
+    }
+    guard FileManager.default.fileExists(atPath: path) else {
         Console.error("dnnc: error: cannot read \(path): no such file")
         return nil
     }
-    guard !isDirectory.boolValue else {
-        Console.error("dnnc: error: cannot read \(path): it is a directory")
+    do {
+        try FilePolicy.checkRegular(path, shown: path)
+    } catch {
+        Console.error("dnnc: error: \(error.message)")
         return nil
     }
-    guard let data = FileManager.default.contents(atPath: path) else {
+    guard let handle = FileHandle(forReadingAtPath: path) else {
         Console.error("dnnc: error: cannot read \(path): permission denied or unreadable")
         return nil
     }
-    return SourceFile(path: path, bytes: Array(data))
+    defer { try? handle.close() }
+    return SourceFile(path: path, bytes: bounded(handle))
 }
 
 /// Prints a file's diagnostics in source order to stderr, coloured on a terminal.

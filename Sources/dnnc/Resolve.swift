@@ -10,9 +10,11 @@ struct Resolve: ParsableCommand {
     @Argument(help: "The spec file (YAML), or - for standard input.")
     var spec: String
 
+    @OptionGroup var input: InputOptions
+
     func run() throws {
-        guard let file = readSpec(spec) else { throw ExitCode(2) }
-        let result = Compiler.compile(file)
+        guard let file = readSpec(spec, limit: input.maxSpecSize) else { throw ExitCode(2) }
+        let result = Compiler.compile(file, options: input.compileOptions)
         guard let resolved = Resolver.resolve(result) else {
             printDiagnostics(result)
             throw ExitCode(1)

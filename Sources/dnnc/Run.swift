@@ -24,10 +24,10 @@ struct SpecOverrides: ParsableArguments {
 
 /// Compiles a spec with overrides; prints diagnostics (warnings too), and fails with exit 1 on errors
 /// and exit 2 on a bad override.
-func compileOrExit(_ file: SourceFile, _ overrides: [Override]) throws -> (CompileResult, ModelIR) {
+func compileOrExit(_ file: SourceFile, _ overrides: [Override], _ options: CompileOptions) throws -> (CompileResult, ModelIR) {
     let result: CompileResult
     do {
-        result = try Compiler.compile(file, overrides: overrides)
+        result = try Compiler.compile(file, overrides: overrides, options: options)
     } catch {
         throw Console.fail(error.description)
     }
@@ -47,6 +47,37 @@ func checkWritable(_ path: String) throws {
 /// Exit code 3: training failed (a non-finite value, or a dead network with --fail-on-dead).
 let trainingFailed = ExitCode(3)
 
+/// SIGINT and SIGTERM during training: remembered, so the trainer stops after the step under way.
+final class SignalWatch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var signal: Int32?
+    private var sources: [DispatchSourceSignal] = []
+
+    init() {
+        for number in [SIGINT, SIGTERM] {
+            Foundation.signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in self?.record(number) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    deinit {
+        for source in sources { source.cancel() }
+    }
+
+    private func record(_ number: Int32) {
+        lock.lock(); defer { lock.unlock() }
+        if signal == nil { signal = number }
+    }
+
+    var received: Int32? {
+        lock.lock(); defer { lock.unlock() }
+        return signal
+    }
+}
+
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the model a spec describes and print its log and predictions.",
@@ -59,6 +90,7 @@ struct Run: ParsableCommand {
     var spec: String
 
     @OptionGroup var overrides: SpecOverrides
+    @OptionGroup var input: InputOptions
 
     @Option(name: .long, help: "text, or jsonl: one JSON object per logged epoch on stdout, the summary on stderr.")
     var logFormat: LogFormat = .text
@@ -84,6 +116,9 @@ struct Run: ParsableCommand {
     @Flag(help: "Train on when the network is dead instead of stopping with a diagnosis.")
     var keepGoing = false
 
+    @Option(help: "The most memory, in bytes, a run may plan to use (default: half the machine's).")
+    var maxMemory: Int = MemoryEstimate.defaultLimit
+
     @Flag(help: "Exit with code 3 when the output layer is dead (for CI).")
     var failOnDead = false
 
@@ -95,10 +130,16 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        guard let file = readSpec(spec) else { throw ExitCode(2) }
-        var (_, model) = try compileOrExit(file, try overrides.parsed())
+        guard let file = readSpec(spec, limit: input.maxSpecSize) else { throw ExitCode(2) }
+        var (_, model) = try compileOrExit(file, try overrides.parsed(), input.compileOptions)
         if let seed { model.seed = seed }
         if let epochs { model.schedule.epochs = epochs }
+        let estimate = MemoryEstimate(model)
+        if estimate.bytes > maxMemory {
+            Console.error("\(file.path):1:1: error[E0306]: the model needs \(estimate.description), more than --max-memory (\(Format.bytes(maxMemory)))")
+            Console.error("  help: use fewer units or a smaller batch_size, or raise --max-memory")
+            throw ExitCode(1)
+        }
 
         var initial: [String: Tensor]? = nil
         if let initFrom {
@@ -113,6 +154,7 @@ struct Run: ParsableCommand {
             throw Console.fail("--save-best needs validation data: add `validation: {split: 0.2}` under `data:`")
         }
         for output in [save, saveBest, plot].compactMap({ $0 }) { try checkWritable(output) }
+        try checkOutputsAreNotInputs(inputs: [file.path == "<stdin>" ? nil : file.path, initFrom].compactMap { $0 } + model.dataFiles)
 
         let trainer = Trainer(model: model)
         if let initial {
@@ -127,7 +169,8 @@ struct Run: ParsableCommand {
         let bar = logFormat == .text && !noProgress && isatty(STDOUT_FILENO) == 1
             ? ProgressBar(epochs: model.schedule.epochs, stepsPerEpoch: (rows + batch - 1) / batch) : nil
         var warned: Set<String> = []
-        let result = trainer.train(TrainingOptions(stopWhenDead: !keepGoing, watchHealth: true),
+        let signals = SignalWatch()
+        let result = trainer.train(TrainingOptions(stopWhenDead: !keepGoing, watchHealth: true, stopRequested: { signals.received != nil }),
                                    progress: bar.map { bar in { bar.update(epoch: $0, cost: $1) } }) { log in
             let line = RunReport.logLine(log, format: logFormat, epochs: model.schedule.epochs)
             if let bar { bar.print(line) } else { Console.out(line) }
@@ -139,6 +182,17 @@ struct Run: ParsableCommand {
 
         if let plot {
             try write(Array(Plot.costCurve(result.costs, validation: result.validationLosses, title: "\(model.name): cost per epoch").utf8), to: plot)
+        }
+        if case .interrupted(let epoch, let step) = result.end {
+            let signal = signals.received ?? SIGINT
+            Console.error("dnnc: stopped by \(signal == SIGTERM ? "SIGTERM" : "SIGINT") during epoch \(epoch), after step \(step)")
+            if let save {
+                try write(SafeTensors.encode(trainer.network.checkpointTensors()), to: save)
+                Console.error("  note: \(save) holds the parameters after step \(step); go on from them with `dnnc run \(spec) --init-from \(save) --epochs \(max(1, model.schedule.epochs - epoch))` (the optimizer's state starts fresh)")
+            } else {
+                Console.error("  note: nothing was saved; give --save to keep the parameters of an interrupted run")
+            }
+            throw ExitCode(128 + signal)
         }
         if case .nonFinite(let fault) = result.end {
             Console.error("dnnc: error: training diverged: \(fault.description)")
@@ -186,6 +240,24 @@ struct Run: ParsableCommand {
             break
         }
         if failOnDead, result.outputDead { throw trainingFailed }
+    }
+
+    /// Refuses an output path that names an input (the spec, a data file, --init-from), before training.
+    private func checkOutputsAreNotInputs(inputs: [String]) throws {
+        let canonicalInputs = Set(inputs.compactMap(FilePolicy.canonical))
+        for (option, output) in [("--save", save), ("--save-best", saveBest), ("--plot", plot)] {
+            guard let output else { continue }
+            let url = URL(fileURLWithPath: output)
+            let folder = FilePolicy.canonical(url.deletingLastPathComponent().path) ?? url.deletingLastPathComponent().path
+            let target = FilePolicy.canonical(output) ?? (folder as NSString).appendingPathComponent(url.lastPathComponent)
+            if canonicalInputs.contains(target) {
+                throw Console.fail("\(option) \(output) would overwrite an input of this run; choose another path")
+            }
+        }
+        let outputs = [save, saveBest, plot].compactMap { $0 }.map { FilePolicy.canonical($0) ?? $0 }
+        if Set(outputs).count != outputs.count {
+            throw Console.fail("two outputs of this run name the same file; choose different paths")
+        }
     }
 
     /// Writes a file whole or not at all.

@@ -11,10 +11,11 @@ struct Summary: ParsableCommand {
     var spec: String
 
     @OptionGroup var overrides: SpecOverrides
+    @OptionGroup var input: InputOptions
 
     func run() throws {
-        guard let file = readSpec(spec) else { throw ExitCode(2) }
-        let (_, model) = try compileOrExit(file, try overrides.parsed())
+        guard let file = readSpec(spec, limit: input.maxSpecSize) else { throw ExitCode(2) }
+        let (_, model) = try compileOrExit(file, try overrides.parsed(), input.compileOptions)
         Console.out(RunReport.summary(model))
     }
 }
@@ -30,10 +31,11 @@ struct Graph: ParsableCommand {
     var format: GraphFormat = .dot
 
     @OptionGroup var overrides: SpecOverrides
+    @OptionGroup var input: InputOptions
 
     func run() throws {
-        guard let file = readSpec(spec) else { throw ExitCode(2) }
-        let (_, model) = try compileOrExit(file, try overrides.parsed())
+        guard let file = readSpec(spec, limit: input.maxSpecSize) else { throw ExitCode(2) }
+        let (_, model) = try compileOrExit(file, try overrides.parsed(), input.compileOptions)
         Console.out(ModelGraph.render(model, format: format))
     }
 }

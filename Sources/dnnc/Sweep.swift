@@ -23,6 +23,7 @@ struct SweepCommand: ParsableCommand {
     var seeds: String = "0..9"
 
     @OptionGroup var overrides: SpecOverrides
+    @OptionGroup var input: InputOptions
 
     @Option(help: ArgumentHelp("Sweep a value too (repeatable; one row per combination).", valueName: "key=v1,v2,..."))
     var vary: [String] = []
@@ -45,7 +46,7 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard let file = readSpec(spec) else { throw ExitCode(2) }
+        guard let file = readSpec(spec, limit: input.maxSpecSize) else { throw ExitCode(2) }
         let base = try overrides.parsed()
         let varied: [[Override]]
         do {
@@ -58,7 +59,7 @@ struct SweepCommand: ParsableCommand {
         for (index, variant) in variants.enumerated() {
             // Warnings are the same for every variant but for the varied values: print the first's.
             let result: CompileResult
-            do { result = try Compiler.compile(file, overrides: base + variant.overrides) } catch {
+            do { result = try Compiler.compile(file, overrides: base + variant.overrides, options: input.compileOptions) } catch {
                 throw Console.fail(error.description)
             }
             if index == 0 || result.model == nil { printDiagnostics(result) }

@@ -173,10 +173,17 @@ struct DiagnosticTests {
     }
 
     @Test func hugeModelsAreRefusedNotAllocated() {
-        expectDiagnostic(spec(replacing: "units: 10", with: "units: 99999999999"), .modelTooLarge, at: "99999999999",
-                    onLineWith: "units")
-        expectDiagnostic(spec(replacing: "input: [2]", with: "input: [4294967296, 4294967296]"), .modelTooLarge,
-                    at: "[4294967296", onLineWith: "input: [")
+        let wide = spec(replacing: "units: 10", with: "units: 16777216")
+            .replacingOccurrences(of: "{units: 1, name: fc2}", with: "{units: 16777216, name: fc2}")
+        expectDiagnostic(wide, .modelTooLarge, at: "dense", onLineWith: "name: fc2")
+        #expect(compile(wide).diagnostics.all[0].message == "layer `fc2` needs a tensor of shape [16777216, 16777216], more than 268435456 values")
+        expectDiagnostic(spec(replacing: "input: [2]", with: "input: [16777216, 16777216]"), .modelTooLarge,
+                    at: "[16777216", onLineWith: "input: [")
+    }
+
+    @Test func sizesBeyondTwoToTheTwentyFourAreOutOfRange() {
+        expectDiagnostic(spec(replacing: "units: 10", with: "units: 99999999999"), .outOfRange, at: "99999999999", onLineWith: "units")
+        expectDiagnostic(spec(replacing: "input: [2]", with: "input: [4294967296]"), .outOfRange, at: "4294967296", onLineWith: "input: [")
     }
 
     @Test func dataBeyondFloat32IsRejected() {

@@ -7,7 +7,7 @@ import Testing
 struct ExplanationTests {
     @Test(arguments: DiagnosticCode.allCases)
     func theBadExampleTriggersExactlyItsCode(_ code: DiagnosticCode) {
-        let result = compile(code.explanation.bad, path: "example.yaml")
+        let result = Compiler.compile(SourceFile(path: "example.yaml", text: code.explanation.bad), options: CompileOptions(limits: code.explanation.limits))
         let codes = result.diagnostics.all.map(\.code)
         #expect(!codes.isEmpty && codes.allSatisfy { $0 == code },
                 "\(code.rawValue)'s example reports \(result.diagnostics.all.map { "\($0.code.rawValue) \($0.message)" })")
@@ -15,7 +15,7 @@ struct ExplanationTests {
 
     @Test(arguments: DiagnosticCode.allCases)
     func theFixedExampleIsClean(_ code: DiagnosticCode) {
-        let result = compile(code.explanation.good, path: "example.yaml")
+        let result = Compiler.compile(SourceFile(path: "example.yaml", text: code.explanation.good), options: CompileOptions(limits: code.explanation.limits))
         #expect(result.diagnostics.all.isEmpty,
                 "\(code.rawValue)'s fixed example reports \(result.diagnostics.all.map { "\($0.code.rawValue) \($0.message)" })")
         #expect(result.model != nil)

@@ -425,7 +425,7 @@ struct CommandTests {
         let checkMissing = try Binary.run(["check", "specs/seed/prelu.yaml", "no-such-spec.yaml"])
         #expect(checkMissing.status == 2)
         #expect(checkMissing.stderr.hasSuffix("checked 1 file: 0 errors, 0 warnings\n"))
-        #expect(try Binary.run(["run", "specs"]).stderr == "dnnc: error: cannot read specs: it is a directory\n")
+        #expect(try Binary.run(["run", "specs"]).stderr == "dnnc: error: cannot read specs: it is a directory, not a regular file\n")
     }
 
     @Test func helpExitsZero() throws {

@@ -1,7 +1,9 @@
 // Checkpoints in the safetensors format (huggingface/safetensors): an 8-byte little-endian header
 // length, a JSON header naming each tensor's dtype, shape and byte range, then the raw little-endian
 // F32 data. Names and layouts are PyTorch's (`fc1.weight` [out, in]), so a checkpoint loads with
-// load_state_dict. Files are written under a temporary name and renamed into place.
+// load_state_dict. dnnc adds a CRC-32 of the data to `__metadata__` and checks it when present.
+// Files are written to a temporary file in the same folder, fsynced, renamed into place, and the
+// folder fsynced, so the path holds a whole old file or a whole new one, even after a crash.
 
 import Foundation
 
@@ -22,11 +24,23 @@ public struct Tensor: Equatable, Sendable {
 
 public enum SafeTensors {
     /// The file's bytes for the tensors in the given order, with `metadata` as `__metadata__`.
+    /// The metadata key of the data's CRC-32, in hex.
+    public static let checksumKey = "dnnc_crc32"
+    /// Headers larger than this are refused before they are read.
+    public static let maxHeaderBytes = 100 << 20
+
     public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) -> [UInt8] {
-        var entries: [(String, JSONValue)] = []
-        if !metadata.isEmpty {
-            entries.append(("__metadata__", .object(metadata.keys.sorted().map { ($0, .string(metadata[$0]!)) })))
+        var data: [UInt8] = []
+        data.reserveCapacity(tensors.reduce(0) { $0 + $1.tensor.values.count * 4 })
+        for (_, tensor) in tensors {
+            for v in tensor.values {
+                withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) }
+            }
         }
+        var metadata = metadata
+        metadata[checksumKey] = String(CRC32.checksum(data), radix: 16)
+        var entries: [(String, JSONValue)] = []
+        entries.append(("__metadata__", .object(metadata.keys.sorted().map { ($0, .string(metadata[$0]!)) })))
         var offset = 0
         for (name, tensor) in tensors {
             let size = tensor.values.count * 4
@@ -40,11 +54,7 @@ public enum SafeTensors {
         bytes.reserveCapacity(8 + header.count + offset)
         withUnsafeBytes(of: UInt64(header.count).littleEndian) { bytes.append(contentsOf: $0) }
         bytes.append(contentsOf: header)
-        for (_, tensor) in tensors {
-            for v in tensor.values {
-                withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
-            }
-        }
+        bytes.append(contentsOf: data)
         return bytes
     }
 
@@ -56,6 +66,9 @@ public enum SafeTensors {
         guard length >= 2, length <= UInt64(bytes.count - 8) else {
             throw CheckpointError("the header length \(length) does not fit in the file (\(bytes.count) bytes)")
         }
+        guard length <= UInt64(maxHeaderBytes) else {
+            throw CheckpointError("the header claims \(length) bytes, more than the \(Format.bytes(maxHeaderBytes)) dnnc reads")
+        }
         let headerEnd = 8 + Int(length)
         let json: Any
         do {
@@ -65,7 +78,9 @@ public enum SafeTensors {
         }
         guard let header = json as? [String: Any] else { throw CheckpointError("the header is not a JSON object") }
         let dataCount = bytes.count - headerEnd
-        var tensors: [String: Tensor] = [:]
+        // Every entry's structure first, then the checksum, then the values: nothing is allocated for
+        // a file that does not hold what its header says.
+        var entries: [(name: String, shape: [Int], start: Int, count: Int)] = []
         for (name, entry) in header where name != "__metadata__" {
             guard let info = entry as? [String: Any],
                   let dtype = info["dtype"] as? String,
@@ -78,12 +93,21 @@ public enum SafeTensors {
             guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataCount else {
                 throw CheckpointError("tensor `\(name)` lies outside the file's data")
             }
-            let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? -1 : $0 * $1 }
-            guard count >= 0, count * 4 == offsets[1] - offsets[0] else {
+            let count = shape.reduce(1) { $0 < 0 || $0.multipliedReportingOverflow(by: $1).overflow ? -1 : $0 * $1 }
+            guard count >= 0, count <= dataCount / 4, count * 4 == offsets[1] - offsets[0] else {
                 throw CheckpointError("tensor `\(name)` has shape \(shape) but \(offsets[1] - offsets[0]) bytes of data")
             }
+            entries.append((name, shape, headerEnd + offsets[0], count))
+        }
+        if let metadata = header["__metadata__"] as? [String: Any], let stored = metadata[checksumKey] as? String {
+            let actual = String(CRC32.checksum(bytes[headerEnd...]), radix: 16)
+            guard stored == actual else {
+                throw CheckpointError("the data does not match its checksum (crc32 \(stored) written, \(actual) read): the file is damaged")
+            }
+        }
+        var tensors: [String: Tensor] = [:]
+        for (name, shape, base, count) in entries {
             var values = [Float](repeating: 0, count: count)
-            let base = headerEnd + offsets[0]
             for k in 0..<count {
                 var bits: UInt32 = 0
                 for b in 0..<4 { bits |= UInt32(bytes[base + 4 * k + b]) << (8 * UInt32(b)) }
@@ -94,30 +118,42 @@ public enum SafeTensors {
         return tensors
     }
 
-    /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so the
-    /// path holds either its old content or all of the new one.
+    /// Writes `bytes` to `path` through a temporary file in the same folder: written, fsynced,
+    /// renamed over the target, and the folder fsynced. The path holds either its old content or all
+    /// of the new one, whenever the process or the machine stops.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(CheckpointError) {
         let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
         let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        do {
-            try Data(bytes).write(to: temporary)
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw CheckpointError("cannot write \(path): \(reason(error))")
-        }
-        guard rename(temporary.path, url.path) == 0 else {
+            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp").path
+        func failure(_ what: String) -> CheckpointError {
             let message = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw CheckpointError("cannot write \(path): \(message)")
+            unlink(temporary)
+            return CheckpointError("cannot write \(path): \(what): \(message)")
         }
-    }
-
-    static func reason(_ error: Error) -> String {
-        if let posix = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError {
-            return String(cString: strerror(Int32(posix.code)))
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw failure("cannot create a temporary file") }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                close(fd)
+                throw failure("writing failed")
+            }
+            written += n
         }
-        return (error as NSError).localizedDescription
+        guard fsync(fd) == 0 else {
+            close(fd)
+            throw failure("fsync failed")
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else { throw failure("rename failed") }
+        let folderFD = open(folder.isEmpty ? "." : folder, O_RDONLY | O_CLOEXEC)
+        if folderFD >= 0 {
+            fsync(folderFD)
+            close(folderFD)
+        }
     }
 }
 
@@ -140,8 +176,26 @@ extension Network {
             guard tensor.shape == p.shape else {
                 throw CheckpointError("tensor `\(p.name)` has shape \(tensor.shape), but the model needs \(p.shape)")
             }
+            if let bad = tensor.values.firstIndex(where: { !$0.isFinite }) {
+                throw CheckpointError("tensor `\(p.name)` holds a non-finite value (\(tensor.values[bad]) at index \(bad))")
+            }
             setValues(ofParameter: index, tensor.values)
         }
         resetOptimizerState()
+    }
+}
+
+/// CRC-32 (IEEE 802.3, the polynomial 0xEDB88320 reflected, as zlib's crc32).
+public enum CRC32 {
+    static let table: [UInt32] = (0..<256).map { n in
+        var c = UInt32(n)
+        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+
+    public static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for b in bytes { crc = table[Int((crc ^ UInt32(b)) & 0xFF)] ^ (crc >> 8) }
+        return crc ^ 0xFFFF_FFFF
     }
 }

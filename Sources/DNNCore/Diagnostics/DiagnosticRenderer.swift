@@ -28,6 +28,9 @@ public enum DiagnosticRenderer {
         return out
     }
 
+    /// The most characters of a source line a snippet shows.
+    static let maxSnippetWidth = 120
+
     static func position(_ range: SourceRange) -> String {
         let (line, column, _, _) = span(range)
         return "\(line):\(column)"
@@ -42,14 +45,24 @@ public enum DiagnosticRenderer {
     /// The source line of the range's start with `^` under the span (to the line's end when it spans lines).
     static func snippet(_ range: SourceRange, in file: SourceFile, gutter width: Int, paint: Paint,
                         caretColor: String) -> String {
-        guard !range.isNone, let line = file.line(range.start.line) else { return "" }
+        guard !range.isNone, let fullLine = file.line(range.start.line) else { return "" }
         let digits = String(range.start.line)
         let number = String(repeating: " ", count: max(0, width - digits.count)) + digits
         let gutter = String(repeating: " ", count: number.count)
+        // A long line shows a window of it around the start, so that a hostile one-line file cannot
+        // flood the output.
+        let scalars = Array(fullLine.unicodeScalars)
+        var first = 0, line = String(fullLine)
+        if scalars.count > maxSnippetWidth {
+            first = max(0, min(range.start.column - 1 - maxSnippetWidth / 4, scalars.count - maxSnippetWidth))
+            let last = min(scalars.count, first + maxSnippetWidth)
+            line = (first > 0 ? "…" : "") + String(String.UnicodeScalarView(scalars[first..<last])) + (last < scalars.count ? "…" : "")
+            first -= first > 0 ? 1 : 0  // the ellipsis takes one column
+        }
         let text = line.unicodeScalars
-        let startColumn = max(1, range.start.column)
+        let startColumn = max(1, range.start.column - first)
         let endColumn = range.end.line == range.start.line
-            ? max(range.end.column, startColumn + 1)
+            ? min(max(range.end.column - first, startColumn + 1), text.count + 1)
             : max(text.count + 1, startColumn + 1)
         let lead = String(repeating: " ", count: startColumn - 1)
         let carets = String(repeating: "^", count: endColumn - startColumn)

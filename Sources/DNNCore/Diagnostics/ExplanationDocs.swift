@@ -7,7 +7,7 @@ public enum ExplanationDocs {
 
     /// What `dnnc check` prints for the explanation's bad example.
     public static func report(_ explanation: Explanation) -> String {
-        let result = Compiler.compile(SourceFile(path: examplePath, text: explanation.bad))
+        let result = Compiler.compile(SourceFile(path: examplePath, text: explanation.bad), options: CompileOptions(limits: explanation.limits))
         return result.diagnostics.sorted.map { DiagnosticRenderer.text($0, in: result.file) }.joined()
     }
 

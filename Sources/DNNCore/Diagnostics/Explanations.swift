@@ -9,6 +9,8 @@ public struct Explanation: Sendable {
     public var description: String
     public var bad: String
     public var good: String
+    /// The limits the examples are checked with: small ones where the rule is about a limit.
+    public var limits = YAMLLimits()
 }
 
 extension DiagnosticCode {
@@ -108,6 +110,36 @@ extension DiagnosticCode {
                 keeps a hostile file from exhausting the stack or taking quadratic time to read.
                 """, bad: edit(("    inputs: [[0, 0], [0, 1], [1, 0], [1, 1]]",
                                 "    inputs: " + String(repeating: "[", count: 70) + String(repeating: "]", count: 70))))
+        case .specTooLarge:
+            var e = make("""
+                The spec file is larger than dnnc reads: 1 MiB by default (`--max-spec-size`). dnnc reads \
+                no more than that and stops, so a huge or endless file (a device, a runaway generator) \
+                cannot exhaust memory. Large data belongs in .csv or .npy files beside the spec. (The \
+                example is checked with a limit of 300 bytes.)
+                """, bad: edit(("  epochs: 100", "  epochs: 100  # training runs for a hundred passes over the four samples")))
+            e.limits.maxSpecBytes = 300
+            return e
+        case .encoding:
+            return make("""
+                The file is not UTF-8 text (UTF-16, or invalid bytes), or holds a NUL byte or a control \
+                character other than tab, line feed and carriage return. dnnc checks the text before \
+                reading the YAML and points at the offending character; the example's comment holds \
+                U+0007, the bell.
+                """, bad: edit(("  epochs: 100", "  epochs: 100  # \u{07}")))
+        case .tooManyNodes:
+            var e = make("""
+                The spec has more YAML nodes (mappings, lists and scalars, aliases expanded) than dnnc \
+                builds: 250,000 by default, enough for inline data of about a megabyte. Larger data \
+                belongs in .csv or .npy files. (The example is checked with a limit of 70 nodes.)
+                """, bad: edit(("  epochs: 100", "  epochs: 100\n  batch_size: 2\n  shuffle: false\n  log_every: 10")))
+            e.limits.maxNodes = 70
+            return e
+        case .mergeKey:
+            return make("""
+                A YAML 1.1 merge key (`<<: {...}` or `<<: *base`) copies keys from another mapping. It is \
+                not part of YAML 1.2, parsers disagree on it, and it hides which value applies; dnnc \
+                refuses it. Write the keys out, or reuse a whole value with an alias.
+                """, bad: edit((hidden, "{<<: {units: 8}, activation: tanh, name: hidden}")))
         case .unusedSuppression:
             return make("""
                 A `# dnnc: disable=CODE` comment names a warning that is not reported where the comment \
@@ -205,7 +237,7 @@ extension DiagnosticCode {
                 The model has more parameters (or an input shape more values) than dnnc allocates: \
                 2^28 parameters, 1 GiB per copy of float32 values, of which training keeps four \
                 (parameters, gradients and two optimizer states).
-                """, bad: edit((hidden, "{units: 200000000, activation: tanh, name: hidden}")))
+                """, bad: edit(("  input: [2]", "  input: [16777216, 16777216]")))
         case .dataFile:
             return make("""
                 A data file cannot be used: it does not exist (paths are relative to the spec's folder), it \

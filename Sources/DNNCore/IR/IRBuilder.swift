@@ -7,9 +7,11 @@ import Foundation
 
 public enum IRBuilder {
     /// Builds the IR from a spec whose tree passed the checker; nil with diagnostics when it does not verify.
-    public static func build(_ spec: SpecRecord, file: SourceFile, diagnostics bag: inout DiagnosticBag) -> ModelIR? {
-        var builder = Builder(spec: spec, file: file)
-        let model = builder.build()
+    public static func build(_ spec: SpecRecord, file: SourceFile, options: CompileOptions = CompileOptions(),
+                             diagnostics bag: inout DiagnosticBag) -> ModelIR? {
+        var builder = Builder(spec: spec, file: file, options: options)
+        var model = builder.build()
+        model?.dataFiles = builder.dataFiles
         bag.append(contentsOf: builder.bag)
         return model
     }
@@ -32,7 +34,10 @@ public enum IRBuilder {
 struct Builder {
     let spec: SpecRecord
     let file: SourceFile
+    let options: CompileOptions
     var bag = DiagnosticBag()
+    /// The data files read, canonical paths.
+    var dataFiles: [String] = []
 
     mutating func build() -> ModelIR? {
         let data = spec["data"]!.record!
@@ -223,10 +228,10 @@ struct Builder {
         }
         let record = value.record!
         let name = record["file"]!.string!
-        let folder = URL(fileURLWithPath: file.path).deletingLastPathComponent()
-        let path = name.hasPrefix("/") ? name : folder.appendingPathComponent(name).path
         let whole: DataTable
         do {
+            let path = try FilePolicy.resolve(name, specPath: file.path, allowOutsideRoot: options.allowOutsideRoot)
+            dataFiles.append(path)
             whole = try DataFiles.read(path, displayName: name)
         } catch {
             bag.error(.dataFile, error.message, at: record["file"]!.range, help: error.help)

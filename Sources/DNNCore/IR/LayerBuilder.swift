@@ -194,6 +194,18 @@ struct LayerSpec {
         Parameter(name: "\(name).\(suffix)", role: role, shape: shape, initializer: initializer, fanIn: fanIn, fanOut: fanOut)
     }
 
+    /// Refuses a layer whose tensors or output would not fit: each size is counted with overflow checks.
+    mutating func checkSizes(_ parameters: [Parameter], output: [Int]) -> Bool {
+        for shape in parameters.map(\.shape) + [output] {
+            guard let count = IRBuilder.checkedProduct(shape), count <= IRBuilder.maxParameters else {
+                bag.error(.modelTooLarge, "layer `\(name)` needs a tensor of shape \(shape), more than \(IRBuilder.maxParameters) values",
+                          at: choice.nameRange, help: "use fewer units, filters or positions")
+                return false
+            }
+        }
+        return true
+    }
+
     /// The bias initializer, or nil for `bias: false`.
     var biasInitializer: Initializer? {
         guard let value = choice["bias"] else { return defaultBias }
@@ -333,8 +345,9 @@ struct LayerSpec {
             output = [shape.reduce(1, *)]
         case "reshape":
             let target = choice["shape"]!.list!.map { $0.int! }
-            guard target.reduce(1, *) == shape.reduce(1, *) else {
-                return fail("reshape `\(name)` to \(target) needs \(target.reduce(1, *)) values, but its input \(shape) has \(shape.reduce(1, *))",
+            let count = IRBuilder.checkedProduct(target)
+            guard count == shape.reduce(1, *) else {
+                return fail("reshape `\(name)` to \(target) needs \(count.map(String.init) ?? "more than 2^63") values, but its input \(shape) has \(shape.reduce(1, *))",
                             at: choice["shape"]!.range)
             }
             kind = .reshape
@@ -408,6 +421,7 @@ struct LayerSpec {
             }
         default: break
         }
+        guard checkSizes(parameters, output: output) else { return nil }
         return Layer(name: name, kind: kind, activation: activation, inputs: inputs, inputShapes: shapes, outputShape: output,
                      parameters: parameters, l1: Float(choice["l1"]?.double ?? 0), l2: Float(choice["l2"]?.double ?? 0),
                      range: range)

@@ -365,6 +365,8 @@ public struct ModelIR: Sendable {
     public var validation: Dataset? = nil
     /// For classification: the class names, in index order (names given in the spec or the data).
     public var classes: [String]? = nil
+    /// The data files read, as canonical paths (outputs must not overwrite them).
+    public var dataFiles: [String] = []
     public var inputNormalization: Normalization
     public var targetNormalization: Normalization
     public var inputShape: [Int]

@@ -46,6 +46,8 @@ public final class Trainer {
     private var anyGradient = false
     /// The first non-finite value, which ends the epoch and the run.
     public private(set) var fault: Fault?
+    /// Asked after every step: whether to stop there.
+    private var stopRequested: (@Sendable () -> Bool)?
     /// On watched (logged) epochs: per layer, the sums of squared gradient norms and of update ratios.
     private var watching = false
     private var gradientSquares: [Double]
@@ -105,7 +107,12 @@ public final class Trainer {
             }
             let logs = model.schedule.logs(epoch: epoch)
             watching = options.watchHealth && logs
+            stopRequested = options.stopRequested
             let cost = runEpoch()
+            if stopRequested?() == true {
+                end = .interrupted(epoch: epoch, step: steps)
+                break
+            }
             costs.append(cost)
             progress?(epoch, cost)
             if let fault {
@@ -193,7 +200,7 @@ public final class Trainer {
         defer { epochsRun += 1 }
         var cost = 0.0
         var start = 0
-        while start < order.count, fault == nil {
+        while start < order.count, fault == nil, stopRequested?() != true {
             let rows = order[start ..< min(start + batchSize, order.count)]
             step(rows)
             cost += Double(lastLoss)

@@ -133,6 +133,8 @@ public enum RunEnd: Sendable, Equatable {
     /// Early stopping: the monitored loss stopped improving; the best epoch's parameters are restored
     /// when the spec asks.
     case earlyStopped(bestEpoch: Int)
+    /// Asked to stop (a signal): the step under way finished, the epoch did not.
+    case interrupted(epoch: Int, step: Int)
 }
 
 public struct TrainingOptions: Sendable {
@@ -141,9 +143,13 @@ public struct TrainingOptions: Sendable {
     /// Gather per-layer health (dead units, gradient norms, update ratios) at logged epochs.
     public var watchHealth: Bool
 
-    public init(stopWhenDead: Bool = false, watchHealth: Bool = false) {
+    /// Asked after every step; true ends the run after that step (SIGINT, SIGTERM).
+    public var stopRequested: (@Sendable () -> Bool)?
+
+    public init(stopWhenDead: Bool = false, watchHealth: Bool = false, stopRequested: (@Sendable () -> Bool)? = nil) {
         self.stopWhenDead = stopWhenDead
         self.watchHealth = watchHealth
+        self.stopRequested = stopRequested
     }
 }
 

@@ -9,6 +9,14 @@ public enum Format {
         return "\(x)"
     }
 
+    /// A byte count in the largest binary unit that keeps it at least 1: "1 MiB", "3.5 GiB", "512 bytes".
+    public static func bytes(_ count: Int) -> String {
+        var value = Double(count), unit = 0
+        let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"]
+        while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
+        return unit == 0 ? "\(count) bytes" : "\(Format.c(value == value.rounded() ? "%.0f" : "%.1f", value)) \(units[unit])"
+    }
+
     /// printf-style formatting with a C format for one Double, e.g. "%.6g".
     public static func c(_ format: String, _ x: Double) -> String {
         String(format: format, x)

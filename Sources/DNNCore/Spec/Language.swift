@@ -12,6 +12,11 @@ public struct Bounds: Sendable {
     public static let positive = Bounds(min: 0, minExclusive: true)
     public static let nonNegative = Bounds(min: 0)
     public static let atLeastOne = Bounds(min: 1)
+    /// A size: a count of units, channels or positions, at most 2^24, so that products of a few stay
+    /// far from overflowing 64 bits.
+    public static let size = Bounds(min: 1, max: 16_777_216)
+    /// A padding: 0 to 2^24.
+    public static let padding = Bounds(min: 0, max: 16_777_216)
     /// [0, 1), as PyTorch requires of Adam's betas.
     public static let unitOpen = Bounds(min: 0, max: 1, maxExclusive: true)
 
@@ -328,35 +333,35 @@ public enum Language {
                                              "initializer of the weights")
     static let biasField = Field.optional("bias", .oneOf([.boolean, .choice(initializers)]), default: .contextual("model.init.bias"),
                                           "initializer of the bias, or false for no bias (true: model.init.bias)")
-    static let paddingType = ValueType.oneOf([.word(["valid", "same"]), .dims(.nonNegative)])
+    static let paddingType = ValueType.oneOf([.word(["valid", "same"]), .dims(.padding)])
     static let l1Field = Field.optional("l1", .number(.nonNegative), default: .number(0), "L1 penalty λ·Σ|w| on the weights, added to the loss")
     static let l2Field = Field.optional("l2", .number(.nonNegative), default: .number(0), "L2 penalty λ·Σw² on the weights, added to the loss")
 
     static func convolution(_ name: String, _ shape: String) -> ChoiceKind {
         ChoiceKind(name: name, params: [
-            .required("filters", .integer(.atLeastOne), "output channels"),
-            .required("kernel", .dims(.atLeastOne), "kernel size, one number or one per spatial dimension"),
-            .optional("stride", .dims(.atLeastOne), default: .int(1), "step between kernel positions"),
+            .required("filters", .integer(.size), "output channels"),
+            .required("kernel", .dims(.size), "kernel size, one number or one per spatial dimension"),
+            .optional("stride", .dims(.size), default: .int(1), "step between kernel positions"),
             .optional("padding", paddingType, default: .word("valid"),
                       "valid (none), same (output size = ceil(input / stride), stride 1 only as in PyTorch), or zeros per side"),
-            .optional("dilation", .dims(.atLeastOne), default: .int(1), "spacing between kernel elements"),
-            .optional("groups", .integer(.atLeastOne), default: .int(1), "input and output channels split into groups"),
+            .optional("dilation", .dims(.size), default: .int(1), "spacing between kernel elements"),
+            .optional("groups", .integer(.size), default: .int(1), "input and output channels split into groups"),
             activationField, nameField, inputsField, weightsField, biasField, l1Field, l2Field,
         ], doc: "convolution over \(shape) (NCHW layout); weight [filters, in/groups, kernel...], as PyTorch")
     }
 
     static func pooling(_ name: String, _ doc: String) -> ChoiceKind {
         ChoiceKind(name: name, params: [
-            .required("size", .dims(.atLeastOne), "window size"),
-            .optional("stride", .dims(.atLeastOne), default: .contextual("size"), "step between windows"),
-            .optional("padding", .dims(.nonNegative), default: .int(0), "padding on every side"),
+            .required("size", .dims(.size), "window size"),
+            .optional("stride", .dims(.size), default: .contextual("size"), "step between windows"),
+            .optional("padding", .dims(.padding), default: .int(0), "padding on every side"),
             nameField, inputsField,
         ], doc: doc)
     }
 
     public static let layers = Catalog(name: "layer", kinds: [
         ChoiceKind(name: "dense", params: [
-            .required("units", .integer(.atLeastOne), "output features"),
+            .required("units", .integer(.size), "output features"),
             activationField, nameField, inputsField,
             .optional("weights", .choice(initializers), default: .contextual("model.init.weights"),
                       "initializer of the weight matrix [units, inputs]"),
@@ -385,8 +390,8 @@ public enum Language {
             nameField, inputsField,
         ], doc: "normalizes each sample over its last dimension, then a learnable scale and shift per feature"),
         ChoiceKind(name: "embedding", params: [
-            .required("vocab", .integer(.atLeastOne), "the number of indices"),
-            .required("dim", .integer(.atLeastOne), "the vector size"),
+            .required("vocab", .integer(.size), "the number of indices"),
+            .required("dim", .integer(.size), "the vector size"),
             .optional("weights", .choice(initializers), default: .choice("normal"), "initializer of the table (PyTorch draws N(0, 1))"),
             nameField, inputsField,
         ], doc: "integer indices [L] → vectors [L, dim]; an index outside [0, vocab) is an error"),

@@ -83,6 +83,7 @@ public struct SpecChecker {
         switch type {
         case .integer(let bounds):
             guard case .scalar(let s) = node.content else { return typeError(node, "an integer", path) }
+            if s.isPlain, hasLeadingZero(s.text) { return leadingZeroError(node, s.text, path) }
             switch s.value {
             case .int(let i) where s.isPlain:
                 guard bounds.contains(Double(i)) else { return rangeError(node, bounds, path) }
@@ -141,7 +142,7 @@ public struct SpecChecker {
             }
             var values: [SpecValue] = []
             for (index, item) in items.enumerated() {
-                guard let v = value(item, .integer(.atLeastOne), path: "\(path)[\(index)]") else { return nil }
+                guard let v = value(item, .integer(.size), path: "\(path)[\(index)]") else { return nil }
                 values.append(v)
             }
             return make(.list(values))
@@ -185,6 +186,7 @@ public struct SpecChecker {
     /// A number in a plain scalar: an integer or a float, finite.
     private mutating func number(_ node: YAMLNode, _ path: String) -> Double? {
         guard case .scalar(let s) = node.content, s.isPlain else { typeError(node, "a number", path); return nil }
+        if hasLeadingZero(s.text) { leadingZeroError(node, s.text, path); return nil }
         switch s.value {
         case .int(let i): return Double(i)
         case .float(let x) where x.isFinite: return x
@@ -301,13 +303,36 @@ public struct SpecChecker {
         return SpecValue(content: content, range: range, isDefault: true)
     }
 
+    /// `0755`: an integer with a leading zero, which YAML 1.1 reads as octal and YAML 1.2 as decimal.
+    private func hasLeadingZero(_ text: String) -> Bool {
+        let digits = text.hasPrefix("-") || text.hasPrefix("+") ? text.dropFirst() : text[...]
+        return digits.count > 1 && digits.first == "0" && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber)
+    }
+
+    @discardableResult
+    private mutating func leadingZeroError(_ node: YAMLNode, _ text: String, _ path: String) -> SpecValue? {
+        let decimal = Int(text) ?? 0, octal = Int(text, radix: 8)
+        let negative = text.hasPrefix("-")
+        bag.error(.invalidNumber, "`\(text)` for \(describe(path)) has a leading zero, which readers disagree on"
+                  + (octal.map { ": YAML 1.1 reads it as octal \($0), YAML 1.2 as \(decimal)" } ?? ""),
+                  at: node.range, help: "write \(decimal)" + (negative ? "" : ", or 0o\(text.drop { $0 == "0" || $0 == "+" }) for an octal number"))
+        return nil
+    }
+
     @discardableResult
     private mutating func typeError(_ node: YAMLNode, _ expected: String, _ path: String) -> SpecValue? {
         var help: String? = nil
+        let numeric = expected.contains("number") || expected.contains("integer")
         if case .scalar(let s) = node.content, ["yes", "no", "on", "off", "y", "n"].contains(s.text.lowercased()) {
             help = "YAML 1.2 reads `\(s.text)` as a string; write true or false"
-        } else if case .scalar(let s) = node.content, !s.isPlain, expected.contains("number") || expected.contains("integer") {
+        } else if case .scalar(let s) = node.content, !s.isPlain, numeric {
             help = "remove the quotes"
+        } else if case .scalar(let s) = node.content, numeric, s.text.contains("_"), Double(s.text.replacingOccurrences(of: "_", with: "")) != nil {
+            help = "YAML 1.2 numbers have no `_` separators; write \(s.text.replacingOccurrences(of: "_", with: ""))"
+        } else if case .scalar(let s) = node.content, numeric, s.text.contains(":"), s.text.split(separator: ":").allSatisfy({ Int($0) != nil }) {
+            help = "`\(s.text)` is a YAML 1.1 base-60 number; YAML 1.2 reads it as text. Write the value in decimal"
+        } else if case .scalar(let s) = node.content, numeric, s.text.lowercased().hasPrefix("0x"), s.text.lowercased().contains("p") {
+            help = "hexadecimal floats are not YAML numbers; write the value in decimal"
         }
         bag.error(.wrongType, "\(describe(path)) must be \(expected), found \(node.kindDescription)", at: node.range, help: help)
         return nil

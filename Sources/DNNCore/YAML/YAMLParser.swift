@@ -9,6 +9,11 @@ public struct YAMLLimits: Sendable {
     public var aliasExpansionBudget = 100_000
     /// Collections nested inside each other.
     public var maxDepth = 64
+    /// Nodes in the document, aliases' expansions included: enough for inline data of about 1 MiB;
+    /// larger data belongs in a file.
+    public var maxNodes = 250_000
+    /// Bytes of spec text, checked before the YAML is read (`--max-spec-size`).
+    public var maxSpecBytes = 1 << 20
 
     public init() {}
 }
@@ -17,6 +22,16 @@ public enum YAMLParser {
     /// Parses one YAML document. Returns nil with diagnostics in `bag` when the text cannot be read.
     public static func parse(_ file: SourceFile, limits: YAMLLimits = YAMLLimits(),
                              diagnostics bag: inout DiagnosticBag) -> YAMLNode? {
+        if file.bytes.count > limits.maxSpecBytes {
+            bag.error(.specTooLarge, "the spec is larger than \(Format.bytes(limits.maxSpecBytes)), the most dnnc reads",
+                      at: SourceRange(start: SourceLocation(line: 1, column: 1), end: SourceLocation(line: 1, column: 2)),
+                      help: "keep data in .csv or .npy files beside the spec, or raise --max-spec-size")
+            return nil
+        }
+        if let problem = TextCheck.firstProblem(file) {
+            bag.report(problem)
+            return nil
+        }
         let reader = EventReader(file.bytes)
         var builder = TreeBuilder(reader: reader, limits: limits)
         do {
@@ -119,6 +134,7 @@ struct TreeBuilder {
     var bag = DiagnosticBag()
     private var anchors: [String: (node: YAMLNode, size: Int)] = [:]
     private var aliasNodes = 0
+    private var nodes = 0
 
     init(reader: EventReader, limits: YAMLLimits) {
         self.reader = reader
@@ -151,6 +167,11 @@ struct TreeBuilder {
         if depth > limits.maxDepth {
             throw Diagnostic(.nestingTooDeep, "collections are nested more than \(limits.maxDepth) deep", at: range,
                              help: "a spec needs only a few levels of nesting")
+        }
+        nodes += 1
+        if nodes + aliasNodes > limits.maxNodes {
+            throw Diagnostic(.tooManyNodes, "the spec has more than \(limits.maxNodes) YAML nodes", at: range,
+                             help: "keep large data in .csv or .npy files: `inputs: {file: data.csv}`")
         }
         switch event {
         case .alias(let anchor):
@@ -198,6 +219,10 @@ struct TreeBuilder {
                     return (node, size)
                 }
                 let (key, keySize) = try node(next, nextRange, depth: depth + 1)
+                if case .scalar(let s) = key.content, s.isPlain, s.text == "<<" {
+                    throw Diagnostic(.mergeKey, "merge keys (`<<`) are not part of YAML 1.2, and dnnc does not read them", at: key.range,
+                                     help: "write the keys out, or repeat a whole value with an alias (`*name`)")
+                }
                 let (valueEvent, valueRange) = try reader.next()
                 let (value, valueSize) = try node(valueEvent, valueRange, depth: depth + 1)
                 if let text = key.scalarText {

@@ -1,0 +1,42 @@
+// What a run will allocate, computed from the IR before anything is: the parameters with their
+// gradients and the optimizer's three state buffers, the running statistics, every layer's buffers
+// for one batch, and the data (as read and as normalized). A run over the limit is refused with the
+// figures, instead of failing or swapping after minutes.
+
+import Foundation
+
+public struct MemoryEstimate: Sendable, Equatable {
+    public var parameters: Int
+    public var bytes: Int
+
+    public init(_ model: ModelIR) {
+        let learnable = model.parameters.filter(\.isLearnable).reduce(0) { $0 + $1.count }
+        let statistics = model.parameters.filter { !$0.isLearnable }.reduce(0) { $0 + $1.count }
+        let batch = min(model.schedule.batchSize, model.train.inputs.rows)
+        var floats = 5 * learnable + statistics
+        for layer in model.layers {
+            // z, a and ga for every layer; dropout and the norms keep one more.
+            var buffers = 3
+            switch layer.kind {
+            case .dropout, .batchnorm, .layernorm, .pool: buffers = 4
+            default: break
+            }
+            floats += buffers * batch * layer.outputSize
+        }
+        let widest = max(model.layers.map(\.outputSize).max() ?? 0, model.inputShape.reduce(1, *))
+        floats += batch * (model.inputShape.reduce(1, *) + model.targetWidth + widest)
+        for set in [model.train] + (model.validation.map { [$0] } ?? []) {
+            floats += 2 * (set.inputs.values.count + set.targets.values.count)
+        }
+        parameters = learnable + statistics
+        bytes = floats * MemoryLayout<Float>.size
+    }
+
+    /// Half of the machine's physical memory: the default `--max-memory`.
+    public static var defaultLimit: Int { Int(ProcessInfo.processInfo.physicalMemory / 2) }
+
+    /// "3.0e10 parameters, 120 GB"
+    public var description: String {
+        "\(Format.c("%.1e", Double(parameters))) parameters, \(Format.bytes(bytes))"
+    }
+}
