@@ -129,8 +129,12 @@ struct DataFileTests {
     /// Bad files: the message says which file and, for a cell, which row and column.
     static let bad: [(inputs: String, message: String)] = [
         ("{file: missing.csv}", "cannot read missing.csv: no such file"),
-        ("{file: ragged.csv}", "ragged.csv:2: the row has 2 values, but the first row has 3"),
-        ("{file: badcell.csv}", "badcell.csv, row 1 (of the data), column 2: `x` is not a number"),
+        ("{file: ragged.csv}", "ragged.csv:2:3: the row has 2 values, but the first row has 3"),
+        ("{file: badcell.csv}", "badcell.csv:2:2: `x` is not a number"),
+        ("{file: unclosed.csv}", "unclosed.csv:2:2: a quoted field is not closed"),
+        ("{file: longfield.csv}", "longfield.csv:1:1: a field longer than 4096 characters"),
+        ("{file: empty.csv}", "empty.csv holds no rows"),
+        ("{file: infinity.csv}", "infinity.csv:2:1: `inf` is not a finite number"),
         ("{file: semicolon.csv}", "semicolon.csv has one column per row"),
         ("{file: animals.csv, columns: [x3]}", "animals.csv has no column `x3`"),
         ("{file: animals.csv, columns: [7]}", "animals.csv has 3 columns, so there is no column 7 (counted from 0)"),

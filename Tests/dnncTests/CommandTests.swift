@@ -22,6 +22,18 @@ enum Binary {
     }()
 
     /// Runs dnnc with its output streams in files, so neither can fill up and stall it.
+    /// Starts dnnc without waiting, its output discarded.
+    static func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = dnnc
+        process.arguments = arguments
+        process.currentDirectoryURL = root
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     /// `environment` is added to this process's, from which GITHUB_ACTIONS is removed so that the
     /// tests see the same defaults inside and outside GitHub Actions.
     static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
@@ -356,6 +368,59 @@ struct CommandTests {
         let tensors = try SafeTensors.decode(Array(try Data(contentsOf: URL(fileURLWithPath: best))))
         #expect(Set(tensors.keys) == ["dense_1.weight", "dense_1.bias", "dense_2.weight", "dense_2.bias"])
         #expect(try Binary.run(["run", "specs/seed/relu.yaml", "--save-best", best]).status == 2)
+    }
+
+    @Test func aSignalStopsAfterTheStepAndKeepsTheParameters() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let save = folder.appendingPathComponent("m.safetensors").path
+        for (signal, code) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
+            let process = try Binary.start(["run", "specs/seed/relu.yaml", "--epochs", "100000000", "--save", save])
+            Thread.sleep(forTimeInterval: 1.0)
+            kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == code)
+            let tensors = try SafeTensors.decode(Array(try Data(contentsOf: URL(fileURLWithPath: save))))
+            #expect(tensors.count == 6 && tensors.values.allSatisfy { $0.values.allSatisfy(\.isFinite) })
+            try FileManager.default.removeItem(atPath: save)
+        }
+    }
+
+    /// SIGKILL at random moments while a process writes checkpoints in turn: the file always holds one
+    /// of them, whole, and loads.
+    @Test func killingAWriterNeverLeavesAHalfWrittenCheckpoint() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("c.safetensors").path
+        #expect(try Binary.run(["save-loop", path, "--count", "1"]).status == 0)
+        // The two checkpoints the writer alternates: its first write, and its second.
+        let references = try [1, 2].map { count -> [UInt8] in
+            let reference = folder.appendingPathComponent("ref\(count).safetensors").path
+            #expect(try Binary.run(["save-loop", reference, "--count", "\(count)"]).status == 0)
+            return Array(try Data(contentsOf: URL(fileURLWithPath: reference)))
+        }
+        var rng = SystemRandomNumberGenerator()
+        var killedWhileWriting = 0
+        for _ in 0..<200 {
+            let process = try Binary.start(["save-loop", path])
+            Thread.sleep(forTimeInterval: Double.random(in: 0.002...0.04, using: &rng))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            if process.terminationReason == .uncaughtSignal { killedWhileWriting += 1 }
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            #expect(bytes == references[0] || bytes == references[1], "a torn checkpoint after a kill")
+            #expect((try? SafeTensors.decode(bytes)) != nil)
+        }
+        #expect(killedWhileWriting == 200)
+    }
+
+    @Test func outputsNeverOverwriteInputsAndBigModelsAreRefused() throws {
+        let r = try Binary.run(["run", "specs/digits/mlp.yaml", "--plot", "specs/digits/images.npy"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("--plot specs/digits/images.npy would overwrite an input of this run"))
+        let memory = try Binary.run(["run", "specs/digits/cnn.yaml", "--max-memory", "100000"])
+        #expect(memory.status == 1)
+        #expect(memory.stderr.contains("error[E0306]: the model needs 1.4e+04 parameters"))
     }
 
     @Test func setOverridesAValueAndRejectsBadPaths() throws {

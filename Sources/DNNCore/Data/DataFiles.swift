@@ -17,11 +17,16 @@ public struct DataTable: Sendable {
     public var numbers: [Double?]
     public var texts: [String]
     public var header: [String]?
+    /// For a CSV file: the line of each row, and the (1-based) field of each column, for messages.
+    public var rowLines: [Int] = []
+    public var columnFields: [Int] = []
 }
 
 public enum DataFiles {
     /// Files larger than this are refused before they are read.
     public static let maxBytes = 1 << 30
+    /// A CSV field longer than this is refused: no number or class name needs it.
+    public static let maxFieldLength = 4096
 
     public static func read(_ path: String, displayName: String) throws(DataFileError) -> DataTable {
         var isDirectory: ObjCBool = false
@@ -56,6 +61,10 @@ public enum DataFiles {
             var cells: [String] = [], cell = "", quoted = false, wasQuoted = false
             var chars = row.makeIterator()
             while let c = chars.next() {
+                if cell.count > maxFieldLength {
+                    throw DataFileError(message: "\(name):\(line):\(cells.count + 1): a field longer than \(maxFieldLength) characters",
+                                        help: "dnnc reads numbers and class names; check the delimiter and the quotes")
+                }
                 if quoted {
                     if c == "\"" {
                         quoted = false
@@ -74,7 +83,7 @@ public enum DataFiles {
                     cell.append(c)
                 }
             }
-            if quoted { throw DataFileError(message: "\(name):\(line): a quoted cell is not closed", help: "close it with \"") }
+            if quoted { throw DataFileError(message: "\(name):\(line):\(cells.count + 1): a quoted field is not closed", help: "close it with \"") }
             cells.append(cell)
             records.append(cells.map { $0.trimmingCharacters(in: .whitespaces) })
             lineNumbers.append(line)
@@ -93,19 +102,20 @@ public enum DataFiles {
         numbers.reserveCapacity(body.count * width)
         for (r, cells) in body.enumerated() {
             guard cells.count == width else {
-                throw DataFileError(message: "\(name):\(bodyLines[r]): the row has \(cells.count) values, but the \(hasHeader ? "header" : "first row") has \(width)",
+                throw DataFileError(message: "\(name):\(bodyLines[r]):\(min(cells.count, width) + 1): the row has \(cells.count) values, but the \(hasHeader ? "header" : "first row") has \(width)",
                                     help: "give every row the same number of values")
             }
-            for cell in cells {
+            for (c, cell) in cells.enumerated() {
                 let value = cell.isEmpty ? nil : Double(cell)
                 if let value, !value.isFinite {
-                    throw DataFileError(message: "\(name):\(bodyLines[r]): `\(cell)` is not a finite number", help: nil)
+                    throw DataFileError(message: "\(name):\(bodyLines[r]):\(c + 1): `\(cell)` is not a finite number", help: nil)
                 }
                 numbers.append(value)
                 texts.append(cell)
             }
         }
-        return DataTable(rows: body.count, columns: width, numbers: numbers, texts: texts, header: hasHeader ? first : nil)
+        return DataTable(rows: body.count, columns: width, numbers: numbers, texts: texts, header: hasHeader ? first : nil,
+                         rowLines: bodyLines, columnFields: Array(1...width))
     }
 
     /// NumPy's .npy format, version 1 to 3: magic, version, header length, a Python dict literal

@@ -267,14 +267,18 @@ struct Builder {
             }
         }
         return DataTable(rows: whole.rows, columns: indices.count, numbers: numbers, texts: texts,
-                         header: whole.header.map { h in indices.map { h[$0] } })
+                         header: whole.header.map { h in indices.map { h[$0] } }, rowLines: whole.rowLines,
+                         columnFields: whole.columnFields.isEmpty ? [] : indices.map { whole.columnFields[$0] })
     }
 
     /// A table of numbers only; a text cell is an error naming its row and column.
     mutating func numeric(_ table: DataTable, at value: SpecValue) -> DataMatrix? {
         if let i = table.numbers.firstIndex(where: { $0 == nil }) {
             let name = value.record?["file"]?.string ?? "the data"
-            bag.error(.dataFile, "\(name), row \(i / table.columns + 1) (of the data), column \(i % table.columns + 1): `\(table.texts.isEmpty ? "" : table.texts[i])` is not a number",
+            let r = i / table.columns, c = i % table.columns
+            let place = table.rowLines.isEmpty ? "\(name), row \(r + 1), column \(c + 1)" : "\(name):\(table.rowLines[r]):\(table.columnFields[c])"
+            let text = table.texts.isEmpty ? "" : table.texts[i]
+            bag.error(.dataFile, "\(place): \(text.isEmpty ? "an empty field" : "`\(text)`") is not a number",
                       at: value.record?["file"]?.range ?? value.range)
             return nil
         }
