@@ -63,4 +63,19 @@ struct YAMLSuiteTests {
         }
         #expect(disagreements.isEmpty, "cases that disagree with the suite: \(disagreements)")
     }
+
+    /// Every case through the whole front end, as `dnnc check` runs it: compile, lint, render. Each
+    /// ends in an acceptance or in located errors; none crashes.
+    @Test func everyCaseThroughTheWholeCompiler() throws {
+        for folder in try Self.cases() {
+            let id = folder.path.replacingOccurrences(of: Self.suite.path + "/", with: "")
+            let bytes = Array(try Data(contentsOf: folder.appendingPathComponent("in.yaml")))
+            let result = Compiler.compile(SourceFile(path: id, bytes: bytes))
+            for d in result.diagnostics.all {
+                #expect(d.range.start.line >= 1 && d.range.start.column >= 1, "\(id): \(d.message) has no position")
+                #expect(DiagnosticRenderer.text(d, in: result.file).hasPrefix("\(id):"))
+            }
+            #expect(result.model != nil || result.diagnostics.hasErrors, "\(id): neither a model nor an error")
+        }
+    }
 }

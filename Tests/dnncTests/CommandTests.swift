@@ -37,7 +37,7 @@ enum Binary {
     /// `environment` is added to this process's, from which GITHUB_ACTIONS is removed so that the
     /// tests see the same defaults inside and outside GitHub Actions.
     static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
-                    executable: String? = nil) throws -> Output {
+                    executable: String? = nil, directory: URL? = nil) throws -> Output {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let outURL = folder.appendingPathComponent("stdout"), errURL = folder.appendingPathComponent("stderr")
@@ -49,7 +49,7 @@ enum Binary {
         var env = ProcessInfo.processInfo.environment
         env["GITHUB_ACTIONS"] = nil
         process.environment = env.merging(environment) { $1 }
-        process.currentDirectoryURL = root
+        process.currentDirectoryURL = directory ?? root
         let input = Pipe()
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)

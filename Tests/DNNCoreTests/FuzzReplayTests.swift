@@ -1,0 +1,28 @@
+// Replays the fuzzers' committed corpus and every input that ever crashed them (fuzz/), through the
+// same code the fuzzers drive: a regression comes back as a failing (crashing) test.
+
+import Foundation
+import Testing
+@testable import DNNCore
+
+struct FuzzReplayTests {
+    static let fuzz = Repo.root.appendingPathComponent("fuzz")
+
+    static func files(_ folder: String, prefix: String = "") -> [URL] {
+        let url = fuzz.appendingPathComponent(folder)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        return names.filter { $0.hasPrefix(prefix) && !$0.hasPrefix(".") }.sorted().map { url.appendingPathComponent($0) }
+    }
+
+    @Test(arguments: [("spec", FuzzTargets.spec), ("csv", FuzzTargets.csv), ("checkpoint", FuzzTargets.checkpoint)]
+        as [(String, @Sendable ([UInt8]) -> Void)])
+    func theCorpusAndEveryCrashReplay(_ target: String, _ run: @Sendable ([UInt8]) -> Void) throws {
+        let inputs = Self.files("corpus/\(target)") + Self.files("crashes", prefix: target + "-")
+        #expect(!Self.files("corpus/\(target)").isEmpty, "fuzz/corpus/\(target) holds the seed corpus")
+        for url in inputs {
+            run(Array(try Data(contentsOf: url)))
+        }
+        // The .npy reader shares the CSV corpus's shapes of trouble; it gets the checkpoint inputs too.
+        if target == "checkpoint" { for url in inputs { FuzzTargets.npy(Array(try Data(contentsOf: url))) } }
+    }
+}
