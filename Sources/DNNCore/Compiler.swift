@@ -52,13 +52,14 @@ public enum Compiler {
         result.diagnostics = bag
         if !placed.isEmpty {
             // A diagnostic about an overridden value says so: its snippet shows the text it replaced.
-            var annotated = DiagnosticBag()
-            for var d in bag.all {
+            var annotated = bag
+            annotated.replace(with: bag.all.map { d in
+                var d = d
                 if let p = placed.last(where: { $0.range == d.range }) {
                     d.notes.append(DiagnosticNote("the value here was replaced by --set \(p.override.argument)"))
                 }
-                annotated.report(d)
-            }
+                return d
+            })
             result.diagnostics = annotated
         }
         return result

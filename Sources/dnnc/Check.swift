@@ -69,11 +69,13 @@ struct Check: ParsableCommand {
         }
         if !quiet { Console.out(render(results)) }
         let all = results.flatMap(\.diagnostics.all)
-        let errors = all.filter { $0.severity == .error }.count
-        let warnings = all.count - errors
+        let errors = all.filter { $0.severity == .error }.count + results.reduce(0) { $0 + $1.diagnostics.omittedErrors }
+        let warnings = all.count - all.filter { $0.severity == .error }.count + results.reduce(0) { $0 + $1.diagnostics.omittedWarnings }
         Console.error("checked \(plural(results.count, "file")): \(plural(errors, "error")), \(plural(warnings, "warning"))")
         if ioErrors > 0 { throw ExitCode(2) }
-        if all.contains(where: { $0.severity >= failOn }) { throw ExitCode(1) }
+        if all.contains(where: { $0.severity >= failOn }) || results.contains(where: { $0.diagnostics.omittedErrors > 0 }) {
+            throw ExitCode(1)
+        }
     }
 
     /// The files a path stands for: itself, or the specs found under a folder.
@@ -94,8 +96,11 @@ struct Check: ParsableCommand {
         switch format {
         case .text:
             let colored = color.enabled(for: STDOUT_FILENO)
-            return results.flatMap { result in
-                result.diagnostics.sorted.map { DiagnosticRenderer.text($0, in: result.file, color: colored) + "\n" }
+            return results.map { result in
+                result.diagnostics.sorted.map { DiagnosticRenderer.text($0, in: result.file, color: colored) + "\n" }.joined()
+                    + (result.diagnostics.omitted > 0
+                        ? "\(result.file.path): \(result.diagnostics.omitted) more diagnostic\(result.diagnostics.omitted == 1 ? "" : "s") not shown (dnnc shows the first \(DiagnosticBag.limit) of a file)\n\n"
+                        : "")
             }.joined()
         case .json: return DiagnosticFormats.json(results)
         case .sarif: return DiagnosticFormats.sarif(results)

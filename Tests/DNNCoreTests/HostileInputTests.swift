@@ -194,3 +194,13 @@ struct CheckpointReaderTests {
         #expect(result.lastFiniteParameters.allSatisfy { $0.isFinite })
     }
 }
+
+struct DiagnosticLimitTests {
+    @Test func aFileKeepsItsFirstDiagnosticsAndCountsTheRest() {
+        let text = "dnnc: 1\n" + (0..<1000).map { "unknown\($0): 1\n" }.joined()
+        let result = compile(text)
+        #expect(result.diagnostics.all.count == DiagnosticBag.limit)
+        #expect(result.diagnostics.all.count + result.diagnostics.omittedErrors == 1003, "1000 unknown keys and 3 missing sections")
+        #expect(result.diagnostics.hasErrors && result.model == nil)
+    }
+}

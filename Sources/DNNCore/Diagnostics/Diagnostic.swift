@@ -41,13 +41,29 @@ public struct Diagnostic: Sendable, Equatable, Error {
 /// Collects the diagnostics of one file; every stage appends and keeps going where it can.
 public struct DiagnosticBag: Sendable {
     public private(set) var all: [Diagnostic] = []
+    /// Diagnostics past `limit`, counted but not kept: a file with 60,000 bad keys needs its first
+    /// few hundred reported, not a gigabyte of messages.
+    public private(set) var omittedErrors = 0
+    public private(set) var omittedWarnings = 0
+
+    /// Diagnostics kept per file.
+    public static let limit = 200
 
     public init() {}
 
-    public var hasErrors: Bool { all.contains { $0.severity == .error } }
+    public var hasErrors: Bool { omittedErrors > 0 || all.contains { $0.severity == .error } }
+    /// Whether further diagnostics are only counted; callers may skip building their messages.
+    public var isFull: Bool { all.count >= Self.limit }
+    public var omitted: Int { omittedErrors + omittedWarnings }
 
     public mutating func report(_ diagnostic: Diagnostic) {
+        guard !isFull else { return omit(diagnostic.code) }
         all.append(diagnostic)
+    }
+
+    /// Counts a diagnostic without keeping it.
+    public mutating func omit(_ code: DiagnosticCode) {
+        if code.severity == .error { omittedErrors += 1 } else { omittedWarnings += 1 }
     }
 
     /// Reports an error or a warning; the code decides which.
@@ -66,8 +82,15 @@ public struct DiagnosticBag: Sendable {
         all = all.filter(keep)
     }
 
+    /// The kept diagnostics replaced (notes added), the omitted counts kept.
+    public mutating func replace(with diagnostics: [Diagnostic]) {
+        all = diagnostics
+    }
+
     public mutating func append(contentsOf other: DiagnosticBag) {
-        all.append(contentsOf: other.all)
+        for d in other.all { report(d) }
+        omittedErrors += other.omittedErrors
+        omittedWarnings += other.omittedWarnings
     }
 
     /// The diagnostics in source order (stable for equal positions), as a reader expects them.

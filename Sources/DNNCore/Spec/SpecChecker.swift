@@ -51,6 +51,11 @@ public struct SpecChecker {
                 continue
             }
             guard let field = record.field(key) else {
+                valid = false
+                if bag.isFull {
+                    bag.omit(.unknownKey)
+                    continue
+                }
                 bag.error(.unknownKey, "unknown key `\(key)` in \(describe(path))", at: pair.key.range,
                           help: Suggestions.didYouMean(key, among: record.fields.map(\.name))
                               ?? "the keys here are " + record.fields.map { "`\($0.name)`" }.joined(separator: ", "))
