@@ -187,7 +187,7 @@ struct Run: ParsableCommand {
             let signal = signals.received ?? SIGINT
             Console.error("dnnc: stopped by \(signal == SIGTERM ? "SIGTERM" : "SIGINT") during epoch \(epoch), after step \(step)")
             if let save {
-                try write(SafeTensors.encode(trainer.network.checkpointTensors()), to: save)
+                try writeCheckpoint(trainer.network, to: save)
                 Console.error("  note: \(save) holds the parameters after step \(step); go on from them with `dnnc run \(spec) --init-from \(save) --epochs \(max(1, model.schedule.epochs - epoch))` (the optimizer's state starts fresh)")
             } else {
                 Console.error("  note: nothing was saved; give --save to keep the parameters of an interrupted run")
@@ -199,7 +199,7 @@ struct Run: ParsableCommand {
             Console.error("  help: lower the learning rate, or normalize the inputs and targets")
             if let save {
                 trainer.restore(parameters: result.lastFiniteParameters)
-                try write(SafeTensors.encode(trainer.network.checkpointTensors()), to: save)
+                try writeCheckpoint(trainer.network, to: save)
                 let when = result.lastFiniteEpoch < 0 ? "the initial parameters" : "the parameters after epoch \(result.lastFiniteEpoch)"
                 Console.error("  note: \(save) holds the last finite parameters: \(when)")
             }
@@ -213,13 +213,13 @@ struct Run: ParsableCommand {
             Console.out(Metrics.classificationReport(model, trainer: trainer))
         }
         if let save {
-            try write(SafeTensors.encode(trainer.network.checkpointTensors()), to: save)
+            try writeCheckpoint(trainer.network, to: save)
         }
         if let saveBest, let best = result.best {
             let final = (trainer.parameters(), trainer.statistics())
             trainer.restore(parameters: best.parameters)
             trainer.restore(statistics: best.statistics)
-            try write(SafeTensors.encode(trainer.network.checkpointTensors()), to: saveBest)
+            try writeCheckpoint(trainer.network, to: saveBest)
             trainer.restore(parameters: final.0)
             trainer.restore(statistics: final.1)
             Console.error("dnnc: \(saveBest) holds the parameters of epoch \(best.epoch), whose validation loss \(Format.c("%.6g", result.validationLosses.first { $0.epoch == best.epoch }!.loss)) is the lowest")
@@ -258,6 +258,15 @@ struct Run: ParsableCommand {
         if Set(outputs).count != outputs.count {
             throw Console.fail("two outputs of this run name the same file; choose different paths")
         }
+    }
+
+    /// Writes the network's parameters as a checkpoint, refusing non-finite values.
+    private func writeCheckpoint(_ network: Network, to path: String) throws {
+        let tensors = network.checkpointTensors()
+        if let bad = tensors.first(where: { !$0.tensor.values.allSatisfy(\.isFinite) }) {
+            throw Console.fail("not writing \(path): tensor `\(bad.name)` holds non-finite values")
+        }
+        try write(SafeTensors.encode(tensors), to: path)
     }
 
     /// Writes a file whole or not at all.

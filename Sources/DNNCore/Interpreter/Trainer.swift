@@ -109,7 +109,8 @@ public final class Trainer {
             watching = options.watchHealth && logs
             stopRequested = options.stopRequested
             let cost = runEpoch()
-            if stopRequested?() == true {
+            // A non-finite value outranks a stop request: the parameters are no longer fit to save.
+            if stopRequested?() == true && fault == nil {
                 end = .interrupted(epoch: epoch, step: steps)
                 break
             }
