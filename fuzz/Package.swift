@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 // libFuzzer targets for dnnc, apart from the product build (fuzz/README.md):
 //   cd fuzz && swift build -c debug --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING
-//   .build/debug/FuzzSpec corpus/spec -max_total_time=600
-// Without -DFUZZING each target is a plain program that replays the files it is given.
+//   FUZZ_TARGET=spec .build/debug/Fuzz corpus/spec -max_total_time=600
+// Without -DFUZZING it is a plain program: `Fuzz spec FILE...` replays files through a target.
 import Foundation
 import PackageDescription
 
@@ -12,8 +12,8 @@ let dnnc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 let package = Package(
     name: "dnnc-fuzz",
     dependencies: [.package(path: "..")],
-    targets: ["FuzzSpec", "FuzzCSV", "FuzzCheckpoint"].map { name in
-        .executableTarget(name: name, dependencies: [.product(name: "DNNCore", package: dnnc)],
-                          swiftSettings: [.unsafeFlags(["-parse-as-library"])])
-    }
+    targets: [
+        .executableTarget(name: "Fuzz", dependencies: [.product(name: "DNNCore", package: dnnc)],
+                          swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+    ]
 )

@@ -8,16 +8,16 @@ seconds=${1:-600}
 export LSAN_OPTIONS="suppressions=$PWD/lsan.supp"
 swift build -c debug --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING >/dev/null
 for target in spec csv checkpoint; do
-  name=Fuzz$(echo "$target" | sed 's/csv/CSV/; s/spec/Spec/; s/checkpoint/Checkpoint/')
+  export FUZZ_TARGET=$target
   scratch=$(mktemp -d)
   start=$(date +%s)
-  .build/debug/$name "$scratch" "corpus/$target" -max_total_time="$seconds" -max_len=16384 -timeout=10 \
+  .build/debug/Fuzz "$scratch" "corpus/$target" -max_total_time="$seconds" -max_len=16384 -timeout=10 \
       -rss_limit_mb=2048 -artifact_prefix="crashes/$target-" -print_final_stats=1 2>"$scratch.log" || true
   end=$(date +%s)
   grep -E "stat::number_of_executed_units|stat::peak_rss_mb|SUMMARY|ERROR|NEW_FUNC" "$scratch.log" | grep -v NEW_FUNC | sed "s/^/$target: /" || true
   echo "$target: $((end - start)) s"
   mkdir -p "corpus/$target"
-  .build/debug/$name -merge=1 "corpus/$target" "$scratch" 2>/dev/null >/dev/null || true
+  .build/debug/Fuzz -merge=1 "corpus/$target" "$scratch" 2>/dev/null >/dev/null || true
   rm -rf "$scratch" "$scratch.log"
 done
 mkdir -p crashes && ls crashes
