@@ -46,6 +46,20 @@ struct ShapeInferenceTests {
         #expect(ir.layers.map(\.outputShape) == row.shapes)
     }
 
+    @Test func embeddingsTakeIndicesAsWritten() {
+        let text = """
+            dnnc: 1
+            data:
+              train: {inputs: [[0, 3], [2, 1]], targets: [[1], [0]]}
+              normalize: {inputs: standard}
+            model: {input: [2], layers: [embedding: {vocab: 4, dim: 2}, flatten, dense: {units: 1}]}
+            train: {loss: mse, optimizer: {sgd: {lr: 0.1}}, epochs: 1}
+            """
+        expectDiagnostic(text, .layerGeometry, at: "standard", onLineWith: "normalize")
+        expectDiagnostic(text.replacingOccurrences(of: "  normalize: {inputs: standard}\n", with: "")
+            .replacingOccurrences(of: "[2, 1]", with: "[2, 4]"), .classOutOfRange, at: "[[0, 3]", onLineWith: "train:")
+    }
+
     @Test func parametersHavePyTorchsNamesAndLayouts() throws {
         let ir = try model(layerSpec(input: [3, 5, 5], "- conv2d: {filters: 4, kernel: 3, groups: 1, name: c}\n- batchnorm: {name: bn}\n- flatten\n- dense: {units: 1, name: d}"))
         #expect(ir.parameters.map(\.name) == ["c.weight", "c.bias", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var", "d.weight", "d.bias"])
