@@ -28,8 +28,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "DNNCoreTests", dependencies: ["DNNCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "dnncTests", dependencies: ["dnnc", "DNNCore"]),
+        // Counts heap allocations per thread, for the test that a training step makes none.
+        .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
+        .testTarget(name: "DNNCoreTests", dependencies: ["DNNCore", "AllocationCounter"], exclude: ["Fixtures"]),
+        .testTarget(name: "dnncTests", dependencies: ["dnnc", "DNNCore"], exclude: ["Corpus"]),
     ],
     swiftLanguageModes: [.v6]
 )

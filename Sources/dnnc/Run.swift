@@ -125,8 +125,12 @@ struct Run: ParsableCommand {
     @Flag(help: "Print plain log lines instead of a progress bar on a terminal.")
     var noProgress = false
 
+    @Option(help: "Threads for the large matrix multiplies (default: the machine's cores). Small ones stay on one; the results are the same for any count.")
+    var threads: Int = Gemm.availableThreads
+
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     func run() throws {
@@ -157,6 +161,7 @@ struct Run: ParsableCommand {
         try checkOutputsAreNotInputs(inputs: [file.path == "<stdin>" ? nil : file.path, initFrom].compactMap { $0 } + model.dataFiles)
 
         let trainer = Trainer(model: model)
+        trainer.network.threads = threads
         if let initial {
             do { try trainer.network.load(initial) } catch {
                 throw Console.fail("cannot start from \(initFrom!): \(error)")

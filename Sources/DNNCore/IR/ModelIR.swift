@@ -53,6 +53,20 @@ public enum Activation: Sendable, Equatable {
         default: true
         }
     }
+
+    /// The axis of softmax and log_softmax (0 for the others).
+    public var axis: Int {
+        switch self {
+        case .softmax(let axis), .logSoftmax(let axis): axis
+        default: 0
+        }
+    }
+
+    /// Whether this is log_softmax.
+    public var isLog: Bool {
+        if case .logSoftmax = self { return true }
+        return false
+    }
 }
 
 public enum Initializer: Sendable, Equatable {

@@ -37,12 +37,37 @@ public final class Network {
     let t: UnsafeMutableBufferPointer<Float>
     /// ∂L/∂z of the layer being differentiated, (capacity, widest).
     let gz: UnsafeMutableBufferPointer<Float>
+    /// The convolutions' im2col columns and their gradient, sized for the largest convolution.
+    let cols: UnsafeMutableBufferPointer<Float>
+    let dcols: UnsafeMutableBufferPointer<Float>
 
     /// Per layer: offsets of its tensors (nil when absent); running statistics index `stats`.
     struct LayerSlots { var weight: Int?; var bias: Int?; var slope: Int?; var runningMean: Int?; var runningVar: Int? }
     let slots: [LayerSlots]
     /// Per layer: its learnable parameters' span in `params` (a layer's parameters are contiguous).
     public let layerRanges: [Range<Int>]
+
+    /// What a step reads of each layer, as plain values and pointers: the hot loop touches no array of the
+    /// IR, so a step does no reference counting.
+    struct LayerPlan {
+        var isDense = false, hasPenalty = false
+        var I = 0, O = 0
+        var activation: Activation = .identity
+        var elementwise = true
+        /// Values per sample, and the sample's first dimension (prelu's channels).
+        var size = 0, channels = 1
+        var x: UnsafeMutablePointer<Float>
+        var dx: UnsafeMutablePointer<Float>?
+        var z, a, ga: UnsafeMutablePointer<Float>
+        var w, b, dw, db, slope, dslope: UnsafeMutablePointer<Float>?
+    }
+    let plans: UnsafeMutableBufferPointer<LayerPlan>
+
+    /// The model's output width and the targets' width, read by every step.
+    let outputWidth: Int, targetWidth: Int
+
+    /// Threads a matrix multiply may use; the result is the same whatever the count (Gemm.swift).
+    public var threads = 1
 
     /// Training mode: dropout drops and batchnorm uses the batch's statistics. Off for evaluation.
     public var training = false
@@ -130,13 +155,43 @@ public final class Network {
         x = buffer(capacity * inputWidth)
         t = buffer(capacity * model.targetWidth)
         gz = buffer(capacity * max(sizes.max() ?? 1, inputWidth))
+        let scratch = model.layers.map { layer in
+            if case .conv(let c) = layer.kind { return FastConvolutionKernel.scratchSize(c) }
+            return 0
+        }.max() ?? 0
+        cols = buffer(scratch)
+        dcols = buffer(scratch)
         dropoutStream = RandomStream(seed: model.seed, stream: RandomStream.dropout)
         optimizer = model.optimizer
+        outputWidth = model.outputWidth
+        targetWidth = model.targetWidth
+        plans = .allocate(capacity: max(model.layers.count, 1))
+        for (l, layer) in model.layers.enumerated() {
+            let source = layer.inputs.first ?? -1, slot = slots[l]
+            var plan = LayerPlan(x: source < 0 ? x.baseAddress! : a[source].baseAddress!,
+                                 dx: source < 0 ? nil : ga[source].baseAddress!,
+                                 z: z[l].baseAddress!, a: a[l].baseAddress!, ga: ga[l].baseAddress!)
+            if case .dense(let I, let O, _) = layer.kind { plan.isDense = true; plan.I = I; plan.O = O }
+            plan.hasPenalty = layer.l1 != 0 || layer.l2 != 0
+            plan.activation = layer.activation
+            plan.elementwise = layer.activation.isElementwise
+            plan.size = layer.outputSize
+            plan.channels = layer.outputShape.first ?? 1
+            let p = params.baseAddress!, g = grads.baseAddress!
+            plan.w = slot.weight.map { p + $0 }
+            plan.dw = slot.weight.map { g + $0 }
+            plan.b = slot.bias.map { p + $0 }
+            plan.db = slot.bias.map { g + $0 }
+            plan.slope = slot.slope.map { p + $0 }
+            plan.dslope = slot.slope.map { g + $0 }
+            plans.initializeElement(at: l, to: plan)
+        }
     }
 
     deinit {
-        for b in [params, grads, state1, state2, state3, stats, x, t, gz] + z + a + ga + saved + invstd { b.deallocate() }
+        for b in [params, grads, state1, state2, state3, stats, x, t, gz, cols, dcols] + z + a + ga + saved + invstd { b.deallocate() }
         for b in argmax { b.deallocate() }
+        plans.deallocate()
     }
 
     /// Draws every parameter from its initializer, in the IR's order, from the initialization stream.
@@ -179,9 +234,24 @@ public final class Network {
 
     /// Runs the layers on the first `rows` rows of `x`; the output is `a.last`.
     func forward(rows B: Int) {
-        for l in model.layers.indices {
-            forwardLinear(l, rows: B)
-            forwardActivation(l, rows: B)
+        for l in 0 ..< plans.count {
+            let plan = plans[l]
+            if plan.isDense {
+                if B * plan.I * plan.O >= DenseKernel.gemmThreshold {
+                    DenseKernel.fastForward(z: plan.z, x: plan.x, w: plan.w!, b: plan.b, B: B, I: plan.I, O: plan.O,
+                                            threads: threads)
+                } else {
+                    DenseKernel.forward(z: plan.z, x: plan.x, w: plan.w!, b: plan.b, B: B, I: plan.I, O: plan.O)
+                }
+            } else {
+                forwardLinear(l, rows: B)
+            }
+            if plan.elementwise {
+                ActivationKernel.forward(plan.activation, z: plan.z, a: plan.a, slope: plan.slope, B: B, S: plan.size,
+                                         channels: plan.channels)
+            } else {
+                forwardActivation(l, rows: B)
+            }
         }
     }
 
@@ -195,13 +265,14 @@ public final class Network {
     /// Layer l's own op: z[l] from its inputs.
     func forwardLinear(_ l: Int, rows B: Int) {
         let layer = model.layers[l], slot = slots[l], out = z[l].baseAddress!
-        let p = params.baseAddress!, size = layer.outputSize
+        let p = params.baseAddress!, size = plans[l].size
         switch layer.kind {
         case .dense(let I, let O, _):
             DenseKernel.forward(z: out, x: input(l), w: p + slot.weight!, b: slot.bias.map { UnsafePointer(p + $0) },
                                 B: B, I: I, O: O)
         case .conv(let c):
-            ConvolutionKernel.forward(c, x: input(l), w: p + slot.weight!, b: slot.bias.map { UnsafePointer(p + $0) }, z: out, B: B)
+            FastConvolutionKernel.forward(c, x: input(l), w: p + slot.weight!, b: slot.bias.map { UnsafePointer(p + $0) }, z: out,
+                                          B: B, cols: cols.baseAddress!, threads: threads)
         case .pool(let pool):
             PoolingKernel.forward(pool, x: input(l), z: out, argmax: argmax[l].baseAddress!, B: B)
         case .globalAvgPool(let C, let S):
@@ -270,9 +341,10 @@ public final class Network {
 
     /// The loss of the last forward pass against the first `rows` rows of `t`, with the layers' penalties.
     func loss(rows B: Int) -> Float {
-        var value = LossKernel.forward(model.loss, p: a.last!.baseAddress!, t: t.baseAddress!, B: B,
-                                       O: model.outputWidth, T: model.targetWidth)
-        for (l, layer) in model.layers.enumerated() where layer.l1 != 0 || layer.l2 != 0 {
+        var value = LossKernel.forward(model.loss, p: plans[plans.count - 1].a, t: t.baseAddress!, B: B, O: outputWidth,
+                                       T: targetWidth)
+        for l in 0 ..< plans.count where plans[l].hasPenalty {
+            let layer = model.layers[l]
             guard let w = slots[l].weight, let count = layer.parameters.first(where: { $0.role == .weight })?.count else { continue }
             for i in w ..< w + count { value += layer.l1 * abs(params[i]) + layer.l2 * params[i] * params[i] }
         }
@@ -282,23 +354,40 @@ public final class Network {
     /// Zeroes the gradients, then adds ∂L/∂θ of the last forward pass into them.
     func backward(rows B: Int) {
         grads.update(repeating: 0)
-        for (l, layer) in model.layers.enumerated() {
-            UnsafeMutableBufferPointer(rebasing: ga[l][0 ..< B * layer.outputSize]).update(repeating: 0)
-        }
-        LossKernel.backward(model.loss, p: a.last!.baseAddress!, t: t.baseAddress!, dp: ga.last!.baseAddress!,
-                            B: B, O: model.outputWidth, T: model.targetWidth)
-        for l in model.layers.indices.reversed() {
-            backwardLayer(l, rows: B)
+        for l in 0 ..< plans.count { plans[l].ga.update(repeating: 0, count: B * plans[l].size) }
+        let last = plans[plans.count - 1]
+        LossKernel.backward(model.loss, p: last.a, t: t.baseAddress!, dp: last.ga, B: B, O: outputWidth, T: targetWidth)
+        let dz = gz.baseAddress!
+        for l in stride(from: plans.count - 1, through: 0, by: -1) {
+            let plan = plans[l]
+            guard plan.isDense && plan.elementwise else {
+                backwardLayer(l, rows: B)
+                continue
+            }
+            ActivationKernel.backward(plan.activation, z: plan.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope,
+                                      dslope: plan.dslope, B: B, S: plan.size, channels: plan.channels)
+            if B * plan.I * plan.O >= DenseKernel.gemmThreshold {
+                DenseKernel.fastBackward(dz: dz, x: plan.x, w: plan.w!, dw: plan.dw!, db: plan.db, dx: plan.dx,
+                                         B: B, I: plan.I, O: plan.O, threads: threads)
+            } else {
+                DenseKernel.backward(dz: dz, x: plan.x, w: plan.w!, dw: plan.dw!, db: plan.db, dx: plan.dx,
+                                     B: B, I: plan.I, O: plan.O)
+            }
+            if plan.hasPenalty { addPenalty(l) }
         }
     }
 
     /// Layer l's activation and op backward, from ga[l] into its parameters' and inputs' gradients.
     func backwardLayer(_ l: Int, rows B: Int) {
-        let layer = model.layers[l], slot = slots[l], size = layer.outputSize
+        let layer = model.layers[l], slot = slots[l], plan = plans[l], size = plan.size
         let p = params.baseAddress!, g = grads.baseAddress!, dz = gz.baseAddress!
-        ActivationKernel.backward(layer.activation, z: z[l].baseAddress!, a: a[l].baseAddress!, da: ga[l].baseAddress!, dz: dz,
-                                  slope: slot.slope.map { UnsafePointer(p + $0) }, dslope: slot.slope.map { g + $0 },
-                                  B: B, shape: layer.outputShape)
+        if plan.elementwise {
+            ActivationKernel.backward(plan.activation, z: plan.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope,
+                                      dslope: plan.dslope, B: B, S: size, channels: plan.channels)
+        } else {
+            ActivationKernel.backward(layer.activation, z: plan.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope,
+                                      dslope: plan.dslope, B: B, shape: layer.outputShape)
+        }
         /// ∂L/∂(input k), or nil for the model's input, which needs none.
         func dx(_ k: Int = 0) -> UnsafeMutablePointer<Float>? {
             let source = layer.inputs[k]
@@ -309,8 +398,9 @@ public final class Network {
             DenseKernel.backward(dz: dz, x: input(l), w: p + slot.weight!, dw: g + slot.weight!, db: slot.bias.map { g + $0 },
                                  dx: dx(), B: B, I: I, O: O)
         case .conv(let c):
-            ConvolutionKernel.backward(c, x: input(l), w: p + slot.weight!, dz: dz, dw: g + slot.weight!,
-                                       db: slot.bias.map { g + $0 }, dx: dx(), B: B)
+            FastConvolutionKernel.backward(c, x: input(l), w: p + slot.weight!, dz: dz, dw: g + slot.weight!,
+                                           db: slot.bias.map { g + $0 }, dx: dx(), B: B, cols: cols.baseAddress!,
+                                           dcols: dcols.baseAddress!, threads: threads)
         case .pool(let pool):
             if let d = dx() { PoolingKernel.backward(pool, dz: dz, argmax: argmax[l].baseAddress!, dx: d, B: B) }
         case .globalAvgPool(let C, let S):
@@ -359,8 +449,13 @@ public final class Network {
                 offset += part
             }
         }
-        // Penalties: ∂(l1·Σ|w| + l2·Σw²)/∂w.
-        if layer.l1 != 0 || layer.l2 != 0, let w = slot.weight,
+        addPenalty(l)
+    }
+
+    /// Adds the gradient of layer l's penalties, ∂(l1·Σ|w| + l2·Σw²)/∂w.
+    func addPenalty(_ l: Int) {
+        let layer = model.layers[l], g = grads.baseAddress!
+        if layer.l1 != 0 || layer.l2 != 0, let w = slots[l].weight,
            let count = layer.parameters.first(where: { $0.role == .weight })?.count {
             for i in w ..< w + count {
                 let v = params[i]
@@ -389,11 +484,11 @@ public final class Network {
 
     /// Copies rows of a matrix into a batch buffer, in the given order.
     func load(_ m: DataMatrix, rows: ArraySlice<Int>, into buffer: UnsafeMutableBufferPointer<Float>) {
-        var k = 0
-        for r in rows {
-            for j in 0..<m.columns {
-                buffer[k] = m.values[r * m.columns + j]
-                k += 1
+        let columns = m.columns
+        m.values.withUnsafeBufferPointer { values in
+            for k in 0 ..< rows.count {
+                let row = rows[rows.startIndex + k]
+                (buffer.baseAddress! + k * columns).update(from: values.baseAddress! + row * columns, count: columns)
             }
         }
     }

@@ -49,7 +49,7 @@ public final class Trainer {
     /// Asked after every step: whether to stop there.
     private var stopRequested: (@Sendable () -> Bool)?
     /// On watched (logged) epochs: per layer, the sums of squared gradient norms and of update ratios.
-    private var watching = false
+    var watching = false
     private var gradientSquares: [Double]
     private var updateRatios: [Double]
     private var watchedSteps = 0
@@ -77,7 +77,7 @@ public final class Trainer {
         mortal = model.layers.indices.filter { DeadUnitRule.canDie(model.layers[$0].activation) }
         gradientSquares = [Double](repeating: 0, count: model.layers.count)
         updateRatios = gradientSquares
-        beforeUpdate = []
+        beforeUpdate = [Float](repeating: 0, count: network.parameterCount)
     }
 
     /// Trains for the schedule's epochs, calling `log` after each logged epoch (and the last one run).
@@ -190,11 +190,17 @@ public final class Trainer {
     public func runEpoch() -> Double {
         if model.schedule.shuffle {
             // Fisher–Yates, from the last position down.
-            for i in stride(from: order.count - 1, to: 0, by: -1) {
-                order.swapAt(i, shuffler.index(below: i + 1))
+            var rng = shuffler
+            order.withUnsafeMutableBufferPointer { order in
+                for i in stride(from: order.count - 1, to: 0, by: -1) {
+                    let j = rng.index(below: i + 1), kept = order[i]
+                    order[i] = order[j]
+                    order[j] = kept
+                }
             }
+            shuffler = rng
         }
-        for l in mortal { alive[l] = [Bool](repeating: false, count: alive[l].count) }
+        for k in 0 ..< mortal.count { alive[mortal[k]].withUnsafeMutableBufferPointer { $0.update(repeating: false) } }
         anyGradient = false
         for l in gradientSquares.indices { gradientSquares[l] = 0; updateRatios[l] = 0 }
         watchedSteps = 0
@@ -228,32 +234,33 @@ public final class Trainer {
         }
         network.backward(rows: B)
         let grads = network.grads
-        var finite = true, nonzero = false
-        for g in grads {
-            finite = finite && g.isFinite
-            nonzero = nonzero || g != 0
-        }
+        let (finite, nonzero) = survey(UnsafeBufferPointer(grads))
         anyGradient = anyGradient || nonzero
         guard finite else {
             fault = locateBackwardFault(rows: B, step: steps + 1)
             return
         }
         if watching {
-            for (l, range) in network.layerRanges.enumerated() {
+            for l in 0 ..< network.layerRanges.count {
+                let range = network.layerRanges[l]
                 gradientSquares[l] += norm(grads, range) * norm(grads, range)
             }
-            beforeUpdate = Array(network.params)
+            for i in 0 ..< network.parameterCount { beforeUpdate[i] = network.params[i] }
         }
         // A phase's optimizer scales the schedule by its lr against the spec's optimizer's.
         currentRate = learningRate.rate(epoch: epochsRun, step: steps) * network.optimizer.lr / model.optimizer.lr
         steps += 1
         phaseStep += 1
-        let kept = frozen.map { range in Array(network.params[range]) }
-        network.update(step: phaseStep, learningRate: currentRate)
-        for (range, values) in zip(frozen, kept) {
-            for (offset, value) in zip(range, values) { network.params[offset] = value }
+        if frozen.isEmpty {
+            network.update(step: phaseStep, learningRate: currentRate)
+        } else {
+            let kept = frozen.map { range in Array(network.params[range]) }
+            network.update(step: phaseStep, learningRate: currentRate)
+            for (range, values) in zip(frozen, kept) {
+                for (offset, value) in zip(range, values) { network.params[offset] = value }
+            }
         }
-        if !allFinite(network.params, 0 ..< network.parameterCount),
+        if !survey(UnsafeBufferPointer(rebasing: network.params[0 ..< network.parameterCount])).finite,
            let l = network.layerRanges.firstIndex(where: { !allFinite(network.params, $0) }) {
             let range = network.layerRanges[l]
             fault = Fault(op: "\(model.optimizer.name) update", layer: model.layers[l].name, epoch: epochsRun, step: steps,
@@ -261,7 +268,8 @@ public final class Trainer {
             return
         }
         if watching {
-            for (l, range) in network.layerRanges.enumerated() {
+            for l in 0 ..< network.layerRanges.count {
+                let range = network.layerRanges[l]
                 var delta = 0.0, size = 0.0
                 for i in range {
                     let d = Double(network.params[i]) - Double(beforeUpdate[i])
@@ -276,8 +284,8 @@ public final class Trainer {
 
     /// Records which units passed a gradient for some row of the last forward pass.
     private func markAlive(rows B: Int) {
-        for l in mortal {
-            let activation = model.layers[l].activation
+        for k in 0 ..< mortal.count {
+            let l = mortal[k], activation = model.layers[l].activation
             let z = network.z[l], a = network.a[l]
             alive[l].withUnsafeMutableBufferPointer { flags in
                 let O = flags.count
@@ -459,6 +467,27 @@ func extent(_ b: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>) -> (low
         high = max(high, b[i])
     }
     return (low, high)
+}
+
+/// Whether every value is finite and whether any is nonzero, in one vectorized pass: x·0 is 0 for a
+/// finite x and NaN for an infinity or a NaN; a value is nonzero when its bits other than the sign are.
+func survey(_ b: UnsafeBufferPointer<Float>) -> (finite: Bool, nonzero: Bool) {
+    guard let base = b.baseAddress else { return (true, false) }
+    var probe = SIMD8<Float>(), bits = SIMD8<UInt32>()
+    var i = 0
+    while i + 8 <= b.count {
+        let v = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD8<Float>.self)
+        probe += v * 0
+        bits |= unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF
+        i += 8
+    }
+    var tail: Float = 0, tailBits: UInt32 = 0
+    while i < b.count {
+        tail += b[i] * 0
+        tailBits |= b[i].bitPattern & 0x7FFF_FFFF
+        i += 1
+    }
+    return (!(probe.sum() + tail).isNaN, bits.max() != 0 || tailBits != 0)
 }
 
 func allFinite(_ b: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>) -> Bool {

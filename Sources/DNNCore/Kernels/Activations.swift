@@ -19,14 +19,37 @@ public enum ActivationKernel {
     /// a = f(z) for a batch of B samples of `shape`.
     public static func forward(_ activation: Activation, z: UnsafePointer<Float>, a: UnsafeMutablePointer<Float>,
                                slope: UnsafePointer<Float>?, B: Int, shape: [Int]) {
-        let S = shape.reduce(1, *), n = B * S
+        let S = shape.reduce(1, *)
+        if activation.isElementwise {
+            forward(activation, z: z, a: a, slope: slope, B: B, S: S, channels: shape.first ?? 1)
+            return
+        }
+        forEachLine(B: B, shape: shape, axis: activation.axis) { base, stride, count in
+            var top = -Float.infinity
+            for k in 0..<count { top = max(top, z[base + k * stride]) }
+            var sum: Float = 0
+            for k in 0..<count { sum += exp(z[base + k * stride] - top) }
+            let logSum = Foundation.log(sum)
+            for k in 0..<count {
+                let shifted = z[base + k * stride] - top
+                a[base + k * stride] = activation.isLog ? shifted - logSum : exp(shifted) / sum
+            }
+        }
+    }
+
+    /// a = f(z) for an element-wise activation over B samples of S values; prelu's slope is indexed by
+    /// channel, the first of the sample's dimensions (`channels` of them).
+    @inline(__always)
+    static func forward(_ activation: Activation, z: UnsafePointer<Float>, a: UnsafeMutablePointer<Float>,
+                        slope: UnsafePointer<Float>?, B: Int, S: Int, channels: Int) {
+        let n = B * S
         switch activation {
         case .identity: for i in 0..<n { a[i] = z[i] }
         case .relu: for i in 0..<n { a[i] = z[i] > 0 ? z[i] : 0 }
         case .relu6: for i in 0..<n { a[i] = min(max(z[i], 0), 6) }
         case .leakyRelu(let alpha): for i in 0..<n { a[i] = z[i] > 0 ? z[i] : alpha * z[i] }
         case .prelu:
-            let s = slope!, C = shape[0], inner = S / C
+            let s = slope!, C = channels, inner = S / C
             for i in 0..<n { a[i] = z[i] > 0 ? z[i] : s[(i % S) / inner % C] * z[i] }
         case .elu(let alpha): for i in 0..<n { a[i] = z[i] > 0 ? z[i] : alpha * (exp(z[i]) - 1) }
         case .selu: for i in 0..<n { a[i] = seluScale * (z[i] > 0 ? z[i] : seluAlpha * (exp(z[i]) - 1)) }
@@ -46,20 +69,7 @@ public enum ActivationKernel {
         case .softsign: for i in 0..<n { a[i] = z[i] / (1 + abs(z[i])) }
         case .silu: for i in 0..<n { a[i] = z[i] * sigmoid(z[i]) }
         case .mish: for i in 0..<n { a[i] = z[i] * Foundation.tanh(softplus(z[i])) }
-        case .softmax(let axis), .logSoftmax(let axis):
-            var log = false
-            if case .logSoftmax = activation { log = true }
-            forEachLine(B: B, shape: shape, axis: axis) { base, stride, count in
-                var top = -Float.infinity
-                for k in 0..<count { top = max(top, z[base + k * stride]) }
-                var sum: Float = 0
-                for k in 0..<count { sum += exp(z[base + k * stride] - top) }
-                let logSum = Foundation.log(sum)
-                for k in 0..<count {
-                    let shifted = z[base + k * stride] - top
-                    a[base + k * stride] = log ? shifted - logSum : exp(shifted) / sum
-                }
-            }
+        case .softmax, .logSoftmax: preconditionFailure("softmax is not element-wise")
         }
     }
 
@@ -67,14 +77,39 @@ public enum ActivationKernel {
     public static func backward(_ activation: Activation, z: UnsafePointer<Float>, a: UnsafePointer<Float>,
                                 da: UnsafePointer<Float>, dz: UnsafeMutablePointer<Float>,
                                 slope: UnsafePointer<Float>?, dslope: UnsafeMutablePointer<Float>?, B: Int, shape: [Int]) {
-        let S = shape.reduce(1, *), n = B * S
+        let S = shape.reduce(1, *)
+        switch activation {
+        case .softmax(let axis):
+            forEachLine(B: B, shape: shape, axis: axis) { base, stride, count in
+                var dot: Float = 0
+                for k in 0..<count { dot += da[base + k * stride] * a[base + k * stride] }
+                for k in 0..<count { let i = base + k * stride; dz[i] = a[i] * (da[i] - dot) }
+            }
+        case .logSoftmax(let axis):
+            forEachLine(B: B, shape: shape, axis: axis) { base, stride, count in
+                var sum: Float = 0
+                for k in 0..<count { sum += da[base + k * stride] }
+                for k in 0..<count { let i = base + k * stride; dz[i] = da[i] - exp(a[i]) * sum }
+            }
+        default:
+            backward(activation, z: z, a: a, da: da, dz: dz, slope: slope, dslope: dslope, B: B, S: S,
+                     channels: shape.first ?? 1)
+        }
+    }
+
+    /// dz from da for an element-wise activation over B samples of S values (`channels` as in forward).
+    @inline(__always)
+    static func backward(_ activation: Activation, z: UnsafePointer<Float>, a: UnsafePointer<Float>,
+                         da: UnsafePointer<Float>, dz: UnsafeMutablePointer<Float>, slope: UnsafePointer<Float>?,
+                         dslope: UnsafeMutablePointer<Float>?, B: Int, S: Int, channels: Int) {
+        let n = B * S
         switch activation {
         case .identity: for i in 0..<n { dz[i] = da[i] }
         case .relu: for i in 0..<n { dz[i] = z[i] > 0 ? da[i] : 0 }
         case .relu6: for i in 0..<n { dz[i] = z[i] > 0 && z[i] < 6 ? da[i] : 0 }
         case .leakyRelu(let alpha): for i in 0..<n { dz[i] = z[i] > 0 ? da[i] : alpha * da[i] }
         case .prelu:
-            let s = slope!, ds = dslope!, C = shape[0], inner = S / C
+            let s = slope!, ds = dslope!, C = channels, inner = S / C
             for i in 0..<n {
                 let c = (i % S) / inner % C
                 if z[i] > 0 {
@@ -113,18 +148,7 @@ public enum ActivationKernel {
                 let x = z[i], t = Foundation.tanh(softplus(x))
                 dz[i] = da[i] * (t + x * (1 - t * t) * sigmoid(x))
             }
-        case .softmax(let axis):
-            forEachLine(B: B, shape: shape, axis: axis) { base, stride, count in
-                var dot: Float = 0
-                for k in 0..<count { dot += da[base + k * stride] * a[base + k * stride] }
-                for k in 0..<count { let i = base + k * stride; dz[i] = a[i] * (da[i] - dot) }
-            }
-        case .logSoftmax(let axis):
-            forEachLine(B: B, shape: shape, axis: axis) { base, stride, count in
-                var sum: Float = 0
-                for k in 0..<count { sum += da[base + k * stride] }
-                for k in 0..<count { let i = base + k * stride; dz[i] = da[i] - exp(a[i]) * sum }
-            }
+        case .softmax, .logSoftmax: preconditionFailure("softmax is not element-wise")
         }
     }
 

@@ -75,6 +75,111 @@ public enum ConvolutionKernel {
     }
 }
 
+/// The same convolution as matrix multiplies (im2col): per sample and group, the input's windows are
+/// laid out as the columns of `cols` (cg·KH·KW, P·Q), so that z = W·cols, dw += dz·colsᵀ and
+/// dcols = Wᵀ·dz, which col2im adds back into dx. Tested against the loops above.
+public enum FastConvolutionKernel {
+    /// Floats of scratch the passes need for `cols` and for `dcols` each.
+    public static func scratchSize(_ c: Convolution) -> Int {
+        c.inChannels / c.groups * c.kernel.h * c.kernel.w * c.output.h * c.output.w
+    }
+
+    public static func forward(_ c: Convolution, x: UnsafePointer<Float>, w: UnsafePointer<Float>, b: UnsafePointer<Float>?,
+                               z: UnsafeMutablePointer<Float>, B: Int, cols: UnsafeMutablePointer<Float>, threads: Int) {
+        let (C, F, PQ) = (c.inChannels, c.outChannels, c.output.h * c.output.w)
+        let cg = C / c.groups, fg = F / c.groups, rows = cg * c.kernel.h * c.kernel.w
+        let plane = c.input.h * c.input.w
+        for n in 0..<B {
+            for g in 0..<c.groups {
+                im2col(c, x: x + (n * C + g * cg) * plane, cols: cols)
+                let out = z + (n * F + g * fg) * PQ
+                if let b {
+                    for f in 0..<fg { (out + f * PQ).update(repeating: b[g * fg + f], count: PQ) }
+                }
+                Gemm.multiply(.none, .none, M: fg, N: PQ, K: rows, A: w + g * fg * rows, lda: rows, B: cols, ldb: PQ,
+                              beta: b == nil ? 0 : 1, C: out, ldc: PQ, threads: threads)
+            }
+        }
+    }
+
+    public static func backward(_ c: Convolution, x: UnsafePointer<Float>, w: UnsafePointer<Float>, dz: UnsafePointer<Float>,
+                                dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>?,
+                                dx: UnsafeMutablePointer<Float>?, B: Int, cols: UnsafeMutablePointer<Float>,
+                                dcols: UnsafeMutablePointer<Float>, threads: Int) {
+        let (C, F, PQ) = (c.inChannels, c.outChannels, c.output.h * c.output.w)
+        let cg = C / c.groups, fg = F / c.groups, rows = cg * c.kernel.h * c.kernel.w
+        let plane = c.input.h * c.input.w
+        for n in 0..<B {
+            if let db {
+                for f in 0..<F {
+                    let g = dz + (n * F + f) * PQ
+                    var sum: Float = 0
+                    for k in 0..<PQ { sum += g[k] }
+                    db[f] += sum
+                }
+            }
+            for g in 0..<c.groups {
+                let input = x + (n * C + g * cg) * plane
+                let grad = dz + (n * F + g * fg) * PQ
+                im2col(c, x: input, cols: cols)
+                Gemm.multiply(.none, .transposed, M: fg, N: rows, K: PQ, A: grad, lda: PQ, B: cols, ldb: PQ, beta: 1,
+                              C: dw + g * fg * rows, ldc: rows, threads: threads)
+                guard let dx else { continue }
+                Gemm.multiply(.transposed, .none, M: rows, N: PQ, K: fg, A: w + g * fg * rows, lda: rows, B: grad, ldb: PQ,
+                              beta: 0, C: dcols, ldc: PQ, threads: threads)
+                col2im(c, dcols: dcols, dx: dx + (n * C + g * cg) * plane)
+            }
+        }
+    }
+
+    /// cols[(ci·KH + i)·KW + j, p·Q + q] = x[ci, p·SH − PH + i·DH, q·SW − PW + j·DW], 0 outside the input.
+    static func im2col(_ c: Convolution, x: UnsafePointer<Float>, cols: UnsafeMutablePointer<Float>) {
+        let (H, W, P, Q) = (c.input.h, c.input.w, c.output.h, c.output.w)
+        var row = cols
+        for ci in 0 ..< c.inChannels / c.groups {
+            let xc = x + ci * H * W
+            for i in 0..<c.kernel.h {
+                for j in 0..<c.kernel.w {
+                    for p in 0..<P {
+                        let r = p * c.stride.h - c.padding.h + i * c.dilation.h
+                        let out = row + p * Q
+                        if r < 0 || r >= H { out.update(repeating: 0, count: Q); continue }
+                        let xr = xc + r * W
+                        for q in 0..<Q {
+                            let col = q * c.stride.w - c.padding.w + j * c.dilation.w
+                            out[q] = col >= 0 && col < W ? xr[col] : 0
+                        }
+                    }
+                    row += P * Q
+                }
+            }
+        }
+    }
+
+    /// dx[ci, r, col] += dcols at every (row, column) of cols that read x[ci, r, col].
+    static func col2im(_ c: Convolution, dcols: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+        let (H, W, P, Q) = (c.input.h, c.input.w, c.output.h, c.output.w)
+        var row = dcols
+        for ci in 0 ..< c.inChannels / c.groups {
+            let dxc = dx + ci * H * W
+            for i in 0..<c.kernel.h {
+                for j in 0..<c.kernel.w {
+                    for p in 0..<P {
+                        let r = p * c.stride.h - c.padding.h + i * c.dilation.h
+                        if r < 0 || r >= H { continue }
+                        let source = row + p * Q, dxr = dxc + r * W
+                        for q in 0..<Q {
+                            let col = q * c.stride.w - c.padding.w + j * c.dilation.w
+                            if col >= 0 && col < W { dxr[col] += source[q] }
+                        }
+                    }
+                    row += P * Q
+                }
+            }
+        }
+    }
+}
+
 /// Max and average pooling over (B, C, H, W) → (B, C, P, Q). Max pooling records the index of each
 /// window's maximum (the first, on ties, as PyTorch) for backward; average pooling divides by the full
 /// window, padding included (count_include_pad).

@@ -44,4 +44,28 @@ public enum DenseKernel {
             }
         }
     }
+
+    /// Below this many multiply-adds (B·I·O) the loops above beat a call into the matrix multiply.
+    public static let gemmThreshold = 4096
+
+    /// The forward pass as one matrix multiply: z = bias rows, then z += x·Wᵀ.
+    public static func fastForward(z: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                                   b: UnsafePointer<Float>?, B: Int, I: Int, O: Int, threads: Int) {
+        if let b { for r in 0..<B { (z + r * O).update(from: b, count: O) } }
+        Gemm.multiply(.none, .transposed, M: B, N: O, K: I, A: x, lda: I, B: w, ldb: I, beta: b == nil ? 0 : 1,
+                      C: z, ldc: O, threads: threads)
+    }
+
+    /// The backward pass as two matrix multiplies: dw += dzᵀ·x and dx += dz·W; db += Σ_rows dz.
+    public static func fastBackward(dz: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                                    dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>?,
+                                    dx: UnsafeMutablePointer<Float>?, B: Int, I: Int, O: Int, threads: Int) {
+        if let db { for r in 0..<B { let row = dz + r * O; for o in 0..<O { db[o] += row[o] } } }
+        Gemm.multiply(.transposed, .none, M: O, N: I, K: B, A: dz, lda: O, B: x, ldb: I, beta: 1, C: dw, ldc: I,
+                      threads: threads)
+        if let dx {
+            Gemm.multiply(.none, .none, M: B, N: I, K: O, A: dz, lda: O, B: w, ldb: I, beta: 1, C: dx, ldc: I,
+                          threads: threads)
+        }
+    }
 }

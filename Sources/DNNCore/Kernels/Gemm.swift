@@ -1,0 +1,185 @@
+// Matrix multiply, the work behind dense and convolution layers: C = α·op(A)·op(B) + β·C over row-major
+// Float buffers. Shape letters: M×K is op(A), K×N is op(B), M×N is C; lda, ldb, ldc are row strides.
+//
+// Three implementations, one contract:
+// - `reference`: the triple loop, the oracle every faster path is tested against.
+// - `blocked`: plain Swift with a contiguous inner loop the compiler vectorizes; the fallback.
+// - OpenBLAS's `cblas_sgemm` (Debian's libopenblas0-serial or any libopenblas.so.0), loaded at run time
+//   with dlopen, so dnnc builds and runs without it and uses it when it is there. BENCHMARKS.md has the
+//   measurements behind that choice: the blocked Swift loop reaches a fraction of OpenBLAS's speed.
+//
+// Threads: C is cut into chunks by the size of the work alone, never by the thread count, and each
+// chunk is one single-threaded multiply; threads only decide who runs which chunk. So the result is
+// the same bytes whatever the thread count. Chunks are claimed from a shared counter, so a thread that
+// loses its core to another process holds back one chunk, not half the work.
+
+import Dispatch
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum Gemm {
+    public enum Transpose: Sendable { case none, transposed }
+
+    /// The implementation in use. OpenBLAS when it loads, unless DNNC_GEMM=blocked or reference says otherwise.
+    public enum Backend: String, Sendable { case openblas, blocked, reference }
+
+    public static let backend: Backend = {
+        if let forced = getenv("DNNC_GEMM").map({ String(cString: $0) }), let choice = Backend(rawValue: forced) {
+            return choice == .openblas && OpenBLAS.sgemm == nil ? .blocked : choice
+        }
+        return OpenBLAS.sgemm == nil ? .blocked : .openblas
+    }()
+
+    /// The most threads worth starting: the machine's cores.
+    public static var availableThreads: Int { ProcessInfo.processInfo.activeProcessorCount }
+
+    /// A chunk is at least this many multiply-adds; below it a call stays whole, on the calling thread.
+    static let chunkWork = 1 << 18
+
+    /// C = α·op(A)·op(B) + β·C with the process's backend, on up to `threads` threads.
+    public static func multiply(_ ta: Transpose, _ tb: Transpose, M: Int, N: Int, K: Int, alpha: Float = 1,
+                                A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>, ldb: Int, beta: Float,
+                                C: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1) {
+        guard M > 0, N > 0 else { return }
+        let backend = self.backend
+        // Cut along the longer side of C, into chunks of at least `chunkWork` multiply-adds.
+        let alongRows = M >= N
+        let side = alongRows ? M : N
+        let chunks = max(1, min(side / 8, M * N * max(K, 1) / chunkWork, 64))
+        let job = Job(ta: ta, tb: tb, M: M, N: N, K: K, alpha: alpha, A: A, lda: lda, B: B, ldb: ldb, beta: beta,
+                      C: C, ldc: ldc, alongRows: alongRows, side: side, chunks: chunks, backend: backend)
+        let lanes = min(threads, chunks)
+        if lanes <= 1 {
+            for chunk in 0..<chunks { job.run(chunk) }
+            return
+        }
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: lanes) { _ in
+            while true {
+                let chunk = next.add(1, ordering: .relaxed).oldValue
+                if chunk >= chunks { break }
+                job.run(chunk)
+            }
+        }
+    }
+
+    /// One call's operands and its cut into chunks. The pointers are shared by the threads, which write
+    /// disjoint parts of C.
+    struct Job: @unchecked Sendable {
+        let ta: Transpose, tb: Transpose, M: Int, N: Int, K: Int, alpha: Float
+        let A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>, ldb: Int, beta: Float
+        let C: UnsafeMutablePointer<Float>, ldc: Int
+        let alongRows: Bool, side: Int, chunks: Int, backend: Backend
+
+        /// Rows (or columns) side·chunk/chunks ..< side·(chunk+1)/chunks of C.
+        func run(_ chunk: Int) {
+            let lo = side * chunk / chunks, hi = side * (chunk + 1) / chunks
+            if alongRows {
+                let a = ta == .none ? A + lo * lda : A + lo
+                single(backend, ta, tb, M: hi - lo, N: N, K: K, alpha: alpha, A: a, lda: lda, B: B, ldb: ldb,
+                       beta: beta, C: C + lo * ldc, ldc: ldc)
+            } else {
+                let b = tb == .none ? B + lo : B + lo * ldb
+                single(backend, ta, tb, M: M, N: hi - lo, K: K, alpha: alpha, A: A, lda: lda, B: b, ldb: ldb,
+                       beta: beta, C: C + lo, ldc: ldc)
+            }
+        }
+    }
+
+    /// One chunk, on the calling thread.
+    @inline(__always)
+    static func single(_ backend: Backend, _ ta: Transpose, _ tb: Transpose, M: Int, N: Int, K: Int, alpha: Float,
+                       A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>, ldb: Int, beta: Float,
+                       C: UnsafeMutablePointer<Float>, ldc: Int) {
+        switch backend {
+        case .openblas:
+            OpenBLAS.sgemm!(OpenBLAS.rowMajor, ta == .none ? OpenBLAS.noTrans : OpenBLAS.trans,
+                            tb == .none ? OpenBLAS.noTrans : OpenBLAS.trans, Int32(M), Int32(N), Int32(K), alpha,
+                            A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
+        case .blocked:
+            blocked(ta, tb, M: M, N: N, K: K, alpha: alpha, A: A, lda: lda, B: B, ldb: ldb, beta: beta, C: C, ldc: ldc)
+        case .reference:
+            reference(ta, tb, M: M, N: N, K: K, alpha: alpha, A: A, lda: lda, B: B, ldb: ldb, beta: beta, C: C, ldc: ldc)
+        }
+    }
+
+    /// The oracle: C[i,j] = α·Σ_k op(A)[i,k]·op(B)[k,j] + β·C[i,j], summed in k order.
+    public static func reference(_ ta: Transpose, _ tb: Transpose, M: Int, N: Int, K: Int, alpha: Float,
+                                 A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>, ldb: Int, beta: Float,
+                                 C: UnsafeMutablePointer<Float>, ldc: Int) {
+        for i in 0..<M {
+            for j in 0..<N {
+                var sum: Float = 0
+                for k in 0..<K {
+                    let a = ta == .none ? A[i * lda + k] : A[k * lda + i]
+                    let b = tb == .none ? B[k * ldb + j] : B[j * ldb + k]
+                    sum += a * b
+                }
+                C[i * ldc + j] = alpha * sum + (beta == 0 ? 0 : beta * C[i * ldc + j])
+            }
+        }
+    }
+
+    /// The same product, as loops the compiler vectorizes: each row of C is built from rows of op(B)
+    /// (for op(B) = B) or as dot products over rows (for op(B) = Bᵀ), in blocks of K that stay in cache.
+    public static func blocked(_ ta: Transpose, _ tb: Transpose, M: Int, N: Int, K: Int, alpha: Float,
+                               A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>, ldb: Int, beta: Float,
+                               C: UnsafeMutablePointer<Float>, ldc: Int) {
+        for i in 0..<M {
+            let c = C + i * ldc
+            if beta == 0 { for j in 0..<N { c[j] = 0 } } else if beta != 1 { for j in 0..<N { c[j] *= beta } }
+        }
+        let kb = 256
+        for k0 in stride(from: 0, to: K, by: kb) {
+            let k1 = min(K, k0 + kb)
+            for i in 0..<M {
+                let c = C + i * ldc
+                if tb == .none {
+                    for k in k0..<k1 {
+                        let a = alpha * (ta == .none ? A[i * lda + k] : A[k * lda + i])
+                        if a == 0 { continue }
+                        let b = B + k * ldb
+                        for j in 0..<N { c[j] += a * b[j] }
+                    }
+                } else {
+                    for j in 0..<N {
+                        let b = B + j * ldb
+                        var sum: Float = 0
+                        if ta == .none {
+                            let a = A + i * lda
+                            for k in k0..<k1 { sum += a[k] * b[k] }
+                        } else {
+                            for k in k0..<k1 { sum += A[k * lda + i] * b[k] }
+                        }
+                        c[j] += alpha * sum
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// cblas_sgemm from a shared OpenBLAS, when one is installed.
+enum OpenBLAS {
+    typealias SGEMM = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+                                      UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32) -> Void
+    static let rowMajor: Int32 = 101, noTrans: Int32 = 111, trans: Int32 = 112
+
+    /// The library's sgemm, loaded once. A threaded OpenBLAS is told to use one thread: dnnc runs chunks
+    /// on its own threads, and OpenBLAS's spinning threads are what collapses when another process
+    /// holds a core (issue 7's measurements).
+    static let sgemm: SGEMM? = {
+        for name in ["libopenblas.so.0", "libopenblas.so"] {
+            guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else { continue }
+            guard let symbol = dlsym(handle, "cblas_sgemm") else { continue }
+            if let set = dlsym(handle, "openblas_set_num_threads") {
+                unsafeBitCast(set, to: (@convention(c) (Int32) -> Void).self)(1)
+            }
+            return unsafeBitCast(symbol, to: SGEMM.self)
+        }
+        return nil
+    }()
+}

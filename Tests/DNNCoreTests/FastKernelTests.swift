@@ -1,0 +1,225 @@
+// The fast kernels against the reference ones: the matrix multiply on every backend, the im2col
+// convolution, the dense layer as matrix multiplies; the same bytes for any thread count; and a
+// training step that allocates nothing.
+
+import AllocationCounter
+import Foundation
+import Testing
+@testable import DNNCore
+
+/// Random values in [-1, 1) from a fixed stream.
+private func randomValues(_ n: Int, seed: UInt64) -> [Float] {
+    var rng = RandomStream(seed: seed, stream: 9)
+    return (0..<n).map { _ in Float(rng.uniform() * 2 - 1) }
+}
+
+/// The largest |x − reference| / bound over two arrays, with the bound γ·(Σ|terms| + 1) per value.
+private func worstError(_ x: [Float], _ reference: [Float], magnitude: [Float], gamma: Float) -> Float {
+    var worst: Float = 0
+    for i in x.indices { worst = max(worst, abs(x[i] - reference[i]) / (gamma * (magnitude[i] + 1))) }
+    return worst
+}
+
+struct GemmTests {
+    /// M, N, K: sizes 1, odd sizes, and sizes large enough to be cut into chunks.
+    static let shapes = [(1, 1, 1), (1, 7, 3), (13, 1, 5), (5, 9, 1), (17, 33, 9), (64, 100, 300), (130, 70, 2), (257, 129, 65)]
+
+    /// Runs one product with `body` and returns C, for op(A) M×K, op(B) K×N.
+    static func product(_ ta: Gemm.Transpose, _ tb: Gemm.Transpose, _ M: Int, _ N: Int, _ K: Int, alpha: Float, beta: Float,
+                        _ body: (UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+        let a = randomValues(M * K, seed: UInt64(M * 1000 + K)), b = randomValues(K * N, seed: UInt64(N * 1000 + K + 1))
+        var c = randomValues(M * N, seed: 7)
+        let lda = ta == .none ? K : M, ldb = tb == .none ? N : K
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                c.withUnsafeMutableBufferPointer { c in body(a.baseAddress!, lda, b.baseAddress!, ldb, c.baseAddress!) }
+            }
+        }
+        return c
+    }
+
+    @Test func everyBackendMatchesTheReference() {
+        let blas = OpenBLAS.sgemm != nil
+        for (M, N, K) in Self.shapes {
+            for ta in [Gemm.Transpose.none, .transposed] {
+                for tb in [Gemm.Transpose.none, .transposed] {
+                    for (alpha, beta) in [(Float(1), Float(0)), (0.5, 1.5)] {
+                        let reference = Self.product(ta, tb, M, N, K, alpha: alpha, beta: beta) { a, lda, b, ldb, c in
+                            Gemm.reference(ta, tb, M: M, N: N, K: K, alpha: alpha, A: a, lda: lda, B: b, ldb: ldb, beta: beta, C: c, ldc: N)
+                        }
+                        // |α|·Σ|a||b| + |β·c| bounds each value's rounding; inputs are in [-1, 1).
+                        let magnitude = [Float](repeating: abs(alpha) * Float(K) + abs(beta), count: M * N)
+                        var results = ["blocked": Self.product(ta, tb, M, N, K, alpha: alpha, beta: beta) { a, lda, b, ldb, c in
+                            Gemm.blocked(ta, tb, M: M, N: N, K: K, alpha: alpha, A: a, lda: lda, B: b, ldb: ldb, beta: beta, C: c, ldc: N)
+                        }]
+                        if blas {
+                            results["openblas"] = Self.product(ta, tb, M, N, K, alpha: alpha, beta: beta) { a, lda, b, ldb, c in
+                                Gemm.single(.openblas, ta, tb, M: M, N: N, K: K, alpha: alpha, A: a, lda: lda, B: b, ldb: ldb,
+                                            beta: beta, C: c, ldc: N)
+                            }
+                        }
+                        results["multiply, 2 threads"] = Self.product(ta, tb, M, N, K, alpha: alpha, beta: beta) { a, lda, b, ldb, c in
+                            Gemm.multiply(ta, tb, M: M, N: N, K: K, alpha: alpha, A: a, lda: lda, B: b, ldb: ldb, beta: beta,
+                                          C: c, ldc: N, threads: 2)
+                        }
+                        for (name, c) in results {
+                            let worst = worstError(c, reference, magnitude: magnitude, gamma: 2e-7 * Float(K + 2))
+                            #expect(worst <= 1, "\(name) \(M)×\(N)×\(K) \(ta) \(tb) α=\(alpha) β=\(beta): worst error \(worst) of the bound")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func openBLASIsUsedWhenInstalled() {
+        // .ci/run installs Debian's libopenblas0-serial; without it dnnc falls back to the blocked loops.
+        let installed = FileManager.default.fileExists(atPath: "/usr/lib/x86_64-linux-gnu/libopenblas.so.0")
+            || FileManager.default.fileExists(atPath: "/usr/lib/aarch64-linux-gnu/libopenblas.so.0")
+        #expect((OpenBLAS.sgemm != nil) == installed)
+        if getenv("DNNC_GEMM") == nil { #expect(Gemm.backend == (installed ? .openblas : .blocked)) }
+    }
+
+    @Test func theThreadCountDoesNotChangeABit() {
+        for (M, N, K) in [(300, 200, 150), (40, 600, 500), (257, 129, 65)] {
+            var outputs: [[Float]] = []
+            for threads in [1, 2, 3, 8] {
+                outputs.append(Self.product(.none, .transposed, M, N, K, alpha: 1, beta: 1) { a, lda, b, ldb, c in
+                    Gemm.multiply(.none, .transposed, M: M, N: N, K: K, A: a, lda: lda, B: b, ldb: ldb, beta: 1, C: c, ldc: N,
+                                  threads: threads)
+                })
+            }
+            for k in 1..<outputs.count { #expect(outputs[k] == outputs[0], "\(M)×\(N)×\(K)") }
+        }
+    }
+}
+
+struct FastLayerTests {
+    /// Forward and backward of one convolution, by the loops and by im2col, from the same random operands.
+    @Test(arguments: [
+        // C, H, W, F, kernel, stride, padding, dilation, groups
+        (3, 7, 6, 4, (3, 2), (2, 1), (1, 0), (1, 2), 1),
+        (4, 5, 5, 6, (3, 3), (1, 1), (1, 1), (1, 1), 2),
+        (2, 1, 11, 3, (1, 3), (1, 2), (0, 1), (1, 1), 1),   // conv1d: height 1
+        (1, 8, 8, 2, (5, 5), (3, 3), (2, 2), (1, 1), 1),
+    ])
+    func convolutionByIm2colMatchesTheLoops(_ shape: (Int, Int, Int, Int, (Int, Int), (Int, Int), (Int, Int), (Int, Int), Int)) {
+        let (C, H, W, F, k, s, p, d, groups) = shape
+        let P = (H + 2 * p.0 - d.0 * (k.0 - 1) - 1) / s.0 + 1, Q = (W + 2 * p.1 - d.1 * (k.1 - 1) - 1) / s.1 + 1
+        let c = Convolution(inChannels: C, outChannels: F, input: (H, W), output: (P, Q), kernel: k, stride: s, padding: p,
+                            dilation: d, groups: groups, hasBias: true, oneDimensional: H == 1)
+        let B = 3, wCount = F * C / groups * k.0 * k.1
+        let x = randomValues(B * C * H * W, seed: 1), w = randomValues(wCount, seed: 2), bias = randomValues(F, seed: 3)
+        let dz = randomValues(B * F * P * Q, seed: 4)
+        func run(fast: Bool) -> (z: [Float], dw: [Float], db: [Float], dx: [Float]) {
+            var z = [Float](repeating: 0, count: B * F * P * Q), dw = [Float](repeating: 0.5, count: wCount)
+            var db = [Float](repeating: 0.25, count: F), dx = [Float](repeating: -0.5, count: B * C * H * W)
+            var cols = [Float](repeating: .nan, count: FastConvolutionKernel.scratchSize(c)), dcols = cols
+            if fast {
+                FastConvolutionKernel.forward(c, x: x, w: w, b: bias, z: &z, B: B, cols: &cols, threads: 2)
+                FastConvolutionKernel.backward(c, x: x, w: w, dz: dz, dw: &dw, db: &db, dx: &dx, B: B, cols: &cols,
+                                               dcols: &dcols, threads: 2)
+            } else {
+                ConvolutionKernel.forward(c, x: x, w: w, b: bias, z: &z, B: B)
+                ConvolutionKernel.backward(c, x: x, w: w, dz: dz, dw: &dw, db: &db, dx: &dx, B: B)
+            }
+            return (z, dw, db, dx)
+        }
+        let fast = run(fast: true), loops = run(fast: false)
+        let terms = Float(B * P * Q * C * k.0 * k.1)   // the most products any one value sums
+        for (name, a, b) in [("z", fast.z, loops.z), ("dw", fast.dw, loops.dw), ("db", fast.db, loops.db), ("dx", fast.dx, loops.dx)] {
+            #expect(a.count == b.count)
+            let worst = worstError(a, b, magnitude: [Float](repeating: terms, count: a.count), gamma: 2e-7 * terms.squareRoot())
+            #expect(worst <= 1, "\(name): worst error \(worst) of the bound")
+        }
+    }
+
+    @Test func denseAsMatrixMultipliesMatchesTheLoops() {
+        for (B, I, O) in [(1, 1, 1), (3, 17, 5), (64, 100, 33), (7, 300, 2)] {
+            let x = randomValues(B * I, seed: 11), w = randomValues(O * I, seed: 12), b = randomValues(O, seed: 13)
+            let dz = randomValues(B * O, seed: 14)
+            func run(fast: Bool) -> [[Float]] {
+                var z = [Float](repeating: 0, count: B * O), dw = [Float](repeating: 1, count: O * I)
+                var db = [Float](repeating: 1, count: O), dx = [Float](repeating: 1, count: B * I)
+                if fast {
+                    DenseKernel.fastForward(z: &z, x: x, w: w, b: b, B: B, I: I, O: O, threads: 2)
+                    DenseKernel.fastBackward(dz: dz, x: x, w: w, dw: &dw, db: &db, dx: &dx, B: B, I: I, O: O, threads: 2)
+                } else {
+                    DenseKernel.forward(z: &z, x: x, w: w, b: b, B: B, I: I, O: O)
+                    DenseKernel.backward(dz: dz, x: x, w: w, dw: &dw, db: &db, dx: &dx, B: B, I: I, O: O)
+                }
+                return [z, dw, db, dx]
+            }
+            let terms = Float(max(B, I, O))
+            for (a, r) in zip(run(fast: true), run(fast: false)) {
+                let worst = worstError(a, r, magnitude: [Float](repeating: terms, count: a.count), gamma: 2e-7 * terms)
+                #expect(worst <= 1, "\(B)×\(I)×\(O): worst error \(worst) of the bound")
+            }
+        }
+    }
+}
+
+struct TrainingStepTests {
+    /// A 300 → 256 → 10 classifier on 64 random rows, batch 32: large enough that its multiplies are cut
+    /// into chunks that two threads share.
+    static func wideSpec() -> String {
+        var rng = RandomStream(seed: 5, stream: 9)
+        let rows = (0..<64).map { _ in "[" + (0..<300).map { _ in Format.c("%.3f", rng.uniform()) }.joined(separator: ",") + "]" }
+        let labels = (0..<64).map { "[\($0 % 10)]" }
+        return """
+        dnnc: 1
+        seed: 1
+        data:
+          train:
+            inputs: [\(rows.joined(separator: ", "))]
+            targets: [\(labels.joined(separator: ", "))]
+        model:
+          input: [300]
+          layers:
+            - dense: {units: 256, activation: relu}
+            - dense: {units: 10}
+        train:
+          loss: cross_entropy
+          optimizer: {sgd: {lr: 0.05, momentum: 0.9}}
+          epochs: 3
+          batch_size: 32
+        """
+    }
+
+    @Test func threadsGiveTheSameParametersToTheBit() throws {
+        let ir = try model(Self.wideSpec())
+        var trained: [[Float]] = []
+        for threads in [1, 2] {
+            let trainer = Trainer(model: ir)
+            trainer.network.threads = threads
+            for _ in 0..<3 { _ = trainer.runEpoch() }
+            trained.append(Array(trainer.network.params[0 ..< trainer.network.parameterCount]))
+        }
+        #expect(trained[0] == trained[1])
+        #expect(trained[0].contains { $0 != 0 })
+    }
+
+    /// After a first epoch, an epoch of steps makes no heap allocation on the training thread, with the
+    /// gradient-health watch of logged epochs on or off.
+    @Test(arguments: ["specs/seed/relu.yaml", "specs/digits/mlp.yaml", "specs/digits/cnn.yaml"], [false, true])
+    func aTrainingStepAllocatesNothing(_ spec: String, watching: Bool) throws {
+        let text = String(decoding: try Data(contentsOf: Repo.root.appendingPathComponent(spec)), as: UTF8.self)
+        let ir = try #require(compile(text, path: Repo.path(spec)).model)
+        let trainer = Trainer(model: ir)
+        trainer.network.threads = 1
+        trainer.watching = watching
+        _ = trainer.runEpoch()
+        let before = dnnc_allocations_on_this_thread()
+        _ = trainer.runEpoch()
+        let allocations = dnnc_allocations_on_this_thread() - before
+        #expect(allocations == 0, "\(spec): \(allocations) allocations in an epoch of \(trainer.steps / 2) steps")
+        #expect(trainer.steps > 2)
+    }
+
+    @Test func theCounterSeesAnAllocation() {
+        let before = dnnc_allocations_on_this_thread()
+        let values = [Float](repeating: 1, count: Int.random(in: 100...200))
+        #expect(dnnc_allocations_on_this_thread() > before)
+        #expect(values.count >= 100)
+    }
+}
