@@ -36,19 +36,20 @@ public enum Gemm {
     /// The most threads worth starting: the machine's cores.
     public static var availableThreads: Int { ProcessInfo.processInfo.activeProcessorCount }
 
-    /// A chunk is at least this many multiply-adds; below it a call stays whole, on the calling thread.
-    static let chunkWork = 1 << 18
+    /// A chunk is at least this many multiply-adds and this many rows (or columns) of C: each chunk packs
+    /// its own copy of the other operand, which must stay small beside the chunk's arithmetic.
+    static let chunkWork = 1 << 20, chunkSide = 96
 
-    /// C = α·op(A)·op(B) + β·C with the process's backend, on up to `threads` threads.
+    /// C = α·op(A)·op(B) + β·C on up to `threads` threads, with the process's backend unless told otherwise.
     public static func multiply(_ ta: Transpose, _ tb: Transpose, M: Int, N: Int, K: Int, alpha: Float = 1,
                                 A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>, ldb: Int, beta: Float,
-                                C: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1) {
+                                C: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1, backend: Backend = Gemm.backend) {
         guard M > 0, N > 0 else { return }
-        let backend = self.backend
+        let backend = backend == .openblas && OpenBLAS.sgemm == nil ? .blocked : backend
         // Cut along the longer side of C, into chunks of at least `chunkWork` multiply-adds.
         let alongRows = M >= N
         let side = alongRows ? M : N
-        let chunks = max(1, min(side / 8, M * N * max(K, 1) / chunkWork, 64))
+        let chunks = max(1, min(side / chunkSide, M * N * max(K, 1) / chunkWork, 16))
         let job = Job(ta: ta, tb: tb, M: M, N: N, K: K, alpha: alpha, A: A, lda: lda, B: B, ldb: ldb, beta: beta,
                       C: C, ldc: ldc, alongRows: alongRows, side: side, chunks: chunks, backend: backend)
         let lanes = min(threads, chunks)
@@ -57,7 +58,7 @@ public enum Gemm {
             return
         }
         let next = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: lanes) { _ in
+        WorkerPool.shared.run(lanes: lanes) { _ in
             while true {
                 let chunk = next.add(1, ordering: .relaxed).oldValue
                 if chunk >= chunks { break }
@@ -172,6 +173,10 @@ enum OpenBLAS {
     /// on its own threads, and OpenBLAS's spinning threads are what collapses when another process
     /// holds a core (issue 7's measurements).
     static let sgemm: SGEMM? = {
+        // OpenBLAS picks its kernels by CPU model, and a release older than the CPU falls back to generic
+        // SSE3 code (Debian 12's 0.3.21 on a Xeon of 2023: "Prescott", a third of the AVX-512 speed).
+        // Unless the user chose, name the kernels by the instruction sets the CPU reports.
+        if getenv("OPENBLAS_CORETYPE") == nil, let core = coreType() { setenv("OPENBLAS_CORETYPE", core, 0) }
         for name in ["libopenblas.so.0", "libopenblas.so"] {
             guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else { continue }
             guard let symbol = dlsym(handle, "cblas_sgemm") else { continue }
@@ -182,4 +187,63 @@ enum OpenBLAS {
         }
         return nil
     }()
+
+    /// SkylakeX for AVX-512 (F, BW, DQ, VL), Haswell for AVX2 with FMA, else nil (OpenBLAS decides).
+    static func coreType() -> String? {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+        let flags = Set(line.split(separator: " ").map(String.init))
+        if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512dq", "avx512vl"]) { return "SkylakeX" }
+        if flags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
+        return nil
+    }
+}
+
+/// Threads started once and parked between jobs; the calling thread runs lane 0 itself. One job at a
+/// time: a caller that finds the pool busy (another run of a sweep) runs every lane itself.
+final class WorkerPool: @unchecked Sendable {
+    static let shared = WorkerPool(workers: max(Gemm.availableThreads - 1, 0))
+
+    private let wake: [DispatchSemaphore]
+    private let finished = DispatchSemaphore(value: 0)
+    private let busy = Mutex(false)
+    /// The job of the current run, set before the workers are woken and read only while they run it.
+    private var job: ((Int) -> Void)?
+
+    init(workers: Int) {
+        wake = (0..<workers).map { _ in DispatchSemaphore(value: 0) }
+        for worker in 0..<workers {
+            let thread = Thread { [unowned self] in
+                while true {
+                    wake[worker].wait()
+                    job!(worker + 1)
+                    finished.signal()
+                }
+            }
+            thread.name = "dnnc-worker-\(worker + 1)"
+            thread.start()
+        }
+    }
+
+    /// Runs body(0) ..< body(lanes) on as many threads, returning when all are done.
+    func run(lanes: Int, _ body: (Int) -> Void) {
+        let helpers = min(lanes - 1, wake.count)
+        let claimed = helpers > 0 && busy.withLock { taken in
+            if taken { return false }
+            taken = true
+            return true
+        }
+        guard claimed else {
+            for lane in 0..<lanes { body(lane) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            job = body
+            for worker in 0..<helpers { wake[worker].signal() }
+            body(0)
+            for _ in 0..<helpers { finished.wait() }
+            job = nil
+        }
+        busy.withLock { $0 = false }
+    }
 }
