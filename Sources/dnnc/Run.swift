@@ -175,6 +175,10 @@ struct Run: ParsableCommand {
             ? ProgressBar(epochs: model.schedule.epochs, stepsPerEpoch: (rows + batch - 1) / batch) : nil
         var warned: Set<String> = []
         let signals = SignalWatch()
+        // DNNC_TIMING=1 reports the training loop's wall time on stderr (bench/run.py reads it); off by
+        // default, so that a run's output stays the same bytes every time.
+        let timing = ProcessInfo.processInfo.environment["DNNC_TIMING"] == "1"
+        let started = DispatchTime.now().uptimeNanoseconds
         let result = trainer.train(TrainingOptions(stopWhenDead: !keepGoing, watchHealth: true, stopRequested: { signals.received != nil }),
                                    progress: bar.map { bar in { bar.update(epoch: $0, cost: $1) } }) { log in
             let line = RunReport.logLine(log, format: logFormat, epochs: model.schedule.epochs)
@@ -184,6 +188,10 @@ struct Run: ParsableCommand {
             }
         }
         bar?.finish()
+        if timing {
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            Console.error("dnnc-timing: training \(Format.c("%.6f", seconds)) s, \(trainer.steps) steps")
+        }
 
         if let plot {
             try write(Array(Plot.costCurve(result.costs, validation: result.validationLosses, title: "\(model.name): cost per epoch").utf8), to: plot)

@@ -73,7 +73,7 @@ struct GemmTests {
     }
 
     @Test func openBLASIsUsedWhenInstalled() {
-        // .ci/run installs Debian's libopenblas0-serial; without it dnnc falls back to the blocked loops.
+        // .ci/run installs Debian's libopenblas0-pthread; without it dnnc falls back to the blocked loops.
         let installed = FileManager.default.fileExists(atPath: "/usr/lib/x86_64-linux-gnu/libopenblas.so.0")
             || FileManager.default.fileExists(atPath: "/usr/lib/aarch64-linux-gnu/libopenblas.so.0")
         #expect((OpenBLAS.sgemm != nil) == installed)
@@ -189,13 +189,15 @@ struct TrainingStepTests {
     @Test func threadsGiveTheSameParametersToTheBit() throws {
         let ir = try model(Self.wideSpec())
         var trained: [[Float]] = []
-        for threads in [1, 2] {
+        // Two threads three times: a race between them (OpenBLAS builds that share buffers) shows
+        // as a run that differs.
+        for threads in [1, 2, 2, 2] {
             let trainer = Trainer(model: ir)
             trainer.network.threads = threads
             for _ in 0..<3 { _ = trainer.runEpoch() }
             trained.append(Array(trainer.network.params[0 ..< trainer.network.parameterCount]))
         }
-        #expect(trained[0] == trained[1])
+        for k in 1..<trained.count { #expect(trained[k] == trained[0], "run \(k)") }
         #expect(trained[0].contains { $0 != 0 })
     }
 

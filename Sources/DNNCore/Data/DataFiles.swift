@@ -13,13 +13,22 @@ public struct DataFileError: Error, Sendable, Equatable {
 public struct DataTable: Sendable {
     public var rows: Int
     public var columns: Int
-    /// Row-major cells; nil where the cell is text.
+    /// Row-major cells; nil where the cell is text. Empty when `floats` holds the cells.
     public var numbers: [Double?]
+    /// A float32 .npy file's cells as read, every one a number: no Double? per cell, which would take
+    /// four times the file's size in memory.
+    public var floats: [Float]? = nil
     public var texts: [String]
     public var header: [String]?
     /// For a CSV file: the line of each row, and the (1-based) field of each column, for messages.
     public var rowLines: [Int] = []
     public var columnFields: [Int] = []
+
+    /// Cell i (row-major): its number, or nil for text.
+    public func number(_ i: Int) -> Double? { floats.map { Double($0[i]) } ?? numbers[i] }
+
+    /// The first cell that is text, if any.
+    public var firstText: Int? { floats == nil ? numbers.firstIndex(where: { $0 == nil }) : nil }
 }
 
 public enum DataFiles {
@@ -39,9 +48,11 @@ public enum DataFiles {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DataFileError(message: "cannot read \(displayName): permission denied or unreadable", help: nil)
         }
-        let bytes = [UInt8](data)
-        if path.lowercased().hasSuffix(".npy") { return try npy(bytes, displayName) }
-        if path.lowercased().hasSuffix(".csv") { return try csv(bytes, displayName) }
+        if path.lowercased().hasSuffix(".npy") {
+            let table = data.withUnsafeBytes { raw in Result { () throws(DataFileError) in try npy(raw, displayName) } }
+            return try table.get()
+        }
+        if path.lowercased().hasSuffix(".csv") { return try csv([UInt8](data), displayName) }
         throw DataFileError(message: "\(displayName) is neither .csv nor .npy", help: "give the file a .csv or .npy name")
     }
 
@@ -121,6 +132,10 @@ public enum DataFiles {
     /// NumPy's .npy format, version 1 to 3: magic, version, header length, a Python dict literal
     /// {'descr': '<f4', 'fortran_order': False, 'shape': (N, ...)}, then the data.
     static func npy(_ bytes: [UInt8], _ name: String) throws(DataFileError) -> DataTable {
+        try bytes.withUnsafeBytes { raw in Result { () throws(DataFileError) in try npy(raw, name) } }.get()
+    }
+
+    static func npy(_ bytes: UnsafeRawBufferPointer, _ name: String) throws(DataFileError) -> DataTable {
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
             throw DataFileError(message: "\(name) is not a .npy file (no \\x93NUMPY magic)", help: nil)
@@ -171,16 +186,25 @@ public enum DataFiles {
         guard !overflow, bytes.count - dataStart >= count * width else {
             throw DataFileError(message: "\(name) declares shape \(dims) but holds only \((bytes.count - dataStart) / width) values", help: nil)
         }
-        var numbers = [Double?](repeating: nil, count: count)
-        bytes.withUnsafeBytes { raw in
-            for i in 0..<count {
-                let offset = dataStart + i * width
-                switch descr {
-                case "<f4": numbers[i] = Double(Float(bitPattern: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian))
-                case "<f8": numbers[i] = Double(bitPattern: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian)
-                case "<i4": numbers[i] = Double(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
-                default: numbers[i] = Double(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+        if descr == "<f4" {
+            let floats = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                for i in 0..<count {
+                    buffer[i] = Float(bitPattern: bytes.loadUnaligned(fromByteOffset: dataStart + i * 4, as: UInt32.self).littleEndian)
                 }
+                initialized = count
+            }
+            if let bad = floats.firstIndex(where: { !$0.isFinite }) {
+                throw DataFileError(message: "\(name): value \(bad) (row \(bad / max(columns, 1)), column \(bad % max(columns, 1))) is not finite", help: nil)
+            }
+            return DataTable(rows: rows, columns: columns, numbers: [], floats: floats, texts: [], header: nil)
+        }
+        var numbers = [Double?](repeating: nil, count: count)
+        for i in 0..<count {
+            let offset = dataStart + i * width
+            switch descr {
+            case "<f8": numbers[i] = Double(bitPattern: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian)
+            case "<i4": numbers[i] = Double(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+            default: numbers[i] = Double(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
             }
         }
         if let bad = numbers.firstIndex(where: { !($0!.isFinite) }) {

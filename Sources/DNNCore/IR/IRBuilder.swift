@@ -269,7 +269,7 @@ struct Builder {
         var numbers: [Double?] = [], texts: [String] = []
         for r in 0..<whole.rows {
             for c in indices {
-                numbers.append(whole.numbers[r * whole.columns + c])
+                numbers.append(whole.number(r * whole.columns + c))
                 texts.append(whole.texts.isEmpty ? "" : whole.texts[r * whole.columns + c])
             }
         }
@@ -280,7 +280,7 @@ struct Builder {
 
     /// A table of numbers only; a text cell is an error naming its row and column.
     mutating func numeric(_ table: DataTable, at value: SpecValue) -> DataMatrix? {
-        if let i = table.numbers.firstIndex(where: { $0 == nil }) {
+        if let i = table.firstText {
             let name = value.record?["file"]?.string ?? "the data"
             let r = i / table.columns, c = i % table.columns
             let place = table.rowLines.isEmpty ? "\(name), row \(r + 1), column \(c + 1)" : "\(name):\(table.rowLines[r]):\(table.columnFields[c])"
@@ -289,14 +289,14 @@ struct Builder {
                       at: value.record?["file"]?.range ?? value.range)
             return nil
         }
-        return DataMatrix(rows: table.rows, columns: table.columns, values: table.numbers.map { Float($0!) })
+        return DataMatrix(rows: table.rows, columns: table.columns, values: table.floats ?? table.numbers.map { Float($0!) })
     }
 
     /// One column of class indices, or of class names mapped to indices by `classes` (given, or
     /// the sorted distinct names).
     mutating func labels(_ table: DataTable, at value: SpecValue, classes: inout [String]?, outputWidth: Int,
                          lastLayer: Layer, layersValue: SpecValue) -> DataMatrix? {
-        let isText = table.numbers.contains { $0 == nil }
+        let isText = table.firstText != nil
         var indices: [Float] = []
         if isText {
             let names = classes ?? Array(Set(table.texts)).sorted()
@@ -310,8 +310,8 @@ struct Builder {
                 indices.append(Float(index))
             }
         } else {
-            for (r, number) in table.numbers.enumerated() {
-                let v = number!
+            for r in 0 ..< table.rows * table.columns {
+                let v = table.number(r)!
                 guard v == v.rounded(), v >= 0 else {
                     bag.error(.classOutOfRange, "row \(r + 1): class index \(Format.number(v)) is not a whole number from 0",
                               at: value.matrix.map { $0.rowRanges[r] } ?? value.range)

@@ -66,6 +66,9 @@ public final class Network {
     /// The model's output width and the targets' width, read by every step.
     let outputWidth: Int, targetWidth: Int
 
+    /// Counts changes to the parameters, so that results computed from them can be reused until the next.
+    public internal(set) var revision = 0
+
     /// Threads a matrix multiply may use; the result is the same whatever the count (Gemm.swift).
     public var threads = 1
 
@@ -196,6 +199,7 @@ public final class Network {
 
     /// Draws every parameter from its initializer, in the IR's order, from the initialization stream.
     public func initialize(seed: UInt64) {
+        revision += 1
         var rng = RandomStream(seed: seed, stream: RandomStream.initialization)
         for (p, place) in zip(model.parameters, placement) {
             let buffer = place.learnable ? params : stats
@@ -223,6 +227,7 @@ public final class Network {
         let (learnable, offset) = placement[index]
         let buffer = learnable ? params : stats
         for (k, v) in values.enumerated() { buffer[offset + k] = v }
+        revision += 1
     }
 
     /// The gradient of one parameter after the last `backward` (zeros for running statistics).
@@ -466,6 +471,7 @@ public final class Network {
 
     /// Clips the gradients as the schedule says, then applies one optimizer step (counted from 1).
     func update(step: Int, learningRate lr: Double) {
+        revision += 1
         switch model.schedule.clip {
         case .none: break
         case .value(let limit):

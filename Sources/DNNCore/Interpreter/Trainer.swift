@@ -53,6 +53,10 @@ public final class Trainer {
     private var gradientSquares: [Double]
     private var updateRatios: [Double]
     private var watchedSteps = 0
+    /// A logged epoch watches every `watchStride`-th step: at most 16 of them, evenly spaced. The
+    /// watch reads every parameter four times, as much as a step of a wide layer costs itself.
+    private let watchStride: Int
+    private var stepInEpoch = 0
     private var beforeUpdate: [Float]
 
     /// Allocates the workspace and draws the initial parameters from the spec's seed.
@@ -78,6 +82,7 @@ public final class Trainer {
         gradientSquares = [Double](repeating: 0, count: model.layers.count)
         updateRatios = gradientSquares
         beforeUpdate = [Float](repeating: 0, count: network.parameterCount)
+        watchStride = max(1, stepsPerEpoch / 16)
     }
 
     /// Trains for the schedule's epochs, calling `log` after each logged epoch (and the last one run).
@@ -204,6 +209,7 @@ public final class Trainer {
         anyGradient = false
         for l in gradientSquares.indices { gradientSquares[l] = 0; updateRatios[l] = 0 }
         watchedSteps = 0
+        stepInEpoch = 0
         defer { epochsRun += 1 }
         var cost = 0.0
         var start = 0
@@ -240,12 +246,16 @@ public final class Trainer {
             fault = locateBackwardFault(rows: B, step: steps + 1)
             return
         }
-        if watching {
+        let watchesThisStep = watching && stepInEpoch % watchStride == 0
+        stepInEpoch += 1
+        if watchesThisStep {
             for l in 0 ..< network.layerRanges.count {
                 let range = network.layerRanges[l]
-                gradientSquares[l] += norm(grads, range) * norm(grads, range)
+                gradientSquares[l] += squaredDistance(grads.baseAddress! + range.lowerBound, nil, count: range.count)
             }
-            for i in 0 ..< network.parameterCount { beforeUpdate[i] = network.params[i] }
+            beforeUpdate.withUnsafeMutableBufferPointer { before in
+                before.baseAddress!.update(from: network.params.baseAddress!, count: network.parameterCount)
+            }
         }
         // A phase's optimizer scales the schedule by its lr against the spec's optimizer's.
         currentRate = learningRate.rate(epoch: epochsRun, step: steps) * network.optimizer.lr / model.optimizer.lr
@@ -267,16 +277,15 @@ public final class Trainer {
                           inputs: [("gradient", extent(grads, range).low, extent(grads, range).high)])
             return
         }
-        if watching {
-            for l in 0 ..< network.layerRanges.count {
-                let range = network.layerRanges[l]
-                var delta = 0.0, size = 0.0
-                for i in range {
-                    let d = Double(network.params[i]) - Double(beforeUpdate[i])
-                    delta += d * d
-                    size += Double(beforeUpdate[i]) * Double(beforeUpdate[i])
+        if watchesThisStep {
+            beforeUpdate.withUnsafeBufferPointer { before in
+                for l in 0 ..< network.layerRanges.count {
+                    let range = network.layerRanges[l]
+                    let old = before.baseAddress! + range.lowerBound
+                    let delta = squaredDistance(network.params.baseAddress! + range.lowerBound, old, count: range.count)
+                    let size = squaredDistance(old, nil, count: range.count)
+                    updateRatios[l] += size > 0 ? (delta / size).squareRoot() : (delta > 0 ? .infinity : 0)
                 }
-                updateRatios[l] += size > 0 ? (delta / size).squareRoot() : (delta > 0 ? .infinity : 0)
             }
             watchedSteps += 1
         }
@@ -301,7 +310,25 @@ public final class Trainer {
 
     /// Per layer, the units that pass no gradient for any training sample under the current parameters.
     public func deadUnits() -> [LayerHealth] {
+        let passes = census().passes
+        return model.layers.enumerated().map { l, layer in
+            let dead = DeadUnitRule.canDie(layer.activation) ? passes[l].filter { !$0 }.count : 0
+            return LayerHealth(name: layer.name, units: passes[l].count, dead: dead, gradientNorm: 0, weightNorm: 0, updateRatio: 0)
+        }
+    }
+
+    /// One evaluation pass over the training set under the current parameters: the network's outputs
+    /// (before any target scaling) and, per layer, which units pass a gradient for some sample. Logging,
+    /// the metrics, the classification report and the final predictions all need it; it is computed
+    /// once per parameter revision.
+    private var lastCensus: (revision: Int, outputs: [Float], passes: [[Bool]])?
+
+    private func census() -> (outputs: [Float], passes: [[Bool]]) {
+        if let lastCensus, lastCensus.revision == network.revision { return (lastCensus.outputs, lastCensus.passes) }
+        network.training = false
         var passes = model.layers.map { [Bool](repeating: false, count: $0.outputShape.reduce(1, *)) }
+        let width = model.outputWidth
+        var outputs = [Float](repeating: 0, count: inputs.rows * width)
         var start = 0
         while start < inputs.rows {
             let rows = start ..< min(start + network.capacity, inputs.rows)
@@ -317,12 +344,11 @@ public final class Trainer {
                     }
                 }
             }
+            for k in 0 ..< rows.count * width { outputs[start * width + k] = network.a.last![k] }
             start += network.capacity
         }
-        return model.layers.enumerated().map { l, layer in
-            let dead = DeadUnitRule.canDie(layer.activation) ? passes[l].filter { !$0 }.count : 0
-            return LayerHealth(name: layer.name, units: passes[l].count, dead: dead, gradientNorm: 0, weightNorm: 0, updateRatio: 0)
-        }
+        lastCensus = (network.revision, outputs, passes)
+        return (outputs, passes)
     }
 
     /// Dead units now, with the gradient statistics of the epoch just run.
@@ -402,6 +428,7 @@ public final class Trainer {
     public func restore(parameters values: [Float]) {
         precondition(values.count == network.parameterCount)
         for (i, v) in values.enumerated() { network.params[i] = v }
+        network.revision += 1
     }
 
     /// The running statistics (batchnorm's), which early stopping restores with the parameters.
@@ -409,6 +436,7 @@ public final class Trainer {
 
     public func restore(statistics values: [Float]) {
         for (i, v) in values.enumerated() { network.stats[i] = v }
+        network.revision += 1
     }
 
     /// The loss over a whole data set in evaluation mode (normalized as training data), combined
@@ -433,17 +461,22 @@ public final class Trainer {
 
     /// The network's outputs for `inputs` (in original units), in batches of the workspace's size.
     public func predict(_ raw: DataMatrix) -> DataMatrix {
-        network.training = false
-        let x = inputNormalizer.apply(raw)
         let width = model.outputWidth
-        var out = [Float](repeating: 0, count: raw.rows * width)
-        var start = 0
-        while start < raw.rows {
-            let rows = start ..< min(start + network.capacity, raw.rows)
-            network.load(x, rows: ArraySlice(rows), into: network.x)
-            network.forward(rows: rows.count)
-            for k in 0 ..< rows.count * width { out[start * width + k] = network.a.last![k] }
-            start += network.capacity
+        var out: [Float]
+        if raw == model.train.inputs {
+            out = census().outputs
+        } else {
+            network.training = false
+            let x = inputNormalizer.apply(raw)
+            out = [Float](repeating: 0, count: raw.rows * width)
+            var start = 0
+            while start < raw.rows {
+                let rows = start ..< min(start + network.capacity, raw.rows)
+                network.load(x, rows: ArraySlice(rows), into: network.x)
+                network.forward(rows: rows.count)
+                for k in 0 ..< rows.count * width { out[start * width + k] = network.a.last![k] }
+                start += network.capacity
+            }
         }
         let predictions = DataMatrix(rows: raw.rows, columns: width, values: out)
         // Class scores are not in the targets' units; regression outputs are.
@@ -456,6 +489,28 @@ func norm(_ b: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>) -> Double
     var sum = 0.0
     for i in range { sum += Double(b[i]) * Double(b[i]) }
     return sum.squareRoot()
+}
+
+/// Σ (a[i] − b[i])², or Σ a[i]² without b: vectorized in Float over blocks of 512, summed in Double.
+func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, count: Int) -> Double {
+    var total = 0.0, i = 0
+    while i < count {
+        let end = min(count, i + 512)
+        var lanes = SIMD8<Float>(), tail: Float = 0
+        while i + 8 <= end {
+            var v = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+            if let b { v -= UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self) }
+            lanes += v * v
+            i += 8
+        }
+        while i < end {
+            let v = a[i] - (b?[i] ?? 0)
+            tail += v * v
+            i += 1
+        }
+        total += Double(lanes.sum()) + Double(tail)
+    }
+    return total
 }
 
 /// The smallest and largest value of a span (NaN when the span holds one).

@@ -44,8 +44,16 @@ public enum ActivationKernel {
                         slope: UnsafePointer<Float>?, B: Int, S: Int, channels: Int) {
         let n = B * S
         switch activation {
-        case .identity: for i in 0..<n { a[i] = z[i] }
-        case .relu: for i in 0..<n { a[i] = z[i] > 0 ? z[i] : 0 }
+        case .identity: a.update(from: z, count: n)
+        case .relu:
+            // Eight at a time (the compiler does not vectorize the plain loop); the same values.
+            var i = 0
+            while i + 8 <= n {
+                let v = UnsafeRawPointer(z + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(a + i).storeBytes(of: v.replacing(with: 0, where: .!(v .> 0)), as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < n { a[i] = z[i] > 0 ? z[i] : 0; i += 1 }
         case .relu6: for i in 0..<n { a[i] = min(max(z[i], 0), 6) }
         case .leakyRelu(let alpha): for i in 0..<n { a[i] = z[i] > 0 ? z[i] : alpha * z[i] }
         case .prelu:
@@ -104,8 +112,16 @@ public enum ActivationKernel {
                          dslope: UnsafeMutablePointer<Float>?, B: Int, S: Int, channels: Int) {
         let n = B * S
         switch activation {
-        case .identity: for i in 0..<n { dz[i] = da[i] }
-        case .relu: for i in 0..<n { dz[i] = z[i] > 0 ? da[i] : 0 }
+        case .identity: dz.update(from: da, count: n)
+        case .relu:
+            var i = 0
+            while i + 8 <= n {
+                let v = UnsafeRawPointer(z + i).loadUnaligned(as: SIMD8<Float>.self)
+                let g = UnsafeRawPointer(da + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(dz + i).storeBytes(of: g.replacing(with: 0, where: .!(v .> 0)), as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < n { dz[i] = z[i] > 0 ? da[i] : 0; i += 1 }
         case .relu6: for i in 0..<n { dz[i] = z[i] > 0 && z[i] < 6 ? da[i] : 0 }
         case .leakyRelu(let alpha): for i in 0..<n { dz[i] = z[i] > 0 ? da[i] : alpha * da[i] }
         case .prelu:

@@ -140,15 +140,22 @@ public enum FastConvolutionKernel {
             let xc = x + ci * H * W
             for i in 0..<c.kernel.h {
                 for j in 0..<c.kernel.w {
+                    // Output columns q read input column q·SW + shift; those in [qLow, qHigh) lie inside.
+                    let shift = j * c.dilation.w - c.padding.w, SW = c.stride.w
+                    let qLow = min(Q, shift >= 0 ? 0 : (-shift + SW - 1) / SW)
+                    let qHigh = max(qLow, min(Q, W - shift > 0 ? (W - shift + SW - 1) / SW : 0))
                     for p in 0..<P {
                         let r = p * c.stride.h - c.padding.h + i * c.dilation.h
                         let out = row + p * Q
                         if r < 0 || r >= H { out.update(repeating: 0, count: Q); continue }
-                        let xr = xc + r * W
-                        for q in 0..<Q {
-                            let col = q * c.stride.w - c.padding.w + j * c.dilation.w
-                            out[q] = col >= 0 && col < W ? xr[col] : 0
+                        let xr = xc + r * W + shift
+                        for q in 0..<qLow { out[q] = 0 }
+                        if SW == 1 {
+                            (out + qLow).update(from: xr + qLow, count: qHigh - qLow)
+                        } else {
+                            for q in qLow..<qHigh { out[q] = xr[q * SW] }
                         }
+                        for q in qHigh..<Q { out[q] = 0 }
                     }
                     row += P * Q
                 }
@@ -164,14 +171,14 @@ public enum FastConvolutionKernel {
             let dxc = dx + ci * H * W
             for i in 0..<c.kernel.h {
                 for j in 0..<c.kernel.w {
+                    let shift = j * c.dilation.w - c.padding.w, SW = c.stride.w
+                    let qLow = min(Q, shift >= 0 ? 0 : (-shift + SW - 1) / SW)
+                    let qHigh = max(qLow, min(Q, W - shift > 0 ? (W - shift + SW - 1) / SW : 0))
                     for p in 0..<P {
                         let r = p * c.stride.h - c.padding.h + i * c.dilation.h
                         if r < 0 || r >= H { continue }
-                        let source = row + p * Q, dxr = dxc + r * W
-                        for q in 0..<Q {
-                            let col = q * c.stride.w - c.padding.w + j * c.dilation.w
-                            if col >= 0 && col < W { dxr[col] += source[q] }
-                        }
+                        let source = row + p * Q, dxr = dxc + r * W + shift
+                        for q in qLow..<qHigh { dxr[q * SW] += source[q] }
                     }
                     row += P * Q
                 }
@@ -187,20 +194,51 @@ public enum PoolingKernel {
     public static func forward(_ pool: Pooling, x: UnsafePointer<Float>, z: UnsafeMutablePointer<Float>,
                                argmax: UnsafeMutablePointer<Int32>, B: Int) {
         let (C, H, W, P, Q) = (pool.channels, pool.input.h, pool.input.w, pool.output.h, pool.output.w)
-        let size = Float(pool.size.h * pool.size.w)
+        let size = Float(pool.size.h * pool.size.w), SW = pool.stride.w
+        let lanes = SIMD4<Int32>(0, 1, 2, 3)
         for nc in 0..<B * C {
             let xc = x + nc * H * W, out = z + nc * P * Q, arg = argmax + nc * P * Q
             for p in 0..<P {
-                for q in 0..<Q {
-                    var best = -Float.infinity, bestIndex: Int32 = -1, sum: Float = 0
-                    window(pool, p, q, H: H, W: W) { index in
-                        let v = xc[index]
-                        sum += v
-                        if v > best || bestIndex < 0 || v.isNaN { best = v; bestIndex = Int32(index) }
+                // A whole output row at once, one window position (i, j) after another: the values of
+                // one output do not wait on each other's comparisons, so the loop over q pipelines.
+                let o = out + p * Q, index = arg + p * Q
+                o.update(repeating: pool.isMax ? -.infinity : 0, count: Q)
+                index.update(repeating: -1, count: Q)
+                let top = p * pool.stride.h - pool.padding.h
+                for row in max(top, 0) ..< min(top + pool.size.h, H) {
+                    let xr = xc + row * W
+                    for j in 0..<pool.size.w {
+                        // Output columns q read input column q·SW + shift; those in [qLow, qHigh) lie inside.
+                        let shift = j - pool.padding.w
+                        let qLow = min(Q, shift >= 0 ? 0 : (-shift + SW - 1) / SW)
+                        let qHigh = max(qLow, min(Q, W - shift > 0 ? (W - shift + SW - 1) / SW : 0))
+                        if pool.isMax {
+                            // Four outputs at a time with vector selects (SSE's width): a branch per
+                            // value would be mispredicted half the time on data without order.
+                            var q = qLow
+                            while q + 4 <= qHigh {
+                                let c = xr + q * SW + shift
+                                let v = SIMD4<Float>(c[0], c[SW], c[2 * SW], c[3 * SW])
+                                let at = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: row * W + q * SW + shift)) &+ lanes &* Int32(SW)
+                                let best = UnsafeRawPointer(o + q).loadUnaligned(as: SIMD4<Float>.self)
+                                let held = UnsafeRawPointer(index + q).loadUnaligned(as: SIMD4<Int32>.self)
+                                let take = (v .> best) .| (v .!= v) .| (held .< 0)
+                                UnsafeMutableRawPointer(o + q).storeBytes(of: best.replacing(with: v, where: take), as: SIMD4<Float>.self)
+                                UnsafeMutableRawPointer(index + q).storeBytes(of: held.replacing(with: at, where: take), as: SIMD4<Int32>.self)
+                                q += 4
+                            }
+                            for q in q..<qHigh {
+                                let col = q * SW + shift, v = xr[col]
+                                let take = (v > o[q] ? 1 : 0) | (v.isNaN ? 1 : 0) | (index[q] < 0 ? 1 : 0) == 1
+                                o[q] = take ? v : o[q]
+                                index[q] = take ? Int32(truncatingIfNeeded: row * W + col) : index[q]
+                            }
+                        } else {
+                            for q in qLow..<qHigh { o[q] += xr[q * SW + shift] }
+                        }
                     }
-                    out[p * Q + q] = pool.isMax ? best : sum / size
-                    arg[p * Q + q] = bestIndex
                 }
+                if !pool.isMax { for q in 0..<Q { o[q] /= size } }
             }
         }
     }

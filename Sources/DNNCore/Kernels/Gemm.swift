@@ -4,7 +4,7 @@
 // Three implementations, one contract:
 // - `reference`: the triple loop, the oracle every faster path is tested against.
 // - `blocked`: plain Swift with a contiguous inner loop the compiler vectorizes; the fallback.
-// - OpenBLAS's `cblas_sgemm` (Debian's libopenblas0-serial or any libopenblas.so.0), loaded at run time
+// - OpenBLAS's `cblas_sgemm` (Debian's libopenblas0-pthread or any libopenblas.so.0), loaded at run time
 //   with dlopen, so dnnc builds and runs without it and uses it when it is there. BENCHMARKS.md has the
 //   measurements behind that choice: the blocked Swift loop reaches a fraction of OpenBLAS's speed.
 //
@@ -49,10 +49,12 @@ public enum Gemm {
         // Cut along the longer side of C, into chunks of at least `chunkWork` multiply-adds.
         let alongRows = M >= N
         let side = alongRows ? M : N
-        let chunks = max(1, min(side / chunkSide, M * N * max(K, 1) / chunkWork, 16))
+        // A power of two, so that two (or four) threads get equal shares.
+        let most = max(1, min(side / chunkSide, M * N * max(K, 1) / chunkWork, 16))
+        let chunks = 1 << (Int.bitWidth - 1 - most.leadingZeroBitCount)
         let job = Job(ta: ta, tb: tb, M: M, N: N, K: K, alpha: alpha, A: A, lda: lda, B: B, ldb: ldb, beta: beta,
                       C: C, ldc: ldc, alongRows: alongRows, side: side, chunks: chunks, backend: backend)
-        let lanes = min(threads, chunks)
+        let lanes = backend == .openblas && !OpenBLAS.reentrant ? 1 : min(threads, chunks)
         if lanes <= 1 {
             for chunk in 0..<chunks { job.run(chunk) }
             return
@@ -165,6 +167,17 @@ public enum Gemm {
 
 /// cblas_sgemm from a shared OpenBLAS, when one is installed.
 enum OpenBLAS {
+    /// Whether two threads may call sgemm at once. A build without threads ("SINGLE_THREADED", Debian's
+    /// libopenblas0-serial) shares its packing buffers between callers unless built with USE_LOCKING,
+    /// which the configuration string does not say: two dnnc threads got different results from the
+    /// same run about one time in five. Such a build runs every chunk on the calling thread.
+    static let reentrant: Bool = {
+        guard sgemm != nil, let handle = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL) ?? dlopen("libopenblas.so", RTLD_NOW | RTLD_LOCAL),
+              let symbol = dlsym(handle, "openblas_get_config") else { return false }
+        let config = unsafeBitCast(symbol, to: (@convention(c) () -> UnsafePointer<CChar>?).self)()
+        return config.map { !String(cString: $0).contains("SINGLE_THREADED") } ?? false
+    }()
+
     typealias SGEMM = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
                                       UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32) -> Void
     static let rowMajor: Int32 = 101, noTrans: Int32 = 111, trans: Int32 = 112

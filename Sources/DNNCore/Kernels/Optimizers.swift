@@ -46,10 +46,16 @@ public enum OptimizerKernel {
             for i in 0..<n { p[i] += -lr * g[i] }
             return
         }
-        for i in 0..<n {
-            buf[i] = firstStep ? g[i] : momentum * buf[i] + keep * g[i]
-            let step = nesterov ? g[i] + momentum * buf[i] : buf[i]
-            p[i] += -lr * step
+        // The same arithmetic per value as one loop would do, in loops without branches, which vectorize.
+        if firstStep {
+            buf.update(from: g, count: n)
+        } else {
+            for i in 0..<n { buf[i] = momentum * buf[i] + keep * g[i] }
+        }
+        if nesterov {
+            for i in 0..<n { p[i] += -lr * (g[i] + momentum * buf[i]) }
+        } else {
+            for i in 0..<n { p[i] += -lr * buf[i] }
         }
     }
 

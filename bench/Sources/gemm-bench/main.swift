@@ -17,6 +17,27 @@ func seconds(_ body: () -> Void) -> Double {
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
+if ProcessInfo.processInfo.environment["SHAPES"] != nil {
+    // The W2 step's multiplies (B = 128): M N K, transposes as dense forward/backward use them.
+    let shapes: [(Gemm.Transpose, Gemm.Transpose, Int, Int, Int)] = [(.none, .transposed, 128, 512, 784), (.none, .transposed, 128, 256, 512),
+                                                                   (.transposed, .none, 256, 512, 128), (.none, .none, 128, 512, 256), (.transposed, .none, 512, 784, 128)]
+    for (ta, tb, M, N, K) in shapes {
+        let a = [Float](repeating: 0.5, count: M * K), b = [Float](repeating: 0.25, count: K * N)
+        var c = [Float](repeating: 0, count: M * N)
+        for threads in [1, 2] {
+            var times: [Double] = []
+            for _ in 0..<50 {
+                times.append(seconds {
+                    Gemm.multiply(ta, tb, M: M, N: N, K: K, A: a, lda: ta == .none ? K : M, B: b, ldb: tb == .none ? N : K, beta: 1,
+                                  C: &c, ldc: N, threads: threads)
+                })
+            }
+            times.sort()
+            print(M, N, K, ta, tb, threads, String(format: "%.1f µs  %.1f GFLOP/s", times[25] * 1e6, 2 * Double(M * N * K) / times[25] / 1e9))
+        }
+    }
+    exit(0)
+}
 print("size threads backend GFLOP/s(median) min max")
 for n in sizes {
     let a = (0 ..< n * n).map { Float(($0 * 7919) % 1000) / 1000 - 0.5 }

@@ -1,0 +1,62 @@
+"""Writes the benchmark workloads' data and initial weights into bench/data/, the same for every framework.
+
+W1: the study's four samples (inline in its spec); W2: 8,192 × 784 inputs in [0, 1) and labels 0..9;
+W4: 8,192 MNIST-shaped 1×28×28 images and labels. Initial weights are drawn like PyTorch's defaults
+(uniform ±1/√fan_in) from a fixed numpy seed and written as safetensors under dnnc's parameter names,
+which are PyTorch's (fc1.weight is (out, in); conv weights are (F, C, KH, KW)).
+"""
+import os
+import sys
+
+import numpy as np
+from safetensors.numpy import save_file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "data")
+
+
+def uniform(rng, shape, fan_in):
+    bound = 1 / np.sqrt(fan_in)
+    return rng.uniform(-bound, bound, size=shape).astype(np.float32)
+
+
+def dense(rng, name, n_in, n_out, weights):
+    weights[f"{name}.weight"] = uniform(rng, (n_out, n_in), n_in)
+    weights[f"{name}.bias"] = uniform(rng, (n_out,), n_in)
+
+
+def conv(rng, name, c, f, k, weights):
+    weights[f"{name}.weight"] = uniform(rng, (f, c, k, k), c * k * k)
+    weights[f"{name}.bias"] = uniform(rng, (f,), c * k * k)
+
+
+def main(rows=8192):
+    os.makedirs(DATA, exist_ok=True)
+    rng = np.random.default_rng(7)
+    w1 = {}
+    # The study's net; fc3's bias starts positive so that relu on the output does not start dead.
+    dense(rng, "fc1", 2, 10, w1)
+    dense(rng, "fc2", 10, 10, w1)
+    dense(rng, "fc3", 10, 1, w1)
+    w1["fc3.bias"] = np.abs(w1["fc3.bias"]) + 0.5
+    save_file(w1, os.path.join(DATA, "w1_init.safetensors"))
+
+    np.save(os.path.join(DATA, "w2_x.npy"), rng.random((rows, 784), dtype=np.float32))
+    np.save(os.path.join(DATA, "w2_y.npy"), rng.integers(0, 10, size=(rows, 1)).astype(np.float32))
+    w2 = {}
+    dense(rng, "fc1", 784, 512, w2)
+    dense(rng, "fc2", 512, 256, w2)
+    dense(rng, "fc3", 256, 10, w2)
+    save_file(w2, os.path.join(DATA, "w2_init.safetensors"))
+
+    np.save(os.path.join(DATA, "w4_x.npy"), rng.random((rows, 1, 28, 28), dtype=np.float32))
+    np.save(os.path.join(DATA, "w4_y.npy"), rng.integers(0, 10, size=(rows, 1)).astype(np.float32))
+    w4 = {}
+    conv(rng, "conv1", 1, 16, 3, w4)
+    conv(rng, "conv2", 16, 32, 3, w4)
+    dense(rng, "fc", 32 * 7 * 7, 10, w4)
+    save_file(w4, os.path.join(DATA, "w4_init.safetensors"))
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 8192)
