@@ -190,7 +190,7 @@ struct Run: ParsableCommand {
         bar?.finish()
         if timing {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-            Console.error("dnnc-timing: training \(Format.c("%.6f", seconds)) s, \(trainer.steps) steps")
+            Console.error("dnnc-timing: training \(Format.c("%.6f", seconds)) s, \(trainer.steps) steps, evaluation passes \(Format.c("%.6f", trainer.evaluationSeconds)) s")
         }
 
         if let plot {

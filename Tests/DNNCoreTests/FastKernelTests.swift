@@ -114,11 +114,12 @@ struct FastLayerTests {
         func run(fast: Bool) -> (z: [Float], dw: [Float], db: [Float], dx: [Float]) {
             var z = [Float](repeating: 0, count: B * F * P * Q), dw = [Float](repeating: 0.5, count: wCount)
             var db = [Float](repeating: 0.25, count: F), dx = [Float](repeating: -0.5, count: B * C * H * W)
-            var cols = [Float](repeating: .nan, count: FastConvolutionKernel.scratchSize(c)), dcols = cols
+            var cols = [Float](repeating: .nan, count: FastConvolutionKernel.scratchSize(c) * WorkerPool.capacity), dcols = cols
+            var partial = [Float](repeating: .nan, count: FastConvolutionKernel.partialSize(c))
             if fast {
                 FastConvolutionKernel.forward(c, x: x, w: w, b: bias, z: &z, B: B, cols: &cols, threads: 2)
                 FastConvolutionKernel.backward(c, x: x, w: w, dz: dz, dw: &dw, db: &db, dx: &dx, B: B, cols: &cols,
-                                               dcols: &dcols, threads: 2)
+                                               dcols: &dcols, partial: &partial, threads: 2)
             } else {
                 ConvolutionKernel.forward(c, x: x, w: w, b: bias, z: &z, B: B)
                 ConvolutionKernel.backward(c, x: x, w: w, dz: dz, dw: &dw, db: &db, dx: &dx, B: B)

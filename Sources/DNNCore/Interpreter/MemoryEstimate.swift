@@ -23,11 +23,14 @@ public struct MemoryEstimate: Sendable, Equatable {
             }
             floats += buffers * batch * layer.outputSize
         }
-        // The convolutions' im2col scratch, two buffers sized for the largest.
-        floats += 2 * (model.layers.map { layer in
-            if case .conv(let c) = layer.kind { return FastConvolutionKernel.scratchSize(c) }
-            return 0
-        }.max() ?? 0)
+        // The convolutions' im2col scratch, two buffers per thread sized for the largest, and the
+        // chunks' partial weight gradients.
+        let convolutions = model.layers.compactMap { layer -> Convolution? in
+            if case .conv(let c) = layer.kind { return c }
+            return nil
+        }
+        floats += 2 * (convolutions.map(FastConvolutionKernel.scratchSize).max() ?? 0) * WorkerPool.capacity
+        floats += convolutions.map(FastConvolutionKernel.partialSize).max() ?? 0
         let widest = max(model.layers.map(\.outputSize).max() ?? 0, model.inputShape.reduce(1, *))
         floats += batch * (model.inputShape.reduce(1, *) + model.targetWidth + widest)
         for set in [model.train] + (model.validation.map { [$0] } ?? []) {

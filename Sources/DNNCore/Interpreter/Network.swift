@@ -40,6 +40,8 @@ public final class Network {
     /// The convolutions' im2col columns and their gradient, sized for the largest convolution.
     let cols: UnsafeMutableBufferPointer<Float>
     let dcols: UnsafeMutableBufferPointer<Float>
+    /// The convolutions' per-chunk partial weight gradients.
+    let partial: UnsafeMutableBufferPointer<Float>
 
     /// Per layer: offsets of its tensors (nil when absent); running statistics index `stats`.
     struct LayerSlots { var weight: Int?; var bias: Int?; var slope: Int?; var runningMean: Int?; var runningVar: Int? }
@@ -158,12 +160,14 @@ public final class Network {
         x = buffer(capacity * inputWidth)
         t = buffer(capacity * model.targetWidth)
         gz = buffer(capacity * max(sizes.max() ?? 1, inputWidth))
-        let scratch = model.layers.map { layer in
-            if case .conv(let c) = layer.kind { return FastConvolutionKernel.scratchSize(c) }
-            return 0
-        }.max() ?? 0
+        let convolutions = model.layers.compactMap { layer -> Convolution? in
+            if case .conv(let c) = layer.kind { return c }
+            return nil
+        }
+        let scratch = (convolutions.map(FastConvolutionKernel.scratchSize).max() ?? 0) * WorkerPool.capacity
         cols = buffer(scratch)
         dcols = buffer(scratch)
+        partial = buffer(convolutions.map(FastConvolutionKernel.partialSize).max() ?? 0)
         dropoutStream = RandomStream(seed: model.seed, stream: RandomStream.dropout)
         optimizer = model.optimizer
         outputWidth = model.outputWidth
@@ -192,7 +196,7 @@ public final class Network {
     }
 
     deinit {
-        for b in [params, grads, state1, state2, state3, stats, x, t, gz, cols, dcols] + z + a + ga + saved + invstd { b.deallocate() }
+        for b in [params, grads, state1, state2, state3, stats, x, t, gz, cols, dcols, partial] + z + a + ga + saved + invstd { b.deallocate() }
         for b in argmax { b.deallocate() }
         plans.deallocate()
     }
@@ -279,7 +283,7 @@ public final class Network {
             FastConvolutionKernel.forward(c, x: input(l), w: p + slot.weight!, b: slot.bias.map { UnsafePointer(p + $0) }, z: out,
                                           B: B, cols: cols.baseAddress!, threads: threads)
         case .pool(let pool):
-            PoolingKernel.forward(pool, x: input(l), z: out, argmax: argmax[l].baseAddress!, B: B)
+            PoolingKernel.forward(pool, x: input(l), z: out, argmax: argmax[l].baseAddress!, B: B, threads: threads)
         case .globalAvgPool(let C, let S):
             let x = input(l)
             for nc in 0 ..< B * C {
@@ -405,7 +409,7 @@ public final class Network {
         case .conv(let c):
             FastConvolutionKernel.backward(c, x: input(l), w: p + slot.weight!, dz: dz, dw: g + slot.weight!,
                                            db: slot.bias.map { g + $0 }, dx: dx(), B: B, cols: cols.baseAddress!,
-                                           dcols: dcols.baseAddress!, threads: threads)
+                                           dcols: dcols.baseAddress!, partial: partial.baseAddress!, threads: threads)
         case .pool(let pool):
             if let d = dx() { PoolingKernel.backward(pool, dz: dz, argmax: argmax[l].baseAddress!, dx: d, B: B) }
         case .globalAvgPool(let C, let S):

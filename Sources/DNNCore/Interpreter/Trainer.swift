@@ -2,6 +2,8 @@
 // optimizer step. An epoch's cost is the sum of its batch losses, each taken in the forward pass
 // before that batch's update (the study's definition).
 
+import Dispatch
+
 public struct EpochLog: Sendable, Equatable {
     public var epoch: Int
     public var cost: Double
@@ -323,8 +325,13 @@ public final class Trainer {
     /// once per parameter revision.
     private var lastCensus: (revision: Int, outputs: [Float], passes: [[Bool]])?
 
+    /// Wall time spent in evaluation passes, which a step-by-step comparison with other frameworks leaves out.
+    public private(set) var evaluationSeconds = 0.0
+
     private func census() -> (outputs: [Float], passes: [[Bool]]) {
         if let lastCensus, lastCensus.revision == network.revision { return (lastCensus.outputs, lastCensus.passes) }
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer { evaluationSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
         network.training = false
         var passes = model.layers.map { [Bool](repeating: false, count: $0.outputShape.reduce(1, *)) }
         let width = model.outputWidth

@@ -78,57 +78,84 @@ public enum ConvolutionKernel {
 /// The same convolution as matrix multiplies (im2col): per sample and group, the input's windows are
 /// laid out as the columns of `cols` (cg·KH·KW, P·Q), so that z = W·cols, dw += dz·colsᵀ and
 /// dcols = Wᵀ·dz, which col2im adds back into dx. Tested against the loops above.
+/// Threads take whole samples: the batch is cut into at most `sampleChunks` chunks by its size alone;
+/// each thread has its own cols and dcols (one per lane), and each chunk sums its samples' dw and db
+/// into its own partial sums, which are added in chunk order, so the thread count changes no bit.
 public enum FastConvolutionKernel {
-    /// Floats of scratch the passes need for `cols` and for `dcols` each.
+    static let sampleChunks = 8
+
+    /// Floats of scratch one lane needs for `cols` and for `dcols` each.
     public static func scratchSize(_ c: Convolution) -> Int {
         c.inChannels / c.groups * c.kernel.h * c.kernel.w * c.output.h * c.output.w
     }
 
+    /// Floats for the chunks' partial dw and db.
+    public static func partialSize(_ c: Convolution) -> Int {
+        sampleChunks * (weightCount(c) + c.outChannels)
+    }
+
+    static func weightCount(_ c: Convolution) -> Int { c.outChannels * c.inChannels / c.groups * c.kernel.h * c.kernel.w }
+
+    /// cols holds `scratchSize` floats per lane, for WorkerPool.capacity lanes.
     public static func forward(_ c: Convolution, x: UnsafePointer<Float>, w: UnsafePointer<Float>, b: UnsafePointer<Float>?,
                                z: UnsafeMutablePointer<Float>, B: Int, cols: UnsafeMutablePointer<Float>, threads: Int) {
         let (C, F, PQ) = (c.inChannels, c.outChannels, c.output.h * c.output.w)
         let cg = C / c.groups, fg = F / c.groups, rows = cg * c.kernel.h * c.kernel.w
-        let plane = c.input.h * c.input.w
-        for n in 0..<B {
-            for g in 0..<c.groups {
-                im2col(c, x: x + (n * C + g * cg) * plane, cols: cols)
-                let out = z + (n * F + g * fg) * PQ
-                if let b {
-                    for f in 0..<fg { (out + f * PQ).update(repeating: b[g * fg + f], count: PQ) }
+        let plane = c.input.h * c.input.w, scratch = scratchSize(c)
+        let chunks = min(B, sampleChunks)
+        WorkerPool.forEach(chunks: chunks, threads: threads) { chunk, lane in
+            let cols = cols + lane * scratch
+            for n in B * chunk / chunks ..< B * (chunk + 1) / chunks {
+                for g in 0..<c.groups {
+                    im2col(c, x: x + (n * C + g * cg) * plane, cols: cols)
+                    let out = z + (n * F + g * fg) * PQ
+                    if let b {
+                        for f in 0..<fg { (out + f * PQ).update(repeating: b[g * fg + f], count: PQ) }
+                    }
+                    Gemm.multiply(.none, .none, M: fg, N: PQ, K: rows, A: w + g * fg * rows, lda: rows, B: cols, ldb: PQ,
+                                  beta: b == nil ? 0 : 1, C: out, ldc: PQ)
                 }
-                Gemm.multiply(.none, .none, M: fg, N: PQ, K: rows, A: w + g * fg * rows, lda: rows, B: cols, ldb: PQ,
-                              beta: b == nil ? 0 : 1, C: out, ldc: PQ, threads: threads)
             }
         }
     }
 
+    /// cols and dcols hold `scratchSize` floats per lane; partial holds `partialSize` floats.
     public static func backward(_ c: Convolution, x: UnsafePointer<Float>, w: UnsafePointer<Float>, dz: UnsafePointer<Float>,
                                 dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>?,
                                 dx: UnsafeMutablePointer<Float>?, B: Int, cols: UnsafeMutablePointer<Float>,
-                                dcols: UnsafeMutablePointer<Float>, threads: Int) {
+                                dcols: UnsafeMutablePointer<Float>, partial: UnsafeMutablePointer<Float>, threads: Int) {
         let (C, F, PQ) = (c.inChannels, c.outChannels, c.output.h * c.output.w)
         let cg = C / c.groups, fg = F / c.groups, rows = cg * c.kernel.h * c.kernel.w
-        let plane = c.input.h * c.input.w
-        for n in 0..<B {
-            if let db {
+        let plane = c.input.h * c.input.w, scratch = scratchSize(c), wCount = weightCount(c)
+        let chunks = min(B, sampleChunks)
+        WorkerPool.forEach(chunks: chunks, threads: threads) { chunk, lane in
+            let cols = cols + lane * scratch, dcols = dcols + lane * scratch
+            let pdw = partial + chunk * (wCount + F), pdb = pdw + wCount
+            pdw.update(repeating: 0, count: wCount + F)
+            for n in B * chunk / chunks ..< B * (chunk + 1) / chunks {
                 for f in 0..<F {
                     let g = dz + (n * F + f) * PQ
                     var sum: Float = 0
                     for k in 0..<PQ { sum += g[k] }
-                    db[f] += sum
+                    pdb[f] += sum
+                }
+                for g in 0..<c.groups {
+                    let input = x + (n * C + g * cg) * plane
+                    let grad = dz + (n * F + g * fg) * PQ
+                    im2col(c, x: input, cols: cols)
+                    Gemm.multiply(.none, .transposed, M: fg, N: rows, K: PQ, A: grad, lda: PQ, B: cols, ldb: PQ, beta: 1,
+                                  C: pdw + g * fg * rows, ldc: rows)
+                    guard let dx else { continue }
+                    Gemm.multiply(.transposed, .none, M: rows, N: PQ, K: fg, A: w + g * fg * rows, lda: rows, B: grad, ldb: PQ,
+                                  beta: 0, C: dcols, ldc: PQ)
+                    col2im(c, dcols: dcols, dx: dx + (n * C + g * cg) * plane)
                 }
             }
-            for g in 0..<c.groups {
-                let input = x + (n * C + g * cg) * plane
-                let grad = dz + (n * F + g * fg) * PQ
-                im2col(c, x: input, cols: cols)
-                Gemm.multiply(.none, .transposed, M: fg, N: rows, K: PQ, A: grad, lda: PQ, B: cols, ldb: PQ, beta: 1,
-                              C: dw + g * fg * rows, ldc: rows, threads: threads)
-                guard let dx else { continue }
-                Gemm.multiply(.transposed, .none, M: rows, N: PQ, K: fg, A: w + g * fg * rows, lda: rows, B: grad, ldb: PQ,
-                              beta: 0, C: dcols, ldc: PQ, threads: threads)
-                col2im(c, dcols: dcols, dx: dx + (n * C + g * cg) * plane)
-            }
+        }
+        for chunk in 0..<chunks {
+            let pdw = partial + chunk * (wCount + F), pdb = pdw + wCount
+            for i in 0..<wCount { dw[i] += pdw[i] }
+            if let db { for f in 0..<F { db[f] += pdb[f] } }
         }
     }
 
@@ -191,12 +218,21 @@ public enum FastConvolutionKernel {
 /// window's maximum (the first, on ties, as PyTorch) for backward; average pooling divides by the full
 /// window, padding included (count_include_pad).
 public enum PoolingKernel {
+    /// Planes (one channel of one sample) are independent, so threads share them in fixed chunks.
     public static func forward(_ pool: Pooling, x: UnsafePointer<Float>, z: UnsafeMutablePointer<Float>,
-                               argmax: UnsafeMutablePointer<Int32>, B: Int) {
-        let (C, H, W, P, Q) = (pool.channels, pool.input.h, pool.input.w, pool.output.h, pool.output.w)
+                               argmax: UnsafeMutablePointer<Int32>, B: Int, threads: Int = 1) {
+        let planes = B * pool.channels, chunks = min(planes, 8)
+        WorkerPool.forEach(chunks: chunks, threads: planes * pool.input.h * pool.input.w < 1 << 16 ? 1 : threads) { chunk, _ in
+            forward(pool, x: x, z: z, argmax: argmax, planes: planes * chunk / chunks ..< planes * (chunk + 1) / chunks)
+        }
+    }
+
+    static func forward(_ pool: Pooling, x: UnsafePointer<Float>, z: UnsafeMutablePointer<Float>,
+                        argmax: UnsafeMutablePointer<Int32>, planes: Range<Int>) {
+        let (H, W, P, Q) = (pool.input.h, pool.input.w, pool.output.h, pool.output.w)
         let size = Float(pool.size.h * pool.size.w), SW = pool.stride.w
         let lanes = SIMD4<Int32>(0, 1, 2, 3)
-        for nc in 0..<B * C {
+        for nc in planes {
             let xc = x + nc * H * W, out = z + nc * P * Q, arg = argmax + nc * P * Q
             for p in 0..<P {
                 // A whole output row at once, one window position (i, j) after another: the values of

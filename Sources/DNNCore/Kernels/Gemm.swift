@@ -54,18 +54,8 @@ public enum Gemm {
         let chunks = 1 << (Int.bitWidth - 1 - most.leadingZeroBitCount)
         let job = Job(ta: ta, tb: tb, M: M, N: N, K: K, alpha: alpha, A: A, lda: lda, B: B, ldb: ldb, beta: beta,
                       C: C, ldc: ldc, alongRows: alongRows, side: side, chunks: chunks, backend: backend)
-        let lanes = backend == .openblas && !OpenBLAS.reentrant ? 1 : min(threads, chunks)
-        if lanes <= 1 {
-            for chunk in 0..<chunks { job.run(chunk) }
-            return
-        }
-        let next = Atomic<Int>(0)
-        WorkerPool.shared.run(lanes: lanes) { _ in
-            while true {
-                let chunk = next.add(1, ordering: .relaxed).oldValue
-                if chunk >= chunks { break }
-                job.run(chunk)
-            }
+        WorkerPool.forEach(chunks: chunks, threads: backend == .openblas && !OpenBLAS.reentrant ? 1 : threads) { chunk, _ in
+            job.run(chunk)
         }
     }
 
@@ -216,6 +206,28 @@ enum OpenBLAS {
 /// time: a caller that finds the pool busy (another run of a sweep) runs every lane itself.
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool(workers: max(Gemm.availableThreads - 1, 0))
+
+    /// The most lanes a run can have: the workers and the calling thread. Per-lane scratch is sized by it.
+    public static let capacity = max(Gemm.availableThreads, 1)
+
+    /// Calls body(chunk, lane) for every chunk in 0..<chunks, on up to `threads` threads; each thread
+    /// (lane, below `capacity`) claims the next chunk from a shared counter until none is left. What a
+    /// chunk computes must not depend on its lane, only its scratch may.
+    static func forEach(chunks: Int, threads: Int, _ body: (_ chunk: Int, _ lane: Int) -> Void) {
+        let lanes = min(threads, chunks, capacity)
+        if lanes <= 1 {
+            for chunk in 0..<chunks { body(chunk, 0) }
+            return
+        }
+        let next = Atomic<Int>(0)
+        shared.run(lanes: lanes) { lane in
+            while true {
+                let chunk = next.add(1, ordering: .relaxed).oldValue
+                if chunk >= chunks { break }
+                body(chunk, lane)
+            }
+        }
+    }
 
     private let wake: [DispatchSemaphore]
     private let finished = DispatchSemaphore(value: 0)
