@@ -23,6 +23,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DNNC = os.path.join(ROOT, ".build", "release", "dnnc")
+# The same program linked with --static-swift-stdlib: one file to ship, and no shared Swift runtime to load.
+DNNC_STATIC = os.path.join(ROOT, ".build-static", "release", "dnnc")
 GEMM_BENCH = os.path.join(HERE, ".build", "release", "gemm-bench")
 PYTHON = os.path.join(HERE, ".venv", "bin", "python")
 FRAMEWORKS_PY = os.path.join(HERE, "frameworks.py")
@@ -96,10 +98,12 @@ def busy_core():
 
 
 def check_times(rounds):
-    times = []
+    """`dnnc check` on the study's spec, as a process: the default build and the static one, alternately."""
+    times = {"default": [], "static": []}
     for _ in range(rounds):
-        wall, _, _, _ = run([DNNC, "check", "specs/seed/relu.yaml", "--quiet"])
-        times.append(wall)
+        for build, binary in [("default", DNNC), ("static", DNNC_STATIC)]:
+            wall, _, _, _ = run([binary, "check", "specs/seed/relu.yaml", "--quiet"])
+            times[build].append(wall)
     return times
 
 
@@ -232,22 +236,30 @@ def main():
         floor = memory_floor_mb(w)
         rss = median([x["rss"] for x in base])
         say(f"- memory: dnnc's peak RSS {rss:.0f} MB; parameters + gradients + optimizer state + one batch's "
-            f"activations + the data set = {floor:.1f} MB, so the bound is {1.5 * floor + 30:.0f} MB "
+            f"activations + the data set = {floor:.3g} MB, so the bound is {1.5 * floor + 30:.0f} MB "
             f"({'met' if rss <= 1.5 * floor + 30 else 'missed'})")
         say("")
 
     # --- dnnc check as a process
     checks = check_times(5 if args.quick else 21)
-    say(f"### `dnnc check specs/seed/relu.yaml`")
+    say("### `dnnc check specs/seed/relu.yaml`")
     say("")
-    say(f"{spread(checks, 'ms', 1000)} as a whole process ({len(checks)} runs).")
+    say(f"As a whole process, {len(checks['default'])} runs of each build alternately: "
+        f"{spread(checks['default'], 'ms', 1000)} built by `swift build -c release`, "
+        f"{spread(checks['static'], 'ms', 1000)} built with `--static-swift-stdlib`.")
     say("")
 
     # --- the GEMM microbenchmark
     sizes = [256, 512] if args.quick else [256, 512, 1024, 2048]
     runs = 3 if args.quick else 7
-    ours = dnnc_gemm(sizes, runs)
-    theirs = {t: numpy_gemm(sizes, t, runs) for t in (1, 2)}
+    # Alternately, three times; the median of the three medians.
+    samples_ours, samples_theirs = [], {1: [], 2: []}
+    for _ in range(1 if args.quick else 3):
+        samples_ours.append(dnnc_gemm(sizes, runs))
+        for t in (1, 2):
+            samples_theirs[t].append(numpy_gemm(sizes, t, runs))
+    ours = {key: median([sample[key] for sample in samples_ours]) for key in samples_ours[0]}
+    theirs = {t: {n: median([sample[n] for sample in samples_theirs[t]]) for n in sizes} for t in (1, 2)}
     say("### Matrix multiply (square sgemm, GFLOP/s)")
     say("")
     say("| size | threads | dnnc (OpenBLAS) | dnnc (blocked Swift) | numpy's OpenBLAS | dnnc ÷ numpy |")

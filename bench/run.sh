@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 frameworks="${BENCH_FRAMEWORKS:-torch,jax,numpy}"
 dpkg -s libopenblas0-pthread >/dev/null 2>&1 || (apt-get update && apt-get install -y libopenblas0-pthread)
 swift build -c release --product dnnc
+swift build -c release --product dnnc --static-swift-stdlib --scratch-path .build-static
 swift build -c release --package-path bench
 [ -x bench/.venv/bin/python ] || python3 -m venv bench/.venv
 bench/.venv/bin/pip install --quiet numpy safetensors
