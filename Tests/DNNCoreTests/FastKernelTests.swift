@@ -135,6 +135,51 @@ struct FastLayerTests {
         }
     }
 
+    /// Pooling over whole output rows with vector selects, against one window at a time, with padding,
+    /// strides that overlap and skip, ragged edges, NaNs and ties, on 1 and 2 threads.
+    @Test(arguments: [
+        // max, C, H, W, size, stride, padding
+        (true, 3, 9, 13, (2, 2), (2, 2), (0, 0)),
+        (true, 2, 7, 11, (3, 3), (2, 1), (1, 1)),
+        (false, 2, 7, 11, (3, 2), (2, 3), (1, 1)),
+        (true, 1, 1, 19, (1, 3), (1, 2), (0, 1)),
+        (false, 4, 6, 6, (2, 2), (2, 2), (0, 0)),
+    ])
+    func poolingMatchesOneWindowAtATime(_ shape: (Bool, Int, Int, Int, (Int, Int), (Int, Int), (Int, Int))) {
+        let (isMax, C, H, W, size, step, padding) = shape
+        let P = (H + 2 * padding.0 - size.0) / step.0 + 1, Q = (W + 2 * padding.1 - size.1) / step.1 + 1
+        let pool = Pooling(isMax: isMax, channels: C, input: (H, W), output: (P, Q), size: size, stride: step, padding: padding)
+        let B = 17
+        // Values from a few levels, so that windows hold ties; every 37th a NaN.
+        var x = randomValues(B * C * H * W, seed: 21).map { ($0 * 4).rounded() }
+        for i in stride(from: 5, to: x.count, by: 37) { x[i] = .nan }
+        var expected = [Float](repeating: 0, count: B * C * P * Q), expectedIndex = [Int32](repeating: 0, count: expected.count)
+        for nc in 0 ..< B * C {
+            for p in 0..<P {
+                for q in 0..<Q {
+                    var best = -Float.infinity, index: Int32 = -1, sum: Float = 0
+                    for i in 0..<size.0 {
+                        for j in 0..<size.1 {
+                            let r = p * step.0 - padding.0 + i, c = q * step.1 - padding.1 + j
+                            guard r >= 0, r < H, c >= 0, c < W else { continue }
+                            let v = x[nc * H * W + r * W + c]
+                            sum += v
+                            if v > best || index < 0 || v.isNaN { best = v; index = Int32(r * W + c) }
+                        }
+                    }
+                    expected[(nc * P + p) * Q + q] = isMax ? best : sum / Float(size.0 * size.1)
+                    expectedIndex[(nc * P + p) * Q + q] = index
+                }
+            }
+        }
+        for threads in [1, 2] {
+            var z = [Float](repeating: 0, count: expected.count), index = [Int32](repeating: 7, count: expected.count)
+            PoolingKernel.forward(pool, x: x, z: &z, argmax: &index, B: B, threads: threads)
+            #expect(z.map(\.bitPattern) == expected.map(\.bitPattern), "values, \(threads) threads")
+            if isMax { #expect(index == expectedIndex, "argmax, \(threads) threads") }
+        }
+    }
+
     @Test func denseAsMatrixMultipliesMatchesTheLoops() {
         for (B, I, O) in [(1, 1, 1), (3, 17, 5), (64, 100, 33), (7, 300, 2)] {
             let x = randomValues(B * I, seed: 11), w = randomValues(O * I, seed: 12), b = randomValues(O, seed: 13)

@@ -75,6 +75,15 @@ public enum ConvolutionKernel {
     }
 }
 
+/// Output columns q (of Q) read input column q·stride + shift; the ones in qLow ..< qHigh lie inside
+/// the input's W columns, the others in the padding. The bounds let the inner loops run without a test.
+@inline(__always)
+func insideColumns(shift: Int, stride: Int, outputs Q: Int, width W: Int) -> (qLow: Int, qHigh: Int) {
+    let qLow = min(Q, shift >= 0 ? 0 : (-shift + stride - 1) / stride)
+    let qHigh = max(qLow, min(Q, W - shift > 0 ? (W - shift + stride - 1) / stride : 0))
+    return (qLow, qHigh)
+}
+
 /// The same convolution as matrix multiplies (im2col): per sample and group, the input's windows are
 /// laid out as the columns of `cols` (cg·KH·KW, P·Q), so that z = W·cols, dw += dz·colsᵀ and
 /// dcols = Wᵀ·dz, which col2im adds back into dx. Tested against the loops above.
@@ -167,10 +176,8 @@ public enum FastConvolutionKernel {
             let xc = x + ci * H * W
             for i in 0..<c.kernel.h {
                 for j in 0..<c.kernel.w {
-                    // Output columns q read input column q·SW + shift; those in [qLow, qHigh) lie inside.
                     let shift = j * c.dilation.w - c.padding.w, SW = c.stride.w
-                    let qLow = min(Q, shift >= 0 ? 0 : (-shift + SW - 1) / SW)
-                    let qHigh = max(qLow, min(Q, W - shift > 0 ? (W - shift + SW - 1) / SW : 0))
+                    let (qLow, qHigh) = insideColumns(shift: shift, stride: SW, outputs: Q, width: W)
                     for p in 0..<P {
                         let r = p * c.stride.h - c.padding.h + i * c.dilation.h
                         let out = row + p * Q
@@ -199,8 +206,7 @@ public enum FastConvolutionKernel {
             for i in 0..<c.kernel.h {
                 for j in 0..<c.kernel.w {
                     let shift = j * c.dilation.w - c.padding.w, SW = c.stride.w
-                    let qLow = min(Q, shift >= 0 ? 0 : (-shift + SW - 1) / SW)
-                    let qHigh = max(qLow, min(Q, W - shift > 0 ? (W - shift + SW - 1) / SW : 0))
+                    let (qLow, qHigh) = insideColumns(shift: shift, stride: SW, outputs: Q, width: W)
                     for p in 0..<P {
                         let r = p * c.stride.h - c.padding.h + i * c.dilation.h
                         if r < 0 || r >= H { continue }
@@ -244,10 +250,8 @@ public enum PoolingKernel {
                 for row in max(top, 0) ..< min(top + pool.size.h, H) {
                     let xr = xc + row * W
                     for j in 0..<pool.size.w {
-                        // Output columns q read input column q·SW + shift; those in [qLow, qHigh) lie inside.
                         let shift = j - pool.padding.w
-                        let qLow = min(Q, shift >= 0 ? 0 : (-shift + SW - 1) / SW)
-                        let qHigh = max(qLow, min(Q, W - shift > 0 ? (W - shift + SW - 1) / SW : 0))
+                        let (qLow, qHigh) = insideColumns(shift: shift, stride: SW, outputs: Q, width: W)
                         if pool.isMax {
                             // Four outputs at a time with vector selects (SSE's width): a branch per
                             // value would be mispredicted half the time on data without order.
