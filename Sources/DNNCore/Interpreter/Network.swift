@@ -137,8 +137,10 @@ public final class Network {
         layerRanges = ranges
         let sizes = model.layers.map(\.outputSize)
         let inputWidth = model.inputShape.reduce(1, *)
-        z = sizes.map { buffer(capacity * $0) }
-        a = sizes.map { buffer(capacity * $0) }
+        let zs = sizes.map { buffer(capacity * $0) }
+        z = zs
+        // A layer without an activation (identity) keeps its output in z: a is z, and nothing is copied.
+        a = sizes.indices.map { l in model.layers[l].activation == .identity ? zs[l] : buffer(capacity * sizes[l]) }
         ga = sizes.map { buffer(capacity * $0) }
         saved = model.layers.map { layer in
             switch layer.kind {
@@ -196,7 +198,11 @@ public final class Network {
     }
 
     deinit {
-        for b in [params, grads, state1, state2, state3, stats, x, t, gz, cols, dcols, partial] + z + a + ga + saved + invstd { b.deallocate() }
+        var freed = Set<UnsafeMutablePointer<Float>>()
+        for b in [params, grads, state1, state2, state3, stats, x, t, gz, cols, dcols, partial] + z + a + ga + saved + invstd
+        where freed.insert(b.baseAddress!).inserted {
+            b.deallocate()
+        }
         for b in argmax { b.deallocate() }
         plans.deallocate()
     }
@@ -255,7 +261,9 @@ public final class Network {
             } else {
                 forwardLinear(l, rows: B)
             }
-            if plan.elementwise {
+            if plan.a == plan.z {
+                // identity: the output is z itself
+            } else if plan.elementwise {
                 ActivationKernel.forward(plan.activation, z: plan.z, a: plan.a, slope: plan.slope, B: B, S: plan.size,
                                          channels: plan.channels)
             } else {
@@ -292,8 +300,7 @@ public final class Network {
                 out[nc] = sum / Float(S)
             }
         case .flatten, .reshape, .activation:
-            let x = input(l)
-            for i in 0 ..< B * size { out[i] = x[i] }
+            out.update(from: input(l), count: B * size)
         case .dropout(let rate):
             let x = input(l), mask = saved[l].baseAddress!
             if training && rate > 0 {
@@ -366,15 +373,13 @@ public final class Network {
         for l in 0 ..< plans.count { plans[l].ga.update(repeating: 0, count: B * plans[l].size) }
         let last = plans[plans.count - 1]
         LossKernel.backward(model.loss, p: last.a, t: t.baseAddress!, dp: last.ga, B: B, O: outputWidth, T: targetWidth)
-        let dz = gz.baseAddress!
         for l in stride(from: plans.count - 1, through: 0, by: -1) {
             let plan = plans[l]
             guard plan.isDense && plan.elementwise else {
                 backwardLayer(l, rows: B)
                 continue
             }
-            ActivationKernel.backward(plan.activation, z: plan.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope,
-                                      dslope: plan.dslope, B: B, S: plan.size, channels: plan.channels)
+            let dz = gradientOfZ(plan, rows: B)
             if B * plan.I * plan.O >= DenseKernel.gemmThreshold {
                 DenseKernel.fastBackward(dz: dz, x: plan.x, w: plan.w!, dw: plan.dw!, db: plan.db, dx: plan.dx,
                                          B: B, I: plan.I, O: plan.O, threads: threads)
@@ -386,14 +391,24 @@ public final class Network {
         }
     }
 
+    /// ∂L/∂z of an element-wise activation's layer: ga itself for identity (a is z), else computed into gz.
+    @inline(__always)
+    func gradientOfZ(_ plan: LayerPlan, rows B: Int) -> UnsafeMutablePointer<Float> {
+        if plan.a == plan.z { return plan.ga }
+        ActivationKernel.backward(plan.activation, z: plan.z, a: plan.a, da: plan.ga, dz: gz.baseAddress!, slope: plan.slope,
+                                  dslope: plan.dslope, B: B, S: plan.size, channels: plan.channels)
+        return gz.baseAddress!
+    }
+
     /// Layer l's activation and op backward, from ga[l] into its parameters' and inputs' gradients.
     func backwardLayer(_ l: Int, rows B: Int) {
         let layer = model.layers[l], slot = slots[l], plan = plans[l], size = plan.size
-        let p = params.baseAddress!, g = grads.baseAddress!, dz = gz.baseAddress!
+        let p = params.baseAddress!, g = grads.baseAddress!
+        let dz: UnsafeMutablePointer<Float>
         if plan.elementwise {
-            ActivationKernel.backward(plan.activation, z: plan.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope,
-                                      dslope: plan.dslope, B: B, S: size, channels: plan.channels)
+            dz = gradientOfZ(plan, rows: B)
         } else {
+            dz = gz.baseAddress!
             ActivationKernel.backward(layer.activation, z: plan.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope,
                                       dslope: plan.dslope, B: B, shape: layer.outputShape)
         }
