@@ -11,7 +11,7 @@ struct DNNC: ParsableCommand {
         abstract: "A declarative model-spec compiler for neural networks.",
         discussion: "Exit codes: 0 success, 1 the spec has errors, 2 usage or I/O errors.",
         version: DNNCVersion.current,
-        subcommands: [Run.self, Check.self, SweepCommand.self, Summary.self, Graph.self, Resolve.self, Explain.self, Schema.self, Reference.self, SaveLoop.self]
+        subcommands: [Run.self, Predict.self, Evaluate.self, Check.self, SweepCommand.self, Summary.self, Graph.self, Resolve.self, Explain.self, Schema.self, Reference.self, SaveLoop.self]
     )
 
     /// Parses and runs a command, mapping every failure to dnnc's exit codes: a spec error is 1
@@ -102,10 +102,11 @@ func readSpec(_ path: String, limit: Int = YAMLLimits().maxSpecBytes) -> SourceF
     return SourceFile(path: path, bytes: bounded(handle))
 }
 
-/// Prints a file's diagnostics in source order to stderr, coloured on a terminal.
-func printDiagnostics(_ result: CompileResult) {
+/// Prints a file's diagnostics in source order to stderr, coloured on a terminal; errors only unless
+/// `warnings` (commands that use a trained model leave the spec's lint to `check` and `run`).
+func printDiagnostics(_ result: CompileResult, warnings: Bool = true) {
     let color = ColorChoice.auto.enabled(for: STDERR_FILENO)
-    for diagnostic in result.diagnostics.sorted {
+    for diagnostic in result.diagnostics.sorted where warnings || diagnostic.severity == .error {
         Console.error(DiagnosticRenderer.text(diagnostic, in: result.file, color: color))
     }
 }

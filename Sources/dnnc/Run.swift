@@ -22,16 +22,16 @@ struct SpecOverrides: ParsableArguments {
     }
 }
 
-/// Compiles a spec with overrides; prints diagnostics (warnings too), and fails with exit 1 on errors
-/// and exit 2 on a bad override.
-func compileOrExit(_ file: SourceFile, _ overrides: [Override], _ options: CompileOptions) throws -> (CompileResult, ModelIR) {
+/// Compiles a spec with overrides; prints diagnostics (warnings too, unless `warnings` is false), and
+/// fails with exit 1 on errors and exit 2 on a bad override.
+func compileOrExit(_ file: SourceFile, _ overrides: [Override], _ options: CompileOptions, warnings: Bool = true) throws -> (CompileResult, ModelIR) {
     let result: CompileResult
     do {
         result = try Compiler.compile(file, overrides: overrides, options: options)
     } catch {
         throw Console.fail(error.description)
     }
-    printDiagnostics(result)  // warnings too: the run goes ahead, but the user should see them
+    printDiagnostics(result, warnings: warnings)  // the run goes ahead after warnings, but the user should see them
     guard let model = result.model else { throw ExitCode(1) }
     return (result, model)
 }
@@ -110,6 +110,9 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Start from the parameters in this .safetensors file instead of the initializers.")
     var initFrom: String?
 
+    @Flag(help: "With --init-from: use a checkpoint written for another spec when its tensors have this model's names and shapes.")
+    var force = false
+
     @Option(name: .long, help: "Draw the cost of every epoch into this SVG file.")
     var plot: String?
 
@@ -145,15 +148,7 @@ struct Run: ParsableCommand {
             throw ExitCode(1)
         }
 
-        var initial: [String: Tensor]? = nil
-        if let initFrom {
-            guard let data = FileManager.default.contents(atPath: initFrom) else {
-                throw Console.fail("cannot read \(initFrom): no such file or not readable")
-            }
-            do { initial = try SafeTensors.decode(Array(data)) } catch {
-                throw Console.fail("\(initFrom) is not a usable checkpoint: \(error)")
-            }
-        }
+        let initial = try initFrom.map { try readCheckpoint($0, for: model, force: force).tensors }
         if saveBest != nil && model.validation == nil {
             throw Console.fail("--save-best needs validation data: add `validation: {split: 0.2}` under `data:`")
         }
@@ -200,7 +195,7 @@ struct Run: ParsableCommand {
             let signal = signals.received ?? SIGINT
             Console.error("dnnc: stopped by \(signal == SIGTERM ? "SIGTERM" : "SIGINT") during epoch \(epoch), after step \(step)")
             if let save {
-                try writeCheckpoint(trainer.network, to: save)
+                try writeCheckpoint(trainer, to: save)
                 Console.error("  note: \(save) holds the parameters after step \(step); go on from them with `dnnc run \(spec) --init-from \(save) --epochs \(max(1, model.schedule.epochs - epoch))` (the optimizer's state starts fresh)")
             } else {
                 Console.error("  note: nothing was saved; give --save to keep the parameters of an interrupted run")
@@ -212,7 +207,7 @@ struct Run: ParsableCommand {
             Console.error("  help: lower the learning rate, or normalize the inputs and targets")
             if let save {
                 trainer.restore(parameters: result.lastFiniteParameters)
-                try writeCheckpoint(trainer.network, to: save)
+                try writeCheckpoint(trainer, to: save)
                 let when = result.lastFiniteEpoch < 0 ? "the initial parameters" : "the parameters after epoch \(result.lastFiniteEpoch)"
                 Console.error("  note: \(save) holds the last finite parameters: \(when)")
             }
@@ -226,13 +221,13 @@ struct Run: ParsableCommand {
             Console.out(Metrics.classificationReport(model, trainer: trainer))
         }
         if let save {
-            try writeCheckpoint(trainer.network, to: save)
+            try writeCheckpoint(trainer, to: save)
         }
         if let saveBest, let best = result.best {
             let final = (trainer.parameters(), trainer.statistics())
             trainer.restore(parameters: best.parameters)
             trainer.restore(statistics: best.statistics)
-            try writeCheckpoint(trainer.network, to: saveBest)
+            try writeCheckpoint(trainer, to: saveBest)
             trainer.restore(parameters: final.0)
             trainer.restore(statistics: final.1)
             Console.error("dnnc: \(saveBest) holds the parameters of epoch \(best.epoch), whose validation loss \(Format.c("%.6g", result.validationLosses.first { $0.epoch == best.epoch }!.loss)) is the lowest")
@@ -273,13 +268,14 @@ struct Run: ParsableCommand {
         }
     }
 
-    /// Writes the network's parameters as a checkpoint, refusing non-finite values.
-    private func writeCheckpoint(_ network: Network, to path: String) throws {
-        let tensors = network.checkpointTensors()
+    /// Writes the network's parameters as a checkpoint with the metadata prediction needs (the
+    /// normalization, the classes, the model's hash), refusing non-finite values.
+    private func writeCheckpoint(_ trainer: Trainer, to path: String) throws {
+        let tensors = trainer.network.checkpointTensors()
         if let bad = tensors.first(where: { !$0.tensor.values.allSatisfy(\.isFinite) }) {
             throw Console.fail("not writing \(path): tensor `\(bad.name)` holds non-finite values")
         }
-        try write(SafeTensors.encode(tensors), to: path)
+        try write(SafeTensors.encode(tensors, metadata: CheckpointMetadata(trainer).strings), to: path)
     }
 
     /// Writes a file whole or not at all.

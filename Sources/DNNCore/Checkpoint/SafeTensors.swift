@@ -60,6 +60,11 @@ public enum SafeTensors {
 
     /// The tensors of a safetensors file, by name. Only F32 tensors are read.
     public static func decode(_ bytes: [UInt8]) throws(CheckpointError) -> [String: Tensor] {
+        try decodeWithMetadata(bytes).tensors
+    }
+
+    /// The tensors and the string entries of `__metadata__`.
+    public static func decodeWithMetadata(_ bytes: [UInt8]) throws(CheckpointError) -> (tensors: [String: Tensor], metadata: [String: String]) {
         guard bytes.count >= 8 else { throw CheckpointError("the file is too short to be safetensors") }
         var length: UInt64 = 0
         for k in 0..<8 { length |= UInt64(bytes[k]) << (8 * UInt64(k)) }
@@ -115,7 +120,11 @@ public enum SafeTensors {
             }
             tensors[name] = Tensor(shape: shape, values: values)
         }
-        return tensors
+        var strings: [String: String] = [:]
+        if let metadata = header["__metadata__"] as? [String: Any] {
+            for (key, value) in metadata { if let text = value as? String { strings[key] = text } }
+        }
+        return (tensors, strings)
     }
 
     /// Writes `bytes` to `path` through a temporary file in the same folder: written, fsynced,

@@ -7,6 +7,11 @@ import Foundation
 public struct DataFileError: Error, Sendable, Equatable {
     public var message: String
     public var help: String?
+
+    public init(message: String, help: String?) {
+        self.message = message
+        self.help = help
+    }
 }
 
 /// A table read from a file: numbers, or text where a cell is not a number (class names).
@@ -135,7 +140,10 @@ public enum DataFiles {
         try bytes.withUnsafeBytes { raw in Result { () throws(DataFileError) in try npy(raw, name) } }.get()
     }
 
-    static func npy(_ bytes: UnsafeRawBufferPointer, _ name: String) throws(DataFileError) -> DataTable {
+    /// A .npy file's header: its dtype, rows, values per row, bytes per value and where the data starts.
+    /// With `checkSize`, `bytes` is the whole file and must hold all the values the header declares.
+    static func npyHeader(_ bytes: UnsafeRawBufferPointer, _ name: String, checkSize: Bool)
+        throws(DataFileError) -> (descr: String, rows: Int, columns: Int, itemSize: Int, dataStart: Int, dims: [Int]) {
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
             throw DataFileError(message: "\(name) is not a .npy file (no \\x93NUMPY magic)", help: nil)
@@ -183,9 +191,20 @@ public enum DataFiles {
         }
         let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
         let dataStart = start + headerLength
-        guard !overflow, bytes.count - dataStart >= count * width else {
+        guard !overflow, !checkSize || bytes.count - dataStart >= count * width else {
             throw DataFileError(message: "\(name) declares shape \(dims) but holds only \((bytes.count - dataStart) / width) values", help: nil)
         }
+        return (descr, rows, columns, width, dataStart, dims)
+    }
+
+    static func npyHeader(_ bytes: [UInt8], _ name: String, checkSize: Bool)
+        throws(DataFileError) -> (descr: String, rows: Int, columns: Int, itemSize: Int, dataStart: Int, dims: [Int]) {
+        try bytes.withUnsafeBytes { raw in Result { () throws(DataFileError) in try npyHeader(raw, name, checkSize: checkSize) } }.get()
+    }
+
+    static func npy(_ bytes: UnsafeRawBufferPointer, _ name: String) throws(DataFileError) -> DataTable {
+        let (descr, rows, columns, width, dataStart, _) = try npyHeader(bytes, name, checkSize: true)
+        let count = rows * columns
         if descr == "<f4" {
             let floats = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
                 for i in 0..<count {

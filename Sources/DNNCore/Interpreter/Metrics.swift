@@ -12,28 +12,32 @@ public enum Metrics {
     public static func evaluate(_ model: ModelIR, trainer: Trainer) -> [Metric] {
         let set = model.validation ?? model.train
         let prefix = model.validation == nil ? "" : "val_"
-        let predictions = trainer.predict(set.inputs)
+        return measure(model, predictions: trainer.predict(set.inputs), targets: set.targets, prefix: prefix)
+    }
+
+    /// The metrics of predictions (in the targets' units, or class scores) against their targets.
+    public static func measure(_ model: ModelIR, predictions: DataMatrix, targets: DataMatrix, prefix: String = "") -> [Metric] {
         if model.loss.isClassification {
-            let labels = classLabels(set.targets)
+            let labels = classLabels(targets)
             var metrics = [Metric(name: prefix + "accuracy", value: accuracy(predictions, labels, k: 1))]
             if predictions.columns > 5 { metrics.append(Metric(name: prefix + "top5", value: accuracy(predictions, labels, k: 5))) }
             return metrics
         }
         if model.loss == .bce(.mean) || model.loss == .bce(.sum) || model.loss == .bceWithLogits(.mean) || model.loss == .bceWithLogits(.sum) {
             let threshold: Float = model.loss.name == "bce" ? 0.5 : 0
-            let hits = zip(predictions.values, set.targets.values).filter { ($0 > threshold) == ($1 > 0.5) }.count
+            let hits = zip(predictions.values, targets.values).filter { ($0 > threshold) == ($1 > 0.5) }.count
             return [Metric(name: prefix + "accuracy", value: Double(hits) / Double(max(predictions.values.count, 1)))]
         }
         var absolute = 0.0, squared = 0.0, mean = 0.0
-        let n = Double(max(set.targets.values.count, 1))
-        for (p, t) in zip(predictions.values, set.targets.values) {
+        let n = Double(max(targets.values.count, 1))
+        for (p, t) in zip(predictions.values, targets.values) {
             let d = Double(p) - Double(t)
             absolute += abs(d)
             squared += d * d
             mean += Double(t)
         }
         mean /= n
-        let total = set.targets.values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }
+        let total = targets.values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }
         return [Metric(name: prefix + "mae", value: absolute / n), Metric(name: prefix + "rmse", value: (squared / n).squareRoot()),
                 Metric(name: prefix + "r2", value: total > 0 ? 1 - squared / total : 0)]
     }

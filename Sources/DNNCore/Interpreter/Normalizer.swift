@@ -7,6 +7,12 @@ public struct Normalizer: Sendable, Equatable {
     public var shift: [Double]
     public var scale: [Double]
 
+    public init(kind: Normalization, shift: [Double], scale: [Double]) {
+        self.kind = kind
+        self.shift = shift
+        self.scale = scale
+    }
+
     /// Fits the statistics of each column of `data`.
     public init(_ kind: Normalization, fittedOn data: DataMatrix) {
         self.kind = kind

@@ -1,0 +1,142 @@
+// What a checkpoint carries besides its tensors, in safetensors' `__metadata__` (string → string):
+// the normalization statistics, the class names, the model's hash and dnnc's version, so that
+// `predict`, `evaluate` and `export` use the statistics the model was trained with, and a checkpoint
+// of another model is refused before it is used.
+
+import Foundation
+
+public struct CheckpointMetadata: Sendable, Equatable {
+    public static let versionKey = "dnnc_version"
+    public static let modelHashKey = "dnnc_model_hash"
+    public static let inputNormalizationKey = "dnnc_input_normalization"
+    public static let targetNormalizationKey = "dnnc_target_normalization"
+    public static let classesKey = "dnnc_classes"
+    public static let epochKey = "dnnc_epoch"
+
+    public var version: String
+    public var modelHash: String
+    public var inputNormalizer: Normalizer
+    public var targetNormalizer: Normalizer
+    public var classes: [String]?
+    /// The epochs trained when it was written (nil when not recorded).
+    public var epochsTrained: Int?
+
+    public init(version: String = DNNCVersion.current, modelHash: String, inputNormalizer: Normalizer,
+                targetNormalizer: Normalizer, classes: [String]?, epochsTrained: Int? = nil) {
+        self.version = version
+        self.modelHash = modelHash
+        self.inputNormalizer = inputNormalizer
+        self.targetNormalizer = targetNormalizer
+        self.classes = classes
+        self.epochsTrained = epochsTrained
+    }
+
+    /// The metadata of a trainer's current model.
+    public init(_ trainer: Trainer) {
+        self.init(modelHash: trainer.model.architectureHash, inputNormalizer: trainer.inputNormalizer,
+                  targetNormalizer: trainer.targetNormalizer, classes: trainer.model.classes, epochsTrained: trainer.epochsRun)
+    }
+
+    public var strings: [String: String] {
+        var m = [
+            Self.versionKey: version,
+            Self.modelHashKey: modelHash,
+            Self.inputNormalizationKey: Self.encode(inputNormalizer),
+            Self.targetNormalizationKey: Self.encode(targetNormalizer),
+        ]
+        if let classes { m[Self.classesKey] = JSONValue.array(classes.map { .string($0) }).compact }
+        if let epochsTrained { m[Self.epochKey] = String(epochsTrained) }
+        return m
+    }
+
+    /// Reads the metadata dnnc wrote; nil when the file carries none of it (a checkpoint from
+    /// elsewhere, or from dnnc before it wrote metadata).
+    public static func read(_ metadata: [String: String]) throws(CheckpointError) -> CheckpointMetadata? {
+        guard let hash = metadata[modelHashKey] else { return nil }
+        func normalizer(_ key: String) throws(CheckpointError) -> Normalizer {
+            guard let text = metadata[key], let n = decode(text) else {
+                throw CheckpointError("its metadata `\(key)` is missing or malformed")
+            }
+            return n
+        }
+        var classes: [String]? = nil
+        if let text = metadata[classesKey] {
+            guard let list = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String] else {
+                throw CheckpointError("its metadata `\(classesKey)` is not a JSON list of names")
+            }
+            classes = list
+        }
+        return CheckpointMetadata(version: metadata[versionKey] ?? "unknown", modelHash: hash,
+                                  inputNormalizer: try normalizer(inputNormalizationKey),
+                                  targetNormalizer: try normalizer(targetNormalizationKey), classes: classes,
+                                  epochsTrained: metadata[epochKey].flatMap { Int($0) })
+    }
+
+    /// `{"kind":"standard","shift":[…],"scale":[…]}`, every number in Swift's shortest round-trip form.
+    static func encode(_ n: Normalizer) -> String {
+        func list(_ values: [Double]) -> String { "[" + values.map { "\($0)" }.joined(separator: ",") + "]" }
+        return "{\"kind\":\"\(n.kind.rawValue)\",\"shift\":\(list(n.shift)),\"scale\":\(list(n.scale))}"
+    }
+
+    static func decode(_ text: String) -> Normalizer? {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
+              let kind = (object["kind"] as? String).flatMap(Normalization.init(rawValue:)),
+              let shift = (object["shift"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.doubleValue }),
+              let scale = (object["scale"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.doubleValue }),
+              shift.count == scale.count, scale.allSatisfy({ $0.isFinite && $0 != 0 }), shift.allSatisfy(\.isFinite) else { return nil }
+        return Normalizer(kind: kind, shift: shift, scale: scale)
+    }
+}
+
+extension ModelIR {
+    /// A hash of what the parameters mean: every layer's kind, activation, inputs, shapes and
+    /// parameters, the input shape, the normalization kinds and the loss. The training schedule is
+    /// left out, so a spec whose epochs or learning rate changed still accepts its checkpoints.
+    /// FNV-1a, 64 bits, in hex: a fingerprint against mistakes, not a defence against forgery.
+    public var architectureHash: String {
+        var text = "input \(inputShape) normalization \(inputNormalization.rawValue) \(targetNormalization.rawValue) loss \(loss)\n"
+        for layer in layers {
+            text += "\(layer.name) \(layer.kind) \(layer.activation) \(layer.inputs) \(layer.inputShapes) \(layer.outputShape)"
+            for p in layer.parameters { text += " \(p.name)\(p.shape)" }
+            text += "\n"
+        }
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// A checkpoint read for use with a spec's model: its tensors and, when dnnc wrote it, its metadata.
+public struct Checkpoint: Sendable {
+    public var tensors: [String: Tensor]
+    public var metadata: CheckpointMetadata?
+
+    /// Reads and checks a checkpoint against `model`. A checkpoint of another model (a different hash)
+    /// is refused unless `force`; with `force` its tensors must still have the model's names and shapes.
+    public static func read(_ bytes: [UInt8], for model: ModelIR, force: Bool) throws(CheckpointError) -> Checkpoint {
+        let (tensors, strings) = try SafeTensors.decodeWithMetadata(bytes)
+        let metadata = try CheckpointMetadata.read(strings)
+        if let metadata, metadata.modelHash != model.architectureHash, !force {
+            throw CheckpointError("it was written for another model (model hash \(metadata.modelHash), this spec's is \(model.architectureHash), dnnc \(metadata.version)); give --force to use it anyway when its tensors have this model's names and shapes")
+        }
+        for p in model.parameters {
+            guard let t = tensors[p.name] else {
+                throw CheckpointError("it has no tensor `\(p.name)`, which this spec's model needs")
+            }
+            guard t.shape == p.shape else {
+                throw CheckpointError("its tensor `\(p.name)` has shape \(t.shape), but this spec's model needs \(p.shape)")
+            }
+        }
+        if let metadata {
+            let inputs = model.inputShape.reduce(1, *)
+            guard metadata.inputNormalizer.shift.count == inputs || metadata.inputNormalizer.kind == .none else {
+                throw CheckpointError("its input normalization has \(metadata.inputNormalizer.shift.count) columns, but this spec's model reads \(inputs)")
+            }
+        }
+        return Checkpoint(tensors: tensors, metadata: metadata)
+    }
+}

@@ -1,0 +1,281 @@
+// Rows read a batch at a time from CSV or .npy, and written the same way, so that `dnnc predict` and
+// `dnnc evaluate` handle a file of any length in bounded memory. The formats are DataFiles.swift's:
+// CSV with an optional header row (a first row with a cell that is not a number), .npy in C order.
+
+import Foundation
+
+/// Where rows come from: a CSV text stream (a file or stdin) or a .npy file.
+public final class RowReader {
+    public let name: String
+    /// Values per row.
+    public let width: Int
+    /// The CSV header, when the file has one.
+    public private(set) var header: [String]?
+    /// Rows handed out so far.
+    public private(set) var rowsRead = 0
+
+    private let handle: FileHandle
+    private let format: Format
+    private enum Format {
+        case csv
+        case npy(descr: String, rows: Int, itemSize: Int)
+    }
+
+    // CSV state: bytes read but not yet split into lines, the line number of the next line, and the
+    // values of a first row that was data, not a header.
+    private var pending: [UInt8] = []
+    private var line = 1
+    private var atEnd = false
+    private var firstRow: [Float]?
+    /// Per column: class names that stand for their index (a classifier's target column).
+    private let names: [Int: [String: Int]]
+
+    /// Opens a CSV (any other name, or stdin) or .npy file, expecting `width` values per row when given.
+    /// `names` maps text cells of a column to numbers (class names in a target column).
+    public init(path: String?, displayName: String, width expected: Int?, names: [Int: [String: Int]] = [:]) throws(DataFileError) {
+        name = displayName
+        self.names = names
+        if let path {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                  let h = FileHandle(forReadingAtPath: path) else {
+                throw DataFileError(message: "cannot read \(displayName): no such file, or not readable", help: nil)
+            }
+            handle = h
+        } else {
+            handle = FileHandle.standardInput
+        }
+        if path?.lowercased().hasSuffix(".npy") == true {
+            let prefix = (try? handle.read(upToCount: 12)).map { [UInt8]($0) } ?? []
+            guard prefix.count >= 10 else { throw DataFileError(message: "\(displayName) is not a .npy file (too short)", help: nil) }
+            // The header's length: 2 bytes after the version in v1, 4 in v2 and v3.
+            let length = prefix[6] == 1 ? (Int(prefix[8]) | (Int(prefix[9]) << 8)) + 10
+                : (prefix.count == 12 ? (Int(prefix[8]) | (Int(prefix[9]) << 8) | (Int(prefix[10]) << 16) | (Int(prefix[11]) << 24)) + 12 : 0)
+            guard length > 0, length < 1 << 20 else { throw DataFileError(message: "\(displayName) is not a .npy file dnnc can read", help: nil) }
+            try? handle.seek(toOffset: 0)
+            let headerBytes = (try? handle.read(upToCount: length)).map { [UInt8]($0) } ?? []
+            let info = try DataFiles.npyHeader(headerBytes, displayName, checkSize: false)
+            width = info.columns
+            format = .npy(descr: info.descr, rows: info.rows, itemSize: info.itemSize)
+            try? handle.seek(toOffset: UInt64(info.dataStart))
+        } else {
+            format = .csv
+            guard let first = try Self.nextLine(handle, &pending, &atEnd, &line, displayName) else {
+                throw DataFileError(message: "\(displayName) holds no rows", help: nil)
+            }
+            let cells = Self.cells(first.text)
+            if cells.enumerated().contains(where: { Double($1) == nil && names[$0]?[$1] == nil }) {
+                header = cells
+            }
+            width = cells.count
+            if header == nil {
+                firstRow = try Self.parse(cells, line: first.line, width: width, names: names, displayName)
+            }
+        }
+        if let expected, width != expected {
+            throw DataFileError(message: "\(displayName) has \(width) values per row, but the model reads \(expected)",
+                                help: "give one row per sample with the model's \(expected) input values" + (header == nil ? "" : " (a header row is allowed)"))
+        }
+    }
+
+    deinit { if handle !== FileHandle.standardInput { try? handle.close() } }
+
+    /// Reads up to `maxRows` rows into `out` (row-major, replaced); returns the rows read, 0 at the end.
+    public func next(maxRows: Int, into out: inout [Float]) throws(DataFileError) -> Int {
+        out.removeAll(keepingCapacity: true)
+        var rows = 0
+        switch format {
+        case .csv:
+            if let firstRow {
+                out += firstRow
+                self.firstRow = nil
+                rows = 1
+            }
+            while rows < maxRows, let next = try Self.nextLine(handle, &pending, &atEnd, &line, name) {
+                out += try Self.parse(Self.cells(next.text), line: next.line, width: width, names: names, name)
+                rows += 1
+            }
+        case .npy(let descr, let total, let itemSize):
+            let count = min(maxRows, total - rowsRead)
+            guard count > 0 else { return 0 }
+            let want = count * width * itemSize
+            let data = (try? handle.read(upToCount: want)) ?? Data()
+            guard data.count == want else {
+                throw DataFileError(message: "\(name) declares \(total) rows but ends after \(rowsRead + data.count / max(width * itemSize, 1))", help: nil)
+            }
+            let start = out.count
+            data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+                for i in 0 ..< count * width {
+                    switch descr {
+                    case "<f4": out.append(Float(bitPattern: bytes.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self).littleEndian))
+                    case "<f8": out.append(Float(Double(bitPattern: bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self).littleEndian)))
+                    case "<i4": out.append(Float(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 4, as: Int32.self))))
+                    default: out.append(Float(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))))
+                    }
+                }
+            }
+            if let bad = out[start...].firstIndex(where: { !$0.isFinite }) {
+                let i = bad - start
+                throw DataFileError(message: "\(name): row \(rowsRead + i / width), column \(i % width) is not finite", help: nil)
+            }
+            rows = count
+        }
+        rowsRead += rows
+        return rows
+    }
+
+    /// The next line with any text, without its line break; nil at the end.
+    private static func nextLine(_ handle: FileHandle, _ pending: inout [UInt8], _ atEnd: inout Bool, _ line: inout Int,
+                                 _ name: String) throws(DataFileError) -> (text: String, line: Int)? {
+        while true {
+            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) ?? (atEnd && !pending.isEmpty ? pending.count : nil) {
+                var bytes = pending[..<newline]
+                if bytes.last == UInt8(ascii: "\r") { bytes = bytes.dropLast() }
+                pending.removeSubrange(..<min(newline + 1, pending.count))
+                let number = line
+                line += 1
+                guard let text = String(bytes: bytes, encoding: .utf8) else {
+                    throw DataFileError(message: "\(name):\(number): the line is not UTF-8 text", help: nil)
+                }
+                if text.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
+                return (text, number)
+            }
+            if atEnd { return nil }
+            guard pending.count <= DataFiles.maxFieldLength * 1024 else {
+                throw DataFileError(message: "\(name):\(line): a line longer than \(DataFiles.maxFieldLength * 1024) bytes", help: "check the line breaks")
+            }
+            let chunk = (try? handle.read(upToCount: 1 << 16)) ?? Data()
+            if chunk.isEmpty { atEnd = true } else { pending += chunk }
+        }
+    }
+
+    /// A CSV line's cells, trimmed, without their double quotes.
+    private static func cells(_ text: String) -> [String] {
+        text.split(separator: ",", omittingEmptySubsequences: false).map {
+            var cell = $0.trimmingCharacters(in: .whitespaces)
+            if cell.count >= 2, cell.hasPrefix("\""), cell.hasSuffix("\"") { cell = String(cell.dropFirst().dropLast()) }
+            return cell
+        }
+    }
+
+    private static func parse(_ cells: [String], line: Int, width: Int, names: [Int: [String: Int]], _ name: String) throws(DataFileError) -> [Float] {
+        guard cells.count == width else {
+            throw DataFileError(message: "\(name):\(line):\(min(cells.count, width) + 1): the row has \(cells.count) values, but the first row has \(width)",
+                                help: "give every row the same number of values")
+        }
+        var row: [Float] = []
+        row.reserveCapacity(width)
+        for (c, cell) in cells.enumerated() {
+            if let v = Double(cell), v.isFinite {
+                row.append(Float(v))
+            } else if let index = names[c]?[cell] {
+                row.append(Float(index))
+            } else {
+                throw DataFileError(message: "\(name):\(line):\(c + 1): `\(cell)` is not a finite number" + (names[c] == nil ? "" : " or a class name"),
+                                    help: names[c].map { "the classes are " + $0.sorted { $0.value < $1.value }.map(\.key).joined(separator: ", ") })
+            }
+        }
+        return row
+    }
+}
+
+/// Rows written a batch at a time as CSV or .npy (float32). A file is written under a temporary name
+/// and renamed into place by `finish()`, so it is never left half-written; stdout takes CSV only.
+public final class RowWriter {
+    public enum Format: String, Sendable { case csv, npy }
+
+    private let path: String?
+    private let temporary: String?
+    private let handle: FileHandle
+    private let format: Format
+    private let width: Int
+    private var rows = 0
+    private var buffer: [UInt8] = []
+
+    /// `path` nil writes CSV to stdout; `header` is CSV's first line.
+    public init(path: String?, format: Format, width: Int, header: [String]?) throws(CheckpointError) {
+        self.path = path
+        self.format = format
+        self.width = width
+        if let path {
+            let url = URL(fileURLWithPath: path)
+            let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp").path
+            guard FileManager.default.createFile(atPath: temporary, contents: nil), let h = FileHandle(forWritingAtPath: temporary) else {
+                throw CheckpointError("cannot write \(path): its folder does not exist or is not writable")
+            }
+            self.temporary = temporary
+            handle = h
+        } else {
+            temporary = nil
+            handle = FileHandle.standardOutput
+        }
+        switch format {
+        case .csv:
+            if let header { buffer += Array((header.joined(separator: ",") + "\n").utf8) }
+        case .npy:
+            buffer += Self.npyHeader(rows: 0, width: width)
+        }
+    }
+
+    /// The 128-byte .npy v1 header for float32 rows; the row count is rewritten by `finish()`.
+    static func npyHeader(rows: Int, width: Int) -> [UInt8] {
+        var dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(width)), }"
+        while (10 + dict.count + 1) % 128 != 0 { dict += " " }
+        dict += "\n"
+        return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(dict.count & 0xFF), UInt8(dict.count >> 8)] + Array(dict.utf8)
+    }
+
+    /// Appends rows (row-major, `width` values each); CSV cells are `format(row, column, value)`.
+    public func write(_ values: ArraySlice<Float>, cell: (Int, Float) -> String) throws(CheckpointError) {
+        precondition(values.count % max(width, 1) == 0)
+        let n = values.count / max(width, 1)
+        switch format {
+        case .csv:
+            var text = ""
+            for r in 0..<n {
+                for c in 0..<width {
+                    if c > 0 { text += "," }
+                    text += cell(c, values[values.startIndex + r * width + c])
+                }
+                text += "\n"
+            }
+            buffer += Array(text.utf8)
+        case .npy:
+            for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { buffer += $0 } }
+        }
+        rows += n
+        if buffer.count > 1 << 16 { try flush() }
+    }
+
+    private func flush() throws(CheckpointError) {
+        do { try handle.write(contentsOf: buffer) } catch { throw CheckpointError("cannot write \(path ?? "stdout"): \(error.localizedDescription)") }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes what is left, fixes the .npy header's row count, and renames the file into place.
+    public func finish() throws(CheckpointError) {
+        try flush()
+        guard let path, let temporary else { return }
+        do {
+            if format == .npy {
+                try handle.seek(toOffset: 0)
+                try handle.write(contentsOf: Self.npyHeader(rows: rows, width: width))
+            }
+            try handle.synchronize()
+            try handle.close()
+        } catch {
+            unlink(temporary)
+            throw CheckpointError("cannot write \(path): \(error.localizedDescription)")
+        }
+        guard rename(temporary, path) == 0 else {
+            let message = String(cString: strerror(errno))
+            unlink(temporary)
+            throw CheckpointError("cannot write \(path): \(message)")
+        }
+    }
+
+    /// Removes the temporary file of a writer that will not finish.
+    public func abandon() {
+        if let temporary { try? handle.close(); unlink(temporary) }
+    }
+}

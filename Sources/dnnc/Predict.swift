@@ -1,0 +1,219 @@
+// `dnnc predict` and `dnnc evaluate`: a trained checkpoint used on new rows, a batch at a time.
+
+import ArgumentParser
+import DNNCore
+import Foundation
+
+/// What `predict`, `evaluate` and `export` share: the spec, its checkpoint and --force.
+struct TrainedModelOptions: ParsableArguments {
+    @Argument(help: "The spec file (YAML) the model was trained from.")
+    var spec: String
+
+    @Option(help: "The .safetensors file written by `dnnc run --save` (or a checkpoint).")
+    var weights: String
+
+    @Flag(help: "Use a checkpoint written for another spec when its tensors have this model's names and shapes.")
+    var force = false
+
+    @OptionGroup var input: InputOptions
+
+    /// Compiles the spec (exit 1 on errors) and reads the checkpoint for it (exit 2 when unusable).
+    func load() throws -> (ModelIR, Checkpoint) {
+        guard let file = readSpec(spec, limit: input.maxSpecSize) else { throw ExitCode(2) }
+        let (_, model) = try compileOrExit(file, [], input.compileOptions, warnings: false)
+        return (model, try readCheckpoint(weights, for: model, force: force))
+    }
+}
+
+/// Reads a checkpoint for `model`; a missing, damaged or foreign file is exit 2 with its reason.
+func readCheckpoint(_ path: String, for model: ModelIR, force: Bool) throws -> Checkpoint {
+    do { try FilePolicy.checkRegular(path, shown: path) } catch { throw Console.fail(error.message) }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw Console.fail("cannot read \(path): no such file or not readable")
+    }
+    do {
+        return try Checkpoint.read(Array(data), for: model, force: force)
+    } catch {
+        throw Console.fail("cannot use \(path): \(error)")
+    }
+}
+
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a trained model on new inputs.",
+        discussion: """
+            Inputs are rows of the model's input values: CSV (a header row is allowed) or .npy, or CSV on \
+            standard input. Outputs are in the targets' original units. A classifier writes the class, \
+            and with --proba one probability per class after it. The rows stream through in batches, so a \
+            file of any length runs in bounded memory.
+            """)
+
+    @OptionGroup var model: TrainedModelOptions
+
+    @Option(help: "The inputs: a .csv or .npy file, or - for CSV on standard input.")
+    var input = "-"
+
+    @Option(help: "Write the outputs to this file (.csv or .npy) instead of CSV on standard output.")
+    var output: String?
+
+    @Flag(help: "For a classifier, also write each class's probability.")
+    var proba = false
+
+    @Option(help: "Rows per batch.")
+    var batchSize = 1024
+
+    func validate() throws {
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        if let output, !(output.lowercased().hasSuffix(".csv") || output.lowercased().hasSuffix(".npy")) {
+            throw ValidationError("--output \(output): give a .csv or .npy file name")
+        }
+    }
+
+    func run() throws {
+        let (ir, checkpoint) = try model.load()
+        if proba && !ir.loss.isClassification {
+            throw Console.fail("--proba is for classifiers; this model's loss, \(ir.loss.name), is a regression's")
+        }
+        if let output, FilePolicy.canonical(output).map({ $0 == FilePolicy.canonical(input) || $0 == FilePolicy.canonical(model.weights) }) == true {
+            throw Console.fail("--output \(output) would overwrite an input of this command; choose another path")
+        }
+        let predictor: Predictor
+        do { predictor = try Predictor(model: ir, checkpoint: checkpoint, batch: min(batchSize, 1024)) } catch {
+            throw Console.fail("cannot use \(model.weights): \(error)")
+        }
+        let reader: RowReader
+        do {
+            reader = try RowReader(path: input == "-" ? nil : input, displayName: input == "-" ? "<stdin>" : input, width: predictor.inputWidth)
+        } catch {
+            throw Console.fail(error.message + (error.help.map { "\n  help: \($0)" } ?? ""))
+        }
+        let classes = predictor.classes ?? []
+        let classifier = ir.loss.isClassification
+        let width = classifier ? 1 + (proba ? predictor.outputWidth : 0) : predictor.outputWidth
+        var header: [String]
+        if classifier {
+            header = ["class"] + (proba ? (0 ..< predictor.outputWidth).map { "p_" + (($0 < classes.count) ? classes[$0] : String($0)) } : [])
+        } else {
+            header = predictor.outputWidth == 1 ? ["prediction"] : (0 ..< predictor.outputWidth).map { "prediction_\($0)" }
+        }
+        let format: RowWriter.Format = output?.lowercased().hasSuffix(".npy") == true ? .npy : .csv
+        let writer: RowWriter
+        do { writer = try RowWriter(path: output, format: format, width: width, header: header) } catch {
+            throw Console.fail(error.description)
+        }
+        var rows: [Float] = []
+        do {
+            while true {
+                let n = try reader.next(maxRows: batchSize, into: &rows)
+                if n == 0 { break }
+                let outputs = predictor.outputs(rows, rows: n)
+                if classifier {
+                    var out: [Float] = []
+                    out.reserveCapacity(n * width)
+                    for r in 0..<n {
+                        let row = outputs[r * predictor.outputWidth ..< (r + 1) * predictor.outputWidth]
+                        var best = row.startIndex
+                        for i in row.indices where row[i] > row[best] { best = i }
+                        out.append(Float(best - row.startIndex))
+                        if proba { out += predictor.probabilities(row) }
+                    }
+                    try writer.write(out[...]) { column, value in
+                        column == 0 ? (Int(value) < classes.count ? classes[Int(value)] : String(Int(value))) : "\(value)"
+                    }
+                } else {
+                    try writer.write(outputs[...]) { _, value in "\(value)" }
+                }
+            }
+            try writer.finish()
+        } catch let error as DataFileError {
+            writer.abandon()
+            throw Console.fail(error.message + (error.help.map { "\n  help: \($0)" } ?? ""))
+        } catch let error as CheckpointError {
+            writer.abandon()
+            throw Console.fail(error.description)
+        }
+    }
+}
+
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The loss and metrics of a trained model on labelled data.",
+        discussion: """
+            --data holds each row's inputs followed by its targets (CSV or .npy), or only the inputs when \
+            --targets names the targets' file. A classifier's target is its class index or name. The loss \
+            is computed as training computes it (on normalized targets, penalties included); the metrics \
+            are in the targets' units, as `dnnc run` logs them.
+            """)
+
+    @OptionGroup var model: TrainedModelOptions
+
+    @Option(help: "The labelled rows: a .csv or .npy file.")
+    var data: String
+
+    @Option(help: "The targets, when --data holds only the inputs.")
+    var targets: String?
+
+    @Option(help: "text, or json: one JSON object.")
+    var format: EvaluateFormat = .text
+
+    enum EvaluateFormat: String, ExpressibleByArgument { case text, json }
+
+    func run() throws {
+        let (ir, checkpoint) = try model.load()
+        let predictor: Predictor
+        do { predictor = try Predictor(model: ir, checkpoint: checkpoint) } catch {
+            throw Console.fail("cannot use \(model.weights): \(error)")
+        }
+        let I = predictor.inputWidth, T = ir.targetWidth
+        var names: [String: Int] = [:]
+        if ir.loss.isClassification, T == 1 {
+            for (k, name) in (predictor.classes ?? []).enumerated() { names[name] = k }
+        }
+        var inputs: [Float] = [], labels: [Float] = []
+        do throws(DataFileError) {
+            if let targets {
+                let x = try RowReader(path: data, displayName: data, width: I)
+                let y = try RowReader(path: targets, displayName: targets, width: T, names: names.isEmpty ? [:] : [0: names])
+                var bx: [Float] = [], by: [Float] = []
+                while true {
+                    let n = try x.next(maxRows: 4096, into: &bx), m = try y.next(maxRows: n == 0 ? 1 : n, into: &by)
+                    guard n == m else {
+                        throw DataFileError(message: "\(data) has \(x.rowsRead) rows but \(targets) has \(y.rowsRead)", help: "give one target row per input row")
+                    }
+                    if n == 0 { break }
+                    inputs += bx
+                    labels += by
+                }
+            } else {
+                let reader = try RowReader(path: data, displayName: data, width: I + T, names: names.isEmpty ? [:] : [I: names])
+                var batch: [Float] = []
+                while try reader.next(maxRows: 4096, into: &batch) > 0 {
+                    for r in 0 ..< batch.count / (I + T) {
+                        inputs += batch[r * (I + T) ..< r * (I + T) + I]
+                        labels += batch[r * (I + T) + I ..< (r + 1) * (I + T)]
+                    }
+                }
+            }
+        } catch {
+            throw Console.fail(error.message + (error.help.map { "\n  help: \($0)" } ?? ""))
+        }
+        let rows = inputs.count / I
+        guard rows > 0 else { throw Console.fail("\(data) holds no rows") }
+        if ir.loss.isClassification, T == 1, let bad = labels.firstIndex(where: { $0 < 0 || Int($0) >= ir.outputWidth || $0 != $0.rounded() }) {
+            throw Console.fail("\(targets ?? data): row \(bad) has class \(labels[bad]), but the model has classes 0 to \(ir.outputWidth - 1)")
+        }
+        let total = predictor.loss(inputs: inputs, targets: labels, rows: rows)
+        let loss = ir.loss.reduction == .sum ? total : total / Double(rows)
+        let outputs = DataMatrix(rows: rows, columns: predictor.outputWidth, values: predictor.outputs(inputs, rows: rows))
+        let metrics = Metrics.measure(ir, predictions: outputs, targets: DataMatrix(rows: rows, columns: T, values: labels))
+        switch format {
+        case .text:
+            var text = "rows: \(rows)\nloss (\(ir.loss.name)): \(Format.c("%.6g", loss))\n"
+            for m in metrics { text += "\(m.name): \(Format.c("%.6g", m.value))\n" }
+            Console.out(text)
+        case .json:
+            let pairs: [(String, JSONValue)] = [("rows", .int(rows)), ("loss", .number(loss))] + metrics.map { ($0.name, .number($0.value)) }
+            Console.out(JSONValue.object(pairs).compact + "\n")
+        }
+    }
+}
