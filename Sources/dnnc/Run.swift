@@ -113,6 +113,9 @@ struct Run: ParsableCommand {
     @Flag(help: "With --init-from: use a checkpoint written for another spec when its tensors have this model's names and shapes.")
     var force = false
 
+    @Flag(help: "Go on from the newest checkpoint in train.checkpoint's folder (optimizer and random state included); without one, start afresh.")
+    var resume = false
+
     @Option(name: .long, help: "Draw the cost of every epoch into this SVG file.")
     var plot: String?
 
@@ -134,6 +137,7 @@ struct Run: ParsableCommand {
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if resume && initFrom != nil { throw ValidationError("--resume and --init-from exclude each other: a resumed run starts from its checkpoint") }
     }
 
     func run() throws {
@@ -162,6 +166,29 @@ struct Run: ParsableCommand {
                 throw Console.fail("cannot start from \(initFrom!): \(error)")
             }
         }
+        let checkpoints = model.schedule.checkpoint.map { CheckpointFolder(policy: $0, specPath: file.path) }
+        if resume {
+            guard let checkpoints else {
+                throw Console.fail("--resume needs checkpoints: add `checkpoint: {every: 1}` under `train:`")
+            }
+            if let newest = checkpoints.newest() {
+                guard let data = FileManager.default.contents(atPath: newest.path) else {
+                    throw Console.fail("cannot read \(newest.path)")
+                }
+                do { try trainer.resume(from: Array(data)) } catch {
+                    throw Console.fail("cannot resume from \(newest.path): \(error)")
+                }
+                Console.error("dnnc: resuming from \(newest.path), after epoch \(newest.epoch)")
+            } else {
+                Console.error("dnnc: no checkpoint in \(checkpoints.folder) yet; starting from the beginning")
+            }
+        }
+        if let checkpoints {
+            do { try FileManager.default.createDirectory(atPath: checkpoints.folder, withIntermediateDirectories: true) } catch {
+                throw Console.fail("cannot create the checkpoint folder \(checkpoints.folder): \(error.localizedDescription)")
+            }
+        }
+        var checkpointFailure: String? = nil
         let summary = RunReport.summary(model)
         if logFormat == .jsonl { Console.error(summary) } else { Console.out(summary) }
 
@@ -174,8 +201,16 @@ struct Run: ParsableCommand {
         // default, so that a run's output stays the same bytes every time.
         let timing = ProcessInfo.processInfo.environment["DNNC_TIMING"] == "1"
         let started = DispatchTime.now().uptimeNanoseconds
-        let result = trainer.train(TrainingOptions(stopWhenDead: !keepGoing, watchHealth: true, stopRequested: { signals.received != nil }),
-                                   progress: bar.map { bar in { bar.update(epoch: $0, cost: $1) } }) { log in
+        let options = TrainingOptions(stopWhenDead: !keepGoing, watchHealth: true, stopRequested: { signals.received != nil },
+                                      checkpointEvery: checkpoints?.policy.every)
+        let result = trainer.train(options, progress: bar.map { bar in { bar.update(epoch: $0, cost: $1) } },
+                                   checkpoint: { epoch in
+                                       guard let checkpoints, checkpointFailure == nil else { return }
+                                       let (tensors, metadata) = trainer.checkpointState()
+                                       do throws(CheckpointError) { try checkpoints.write(SafeTensors.encode(tensors, metadata: metadata), epoch: epoch) } catch {
+                                           checkpointFailure = error.description
+                                       }
+                                   }) { log in
             let line = RunReport.logLine(log, format: logFormat, epochs: model.schedule.epochs)
             if let bar { bar.print(line) } else { Console.out(line) }
             for warning in RunReport.healthWarnings(log) where warned.insert(warning.layer).inserted {
@@ -183,6 +218,7 @@ struct Run: ParsableCommand {
             }
         }
         bar?.finish()
+        if let checkpointFailure { Console.error("dnnc: warning: checkpoints stopped: \(checkpointFailure)") }
         if timing {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             Console.error("dnnc-timing: training \(Format.c("%.6f", seconds)) s, \(trainer.steps) steps, evaluation passes \(Format.c("%.6f", trainer.evaluationSeconds)) s")
@@ -194,6 +230,9 @@ struct Run: ParsableCommand {
         if case .interrupted(let epoch, let step) = result.end {
             let signal = signals.received ?? SIGINT
             Console.error("dnnc: stopped by \(signal == SIGTERM ? "SIGTERM" : "SIGINT") during epoch \(epoch), after step \(step)")
+            if let checkpoints, let newest = checkpoints.newest() {
+                Console.error("  note: go on exactly from \(newest.path) (after epoch \(newest.epoch)) with `dnnc run \(spec) --resume`")
+            }
             if let save {
                 try writeCheckpoint(trainer, to: save)
                 Console.error("  note: \(save) holds the parameters after step \(step); go on from them with `dnnc run \(spec) --init-from \(save) --epochs \(max(1, model.schedule.epochs - epoch))` (the optimizer's state starts fresh)")
@@ -285,3 +324,35 @@ struct Run: ParsableCommand {
 }
 
 extension LogFormat: ExpressibleByArgument {}
+
+/// train.checkpoint's folder: `epoch-NNNNNN.safetensors` files, the newest `keep` of them kept.
+struct CheckpointFolder {
+    let policy: CheckpointPolicy
+    /// The folder, resolved against the spec's folder (the working directory for a spec on stdin).
+    let folder: String
+
+    init(policy: CheckpointPolicy, specPath: String) {
+        self.policy = policy
+        let base = specPath == "<stdin>" ? FileManager.default.currentDirectoryPath : URL(fileURLWithPath: specPath).deletingLastPathComponent().path
+        folder = policy.folder.hasPrefix("/") ? policy.folder : (base as NSString).appendingPathComponent(policy.folder)
+    }
+
+    /// The checkpoints in the folder, oldest first.
+    func list() -> [(path: String, epoch: Int)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.compactMap { name -> (String, Int)? in
+            guard name.hasPrefix("epoch-"), name.hasSuffix(".safetensors"),
+                  let number = Int(name.dropFirst(6).dropLast(12)) else { return nil }
+            return ((folder as NSString).appendingPathComponent(name), number)
+        }.sorted { $0.1 < $1.1 }
+    }
+
+    func newest() -> (path: String, epoch: Int)? { list().last }
+
+    /// Writes the checkpoint of `epoch` (counted from 0) atomically, then deletes all but the newest `keep`.
+    func write(_ bytes: [UInt8], epoch: Int) throws(CheckpointError) {
+        let name = "epoch-" + String(format: "%06d", epoch) + ".safetensors"
+        try SafeTensors.writeAtomically(bytes, to: (folder as NSString).appendingPathComponent(name))
+        for old in list().dropLast(policy.keep) { unlink(old.path) }
+    }
+}

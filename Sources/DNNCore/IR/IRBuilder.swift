@@ -127,6 +127,10 @@ struct Builder {
                 monitor: early["monitor"]?.string ?? (validation != nil ? "val_loss" : "loss"),
                 patience: early["patience"]!.int!, minDelta: early["min_delta"]!.double!, restoreBest: early["restore_best"]!.bool!)
         }
+        if let policy = train["checkpoint"]?.record {
+            schedule.checkpoint = CheckpointPolicy(every: policy["every"]!.int!, keep: policy["keep"]!.int!,
+                                                   folder: policy["path"]?.string ?? "checkpoints/\(spec["name"]?.string ?? file.stem)")
+        }
         for (value, monitor) in [(train["early_stopping"]?.record?["monitor"], schedule.earlyStopping?.monitor),
                                  (train["schedule"]?.choice?["monitor"], Lowering.monitor(of: schedule.learningRate))] {
             if monitor == "val_loss", validation == nil, let value {

@@ -353,6 +353,20 @@ public struct Phase: Sendable, Equatable {
     public var frozen: [Int]
 }
 
+/// `train.checkpoint`: every `every` epochs the training state is written to `folder` (relative to the
+/// spec's folder) as `epoch-NNNNNN.safetensors`, and all but the newest `keep` are deleted.
+public struct CheckpointPolicy: Sendable, Equatable {
+    public var every: Int
+    public var keep: Int
+    public var folder: String
+
+    public init(every: Int, keep: Int, folder: String) {
+        self.every = every
+        self.keep = keep
+        self.folder = folder
+    }
+}
+
 public struct Schedule: Sendable, Equatable {
     public var epochs: Int
     public var batchSize: Int
@@ -366,6 +380,8 @@ public struct Schedule: Sendable, Equatable {
     public var earlyStopping: EarlyStopping? = nil
     /// Empty for a single phase with the model's optimizer.
     public var phases: [Phase] = []
+    /// Where and how often the whole training state is saved, for `dnnc run --resume`.
+    public var checkpoint: CheckpointPolicy? = nil
 
     /// Epoch numbers (from 0) after which the cost is logged: every `logEvery`-th, and the last.
     public func logs(epoch: Int) -> Bool { epoch % logEvery == 0 || epoch == epochs - 1 }

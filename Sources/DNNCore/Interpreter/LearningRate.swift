@@ -10,9 +10,9 @@ public struct LearningRate: Sendable {
     public let warmup: Int
     public let totalSteps: Int
     /// ReduceLROnPlateau's state: the lr it has reached, the best value and the epochs since it.
-    private var plateauLR: Double
-    private var best = Double.infinity
-    private var badEpochs = 0
+    var plateauLR: Double
+    var best = Double.infinity
+    var badEpochs = 0
 
     public init(base: Double, schedule: LRSchedule, warmup: Int, totalSteps: Int) {
         self.base = base

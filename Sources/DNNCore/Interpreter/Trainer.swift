@@ -25,19 +25,19 @@ public final class Trainer {
     let inputs: DataMatrix
     let targets: DataMatrix
     let batchSize: Int
-    private var order: [Int]
-    private var shuffler: RandomStream
+    var order: [Int]
+    var shuffler: RandomStream
     /// Optimizer steps taken so far, across epochs.
-    public private(set) var steps = 0
+    public internal(set) var steps = 0
     /// Steps of the current phase (the optimizer's step count restarts with its state).
-    private var phaseStep = 0
+    var phaseStep = 0
     /// The parameter spans the current phase leaves unchanged.
-    private var frozen: [Range<Int>] = []
+    var frozen: [Range<Int>] = []
     /// The learning rate of each step; `currentRate` is the last one used.
-    public private(set) var learningRate: LearningRate
-    public private(set) var currentRate: Double
+    public internal(set) var learningRate: LearningRate
+    public internal(set) var currentRate: Double
     /// Epochs run so far.
-    public private(set) var epochsRun = 0
+    public internal(set) var epochsRun = 0
 
     // What one epoch saw, reset when it starts (Watch.swift says what is made of it).
     /// Per layer, per unit: whether the unit passed a gradient for some sample.
@@ -60,6 +60,26 @@ public final class Trainer {
     private let watchStride: Int
     private var stepInEpoch = 0
     private var beforeUpdate: [Float]
+
+    /// What the epoch loop carries from one epoch to the next; a checkpoint saves it (TrainingState.swift).
+    struct Progress {
+        var nextEpoch = 0
+        var costs: [Double] = []
+        var stuckSince: Int? = nil
+        var bestMonitored = Double.infinity, bestEpoch = 0, waited = 0
+        var bestParameters: [Float]? = nil, bestStatistics: [Float]? = nil
+        var validationCurve: [(epoch: Int, loss: Double)] = []
+        var bestValidation: (epoch: Int, parameters: [Float], statistics: [Float])? = nil
+        var phaseEnd = 0, phaseIndex = -1
+    }
+    var loop = Progress()
+
+    /// Makes phase `index`'s optimizer and frozen layers current (its optimizer state is the caller's).
+    func enterPhase(_ index: Int) {
+        let phase = model.schedule.phases[index]
+        network.optimizer = phase.optimizer
+        frozen = phase.frozen.map { network.layerRanges[$0] }.filter { !$0.isEmpty }
+    }
 
     /// Allocates the workspace and draws the initial parameters from the spec's seed.
     public init(model: ModelIR) {
@@ -91,25 +111,16 @@ public final class Trainer {
     /// Stops early at the first non-finite value, and, with `stopWhenDead`, when nothing can change.
     @discardableResult
     public func train(_ options: TrainingOptions = TrainingOptions(), progress: ((_ epoch: Int, _ cost: Double) -> Void)? = nil,
-                      log: (EpochLog) -> Void) -> TrainingResult {
-        var costs: [Double] = []
-        var lastFinite = parameters(), lastFiniteEpoch = -1
-        var stuckSince: Int? = nil
+                      checkpoint: ((_ epoch: Int) -> Void)? = nil, log: (EpochLog) -> Void) -> TrainingResult {
+        var lastFinite = parameters(), lastFiniteEpoch = loop.nextEpoch - 1
         var end = RunEnd.completed
-        var bestMonitored = Double.infinity, bestEpoch = 0, waited = 0
-        var validationCurve: [(epoch: Int, loss: Double)] = []
-        var bestValidation: (epoch: Int, parameters: [Float], statistics: [Float])? = nil
-        var bestParameters: [Float]? = nil, bestStatistics: [Float]? = nil
-        var phaseEnd = 0, phaseIndex = -1
-        for epoch in 0..<model.schedule.epochs {
+        for epoch in loop.nextEpoch ..< model.schedule.epochs {
             // A new phase: its optimizer with fresh state, its frozen layers.
-            while !model.schedule.phases.isEmpty && epoch >= phaseEnd && phaseIndex + 1 < model.schedule.phases.count {
-                phaseIndex += 1
-                let phase = model.schedule.phases[phaseIndex]
-                phaseEnd += phase.epochs
-                network.optimizer = phase.optimizer
+            while !model.schedule.phases.isEmpty && epoch >= loop.phaseEnd && loop.phaseIndex + 1 < model.schedule.phases.count {
+                loop.phaseIndex += 1
+                loop.phaseEnd += model.schedule.phases[loop.phaseIndex].epochs
+                enterPhase(loop.phaseIndex)
                 network.resetOptimizerState()
-                frozen = phase.frozen.map { network.layerRanges[$0] }.filter { !$0.isEmpty }
                 phaseStep = 0
             }
             let logs = model.schedule.logs(epoch: epoch)
@@ -121,7 +132,7 @@ public final class Trainer {
                 end = .interrupted(epoch: epoch, step: steps)
                 break
             }
-            costs.append(cost)
+            loop.costs.append(cost)
             progress?(epoch, cost)
             if let fault {
                 end = .nonFinite(fault)
@@ -139,18 +150,18 @@ public final class Trainer {
             // so every later epoch repeats this one.
             let outputPassedNone = DeadUnitRule.canDie(model.layers.last!.activation) && !alive.last!.contains(true)
             let stuck = !changed && (!anyGradient || outputPassedNone)
-            stuckSince = stuck ? (stuckSince ?? epoch) : nil
+            loop.stuckSince = stuck ? (loop.stuckSince ?? epoch) : nil
             var stop: RunEnd? = nil
             if stuck && options.stopWhenDead {
-                stop = cost == 0 ? .exact(epoch: epoch) : .dead(diagnose(since: stuckSince!, stoppedAfter: epoch, cost: cost))
+                stop = cost == 0 ? .exact(epoch: epoch) : .dead(diagnose(since: loop.stuckSince!, stoppedAfter: epoch, cost: cost))
             }
             // Validation, the plateau schedule and early stopping.
             let validates = model.validation != nil && (epoch % model.schedule.validateEvery == 0 || epoch == model.schedule.epochs - 1)
             let validationLoss = validates ? evaluate(model.validation!) : nil
             if let validationLoss {
-                validationCurve.append((epoch, validationLoss))
-                if validationLoss < (validationCurve.dropLast().map(\.loss).min() ?? .infinity) {
-                    bestValidation = (epoch, parameters(), statistics())
+                loop.validationCurve.append((epoch, validationLoss))
+                if validationLoss < (loop.validationCurve.dropLast().map(\.loss).min() ?? .infinity) {
+                    loop.bestValidation = (epoch, parameters(), statistics())
                 }
             }
             let monitored: (String) -> Double? = { $0 == "val_loss" ? validationLoss : cost }
@@ -158,15 +169,15 @@ public final class Trainer {
                 learningRate.observe(value)
             }
             if stop == nil, let rule = model.schedule.earlyStopping, let value = monitored(rule.monitor) {
-                if value < bestMonitored - rule.minDelta {
-                    bestMonitored = value
-                    bestEpoch = epoch
-                    bestParameters = rule.restoreBest ? parameters() : nil
-                    bestStatistics = rule.restoreBest ? statistics() : nil
-                    waited = 0
+                if value < loop.bestMonitored - rule.minDelta {
+                    loop.bestMonitored = value
+                    loop.bestEpoch = epoch
+                    loop.bestParameters = rule.restoreBest ? parameters() : nil
+                    loop.bestStatistics = rule.restoreBest ? statistics() : nil
+                    loop.waited = 0
                 } else {
-                    waited += 1
-                    if waited >= rule.patience { stop = .earlyStopped(bestEpoch: bestEpoch) }
+                    loop.waited += 1
+                    if loop.waited >= rule.patience { stop = .earlyStopped(bestEpoch: loop.bestEpoch) }
                 }
             }
             if logs || stop != nil {
@@ -176,37 +187,28 @@ public final class Trainer {
                 entry.metrics = Metrics.evaluate(model, trainer: self)
                 log(entry)
             }
+            loop.nextEpoch = epoch + 1
             if let stop {
                 end = stop
-                if case .earlyStopped = stop, let bestParameters, let bestStatistics {
+                if case .earlyStopped = stop, let bestParameters = loop.bestParameters, let bestStatistics = loop.bestStatistics {
                     restore(parameters: bestParameters)
                     restore(statistics: bestStatistics)
                 }
                 break
             }
+            if let every = options.checkpointEvery, (epoch + 1) % every == 0 { checkpoint?(epoch) }
         }
-        var result = TrainingResult(end: end, costs: costs, deadAtEnd: deadUnits(), lastFiniteParameters: lastFinite,
+        var result = TrainingResult(end: end, costs: loop.costs, deadAtEnd: deadUnits(), lastFiniteParameters: lastFinite,
                                     lastFiniteEpoch: lastFiniteEpoch)
-        result.validationLosses = validationCurve
-        result.best = bestValidation
+        result.validationLosses = loop.validationCurve
+        result.best = loop.bestValidation
         return result
     }
 
     /// One pass over the training set; returns the sum of the batch losses. Stops at the first
     /// non-finite value, recorded in `fault`.
     public func runEpoch() -> Double {
-        if model.schedule.shuffle {
-            // Fisher–Yates, from the last position down.
-            var rng = shuffler
-            order.withUnsafeMutableBufferPointer { order in
-                for i in stride(from: order.count - 1, to: 0, by: -1) {
-                    let j = rng.index(below: i + 1), kept = order[i]
-                    order[i] = order[j]
-                    order[j] = kept
-                }
-            }
-            shuffler = rng
-        }
+        if model.schedule.shuffle { shuffle() }
         for k in 0 ..< mortal.count { alive[mortal[k]].withUnsafeMutableBufferPointer { $0.update(repeating: false) } }
         anyGradient = false
         for l in gradientSquares.indices { gradientSquares[l] = 0; updateRatios[l] = 0 }
@@ -222,6 +224,19 @@ public final class Trainer {
             start += batchSize
         }
         return cost
+    }
+
+    /// Reorders the samples for the next epoch: Fisher–Yates, from the last position down.
+    func shuffle() {
+        var rng = shuffler
+        order.withUnsafeMutableBufferPointer { order in
+            for i in stride(from: order.count - 1, to: 0, by: -1) {
+                let j = rng.index(below: i + 1), kept = order[i]
+                order[i] = order[j]
+                order[j] = kept
+            }
+        }
+        shuffler = rng
     }
 
     private var lastLoss: Float = 0

@@ -146,10 +146,16 @@ public struct TrainingOptions: Sendable {
     /// Asked after every step; true ends the run after that step (SIGINT, SIGTERM).
     public var stopRequested: (@Sendable () -> Bool)?
 
-    public init(stopWhenDead: Bool = false, watchHealth: Bool = false, stopRequested: (@Sendable () -> Bool)? = nil) {
+    /// `train`'s checkpoint closure is called after every `checkpointEvery`-th epoch (counted from 1)
+    /// that the run goes on from or ends with normally.
+    public var checkpointEvery: Int?
+
+    public init(stopWhenDead: Bool = false, watchHealth: Bool = false, stopRequested: (@Sendable () -> Bool)? = nil,
+                checkpointEvery: Int? = nil) {
         self.stopWhenDead = stopWhenDead
         self.watchHealth = watchHealth
         self.stopRequested = stopRequested
+        self.checkpointEvery = checkpointEvery
     }
 }
 

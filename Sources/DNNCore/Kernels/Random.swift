@@ -39,6 +39,12 @@ public struct RandomStream: Sendable {
 
     private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
+    /// The generator's state, for a checkpoint to save and restore.
+    public var state: [UInt64] {
+        get { [s.0, s.1, s.2, s.3] }
+        set { s = (newValue[0], newValue[1], newValue[2], newValue[3]) }
+    }
+
     /// Uniform on [0, 1) with 53 random bits.
     public mutating func uniform() -> Double {
         Double(next() >> 11) * 0x1.0p-53

@@ -485,6 +485,13 @@ public enum Language {
                 .optional("min_delta", .number(.nonNegative), default: .number(0), "the smallest decrease that counts as improvement"),
                 .optional("restore_best", .boolean, default: .bool(true), "end with the parameters of the best evaluation"),
             ])), default: .off("off"), "stop when the monitored loss stops improving"),
+            .optional("checkpoint", .record(Record(name: "train.checkpoint", fields: [
+                .required("every", .integer(.atLeastOne), "epochs between checkpoints"),
+                .optional("keep", .integer(.atLeastOne), default: .int(3), "the newest checkpoints kept; older ones are deleted"),
+                .optional("path", .string, default: .contextual("checkpoints/<name>"),
+                          "the folder of the checkpoints, relative to the spec's folder"),
+            ])), default: .off("off"),
+                      "save the whole training state every N epochs as epoch-NNNNNN.safetensors, for `dnnc run --resume`"),
         ])), "the training schedule"),
     ])
 }

@@ -42,6 +42,12 @@ public enum Resolver {
                               note: "val_loss with validation data, else loss")
                 }
             }
+            if let policy = model.schedule.checkpoint {
+                train.update("checkpoint") { checkpoint in
+                    checkpoint.set("path", SpecValue(content: .string(policy.folder), range: .none, isDefault: true),
+                                   note: "checkpoints/<name>")
+                }
+            }
             // A default batch size larger than the training set is clamped; write the size used.
             if let batch = train["batch_size"], batch.isDefault, batch.int != model.schedule.batchSize {
                 train.fields["batch_size"] = SpecValue(content: .int(model.schedule.batchSize), range: .none, isDefault: true)
