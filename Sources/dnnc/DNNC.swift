@@ -11,7 +11,7 @@ struct DNNC: ParsableCommand {
         abstract: "A declarative model-spec compiler for neural networks.",
         discussion: "Exit codes: 0 success, 1 the spec has errors, 2 usage or I/O errors.",
         version: DNNCVersion.current,
-        subcommands: [Run.self, Predict.self, Evaluate.self, Check.self, SweepCommand.self, Summary.self, Graph.self, Resolve.self, Explain.self, Schema.self, Reference.self, SaveLoop.self]
+        subcommands: [Run.self, Predict.self, Evaluate.self, Export.self, Check.self, SweepCommand.self, Summary.self, Graph.self, Resolve.self, Explain.self, Schema.self, Reference.self, SaveLoop.self]
     )
 
     /// Parses and runs a command, mapping every failure to dnnc's exit codes: a spec error is 1

@@ -59,6 +59,9 @@ struct Predict: ParsableCommand {
     @Flag(help: "For a classifier, also write each class's probability.")
     var proba = false
 
+    @Flag(help: "Write the output layer's values as they are (a classifier's scores instead of its class).")
+    var raw = false
+
     @Option(help: "Rows per batch.")
     var batchSize = 1024
 
@@ -71,6 +74,7 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         let (ir, checkpoint) = try model.load()
+        if proba && raw { throw Console.fail("--proba and --raw exclude each other") }
         if proba && !ir.loss.isClassification {
             throw Console.fail("--proba is for classifiers; this model's loss, \(ir.loss.name), is a regression's")
         }
@@ -88,7 +92,7 @@ struct Predict: ParsableCommand {
             throw Console.fail(error.message + (error.help.map { "\n  help: \($0)" } ?? ""))
         }
         let classes = predictor.classes ?? []
-        let classifier = ir.loss.isClassification
+        let classifier = ir.loss.isClassification && !raw
         let width = classifier ? 1 + (proba ? predictor.outputWidth : 0) : predictor.outputWidth
         var header: [String]
         if classifier {

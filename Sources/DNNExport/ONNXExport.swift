@@ -1,0 +1,298 @@
+// The inference graph of a trained model as ONNX (opset 17, IR version 8), built with swift-protobuf
+// from onnx.proto (onnx.pb.swift, generated once by tools/onnx/generate.sh). One graph input `input`
+// [N, ...model.input]; the input normalization folded in as Sub and Div; one node group per layer,
+// in the IR's (topological) order, each named after its layer; then `output`: the last layer in the
+// targets' units (Mul and Add undo the target normalization), and for a classifier `probabilities`
+// and `class` beside it. The weights are initializers under their checkpoint names.
+
+import DNNCore
+import Foundation
+import SwiftProtobuf
+
+public struct ExportError: Error, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+public enum ONNXExport {
+    public static let opset: Int64 = 17
+    public static let irVersion: Int64 = 8
+
+    /// The serialized ModelProto of `model` with the checkpoint's parameters and normalization.
+    public static func serialize(_ model: ModelIR, parameters: [String: Tensor], inputNormalizer: Normalizer,
+                                 targetNormalizer: Normalizer) throws(ExportError) -> [UInt8] {
+        var builder = GraphBuilder()
+        try builder.build(model, parameters: parameters, inputNormalizer: inputNormalizer, targetNormalizer: targetNormalizer)
+        var proto = Onnx_ModelProto()
+        proto.irVersion = irVersion
+        proto.producerName = "dnnc"
+        proto.producerVersion = DNNCVersion.current
+        proto.modelVersion = 1
+        proto.docString = "\(model.name): exported by dnnc \(DNNCVersion.current)"
+        var set = Onnx_OperatorSetIdProto()
+        set.domain = ""
+        set.version = opset
+        proto.opsetImport = [set]
+        proto.graph = builder.graph
+        proto.graph.name = model.name
+        do { return try [UInt8](proto.serializedBytes() as [UInt8]) } catch {
+            throw ExportError("the model could not be serialized: \(error)")
+        }
+    }
+}
+
+/// Nodes, initializers and fresh value names, added layer by layer.
+struct GraphBuilder {
+    var graph = Onnx_GraphProto()
+    private var counter = 0
+
+    /// A new value name with `base` in it.
+    mutating func fresh(_ base: String) -> String {
+        counter += 1
+        return "\(base)/\(counter)"
+    }
+
+    @discardableResult
+    mutating func node(_ op: String, _ inputs: [String], name: String, output: String? = nil, _ attributes: [Onnx_AttributeProto] = []) -> String {
+        var n = Onnx_NodeProto()
+        n.opType = op
+        n.input = inputs
+        let out = output ?? fresh(name + "/" + op)
+        n.output = [out]
+        n.name = fresh(name + "/" + op)
+        n.attribute = attributes
+        graph.node.append(n)
+        return out
+    }
+
+    mutating func constant(_ name: String, _ values: [Float], shape: [Int]) -> String {
+        var t = Onnx_TensorProto()
+        t.name = name
+        t.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+        t.dims = shape.map(Int64.init)
+        var bytes = Data(capacity: values.count * 4)
+        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        t.rawData = bytes
+        graph.initializer.append(t)
+        return name
+    }
+
+    mutating func int64s(_ name: String, _ values: [Int64]) -> String {
+        var t = Onnx_TensorProto()
+        t.name = name
+        t.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
+        t.dims = [Int64(values.count)]
+        t.int64Data = values
+        graph.initializer.append(t)
+        return name
+    }
+
+    static func attribute(_ name: String, ints: [Int]) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name
+        a.type = .ints
+        a.ints = ints.map(Int64.init)
+        return a
+    }
+
+    static func attribute(_ name: String, int: Int) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name
+        a.type = .int
+        a.i = Int64(int)
+        return a
+    }
+
+    static func attribute(_ name: String, float: Float) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name
+        a.type = .float
+        a.f = float
+        return a
+    }
+
+    static func valueInfo(_ name: String, elementType: Onnx_TensorProto.DataType, shape: [Int?]) -> Onnx_ValueInfoProto {
+        var v = Onnx_ValueInfoProto()
+        v.name = name
+        var tensor = Onnx_TypeProto.Tensor()
+        tensor.elemType = Int32(elementType.rawValue)
+        var s = Onnx_TensorShapeProto()
+        s.dim = shape.map { size in
+            var d = Onnx_TensorShapeProto.Dimension()
+            if let size { d.dimValue = Int64(size) } else { d.dimParam = "N" }
+            return d
+        }
+        tensor.shape = s
+        var type = Onnx_TypeProto()
+        type.tensorType = tensor
+        v.type = type
+        return v
+    }
+
+    mutating func build(_ model: ModelIR, parameters: [String: Tensor], inputNormalizer: Normalizer,
+                        targetNormalizer: Normalizer) throws(ExportError) {
+        graph.input = [Self.valueInfo("input", elementType: .float, shape: [nil] + model.inputShape)]
+        var x = "input"
+        if inputNormalizer.kind != .none {
+            let shift = constant("normalization/input_shift", inputNormalizer.shift.map(Float.init), shape: model.inputShape)
+            let scale = constant("normalization/input_scale", inputNormalizer.scale.map(Float.init), shape: model.inputShape)
+            x = node("Sub", [x, shift], name: "normalization")
+            x = node("Div", [x, scale], name: "normalization")
+        }
+        for p in model.parameters {
+            guard let t = parameters[p.name], t.shape == p.shape else {
+                throw ExportError("the checkpoint has no tensor `\(p.name)` of shape \(p.shape)")
+            }
+            _ = constant(p.name, t.values, shape: t.shape)
+        }
+        var outputs: [String] = []
+        for layer in model.layers {
+            let inputs = layer.inputs.map { $0 < 0 ? x : outputs[$0] }
+            outputs.append(activation(layer, linear(layer, inputs)))
+        }
+        var y = outputs.last!
+        let width = model.outputWidth
+        let outputShape: [Int?] = [nil] + model.layers.last!.outputShape
+        if model.loss.isClassification {
+            node("Identity", [y], name: "output", output: "output")
+            let activation = model.layers.last!.activation
+            let axis = model.layers.last!.outputShape.count == 1 ? 1 : -1
+            switch activation {
+            case .softmax: node("Identity", [y], name: "probabilities", output: "probabilities")
+            case .logSoftmax: node("Exp", [y], name: "probabilities", output: "probabilities")
+            default: node("Softmax", [y], name: "probabilities", output: "probabilities", [Self.attribute("axis", int: axis)])
+            }
+            node("ArgMax", [y], name: "class", output: "class", [Self.attribute("axis", int: axis), Self.attribute("keepdims", int: 0)])
+            graph.output = [Self.valueInfo("output", elementType: .float, shape: outputShape),
+                            Self.valueInfo("probabilities", elementType: .float, shape: outputShape),
+                            Self.valueInfo("class", elementType: .int64, shape: [nil])]
+        } else {
+            if targetNormalizer.kind != .none {
+                let flat = model.layers.last!.outputShape.count == 1
+                let shape = flat ? [width] : model.layers.last!.outputShape
+                let scale = constant("normalization/target_scale", targetNormalizer.scale.map(Float.init), shape: shape)
+                let shift = constant("normalization/target_shift", targetNormalizer.shift.map(Float.init), shape: shape)
+                y = node("Mul", [y, scale], name: "normalization")
+                y = node("Add", [y, shift], name: "normalization")
+            }
+            node("Identity", [y], name: "output", output: "output")
+            graph.output = [Self.valueInfo("output", elementType: .float, shape: outputShape)]
+        }
+    }
+
+    /// The layer's own op, before its activation.
+    mutating func linear(_ layer: Layer, _ inputs: [String]) -> String {
+        let name = layer.name
+        /// A parameter's initializer, added by `build` under the checkpoint's name.
+        func tensor(_ suffix: String) -> String { "\(name).\(suffix)" }
+        let x = inputs.first ?? "input"
+        switch layer.kind {
+        case .dense(_, let O, let bias):
+            let b = bias ? tensor("bias") : constant("\(name).bias(zeros)", [Float](repeating: 0, count: O), shape: [O])
+            return node("Gemm", [x, tensor("weight"), b], name: name, [Self.attribute("transB", int: 1)])
+        case .conv(let c):
+            var inputs = [x, tensor("weight")]
+            if c.hasBias { inputs.append(tensor("bias")) }
+            let kernel = c.oneDimensional ? [c.kernel.w] : [c.kernel.h, c.kernel.w]
+            let stride = c.oneDimensional ? [c.stride.w] : [c.stride.h, c.stride.w]
+            let dilation = c.oneDimensional ? [c.dilation.w] : [c.dilation.h, c.dilation.w]
+            // The pads after: what the output's last window reaches beyond the input (never negative).
+            func after(_ input: Int, _ output: Int, _ k: Int, _ s: Int, _ d: Int, _ before: Int) -> Int {
+                max(0, (output - 1) * s + d * (k - 1) + 1 - input - before)
+            }
+            let padH = after(c.input.h, c.output.h, c.kernel.h, c.stride.h, c.dilation.h, c.padding.h)
+            let padW = after(c.input.w, c.output.w, c.kernel.w, c.stride.w, c.dilation.w, c.padding.w)
+            let pads = c.oneDimensional ? [c.padding.w, padW] : [c.padding.h, c.padding.w, padH, padW]
+            return node("Conv", inputs, name: name, [Self.attribute("kernel_shape", ints: kernel), Self.attribute("strides", ints: stride),
+                                                     Self.attribute("dilations", ints: dilation), Self.attribute("pads", ints: pads),
+                                                     Self.attribute("group", int: c.groups)])
+        case .pool(let p):
+            var attributes = [Self.attribute("kernel_shape", ints: [p.size.h, p.size.w]), Self.attribute("strides", ints: [p.stride.h, p.stride.w]),
+                              Self.attribute("pads", ints: [p.padding.h, p.padding.w, p.padding.h, p.padding.w])]
+            // PyTorch's average counts the padding zeros (count_include_pad=True), as dnnc's does.
+            if !p.isMax { attributes.append(Self.attribute("count_include_pad", int: 1)) }
+            return node(p.isMax ? "MaxPool" : "AveragePool", [x], name: name, attributes)
+        case .globalAvgPool:
+            let axes = Array(2 ..< layer.inputShape.count + 1)
+            return node("ReduceMean", [x], name: name, [Self.attribute("axes", ints: axes), Self.attribute("keepdims", int: 0)])
+        case .flatten, .reshape:
+            let shape = int64s(fresh(name + "/shape"), [-1] + layer.outputShape.map(Int64.init))
+            return node("Reshape", [x, shape], name: name)
+        case .dropout, .activation:
+            return node("Identity", [x], name: name)
+        case .batchnorm(_, _, _, let eps):
+            return node("BatchNormalization", [x, tensor("weight"), tensor("bias"), tensor("running_mean"), tensor("running_var")],
+                        name: name, [Self.attribute("epsilon", float: eps)])
+        case .layernorm(_, let eps):
+            return node("LayerNormalization", [x, tensor("weight"), tensor("bias")], name: name,
+                        [Self.attribute("axis", int: -1), Self.attribute("epsilon", float: eps)])
+        case .embedding(_, let dim):
+            var cast = Onnx_AttributeProto()
+            cast.name = "to"
+            cast.type = .int
+            cast.i = Int64(Onnx_TensorProto.DataType.int64.rawValue)
+            let gathered = node("Gather", [tensor("weight"), node("Cast", [x], name: name, [cast])], name: name, [Self.attribute("axis", int: 0)])
+            guard layer.outputShape.count == 1 else { return gathered }
+            // One index per sample: [N, 1, dim] → [N, dim].
+            return node("Reshape", [gathered, int64s(fresh(name + "/shape"), [-1, Int64(dim)])], name: name)
+        case .add:
+            return node("Sum", inputs, name: name)
+        case .multiply:
+            var y = inputs[0]
+            for other in inputs.dropFirst() { y = node("Mul", [y, other], name: name) }
+            return y
+        case .concat:
+            return node("Concat", inputs, name: name, [Self.attribute("axis", int: 1)])
+        }
+    }
+
+    /// The layer's activation on `z`.
+    mutating func activation(_ layer: Layer, _ z: String) -> String {
+        let name = layer.name
+        func tensor(_ suffix: String) -> String { "\(name).\(suffix)" }
+        switch layer.activation {
+        case .identity: return z
+        case .relu: return node("Relu", [z], name: name)
+        case .relu6:
+            let low = constant(fresh(name + "/zero"), [0], shape: []), high = constant(fresh(name + "/six"), [6], shape: [])
+            return node("Clip", [z, low, high], name: name)
+        case .leakyRelu(let alpha): return node("LeakyRelu", [z], name: name, [Self.attribute("alpha", float: alpha)])
+        case .prelu:
+            // One slope per channel, the sample's first dimension: shaped [C, 1, ...] to broadcast.
+            let slope = layer.parameters.first { $0.role == .preluSlope }!.name
+            let rank = layer.outputShape.count
+            guard rank > 1 else { return node("PRelu", [z, slope], name: name) }
+            let shape = int64s(fresh(name + "/slope_shape"), [Int64(layer.outputShape[0])] + [Int64](repeating: 1, count: rank - 1))
+            return node("PRelu", [z, node("Reshape", [slope, shape], name: name)], name: name)
+        case .elu(let alpha): return node("Elu", [z], name: name, [Self.attribute("alpha", float: alpha)])
+        case .selu:
+            return node("Selu", [z], name: name, [Self.attribute("alpha", float: 1.6732632423543772), Self.attribute("gamma", float: 1.0507009873554805)])
+        case .gelu(let approximate):
+            // Opset 17 has no Gelu: 0.5·x·(1 + erf(x/√2)), or with tanh(√(2/π)(x + 0.044715x³)).
+            let half = constant(fresh(name + "/half"), [0.5], shape: []), one = constant(fresh(name + "/one"), [1], shape: [])
+            let inner: String
+            if approximate {
+                let c = constant(fresh(name + "/c"), [0.044715], shape: []), k = constant(fresh(name + "/k"), [0.7978845608028654], shape: [])
+                let cube = node("Mul", [node("Mul", [z, z], name: name), z], name: name)
+                let sum = node("Add", [z, node("Mul", [cube, c], name: name)], name: name)
+                inner = node("Tanh", [node("Mul", [sum, k], name: name)], name: name)
+            } else {
+                let r = constant(fresh(name + "/sqrt2"), [Float(2).squareRoot()], shape: [])
+                inner = node("Erf", [node("Div", [z, r], name: name)], name: name)
+            }
+            return node("Mul", [node("Mul", [z, half], name: name), node("Add", [inner, one], name: name)], name: name)
+        case .sigmoid: return node("Sigmoid", [z], name: name)
+        case .hardSigmoid:
+            // relu6(x + 3) / 6, PyTorch's hardsigmoid.
+            return node("HardSigmoid", [z], name: name, [Self.attribute("alpha", float: 1.0 / 6), Self.attribute("beta", float: 0.5)])
+        case .tanh: return node("Tanh", [z], name: name)
+        case .softplus: return node("Softplus", [z], name: name)
+        case .softsign: return node("Softsign", [z], name: name)
+        case .silu: return node("Mul", [z, node("Sigmoid", [z], name: name)], name: name)
+        case .mish: return node("Mul", [z, node("Tanh", [node("Softplus", [z], name: name)], name: name)], name: name)
+        case .softmax(let axis), .logSoftmax(let axis):
+            let op = layer.activation.isLog ? "LogSoftmax" : "Softmax"
+            return node(op, [z], name: name, [Self.attribute("axis", int: axis < 0 ? axis : axis + 1)])
+        }
+    }
+}

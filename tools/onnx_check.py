@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Checks dnnc's ONNX export against ONNX Runtime (run by .ci/run; needs onnx, onnxruntime, numpy).
+
+For every spec given (default: every spec under specs/, and one small spec per layer kind and per
+activation of the catalog, written to a temporary folder), it trains the spec briefly with
+`dnnc run --save`, exports it with `dnnc export --to onnx`, runs onnx.checker with full_check, and
+compares ONNX Runtime's outputs on 100 random inputs with `dnnc predict --raw` (and, for a
+classifier, `probabilities` with `--proba` and `class` with the predicted class) to a relative
+tolerance of 1e-5 (plus 1e-6 of the output's largest magnitude, for values near 0). A spec whose
+export fails must fail with an error naming the op, never write a graph.
+Usage: tools/onnx_check.py DNNC [SPEC...]
+"""
+import os, subprocess, sys, tempfile
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+ACTIVATIONS = ["identity", "relu", "relu6", "{leaky_relu: {alpha: 0.1}}", "prelu", "{elu: {alpha: 0.7}}", "selu",
+               "gelu", "{gelu: {approximate: tanh}}", "sigmoid", "hard_sigmoid", "tanh", "softplus", "softsign",
+               "silu", "mish", "softmax", "log_softmax"]
+
+CATALOG = {
+    "dense-standard": """
+data: {train: {inputs: {file: x.npy}, targets: {file: y.npy}}, normalize: {inputs: standard, targets: standard}}
+model:
+  input: [6]
+  layers:
+    - dense: {units: 8, activation: tanh}
+    - dropout: {rate: 0.2}
+    - batchnorm: {}
+    - layernorm: {}
+    - dense: {units: 3}
+""",
+    "dense-minmax": """
+data: {train: {inputs: {file: x.npy}, targets: {file: y.npy}}, normalize: {inputs: minmax, targets: minmax}}
+model:
+  input: [6]
+  layers:
+    - dense: {units: 5, activation: relu, name: a}
+    - dense: {units: 5, activation: sigmoid, name: b, inputs: [a]}
+    - dense: {units: 5, name: c, inputs: [a]}
+    - add: {inputs: [b, c]}
+    - multiply: {inputs: [b, c], name: m}
+    - concat: {inputs: [m, a]}
+    - activation: {fn: softplus}
+    - dense: {units: 3, bias: false}
+""",
+    "conv2d": """
+data: {train: {inputs: {file: img.npy}, targets: {file: y.npy}}, normalize: {inputs: standard}}
+model:
+  input: [2, 9, 9]
+  layers:
+    - conv2d: {filters: 4, kernel: 3, padding: same, activation: prelu}
+    - batchnorm: {}
+    - maxpool2d: {size: 2}
+    - conv2d: {filters: 4, kernel: [2, 3], stride: [1, 2], padding: 1, dilation: 1, groups: 2, activation: relu6}
+    - avgpool2d: {size: 2, padding: 1, stride: 1}
+    - conv2d: {filters: 3, kernel: 2, dilation: 2, bias: false}
+    - global_avgpool: {}
+    - dense: {units: 3}
+""",
+    "conv1d": """
+data: {train: {inputs: {file: seq.npy}, targets: {file: y.npy}}}
+model:
+  input: [3, 12]
+  layers:
+    - conv1d: {filters: 4, kernel: 3, padding: same, activation: elu}
+    - conv1d: {filters: 2, kernel: 3, stride: 2}
+    - flatten: {}
+    - reshape: {shape: [2, 5]}
+    - flatten: {}
+    - dense: {units: 3}
+""",
+    "embedding": """
+data: {train: {inputs: {file: idx.npy}, targets: {file: y.npy}}}
+model:
+  input: [4]
+  layers:
+    - embedding: {vocab: 7, dim: 3}
+    - flatten: {}
+    - dense: {units: 3}
+""",
+    "classifier-logits": """
+data: {train: {inputs: {file: x.npy}, targets: {file: labels.npy}}, normalize: {inputs: standard}}
+model:
+  input: [6]
+  layers:
+    - dense: {units: 8, activation: relu}
+    - dense: {units: 4}
+train_loss: cross_entropy
+""",
+    "classifier-logsoftmax": """
+data: {train: {inputs: {file: x.npy}, targets: {file: labels.npy}}}
+model:
+  input: [6]
+  layers:
+    - dense: {units: 4, activation: log_softmax}
+train_loss: nll
+""",
+}
+for k, act in enumerate(ACTIVATIONS):
+    CATALOG[f"activation-{k:02d}"] = f"""
+data: {{train: {{inputs: {{file: x.npy}}, targets: {{file: y.npy}}}}}}
+model:
+  input: [6]
+  layers:
+    - dense: {{units: 5, activation: {act}}}
+    - dense: {{units: 3}}
+"""
+
+
+def write_catalog(folder):
+    rng = np.random.default_rng(0)
+    np.save(os.path.join(folder, "x.npy"), rng.normal(3, 2, (40, 6)).astype(np.float32))
+    np.save(os.path.join(folder, "y.npy"), rng.normal(5, 3, (40, 3)).astype(np.float32))
+    np.save(os.path.join(folder, "img.npy"), rng.normal(0, 1, (40, 2 * 81)).astype(np.float32))
+    np.save(os.path.join(folder, "seq.npy"), rng.normal(0, 1, (40, 36)).astype(np.float32))
+    np.save(os.path.join(folder, "idx.npy"), rng.integers(0, 7, (40, 4)).astype(np.float32))
+    np.save(os.path.join(folder, "labels.npy"), rng.integers(0, 4, (40,)).astype(np.float32))
+    specs = []
+    for name, body in CATALOG.items():
+        loss = "mse"
+        if "train_loss:" in body:
+            body, loss = body.split("train_loss:")
+            loss = loss.strip()
+        path = os.path.join(folder, name + ".yaml")
+        with open(path, "w") as f:
+            f.write(f"dnnc: 1\nname: {name}\nseed: 1\n{body.strip()}\n"
+                    f"train: {{loss: {loss}, optimizer: {{sgd: {{lr: 0.01}}}}, epochs: 2, batch_size: 8}}\n")
+        specs.append(path)
+    return specs
+
+
+def run(args, **kw):
+    return subprocess.run(args, capture_output=True, text=True, **kw)
+
+
+def check(dnnc, spec, work):
+    name = os.path.splitext(os.path.basename(spec))[0]
+    weights = os.path.join(work, name + ".safetensors")
+    model_path = os.path.join(work, name + ".onnx")
+    r = run([dnnc, "run", spec, "--epochs", "1", "--save", weights, "--log-format", "jsonl"])
+    if r.returncode != 0:
+        return f"dnnc run failed ({r.returncode}): {r.stderr.strip()[-400:]}"
+    r = run([dnnc, "export", spec, "--to", "onnx", "--weights", weights, "-o", model_path])
+    if r.returncode != 0:
+        return f"dnnc export failed ({r.returncode}): {r.stderr.strip()}"
+    model = onnx.load(model_path)
+    onnx.checker.check_model(model, full_check=True)
+    session = ort.InferenceSession(model_path, providers=["CPUExecutionProvider"])
+    shape = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim[1:]]
+    rng = np.random.default_rng(7)
+    has_embedding = any(n.op_type == "Gather" for n in model.graph.node)
+    if has_embedding:
+        vocab = next(i for i in model.graph.initializer if i.name.endswith(".weight") and len(i.dims) == 2).dims[0]
+        x = rng.integers(0, vocab, (100, *shape)).astype(np.float32)
+    else:
+        x = rng.normal(0, 2, (100, *shape)).astype(np.float32)
+    inputs = os.path.join(work, name + ".inputs.npy")
+    np.save(inputs, x.reshape(100, -1))
+    outputs = {o.name: v for o, v in zip(session.get_outputs(), session.run(None, {"input": x}))}
+    raw_path = os.path.join(work, name + ".raw.npy")
+    r = run([dnnc, "predict", spec, "--weights", weights, "--input", inputs, "--raw", "--output", raw_path])
+    if r.returncode != 0:
+        return f"dnnc predict failed: {r.stderr.strip()}"
+    expected = np.load(raw_path)
+    got = outputs["output"].reshape(100, -1)
+    worst = check_close(got, expected)
+    if worst is not None:
+        return f"output differs: {worst}"
+    if "probabilities" in outputs:
+        proba_path = os.path.join(work, name + ".proba.npy")
+        r = run([dnnc, "predict", spec, "--weights", weights, "--input", inputs, "--proba", "--output", proba_path])
+        if r.returncode != 0:
+            return f"dnnc predict --proba failed: {r.stderr.strip()}"
+        table = np.load(proba_path)
+        worst = check_close(outputs["probabilities"].reshape(100, -1), table[:, 1:])
+        if worst is not None:
+            return f"probabilities differ: {worst}"
+        if not np.array_equal(outputs["class"], table[:, 0].astype(np.int64)):
+            return "classes differ"
+    return None
+
+
+def check_close(got, expected):
+    if got.shape != expected.shape:
+        return f"shape {got.shape} against dnnc's {expected.shape}"
+    tolerance = 1e-5 * np.abs(expected) + 1e-6 * max(np.abs(expected).max(), 1e-30)
+    bad = np.abs(got - expected) > tolerance
+    if bad.any():
+        i = np.unravel_index(np.argmax(np.abs(got - expected) / (tolerance + 1e-30)), got.shape)
+        return f"at {i}: onnxruntime {got[i]!r}, dnnc {expected[i]!r} ({bad.sum()} values out of tolerance)"
+    return None
+
+
+def main():
+    dnnc = os.path.abspath(sys.argv[1])
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    failures = 0
+    with tempfile.TemporaryDirectory() as work:
+        specs = sys.argv[2:]
+        if not specs:
+            for top, _, files in os.walk(os.path.join(root, "specs")):
+                specs += [os.path.join(top, f) for f in sorted(files) if f.endswith(".yaml")]
+            specs = sorted(specs) + write_catalog(work)
+        for spec in specs:
+            try:
+                problem = check(dnnc, spec, work)
+            except Exception as error:  # onnx.checker and onnxruntime raise their own types
+                problem = type(error).__name__ + ": " + str(error)
+            label = os.path.relpath(spec, root) if spec.startswith(root) else os.path.basename(spec)
+            print(f"{'ok  ' if problem is None else 'FAIL'} {label}" + ("" if problem is None else f": {problem}"))
+            failures += problem is not None
+    print(f"onnx check: {len(specs) - failures} of {len(specs)} specs match onnxruntime")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
