@@ -1,7 +1,215 @@
-// The spec as one PyTorch program (filled in below).
+// The spec as one readable PyTorch program: the spec's values as Python literals, an nn.Module whose
+// layers have the IR's names and PyTorch's layouts (so a dnnc checkpoint loads with load_state_dict),
+// then a fixed runtime (PyTorchRuntime.swift): dnnc's random streams and initializers, its data
+// loading and normalization, the loss, optimizer and learning-rate schedule, and a training loop that
+// runs plainly or under torchrun with DistributedDataParallel.
 
 import DNNCore
+import Foundation
 
 public enum PyTorchExport {
-    public static func program(_ model: ModelIR, specPath: String, outputPath: String) -> String { "" }
+    /// The program for `model`; `data` is the spec's `data` section, `dataFolder` the folder its file
+    /// paths are relative to, as seen from the program's folder.
+    public static func program(_ model: ModelIR, data: SpecRecord, specPath: String, dataFolder: String) -> String {
+        var out = """
+            #!/usr/bin/env python3
+            \"\"\"\(model.name): a PyTorch program exported by dnnc \(DNNCVersion.current) from \(specPath).
+
+            It trains the spec's model as `dnnc run` does: the same layers (names and layouts, so a dnnc
+            checkpoint loads with load_state_dict), initializers and random streams, data, normalization,
+            loss, optimizer, learning-rate schedule, phases, clipping and early stopping.
+
+              python \(URL(fileURLWithPath: specPath).deletingPathExtension().lastPathComponent).py [--init-from FILE.safetensors] [--save FILE.safetensors]
+              torchrun --nproc_per_node N this.py ...      # DistributedDataParallel on N processes
+              torchrun --nnodes M --node_rank R --master_addr HOST --master_port PORT --nproc_per_node N this.py ...
+
+            Under torchrun the spec's batch_size is the global batch, split among the processes, and
+            DistributedSampler shuffles with torch's generator instead of dnnc's. Needs torch and numpy.
+            \"\"\"
+
+            import argparse, csv, json, math, os, struct, sys
+
+            import numpy as np
+            import torch
+            import torch.distributed as dist
+            import torch.nn as nn
+            import torch.nn.functional as F
+
+            # ---- The spec ---------------------------------------------------------------------------
+
+            NAME = \(py(model.name))
+            SEED = \(model.seed)
+            DATA = \(py(.record(data)))
+            DATA_FOLDER = \(py(dataFolder))  # relative to this file's folder
+            CLASSES = \(model.classes.map { "[" + $0.map(py).joined(separator: ", ") + "]" } ?? "None")
+            NORMALIZE = {"inputs": \(py(model.inputNormalization.rawValue)), "targets": \(py(model.loss.isClassification ? "none" : model.targetNormalization.rawValue))}
+            INPUT_SHAPE = \(pyTuple(model.inputShape))
+            LOSS = \(loss(model.loss))
+            OPTIMIZER = \(optimizer(model.optimizer))
+            SCHEDULE = {
+                "epochs": \(model.schedule.epochs), "batch_size": \(model.schedule.batchSize), "shuffle": \(pyBool(model.schedule.shuffle)),
+                "log_every": \(model.schedule.logEvery), "warmup": \(model.schedule.warmup), "validate_every": \(model.schedule.validateEvery),
+                "learning_rate": \(schedule(model.schedule.learningRate)),
+                "clip": \(clip(model.schedule.clip)),
+                "early_stopping": \(early(model.schedule.earlyStopping)),
+                "phases": [\(model.schedule.phases.map { phase in
+                    "{\"epochs\": \(phase.epochs), \"optimizer\": \(optimizer(phase.optimizer)), \"frozen\": [" + phase.frozen.map { py(model.layers[$0].name) }.joined(separator: ", ") + "]}"
+                }.joined(separator: ", "))],
+            }
+            # Layers whose weights are penalized in the loss: name, l1, l2.
+            PENALTIES = [\(model.layers.filter { $0.l1 != 0 || $0.l2 != 0 }.map { "(\(py($0.name)), \(py($0.l1)), \(py($0.l2)))" }.joined(separator: ", "))]
+            # Every tensor in dnnc's order: name, shape, initializer, fan_in, fan_out.
+            PARAMETERS = [
+
+            """
+        for p in model.parameters {
+            out += "    (\(py(p.name)), \(pyTuple(p.shape)), \(initializer(p.initializer)), \(p.fanIn), \(p.fanOut)),\n"
+        }
+        out += "]\n\n\n"
+        out += "class Model(nn.Module):\n"
+        out += "    \"\"\"\(model.name): \(model.layers.count) layers, input \(model.inputShape), output \(model.layers.last!.outputShape).\"\"\"\n\n"
+        out += "    def __init__(self):\n        super().__init__()\n"
+        for layer in model.layers {
+            out += "        place(self, \(py(layer.name)), \(module(layer)))\n"
+        }
+        out += "\n    def forward(self, x):\n"
+        var names: [String] = []
+        for (l, layer) in model.layers.enumerated() {
+            let variable = "h\(l)"
+            let inputs = layer.inputs.map { $0 < 0 ? "x" : names[$0] }
+            out += "        \(variable) = self.get_submodule(\(py(layer.name)))(\(inputs.joined(separator: ", ")))  # \(layer.kind.name) → \(layer.outputShape)\n"
+            names.append(variable)
+        }
+        out += "        return \(names.last!)\n\n"
+        out += PyTorchRuntime.source
+        return out
+    }
+
+    // MARK: Python literals
+
+    static func py(_ s: String) -> String { JSONValue.string(s).compact }
+    static func py(_ x: Double) -> String {
+        if x.isNaN { return "float('nan')" }
+        if x.isInfinite { return x > 0 ? "float('inf')" : "float('-inf')" }
+        return "\(x)"
+    }
+    static func py(_ x: Float) -> String { py(Double(x)) }
+    static func pyBool(_ b: Bool) -> String { b ? "True" : "False" }
+    static func pyTuple(_ v: [Int]) -> String { v.count == 1 ? "(\(v[0]),)" : "(" + v.map(String.init).joined(separator: ", ") + ")" }
+
+    static func py(_ value: SpecValue.Content) -> String {
+        switch value {
+        case .int(let i): return String(i)
+        case .number(let x): return py(x)
+        case .bool(let b): return pyBool(b)
+        case .string(let s): return py(s)
+        case .list(let items): return "[" + items.map { py($0.content) }.joined(separator: ", ") + "]"
+        case .record(let r): return "{" + r.order.compactMap { key in r[key].map { py(key) + ": " + py($0.content) } }.joined(separator: ", ") + "}"
+        case .choice(let c): return "{" + py(c.kind) + ": " + py(.record(c.params)) + "}"
+        case .matrix(let m): return "[" + m.rows.map { "[" + $0.map(py).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]"
+        }
+    }
+
+    static func initializer(_ i: Initializer) -> String {
+        switch i {
+        case .zeros: "(\"zeros\",)"
+        case .ones: "(\"ones\",)"
+        case .constant(let v): "(\"constant\", \(py(v)))"
+        case .uniform(let low, let high): "(\"uniform\", \(py(low)), \(py(high)))"
+        case .normal(let mean, let stddev): "(\"normal\", \(py(mean)), \(py(stddev)))"
+        case .truncatedNormal(let mean, let stddev): "(\"truncated_normal\", \(py(mean)), \(py(stddev)))"
+        case .glorotUniform: "(\"glorot_uniform\",)"
+        case .glorotNormal: "(\"glorot_normal\",)"
+        case .heUniform: "(\"he_uniform\",)"
+        case .heNormal: "(\"he_normal\",)"
+        }
+    }
+
+    static func loss(_ l: Loss) -> String {
+        var fields = ["\"kind\": \(py(l.name))", "\"reduction\": \(py(l.reduction.rawValue))"]
+        switch l {
+        case .huber(let delta, _): fields.append("\"delta\": \(py(delta))")
+        case .smoothL1(let beta, _): fields.append("\"beta\": \(py(beta))")
+        case .crossEntropy(let smoothing, _): fields.append("\"label_smoothing\": \(py(smoothing))")
+        default: break
+        }
+        return "{" + fields.joined(separator: ", ") + "}"
+    }
+
+    static func optimizer(_ o: Optimizer) -> String {
+        "{\"kind\": \(py(o.kind.rawValue)), \"lr\": \(py(o.lr)), \"momentum\": \(py(o.momentum)), \"dampening\": \(py(o.dampening)), "
+            + "\"nesterov\": \(pyBool(o.nesterov)), \"betas\": (\(py(o.beta1)), \(py(o.beta2))), \"eps\": \(py(o.eps)), \"alpha\": \(py(o.alpha)), "
+            + "\"centered\": \(pyBool(o.centered)), \"lr_decay\": \(py(o.lrDecay)), \"weight_decay\": \(py(o.weightDecay))}"
+    }
+
+    static func schedule(_ s: LRSchedule) -> String {
+        switch s {
+        case .constant: "(\"constant\",)"
+        case .step(let every, let gamma): "(\"step\", \(every), \(py(gamma)))"
+        case .multistep(let milestones, let gamma): "(\"multistep\", \(milestones), \(py(gamma)))"
+        case .exponential(let gamma): "(\"exponential\", \(py(gamma)))"
+        case .cosine(let tMax, let minLR): "(\"cosine\", \(tMax), \(py(minLR)))"
+        case .oneCycle(let maxLR, let pct, let div, let finalDiv): "(\"one_cycle\", \(py(maxLR)), \(py(pct)), \(py(div)), \(py(finalDiv)))"
+        case .reduceOnPlateau(let monitor, let factor, let patience, let threshold, let minLR):
+            "(\"reduce_on_plateau\", \(py(monitor)), \(py(factor)), \(patience), \(py(threshold)), \(py(minLR)))"
+        case .warmup(let steps, let inner): "(\"warmup\", \(steps), \(schedule(inner)))"
+        }
+    }
+
+    static func clip(_ c: Clipping) -> String {
+        switch c {
+        case .none: "None"
+        case .norm(let limit): "(\"norm\", \(py(limit)))"
+        case .value(let limit): "(\"value\", \(py(limit)))"
+        }
+    }
+
+    static func early(_ e: EarlyStopping?) -> String {
+        guard let e else { return "None" }
+        return "{\"monitor\": \(py(e.monitor)), \"patience\": \(e.patience), \"min_delta\": \(py(e.minDelta)), \"restore_best\": \(pyBool(e.restoreBest))}"
+    }
+
+    static func activation(_ layer: Layer) -> String {
+        let a = layer.activation
+        switch a {
+        case .leakyRelu(let alpha): return "(\"leaky_relu\", \(py(alpha)))"
+        case .prelu(let slope): return "(\"prelu\", \(layer.outputShape[0]), \(py(slope)))"
+        case .elu(let alpha): return "(\"elu\", \(py(alpha)))"
+        case .gelu(let tanh): return "(\"gelu\", \(py(tanh ? "tanh" : "none")))"
+        case .softmax(let axis), .logSoftmax(let axis): return "(\(py(a.name)), \(axis))"
+        default: return "(\(py(a.name)),)"
+        }
+    }
+
+    /// The module of one layer, built by the runtime's classes.
+    static func module(_ layer: Layer) -> String {
+        let act = activation(layer)
+        switch layer.kind {
+        case .dense(let I, let O, let bias):
+            return "Dense(\(I), \(O), bias=\(pyBool(bias)), activation=\(act))"
+        case .conv(let c):
+            func pair(_ v: (h: Int, w: Int)) -> String { c.oneDimensional ? "[\(v.w)]" : "[\(v.h), \(v.w)]" }
+            func after(_ input: Int, _ output: Int, _ k: Int, _ s: Int, _ d: Int, _ before: Int) -> Int {
+                max(0, (output - 1) * s + d * (k - 1) + 1 - input - before)
+            }
+            let padAfter = (h: after(c.input.h, c.output.h, c.kernel.h, c.stride.h, c.dilation.h, c.padding.h),
+                            w: after(c.input.w, c.output.w, c.kernel.w, c.stride.w, c.dilation.w, c.padding.w))
+            return "Conv(\(c.inChannels), \(c.outChannels), kernel=\(pair(c.kernel)), stride=\(pair(c.stride)), pad_before=\(pair(c.padding)), "
+                + "pad_after=\(pair(padAfter)), dilation=\(pair(c.dilation)), groups=\(c.groups), bias=\(pyBool(c.hasBias)), activation=\(act))"
+        case .pool(let p):
+            return "Pool(\(p.isMax ? "\"max\"" : "\"avg\""), size=(\(p.size.h), \(p.size.w)), stride=(\(p.stride.h), \(p.stride.w)), "
+                + "padding=(\(p.padding.h), \(p.padding.w)), activation=\(act))"
+        case .globalAvgPool: return "GlobalAvgPool(activation=\(act))"
+        case .flatten, .reshape: return "Reshape(\(pyTuple(layer.outputShape)), activation=\(act))"
+        case .dropout(let rate): return "Dropout(\(py(rate)), activation=\(act))"
+        case .batchnorm(let C, _, let momentum, let eps): return "BatchNorm(\(C), momentum=\(py(momentum)), eps=\(py(eps)), activation=\(act))"
+        case .layernorm(let D, let eps): return "LayerNorm(\(D), eps=\(py(eps)), activation=\(act))"
+        case .embedding(let vocab, let dim):
+            return "Embedding(\(vocab), \(dim), squeeze=\(pyBool(layer.outputShape.count == 1)), activation=\(act))"
+        case .activation: return "Join(\"first\", activation=\(act))"
+        case .add: return "Join(\"add\", activation=\(act))"
+        case .multiply: return "Join(\"multiply\", activation=\(act))"
+        case .concat: return "Join(\"concat\", activation=\(act))"
+        }
+    }
 }

@@ -33,6 +33,7 @@ struct Export: ParsableCommand {
     @Flag(help: "Use a checkpoint written for another spec when its tensors have this model's names and shapes.")
     var force = false
 
+    @OptionGroup var overrides: SpecOverrides
     @OptionGroup var input: InputOptions
 
     func validate() throws {
@@ -41,7 +42,7 @@ struct Export: ParsableCommand {
 
     func run() throws {
         guard let file = readSpec(spec, limit: input.maxSpecSize) else { throw ExitCode(2) }
-        let (_, model) = try compileOrExit(file, [], input.compileOptions, warnings: false)
+        let (result, model) = try compileOrExit(file, try overrides.parsed(), input.compileOptions, warnings: false)
         try checkWritable(output)
         if let weights, FilePolicy.canonical(output) != nil, FilePolicy.canonical(output) == FilePolicy.canonical(weights) {
             throw Console.fail("-o \(output) would overwrite the checkpoint; choose another path")
@@ -63,8 +64,20 @@ struct Export: ParsableCommand {
             }
         case .pytorch:
             if let weights { _ = try readCheckpoint(weights, for: model, force: force) }
-            bytes = Array(PyTorchExport.program(model, specPath: file.path, outputPath: output).utf8)
+            guard let data = result.spec?["data"]?.record else { throw ExitCode(1) }  // a compiled spec has one
+            bytes = Array(PyTorchExport.program(model, data: data, specPath: file.path, dataFolder: dataFolder(spec: file.path)).utf8)
         }
         do { try SafeTensors.writeAtomically(bytes, to: output) } catch { throw Console.fail(error.description) }
+    }
+
+    /// The spec's folder as seen from the output's folder: relative when both are under one root.
+    private func dataFolder(spec: String) -> String {
+        guard spec != "<stdin>" else { return FileManager.default.currentDirectoryPath }
+        let from = URL(fileURLWithPath: output).deletingLastPathComponent().standardizedFileURL.resolvingSymlinksInPath().pathComponents
+        let to = URL(fileURLWithPath: spec).deletingLastPathComponent().standardizedFileURL.resolvingSymlinksInPath().pathComponents
+        var common = 0
+        while common < min(from.count, to.count) && from[common] == to[common] { common += 1 }
+        let parts = [String](repeating: "..", count: from.count - common) + to[common...]
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
     }
 }

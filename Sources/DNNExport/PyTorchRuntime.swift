@@ -1,0 +1,667 @@
+// The fixed part of every exported PyTorch program: layers, dnnc's random streams and initializers,
+// data loading, normalization, loss, learning rate, and the training loop. Each piece mirrors the
+// Swift code it names, so that a run from the same parameters logs the same costs as `dnnc run`.
+
+enum PyTorchRuntime {
+    static let source = #"""
+
+# ---- Layers: PyTorch's layouts under dnnc's names ------------------------------------------------
+
+def place(root, name, module):
+    """Adds `module` at a dotted name (a block's layers are `block.layer`), making the parents."""
+    *parents, leaf = name.split(".")
+    for part in parents:
+        if not hasattr(root, part):
+            root.add_module(part, nn.Module())
+        root = getattr(root, part)
+    root.add_module(leaf, module)
+
+
+class Layer(nn.Module):
+    """A layer's own op followed by its activation; prelu's slopes are the parameter `prelu`."""
+
+    def __init__(self, activation):
+        super().__init__()
+        self.activation = activation
+        if activation[0] == "prelu":
+            self.prelu = nn.Parameter(torch.full((activation[1],), activation[2]))
+
+    def activate(self, z):
+        kind = self.activation[0]
+        if kind == "identity":
+            return z
+        if kind == "relu":
+            return F.relu(z)
+        if kind == "relu6":
+            return F.relu6(z)
+        if kind == "leaky_relu":
+            return F.leaky_relu(z, self.activation[1])
+        if kind == "prelu":
+            # One slope per channel, a sample's first dimension.
+            slope = self.prelu.reshape((1, -1) + (1,) * (z.dim() - 2))
+            return torch.where(z > 0, z, slope * z)
+        if kind == "elu":
+            return F.elu(z, self.activation[1])
+        if kind == "selu":
+            return F.selu(z)
+        if kind == "gelu":
+            return F.gelu(z, approximate=self.activation[1])
+        if kind == "sigmoid":
+            return torch.sigmoid(z)
+        if kind == "hard_sigmoid":
+            return F.hardsigmoid(z)
+        if kind == "tanh":
+            return torch.tanh(z)
+        if kind == "softplus":
+            return F.softplus(z)
+        if kind == "softsign":
+            return F.softsign(z)
+        if kind == "silu":
+            return F.silu(z)
+        if kind == "mish":
+            return F.mish(z)
+        if kind in ("softmax", "log_softmax"):
+            axis = self.activation[1]
+            dim = axis if axis < 0 else axis + 1
+            return F.softmax(z, dim=dim) if kind == "softmax" else F.log_softmax(z, dim=dim)
+        raise ValueError(f"unknown activation {kind}")
+
+
+class Dense(Layer):
+    def __init__(self, inputs, units, bias, activation):
+        super().__init__(activation)
+        self.weight = nn.Parameter(torch.zeros(units, inputs))  # [out, in]
+        self.bias = nn.Parameter(torch.zeros(units)) if bias else None
+
+    def forward(self, x):
+        return self.activate(F.linear(x, self.weight, self.bias))
+
+
+class Conv(Layer):
+    """conv1d or conv2d; padding before and after may differ (`same` with an even kernel)."""
+
+    def __init__(self, channels, filters, kernel, stride, pad_before, pad_after, dilation, groups, bias, activation):
+        super().__init__(activation)
+        self.weight = nn.Parameter(torch.zeros(filters, channels // groups, *kernel))
+        self.bias = nn.Parameter(torch.zeros(filters)) if bias else None
+        self.stride, self.dilation, self.groups = stride, dilation, groups
+        self.pad = []
+        for before, after in reversed(list(zip(pad_before, pad_after))):
+            self.pad += [before, after]
+
+    def forward(self, x):
+        if any(self.pad):
+            x = F.pad(x, self.pad)
+        conv = F.conv1d if len(self.stride) == 1 else F.conv2d
+        return self.activate(conv(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups))
+
+
+class Pool(Layer):
+    def __init__(self, kind, size, stride, padding, activation):
+        super().__init__(activation)
+        self.kind, self.size, self.stride, self.padding = kind, size, stride, padding
+
+    def forward(self, x):
+        if self.kind == "max":
+            return self.activate(F.max_pool2d(x, self.size, self.stride, self.padding))
+        return self.activate(F.avg_pool2d(x, self.size, self.stride, self.padding, count_include_pad=True))
+
+
+class GlobalAvgPool(Layer):
+    def forward(self, x):
+        return self.activate(x.flatten(2).mean(2))
+
+
+class Reshape(Layer):
+    def __init__(self, shape, activation):
+        super().__init__(activation)
+        self.shape = shape
+
+    def forward(self, x):
+        return self.activate(x.reshape((x.shape[0],) + self.shape))
+
+
+class Dropout(Layer):
+    """Inverted dropout. With `stream` set (one process), the masks are dnnc's: one uniform draw per
+    value from dnnc's dropout stream, shared by every dropout layer in forward order."""
+
+    stream = None
+
+    def __init__(self, rate, activation):
+        super().__init__(activation)
+        self.rate = rate
+
+    def forward(self, x):
+        if self.training and self.rate > 0 and Dropout.stream is not None:
+            rate = np.float32(self.rate)
+            keep = np.float32(1) / (np.float32(1) - rate)
+            draws = np.array([Dropout.stream.uniform() for _ in range(x.numel())]).astype(np.float32)
+            mask = np.where(draws < rate, np.float32(0), keep).astype(np.float32)
+            return self.activate(x * torch.from_numpy(mask).reshape(x.shape).to(x.device))
+        return self.activate(F.dropout(x, self.rate, self.training))
+
+
+class BatchNorm(Layer):
+    def __init__(self, channels, momentum, eps, activation):
+        super().__init__(activation)
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+        self.register_buffer("running_mean", torch.zeros(channels))
+        self.register_buffer("running_var", torch.ones(channels))
+        self.momentum, self.eps = momentum, eps
+
+    def forward(self, x):
+        return self.activate(F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                                          self.training, self.momentum, self.eps))
+
+
+class LayerNorm(Layer):
+    def __init__(self, features, eps, activation):
+        super().__init__(activation)
+        self.weight = nn.Parameter(torch.ones(features))
+        self.bias = nn.Parameter(torch.zeros(features))
+        self.eps = eps
+
+    def forward(self, x):
+        return self.activate(F.layer_norm(x, (x.shape[-1],), self.weight, self.bias, self.eps))
+
+
+class Embedding(Layer):
+    def __init__(self, vocab, dim, squeeze, activation):
+        super().__init__(activation)
+        self.weight = nn.Parameter(torch.zeros(vocab, dim))
+        self.squeeze = squeeze
+
+    def forward(self, x):
+        y = F.embedding(x.long(), self.weight)
+        return self.activate(y.squeeze(1) if self.squeeze else y)
+
+
+class Join(Layer):
+    """add, multiply and concat of several layers; `first` is an activation-only layer."""
+
+    def __init__(self, kind, activation):
+        super().__init__(activation)
+        self.kind = kind
+
+    def forward(self, *xs):
+        if self.kind == "first":
+            y = xs[0]
+        elif self.kind == "add":
+            y = xs[0]
+            for x in xs[1:]:
+                y = y + x
+        elif self.kind == "multiply":
+            y = xs[0]
+            for x in xs[1:]:
+                y = y * x
+        else:
+            y = torch.cat(xs, dim=1)
+        return self.activate(y)
+
+
+# ---- dnnc's random streams (Kernels/Random.swift): xoshiro256** seeded by SplitMix64 ------------
+
+MASK = (1 << 64) - 1
+
+
+def rotl(x, k):
+    return ((x << k) | (x >> (64 - k))) & MASK
+
+
+class RandomStream:
+    INITIALIZATION, SHUFFLING, DROPOUT, VALIDATION_SPLIT = 0, 1, 2, 3
+
+    def __init__(self, seed, stream):
+        x = (seed ^ ((stream * 0xD1B54A32D192ED03) & MASK)) & MASK
+        self.s = []
+        for _ in range(4):
+            x = (x + 0x9E3779B97F4A7C15) & MASK
+            z = x
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+            self.s.append(z ^ (z >> 31))
+
+    def next(self):
+        s0, s1, s2, s3 = self.s
+        result = (rotl((s1 * 5) & MASK, 7) * 9) & MASK
+        t = (s1 << 17) & MASK
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = rotl(s3, 45)
+        self.s = [s0, s1, s2, s3]
+        return result
+
+    def uniform(self):
+        return (self.next() >> 11) * 2.0 ** -53
+
+    def normal(self):
+        u1 = 1.0 - self.uniform()
+        u2 = self.uniform()
+        return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+    def index_below(self, bound):
+        """Lemire's multiply-and-reject."""
+        m = self.next() * bound
+        if (m & MASK) < bound:
+            threshold = ((-bound) & MASK) % bound
+            while (m & MASK) < threshold:
+                m = self.next() * bound
+        return m >> 64
+
+
+def initialize(model):
+    """dnnc's initial parameters for the spec's seed (Kernels/Initializers.swift), in dnnc's order."""
+    rng = RandomStream(SEED, RandomStream.INITIALIZATION)
+    state = model.state_dict()
+    with torch.no_grad():
+        for name, shape, init, fan_in, fan_out in PARAMETERS:
+            n = math.prod(shape)
+            kind = init[0]
+            if kind in ("zeros", "ones", "constant"):
+                values = np.full(n, {"zeros": 0.0, "ones": 1.0}.get(kind, init[-1]), dtype=np.float32)
+            else:
+                if kind == "uniform":
+                    draw = lambda: init[1] + (init[2] - init[1]) * rng.uniform()
+                elif kind == "normal":
+                    draw = lambda: init[1] + init[2] * rng.normal()
+                elif kind == "truncated_normal":
+                    def draw():
+                        z = rng.normal()
+                        while abs(z) > 2:
+                            z = rng.normal()
+                        return init[1] + init[2] * z
+                elif kind in ("glorot_uniform", "he_uniform"):
+                    limit = math.sqrt(6.0 / (fan_in + fan_out if kind == "glorot_uniform" else fan_in))
+                    draw = lambda: -limit + 2 * limit * rng.uniform()
+                else:
+                    stddev = math.sqrt(2.0 / (fan_in + fan_out if kind == "glorot_normal" else fan_in))
+                    draw = lambda: stddev * rng.normal()
+                values = np.array([draw() for _ in range(n)], dtype=np.float64).astype(np.float32)
+            state[name].copy_(torch.from_numpy(values.reshape(shape)))
+
+
+# ---- safetensors, read and written without the safetensors package ------------------------------
+
+def load_safetensors(path):
+    with open(path, "rb") as f:
+        length = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(length))
+        data = f.read()
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if info["dtype"] != "F32":
+            raise SystemExit(f"{path}: tensor {name} is {info['dtype']}; only F32 is read")
+        start, end = info["data_offsets"]
+        tensors[name] = torch.from_numpy(np.frombuffer(data[start:end], dtype="<f4").copy().reshape(info["shape"]))
+    return tensors
+
+
+def save_safetensors(tensors, path):
+    header, blobs, offset = {}, [], 0
+    for name, t in tensors.items():
+        blob = t.detach().cpu().contiguous().numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    temporary = path + ".tmp"
+    with open(temporary, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+    os.replace(temporary, path)
+
+
+def load_parameters(model, path):
+    """A dnnc checkpoint (or one of these programs'): the model's tensors; training state is ignored."""
+    tensors = {k: v for k, v in load_safetensors(path).items() if not k.startswith("dnnc_state.")}
+    missing, unexpected = model.load_state_dict(tensors, strict=False)
+    missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+    if missing or unexpected:
+        raise SystemExit(f"{path} does not fit the model: missing {missing}, unexpected {unexpected}")
+
+
+# ---- Data (Data/DataFiles.swift, IR/IRBuilder.swift) --------------------------------------------
+
+def is_number(cell):
+    try:
+        return math.isfinite(float(cell))
+    except ValueError:
+        return False
+
+
+def read_table(source, folder):
+    """Rows of cells (numbers or class names) from inline rows or {file, columns}."""
+    if isinstance(source, list):
+        return [row if isinstance(row, list) else [row] for row in source]
+    path = os.path.join(folder, source["file"])
+    columns = source.get("columns")
+    if path.lower().endswith(".npy"):
+        a = np.load(path)
+        a = a.reshape(a.shape[0], -1)
+        if columns is not None:
+            a = a[:, columns]
+        return a.tolist()
+    with open(path, newline="", encoding="utf-8") as f:
+        records = [[c.strip() for c in row] for row in csv.reader(f) if any(c.strip() for c in row)]
+    header = records[0] if any(not is_number(c) for c in records[0]) else None
+    body = records[1:] if header else records
+    if columns is not None:
+        index = [header.index(c) if isinstance(c, str) else c for c in columns]
+        body = [[row[i] for i in index] for row in body]
+    return body
+
+
+def as_inputs(rows):
+    return np.array([[np.float32(float(c)) for c in row] for row in rows], dtype=np.float32)
+
+
+def as_targets(rows):
+    if CLASSES is not None and len(rows[0]) == 1:
+        return np.array([[CLASSES.index(r[0]) if not is_number(r[0]) else float(r[0])] for r in rows], dtype=np.float32)
+    return as_inputs(rows)
+
+
+def load_data(folder):
+    """The training and validation sets as dnnc builds them, the split drawn by dnnc's stream 3."""
+    def load(record):
+        return as_inputs(read_table(record["inputs"], folder)), as_targets(read_table(record["targets"], folder))
+
+    train = load(DATA["train"])
+    validation = DATA.get("validation")
+    if validation is None:
+        return train, None
+    if "split" not in validation:
+        return train, load(validation)
+    n = len(train[0])
+    held = int(math.floor(n * validation["split"] + 0.5))
+    order = list(range(n))
+    rng = RandomStream(SEED, RandomStream.VALIDATION_SPLIT)
+    for i in range(n - 1, 0, -1):
+        j = rng.index_below(i + 1)
+        order[i], order[j] = order[j], order[i]
+    kept, out = sorted(order[held:]), sorted(order[:held])
+    return (train[0][kept], train[1][kept]), (train[0][out], train[1][out])
+
+
+class Normalizer:
+    """Per column, fitted on the training set in float64 (Interpreter/Normalizer.swift)."""
+
+    def __init__(self, kind, data):
+        self.kind = kind
+        columns = data.reshape(len(data), -1).astype(np.float64).T
+        self.shift = np.zeros(len(columns))
+        self.scale = np.ones(len(columns))
+        for j, column in enumerate(columns):
+            values = column.tolist()
+            if kind == "standard":
+                mean = sum(values) / len(values)
+                variance = sum((v - mean) * (v - mean) for v in values) / len(values)
+                self.shift[j], self.scale[j] = mean, (math.sqrt(variance) if variance > 0 else 1.0)
+            elif kind == "minmax":
+                lo, hi = min(values), max(values)
+                self.shift[j], self.scale[j] = lo, (hi - lo if hi > lo else 1.0)
+
+    def apply(self, data):
+        if self.kind == "none":
+            return data
+        flat = data.reshape(len(data), -1).astype(np.float64)
+        return ((flat - self.shift) / self.scale).astype(np.float32).reshape(data.shape)
+
+
+# ---- Loss (Kernels/Losses.swift), optimizer and learning rate (Interpreter/LearningRate.swift) ---
+
+def loss_function(out, target):
+    kind, reduction = LOSS["kind"], LOSS["reduction"]
+    if kind == "sse":
+        return F.mse_loss(out, target, reduction="sum")
+    if kind == "mse":
+        return F.mse_loss(out, target, reduction=reduction)
+    if kind == "mae":
+        return F.l1_loss(out, target, reduction=reduction)
+    if kind == "huber":
+        return F.huber_loss(out, target, reduction=reduction, delta=LOSS["delta"])
+    if kind == "smooth_l1":
+        return F.smooth_l1_loss(out, target, reduction=reduction, beta=LOSS["beta"])
+    if kind == "bce":
+        return F.binary_cross_entropy(out, target, reduction=reduction)
+    if kind == "bce_with_logits":
+        return F.binary_cross_entropy_with_logits(out, target, reduction=reduction)
+    if kind == "cross_entropy":
+        target = target[:, 0].long() if target.shape[1] == 1 else target
+        return F.cross_entropy(out, target, reduction=reduction, label_smoothing=LOSS["label_smoothing"])
+    if kind == "nll":
+        return F.nll_loss(out, target[:, 0].long(), reduction=reduction)
+    raise ValueError(f"unknown loss {kind}")
+
+
+def penalty(model):
+    """l1·Σ|w| + l2·Σw² of the layers that declare them (none unless the spec sets l1 or l2)."""
+    total = 0.0
+    for name, l1, l2 in PENALTIES:
+        w = model.get_parameter(name + ".weight")
+        total = total + l1 * w.abs().sum() + l2 * (w * w).sum()
+    return total
+
+
+def make_optimizer(spec, parameters):
+    kind = spec["kind"]
+    if kind == "sgd":
+        return torch.optim.SGD(parameters, lr=spec["lr"], momentum=spec["momentum"], dampening=spec["dampening"],
+                               nesterov=spec["nesterov"], weight_decay=spec["weight_decay"])
+    if kind == "adam":
+        return torch.optim.Adam(parameters, lr=spec["lr"], betas=spec["betas"], eps=spec["eps"], weight_decay=spec["weight_decay"])
+    if kind == "adamw":
+        return torch.optim.AdamW(parameters, lr=spec["lr"], betas=spec["betas"], eps=spec["eps"], weight_decay=spec["weight_decay"])
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(parameters, lr=spec["lr"], alpha=spec["alpha"], eps=spec["eps"], weight_decay=spec["weight_decay"],
+                                   momentum=spec["momentum"], centered=spec["centered"])
+    if kind == "adagrad":
+        return torch.optim.Adagrad(parameters, lr=spec["lr"], lr_decay=spec["lr_decay"], weight_decay=spec["weight_decay"], eps=spec["eps"])
+    raise ValueError(f"unknown optimizer {kind}")
+
+
+class LearningRate:
+    """The lr of every batch as dnnc computes it: closed forms of torch.optim.lr_scheduler's schedules."""
+
+    def __init__(self, base, schedule, warmup, total_steps):
+        self.base, self.schedule, self.warmup, self.total_steps = base, schedule, warmup, total_steps
+        self.plateau_lr, self.best, self.bad_epochs = base, math.inf, 0
+
+    def rate(self, epoch, step, schedule=None):
+        s = schedule or self.schedule
+        kind = s[0]
+        if kind == "constant":
+            lr = self.base
+        elif kind == "step":
+            lr = self.base * math.pow(s[2], epoch // s[1])
+        elif kind == "multistep":
+            lr = self.base * math.pow(s[2], len([m for m in s[1] if m <= epoch]))
+        elif kind == "exponential":
+            lr = self.base * math.pow(s[1], epoch)
+        elif kind == "cosine":
+            lr = s[2] + (self.base - s[2]) * (1 + math.cos(math.pi * epoch / s[1])) / 2
+        elif kind == "one_cycle":
+            max_lr, pct, div, final_div = s[1:]
+            initial = max_lr / div
+            final = initial / final_div
+            peak, end = pct * self.total_steps - 1, float(self.total_steps - 1)
+            x = float(min(step, self.total_steps - 1))
+            anneal = lambda a, b, p: b + (a - b) / 2 * (1 + math.cos(math.pi * p))
+            lr = anneal(initial, max_lr, x / peak if peak > 0 else 1) if x <= peak else anneal(max_lr, final, (x - peak) / max(end - peak, 1))
+        elif kind == "reduce_on_plateau":
+            # An inner schedule (under warmup) starts afresh at every call, as dnnc's does.
+            lr = self.plateau_lr if schedule is None else self.base
+        elif kind == "warmup":
+            lr = self.rate(epoch, step, s[2])
+        else:
+            raise ValueError(f"unknown schedule {kind}")
+        if schedule is None and self.warmup > 0 and step < self.warmup:
+            lr *= (step + 1) / self.warmup
+        return lr
+
+    def observe(self, value):
+        if self.schedule[0] != "reduce_on_plateau" or not math.isfinite(value):
+            return
+        _, _, factor, patience, threshold, min_lr = self.schedule
+        if value < self.best * (1 - threshold):
+            self.best, self.bad_epochs = value, 0
+        else:
+            self.bad_epochs += 1
+            if self.bad_epochs > patience:
+                self.plateau_lr = max(self.plateau_lr * factor, min_lr)
+                self.bad_epochs = 0
+
+
+# ---- Training ------------------------------------------------------------------------------------
+
+def main():
+    parser = argparse.ArgumentParser(description=f"Train {NAME} as its dnnc spec says.")
+    parser.add_argument("--init-from", help="start from these parameters (.safetensors) instead of dnnc's initializers")
+    parser.add_argument("--save", help="write the trained parameters to this .safetensors file (rank 0)")
+    parser.add_argument("--max-epochs", type=int, help="stop after this many epochs (the schedule still spans the spec's)")
+    parser.add_argument("--log-every", type=int, default=SCHEDULE["log_every"], help="log the cost every N epochs")
+    parser.add_argument("--log-format", choices=["text", "jsonl"], default="text")
+    parser.add_argument("--torch-dropout", action="store_true",
+                        help="draw dropout masks with torch's generator (faster; the costs then differ from dnnc's)")
+    parser.add_argument("--data-folder", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), DATA_FOLDER),
+                        help="the folder the spec's data files are relative to")
+    args = parser.parse_args()
+
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if distributed:
+        dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+        rank, world = dist.get_rank(), dist.get_world_size()
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        device = torch.device("cuda", local) if torch.cuda.is_available() else torch.device("cpu")
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+    else:
+        rank, world, device = 0, 1, torch.device("cpu")
+    torch.manual_seed(SEED)
+    if not distributed and not args.torch_dropout:
+        Dropout.stream = RandomStream(SEED, RandomStream.DROPOUT)
+
+    (x, y), validation = load_data(args.data_folder)
+    inputs = Normalizer(NORMALIZE["inputs"], x)
+    targets = Normalizer(NORMALIZE["targets"], y)
+    x = torch.from_numpy(inputs.apply(x).reshape((len(x),) + INPUT_SHAPE))
+    y = torch.from_numpy(targets.apply(y))
+    if validation is not None:
+        vx = torch.from_numpy(inputs.apply(validation[0]).reshape((len(validation[0]),) + INPUT_SHAPE)).to(device)
+        vy = torch.from_numpy(targets.apply(validation[1])).to(device)
+
+    model = Model()
+    if args.init_from:
+        load_parameters(model, args.init_from)
+    else:
+        initialize(model)
+    model.to(device)
+    net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None) if distributed else model
+
+    dataset = torch.utils.data.TensorDataset(x, y)
+    sampler = torch.utils.data.distributed.DistributedSampler(dataset, num_replicas=world, rank=rank,
+                                                              shuffle=SCHEDULE["shuffle"], seed=SEED)
+    batch = max(1, -(-SCHEDULE["batch_size"] // world))
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch, sampler=sampler)
+    epochs = SCHEDULE["epochs"]
+    steps_per_epoch = len(loader)
+    rate = LearningRate(OPTIMIZER["lr"], SCHEDULE["learning_rate"], SCHEDULE["warmup"], steps_per_epoch * epochs)
+    phases = SCHEDULE["phases"] or [{"epochs": epochs, "optimizer": OPTIMIZER, "frozen": []}]
+    early = SCHEDULE["early_stopping"]
+    best_value, best_state, waited = math.inf, None, 0
+    phase_end, phase_index, step = 0, -1, 0
+    width = len(str(max(epochs - 1, 0)))
+
+    def evaluate():
+        model.eval()
+        with torch.no_grad():
+            total = 0.0
+            size = SCHEDULE["batch_size"]  # dnnc evaluates in batches of the training batch's size
+            for start in range(0, len(vx), size):
+                loss = loss_function(model(vx[start:start + size]), vy[start:start + size]) + penalty(model)
+                n = len(vx[start:start + size])
+                total += float(loss) * (1 if LOSS["reduction"] == "sum" else n / len(vx))
+        model.train()
+        return total
+
+    last = min(epochs, args.max_epochs or epochs)
+    for epoch in range(last):
+        while epoch >= phase_end and phase_index + 1 < len(phases):
+            phase_index += 1
+            phase = phases[phase_index]
+            phase_end += phase["epochs"]
+            optimizer = make_optimizer(phase["optimizer"], net.parameters())
+            frozen = [p for name, p in model.named_parameters() if name.rsplit(".", 1)[0] in phase["frozen"]]
+            scale = phase["optimizer"]["lr"] / OPTIMIZER["lr"]
+        sampler.set_epoch(epoch)
+        model.train()
+        cost = torch.zeros((), dtype=torch.float64, device=device)
+        for xb, yb in loader:
+            xb, yb = xb.to(device), yb.to(device)
+            lr = rate.rate(epoch, step) * scale
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            optimizer.zero_grad()
+            loss = loss_function(net(xb), yb) + penalty(model)
+            loss.backward()
+            if SCHEDULE["clip"] is not None:
+                kind, limit = SCHEDULE["clip"]
+                if kind == "norm":
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), limit)
+                else:
+                    torch.nn.utils.clip_grad_value_(model.parameters(), limit)
+            kept = [p.detach().clone() for p in frozen]
+            optimizer.step()
+            with torch.no_grad():
+                for p, value in zip(frozen, kept):
+                    p.copy_(value)
+            cost += loss.detach().double()
+            step += 1
+        if distributed:
+            # Each process summed its share of every batch; a mean loss averages them.
+            dist.all_reduce(cost)
+            if LOSS["reduction"] == "mean":
+                cost /= world
+        cost = float(cost)
+        validation_loss = evaluate() if validation is not None and (epoch % SCHEDULE["validate_every"] == 0 or epoch == epochs - 1) else None
+        monitored = lambda name: validation_loss if name == "val_loss" else cost
+        if SCHEDULE["learning_rate"][0] == "reduce_on_plateau" and monitored(SCHEDULE["learning_rate"][1]) is not None:
+            rate.observe(monitored(SCHEDULE["learning_rate"][1]))
+        stop = False
+        if early is not None and monitored(early["monitor"]) is not None:
+            value = monitored(early["monitor"])
+            if value < best_value - early["min_delta"]:
+                best_value, waited = value, 0
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()} if early["restore_best"] else None
+            else:
+                waited += 1
+                stop = waited >= early["patience"]
+        if rank == 0 and (epoch % args.log_every == 0 or epoch == epochs - 1 or epoch == last - 1 or stop):
+            if args.log_format == "jsonl":
+                entry = {"epoch": epoch, "cost": cost, "lr": lr}
+                if validation_loss is not None:
+                    entry["val_loss"] = validation_loss
+                print(json.dumps(entry), flush=True)
+            else:
+                line = f"epoch {epoch:>{width}}  cost {cost:#.6g}"
+                print(line + (f"  val_loss {validation_loss:#.6g}" if validation_loss is not None else ""), flush=True)
+        if stop:
+            if best_state is not None:
+                model.load_state_dict(best_state)
+            break
+    if args.save and rank == 0:
+        save_safetensors({k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}, args.save)
+    if distributed:
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
+"""#
+}
