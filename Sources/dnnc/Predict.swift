@@ -25,17 +25,21 @@ struct TrainedModelOptions: ParsableArguments {
     }
 }
 
-/// Reads a checkpoint for `model`; a missing, damaged or foreign file is exit 2 with its reason.
-func readCheckpoint(_ path: String, for model: ModelIR, force: Bool) throws -> Checkpoint {
+/// Reads a checkpoint for `model`; a missing or damaged file is exit 2 ("… is not a usable
+/// checkpoint"), and so is one that does not fit the model ("cannot <verb> …").
+func readCheckpoint(_ path: String, for model: ModelIR, force: Bool, verb: String = "use") throws -> Checkpoint {
     do { try FilePolicy.checkRegular(path, shown: path) } catch { throw Console.fail(error.message) }
     guard let data = FileManager.default.contents(atPath: path) else {
         throw Console.fail("cannot read \(path): no such file or not readable")
     }
-    do {
-        return try Checkpoint.read(Array(data), for: model, force: force)
-    } catch {
-        throw Console.fail("cannot use \(path): \(error)")
+    let checkpoint: Checkpoint
+    do { checkpoint = try Checkpoint.decode(Array(data)) } catch {
+        throw Console.fail("\(path) is not a usable checkpoint: \(error)")
     }
+    do { try checkpoint.check(for: model, force: force) } catch {
+        throw Console.fail("cannot \(verb) \(path): \(error)")
+    }
+    return checkpoint
 }
 
 struct Predict: ParsableCommand {

@@ -152,7 +152,7 @@ struct Run: ParsableCommand {
             throw ExitCode(1)
         }
 
-        let initial = try initFrom.map { try readCheckpoint($0, for: model, force: force).tensors }
+        let initial = try initFrom.map { try readCheckpoint($0, for: model, force: force, verb: "start from").tensors }
         if saveBest != nil && model.validation == nil {
             throw Console.fail("--save-best needs validation data: add `validation: {split: 0.2}` under `data:`")
         }

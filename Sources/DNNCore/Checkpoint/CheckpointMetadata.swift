@@ -115,28 +115,43 @@ public struct Checkpoint: Sendable {
     public var tensors: [String: Tensor]
     public var metadata: CheckpointMetadata?
 
-    /// Reads and checks a checkpoint against `model`. A checkpoint of another model (a different hash)
-    /// is refused unless `force`; with `force` its tensors must still have the model's names and shapes.
-    public static func read(_ bytes: [UInt8], for model: ModelIR, force: Bool) throws(CheckpointError) -> Checkpoint {
+    /// Reads a checkpoint's tensors and metadata; a damaged file is an error saying what is wrong.
+    public static func decode(_ bytes: [UInt8]) throws(CheckpointError) -> Checkpoint {
         let (tensors, strings) = try SafeTensors.decodeWithMetadata(bytes)
-        let metadata = try CheckpointMetadata.read(strings)
+        return Checkpoint(tensors: tensors, metadata: try CheckpointMetadata.read(strings))
+    }
+
+    /// Reads and checks a checkpoint against `model`.
+    public static func read(_ bytes: [UInt8], for model: ModelIR, force: Bool) throws(CheckpointError) -> Checkpoint {
+        let checkpoint = try decode(bytes)
+        try checkpoint.check(for: model, force: force)
+        return checkpoint
+    }
+
+    /// Whether it fits `model`: a checkpoint of another model (a different hash) is refused unless
+    /// `force`; every parameter must be there, with the model's shape and finite values.
+    public func check(for model: ModelIR, force: Bool) throws(CheckpointError) {
         if let metadata, metadata.modelHash != model.architectureHash, !force {
             throw CheckpointError("it was written for another model (model hash \(metadata.modelHash), this spec's is \(model.architectureHash), dnnc \(metadata.version)); give --force to use it anyway when its tensors have this model's names and shapes")
         }
         for p in model.parameters {
             guard let t = tensors[p.name] else {
-                throw CheckpointError("it has no tensor `\(p.name)`, which this spec's model needs")
+                let names = tensors.keys.filter { !$0.hasPrefix("dnnc_state.") }.sorted()
+                throw CheckpointError("the checkpoint has no tensor `\(p.name)`"
+                    + (names.isEmpty ? "" : " (it has " + names.prefix(8).map { "`\($0)`" }.joined(separator: ", ") + (names.count > 8 ? ", …" : "") + ")"))
             }
             guard t.shape == p.shape else {
-                throw CheckpointError("its tensor `\(p.name)` has shape \(t.shape), but this spec's model needs \(p.shape)")
+                throw CheckpointError("tensor `\(p.name)` has shape \(t.shape), but the model needs \(p.shape)")
+            }
+            if let bad = t.values.firstIndex(where: { !$0.isFinite }) {
+                throw CheckpointError("tensor `\(p.name)` holds a non-finite value (\(t.values[bad]) at index \(bad))")
             }
         }
         if let metadata {
             let inputs = model.inputShape.reduce(1, *)
             guard metadata.inputNormalizer.shift.count == inputs || metadata.inputNormalizer.kind == .none else {
-                throw CheckpointError("its input normalization has \(metadata.inputNormalizer.shift.count) columns, but this spec's model reads \(inputs)")
+                throw CheckpointError("its input normalization has \(metadata.inputNormalizer.shift.count) columns, but the model reads \(inputs)")
             }
         }
-        return Checkpoint(tensors: tensors, metadata: metadata)
     }
 }

@@ -488,7 +488,7 @@ public enum Language {
             .optional("checkpoint", .record(Record(name: "train.checkpoint", fields: [
                 .required("every", .integer(.atLeastOne), "epochs between checkpoints"),
                 .optional("keep", .integer(.atLeastOne), default: .int(3), "the newest checkpoints kept; older ones are deleted"),
-                .optional("path", .string, default: .contextual("checkpoints/<name>"),
+                .optional("path", .string, default: .contextual("checkpoints/ followed by the spec's name"),
                           "the folder of the checkpoints, relative to the spec's folder"),
             ])), default: .off("off"),
                       "save the whole training state every N epochs as epoch-NNNNNN.safetensors, for `dnnc run --resume`"),

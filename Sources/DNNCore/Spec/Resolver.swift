@@ -45,7 +45,7 @@ public enum Resolver {
             if let policy = model.schedule.checkpoint {
                 train.update("checkpoint") { checkpoint in
                     checkpoint.set("path", SpecValue(content: .string(policy.folder), range: .none, isDefault: true),
-                                   note: "checkpoints/<name>")
+                                   note: "checkpoints/ followed by the spec's name")
                 }
             }
             // A default batch size larger than the training set is clamped; write the size used.
