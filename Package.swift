@@ -39,7 +39,7 @@ let package = Package(
         // Counts heap allocations per thread, for the test that a training step makes none.
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(name: "DNNCoreTests", dependencies: ["DNNCore", "DNNExport", "AllocationCounter"], exclude: ["Fixtures"]),
-        .testTarget(name: "dnncTests", dependencies: ["dnnc", "DNNCore"], exclude: ["Corpus"]),
+        .testTarget(name: "dnncTests", dependencies: ["dnnc", "DNNCore", "DNNExport"], exclude: ["Corpus"]),
     ],
     swiftLanguageModes: [.v6]
 )
