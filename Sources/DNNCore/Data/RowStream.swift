@@ -218,7 +218,7 @@ public final class RowWriter {
     }
 
     /// The 128-byte .npy v1 header for float32 rows; the row count is rewritten by `finish()`.
-    static func npyHeader(rows: Int, width: Int) -> [UInt8] {
+    public static func npyHeader(rows: Int, width: Int) -> [UInt8] {
         var dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(width)), }"
         while (10 + dict.count + 1) % 128 != 0 { dict += " " }
         dict += "\n"
