@@ -92,4 +92,15 @@ struct ReportTests {
         let parsed = try #require(ElementCounter.count(svg))
         #expect(parsed.attributes["g"]?.filter { $0["class"] == "node" }.count == ir.layers.count + 2)
     }
+
+    @Test func classProbabilitiesFollowTheOutputActivation() {
+        let logits: [Float] = [1, 2, 3]
+        let softmax = Metrics.probabilities(logits, after: .identity)
+        #expect(abs(softmax.reduce(0, +) - 1) < 1e-6)
+        #expect(abs(softmax[2] - 0.66524096) < 1e-6)
+        // A softmax layer's outputs are probabilities already; log_softmax's are their logarithms.
+        #expect(Metrics.probabilities(softmax, after: .softmax(axis: -1)) == softmax)
+        let logs = softmax.map { Float(log(Double($0))) }
+        for (p, q) in zip(Metrics.probabilities(logs, after: .logSoftmax(axis: -1)), softmax) { #expect(abs(p - q) < 1e-6) }
+    }
 }

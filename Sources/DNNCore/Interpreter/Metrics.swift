@@ -2,6 +2,8 @@
 // top-5 accuracy for classification, and at the end per-class precision, recall and F1 with the
 // confusion matrix. They are measured on the validation set when there is one, else on the training set.
 
+import Foundation
+
 public struct Metric: Sendable, Equatable {
     public var name: String
     public var value: Double
@@ -40,6 +42,17 @@ public enum Metrics {
         let total = targets.values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }
         return [Metric(name: prefix + "mae", value: absolute / n), Metric(name: prefix + "rmse", value: (squared / n).squareRoot()),
                 Metric(name: prefix + "r2", value: total > 0 ? 1 - squared / total : 0)]
+    }
+
+    /// A classifier's class probabilities from one output row: the row itself after softmax, its
+    /// exponential after log_softmax, else the softmax of the scores (logits).
+    public static func probabilities<C: Collection>(_ row: C, after activation: Activation) -> [Float] where C.Element == Float {
+        if case .softmax = activation { return Array(row) }
+        if case .logSoftmax = activation { return row.map { Foundation.exp($0) } }
+        let top = row.max() ?? 0
+        let e = row.map { Foundation.exp(Double($0 - top)) }
+        let sum = e.reduce(0, +)
+        return e.map { Float($0 / sum) }
     }
 
     /// Class indices from one column of indices or from one-hot (probability) rows.

@@ -51,16 +51,9 @@ public final class Predictor {
         return model.loss.isClassification ? out : targetNormalizer.invert(m).values
     }
 
-    /// A classifier's class probabilities from one output row: the row itself after softmax, its
-    /// exponential after log_softmax, else the softmax of the scores (logits).
+    /// A classifier's class probabilities from one output row (Metrics.probabilities).
     public func probabilities(_ row: ArraySlice<Float>) -> [Float] {
-        let activation = model.layers.last!.activation
-        if case .softmax = activation { return Array(row) }
-        if case .logSoftmax = activation { return row.map { Foundation.exp($0) } }
-        let top = row.max() ?? 0
-        let e = row.map { Foundation.exp(Double($0 - top)) }
-        let sum = e.reduce(0, +)
-        return e.map { Float($0 / sum) }
+        Metrics.probabilities(row, after: model.layers.last!.activation)
     }
 
     /// The loss of labelled rows (targets in the data's units or class indices), computed as training

@@ -82,7 +82,8 @@ public enum RunReport {
     /// The predictions for the first `limit` rows, beside their inputs and targets. For a classifier
     /// (`classes` given), the predicted class with its probability, and the target class.
     public static func predictions(inputs: DataMatrix, predictions: DataMatrix, targets: DataMatrix,
-                                   format: LogFormat, classes: [String]? = nil, limit: Int = 20) -> String {
+                                   format: LogFormat, classes: [String]? = nil, outputActivation: Activation = .identity,
+                                   limit: Int = 20) -> String {
         switch format {
         case .jsonl:
             let rows = (0..<predictions.rows).map { r in JSONValue.array(predictions.row(r).map { .float($0) }) }
@@ -92,12 +93,10 @@ public enum RunReport {
             var rows: [[String]] = [["input", "prediction", "target"]]
             for r in 0..<shown {
                 if let classes {
-                    let scores = Array(predictions.row(r))
-                    let top = scores.max() ?? 0
-                    let probabilities = scores.map { Foundation.exp(Double($0 - top)) }
+                    let probabilities = Metrics.probabilities(predictions.row(r), after: outputActivation)
                     let best = Metrics.argmax(predictions.row(r))
                     let label = targets.columns == 1 ? Int(targets.values[r]) : Metrics.argmax(targets.row(r))
-                    rows.append([vector(inputs.row(r)), "\(name(best, classes)) (p \(Format.c("%.3f", probabilities[best] / probabilities.reduce(0, +))))",
+                    rows.append([vector(inputs.row(r)), "\(name(best, classes)) (p \(Format.c("%.3f", Double(probabilities[best]))))",
                                  name(label, classes)])
                 } else {
                     rows.append([vector(inputs.row(r)), vector(predictions.row(r)), vector(targets.row(r))])
