@@ -24,6 +24,7 @@ public final class RowReader {
     // CSV state: bytes read but not yet split into lines, the line number of the next line, and the
     // values of a first row that was data, not a header.
     private var pending: [UInt8] = []
+    private var pendingStart = 0
     private var line = 1
     private var atEnd = false
     private var firstRow: [Float]?
@@ -60,7 +61,7 @@ public final class RowReader {
             try? handle.seek(toOffset: UInt64(info.dataStart))
         } else {
             format = .csv
-            guard let first = try Self.nextLine(handle, &pending, &atEnd, &line, displayName) else {
+            guard let first = try Self.nextLine(handle, &pending, &pendingStart, &atEnd, &line, displayName) else {
                 throw DataFileError(message: "\(displayName) holds no rows", help: nil)
             }
             let cells = Self.cells(first.text)
@@ -91,7 +92,7 @@ public final class RowReader {
                 self.firstRow = nil
                 rows = 1
             }
-            while rows < maxRows, let next = try Self.nextLine(handle, &pending, &atEnd, &line, name) {
+            while rows < maxRows, let next = try Self.nextLine(handle, &pending, &pendingStart, &atEnd, &line, name) {
                 out += try Self.parse(Self.cells(next.text), line: next.line, width: width, names: names, name)
                 rows += 1
             }
@@ -124,26 +125,31 @@ public final class RowReader {
         return rows
     }
 
-    /// The next line with any text, without its line break; nil at the end.
-    private static func nextLine(_ handle: FileHandle, _ pending: inout [UInt8], _ atEnd: inout Bool, _ line: inout Int,
+    /// The next line with any text, without its line break; nil at the end. `pending` holds bytes
+    /// read but not yet returned, from `start` on; it is compacted only when more is read.
+    private static func nextLine(_ handle: FileHandle, _ pending: inout [UInt8], _ start: inout Int, _ atEnd: inout Bool, _ line: inout Int,
                                  _ name: String) throws(DataFileError) -> (text: String, line: Int)? {
         while true {
-            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) ?? (atEnd && !pending.isEmpty ? pending.count : nil) {
-                var bytes = pending[..<newline]
-                if bytes.last == UInt8(ascii: "\r") { bytes = bytes.dropLast() }
-                pending.removeSubrange(..<min(newline + 1, pending.count))
+            let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) ?? (atEnd && start < pending.count ? pending.count : nil)
+            if let newline {
+                var end = newline
+                if end > start, pending[end - 1] == UInt8(ascii: "\r") { end -= 1 }
                 let number = line
                 line += 1
-                guard let text = String(bytes: bytes, encoding: .utf8) else {
+                let bytes = pending[start ..< end]
+                start = min(newline + 1, pending.count)
+                if bytes.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
+                guard let text = String(validating: bytes, as: UTF8.self) else {
                     throw DataFileError(message: "\(name):\(number): the line is not UTF-8 text", help: nil)
                 }
-                if text.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
                 return (text, number)
             }
             if atEnd { return nil }
-            guard pending.count <= DataFiles.maxFieldLength * 1024 else {
+            guard pending.count - start <= DataFiles.maxFieldLength * 1024 else {
                 throw DataFileError(message: "\(name):\(line): a line longer than \(DataFiles.maxFieldLength * 1024) bytes", help: "check the line breaks")
             }
+            pending.removeSubrange(..<start)
+            start = 0
             let chunk = (try? handle.read(upToCount: 1 << 16)) ?? Data()
             if chunk.isEmpty { atEnd = true } else { pending += chunk }
         }
