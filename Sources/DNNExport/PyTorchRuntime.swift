@@ -527,6 +527,9 @@ def main():
     parser.add_argument("--max-epochs", type=int, help="stop after this many epochs (the schedule still spans the spec's)")
     parser.add_argument("--log-every", type=int, default=SCHEDULE["log_every"], help="log the cost every N epochs")
     parser.add_argument("--log-format", choices=["text", "jsonl"], default="text")
+    parser.add_argument("--predict", metavar="INPUTS.npy",
+                        help="instead of training: write the model's outputs for these input rows (with --init-from's parameters) to --output")
+    parser.add_argument("--output", help="the .npy file --predict writes: the targets' units, or a classifier's scores")
     parser.add_argument("--torch-dropout", action="store_true",
                         help="draw dropout masks with torch's generator (faster; the costs then differ from dnnc's)")
     parser.add_argument("--data-folder", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), DATA_FOLDER),
@@ -561,6 +564,17 @@ def main():
         load_parameters(model, args.init_from)
     else:
         initialize(model)
+    if args.predict:
+        # Inference as `dnnc predict --raw`: normalized inputs in, outputs in the targets' units.
+        rows = np.load(args.predict).astype(np.float32)
+        model.eval()
+        with torch.no_grad():
+            out = model(torch.from_numpy(inputs.apply(rows).reshape((len(rows),) + INPUT_SHAPE))).numpy()
+        out = out.reshape(len(rows), -1).astype(np.float64)
+        if targets.kind != "none":
+            out = out * targets.scale + targets.shift
+        np.save(args.output or "predictions.npy", out.astype(np.float32))
+        return
     model.to(device)
     net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None) if distributed else model
 

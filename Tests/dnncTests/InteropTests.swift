@@ -270,11 +270,12 @@ struct InteropTests {
     }
 
     @Test(.enabled(if: torchPython != nil, "torch is not installed here: set DNNC_TORCH_PYTHON to a Python with torch and numpy, or run bench/run.sh once"),
-          arguments: [("specs/seed/relu.yaml", 25, false), ("specs/digits/mlp.yaml", 3, true)])
+          arguments: [("specs/seed/relu.yaml", 25, false), ("specs/seed/relu.yaml", 25, true), ("specs/digits/mlp.yaml", 3, true)])
     func thePyTorchProgramLogsDnncsCostsOverTheFirstHundredSteps(_ spec: String, _ epochs: Int, _ initFrom: Bool) throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         // The study has 4 steps an epoch (25 epochs: 100 steps); the digits classifier 45 (3 epochs: 135).
+        // Without --init-from both start from dnnc's initializers, which the program draws as dnnc does.
         var start: [String] = []
         if initFrom {
             // Both start from the same parameters: a checkpoint of another seed's run.
@@ -296,5 +297,71 @@ struct InteropTests {
             let e = try #require(expected[epoch]), g = try #require(got[epoch], "epoch \(epoch) missing from the program's log")
             #expect(abs(g - e) <= 1e-4 * abs(e), "\(spec) epoch \(epoch): PyTorch \(g), dnnc \(e)")
         }
+    }
+
+    /// `rows` × `width` float32 values in a .npy file.
+    static func writeNpy(_ values: [Float], rows: Int, width: Int, to url: URL) throws {
+        try Data(RowWriter.npyHeader(rows: rows, width: width) + values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian, Array.init) })
+            .write(to: url)
+    }
+
+    static func readNpy(_ url: URL) throws -> [Float] {
+        let bytes = try [UInt8](Data(contentsOf: url))
+        let start = 10 + (Int(bytes[8]) | Int(bytes[9]) << 8)
+        return stride(from: start, to: bytes.count, by: 4).map { k in
+            Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[k + $1]) << (8 * UInt32($1)) })
+        }
+    }
+
+    @Test(.enabled(if: torchPython != nil, "torch is not installed here: set DNNC_TORCH_PYTHON to a Python with torch and numpy, or run bench/run.sh once"),
+          arguments: ["specs/seed/relu.yaml", "specs/digits/mlp.yaml", "specs/digits/cnn.yaml", "specs/digits/residual.yaml"])
+    func thePyTorchModuleLoadsADnncCheckpointWithTheSameOutputs(_ spec: String) throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let weights = folder.appendingPathComponent("w.safetensors").path
+        #expect(try Binary.run(["run", spec, "--epochs", "2", "--save", weights]).status == 0)
+        let width = spec.contains("seed") ? 2 : 64
+        var rng = RandomStream(seed: 9, stream: 0)
+        let inputs = folder.appendingPathComponent("x.npy")
+        try Self.writeNpy((0 ..< 100 * width).map { _ in Float(rng.uniform() * 16) }, rows: 100, width: width, to: inputs)
+        let dnncOut = folder.appendingPathComponent("dnnc.npy"), torchOut = folder.appendingPathComponent("torch.npy")
+        let d = try Binary.run(["predict", spec, "--weights", weights, "--input", inputs.path, "--raw", "--output", dnncOut.path])
+        #expect(d.status == 0, "\(d.stderr)")
+        let program = folder.appendingPathComponent("train.py").path
+        #expect(try Binary.run(["export", spec, "--to", "pytorch", "-o", program]).status == 0)
+        let t = try Binary.run([Self.torchPython!, program, "--init-from", weights, "--predict", inputs.path, "--output", torchOut.path],
+                               executable: "/usr/bin/env")
+        #expect(t.status == 0, "\(t.stderr)")
+        let a = try Self.readNpy(torchOut), b = try Self.readNpy(dnncOut)
+        #expect(a.count == b.count && !a.isEmpty)
+        let scale = b.map { abs($0) }.max() ?? 1
+        for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-5 * abs(y) + 1e-6 * scale, "\(spec): PyTorch \(x), dnnc \(y)") }
+    }
+
+    @Test(.enabled(if: torchPython != nil, "torch is not installed here: set DNNC_TORCH_PYTHON to a Python with torch and numpy, or run bench/run.sh once"))
+    func thePyTorchProgramRunsUnderTorchrunOnTwoProcesses() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let program = folder.appendingPathComponent("train.py").path
+        #expect(try Binary.run(["export", "specs/digits/mlp.yaml", "--set", "train.shuffle=false", "--to", "pytorch", "-o", program]).status == 0)
+        let saved = folder.appendingPathComponent("ddp.safetensors").path
+        let r = try Binary.run([Self.torchPython!, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517", program,
+                                "--max-epochs", "2", "--log-every", "1", "--log-format", "jsonl", "--save", saved],
+                               environment: ["OMP_NUM_THREADS": "1"], executable: "/usr/bin/env")
+        #expect(r.status == 0, "\(r.stderr)")
+        let distributed = Self.costs(r.stdout)
+        #expect(distributed.count == 2, "rank 0 alone logs, once per epoch:\n\(r.stdout)")
+        // Two processes of 16 rows make dnnc's batches of 32; DistributedSampler repeats one row to even
+        // out the last batch, so the costs agree closely but not exactly.
+        let single = try Binary.run(["run", "specs/digits/mlp.yaml", "--set", "train.shuffle=false", "--set", "train.log_every=1", "--log-format", "jsonl"])
+        let expected = Self.costs(single.stdout)
+        for epoch in 0 ..< 2 {
+            let e = try #require(expected[epoch]), g = try #require(distributed[epoch])
+            #expect(abs(g - e) <= 1e-2 * e, "epoch \(epoch): torchrun \(g), dnnc \(e)")
+        }
+        // The checkpoint it saved goes back into dnnc.
+        let e = try Binary.run(["evaluate", "specs/digits/mlp.yaml", "--weights", saved, "--data", "specs/digits/images.npy", "--targets", "specs/digits/labels.npy"])
+        #expect(e.status == 0, "\(e.stderr)")
+        #expect(e.stdout.contains("accuracy: 0.9"), "\(e.stdout)")
     }
 }
