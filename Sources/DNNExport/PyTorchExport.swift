@@ -8,9 +8,9 @@ import DNNCore
 import Foundation
 
 public enum PyTorchExport {
-    /// The program for `model`; `data` is the spec's `data` section, `dataFolder` the folder its file
-    /// paths are relative to, as seen from the program's folder.
-    public static func program(_ model: ModelIR, data: SpecRecord, specPath: String, dataFolder: String) -> String {
+    /// The program for `model`, to be saved as `fileName`; `data` is the spec's `data` section,
+    /// `dataFolder` the folder its file paths are relative to, as seen from the program's folder.
+    public static func program(_ model: ModelIR, data: SpecRecord, specPath: String, fileName: String, dataFolder: String) -> String {
         var out = """
             #!/usr/bin/env python3
             \"\"\"\(model.name): a PyTorch program exported by dnnc \(DNNCVersion.current) from \(specPath).
@@ -19,9 +19,10 @@ public enum PyTorchExport {
             checkpoint loads with load_state_dict), initializers and random streams, data, normalization,
             loss, optimizer, learning-rate schedule, phases, clipping and early stopping.
 
-              python \(URL(fileURLWithPath: specPath).deletingPathExtension().lastPathComponent).py [--init-from FILE.safetensors] [--save FILE.safetensors]
-              torchrun --nproc_per_node N this.py ...      # DistributedDataParallel on N processes
-              torchrun --nnodes M --node_rank R --master_addr HOST --master_port PORT --nproc_per_node N this.py ...
+              python \(fileName) [--init-from FILE.safetensors] [--save FILE.safetensors]
+              torchrun --nproc_per_node N \(fileName) ...      # DistributedDataParallel on N processes
+              torchrun --nnodes M --node_rank R --master_addr HOST --master_port PORT --nproc_per_node N \(fileName) ...
+              python \(fileName) --init-from FILE.safetensors --predict INPUTS.npy --output OUT.npy
 
             Under torchrun the spec's batch_size is the global batch, split among the processes, and
             DistributedSampler shuffles with torch's generator instead of dnnc's. Needs torch and numpy.

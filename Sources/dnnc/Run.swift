@@ -208,7 +208,9 @@ struct Run: ParsableCommand {
                                        guard let checkpoints, checkpointFailure == nil else { return }
                                        let (tensors, metadata) = trainer.checkpointState()
                                        do throws(CheckpointError) { try checkpoints.write(SafeTensors.encode(tensors, metadata: metadata), epoch: epoch) } catch {
+                                           // Training goes on; later checkpoints are not attempted.
                                            checkpointFailure = error.description
+                                           Console.error("dnnc: warning: checkpoints stop after epoch \(epoch): \(error.description)")
                                        }
                                    }) { log in
             let line = RunReport.logLine(log, format: logFormat, epochs: model.schedule.epochs)
@@ -218,7 +220,6 @@ struct Run: ParsableCommand {
             }
         }
         bar?.finish()
-        if let checkpointFailure { Console.error("dnnc: warning: checkpoints stopped: \(checkpointFailure)") }
         if timing {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             Console.error("dnnc-timing: training \(Format.c("%.6f", seconds)) s, \(trainer.steps) steps, evaluation passes \(Format.c("%.6f", trainer.evaluationSeconds)) s")
