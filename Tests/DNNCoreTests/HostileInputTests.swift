@@ -163,6 +163,16 @@ struct CheckpointReaderTests {
         #expect(message(Self.good) == nil)
     }
 
+    @Test func aChecksumCatchesAChangedMetadataValue() throws {
+        let bytes = SafeTensors.encode([("w", Tensor(shape: [1], values: [1]))], metadata: ["dnnc_input_normalization": "{\"shift\":[8.18]}"])
+        #expect(message(bytes) == nil)
+        // 8.18 → 8.19 inside the header's JSON, which still parses.
+        var damaged = bytes
+        let at = try #require((0 ..< bytes.count - 4).first { Array(bytes[$0 ..< $0 + 4]) == Array("8.18".utf8) })
+        damaged[at + 3] = UInt8(ascii: "9")
+        #expect(message(damaged)?.hasPrefix("its metadata does not match its checksum") == true)
+    }
+
     @Test func headersThatLieAreRefusedBeforeAllocating() {
         var huge = Self.good
         for k in 0..<8 { huge[k] = 0xFF }

@@ -26,6 +26,14 @@ public enum SafeTensors {
     /// The file's bytes for the tensors in the given order, with `metadata` as `__metadata__`.
     /// The metadata key of the data's CRC-32, in hex.
     public static let checksumKey = "dnnc_crc32"
+    /// The metadata key of the CRC-32 of the other metadata entries (`key=value\n`, sorted by key).
+    public static let metadataChecksumKey = "dnnc_metadata_crc32"
+
+    static func metadataChecksum(_ metadata: [String: String]) -> String {
+        let text = metadata.keys.sorted().filter { $0 != checksumKey && $0 != metadataChecksumKey }
+            .map { "\($0)=\(metadata[$0]!)\n" }.joined()
+        return String(CRC32.checksum(Array(text.utf8)), radix: 16)
+    }
     /// Headers larger than this are refused before they are read.
     public static let maxHeaderBytes = 100 << 20
 
@@ -38,6 +46,7 @@ public enum SafeTensors {
             }
         }
         var metadata = metadata
+        if !metadata.isEmpty { metadata[metadataChecksumKey] = metadataChecksum(metadata) }
         metadata[checksumKey] = String(CRC32.checksum(data), radix: 16)
         var entries: [(String, JSONValue)] = []
         entries.append(("__metadata__", .object(metadata.keys.sorted().map { ($0, .string(metadata[$0]!)) })))
@@ -123,6 +132,9 @@ public enum SafeTensors {
         var strings: [String: String] = [:]
         if let metadata = header["__metadata__"] as? [String: Any] {
             for (key, value) in metadata { if let text = value as? String { strings[key] = text } }
+        }
+        if let stored = strings[metadataChecksumKey], stored != metadataChecksum(strings) {
+            throw CheckpointError("its metadata does not match its checksum (crc32 \(stored) written, \(metadataChecksum(strings)) read): the file is damaged")
         }
         return (tensors, strings)
     }
