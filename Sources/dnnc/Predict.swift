@@ -186,7 +186,8 @@ struct Evaluate: ParsableCommand {
                 while true {
                     let n = try x.next(maxRows: 4096, into: &bx), m = try y.next(maxRows: n == 0 ? 1 : n, into: &by)
                     guard n == m else {
-                        throw DataFileError(message: "\(data) has \(x.rowsRead) rows but \(targets) has \(y.rowsRead)", help: "give one target row per input row")
+                        let (short, long, rows) = n > m ? (targets, data, y.rowsRead) : (data, targets, x.rowsRead)
+                        throw DataFileError(message: "\(short) ends after \(rows) row\(rows == 1 ? "" : "s"), but \(long) has more", help: "give one target row per input row")
                     }
                     if n == 0 { break }
                     inputs += bx
