@@ -80,6 +80,14 @@ model:
     - flatten: {}
     - dense: {units: 3}
 """,
+    "embedding-one-index": """
+data: {train: {inputs: {file: idx.npy, columns: [0]}, targets: {file: y.npy}}}
+model:
+  input: [1]
+  layers:
+    - embedding: {vocab: 7, dim: 3}
+    - dense: {units: 3}
+""",
     "classifier-logits": """
 data: {train: {inputs: {file: x.npy}, targets: {file: labels.npy}}, normalize: {inputs: standard}}
 model:

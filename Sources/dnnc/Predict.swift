@@ -4,7 +4,7 @@ import ArgumentParser
 import DNNCore
 import Foundation
 
-/// What `predict`, `evaluate` and `export` share: the spec, its checkpoint and --force.
+/// What `predict` and `evaluate` share: the spec, its checkpoint and --force.
 struct TrainedModelOptions: ParsableArguments {
     @Argument(help: "The spec file (YAML) the model was trained from.")
     var spec: String
