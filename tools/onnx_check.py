@@ -8,7 +8,9 @@ compares ONNX Runtime's outputs on 100 random inputs with `dnnc predict --raw` (
 classifier, `probabilities` with `--proba` and `class` with the predicted class) to a relative
 tolerance of 1e-5 (plus 1e-6 of the output's largest magnitude, for values near 0). A spec whose
 export fails must fail with an error naming the op, never write a graph.
-Usage: tools/onnx_check.py DNNC [SPEC...]
+With --pytorch PYTHON it also exports each spec as a PyTorch program and compares the program's
+outputs (`--init-from` the same checkpoint, `--predict` the same rows) with dnnc's, to the same
+tolerance. Usage: tools/onnx_check.py DNNC [--pytorch PYTHON] [SPEC...]
 """
 import os, subprocess, sys, tempfile
 import numpy as np
@@ -187,21 +189,46 @@ def check(dnnc, spec, work):
             return f"probabilities differ: {worst}"
         if not np.array_equal(outputs["class"], table[:, 0].astype(np.int64)):
             return "classes differ"
+    if PYTORCH:
+        # The exported PyTorch program, loaded with the same checkpoint, on the same rows.
+        program = os.path.join(work, name + ".py")
+        r = run([dnnc, "export", spec, "--to", "pytorch", "-o", program])
+        if r.returncode != 0:
+            return f"dnnc export --to pytorch failed ({r.returncode}): {r.stderr.strip()}"
+        torch_path = os.path.join(work, name + ".torch.npy")
+        r = run([PYTORCH, program, "--init-from", weights, "--predict", inputs, "--output", torch_path],
+                cwd=os.path.dirname(spec))
+        if r.returncode != 0:
+            return f"the PyTorch program failed: {r.stderr.strip()[-600:]}"
+        worst = check_close(np.load(torch_path), expected, "pytorch")
+        if worst is not None:
+            return f"the PyTorch program's output differs: {worst}"
     return None
 
 
-def check_close(got, expected):
+def check_close(got, expected, engine="onnxruntime"):
     if got.shape != expected.shape:
         return f"shape {got.shape} against dnnc's {expected.shape}"
     tolerance = 1e-5 * np.abs(expected) + 1e-6 * max(np.abs(expected).max(), 1e-30)
     bad = np.abs(got - expected) > tolerance
     if bad.any():
         i = np.unravel_index(np.argmax(np.abs(got - expected) / (tolerance + 1e-30)), got.shape)
-        return f"at {i}: onnxruntime {got[i]!r}, dnnc {expected[i]!r} ({bad.sum()} values out of tolerance)"
+        return f"at {i}: {engine} {got[i]!r}, dnnc {expected[i]!r} ({bad.sum()} values out of tolerance)"
     return None
 
 
+PYTORCH = None
+
+
 def main():
+    global PYTORCH
+    arguments = sys.argv[1:]
+    if "--pytorch" in arguments:
+        # Also run every spec's exported PyTorch program with this Python (it needs torch and numpy).
+        k = arguments.index("--pytorch")
+        PYTORCH = arguments[k + 1]
+        del arguments[k:k + 2]
+    sys.argv[1:] = arguments
     dnnc = os.path.abspath(sys.argv[1])
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     failures = 0
@@ -219,7 +246,7 @@ def main():
             label = os.path.relpath(spec, root) if spec.startswith(root) else os.path.basename(spec)
             print(f"{'ok  ' if problem is None else 'FAIL'} {label}" + ("" if problem is None else f": {problem}"))
             failures += problem is not None
-    print(f"onnx check: {len(specs) - failures} of {len(specs)} specs match onnxruntime")
+    print(f"onnx check: {len(specs) - failures} of {len(specs)} specs match onnxruntime" + (" and the PyTorch program" if PYTORCH else ""))
     sys.exit(1 if failures else 0)
 
 
