@@ -1,6 +1,6 @@
 // Trained models leaving dnnc: checkpoints with their metadata, predict and evaluate, resume from
 // train.checkpoint, the ONNX graph (its numbers are checked against ONNX Runtime by
-// tools/onnx_check.py in .ci/run), and the PyTorch program (run where torch is installed).
+// tools/export_check.py in .ci/run), and the PyTorch program (run where torch is installed).
 
 import DNNCore
 @testable import DNNExport
@@ -212,7 +212,7 @@ struct InteropTests {
     }
 
     @Test func everyActivationAndLayerKindHasAnONNXForm() throws {
-        // One spec per activation, exported from its initial parameters (tools/onnx_check.py runs every
+        // One spec per activation, exported from its initial parameters (tools/export_check.py runs every
         // layer kind and activation through ONNX Runtime in .ci/run).
         let activations = ["identity", "relu", "relu6", "leaky_relu", "prelu", "elu", "selu", "gelu", "{gelu: {approximate: tanh}}", "sigmoid",
                            "hard_sigmoid", "tanh", "softplus", "softsign", "silu", "mish", "softmax", "log_softmax"]

@@ -10,7 +10,7 @@ tolerance of 1e-5 (plus 1e-6 of the output's largest magnitude, for values near 
 export fails must fail with an error naming the op, never write a graph.
 With --pytorch PYTHON it also exports each spec as a PyTorch program and compares the program's
 outputs (`--init-from` the same checkpoint, `--predict` the same rows) with dnnc's, to the same
-tolerance. Usage: tools/onnx_check.py DNNC [--pytorch PYTHON] [SPEC...]
+tolerance. Usage: tools/export_check.py DNNC [--pytorch PYTHON] [SPEC...]
 """
 import os, subprocess, sys, tempfile
 import numpy as np
@@ -246,7 +246,7 @@ def main():
             label = os.path.relpath(spec, root) if spec.startswith(root) else os.path.basename(spec)
             print(f"{'ok  ' if problem is None else 'FAIL'} {label}" + ("" if problem is None else f": {problem}"))
             failures += problem is not None
-    print(f"onnx check: {len(specs) - failures} of {len(specs)} specs match onnxruntime" + (" and the PyTorch program" if PYTORCH else ""))
+    print(f"export check: {len(specs) - failures} of {len(specs)} specs match onnxruntime" + (" and the PyTorch program" if PYTORCH else ""))
     sys.exit(1 if failures else 0)
 
 
