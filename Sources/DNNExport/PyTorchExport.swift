@@ -24,8 +24,10 @@ public enum PyTorchExport {
               torchrun --nnodes M --node_rank R --master_addr HOST --master_port PORT --nproc_per_node N \(fileName) ...
               python \(fileName) --init-from FILE.safetensors --predict INPUTS.npy --output OUT.npy
 
-            Under torchrun the spec's batch_size is the global batch, split among the processes, and
-            DistributedSampler shuffles with torch's generator instead of dnnc's. Needs torch and numpy.
+            On one process it draws the initial parameters, the validation split, the shuffling and
+            dropout from dnnc's random streams, so it logs dnnc's costs (--torch-random: torch's
+            generators). Under torchrun the spec's batch_size is the global batch, split among the
+            processes, and DistributedSampler and dropout draw from torch's generators. Needs torch and numpy.
             \"\"\"
 
             import argparse, csv, json, math, os, struct, sys

@@ -253,6 +253,29 @@ class RandomStream:
         return m >> 64
 
 
+class DnncOrder(torch.utils.data.Sampler):
+    """dnnc's order of the samples (Trainer.shuffle): before every epoch, when the spec shuffles, a
+    Fisher–Yates pass over the previous epoch's order drawn from dnnc's shuffling stream."""
+
+    def __init__(self, n, shuffle):
+        self.order = list(range(n))
+        self.shuffle = shuffle
+        self.rng = RandomStream(SEED, RandomStream.SHUFFLING)
+
+    def __len__(self):
+        return len(self.order)
+
+    def __iter__(self):
+        if self.shuffle:
+            for i in range(len(self.order) - 1, 0, -1):
+                j = self.rng.index_below(i + 1)
+                self.order[i], self.order[j] = self.order[j], self.order[i]
+        return iter(list(self.order))
+
+    def set_epoch(self, epoch):
+        pass
+
+
 def initialize(model):
     """dnnc's initial parameters for the spec's seed (Kernels/Initializers.swift), in dnnc's order."""
     rng = RandomStream(SEED, RandomStream.INITIALIZATION)
@@ -530,8 +553,8 @@ def main():
     parser.add_argument("--predict", metavar="INPUTS.npy",
                         help="instead of training: write the model's outputs for these input rows (with --init-from's parameters) to --output")
     parser.add_argument("--output", help="the .npy file --predict writes: the targets' units, or a classifier's scores")
-    parser.add_argument("--torch-dropout", action="store_true",
-                        help="draw dropout masks with torch's generator (faster; the costs then differ from dnnc's)")
+    parser.add_argument("--torch-random", action="store_true",
+                        help="shuffle and draw dropout masks with torch's generators (faster; the costs then differ from dnnc's)")
     parser.add_argument("--data-folder", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), DATA_FOLDER),
                         help="the folder the spec's data files are relative to")
     args = parser.parse_args()
@@ -547,7 +570,8 @@ def main():
     else:
         rank, world, device = 0, 1, torch.device("cpu")
     torch.manual_seed(SEED)
-    if not distributed and not args.torch_dropout:
+    dnnc_random = not distributed and not args.torch_random
+    if dnnc_random:
         Dropout.stream = RandomStream(SEED, RandomStream.DROPOUT)
 
     (x, y), validation = load_data(args.data_folder)
@@ -579,8 +603,11 @@ def main():
     net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None) if distributed else model
 
     dataset = torch.utils.data.TensorDataset(x, y)
-    sampler = torch.utils.data.distributed.DistributedSampler(dataset, num_replicas=world, rank=rank,
-                                                              shuffle=SCHEDULE["shuffle"], seed=SEED)
+    if dnnc_random:
+        sampler = DnncOrder(len(dataset), SCHEDULE["shuffle"])
+    else:
+        sampler = torch.utils.data.distributed.DistributedSampler(dataset, num_replicas=world, rank=rank,
+                                                                  shuffle=SCHEDULE["shuffle"], seed=SEED)
     batch = max(1, -(-SCHEDULE["batch_size"] // world))
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch, sampler=sampler)
     epochs = SCHEDULE["epochs"]

@@ -270,8 +270,9 @@ struct InteropTests {
     }
 
     @Test(.enabled(if: torchPython != nil, "torch is not installed here: set DNNC_TORCH_PYTHON to a Python with torch and numpy, or run bench/run.sh once"),
-          arguments: [("specs/seed/relu.yaml", 25, false), ("specs/seed/relu.yaml", 25, true), ("specs/digits/mlp.yaml", 3, true)])
-    func thePyTorchProgramLogsDnncsCostsOverTheFirstHundredSteps(_ spec: String, _ epochs: Int, _ initFrom: Bool) throws {
+          arguments: [("specs/seed/relu.yaml", 25, false, false), ("specs/seed/relu.yaml", 25, true, false), ("specs/digits/mlp.yaml", 3, true, false),
+                      ("specs/digits/mlp.yaml", 3, false, true), ("specs/digits/cnn.yaml", 3, false, true)])
+    func thePyTorchProgramLogsDnncsCostsOverTheFirstHundredSteps(_ spec: String, _ epochs: Int, _ initFrom: Bool, _ shuffle: Bool) throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         // The study has 4 steps an epoch (25 epochs: 100 steps); the digits classifier 45 (3 epochs: 135).
@@ -284,9 +285,11 @@ struct InteropTests {
             start = ["--init-from", initial]
         }
         let program = folder.appendingPathComponent("train.py").path
-        let export = try Binary.run(["export", spec, "--set", "train.shuffle=false", "--to", "pytorch", "-o", program])
+        // With shuffling on (and the CNN's dropout), the program draws from dnnc's random streams.
+        let order = ["--set", "train.shuffle=\(shuffle)"]
+        let export = try Binary.run(["export", spec, "--to", "pytorch", "-o", program] + order)
         #expect(export.status == 0, "\(export.stderr)")
-        let dnnc = try Binary.run(["run", spec, "--set", "train.shuffle=false", "--set", "train.log_every=1", "--log-format", "jsonl"] + start)
+        let dnnc = try Binary.run(["run", spec, "--set", "train.log_every=1", "--log-format", "jsonl"] + order + start)
         #expect(dnnc.status == 0, "\(dnnc.stderr)")
         let torch = try Binary.run([Self.torchPython!, program, "--max-epochs", String(epochs), "--log-every", "1", "--log-format", "jsonl"] + start,
                                    executable: "/usr/bin/env")
