@@ -71,6 +71,9 @@ struct Predict: ParsableCommand {
 
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        if model.spec == "-" && input == "-" {
+            throw ValidationError("the spec and the inputs cannot both come from standard input: give --input FILE")
+        }
         if let output, !(output.lowercased().hasSuffix(".csv") || output.lowercased().hasSuffix(".npy")) {
             throw ValidationError("--output \(output): give a .csv or .npy file name")
         }
