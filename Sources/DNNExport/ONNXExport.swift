@@ -196,13 +196,8 @@ struct GraphBuilder {
             let kernel = c.oneDimensional ? [c.kernel.w] : [c.kernel.h, c.kernel.w]
             let stride = c.oneDimensional ? [c.stride.w] : [c.stride.h, c.stride.w]
             let dilation = c.oneDimensional ? [c.dilation.w] : [c.dilation.h, c.dilation.w]
-            // The pads after: what the output's last window reaches beyond the input (never negative).
-            func after(_ input: Int, _ output: Int, _ k: Int, _ s: Int, _ d: Int, _ before: Int) -> Int {
-                max(0, (output - 1) * s + d * (k - 1) + 1 - input - before)
-            }
-            let padH = after(c.input.h, c.output.h, c.kernel.h, c.stride.h, c.dilation.h, c.padding.h)
-            let padW = after(c.input.w, c.output.w, c.kernel.w, c.stride.w, c.dilation.w, c.padding.w)
-            let pads = c.oneDimensional ? [c.padding.w, padW] : [c.padding.h, c.padding.w, padH, padW]
+            let after = c.paddingAfter
+            let pads = c.oneDimensional ? [c.padding.w, after.w] : [c.padding.h, c.padding.w, after.h, after.w]
             return node("Conv", inputs, name: name, [Self.attribute("kernel_shape", ints: kernel), Self.attribute("strides", ints: stride),
                                                      Self.attribute("dilations", ints: dilation), Self.attribute("pads", ints: pads),
                                                      Self.attribute("group", int: c.groups)])

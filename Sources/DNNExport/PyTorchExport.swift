@@ -192,13 +192,8 @@ public enum PyTorchExport {
             return "Dense(\(I), \(O), bias=\(pyBool(bias)), activation=\(act))"
         case .conv(let c):
             func pair(_ v: (h: Int, w: Int)) -> String { c.oneDimensional ? "[\(v.w)]" : "[\(v.h), \(v.w)]" }
-            func after(_ input: Int, _ output: Int, _ k: Int, _ s: Int, _ d: Int, _ before: Int) -> Int {
-                max(0, (output - 1) * s + d * (k - 1) + 1 - input - before)
-            }
-            let padAfter = (h: after(c.input.h, c.output.h, c.kernel.h, c.stride.h, c.dilation.h, c.padding.h),
-                            w: after(c.input.w, c.output.w, c.kernel.w, c.stride.w, c.dilation.w, c.padding.w))
             return "Conv(\(c.inChannels), \(c.outChannels), kernel=\(pair(c.kernel)), stride=\(pair(c.stride)), pad_before=\(pair(c.padding)), "
-                + "pad_after=\(pair(padAfter)), dilation=\(pair(c.dilation)), groups=\(c.groups), bias=\(pyBool(c.hasBias)), activation=\(act))"
+                + "pad_after=\(pair(c.paddingAfter)), dilation=\(pair(c.dilation)), groups=\(c.groups), bias=\(pyBool(c.hasBias)), activation=\(act))"
         case .pool(let p):
             return "Pool(\(p.isMax ? "\"max\"" : "\"avg\""), size=(\(p.size.h), \(p.size.w)), stride=(\(p.stride.h), \(p.stride.w)), "
                 + "padding=(\(p.padding.h), \(p.padding.w)), activation=\(act))"

@@ -96,7 +96,7 @@ struct Predict: ParsableCommand {
         do {
             reader = try RowReader(path: input == "-" ? nil : input, displayName: input == "-" ? "<stdin>" : input, width: predictor.inputWidth)
         } catch {
-            throw Console.fail(error.message + (error.help.map { "\n  help: \($0)" } ?? ""))
+            throw Console.fail(error.description)
         }
         let classes = predictor.classes ?? []
         let classifier = ir.loss.isClassification && !raw
@@ -138,7 +138,7 @@ struct Predict: ParsableCommand {
             try writer.finish()
         } catch let error as DataFileError {
             writer.abandon()
-            throw Console.fail(error.message + (error.help.map { "\n  help: \($0)" } ?? ""))
+            throw Console.fail(error.description)
         } catch let error as CheckpointError {
             writer.abandon()
             throw Console.fail(error.description)
@@ -207,15 +207,14 @@ struct Evaluate: ParsableCommand {
                 }
             }
         } catch {
-            throw Console.fail(error.message + (error.help.map { "\n  help: \($0)" } ?? ""))
+            throw Console.fail(error.description)
         }
         let rows = inputs.count / I
         guard rows > 0 else { throw Console.fail("\(data) holds no rows") }
         if ir.loss.isClassification, T == 1, let bad = labels.firstIndex(where: { $0 < 0 || Int($0) >= ir.outputWidth || $0 != $0.rounded() }) {
             throw Console.fail("\(targets ?? data): row \(bad) has class \(labels[bad]), but the model has classes 0 to \(ir.outputWidth - 1)")
         }
-        let total = predictor.loss(inputs: inputs, targets: labels, rows: rows)
-        let loss = ir.loss.reduction == .sum ? total : total / Double(rows)
+        let loss = predictor.loss(inputs: inputs, targets: labels, rows: rows)
         let outputs = DataMatrix(rows: rows, columns: predictor.outputWidth, values: predictor.outputs(inputs, rows: rows))
         let metrics = Metrics.measure(ir, predictions: outputs, targets: DataMatrix(rows: rows, columns: T, values: labels))
         switch format {

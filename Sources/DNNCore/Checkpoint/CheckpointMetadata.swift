@@ -92,7 +92,7 @@ extension ModelIR {
     /// A hash of what the parameters mean: every layer's kind, activation, inputs, shapes and
     /// parameters, the input shape, the normalization kinds and the loss. The training schedule is
     /// left out, so a spec whose epochs or learning rate changed still accepts its checkpoints.
-    /// FNV-1a, 64 bits, in hex: a fingerprint against mistakes, not a defence against forgery.
+    /// FNV-1a, 64 bits, in 16 hex digits.
     public var architectureHash: String {
         var text = "input \(inputShape) normalization \(inputNormalization.rawValue) \(targetNormalization.rawValue) loss \(loss)\n"
         for layer in layers {
@@ -100,13 +100,20 @@ extension ModelIR {
             for p in layer.parameters { text += " \(p.name)\(p.shape)" }
             text += "\n"
         }
+        let hex = String(FNV1a.hash(text), radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// FNV-1a, 64 bits (Fowler, Noll, Vo): a fingerprint of text against mistakes, not against forgery.
+enum FNV1a {
+    static func hash(_ text: String) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in text.utf8 {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01B3
         }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        return hash
     }
 }
 

@@ -139,14 +139,20 @@ public enum SafeTensors {
         return (tensors, strings)
     }
 
+    /// Where a file for `path` is written before it is renamed into place: beside it, hidden, named
+    /// after the process, so that two writers never share one.
+    public static func temporaryPath(for path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        return url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp").path
+    }
+
     /// Writes `bytes` to `path` through a temporary file in the same folder: written, fsynced,
     /// renamed over the target, and the folder fsynced. The path holds either its old content or all
     /// of the new one, whenever the process or the machine stops.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(CheckpointError) {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp").path
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let temporary = temporaryPath(for: path)
         func failure(_ what: String) -> CheckpointError {
             let message = String(cString: strerror(errno))
             unlink(temporary)

@@ -4,7 +4,7 @@
 
 import Foundation
 
-public struct DataFileError: Error, Sendable, Equatable {
+public struct DataFileError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     public var help: String?
 
@@ -12,6 +12,9 @@ public struct DataFileError: Error, Sendable, Equatable {
         self.message = message
         self.help = help
     }
+
+    /// The message, then its help on a line of its own, for a command-line error.
+    public var description: String { message + (help.map { "\n  help: \($0)" } ?? "") }
 }
 
 /// A table read from a file: numbers, or text where a cell is not a number (class names).
@@ -140,24 +143,23 @@ public enum DataFiles {
         try bytes.withUnsafeBytes { raw in Result { () throws(DataFileError) in try npy(raw, name) } }.get()
     }
 
-    /// A .npy file's header: its dtype, rows, values per row, bytes per value and where the data starts.
-    /// With `checkSize`, `bytes` is the whole file and must hold all the values the header declares.
-    static func npyHeader(_ bytes: UnsafeRawBufferPointer, _ name: String, checkSize: Bool)
-        throws(DataFileError) -> (descr: String, rows: Int, columns: Int, itemSize: Int, dataStart: Int, dims: [Int]) {
+    /// Where a .npy file's header text starts and how long it is, from the file's first 12 bytes (or
+    /// fewer): the magic, the version, then the length in 2 bytes (version 1) or 4 (versions 2 and 3).
+    static func npyPreamble(_ bytes: [UInt8], _ name: String) throws(DataFileError) -> (start: Int, length: Int) {
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
             throw DataFileError(message: "\(name) is not a .npy file (no \\x93NUMPY magic)", help: nil)
         }
-        let major = bytes[6]
-        let headerLength: Int, start: Int
-        if major == 1 {
-            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
-            start = 10
-        } else {
-            guard bytes.count >= 12 else { throw DataFileError(message: "\(name) is cut short in its header", help: nil) }
-            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-            start = 12
-        }
+        if bytes[6] == 1 { return (10, Int(bytes[8]) | Int(bytes[9]) << 8) }
+        guard bytes.count >= 12 else { throw DataFileError(message: "\(name) is cut short in its header", help: nil) }
+        return (12, Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24)
+    }
+
+    /// A .npy file's header: its dtype, rows, values per row, bytes per value and where the data starts.
+    /// With `checkSize`, `bytes` is the whole file and must hold all the values the header declares.
+    static func npyHeader(_ bytes: UnsafeRawBufferPointer, _ name: String, checkSize: Bool)
+        throws(DataFileError) -> (descr: String, rows: Int, columns: Int, itemSize: Int, dataStart: Int, dims: [Int]) {
+        let (start, headerLength) = try npyPreamble(Array(bytes.prefix(12)), name)
         guard bytes.count >= start + headerLength, let header = String(bytes: bytes[start ..< start + headerLength], encoding: .ascii) else {
             throw DataFileError(message: "\(name) is cut short in its header", help: nil)
         }

@@ -48,13 +48,10 @@ public final class RowReader {
         }
         if path?.lowercased().hasSuffix(".npy") == true {
             let prefix = (try? handle.read(upToCount: 12)).map { [UInt8]($0) } ?? []
-            guard prefix.count >= 10 else { throw DataFileError(message: "\(displayName) is not a .npy file (too short)", help: nil) }
-            // The header's length: 2 bytes after the version in v1, 4 in v2 and v3.
-            let length = prefix[6] == 1 ? (Int(prefix[8]) | (Int(prefix[9]) << 8)) + 10
-                : (prefix.count == 12 ? (Int(prefix[8]) | (Int(prefix[9]) << 8) | (Int(prefix[10]) << 16) | (Int(prefix[11]) << 24)) + 12 : 0)
-            guard length > 0, length < 1 << 20 else { throw DataFileError(message: "\(displayName) is not a .npy file dnnc can read", help: nil) }
+            let (start, length) = try DataFiles.npyPreamble(prefix, displayName)
+            guard length < 1 << 20 else { throw DataFileError(message: "\(displayName) has a header of \(length) bytes; dnnc reads up to 1 MiB", help: nil) }
             try? handle.seek(toOffset: 0)
-            let headerBytes = (try? handle.read(upToCount: length)).map { [UInt8]($0) } ?? []
+            let headerBytes = (try? handle.read(upToCount: start + length)).map { [UInt8]($0) } ?? []
             let info = try DataFiles.npyHeader(headerBytes, displayName, checkSize: false)
             width = info.columns
             format = .npy(descr: info.descr, rows: info.rows, itemSize: info.itemSize)
@@ -204,8 +201,7 @@ public final class RowWriter {
         self.format = format
         self.width = width
         if let path {
-            let url = URL(fileURLWithPath: path)
-            let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp").path
+            let temporary = SafeTensors.temporaryPath(for: path)
             guard FileManager.default.createFile(atPath: temporary, contents: nil), let h = FileHandle(forWritingAtPath: temporary) else {
                 throw CheckpointError("cannot write \(path): its folder does not exist or is not writable")
             }

@@ -224,6 +224,16 @@ public struct Convolution: Sendable, Equatable {
     /// conv1d: weights are saved as [C_out, C_in/groups, k].
     public var oneDimensional: Bool
 
+    /// The zeros after the last row and column that the output's last window reaches (never negative;
+    /// `same` with an even span puts one more after than before).
+    public var paddingAfter: (h: Int, w: Int) {
+        func after(_ input: Int, _ output: Int, _ k: Int, _ s: Int, _ d: Int, _ before: Int) -> Int {
+            max(0, (output - 1) * s + d * (k - 1) + 1 - input - before)
+        }
+        return (after(input.h, output.h, kernel.h, stride.h, dilation.h, padding.h),
+                after(input.w, output.w, kernel.w, stride.w, dilation.w, padding.w))
+    }
+
     public static func == (a: Convolution, b: Convolution) -> Bool {
         a.inChannels == b.inChannels && a.outChannels == b.outChannels && a.input == b.input && a.output == b.output
             && a.kernel == b.kernel && a.stride == b.stride && a.padding == b.padding && a.dilation == b.dilation

@@ -507,6 +507,40 @@ public final class Network {
                              s2: state2.baseAddress!, s3: state3.baseAddress!, count: parameterCount, step: step)
     }
 
+    /// The output layer's values for every row of `x` (normalized inputs), in evaluation mode, a
+    /// workspace's worth of rows at a time; row-major.
+    func outputs(_ x: DataMatrix) -> [Float] {
+        training = false
+        var out = [Float](repeating: 0, count: x.rows * outputWidth)
+        var start = 0
+        while start < x.rows {
+            let rows = start ..< min(start + capacity, x.rows)
+            load(x, rows: ArraySlice(rows), into: self.x)
+            forward(rows: rows.count)
+            for k in 0 ..< rows.count * outputWidth { out[start * outputWidth + k] = a.last![k] }
+            start += capacity
+        }
+        return out
+    }
+
+    /// The loss over every row of `x` and `y` (both as the network sees them) in evaluation mode,
+    /// penalties included, combined over batches as the loss's reduction combines samples.
+    func loss(_ x: DataMatrix, _ y: DataMatrix) -> Double {
+        training = false
+        var total = 0.0
+        var start = 0
+        while start < x.rows {
+            let rows = ArraySlice(start ..< min(start + capacity, x.rows))
+            load(x, rows: rows, into: self.x)
+            load(y, rows: rows, into: t)
+            forward(rows: rows.count)
+            let batchLoss = Double(loss(rows: rows.count))
+            total += model.loss.reduction == .sum ? batchLoss : batchLoss * Double(rows.count) / Double(x.rows)
+            start += capacity
+        }
+        return total
+    }
+
     /// Copies rows of a matrix into a batch buffer, in the given order.
     func load(_ m: DataMatrix, rows: ArraySlice<Int>, into buffer: UnsafeMutableBufferPointer<Float>) {
         let columns = m.columns

@@ -47,6 +47,12 @@ public struct Normalizer: Sendable, Equatable {
         return out
     }
 
+    /// Targets as a network with this target normalization trains on them: class indices (one
+    /// column under a classification loss) as they are, anything else normalized.
+    public func applyToTargets(_ m: DataMatrix, of loss: Loss) -> DataMatrix {
+        loss.isClassification && m.columns == 1 ? m : apply(m)
+    }
+
     public func invert(_ m: DataMatrix) -> DataMatrix {
         guard kind != .none else { return m }
         var out = m

@@ -15,9 +15,8 @@ public final class Predictor {
     public init(model: ModelIR, checkpoint: Checkpoint, batch: Int = 256) throws(CheckpointError) {
         self.model = model
         network = Network(model: model, capacity: batch)
-        network.initialize(seed: model.seed)
+        // Every tensor, running statistics included, comes from the checkpoint: nothing to draw.
         try network.load(checkpoint.tensors)
-        network.training = false
         if let metadata = checkpoint.metadata {
             inputNormalizer = metadata.inputNormalizer
             targetNormalizer = metadata.targetNormalizer
@@ -37,18 +36,9 @@ public final class Predictor {
     /// layer's values (scores, probabilities or log-probabilities) for a classifier.
     public func outputs(_ inputs: [Float], rows: Int) -> [Float] {
         precondition(inputs.count == rows * inputWidth)
-        let x = inputNormalizer.apply(DataMatrix(rows: rows, columns: inputWidth, values: inputs))
-        var out = [Float](repeating: 0, count: rows * outputWidth)
-        var start = 0
-        while start < rows {
-            let batch = start ..< min(start + network.capacity, rows)
-            network.load(x, rows: ArraySlice(batch), into: network.x)
-            network.forward(rows: batch.count)
-            for k in 0 ..< batch.count * outputWidth { out[start * outputWidth + k] = network.a.last![k] }
-            start += network.capacity
-        }
-        let m = DataMatrix(rows: rows, columns: outputWidth, values: out)
-        return model.loss.isClassification ? out : targetNormalizer.invert(m).values
+        let out = network.outputs(inputNormalizer.apply(DataMatrix(rows: rows, columns: inputWidth, values: inputs)))
+        guard !model.loss.isClassification else { return out }
+        return targetNormalizer.invert(DataMatrix(rows: rows, columns: outputWidth, values: out)).values
     }
 
     /// A classifier's class probabilities from one output row (Metrics.probabilities).
@@ -57,22 +47,10 @@ public final class Predictor {
     }
 
     /// The loss of labelled rows (targets in the data's units or class indices), computed as training
-    /// computes it, on normalized targets. For a sum-reduced loss the sum; for a mean-reduced one the
-    /// sum of the per-sample losses (divide by the rows of the whole set for its mean).
+    /// computes it on normalized targets, combined as the loss's reduction combines samples.
     public func loss(inputs: [Float], targets: [Float], rows: Int) -> Double {
-        let x = inputNormalizer.apply(DataMatrix(rows: rows, columns: inputWidth, values: inputs))
         let t = DataMatrix(rows: rows, columns: targets.count / max(rows, 1), values: targets)
-        let y = model.loss.isClassification && t.columns == 1 ? t : targetNormalizer.apply(t)
-        var total = 0.0
-        var start = 0
-        while start < rows {
-            let batch = ArraySlice(start ..< min(start + network.capacity, rows))
-            network.load(x, rows: batch, into: network.x)
-            network.load(y, rows: batch, into: network.t)
-            network.forward(rows: batch.count)
-            total += Double(network.loss(rows: batch.count)) * (model.loss.reduction == .sum ? 1 : Double(batch.count))
-            start += network.capacity
-        }
-        return total
+        return network.loss(inputNormalizer.apply(DataMatrix(rows: rows, columns: inputWidth, values: inputs)),
+                            targetNormalizer.applyToTargets(t, of: model.loss))
     }
 }

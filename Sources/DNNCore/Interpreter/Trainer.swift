@@ -74,6 +74,9 @@ public final class Trainer {
     }
     var loop = Progress()
 
+    /// What a checkpoint of this run must match to be resumed (TrainingState.swift).
+    public private(set) lazy var trainingHash: String = computeTrainingHash()
+
     /// Makes phase `index`'s optimizer and frozen layers current (its optimizer state is the caller's).
     func enterPhase(_ index: Int) {
         let phase = model.schedule.phases[index]
@@ -464,42 +467,13 @@ public final class Trainer {
     /// The loss over a whole data set in evaluation mode (normalized as training data), combined
     /// over batches as the loss's reduction combines samples.
     public func evaluate(_ set: Dataset) -> Double {
-        let x = inputNormalizer.apply(set.inputs)
-        let y = model.loss.isClassification && set.targets.columns == 1 ? set.targets : targetNormalizer.apply(set.targets)
-        network.training = false
-        var total = 0.0
-        var start = 0
-        while start < x.rows {
-            let rows = ArraySlice(start ..< min(start + network.capacity, x.rows))
-            network.load(x, rows: rows, into: network.x)
-            network.load(y, rows: rows, into: network.t)
-            network.forward(rows: rows.count)
-            let loss = Double(network.loss(rows: rows.count))
-            total += model.loss.reduction == .sum ? loss : loss * Double(rows.count) / Double(x.rows)
-            start += network.capacity
-        }
-        return total
+        network.loss(inputNormalizer.apply(set.inputs), targetNormalizer.applyToTargets(set.targets, of: model.loss))
     }
 
     /// The network's outputs for `inputs` (in original units), in batches of the workspace's size.
     public func predict(_ raw: DataMatrix) -> DataMatrix {
         let width = model.outputWidth
-        var out: [Float]
-        if raw == model.train.inputs {
-            out = census().outputs
-        } else {
-            network.training = false
-            let x = inputNormalizer.apply(raw)
-            out = [Float](repeating: 0, count: raw.rows * width)
-            var start = 0
-            while start < raw.rows {
-                let rows = start ..< min(start + network.capacity, raw.rows)
-                network.load(x, rows: ArraySlice(rows), into: network.x)
-                network.forward(rows: rows.count)
-                for k in 0 ..< rows.count * width { out[start * width + k] = network.a.last![k] }
-                start += network.capacity
-            }
-        }
+        let out = raw == model.train.inputs ? census().outputs : network.outputs(inputNormalizer.apply(raw))
         let predictions = DataMatrix(rows: raw.rows, columns: width, values: out)
         // Class scores are not in the targets' units; regression outputs are.
         return model.loss.isClassification ? predictions : targetNormalizer.invert(predictions)

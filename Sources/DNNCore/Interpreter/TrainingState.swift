@@ -15,18 +15,14 @@ extension Trainer {
 
     /// A fingerprint of everything a resumed run must share with the one that wrote the checkpoint:
     /// the model, the schedule (but for how often it checkpoints), the optimizer, the seed and the data.
-    public var trainingHash: String {
+    /// Computed once per trainer (`trainingHash`): it reads the whole training set.
+    func computeTrainingHash() -> String {
         var schedule = model.schedule
         schedule.checkpoint = nil
-        var crc = CRC32.checksum(model.train.inputs.values.withUnsafeBytes { Array($0) })
-        crc ^= CRC32.checksum(model.train.targets.values.withUnsafeBytes { Array($0) })
+        var crc = model.train.inputs.values.withUnsafeBytes { CRC32.checksum($0) }
+        crc ^= model.train.targets.values.withUnsafeBytes { CRC32.checksum($0) }
         let text = "\(model.architectureHash) \(schedule) \(model.optimizer) \(model.seed) \(model.loss) \(crc) \(model.validation?.inputs.rows ?? 0)"
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01B3
-        }
-        return String(hash, radix: 16)
+        return String(FNV1a.hash(text), radix: 16)
     }
 
     /// The checkpoint of the state after the last finished epoch: tensors and metadata.
