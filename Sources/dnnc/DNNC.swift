@@ -66,8 +66,15 @@ struct InputOptions: ParsableArguments {
     }
 
     func validate() throws {
-        if maxSpecSize < 1 { throw ValidationError("--max-spec-size must be at least 1, got \(maxSpecSize)") }
+        try requireCount(maxSpecSize, "--max-spec-size", 1 ... DataFiles.maxBytes)
     }
+}
+
+/// One rule for every count given on the command line: it lies in its range, or the command stops
+/// with a usage error that names the option and the range (exit 2), before any work.
+func requireCount(_ value: Int?, _ option: String, _ range: ClosedRange<Int>) throws {
+    guard let value, !range.contains(value) else { return }
+    throw ValidationError("\(option) must be from \(range.lowerBound) to \(range.upperBound), got \(value)")
 }
 
 /// Reads a spec from a path, or from stdin for `-`, at most `limit + 1` bytes (the parser reports a

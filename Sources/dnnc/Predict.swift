@@ -70,7 +70,7 @@ struct Predict: ParsableCommand {
     var batchSize = 1024
 
     func validate() throws {
-        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        try requireCount(batchSize, "--batch-size", 1 ... 1 << 20)
         if model.spec == "-" && input == "-" {
             throw ValidationError("the spec and the inputs cannot both come from standard input: give --input FILE")
         }
@@ -117,7 +117,11 @@ struct Predict: ParsableCommand {
             while true {
                 let n = try reader.next(maxRows: batchSize, into: &rows)
                 if n == 0 { break }
-                let outputs = predictor.outputs(rows, rows: n)
+                let outputs: [Float]
+                do { outputs = try predictor.outputs(rows, rows: n) } catch {
+                    throw DataFileError(message: reader.place(ofBatchRow: error.row, column: error.column) + ": " + error.description,
+                                        help: "an embedding's input is a whole number from 0 to vocab − 1")
+                }
                 if classifier {
                     var out: [Float] = []
                     out.reserveCapacity(n * width)
@@ -129,7 +133,8 @@ struct Predict: ParsableCommand {
                         if proba { out += predictor.probabilities(row) }
                     }
                     try writer.write(out[...]) { column, value in
-                        column == 0 ? (Int(value) < classes.count ? classes[Int(value)] : String(Int(value))) : "\(value)"
+                        guard column == 0, let k = value.index(below: predictor.outputWidth) else { return "\(value)" }
+                        return k < classes.count ? classes[k] : String(k)
                     }
                 } else {
                     try writer.write(outputs[...]) { _, value in "\(value)" }
@@ -181,6 +186,22 @@ struct Evaluate: ParsableCommand {
             for (k, name) in (predictor.classes ?? []).enumerated() { names[name] = k }
         }
         var inputs: [Float] = [], labels: [Float] = []
+        let classifier = ir.loss.isClassification && T == 1
+        /// Checks one batch where it was read: embedding indices in the inputs, class indices in the labels.
+        func check(_ x: [Float], _ y: [Float], rows n: Int, inputsFrom xr: RowReader, xOffset: Int, xWidth: Int,
+                   labelsFrom yr: RowReader, yOffset: Int, yWidth: Int) throws(DataFileError) {
+            for r in 0 ..< n {
+                let row = Array(x[r * I ..< (r + 1) * I])
+                if let bad = ir.indexViolation(in: row) {
+                    throw DataFileError(message: xr.place(ofBatchRow: r, column: xOffset + bad.column) + ": " + bad.description,
+                                        help: "an embedding's input is a whole number from 0 to vocab − 1")
+                }
+                if classifier, y[r].index(below: ir.outputWidth) == nil {
+                    throw DataFileError(message: yr.place(ofBatchRow: r, column: yOffset) + ": the class \(Format.number(Double(y[r]))) is not one of the model's classes 0 to \(ir.outputWidth - 1)",
+                                        help: (predictor.classes?.isEmpty == false ? "give a class name (" + predictor.classes!.prefix(10).joined(separator: ", ") + ") or its index" : "give a class index") + " in each row")
+                }
+            }
+        }
         do throws(DataFileError) {
             if let targets {
                 let x = try RowReader(path: data, displayName: data, width: I)
@@ -193,17 +214,25 @@ struct Evaluate: ParsableCommand {
                         throw DataFileError(message: "\(short) ends after \(rows) row\(rows == 1 ? "" : "s"), but \(long) has more", help: "give one target row per input row")
                     }
                     if n == 0 { break }
+                    try check(bx, by, rows: n, inputsFrom: x, xOffset: 0, xWidth: I, labelsFrom: y, yOffset: 0, yWidth: T)
                     inputs += bx
                     labels += by
                 }
             } else {
                 let reader = try RowReader(path: data, displayName: data, width: I + T, names: names.isEmpty ? [:] : [I: names])
-                var batch: [Float] = []
-                while try reader.next(maxRows: 4096, into: &batch) > 0 {
-                    for r in 0 ..< batch.count / (I + T) {
-                        inputs += batch[r * (I + T) ..< r * (I + T) + I]
-                        labels += batch[r * (I + T) + I ..< (r + 1) * (I + T)]
+                var batch: [Float] = [], bx: [Float] = [], by: [Float] = []
+                while true {
+                    let n = try reader.next(maxRows: 4096, into: &batch)
+                    if n == 0 { break }
+                    bx.removeAll(keepingCapacity: true)
+                    by.removeAll(keepingCapacity: true)
+                    for r in 0 ..< n {
+                        bx += batch[r * (I + T) ..< r * (I + T) + I]
+                        by += batch[r * (I + T) + I ..< (r + 1) * (I + T)]
                     }
+                    try check(bx, by, rows: n, inputsFrom: reader, xOffset: 0, xWidth: I + T, labelsFrom: reader, yOffset: I, yWidth: I + T)
+                    inputs += bx
+                    labels += by
                 }
             }
         } catch {
@@ -211,11 +240,14 @@ struct Evaluate: ParsableCommand {
         }
         let rows = inputs.count / I
         guard rows > 0 else { throw Console.fail("\(data) holds no rows") }
-        if ir.loss.isClassification, T == 1, let bad = labels.firstIndex(where: { $0 < 0 || Int($0) >= ir.outputWidth || $0 != $0.rounded() }) {
-            throw Console.fail("\(targets ?? data): row \(bad) has class \(labels[bad]), but the model has classes 0 to \(ir.outputWidth - 1)")
+        let loss: Double
+        let outputs: DataMatrix
+        do {
+            loss = try predictor.loss(inputs: inputs, targets: labels, rows: rows)
+            outputs = DataMatrix(rows: rows, columns: predictor.outputWidth, values: try predictor.outputs(inputs, rows: rows))
+        } catch {
+            throw Console.fail("\(data): " + error.message())
         }
-        let loss = predictor.loss(inputs: inputs, targets: labels, rows: rows)
-        let outputs = DataMatrix(rows: rows, columns: predictor.outputWidth, values: predictor.outputs(inputs, rows: rows))
         let metrics = Metrics.measure(ir, predictions: outputs, targets: DataMatrix(rows: rows, columns: T, values: labels))
         switch format {
         case .text:

@@ -65,11 +65,26 @@ final class SignalWatch: @unchecked Sendable {
 
     deinit {
         for source in sources { source.cancel() }
+        // After the training loop, a signal ends the process at once, as it would without dnnc's watch.
+        for number in [SIGINT, SIGTERM] { Foundation.signal(number, SIG_DFL) }
     }
 
+    /// The first signal asks the training loop to stop at the next step and save; a second one, or the
+    /// loop not stopping within `grace` seconds (stuck in a library call), ends the process at once
+    /// with the signal's exit code, so SIGTERM and SIGINT always end dnnc.
     private func record(_ number: Int32) {
         lock.lock(); defer { lock.unlock() }
-        if signal == nil { signal = number }
+        guard signal == nil else { Self.exitNow(number) }
+        signal = number
+        DispatchQueue.global().asyncAfter(deadline: .now() + Self.grace) { Self.exitNow(number) }
+    }
+
+    static let grace = 10.0
+
+    private static func exitNow(_ number: Int32) -> Never {
+        let text = "dnnc: stopped by \(number == SIGTERM ? "SIGTERM" : "SIGINT") without saving\n"
+        _ = text.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+        _exit(128 + number)
     }
 
     var received: Int32? {
@@ -135,8 +150,9 @@ struct Run: ParsableCommand {
     var threads: Int = Gemm.availableThreads
 
     func validate() throws {
-        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        try requireCount(epochs, "--epochs", 1 ... Bounds.maxCount)
+        try requireCount(threads, "--threads", 1 ... 1024)
+        try requireCount(maxMemory, "--max-memory", 1 ... Int.max)
         if resume && initFrom != nil { throw ValidationError("--resume and --init-from exclude each other: a resumed run starts from its checkpoint") }
     }
 

@@ -42,7 +42,7 @@ struct SweepCommand: ParsableCommand {
 
     func validate() throws {
         if Sweep.seeds(seeds) == nil { throw ValidationError("--seeds takes A..B, N or a comma list of seeds, got \(seeds)") }
-        if jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+        try requireCount(jobs, "--jobs", 1 ... 1024)
     }
 
     func run() throws {

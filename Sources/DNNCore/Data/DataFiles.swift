@@ -163,20 +163,11 @@ public enum DataFiles {
         guard bytes.count >= start + headerLength, let header = String(bytes: bytes[start ..< start + headerLength], encoding: .ascii) else {
             throw DataFileError(message: "\(name) is cut short in its header", help: nil)
         }
-        func field(_ key: String) -> String? {
-            guard let range = header.range(of: "'\(key)':") else { return nil }
-            return String(header[range.upperBound...]).trimmingCharacters(in: .whitespaces)
-        }
-        guard let descr = field("descr")?.split(separator: "'").first.map(String.init),
-              let shapeText = field("shape"), let open = shapeText.firstIndex(of: "("), let close = shapeText.firstIndex(of: ")") else {
-            throw DataFileError(message: "\(name) has a header dnnc cannot read: \(header.trimmingCharacters(in: .whitespacesAndNewlines))", help: nil)
-        }
-        if field("fortran_order")?.hasPrefix("True") == true {
+        let parsed = try NpyHeader.parse(header, file: name)
+        if parsed.fortranOrder {
             throw DataFileError(message: "\(name) is in Fortran order", help: "save it with numpy.ascontiguousarray(a)")
         }
-        let dims = shapeText[shapeText.index(after: open) ..< close].split(separator: ",").compactMap {
-            Int($0.trimmingCharacters(in: .whitespaces))
-        }
+        let descr = parsed.descr, dims = parsed.shape
         guard let rows = dims.first else { throw DataFileError(message: "\(name) holds a scalar, not rows", help: nil) }
         var columns = 1
         for d in dims.dropFirst() {
@@ -192,8 +183,10 @@ public enum DataFiles {
             throw DataFileError(message: "\(name) holds `\(descr)` values", help: "dnnc reads little-endian float32, float64, int32 and int64 (<f4, <f8, <i4, <i8)")
         }
         let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
+        let (size, sizeOverflow) = count.multipliedReportingOverflow(by: width)
+        guard !overflow, !sizeOverflow else { throw DataFileError(message: "\(name)'s shape \(dims) overflows", help: nil) }
         let dataStart = start + headerLength
-        guard !overflow, !checkSize || bytes.count - dataStart >= count * width else {
+        guard !checkSize || bytes.count - dataStart >= size else {
             throw DataFileError(message: "\(name) declares shape \(dims) but holds only \((bytes.count - dataStart) / width) values", help: nil)
         }
         return (descr, rows, columns, width, dataStart, dims)

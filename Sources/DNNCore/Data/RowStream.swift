@@ -13,6 +13,9 @@ public final class RowReader {
     public private(set) var header: [String]?
     /// Rows handed out so far.
     public private(set) var rowsRead = 0
+    /// For CSV: the line of each row of the last batch, for messages.
+    public private(set) var batchLines: [Int] = []
+    private var lastBatchRows = 0
 
     private let handle: FileHandle
     private let format: Format
@@ -28,6 +31,7 @@ public final class RowReader {
     private var line = 1
     private var atEnd = false
     private var firstRow: [Float]?
+    private var firstRowLine = 0
     /// Per column: class names that stand for their index (a classifier's target column).
     private let names: [Int: [String: Int]]
 
@@ -67,6 +71,7 @@ public final class RowReader {
             }
             width = cells.count
             if header == nil {
+                firstRowLine = first.line
                 firstRow = try Self.parse(cells, line: first.line, width: width, names: names, displayName)
             }
         }
@@ -81,16 +86,19 @@ public final class RowReader {
     /// Reads up to `maxRows` rows into `out` (row-major, replaced); returns the rows read, 0 at the end.
     public func next(maxRows: Int, into out: inout [Float]) throws(DataFileError) -> Int {
         out.removeAll(keepingCapacity: true)
+        batchLines.removeAll(keepingCapacity: true)
         var rows = 0
         switch format {
         case .csv:
             if let firstRow {
                 out += firstRow
+                batchLines.append(firstRowLine)
                 self.firstRow = nil
                 rows = 1
             }
             while rows < maxRows, let next = try Self.nextLine(handle, &pending, &pendingStart, &atEnd, &line, name) {
                 out += try Self.parse(Self.cells(next.text), line: next.line, width: width, names: names, name)
+                batchLines.append(next.line)
                 rows += 1
             }
         case .npy(let descr, let total, let itemSize):
@@ -119,7 +127,15 @@ public final class RowReader {
             rows = count
         }
         rowsRead += rows
+        lastBatchRows = rows
         return rows
+    }
+
+    /// Where a value of the last batch is, for a message: `file:line:field` for CSV, `file: row R,
+    /// column C` for .npy (both counted from 1).
+    public func place(ofBatchRow row: Int, column: Int) -> String {
+        if row < batchLines.count { return "\(name):\(batchLines[row]):\(column + 1)" }
+        return "\(name): row \(rowsRead - lastBatchRows + row + 1), column \(column + 1)"
     }
 
     /// The next line with any text, without its line break; nil at the end. `pending` holds bytes

@@ -316,7 +316,7 @@ struct Builder {
         } else {
             for r in 0 ..< table.rows * table.columns {
                 let v = table.number(r)!
-                guard v == v.rounded(), v >= 0 else {
+                guard v.index(below: Int.max) != nil else {
                     bag.error(.classOutOfRange, "row \(r + 1): class index \(Format.number(v)) is not a whole number from 0",
                               at: value.matrix.map { $0.rowRanges[r] } ?? value.range)
                     return nil
@@ -325,13 +325,13 @@ struct Builder {
             }
         }
         let classCount = max(outputWidth, classes?.count ?? 0)
-        if let r = indices.firstIndex(where: { Int($0) >= outputWidth }) {
+        if let r = indices.firstIndex(where: { $0.index(below: outputWidth) == nil }) {
             let unitsRange = layersValue.list!.last!.choice!.params["units"]?.range ?? lastLayer.range
             bag.error(.classOutOfRange,
-                      "row \(r + 1) is class \(Int(indices[r])), but \(lastLayer.name) has \(outputWidth) output\(outputWidth == 1 ? "" : "s") (classes 0 to \(outputWidth - 1))",
+                      "row \(r + 1) is class \(Format.number(Double(indices[r]))), but \(lastLayer.name) has \(outputWidth) output\(outputWidth == 1 ? "" : "s") (classes 0 to \(outputWidth - 1))",
                       at: value.matrix.map { $0.rowRanges[r] } ?? value.range,
                       notes: [DiagnosticNote("the output layer is here", at: unitsRange)],
-                      help: "give the last layer \(max(classCount, Int(indices.max()!) + 1)) units")
+                      help: indices.max()!.index(below: 1 << 24).map { "give the last layer \(max(classCount, $0 + 1)) units" } ?? "fix the class indices in the data")
             return nil
         }
         return DataMatrix(rows: table.rows, columns: 1, values: indices)
@@ -356,9 +356,9 @@ struct Builder {
     }
 
     mutating func checkIndices(_ inputs: DataMatrix, below vocab: Int, at range: SourceRange, layer: Layer) {
-        if let i = inputs.values.firstIndex(where: { $0 < 0 || $0 != $0.rounded() || Int($0) >= vocab }) {
-            bag.error(.classOutOfRange, "input row \(i / inputs.columns + 1) holds \(Format.number(Double(inputs.values[i]))), not an index of embedding `\(layer.name)` (0 to \(vocab - 1))",
-                      at: range, notes: [DiagnosticNote("the embedding is here", at: layer.range)], help: "raise vocab, or fix the data")
+        if let bad = inputs.values.withUnsafeBufferPointer({ ModelIR.indexViolation(in: $0, width: inputs.columns, layers: [layer]) }) {
+            bag.error(.classOutOfRange, "input " + bad.message(), at: range,
+                      notes: [DiagnosticNote("the embedding is here", at: layer.range)], help: "raise vocab, or fix the data")
         }
     }
 

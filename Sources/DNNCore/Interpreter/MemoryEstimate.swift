@@ -40,8 +40,35 @@ public struct MemoryEstimate: Sendable, Equatable {
         bytes = floats * MemoryLayout<Float>.size
     }
 
-    /// Half of the machine's physical memory: the default `--max-memory`.
-    public static var defaultLimit: Int { Int(ProcessInfo.processInfo.physicalMemory / 2) }
+    /// The default `--max-memory`: half of the machine's physical memory, or what the address-space
+    /// limit (`ulimit -v`, RLIMIT_AS) leaves beside what the process has mapped already, if less.
+    public static var defaultLimit: Int {
+        let half = Int(ProcessInfo.processInfo.physicalMemory / 2)
+        guard let room = addressSpaceRoom else { return half }
+        return max(min(half, room), 0)
+    }
+
+    /// Bytes of address space left under RLIMIT_AS, less 64 MiB for the run's own small allocations;
+    /// nil when the limit is infinite.
+    public static var addressSpaceRoom: Int? {
+        guard let limit = addressSpaceLimit else { return nil }
+        return limit - mappedBytes - (64 << 20)
+    }
+
+    /// The soft RLIMIT_AS, nil when unlimited.
+    public static var addressSpaceLimit: Int? {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max,
+              limit.rlim_cur < UInt64(Int.max) else { return nil }
+        return Int(limit.rlim_cur)
+    }
+
+    /// The process's mapped address space (/proc/self/statm's first field), 0 where unknown.
+    static var mappedBytes: Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+              let pages = text.split(separator: " ").first.flatMap({ Int($0) }) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
 
     /// "3.0e10 parameters, 120 GB"
     public var description: String {

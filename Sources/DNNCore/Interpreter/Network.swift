@@ -321,10 +321,11 @@ public final class Network {
         case .layernorm(let D, let eps):
             NormalizationKernel.layernormForward(x: input(l), y: out, xhat: saved[l].baseAddress!, invstd: invstd[l].baseAddress!,
                                                  weight: p + slot.weight!, bias: p + slot.bias!, rows: B * size / D, D: D, eps: eps)
-        case .embedding(_, let dim):
+        case .embedding(let vocab, let dim):
             let x = input(l), w = p + slot.weight!, L = layer.inputShape.reduce(1, *)
             for i in 0 ..< B * L {
-                let row = Int(x[i])
+                // Every entry point checks its data (ModelIR.indexViolation); this is the last guard.
+                guard let row = x[i].index(below: vocab) else { preconditionFailure("embedding index \(x[i]) was not checked") }
                 for d in 0..<dim { out[i * dim + d] = w[row * dim + d] }
             }
         case .add, .multiply:
@@ -446,10 +447,10 @@ public final class Network {
             NormalizationKernel.layernormBackward(dy: dz, xhat: saved[l].baseAddress!, invstd: invstd[l].baseAddress!,
                                                   weight: p + slot.weight!, dweight: g + slot.weight!, dbias: g + slot.bias!,
                                                   dx: dx(), rows: B * size / D, D: D)
-        case .embedding(_, let dim):
+        case .embedding(let vocab, let dim):
             let x = input(l), dw = g + slot.weight!, L = layer.inputShape.reduce(1, *)
             for i in 0 ..< B * L {
-                let row = Int(x[i])
+                guard let row = x[i].index(below: vocab) else { preconditionFailure("embedding index \(x[i]) was not checked") }
                 for d in 0..<dim { dw[row * dim + d] += dz[i * dim + d] }
             }
         case .add:

@@ -34,9 +34,12 @@ public final class Predictor {
 
     /// The outputs of `rows` input rows (row-major): in the targets' units for regression, the output
     /// layer's values (scores, probabilities or log-probabilities) for a classifier.
-    public func outputs(_ inputs: [Float], rows: Int) -> [Float] {
+    /// An input an embedding cannot look up is refused, never read through.
+    public func outputs(_ inputs: [Float], rows: Int) throws(IndexViolation) -> [Float] {
         precondition(inputs.count == rows * inputWidth)
-        let out = network.outputs(inputNormalizer.apply(DataMatrix(rows: rows, columns: inputWidth, values: inputs)))
+        let x = inputNormalizer.apply(DataMatrix(rows: rows, columns: inputWidth, values: inputs))
+        if let bad = model.indexViolation(in: x.values) { throw bad }
+        let out = network.outputs(x)
         guard !model.loss.isClassification else { return out }
         return targetNormalizer.invert(DataMatrix(rows: rows, columns: outputWidth, values: out)).values
     }
@@ -48,9 +51,10 @@ public final class Predictor {
 
     /// The loss of labelled rows (targets in the data's units or class indices), computed as training
     /// computes it on normalized targets, combined as the loss's reduction combines samples.
-    public func loss(inputs: [Float], targets: [Float], rows: Int) -> Double {
+    public func loss(inputs: [Float], targets: [Float], rows: Int) throws(IndexViolation) -> Double {
         let t = DataMatrix(rows: rows, columns: targets.count / max(rows, 1), values: targets)
-        return network.loss(inputNormalizer.apply(DataMatrix(rows: rows, columns: inputWidth, values: inputs)),
-                            targetNormalizer.applyToTargets(t, of: model.loss))
+        let x = inputNormalizer.apply(DataMatrix(rows: rows, columns: inputWidth, values: inputs))
+        if let bad = model.indexViolation(in: x.values) { throw bad }
+        return network.loss(x, targetNormalizer.applyToTargets(t, of: model.loss))
     }
 }

@@ -176,6 +176,10 @@ enum OpenBLAS {
     /// on its own threads, and OpenBLAS's spinning threads are what collapses when another process
     /// holds a core (issue 7's measurements).
     static let sgemm: SGEMM? = {
+        // Under an address-space limit (`ulimit -v`) OpenBLAS's buffers, mapped per thread, can fail to
+        // map, and OpenBLAS then retries for ever instead of failing: dnnc hung in training and at
+        // exit. Below 16 GiB of room dnnc keeps to its own loops, which allocate nothing.
+        if let room = MemoryEstimate.addressSpaceRoom, room < 16 << 30 { return nil }
         // OpenBLAS picks its kernels by CPU model, and a release older than the CPU falls back to generic
         // SSE3 code (Debian 12's 0.3.21 on a Xeon of 2023: "Prescott", a third of the AVX-512 speed).
         // Unless the user chose, name the kernels by the instruction sets the CPU reports.

@@ -17,6 +17,17 @@ public struct Bounds: Sendable {
     public static let size = Bounds(min: 1, max: 16_777_216)
     /// A padding: 0 to 2^24.
     public static let padding = Bounds(min: 0, max: 16_777_216)
+    /// A count of epochs, batches, samples or checkpoints: 1 to 2^31 − 1. Every count a spec, `--set` or
+    /// a command-line option gives is bounded, so that products such as steps × epochs stay far from
+    /// overflowing 64 bits.
+    public static let count = Bounds(min: 1, max: Double(maxCount))
+    /// A count that may be 0 (a patience, a warmup, a column index).
+    public static let countOrZero = Bounds(min: 0, max: Double(maxCount))
+    public static let maxCount = Int(Int32.max)
+    /// A seed: any non-negative 64-bit integer.
+    public static let seed = Bounds(min: 0, max: Double(Int.max))
+    /// An axis of a sample's shape, from the front (0, 1, …) or the back (−1, −2, …).
+    public static let axis = Bounds(min: -64, max: 63)
     /// [0, 1), as PyTorch requires of Adam's betas.
     public static let unitOpen = Bounds(min: 0, max: 1, maxExclusive: true)
 
@@ -179,10 +190,10 @@ public enum Language {
         ChoiceKind(name: "silu", aliases: ["swish"], doc: "f(x) = x·sigmoid(x)"),
         ChoiceKind(name: "mish", doc: "f(x) = x·tanh(softplus(x))"),
         ChoiceKind(name: "softmax", params: [
-            .optional("axis", .integer(.any), default: .int(-1), "the axis of a sample's shape it normalizes over; -1 is the last"),
+            .optional("axis", .integer(.axis), default: .int(-1), "the axis of a sample's shape it normalizes over; -1 is the last"),
         ], doc: "e^x / Σ e^x along the axis"),
         ChoiceKind(name: "log_softmax", params: [
-            .optional("axis", .integer(.any), default: .int(-1), "the axis of a sample's shape; -1 is the last"),
+            .optional("axis", .integer(.axis), default: .int(-1), "the axis of a sample's shape; -1 is the last"),
         ], doc: "log(softmax(x)), computed stably as x − max − log Σ e^(x − max)"),
     ])
 
@@ -286,18 +297,18 @@ public enum Language {
     public static let schedules = Catalog(name: "schedule", kinds: [
         ChoiceKind(name: "constant", doc: "the optimizer's lr throughout"),
         ChoiceKind(name: "step", params: [
-            .required("every", .integer(.atLeastOne), "epochs between decays (step_size)"),
+            .required("every", .integer(.count), "epochs between decays (step_size)"),
             .optional("gamma", .number(.positive), default: .number(0.1), "factor per decay"),
         ], doc: "lr·gamma^⌊epoch / every⌋, as StepLR"),
         ChoiceKind(name: "multistep", params: [
-            .required("milestones", .list(.integer(.atLeastOne), minCount: 1), "epochs at which the lr decays, increasing"),
+            .required("milestones", .list(.integer(.count), minCount: 1), "epochs at which the lr decays, increasing"),
             .optional("gamma", .number(.positive), default: .number(0.1), "factor per milestone"),
         ], doc: "lr·gamma^(milestones passed), as MultiStepLR"),
         ChoiceKind(name: "exponential", params: [
             .required("gamma", .number(.positive), "factor per epoch"),
         ], doc: "lr·gamma^epoch, as ExponentialLR"),
         ChoiceKind(name: "cosine", params: [
-            .optional("t_max", .integer(.atLeastOne), default: .contextual("train.epochs"), "epochs of the half cosine"),
+            .optional("t_max", .integer(.count), default: .contextual("train.epochs"), "epochs of the half cosine"),
             .optional("min_lr", .number(.nonNegative), default: .number(0), "the lr at the end (eta_min)"),
         ], doc: "min_lr + (lr − min_lr)·(1 + cos(π·epoch/t_max))/2, as CosineAnnealingLR"),
         ChoiceKind(name: "one_cycle", params: [
@@ -309,7 +320,7 @@ public enum Language {
         ChoiceKind(name: "reduce_on_plateau", params: [
             .optional("monitor", .word(["loss", "val_loss"]), default: .contextual("val_loss with validation data, else loss"), "the value watched"),
             .optional("factor", .number(Bounds(min: 0, minExclusive: true, max: 1, maxExclusive: true)), default: .number(0.1), "lr multiplier on a plateau"),
-            .optional("patience", .integer(.nonNegative), default: .int(10), "epochs without improvement before reducing"),
+            .optional("patience", .integer(.countOrZero), default: .int(10), "epochs without improvement before reducing"),
             .optional("threshold", .number(.nonNegative), default: .number(1e-4), "relative improvement that counts"),
             .optional("min_lr", .number(.nonNegative), default: .number(0), "the lr never goes below"),
         ], doc: "ReduceLROnPlateau (mode min, relative threshold)"),
@@ -415,7 +426,7 @@ public enum Language {
     /// A data matrix written inline, or read from a file beside the spec.
     static let dataMatrix = ValueType.oneOf([.matrix, .record(Record(name: "file", fields: [
         .required("file", .string, "a .csv or .npy file, relative to the spec's folder"),
-        .optional("columns", .list(.oneOf([.integer(.nonNegative), .string]), minCount: 1), default: .contextual("every column"),
+        .optional("columns", .list(.oneOf([.integer(.countOrZero), .string]), minCount: 1), default: .contextual("every column"),
                   "CSV: the columns to read, by header name or index from 0"),
     ]))])
 
@@ -427,7 +438,7 @@ public enum Language {
     public static let spec = Record(name: "spec", fields: [
         .required("dnnc", .integer(.any), "the language version; this dnnc reads 1"),
         .optional("name", .string, default: .contextual("the file's stem"), "the run's name, printed in the summary"),
-        .optional("seed", .integer(.nonNegative), default: .int(0), "seeds every random draw: initializers, shuffling, dropout and splits"),
+        .optional("seed", .integer(.seed), default: .int(0), "seeds every random draw: initializers, shuffling, dropout and splits"),
         .required("data", .record(Record(name: "data", fields: [
             .required("train", .record(dataSet), "the training set"),
             .optional("validation", .oneOf([.record(Record(name: "data.validation", fields: [
@@ -461,14 +472,14 @@ public enum Language {
         .required("train", .record(Record(name: "train", fields: [
             .required("loss", .choice(losses), "what training minimizes"),
             .required("optimizer", .choice(optimizers), "how parameters are updated"),
-            .required("epochs", .integer(.atLeastOne), "passes over the training set, numbered from 0"),
-            .optional("batch_size", .integer(.atLeastOne), default: .int(32),
+            .required("epochs", .integer(.count), "passes over the training set, numbered from 0"),
+            .optional("batch_size", .integer(.count), default: .int(32),
                       "samples per update (Keras's default); the default is clamped to the training set, a larger written size is an error"),
             .optional("shuffle", .boolean, default: .bool(true), "reshuffle the samples before each epoch"),
-            .optional("log_every", .integer(.atLeastOne), default: .int(1),
+            .optional("log_every", .integer(.count), default: .int(1),
                       "log the cost every N epochs, and after the last"),
             .optional("phases", .list(.record(Record(name: "train.phases", fields: [
-                .required("epochs", .integer(.atLeastOne), "epochs of this phase"),
+                .required("epochs", .integer(.count), "epochs of this phase"),
                 .optional("optimizer", .choice(optimizers), default: .contextual("train.optimizer"),
                           "the optimizer of this phase; its state starts fresh, as in a new Caffe solver stage"),
                 .optional("freeze", .list(.string, minCount: 1), default: .off("nothing frozen"),
@@ -476,18 +487,18 @@ public enum Language {
             ])), minCount: 1), default: .off("one phase: train.optimizer for train.epochs"),
                       "stages run in order, their epochs adding up to train.epochs"),
             .optional("schedule", .choice(schedules), default: .choice("constant"), "how the learning rate changes"),
-            .optional("warmup", .integer(.nonNegative), default: .int(0), "batches of linear warmup from lr/warmup up to the scheduled lr"),
+            .optional("warmup", .integer(.countOrZero), default: .int(0), "batches of linear warmup from lr/warmup up to the scheduled lr"),
             .optional("clip", .choice(clipping), default: .off("no clipping"), "gradient clipping before each step"),
-            .optional("validate_every", .integer(.atLeastOne), default: .int(1), "epochs between evaluations of the validation set"),
+            .optional("validate_every", .integer(.count), default: .int(1), "epochs between evaluations of the validation set"),
             .optional("early_stopping", .record(Record(name: "train.early_stopping", fields: [
                 .optional("monitor", .word(["loss", "val_loss"]), default: .contextual("val_loss with validation data, else loss"), "the value watched"),
-                .optional("patience", .integer(.atLeastOne), default: .int(10), "evaluations without improvement before stopping"),
+                .optional("patience", .integer(.count), default: .int(10), "evaluations without improvement before stopping"),
                 .optional("min_delta", .number(.nonNegative), default: .number(0), "the smallest decrease that counts as improvement"),
                 .optional("restore_best", .boolean, default: .bool(true), "end with the parameters of the best evaluation"),
             ])), default: .off("off"), "stop when the monitored loss stops improving"),
             .optional("checkpoint", .record(Record(name: "train.checkpoint", fields: [
-                .required("every", .integer(.atLeastOne), "epochs between checkpoints"),
-                .optional("keep", .integer(.atLeastOne), default: .int(3), "the newest checkpoints kept; older ones are deleted"),
+                .required("every", .integer(.count), "epochs between checkpoints"),
+                .optional("keep", .integer(.count), default: .int(3), "the newest checkpoints kept; older ones are deleted"),
                 .optional("path", .string, default: .contextual("checkpoints/ followed by the spec's name"),
                           "the folder of the checkpoints, relative to the spec's folder"),
             ])), default: .off("off"),
