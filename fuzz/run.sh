@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Runs each fuzzer for the given seconds (default 600) on one core, new inputs in a scratch folder,
+# Runs each fuzz target for the given seconds (default 600) on one core, new inputs in a scratch folder,
 # then merges what adds coverage into corpus/ (kept small) and keeps any crash in crashes/.
-# Usage: fuzz/run.sh [seconds]
+# Usage: fuzz/run.sh [seconds] [target...]   (targets: FuzzTargets.all; default all of them)
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-600}
+shift || true
+targets=${*:-spec csv checkpoint npy metadata state set}
 export LSAN_OPTIONS="suppressions=$PWD/lsan.supp"
 swift build -c debug --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING >/dev/null
-for target in spec csv checkpoint; do
+for target in $targets; do
   export FUZZ_TARGET=$target
   scratch=$(mktemp -d)
   start=$(date +%s)

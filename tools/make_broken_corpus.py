@@ -121,7 +121,7 @@ with open(os.path.join(OUT, "nan.safetensors"), "wb") as f:
     f.write(struct.pack("<Q", len(header)) + header + struct.pack("<16f", *([float("nan")] * 16)))
 manifest.append(("good.yaml", "run", "--init-from nan.safetensors --save out.safetensors", "2", "cannot start from nan.safetensors"))
 spec("diverging.yaml", edit(("lr: 0.1", "lr: 1e25")), "training diverged", command="run", code=3)
-manifest.append(("good.yaml", "run", "--save good.yaml", "2", "would overwrite an input of this run"))
+manifest.append(("good.yaml", "run", "--save good.yaml", "2", "would overwrite an input of this command"))
 manifest.append(("good.yaml", "run", "--max-memory 10 --save out.safetensors", "1", "error[E0306]: the model needs"))
 manifest.append(("missing.yaml", "check", "", "2", "cannot read missing.yaml: no such file"))
 manifest = [m for m in manifest if m[1] != "none"]

@@ -13,16 +13,16 @@ public enum PyTorchExport {
     public static func program(_ model: ModelIR, data: SpecRecord, specPath: String, fileName: String, dataFolder: String) -> String {
         var out = """
             #!/usr/bin/env python3
-            \"\"\"\(model.name): a PyTorch program exported by dnnc \(DNNCVersion.current) from \(specPath).
+            \"\"\"\(Escape.pythonBody(model.name)): a PyTorch program exported by dnnc \(DNNCVersion.current) from \(Escape.pythonBody(specPath)).
 
             It trains the spec's model as `dnnc run` does: the same layers (names and layouts, so a dnnc
             checkpoint loads with load_state_dict), initializers and random streams, data, normalization,
             loss, optimizer, learning-rate schedule, phases, clipping and early stopping.
 
-              python \(fileName) [--init-from FILE.safetensors] [--save FILE.safetensors]
-              torchrun --nproc_per_node N \(fileName) ...      # DistributedDataParallel on N processes
-              torchrun --nnodes M --node_rank R --master_addr HOST --master_port PORT --nproc_per_node N \(fileName) ...
-              python \(fileName) --init-from FILE.safetensors --predict INPUTS.npy --output OUT.npy
+              python \(Escape.pythonBody(fileName)) [--init-from FILE.safetensors] [--save FILE.safetensors]
+              torchrun --nproc_per_node N \(Escape.pythonBody(fileName)) ...      # DistributedDataParallel on N processes
+              torchrun --nnodes M --node_rank R --master_addr HOST --master_port PORT --nproc_per_node N \(Escape.pythonBody(fileName)) ...
+              python \(Escape.pythonBody(fileName)) --init-from FILE.safetensors --predict INPUTS.npy --output OUT.npy
 
             On one process it draws the initial parameters, the validation split, the shuffling and
             dropout from dnnc's random streams, so it logs dnnc's costs (--torch-random: torch's
@@ -70,7 +70,7 @@ public enum PyTorchExport {
         }
         out += "]\n\n\n"
         out += "class Model(nn.Module):\n"
-        out += "    \"\"\"\(model.name): \(model.layers.count) layers, input \(model.inputShape), output \(model.layers.last!.outputShape).\"\"\"\n\n"
+        out += "    \"\"\"\(Escape.pythonBody(model.name)): \(model.layers.count) layers, input \(model.inputShape), output \(model.layers.last!.outputShape).\"\"\"\n\n"
         out += "    def __init__(self):\n        super().__init__()\n"
         for layer in model.layers {
             out += "        place(self, \(py(layer.name)), \(module(layer)))\n"
@@ -90,7 +90,7 @@ public enum PyTorchExport {
 
     // MARK: Python literals
 
-    static func py(_ s: String) -> String { JSONValue.string(s).compact }
+    static func py(_ s: String) -> String { Escape.python(s) }
     static func py(_ x: Double) -> String {
         if x.isNaN { return "float('nan')" }
         if x.isInfinite { return x > 0 ? "float('inf')" : "float('-inf')" }

@@ -43,10 +43,7 @@ struct Export: ParsableCommand {
     func run() throws {
         guard let file = readSpec(spec, limit: input.maxSpecSize) else { throw ExitCode(2) }
         let (result, model) = try compileOrExit(file, try overrides.parsed(), input.compileOptions, warnings: false)
-        try checkWritable(output)
-        if let weights, FilePolicy.canonical(output) != nil, FilePolicy.canonical(output) == FilePolicy.canonical(weights) {
-            throw Console.fail("-o \(output) would overwrite the checkpoint; choose another path")
-        }
+        try checkOutputs([("-o", output)], inputs: [file.path, weights] + model.dataFiles)
         let bytes: [UInt8]
         switch to {
         case .onnx:

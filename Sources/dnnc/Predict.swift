@@ -85,9 +85,7 @@ struct Predict: ParsableCommand {
         if proba && !ir.loss.isClassification {
             throw Console.fail("--proba is for classifiers; this model's loss, \(ir.loss.name), is a regression's")
         }
-        if let output, FilePolicy.canonical(output).map({ $0 == FilePolicy.canonical(input) || $0 == FilePolicy.canonical(model.weights) }) == true {
-            throw Console.fail("--output \(output) would overwrite an input of this command; choose another path")
-        }
+        try checkOutputs([("--output", output)], inputs: [model.spec, model.weights, input] + ir.dataFiles)
         let predictor: Predictor
         do { predictor = try Predictor(model: ir, checkpoint: checkpoint, batch: min(batchSize, 1024)) } catch {
             throw Console.fail("cannot use \(model.weights): \(error)")

@@ -37,10 +37,13 @@ func compileOrExit(_ file: SourceFile, _ overrides: [Override], _ options: Compi
 }
 
 /// Fails with exit 2 unless the folder of `path` can be written, so it is found out before training.
-func checkWritable(_ path: String) throws {
-    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-    guard FileManager.default.isWritableFile(atPath: folder) else {
-        throw Console.fail("cannot write \(path): the folder \(folder) does not exist or is not writable")
+/// The one check of every file a command will write, before any work (FilePolicy.checkOutputs):
+/// options without a value are skipped; inputs are the spec (unless on stdin), its data and the
+/// files the command reads. A refusal is a usage error (exit 2).
+func checkOutputs(_ outputs: [(option: String, path: String?)], inputs: [String?]) throws {
+    let named = outputs.compactMap { output in output.path.map { (option: output.option, path: $0) } }
+    do { try FilePolicy.checkOutputs(named, inputs: inputs.compactMap { $0 }.filter { $0 != "<stdin>" && $0 != "-" }) } catch {
+        throw Console.fail(error.description)
     }
 }
 
@@ -172,8 +175,17 @@ struct Run: ParsableCommand {
         if saveBest != nil && model.validation == nil {
             throw Console.fail("--save-best needs validation data: add `validation: {split: 0.2}` under `data:`")
         }
-        for output in [save, saveBest, plot].compactMap({ $0 }) { try checkWritable(output) }
-        try checkOutputsAreNotInputs(inputs: [file.path == "<stdin>" ? nil : file.path, initFrom].compactMap { $0 } + model.dataFiles)
+        try checkOutputs([("--save", save), ("--save-best", saveBest), ("--plot", plot)], inputs: [file.path, initFrom] + model.dataFiles)
+        let checkpoints = model.schedule.checkpoint.map(CheckpointFolder.init)
+        if let checkpoints {
+            // The folder's epoch files are written and pruned by this run: no input or output of it may be one.
+            for (option, path) in [("--init-from", initFrom), ("--save", save), ("--save-best", saveBest), ("--plot", plot)] {
+                guard let path, checkpoints.manages(FilePolicy.target(of: path)) else { continue }
+                throw Console.fail("\(option) \(path) is one of the checkpoints this run writes and prunes in \(checkpoints.folder); copy it elsewhere, or choose another path")
+            }
+        } else if resume {
+            throw Console.fail("--resume needs checkpoints: add `checkpoint: {every: 1}` under `train:`")
+        }
 
         let trainer = Trainer(model: model)
         trainer.network.threads = threads
@@ -182,11 +194,13 @@ struct Run: ParsableCommand {
                 throw Console.fail("cannot start from \(initFrom!): \(error)")
             }
         }
-        let checkpoints = model.schedule.checkpoint.map { CheckpointFolder(policy: $0, specPath: file.path) }
-        if resume {
-            guard let checkpoints else {
-                throw Console.fail("--resume needs checkpoints: add `checkpoint: {every: 1}` under `train:`")
+        if let checkpoints {
+            do { try checkpoints.open(identity: trainer.trainingHash) } catch { throw Console.fail(error.description) }
+            if checkpoints.foreign > 0 {
+                Console.error("dnnc: warning: \(checkpoints.folder) holds \(checkpoints.foreign) checkpoint\(checkpoints.foreign == 1 ? "" : "s") of another run (another model, schedule, seed or data set); this run neither resumes from nor deletes them")
             }
+        }
+        if resume, let checkpoints {
             if let newest = checkpoints.newest() {
                 guard let data = FileManager.default.contents(atPath: newest.path) else {
                     throw Console.fail("cannot read \(newest.path)")
@@ -195,13 +209,10 @@ struct Run: ParsableCommand {
                     throw Console.fail("cannot resume from \(newest.path): \(error)")
                 }
                 Console.error("dnnc: resuming from \(newest.path), after epoch \(newest.epoch)")
+            } else if checkpoints.foreign > 0 {
+                throw Console.fail("cannot resume: the checkpoints in \(checkpoints.folder) were written by a run of another model, schedule, seed or data set (this run's training hash is \(trainer.trainingHash)); run without --resume to start anew beside them")
             } else {
-                Console.error("dnnc: no checkpoint in \(checkpoints.folder) yet; starting from the beginning")
-            }
-        }
-        if let checkpoints {
-            do { try FileManager.default.createDirectory(atPath: checkpoints.folder, withIntermediateDirectories: true) } catch {
-                throw Console.fail("cannot create the checkpoint folder \(checkpoints.folder): \(error.localizedDescription)")
+                Console.error("dnnc: no checkpoint of this run in \(checkpoints.folder) yet; starting from the beginning")
             }
         }
         var checkpointFailure: String? = nil
@@ -270,15 +281,16 @@ struct Run: ParsableCommand {
             throw trainingFailed
         }
 
+        // The parameters are saved before anything is reported, so a report that fails cannot lose them.
+        if let save {
+            try writeCheckpoint(trainer, to: save)
+        }
         let inputs = model.train.inputs
         Console.out(RunReport.predictions(inputs: inputs, predictions: trainer.predict(inputs),
                                           targets: model.train.targets, format: logFormat, classes: model.classes,
                                           outputActivation: model.layers.last!.activation))
         if model.loss.isClassification, logFormat == .text {
             Console.out(Metrics.classificationReport(model, trainer: trainer))
-        }
-        if let save {
-            try writeCheckpoint(trainer, to: save)
         }
         if let saveBest, let best = result.best {
             let final = (trainer.parameters(), trainer.statistics())
@@ -307,24 +319,6 @@ struct Run: ParsableCommand {
         if failOnDead, result.outputDead { throw trainingFailed }
     }
 
-    /// Refuses an output path that names an input (the spec, a data file, --init-from), before training.
-    private func checkOutputsAreNotInputs(inputs: [String]) throws {
-        let canonicalInputs = Set(inputs.compactMap(FilePolicy.canonical))
-        for (option, output) in [("--save", save), ("--save-best", saveBest), ("--plot", plot)] {
-            guard let output else { continue }
-            let url = URL(fileURLWithPath: output)
-            let folder = FilePolicy.canonical(url.deletingLastPathComponent().path) ?? url.deletingLastPathComponent().path
-            let target = FilePolicy.canonical(output) ?? (folder as NSString).appendingPathComponent(url.lastPathComponent)
-            if canonicalInputs.contains(target) {
-                throw Console.fail("\(option) \(output) would overwrite an input of this run; choose another path")
-            }
-        }
-        let outputs = [save, saveBest, plot].compactMap { $0 }.map { FilePolicy.canonical($0) ?? $0 }
-        if Set(outputs).count != outputs.count {
-            throw Console.fail("two outputs of this run name the same file; choose different paths")
-        }
-    }
-
     /// Writes the network's parameters as a checkpoint with the metadata prediction needs (the
     /// normalization, the classes, the model's hash), refusing non-finite values.
     private func writeCheckpoint(_ trainer: Trainer, to path: String) throws {
@@ -343,34 +337,94 @@ struct Run: ParsableCommand {
 
 extension LogFormat: ExpressibleByArgument {}
 
-/// train.checkpoint's folder: `epoch-NNNNNN.safetensors` files, the newest `keep` of them kept.
-struct CheckpointFolder {
+/// train.checkpoint's folder: `epoch-NNNNNN.safetensors` files, the newest `keep` of this run's kept.
+/// A run holds the folder's lock file while it writes there, so two runs never share it unnoticed;
+/// it reads, resumes from and prunes only checkpoints of its own identity (the training hash), so an
+/// older run's files are never deleted; and it removes the temporary files a killed writer left.
+final class CheckpointFolder {
     let policy: CheckpointPolicy
-    /// The folder, resolved against the spec's folder (the working directory for a spec on stdin).
-    let folder: String
+    /// The folder, resolved and confined when the spec was compiled.
+    var folder: String { policy.folder }
+    private var identity = ""
+    private var lock: Int32 = -1
+    /// Checkpoint files of other runs found when the folder was opened.
+    private(set) var foreign = 0
 
-    init(policy: CheckpointPolicy, specPath: String) {
-        self.policy = policy
-        let base = specPath == "<stdin>" ? FileManager.default.currentDirectoryPath : URL(fileURLWithPath: specPath).deletingLastPathComponent().path
-        folder = policy.folder.hasPrefix("/") ? policy.folder : (base as NSString).appendingPathComponent(policy.folder)
+    init(policy: CheckpointPolicy) { self.policy = policy }
+
+    /// The lock file goes with the run: removed while still held, then released.
+    deinit {
+        guard lock >= 0 else { return }
+        unlink((folder as NSString).appendingPathComponent(Self.lockName))
+        close(lock)
     }
 
-    /// The checkpoints in the folder, oldest first.
-    func list() -> [(path: String, epoch: Int)] {
+    static let lockName = ".dnnc-lock"
+
+    /// Whether `path` (resolved) is a file this folder's runs write and prune.
+    func manages(_ path: String) -> Bool {
+        let url = URL(fileURLWithPath: path)
+        return FilePolicy.target(of: url.deletingLastPathComponent().path) == FilePolicy.target(of: folder)
+            && Self.epoch(ofName: url.lastPathComponent) != nil
+    }
+
+    static func epoch(ofName name: String) -> Int? {
+        guard name.hasPrefix("epoch-"), name.hasSuffix(".safetensors") else { return nil }
+        let digits = name.dropFirst(6).dropLast(12)
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else { return nil }
+        return Int(digits)
+    }
+
+    /// Creates the folder, takes its lock (refusing while another live run holds it), removes stale
+    /// temporary files, and counts other runs' checkpoints.
+    func open(identity: String) throws(CheckpointError) {
+        self.identity = identity
+        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+            throw CheckpointError("cannot create the checkpoint folder \(folder): \(error.localizedDescription)")
+        }
+        let lockPath = (folder as NSString).appendingPathComponent(Self.lockName)
+        lock = Foundation.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard lock >= 0 else { throw CheckpointError("cannot create \(lockPath): \(String(cString: strerror(errno)))") }
+        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+            throw CheckpointError("another dnnc run (pid \(holder)) is writing checkpoints to \(folder); wait for it, or give this run another train.checkpoint.path")
+        }
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(lock, 0)
+        _ = pid.withUnsafeBytes { pwrite(lock, $0.baseAddress, pid.count, 0) }
+        // With the lock held no other dnnc writes here: a temporary checkpoint is a killed writer's.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            where name.hasPrefix(".epoch-") && name.hasSuffix(".tmp") {
+            unlink((folder as NSString).appendingPathComponent(name))
+        }
+        foreign = all().count - list().count
+    }
+
+    /// Every epoch file in the folder, oldest first.
+    private func all() -> [(path: String, epoch: Int)] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         return names.compactMap { name -> (String, Int)? in
-            guard name.hasPrefix("epoch-"), name.hasSuffix(".safetensors"),
-                  let number = Int(name.dropFirst(6).dropLast(12)) else { return nil }
+            guard let number = Self.epoch(ofName: name) else { return nil }
             return ((folder as NSString).appendingPathComponent(name), number)
         }.sorted { $0.1 < $1.1 }
     }
 
+    /// This run's checkpoints (its identity's), oldest first.
+    func list() -> [(path: String, epoch: Int)] {
+        all().filter { SafeTensors.trainingHash(atPath: $0.path) == identity }
+    }
+
     func newest() -> (path: String, epoch: Int)? { list().last }
 
-    /// Writes the checkpoint of `epoch` (counted from 0) atomically, then deletes all but the newest `keep`.
+    /// Writes the checkpoint of `epoch` (counted from 0) atomically, then deletes all but the newest
+    /// `keep` of this run's.
     func write(_ bytes: [UInt8], epoch: Int) throws(CheckpointError) {
         let name = "epoch-" + String(format: "%06d", epoch) + ".safetensors"
-        try SafeTensors.writeAtomically(bytes, to: (folder as NSString).appendingPathComponent(name))
+        let path = (folder as NSString).appendingPathComponent(name)
+        if let existing = SafeTensors.trainingHash(atPath: path), existing != identity {
+            throw CheckpointError("\(path) belongs to another run; it is kept (move it, or give this run another train.checkpoint.path)")
+        }
+        try SafeTensors.writeAtomically(bytes, to: path)
         for old in list().dropLast(policy.keep) { unlink(old.path) }
     }
 }

@@ -51,6 +51,7 @@ struct SweepCommand: ParsableCommand {
         let varied: [[Override]]
         do {
             varied = try vary.map { argument throws(OverrideError) in try Sweep.vary(argument) }
+            try Sweep.checkSize(varied, seeds: Sweep.seeds(seeds)!.count)
         } catch {
             throw Console.fail(error.description)
         }
@@ -66,7 +67,7 @@ struct SweepCommand: ParsableCommand {
             guard let model = result.model else { throw ExitCode(1) }
             models.append(model)
         }
-        if let plot { try checkWritable(plot) }
+        try checkOutputs([("--plot", plot)], inputs: [spec] + models.flatMap(\.dataFiles))
         let runs = Sweep.run(models, seeds: Sweep.seeds(seeds)!, jobs: jobs, stopWhenDead: !keepGoing)
         Console.out(Sweep.table(runs, variants, format: format))
         if let plot {

@@ -14,15 +14,13 @@ struct FuzzReplayTests {
         return names.filter { $0.hasPrefix(prefix) && !$0.hasPrefix(".") }.sorted().map { url.appendingPathComponent($0) }
     }
 
-    @Test(arguments: [("spec", FuzzTargets.spec), ("csv", FuzzTargets.csv), ("checkpoint", FuzzTargets.checkpoint)]
-        as [(String, @Sendable ([UInt8]) -> Void)])
-    func theCorpusAndEveryCrashReplay(_ target: String, _ run: @Sendable ([UInt8]) -> Void) throws {
+    @Test(arguments: FuzzTargets.all.map(\.name))
+    func theCorpusAndEveryCrashReplay(_ target: String) throws {
+        let run = FuzzTargets.all.first { $0.name == target }!.run
         let inputs = Self.files("corpus/\(target)") + Self.files("crashes", prefix: target + "-")
         #expect(!Self.files("corpus/\(target)").isEmpty, "fuzz/corpus/\(target) holds the seed corpus")
         for url in inputs {
             run(Array(try Data(contentsOf: url)))
         }
-        // The .npy reader shares the CSV corpus's shapes of trouble; it gets the checkpoint inputs too.
-        if target == "checkpoint" { for url in inputs { FuzzTargets.npy(Array(try Data(contentsOf: url))) } }
     }
 }

@@ -59,7 +59,7 @@ struct OverrideTests {
     }
 
     @Test func badValuesAreCheckedAgainstTheKeysType() {
-        #expect(overrideError("train.epochs=-1")?.message == "`train.epochs` must be at least 1, found -1")
+        #expect(overrideError("train.epochs=-1")?.message == "`train.epochs` must be from 1 up to 2147483647, found -1")
         #expect(overrideError("train.epochs=many")?.message == "`train.epochs` must be an integer, found the string \"many\"")
         #expect(overrideError("model.layers.fc1.dense.activation=rleu")?.help == "did you mean `relu`?")
         #expect(overrideError("train.epochs=[1")?.message.hasPrefix("the value is not valid YAML") == true)

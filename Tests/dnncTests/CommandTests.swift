@@ -211,7 +211,7 @@ struct CommandTests {
         let r = try Binary.run(["run", "specs/seed/relu.yaml", "--save", "/nonexistent-dir/x.safetensors"])
         #expect(r.status == 2)
         #expect(r.stdout == "")
-        #expect(r.stderr.contains("cannot write /nonexistent-dir/x.safetensors"))
+        #expect(r.stderr.contains("cannot write --save /nonexistent-dir/x.safetensors: the folder /nonexistent-dir does not exist"))
     }
 
     @Test func checkReportsEveryFileAndExitsOne() throws {
@@ -417,7 +417,7 @@ struct CommandTests {
     @Test func outputsNeverOverwriteInputsAndBigModelsAreRefused() throws {
         let r = try Binary.run(["run", "specs/digits/mlp.yaml", "--plot", "specs/digits/images.npy"])
         #expect(r.status == 2)
-        #expect(r.stderr.contains("--plot specs/digits/images.npy would overwrite an input of this run"))
+        #expect(r.stderr.contains("--plot specs/digits/images.npy would overwrite an input of this command"))
         let memory = try Binary.run(["run", "specs/digits/cnn.yaml", "--max-memory", "100000"])
         #expect(memory.status == 1)
         #expect(memory.stderr.contains("error[E0306]: the model needs 1.4e+04 parameters"))

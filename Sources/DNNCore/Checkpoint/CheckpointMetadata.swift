@@ -88,6 +88,39 @@ public struct CheckpointMetadata: Sendable, Equatable {
     }
 }
 
+extension CheckpointMetadata {
+    /// Everything the metadata says, checked against the spec's model before any of it is used (also
+    /// under --force, which only waives the model hash): each normalization has the spec's kind, one
+    /// statistic per column, and values that keep every normalized number finite; the class names are
+    /// distinct, no more than a classifier's outputs, and the spec's own when the spec names them.
+    public func check(for model: ModelIR) throws(CheckpointError) {
+        let targetKind: Normalization = model.loss.isClassification ? .none : model.targetNormalization
+        for (what, normalizer, kind, width) in [("input", inputNormalizer, model.inputNormalization, model.inputShape.reduce(1, *)),
+                                                ("target", targetNormalizer, targetKind, model.outputWidth)] {
+            guard normalizer.kind == kind else {
+                throw CheckpointError("its \(what) normalization is `\(normalizer.kind.rawValue)`, but the spec's is `\(kind.rawValue)`")
+            }
+            guard kind != .none else { continue }
+            guard normalizer.shift.count == width, normalizer.scale.count == width else {
+                throw CheckpointError("its \(what) normalization has \(normalizer.shift.count) columns, but the model has \(width)")
+            }
+            // Float's range is about 3.4e38: a shift beyond 1e30 or a scale below 1e-30 would overflow it.
+            if let j = (0 ..< width).first(where: { !(abs(normalizer.shift[$0]) <= 1e30) || !(abs(normalizer.scale[$0]) >= 1e-30 && abs(normalizer.scale[$0]) <= 1e30) }) {
+                throw CheckpointError("its \(what) normalization of column \(j) (shift \(normalizer.shift[j]), scale \(normalizer.scale[j])) would not give finite values")
+            }
+        }
+        if let classes {
+            guard Set(classes).count == classes.count else { throw CheckpointError("its class names are not distinct") }
+            if model.loss.isClassification, classes.count > max(model.outputWidth, 2) {
+                throw CheckpointError("it names \(classes.count) classes, but the model has \(model.outputWidth) outputs")
+            }
+            if let own = model.classes, own != classes {
+                throw CheckpointError("its classes (\(classes.prefix(5).joined(separator: ", "))\(classes.count > 5 ? ", …" : "")) are not the spec's (\(own.prefix(5).joined(separator: ", "))\(own.count > 5 ? ", …" : ""))")
+            }
+        }
+    }
+}
+
 extension ModelIR {
     /// A hash of what the parameters mean: every layer's kind, activation, inputs, shapes and
     /// parameters, the input shape, the normalization kinds and the loss. The training schedule is
@@ -154,11 +187,6 @@ public struct Checkpoint: Sendable {
                 throw CheckpointError("tensor `\(p.name)` holds a non-finite value (\(t.values[bad]) at index \(bad))")
             }
         }
-        if let metadata {
-            let inputs = model.inputShape.reduce(1, *)
-            guard metadata.inputNormalizer.shift.count == inputs || metadata.inputNormalizer.kind == .none else {
-                throw CheckpointError("its input normalization has \(metadata.inputNormalizer.shift.count) columns, but the model reads \(inputs)")
-            }
-        }
+        if let metadata { try metadata.check(for: model) }
     }
 }

@@ -98,8 +98,8 @@ public enum SafeTensors {
         for (name, entry) in header where name != "__metadata__" {
             guard let info = entry as? [String: Any],
                   let dtype = info["dtype"] as? String,
-                  let shape = (info["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  let offsets = (info["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+                  let shape = exactIntegers(info["shape"]),
+                  let offsets = exactIntegers(info["data_offsets"]),
                   offsets.count == 2 else {
                 throw CheckpointError("tensor `\(name)` has a malformed header entry")
             }
@@ -113,6 +113,16 @@ public enum SafeTensors {
             }
             entries.append((name, shape, headerEnd + offsets[0], count))
         }
+        // As the safetensors format requires, the tensors tile the data exactly: no two share a byte,
+        // and no byte belongs to none.
+        var end = headerEnd
+        for entry in entries.sorted(by: { ($0.start, $0.count) < ($1.start, $1.count) }) {
+            guard entry.start == end else {
+                throw CheckpointError(entry.start < end ? "tensor `\(entry.name)` overlaps another tensor's data" : "the data has a gap before tensor `\(entry.name)`")
+            }
+            end = entry.start + 4 * entry.count
+        }
+        guard end == bytes.count else { throw CheckpointError("the file holds \(bytes.count - end) bytes after the last tensor's data") }
         if let metadata = header["__metadata__"] as? [String: Any], let stored = metadata[checksumKey] as? String {
             let actual = String(CRC32.checksum(bytes[headerEnd...]), radix: 16)
             guard stored == actual else {
@@ -150,7 +160,22 @@ public enum SafeTensors {
     /// Writes `bytes` to `path` through a temporary file in the same folder: written, fsynced,
     /// renamed over the target, and the folder fsynced. The path holds either its old content or all
     /// of the new one, whenever the process or the machine stops.
+    /// The training hash in a checkpoint's training state (TrainingState.swift), reading the header
+    /// alone; nil for a file that is not a training checkpoint.
+    public static func trainingHash(atPath path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let prefix = try? handle.read(upToCount: 8), prefix.count == 8 else { return nil }
+        let length = prefix.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian }
+        guard length <= UInt64(maxHeaderBytes), let header = try? handle.read(upToCount: Int(length)), header.count == Int(length),
+              let json = (try? JSONSerialization.jsonObject(with: header)) as? [String: Any],
+              let metadata = json["__metadata__"] as? [String: Any], let state = metadata[Trainer.stateKey] as? String,
+              let object = (try? JSONSerialization.jsonObject(with: Data(state.utf8))) as? [String: Any] else { return nil }
+        return object["training_hash"] as? String
+    }
+
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(CheckpointError) {
+        do { try FilePolicy.checkReplaceable(path, shown: path) } catch { throw CheckpointError(error.message) }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         let temporary = temporaryPath(for: path)
         func failure(_ what: String) -> CheckpointError {
@@ -225,4 +250,15 @@ public enum CRC32 {
         for b in bytes { crc = table[Int((crc ^ UInt32(b)) & 0xFF)] ^ (crc >> 8) }
         return crc ^ 0xFFFF_FFFF
     }
+}
+
+/// A JSON list of whole numbers, each exactly an Int; nil when any item is not (no item is skipped).
+func exactIntegers(_ any: Any?) -> [Int]? {
+    guard let items = any as? [Any] else { return nil }
+    var out: [Int] = []
+    for item in items {
+        guard let n = item as? NSNumber, let i = Int(exactly: n.doubleValue) else { return nil }
+        out.append(i)
+    }
+    return out
 }

@@ -66,75 +66,151 @@ public enum DataFiles {
 
     /// Comma-separated values: a first row with any non-number is a header. Double quotes may
     /// enclose a cell ("" is a quote). Every row must have the header's (or the first row's) width.
+    /// CSV (RFC 4180 quoting), read in one pass over the bytes: time linear in the file's size, and
+    /// memory for the parsed values only (a text per cell is kept only when some cell is text).
+    ///
+    /// The header rule (grammar/README.md, "Data files"): the first row is a header when none of its
+    /// cells is a number or empty; otherwise it is data. So a first data row is never taken for a
+    /// header (a typo such as `2.O` beside numbers is reported as a bad cell), and no row is dropped.
+    /// A number is decimal: `[+-]digits[.digits][(e|E)[+-]digits]`, or with digits after the point
+    /// only (`.5`), as the spec language reads numbers; hex floats, `nan` and `inf` are text.
     static func csv(_ bytes: [UInt8], _ name: String) throws(DataFileError) -> DataTable {
-        guard let text = String(bytes: bytes, encoding: .utf8) else {
+        guard String(validating: bytes, as: UTF8.self) != nil else {
             throw DataFileError(message: "\(name) is not UTF-8 text", help: nil)
-        }
-        var records: [[String]] = []
-        var lineNumbers: [Int] = []
-        var line = 1
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            defer { line += 1 }
-            let row = raw.hasSuffix("\r") ? raw.dropLast() : raw[...]
-            if row.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-            var cells: [String] = [], cell = "", quoted = false, wasQuoted = false
-            var chars = row.makeIterator()
-            while let c = chars.next() {
-                if cell.count > maxFieldLength {
-                    throw DataFileError(message: "\(name):\(line):\(cells.count + 1): a field longer than \(maxFieldLength) characters",
-                                        help: "dnnc reads numbers and class names; check the delimiter and the quotes")
-                }
-                if quoted {
-                    if c == "\"" {
-                        quoted = false
-                    } else {
-                        cell.append(c)
-                    }
-                } else if c == "\"" {
-                    if wasQuoted { cell.append("\"") }
-                    quoted = true
-                    wasQuoted = true
-                } else if c == "," {
-                    cells.append(cell)
-                    cell = ""
-                    wasQuoted = false
-                } else {
-                    cell.append(c)
-                }
-            }
-            if quoted { throw DataFileError(message: "\(name):\(line):\(cells.count + 1): a quoted field is not closed", help: "close it with \"") }
-            cells.append(cell)
-            records.append(cells.map { $0.trimmingCharacters(in: .whitespaces) })
-            lineNumbers.append(line)
-        }
-        guard let first = records.first else { throw DataFileError(message: "\(name) holds no rows", help: nil) }
-        let hasHeader = first.contains { Double($0) == nil }
-        let width = first.count
-        let body = hasHeader ? Array(records.dropFirst()) : records
-        let bodyLines = hasHeader ? Array(lineNumbers.dropFirst()) : lineNumbers
-        guard !body.isEmpty else { throw DataFileError(message: "\(name) has a header but no rows", help: nil) }
-        if width == 1, first[0].contains(";") || first[0].contains("\t") {
-            throw DataFileError(message: "\(name) has one column per row", help: "dnnc reads comma-separated values; this file seems to use another delimiter")
         }
         var numbers: [Double?] = []
         var texts: [String] = []
-        numbers.reserveCapacity(body.count * width)
-        for (r, cells) in body.enumerated() {
+        var header: [String]? = nil
+        var width = 0, rows = 0
+        var rowLines: [Int] = []
+        var firstRow: (cells: [(text: String, number: Double?)], line: Int)? = nil
+        var cells: [(text: String, number: Double?)] = []
+        var field: [UInt8] = []
+        field.reserveCapacity(64)
+
+        func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+        func finishField(quoted: Bool, line: Int) throws(DataFileError) {
+            // Unquoted fields are trimmed of spaces and tabs; quoted ones are taken as written.
+            var lo = 0, hi = field.count
+            if !quoted {
+                while lo < hi, field[lo] == 0x20 || field[lo] == 0x09 { lo += 1 }
+                while hi > lo, field[hi - 1] == 0x20 || field[hi - 1] == 0x09 { hi -= 1 }
+            }
+            let slice = field[lo ..< hi]
+            let number = quoted ? nil : decimal(slice)
+            if let number, !number.isFinite {
+                throw DataFileError(message: "\(name):\(line):\(cells.count + 1): `\(text(Array(slice)))` is not a finite number", help: nil)
+            }
+            cells.append((number == nil ? text(Array(slice)) : "", number))
+            field.removeAll(keepingCapacity: true)
+        }
+        func finishRow(line: Int) throws(DataFileError) {
+            defer { cells.removeAll(keepingCapacity: true) }
+            if firstRow == nil {
+                firstRow = (cells, line)
+                width = cells.count
+                if width == 1, cells[0].text.contains(";") || cells[0].text.contains("\t") {
+                    throw DataFileError(message: "\(name) has one column per row", help: "dnnc reads comma-separated values; this file seems to use another delimiter")
+                }
+                if cells.allSatisfy({ $0.number == nil && !$0.text.isEmpty }) {
+                    header = cells.map(\.text)
+                    return
+                }
+            }
             guard cells.count == width else {
-                throw DataFileError(message: "\(name):\(bodyLines[r]):\(min(cells.count, width) + 1): the row has \(cells.count) values, but the \(hasHeader ? "header" : "first row") has \(width)",
+                throw DataFileError(message: "\(name):\(line):\(min(cells.count, width) + 1): the row has \(cells.count) values, but the \(header != nil ? "header" : "first row") has \(width)",
                                     help: "give every row the same number of values")
             }
-            for (c, cell) in cells.enumerated() {
-                let value = cell.isEmpty ? nil : Double(cell)
-                if let value, !value.isFinite {
-                    throw DataFileError(message: "\(name):\(bodyLines[r]):\(c + 1): `\(cell)` is not a finite number", help: nil)
-                }
-                numbers.append(value)
-                texts.append(cell)
+            for cell in cells {
+                if cell.number == nil, texts.isEmpty { texts = [String](repeating: "", count: numbers.count) }
+                numbers.append(cell.number)
+                if !texts.isEmpty { texts.append(cell.text) }
             }
+            rowLines.append(line)
+            rows += 1
         }
-        return DataTable(rows: body.count, columns: width, numbers: numbers, texts: texts, header: hasHeader ? first : nil,
-                         rowLines: bodyLines, columnFields: Array(1...width))
+
+        var line = 1, i = 0
+        let n = bytes.count
+        while i < n {
+            // One record: fields up to an unquoted line break (a quoted field may span lines).
+            let recordLine = line
+            var quoted = false, inQuotes = false, blank = true
+            while i < n {
+                let b = bytes[i]
+                if inQuotes {
+                    if b == 0x22 {
+                        if i + 1 < n, bytes[i + 1] == 0x22 { field.append(0x22); i += 2; continue }
+                        inQuotes = false
+                    } else {
+                        if b == 0x0A { line += 1 }
+                        field.append(b)
+                    }
+                    i += 1
+                } else if b == 0x22 {
+                    inQuotes = true
+                    quoted = true
+                    blank = false
+                    field.removeAll(keepingCapacity: true)
+                    i += 1
+                } else if b == 0x2C {
+                    try finishField(quoted: quoted, line: recordLine)
+                    quoted = false
+                    blank = false
+                    i += 1
+                } else if b == 0x0A || b == 0x0D {
+                    break
+                } else {
+                    if b != 0x20 && b != 0x09 { blank = false }
+                    if !quoted { field.append(b) }
+                    i += 1
+                }
+                if field.count > maxFieldLength {
+                    throw DataFileError(message: "\(name):\(recordLine):\(cells.count + 1): a field longer than \(maxFieldLength) characters",
+                                        help: "dnnc reads numbers and class names; check the delimiter and the quotes")
+                }
+            }
+            if inQuotes { throw DataFileError(message: "\(name):\(recordLine):\(cells.count + 1): a quoted field is not closed", help: "close it with \"") }
+            if blank {
+                field.removeAll(keepingCapacity: true)
+                cells.removeAll(keepingCapacity: true)
+            } else {
+                try finishField(quoted: quoted, line: recordLine)
+                try finishRow(line: recordLine)
+            }
+            // The line break: LF, CR LF, or a lone CR.
+            if i < n, bytes[i] == 0x0D { i += 1; if i < n, bytes[i] == 0x0A { i += 1 } } else if i < n { i += 1 }
+            line += 1
+        }
+        guard firstRow != nil else { throw DataFileError(message: "\(name) holds no rows", help: nil) }
+        guard rows > 0 else { throw DataFileError(message: "\(name) has a header but no rows", help: nil) }
+        return DataTable(rows: rows, columns: width, numbers: numbers, texts: texts, header: header,
+                         rowLines: rowLines, columnFields: Array(1...max(width, 1)).prefix(width).map { $0 })
+    }
+
+    /// A decimal number in the CSV grammar above, or nil.
+    static func decimal(_ s: ArraySlice<UInt8>) -> Double? {
+        var i = s.startIndex, digits = 0
+        if i < s.endIndex, s[i] == 0x2B || s[i] == 0x2D { i += 1 }
+        while i < s.endIndex, s[i] >= 0x30 && s[i] <= 0x39 { i += 1; digits += 1 }
+        if i < s.endIndex, s[i] == 0x2E {
+            i += 1
+            while i < s.endIndex, s[i] >= 0x30 && s[i] <= 0x39 { i += 1; digits += 1 }
+        }
+        guard digits > 0 else { return nil }
+        if i < s.endIndex, s[i] == 0x65 || s[i] == 0x45 {
+            i += 1
+            if i < s.endIndex, s[i] == 0x2B || s[i] == 0x2D { i += 1 }
+            var exponent = 0
+            while i < s.endIndex, s[i] >= 0x30 && s[i] <= 0x39 { i += 1; exponent += 1 }
+            guard exponent > 0 else { return nil }
+        }
+        guard i == s.endIndex, s.count < 400 else { return nil }
+        return s.withUnsafeBufferPointer { buffer in
+            var text = [CChar](repeating: 0, count: buffer.count + 1)
+            for k in 0 ..< buffer.count { text[k] = CChar(bitPattern: buffer[k]) }
+            return strtod(text, nil)
+        }
     }
 
     /// NumPy's .npy format, version 1 to 3: magic, version, header length, a Python dict literal

@@ -217,6 +217,7 @@ public final class RowWriter {
         self.format = format
         self.width = width
         if let path {
+            do { try FilePolicy.checkReplaceable(path, shown: path) } catch { throw CheckpointError(error.message) }
             let temporary = SafeTensors.temporaryPath(for: path)
             guard FileManager.default.createFile(atPath: temporary, contents: nil), let h = FileHandle(forWritingAtPath: temporary) else {
                 throw CheckpointError("cannot write \(path): its folder does not exist or is not writable")

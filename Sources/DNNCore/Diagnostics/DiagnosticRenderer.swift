@@ -7,23 +7,23 @@ public enum DiagnosticRenderer {
         let paint = Paint(enabled: color)
         let range = diagnostic.range
         let severityColor = diagnostic.severity == .error ? Paint.red : Paint.yellow
-        var out = paint("\(file.path):\(position(range)):", Paint.bold) + " "
+        var out = paint("\(Format.printable(file.path)):\(position(range)):", Paint.bold) + " "
             + paint("\(diagnostic.severity.rawValue)[\(diagnostic.code.rawValue)]:", severityColor)
-            + " " + paint(diagnostic.message, Paint.bold) + "\n"
+            + " " + paint(Format.printable(diagnostic.message), Paint.bold) + "\n"
         // One gutter width for the whole diagnostic, so the `|` columns line up as in rustc.
         let lines = [range] + diagnostic.notes.compactMap(\.range)
         let gutter = lines.map { String($0.start.line).count }.max() ?? 1
         out += snippet(range, in: file, gutter: gutter, paint: paint, caretColor: severityColor)
         for note in diagnostic.notes {
             if let noteRange = note.range, !noteRange.isNone {
-                out += "  " + paint("note:", Paint.bold) + " \(file.path):\(position(noteRange)): \(note.message)\n"
+                out += "  " + paint("note:", Paint.bold) + " \(file.path):\(position(noteRange)): \(Format.printable(note.message))\n"
                 out += snippet(noteRange, in: file, gutter: gutter, paint: paint, caretColor: Paint.blue)
             } else {
-                out += "  " + paint("note:", Paint.bold) + " \(note.message)\n"
+                out += "  " + paint("note:", Paint.bold) + " \(Format.printable(note.message))\n"
             }
         }
         if let help = diagnostic.help {
-            out += "  " + paint("help:", Paint.cyan) + " \(help)\n"
+            out += "  " + paint("help:", Paint.cyan) + " \(Format.printable(help))\n"
         }
         return out
     }

@@ -275,6 +275,16 @@ extension DiagnosticCode {
                 of values.
                 """, bad: edit((hidden, "{units: 8, activation: tanh, name: hidden}\n    - reshape: {shape: [3, 3]}")),
                 good: edit((hidden, "{units: 8, activation: tanh, name: hidden}\n    - reshape: {shape: [2, 4]}\n    - flatten")))
+        case .outputFolder:
+            return make("""
+                dnnc writes train.checkpoint's files into a folder the spec names (`path:`, or \
+                `checkpoints/<name>` beside the spec), and deletes its own older checkpoints there. Like \
+                the data files a spec reads, that folder must lie inside the spec's project (the git top \
+                level above the spec, or the spec's folder outside git), so that a spec from elsewhere \
+                cannot write or delete files anywhere else: an absolute path, a `..` that climbs out, or a \
+                model name with `/` in it is refused unless `--allow-outside-root` is given.
+                """, bad: edit(("  epochs: 100\n", "  epochs: 100\n  checkpoint: {every: 10, path: /tmp/dnnc-checkpoints}\n")),
+                good: edit(("  epochs: 100\n", "  epochs: 100\n  checkpoint: {every: 10, path: checkpoints/xor}\n")))
         case .unusedLayer:
             return make("""
                 No layer reads this layer's output, and it is not the last layer, so it changes nothing \

@@ -128,8 +128,15 @@ struct Builder {
                 patience: early["patience"]!.int!, minDelta: early["min_delta"]!.double!, restoreBest: early["restore_best"]!.bool!)
         }
         if let policy = train["checkpoint"]?.record {
-            schedule.checkpoint = CheckpointPolicy(every: policy["every"]!.int!, keep: policy["keep"]!.int!,
-                                                   folder: policy["path"]?.string ?? "checkpoints/\(spec["name"]?.string ?? file.stem)")
+            // The folder is confined like data paths: a spec writes and prunes only inside its project.
+            let written = policy["path"]?.string ?? "checkpoints/\(spec["name"]?.string ?? file.stem)"
+            do {
+                let folder = try FilePolicy.resolveOutputFolder(written, specPath: file.path, allowOutsideRoot: options.allowOutsideRoot)
+                schedule.checkpoint = CheckpointPolicy(every: policy["every"]!.int!, keep: policy["keep"]!.int!, folder: folder)
+            } catch {
+                let at = policy["path"] ?? spec["name"] ?? train["checkpoint"]!
+                bag.error(.outputFolder, "the checkpoint folder " + error.message, at: at.range, help: error.help)
+            }
         }
         for (value, monitor) in [(train["early_stopping"]?.record?["monitor"], schedule.earlyStopping?.monitor),
                                  (train["schedule"]?.choice?["monitor"], Lowering.monitor(of: schedule.learningRate))] {

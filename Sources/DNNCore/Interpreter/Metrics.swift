@@ -80,30 +80,51 @@ public enum Metrics {
     }
 
     /// Per class: precision, recall, F1 and support; then the confusion matrix (rows: true class).
+    /// The most classes the report lists one by one, how many it lists beyond that, and the most
+    /// classes whose confusion matrix it prints: what is printed stays bounded for any class count.
+    public static let listedClasses = 50, shownWhenMany = 20, confusionClasses = 20
+
     public static func classificationReport(_ model: ModelIR, trainer: Trainer) -> String {
         let set = model.validation ?? model.train
         let scores = trainer.predict(set.inputs)
         let labels = classLabels(set.targets)
         let K = scores.columns
-        var confusion = [[Int]](repeating: [Int](repeating: 0, count: K), count: K)
-        for r in 0..<scores.rows { confusion[labels[r]][argmax(scores.row(r))] += 1 }
+        // Per-class counts in O(rows + K): a K×K matrix is built only when it is printed.
+        var tp = [Int](repeating: 0, count: K), predicted = tp, actual = tp
+        var guesses = [Int](repeating: 0, count: scores.rows)
+        for r in 0..<scores.rows {
+            let guess = argmax(scores.row(r))
+            guesses[r] = guess
+            actual[labels[r]] += 1
+            predicted[guess] += 1
+            if guess == labels[r] { tp[labels[r]] += 1 }
+        }
         let names = model.classes ?? (0..<K).map(String.init)
+        func name(_ k: Int) -> String { Format.printable(k < names.count ? names[k] : String(k)) }
+        // Bounded output: every class up to `listedClasses`, else the best supported ones.
+        let listed = K <= listedClasses ? Array(0..<K) : Array((0..<K).sorted { (actual[$0], -$0) > (actual[$1], -$1) }.prefix(shownWhenMany)).sorted()
         var rows: [[String]] = [["class", "precision", "recall", "f1", "support"]]
-        for k in 0..<K {
-            let tp = Double(confusion[k][k])
-            let predicted = Double((0..<K).reduce(0) { $0 + confusion[$1][k] })
-            let actual = Double(confusion[k].reduce(0, +))
-            let precision = predicted > 0 ? tp / predicted : 0, recall = actual > 0 ? tp / actual : 0
+        for k in listed {
+            let precision = predicted[k] > 0 ? Double(tp[k]) / Double(predicted[k]) : 0
+            let recall = actual[k] > 0 ? Double(tp[k]) / Double(actual[k]) : 0
             let f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0
-            rows.append([k < names.count ? names[k] : String(k), Format.c("%.3f", precision), Format.c("%.3f", recall),
-                         Format.c("%.3f", f1), String(Int(actual))])
+            rows.append([name(k), Format.c("%.3f", precision), Format.c("%.3f", recall), Format.c("%.3f", f1), String(actual[k])])
         }
         var out = "classes (\(model.validation == nil ? "training" : "validation") set, \(scores.rows) rows):\n"
         out += RunReport.table(rows, rightAligned: [1, 2, 3, 4])
-        out += "confusion matrix (rows: true class, columns: predicted):\n"
-        var matrix: [[String]] = [[""] + (0..<K).map { k in k < names.count ? names[k] : String(k) }]
-        for k in 0..<K { matrix.append([k < names.count ? names[k] : String(k)] + confusion[k].map(String.init)) }
-        out += RunReport.table(matrix, rightAligned: Set(1...K))
+        if listed.count < K {
+            out += "(\(K) classes: the \(listed.count) with the most samples are listed)\n"
+        }
+        if K <= confusionClasses {
+            var confusion = [[Int]](repeating: [Int](repeating: 0, count: K), count: K)
+            for r in 0..<scores.rows { confusion[labels[r]][guesses[r]] += 1 }
+            out += "confusion matrix (rows: true class, columns: predicted):\n"
+            var matrix: [[String]] = [[""] + (0..<K).map(name)]
+            for k in 0..<K { matrix.append([name(k)] + confusion[k].map(String.init)) }
+            out += RunReport.table(matrix, rightAligned: Set(1...K))
+        } else {
+            out += "confusion matrix: not printed for \(K) classes (at most \(confusionClasses))\n"
+        }
         return out
     }
 }

@@ -14,12 +14,12 @@ public enum RunReport {
     public static func summary(_ model: ModelIR) -> String {
         var rows: [[String]] = [["layer", "kind", "input", "output", "activation", "params", "mult-adds"]]
         for layer in model.layers {
-            rows.append([layer.name, layer.kind.name, shape(layer.inputShape), shape(layer.outputShape),
+            rows.append([Format.printable(layer.name), layer.kind.name, shape(layer.inputShape), shape(layer.outputShape),
                          layer.activation.name, String(layer.parameterCount), String(multiplyAdds(layer))])
         }
         rows.append(["total", "", "", "", "", String(model.parameterCount),
                      String(model.layers.reduce(0) { $0 + multiplyAdds($1) })])
-        var out = "model \(model.name): input \(shape(model.inputShape)), \(model.layers.count) layer\(model.layers.count == 1 ? "" : "s"), seed \(model.seed)\n"
+        var out = "model \(Format.printable(model.name)): input \(shape(model.inputShape)), \(model.layers.count) layer\(model.layers.count == 1 ? "" : "s"), seed \(model.seed)\n"
         out += table(rows, rightAligned: [5, 6])
         let s = model.schedule
         out += "train: \(model.train.inputs.rows) samples, batch \(min(s.batchSize, model.train.inputs.rows)), \(s.epochs) epochs, "

@@ -85,6 +85,27 @@ public enum Sweep {
         return try trimmed.map { value throws(OverrideError) in try Override("\(key)=\(value)", option: "--vary") }
     }
 
+    /// The most variants (combinations of --vary values) a sweep compiles, and the most runs
+    /// (variants × seeds) it trains: each variant is a compiled model held in memory.
+    public static let maxVariants = 1_000, maxRuns = 1_000_000
+
+    /// The number of variants and runs, refused before any is built when over the limits.
+    public static func checkSize(_ varied: [[Override]], seeds: Int) throws(OverrideError) {
+        var count = 1
+        for values in varied {
+            let (product, overflow) = count.multipliedReportingOverflow(by: values.count)
+            guard !overflow, product <= maxVariants else {
+                throw OverrideError("--vary", varied.map { "\($0.count) values" }.joined(separator: " × "),
+                                    "the combinations exceed \(maxVariants) variants", help: "vary fewer keys or values per sweep")
+            }
+            count = product
+        }
+        guard count * seeds <= maxRuns else {
+            throw OverrideError("--seeds", "\(seeds) seeds", "\(count) variant\(count == 1 ? "" : "s") × \(seeds) seeds exceed \(maxRuns) runs",
+                                help: "use fewer seeds or variants")
+        }
+    }
+
     /// Every combination of the varied values, the first key varying slowest.
     public static func variants(_ varied: [[Override]]) -> [SweepVariant] {
         var combos: [[Override]] = [[]]

@@ -134,10 +134,8 @@ extension Trainer {
         let phase = try list("phase").compactMap { ($0 as? NSNumber)?.intValue }
         guard phase.count == 2 else { throw CheckpointError("its training state has a malformed `phase`") }
         (loop.phaseIndex, loop.phaseEnd) = (phase[0], phase[1])
+        try checkResumedState()
         if loop.phaseIndex >= 0 { enterPhase(loop.phaseIndex) }
-        guard loop.nextEpoch <= model.schedule.epochs, loop.costs.count == loop.nextEpoch else {
-            throw CheckpointError("its training state is inconsistent (epoch \(loop.nextEpoch) with \(loop.costs.count) costs)")
-        }
         // The order of the samples: every shuffle the finished epochs made, replayed.
         order = Array(0 ..< order.count)
         shuffler = RandomStream(seed: model.seed, stream: RandomStream.shuffling)
@@ -145,5 +143,52 @@ extension Trainer {
             for _ in 0 ..< epochsRun { shuffle() }
         }
         network.revision += 1
+    }
+
+    /// Everything a checkpoint's training state says, checked against this spec's schedule before any
+    /// of it is used: a crafted or damaged state with valid checksums is refused, never replayed
+    /// (a phase index out of range trapped; 10^15 epochs run replayed shuffles for ever).
+    func checkResumedState() throws(CheckpointError) {
+        func fail(_ what: String) -> CheckpointError {
+            CheckpointError("its training state is inconsistent with this spec: \(what)")
+        }
+        let epochs = model.schedule.epochs, next = loop.nextEpoch
+        let stepsPerEpoch = (model.train.inputs.rows + batchSize - 1) / batchSize
+        guard (0 ... epochs).contains(next) else { throw fail("it resumes at epoch \(next), but the spec trains \(epochs)") }
+        guard epochsRun == next else { throw fail("\(epochsRun) epochs run, but it resumes at epoch \(next)") }
+        guard loop.costs.count == next, loop.costs.allSatisfy(\.isFinite) else { throw fail("\(loop.costs.count) costs for \(next) epochs") }
+        guard steps == next * stepsPerEpoch else { throw fail("\(steps) steps, but \(next) epochs of \(stepsPerEpoch) make \(next * stepsPerEpoch)") }
+        guard (0 ... steps).contains(phaseStep) else { throw fail("phase step \(phaseStep) of \(steps)") }
+        guard currentRate.isFinite, currentRate >= 0 else { throw fail("a learning rate of \(currentRate)") }
+        guard learningRate.plateauLR.isFinite, learningRate.plateauLR >= 0, !learningRate.best.isNaN,
+              (0 ... max(next, 0)).contains(learningRate.badEpochs) else { throw fail("a malformed plateau state") }
+        let phases = model.schedule.phases
+        if phases.isEmpty {
+            guard loop.phaseIndex == -1, loop.phaseEnd == 0 else { throw fail("a phase, but the spec has none") }
+        } else {
+            guard (-1 ..< phases.count).contains(loop.phaseIndex) else {
+                throw fail("phase \(loop.phaseIndex), but the spec has \(phases.count) (0 to \(phases.count - 1))")
+            }
+            let end = phases.prefix(loop.phaseIndex + 1).reduce(0) { $0 + $1.epochs }
+            guard loop.phaseEnd == end, next <= end || loop.phaseIndex == phases.count - 1 else {
+                throw fail("phase \(loop.phaseIndex) ending after \(loop.phaseEnd) epochs, but the spec's ends after \(end)")
+            }
+        }
+        if let stuck = loop.stuckSince, !(0 ..< max(next, 1)).contains(stuck) { throw fail("stuck since epoch \(stuck)") }
+        guard (0 ..< max(next, 1)).contains(loop.bestEpoch), (0 ... next).contains(loop.waited), !loop.bestMonitored.isNaN else {
+            throw fail("a malformed early-stopping state")
+        }
+        var previous = -1
+        for point in loop.validationCurve {
+            guard point.epoch > previous, point.epoch < next, point.loss.isFinite else { throw fail("a malformed validation curve") }
+            previous = point.epoch
+        }
+        if let best = loop.bestValidation, !(0 ..< max(next, 1)).contains(best.epoch) { throw fail("best validation epoch \(best.epoch)") }
+        for values in [loop.bestParameters, loop.bestStatistics, loop.bestValidation?.parameters, loop.bestValidation?.statistics] {
+            guard values?.allSatisfy(\.isFinite) ?? true else { throw fail("non-finite saved parameters") }
+        }
+        for buffer in [network.state1, network.state2, network.state3] {
+            guard buffer[0 ..< network.parameterCount].allSatisfy(\.isFinite) else { throw fail("a non-finite optimizer state") }
+        }
     }
 }

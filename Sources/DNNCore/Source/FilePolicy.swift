@@ -60,4 +60,81 @@ public enum FilePolicy {
             throw DataFileError(message: "cannot read \(shown): it is \(what), not a regular file", help: nil)
         }
     }
+
+    /// A folder a spec names for dnnc to write into (train.checkpoint.path, or its default under the
+    /// model's name), confined like the files a spec reads: relative to the spec, inside the project
+    /// root unless allowed. The folder need not exist: the part that exists is resolved (links
+    /// included), and the rest may not climb with `..`.
+    public static func resolveOutputFolder(_ written: String, specPath: String, allowOutsideRoot: Bool) throws(DataFileError) -> String {
+        let (folder, root) = folders(ofSpecAt: specPath)
+        if written.hasPrefix("/") && !allowOutsideRoot {
+            throw DataFileError(message: "`\(written)` is an absolute path; a spec writes inside its project (\(root))",
+                                help: "write the folder relative to the spec, or pass --allow-outside-root")
+        }
+        let joined = written.hasPrefix("/") ? written : (folder as NSString).appendingPathComponent(written)
+        var resolved = "/"
+        var rest = joined.split(separator: "/").map(String.init)[...]
+        while let part = rest.first, let next = canonical((resolved as NSString).appendingPathComponent(part)) {
+            resolved = next
+            rest = rest.dropFirst()
+        }
+        if rest.contains("..") {
+            throw DataFileError(message: "`\(written)` climbs with `..` through a folder that does not exist",
+                                help: "name a folder inside the project without `..`")
+        }
+        for part in rest where part != "." { resolved = (resolved as NSString).appendingPathComponent(part) }
+        if !allowOutsideRoot && !(resolved == root || resolved.hasPrefix(root.hasSuffix("/") ? root : root + "/")) {
+            throw DataFileError(message: "`\(written)` leads to \(resolved), outside the project root \(root)",
+                                help: "keep outputs inside the project, or pass --allow-outside-root")
+        }
+        var info = stat()
+        if stat(resolved, &info) == 0, info.st_mode & S_IFMT != S_IFDIR {
+            throw DataFileError(message: "`\(written)` is a file, not a folder", help: "name a folder for the checkpoints")
+        }
+        return resolved
+    }
+
+    /// The path a write to `path` would replace, resolved: the file's own canonical path when it
+    /// exists, else its folder's joined with its name.
+    public static func target(of path: String) -> String {
+        if let existing = canonical(path) { return existing }
+        let url = URL(fileURLWithPath: path)
+        let folder = canonical(url.deletingLastPathComponent().path) ?? url.deletingLastPathComponent().path
+        return (folder as NSString).appendingPathComponent(url.lastPathComponent)
+    }
+
+    /// One rule for every file a command writes (run's --save, --save-best and --plot, sweep's
+    /// --plot, export's -o, predict's --output, checkpoints): its folder exists and is writable; what
+    /// is there already is a regular file (an atomic write would replace a device, a FIFO or a link's
+    /// target with a plain file); and it is none of the command's inputs (the spec, its data files,
+    /// the weights it reads), nor another output of the same command.
+    public static func checkOutputs(_ outputs: [(option: String, path: String)], inputs: [String]) throws(DataFileError) {
+        let protected = Set(inputs.compactMap(canonical))
+        var seen: Set<String> = []
+        for (option, path) in outputs {
+            try checkReplaceable(path, shown: "\(option) \(path)")
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            guard FileManager.default.isWritableFile(atPath: folder) else {
+                throw DataFileError(message: "cannot write \(option) \(path): the folder \(folder) does not exist or is not writable", help: nil)
+            }
+            let target = target(of: path)
+            if protected.contains(target) {
+                throw DataFileError(message: "\(option) \(path) would overwrite an input of this command", help: "choose another path")
+            }
+            guard seen.insert(target).inserted else {
+                throw DataFileError(message: "two outputs of this command name \(path)", help: "choose different paths")
+            }
+        }
+    }
+
+    /// Refuses to replace anything but a regular file (or nothing): a device, a FIFO, a socket or a folder.
+    public static func checkReplaceable(_ path: String, shown: String) throws(DataFileError) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        let kind = info.st_mode & S_IFMT
+        guard kind != S_IFREG else { return }
+        let what = kind == S_IFDIR ? "a folder" : kind == S_IFIFO ? "a FIFO" : kind == S_IFSOCK ? "a socket" : kind == S_IFLNK ? "a symbolic link" : "a device"
+        throw DataFileError(message: "will not write \(shown): it is \(what), and dnnc replaces only regular files",
+                            help: kind == S_IFLNK ? "name the link's target instead" : "name a file path")
+    }
 }

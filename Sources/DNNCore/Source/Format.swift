@@ -21,4 +21,26 @@ public enum Format {
     public static func c(_ format: String, _ x: Double) -> String {
         String(format: format, x)
     }
+
+    /// Text from a spec or a file made safe for a terminal or a log line: every control character
+    /// (C0, DEL, C1) and the Unicode line and paragraph separators written as `\u{1B}`, so that an
+    /// escape sequence in a hostile key or name is shown, never obeyed. Tabs become spaces.
+    public static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isUnprintable) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if scalar == "\t" {
+                out.append(" ")
+            } else if isUnprintable(scalar) {
+                out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    static func isUnprintable(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}"
+    }
 }

@@ -25,7 +25,7 @@ public struct Bounds: Sendable {
     public static let countOrZero = Bounds(min: 0, max: Double(maxCount))
     public static let maxCount = Int(Int32.max)
     /// A seed: any non-negative 64-bit integer.
-    public static let seed = Bounds(min: 0, max: Double(Int.max))
+    public static let seed = Bounds(min: 0)
     /// An axis of a sample's shape, from the front (0, 1, …) or the back (−1, −2, …).
     public static let axis = Bounds(min: -64, max: 63)
     /// [0, 1), as PyTorch requires of Adam's betas.

@@ -112,6 +112,17 @@ public struct SpecChecker {
             guard case .scalar(let s) = node.content, case .string(let text) = s.value else {
                 return typeError(node, "a string", path)
             }
+            // Names and paths are printable text: a control character (from an escape such as "\0" or
+            // "\e") would cut a file name short or reach a terminal raw.
+            if let c = text.unicodeScalars.first(where: { $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}" }) {
+                bag.error(.wrongType, "\(describe(path)) holds the control character U+\(String(format: "%04X", c.value)); names and paths are printable text",
+                          at: node.range, help: "remove the escape sequence from the string")
+                return nil
+            }
+            if text.isEmpty {
+                bag.error(.wrongType, "\(describe(path)) is an empty string", at: node.range, help: "give it a name, or leave the key out")
+                return nil
+            }
             return make(.string(text))
         case .word(let words):
             guard case .scalar(let s) = node.content, case .string(let text) = s.value else {

@@ -1,4 +1,4 @@
-// One libFuzzer entry point for the three targets, chosen by FUZZ_TARGET (spec, csv or checkpoint);
+// One libFuzzer entry point for every target in FuzzTargets.all, chosen by FUZZ_TARGET;
 // without FUZZING, a replayer: `Fuzz TARGET FILE...` runs the files through that target.
 
 import DNNCore
@@ -6,11 +6,7 @@ import Foundation
 
 /// The target's function by its name.
 func target(_ name: String?) -> ([UInt8]) -> Void {
-    switch name {
-    case "csv": FuzzTargets.csv
-    case "checkpoint": FuzzTargets.checkpoint
-    default: FuzzTargets.spec
-    }
+    FuzzTargets.all.first { $0.name == name }?.run ?? FuzzTargets.spec
 }
 
 #if FUZZING
