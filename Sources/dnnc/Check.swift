@@ -32,6 +32,12 @@ struct Check: ParsableCommand {
             Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or I/O errors (after \
             every other file was checked). A folder is searched recursively: every *.yaml and *.yml \
             directly in it, and those deeper down that have a top-level `dnnc:` key.
+
+            A `.dnncignore` file in the folder or above it (up to the git top level) excludes files \
+            and folders, one pattern a line as in .gitignore: `broken-*.yaml` or `fixtures/` match a \
+            name at any depth, `tests/corpus` a path from the ignore file's folder, `**` any folders, \
+            `!pattern` re-includes; `#` starts a comment. Files and folders named on the command line \
+            are always checked.
             """)
 
     @Argument(help: "Spec files, folders, or - for standard input.")

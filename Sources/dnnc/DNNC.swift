@@ -9,7 +9,11 @@ struct DNNC: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dnnc",
         abstract: "A declarative model-spec compiler for neural networks.",
-        discussion: "Exit codes: 0 success, 1 the spec has errors, 2 usage or I/O errors.",
+        discussion: """
+            Exit codes: 0 success, 1 the spec has errors, 2 usage or I/O errors, 3 training failed (a \
+            non-finite value, or a dead network with --fail-on-dead), 130 stopped by SIGINT (Ctrl-C), \
+            143 stopped by SIGTERM.
+            """,
         version: DNNCVersion.current,
         subcommands: [Run.self, Predict.self, Evaluate.self, Export.self, Check.self, SweepCommand.self, Summary.self, Graph.self, Resolve.self, Explain.self, Schema.self, Reference.self, SaveLoop.self]
     )

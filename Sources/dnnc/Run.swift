@@ -223,6 +223,7 @@ struct Run: ParsableCommand {
         let bar = logFormat == .text && !noProgress && isatty(STDOUT_FILENO) == 1
             ? ProgressBar(epochs: model.schedule.epochs, stepsPerEpoch: (rows + batch - 1) / batch) : nil
         var warned: Set<String> = []
+        var firstCost: Double? = nil
         let signals = SignalWatch()
         // DNNC_TIMING=1 reports the training loop's wall time on stderr (bench/run.py reads it); off by
         // default, so that a run's output stays the same bytes every time.
@@ -242,7 +243,8 @@ struct Run: ParsableCommand {
                                    }) { log in
             let line = RunReport.logLine(log, format: logFormat, epochs: model.schedule.epochs)
             if let bar { bar.print(line) } else { Console.out(line) }
-            for warning in RunReport.healthWarnings(log) where warned.insert(warning.layer).inserted {
+            if firstCost == nil { firstCost = log.cost }
+            for warning in RunReport.healthWarnings(log, firstCost: firstCost!) where warned.insert(warning.layer).inserted {
                 Console.error(warning.text)
             }
         }

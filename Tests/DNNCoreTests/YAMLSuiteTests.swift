@@ -10,13 +10,18 @@ import Testing
 /// The suite beside the clone (`../shared/yaml-test-suite`, where CI has it), or where
 /// DNNC_YAML_TEST_SUITE points. A newcomer's clone has neither: the tests then show as skipped with
 /// the reason, unless DNNC_REQUIRE_YAML_TEST_SUITE=1 (as .ci/run sets), which makes its absence a failure.
-@Suite(.enabled(if: YAMLSuiteTests.available || YAMLSuiteTests.required,
+enum YAMLTestSuite {
+    static let folder = ProcessInfo.processInfo.environment["DNNC_YAML_TEST_SUITE"].map { URL(fileURLWithPath: $0) }
+        ?? Repo.root.deletingLastPathComponent().appendingPathComponent("shared/yaml-test-suite")
+    static var runs: Bool {
+        FileManager.default.fileExists(atPath: folder.path) || ProcessInfo.processInfo.environment["DNNC_REQUIRE_YAML_TEST_SUITE"] == "1"
+    }
+}
+
+@Suite(.enabled(if: YAMLTestSuite.runs,
                 "the YAML test suite is not at ../shared/yaml-test-suite (set DNNC_YAML_TEST_SUITE to its folder to run these)"))
 struct YAMLSuiteTests {
-    static let suite = ProcessInfo.processInfo.environment["DNNC_YAML_TEST_SUITE"].map { URL(fileURLWithPath: $0) }
-        ?? Repo.root.deletingLastPathComponent().appendingPathComponent("shared/yaml-test-suite")
-    static var available: Bool { FileManager.default.fileExists(atPath: suite.path) }
-    static var required: Bool { ProcessInfo.processInfo.environment["DNNC_REQUIRE_YAML_TEST_SUITE"] == "1" }
+    static let suite = YAMLTestSuite.folder
 
     /// Folders holding an in.yaml, nested ones included (a case with several variants has subfolders).
     static func cases() throws -> [URL] {

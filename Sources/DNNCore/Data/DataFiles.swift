@@ -79,7 +79,7 @@ public enum DataFiles {
             throw DataFileError(message: "\(name) is not UTF-8 text", help: nil)
         }
         var numbers: [Double?] = []
-        var texts: [String] = []
+        var texts: [String] = [], keepTexts = false
         var header: [String]? = nil
         var width = 0, rows = 0
         var rowLines: [Int] = []
@@ -98,6 +98,9 @@ public enum DataFiles {
             }
             let slice = field[lo ..< hi]
             let number = quoted ? nil : decimal(slice)
+            if !quoted, number == nil, ["inf", "infinity", "nan"].contains(text(Array(slice)).lowercased().trimmingPrefix(while: { $0 == "+" || $0 == "-" })) {
+                throw DataFileError(message: "\(name):\(line):\(cells.count + 1): `\(text(Array(slice)))` is not a finite number", help: nil)
+            }
             if let number, !number.isFinite {
                 throw DataFileError(message: "\(name):\(line):\(cells.count + 1): `\(text(Array(slice)))` is not a finite number", help: nil)
             }
@@ -122,9 +125,12 @@ public enum DataFiles {
                                     help: "give every row the same number of values")
             }
             for cell in cells {
-                if cell.number == nil, texts.isEmpty { texts = [String](repeating: "", count: numbers.count) }
+                if cell.number == nil, !keepTexts {
+                    keepTexts = true
+                    texts = [String](repeating: "", count: numbers.count)
+                }
                 numbers.append(cell.number)
-                if !texts.isEmpty { texts.append(cell.text) }
+                if keepTexts { texts.append(cell.text) }
             }
             rowLines.append(line)
             rows += 1

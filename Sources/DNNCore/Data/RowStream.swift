@@ -41,10 +41,12 @@ public final class RowReader {
         name = displayName
         self.names = names
         if let path {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                  let h = FileHandle(forReadingAtPath: path) else {
-                throw DataFileError(message: "cannot read \(displayName): no such file, or not readable", help: nil)
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw DataFileError(message: "cannot read \(displayName): no such file", help: nil)
+            }
+            try FilePolicy.checkRegular(path, shown: displayName)
+            guard let h = FileHandle(forReadingAtPath: path) else {
+                throw DataFileError(message: "cannot read \(displayName): permission denied", help: nil)
             }
             handle = h
         } else {

@@ -83,7 +83,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
         case .outOfRange: "a number outside the range the key accepts"
         case .unsupportedVersion: "the `dnnc:` version is not one this dnnc speaks"
         case .malformedChoice: "a choice is neither a bare name nor a one-key mapping"
-        case .duplicateName: "two layers have the same name"
+        case .duplicateName: "two layers, or two blocks, have the same name"
         case .invalidNumber: "a number that is not finite or does not fit"
         case .inputWidth: "a data row does not match the model's input shape"
         case .rowCountMismatch: "inputs and targets have different numbers of rows"

@@ -32,7 +32,13 @@ struct LayerBuilder {
         var blocks: [String: (layers: [SpecValue], range: SourceRange)] = [:]
         for block in model["blocks"]?.list ?? [] {
             let record = block.record!
-            blocks[record["name"]!.string!] = (record["layers"]!.list!, record["name"]!.range)
+            let name = record["name"]!.string!
+            if let earlier = blocks[name] {
+                bag.error(.duplicateName, "a block named `\(name)` is already declared", at: record["name"]!.range,
+                          notes: [DiagnosticNote("the first is here", at: earlier.range)], help: "give each block its own name")
+                continue
+            }
+            blocks[name] = (record["layers"]!.list!, record["name"]!.range)
         }
         var entries: [Entry] = []
         var counts: [String: Int] = [:]

@@ -66,10 +66,11 @@ public enum RunReport {
         }
     }
 
-    /// Warnings for layers whose gradients vanish or explode in a logged epoch.
-    public static func healthWarnings(_ log: EpochLog) -> [(layer: String, text: String)] {
+    /// Warnings for layers whose gradients vanish or explode in a logged epoch; `firstCost` is the
+    /// first logged epoch's cost, against which a loss counts as converged (LayerHealth.vanishes).
+    public static func healthWarnings(_ log: EpochLog, firstCost: Double) -> [(layer: String, text: String)] {
         log.layers.compactMap { layer in
-            if layer.vanishes {
+            if layer.vanishes(cost: log.cost, firstCost: firstCost) {
                 return (layer.name, "warning: epoch \(log.epoch): the gradients of layer `\(layer.name)` vanish: norm \(Format.c("%.3g", layer.gradientNorm)) against weights of norm \(Format.c("%.3g", layer.weightNorm)) (below \(Format.number(LayerHealth.vanishingRatio)) of them)")
             }
             if layer.explodes {

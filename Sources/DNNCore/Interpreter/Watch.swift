@@ -48,7 +48,17 @@ public struct LayerHealth: Sendable, Equatable {
     /// Gradients explode when one step moves the layer by more than its own size.
     public static let explodingUpdateRatio = 1.0
 
-    public var vanishes: Bool { gradientNorm > 0 && gradientNorm < Self.vanishingRatio * weightNorm }
+    /// Below this fraction of the first logged epoch's cost, a loss counts as converged.
+    public static let convergedFraction = 1e-3
+
+    /// Gradients vanish when they are below `vanishingRatio` of the weights' norm while the loss still
+    /// has something to learn: at least `convergedFraction` of the first logged cost is left. Near a
+    /// loss of 0 small gradients are what convergence looks like (the study's converging run ends at a
+    /// cost of 7e-14), so a converged run never warns; exactly 0 is a dead network, which the
+    /// diagnosis explains.
+    public func vanishes(cost: Double, firstCost: Double) -> Bool {
+        gradientNorm > 0 && gradientNorm < Self.vanishingRatio * weightNorm && cost > Self.convergedFraction * firstCost
+    }
     public var explodes: Bool { updateRatio > Self.explodingUpdateRatio }
 }
 

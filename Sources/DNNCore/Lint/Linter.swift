@@ -81,7 +81,8 @@ public enum Linter {
 
     /// W0351: a regression on large targets starts with a huge loss and huge gradients.
     static func unscaledTargets(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
-        guard model.targetNormalization == .none else { return }
+        // Class indices are labels, not magnitudes: normalizing them would be wrong advice.
+        guard model.targetNormalization == .none, !model.loss.isClassification else { return }
         let largest = columnScales(model.train.targets).max() ?? 0
         guard largest > largeMagnitude else { return }
         bag.report(.unscaledTargets,

@@ -56,6 +56,12 @@ public enum TextCheck {
                 return diagnostic("byte \(i) (0x\(String(b, radix: 16, uppercase: true))) is not valid UTF-8", at: SourceLocation(line: line, column: column),
                                   help: "save the file as UTF-8")
             }
+            // libyaml (YAML 1.1) takes these for line breaks and YAML 1.2 readers do not, so every line
+            // number after one would differ between dnnc, editors and other tools.
+            if scalar == 0x2028 || scalar == 0x2029 {
+                return diagnostic("the file holds the Unicode \(scalar == 0x2028 ? "line" : "paragraph") separator U+\(hex(scalar)), which YAML readers disagree on as a line break",
+                                  at: SourceLocation(line: line, column: column), help: "use an ordinary line break, or remove it")
+            }
             if (0x80...0x9F).contains(scalar) {
                 return diagnostic("the file holds the control character U+\(hex(scalar))", at: SourceLocation(line: line, column: column),
                                   help: "specs are plain text; remove it")

@@ -207,7 +207,8 @@ public enum Resolver {
 
         /// A scalar as written, or, for a default, in its canonical form.
         func scalar(_ value: SpecValue) -> String {
-            if !value.isDefault, !value.range.isNone, value.range.start.line == value.range.end.line {
+            // An alias's value stands at the alias (`*width`): it is written in canonical form below.
+            if !value.isDefault, !value.range.isNone, value.range.start.line == value.range.end.line, !source(value.range).hasPrefix("*") {
                 // An anchored node's range starts at its anchor: `&width 8` is written as `8`.
                 let text = source(value.range)
                 guard text.hasPrefix("&"), let space = text.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return text }

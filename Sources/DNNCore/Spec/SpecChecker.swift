@@ -339,6 +339,16 @@ public struct SpecChecker {
     private mutating func typeError(_ node: YAMLNode, _ expected: String, _ path: String) -> SpecValue? {
         var help: String? = nil
         let numeric = expected.contains("number") || expected.contains("integer")
+        // A number too large for a Double is not "the number 1e400": say what is wrong with it.
+        if case .scalar(let s) = node.content, s.isPlain, case .float(let x) = s.value, !x.isFinite {
+            bag.error(.invalidNumber, "\(describe(path)) must be \(expected), found \(s.text), which overflows to infinity", at: node.range,
+                      help: "write a finite number")
+            return nil
+        }
+        if case .scalar(let s) = node.content, s.isPlain, case .intOverflow = s.value {
+            bag.error(.invalidNumber, "\(describe(path)) must be \(expected), found \(s.text), which is too large for any integer", at: node.range)
+            return nil
+        }
         if case .scalar(let s) = node.content, ["yes", "no", "on", "off", "y", "n"].contains(s.text.lowercased()) {
             help = "YAML 1.2 reads `\(s.text)` as a string; write true or false"
         } else if case .scalar(let s) = node.content, !s.isPlain, numeric {

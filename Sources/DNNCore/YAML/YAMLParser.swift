@@ -185,7 +185,11 @@ struct TreeBuilder {
                                  "aliases expand to more than \(limits.aliasExpansionBudget) nodes", at: range,
                                  help: "write the repeated part out, or reuse fewer levels of aliases")
             }
-            return (target, size)
+            // The value is the anchor's, but it stands where the alias is: an error about the value as
+            // a whole points at `*name` (errors inside it still point into the anchored node).
+            var used = target
+            used.range = range
+            return (used, size)
         case .scalar(let text, let anchor, let tag, let isPlain):
             let value = scalarValue(text, tag: tag, isPlain: isPlain, range: range)
             let node = YAMLNode(content: .scalar(YAMLScalar(text: text, isPlain: isPlain, value: value)), range: range)

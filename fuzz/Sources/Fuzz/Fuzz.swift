@@ -6,7 +6,8 @@ import Foundation
 
 /// The target's function by its name.
 func target(_ name: String?) -> ([UInt8]) -> Void {
-    FuzzTargets.all.first { $0.name == name }?.run ?? FuzzTargets.spec
+    for entry in FuzzTargets.all where entry.name == name { return entry.run }
+    return FuzzTargets.spec
 }
 
 #if FUZZING
