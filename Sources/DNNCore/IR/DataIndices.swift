@@ -31,7 +31,7 @@ public struct IndexViolation: Error, Sendable, CustomStringConvertible {
 
     /// "holds V, not an index of embedding `e` (0 to vocab−1)".
     public var description: String {
-        "holds \(Format.number(Double(value))), not an index of embedding `\(layer)` (0 to \(vocab - 1))"
+        "holds \(value.wholeNumber.map(String.init) ?? "\(value)"), not an index of embedding `\(layer)` (0 to \(vocab - 1))"
     }
 }
 

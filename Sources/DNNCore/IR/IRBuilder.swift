@@ -258,6 +258,19 @@ struct Builder {
         guard let columns = record["columns"]?.list else { return whole }
         var indices: [Int] = []
         for column in columns {
+            // Reading one column twice is never what a spec means: it is refused, as is a name the
+            // header itself gives to two columns.
+            let sameAsBefore = columns.prefix { $0.range != column.range }.contains { ($0.int != nil && $0.int == column.int) || ($0.string != nil && $0.string == column.string) }
+            if sameAsBefore {
+                bag.error(.dataFile, "`columns` names \(column.string.map { "`\($0)`" } ?? "column \(column.int!)") twice", at: column.range,
+                          help: "list each column once")
+                return nil
+            }
+            if let wanted = column.string, let header = whole.header, header.filter({ $0 == wanted }).count > 1 {
+                bag.error(.dataFile, "\(name)'s header names `\(wanted)` twice, so the column is ambiguous", at: column.range,
+                          help: "give the columns distinct names, or select them by index (from 0)")
+                return nil
+            }
             if let index = column.int {
                 guard index < whole.columns else {
                     bag.error(.dataFile, "\(name) has \(whole.columns) columns, so there is no column \(index) (counted from 0)", at: column.range)

@@ -37,7 +37,7 @@ public indirect enum JSONValue: Sendable, Equatable {
             let items = values.map { pad + $0.render(indent: indent, level: level + 1) }
             return "[" + newline + items.joined(separator: "," + newline) + newline + closePad + "]"
         case .string(let s): return JSONValue.quote(s)
-        case .number(let x): return Format.number(x)
+        case .number(let x): return x.isFinite ? Format.number(x) : "null"  // JSON has no NaN or infinity
         case .float(let f):
             if !f.isFinite { return "null" }
             return f == f.rounded() && abs(f) < 1e7 ? String(Int(f)) : "\(f)"

@@ -99,18 +99,39 @@ public enum SchemaExport {
         out += "# dnnc spec language v\(Language.version): every key\n\n"
         out += "Types, defaults and meanings, section by section. A choice (activation, initializer, loss, optimizer,\n"
         out += "layer) is written bare (`relu`) or as a one-key mapping (`{leaky_relu: {alpha: 0.1}}`).\n"
-        var sections: [(String, Record)] = []
-        func collect(_ r: Record, path: String) {
-            sections.append((path, r))
-            for f in r.fields { if case .record(let inner) = f.type { collect(inner, path: path.isEmpty ? f.name : "\(path).\(f.name)") } }
+        // A section per mapping the language has, wherever it is reached: through a key, one of a
+        // key's alternatives (`validation: {split: …}`) or a list's entries (`phases: [{…}]`). A
+        // mapping reached at several places (a data file under inputs and targets) has one section
+        // that names them all.
+        var sections: [(name: String, paths: [String], record: Record)] = []
+        func collect(_ type: ValueType, path: String) {
+            switch type {
+            case .record(let r):
+                if let k = sections.firstIndex(where: { $0.name == r.name }) {
+                    if !sections[k].paths.contains(path) { sections[k].paths.append(path) }
+                    return
+                }
+                sections.append((r.name, [path], r))
+                for f in r.fields { collect(f.type, path: path.isEmpty ? f.name : "\(path).\(f.name)") }
+            case .oneOf(let types): for t in types { collect(t, path: path) }
+            case .list(let item, _): collect(item, path: path + "[]")
+            default: break
+            }
         }
-        collect(Language.spec, path: "")
-        for (path, r) in sections {
-            out += "\n## \(path.isEmpty ? "top level" : "`\(path)`")\n\n"
-            out += table(r.fields)
+        collect(.record(Language.spec), path: "")
+        for section in sections {
+            let title = section.paths == [""] ? "top level"
+                : section.paths.map { $0.hasSuffix("[]") ? "`\($0.dropLast(2))` entries" : "`\($0)`" }.joined(separator: ", ")
+            let keys = section.record.fields.map(\.name).joined(separator: ", ")
+            let viaChoice = section.paths.contains { path in sections.contains { other in other.record.fields.contains { f in
+                if case .oneOf = f.type { return (other.paths.first.map { $0.isEmpty ? f.name : "\($0).\(f.name)" } ?? "") == path }
+                return false
+            } } }
+            out += "\n## \(title)\(viaChoice ? " as {\(keys)}" : "")\n\n"
+            out += table(section.record.fields)
         }
         for catalog in Language.catalogs {
-            out += "\n## \(catalog.name)s\n"
+            out += "\n## \(catalog.name.hasSuffix("s") ? catalog.name + "es" : catalog.name + "s")\n"
             for kind in catalog.kinds {
                 let aliases = kind.aliases.isEmpty ? "" : " (alias " + kind.aliases.map { "`\($0)`" }.joined(separator: ", ") + ")"
                 out += "\n### `\(kind.name)`\(aliases)\n\n\(kind.doc).\n"
@@ -125,7 +146,7 @@ public enum SchemaExport {
     private static func table(_ fields: [Field]) -> String {
         var out = "| key | type | default | meaning |\n|---|---|---|---|\n"
         for f in fields {
-            var type = f.type.description
+            var type = typeText(f.type)
             switch f.type {
             case .integer(let b), .number(let b): if b.min != nil || b.max != nil { type += ", \(b.phrase)" }
             default: break
@@ -133,5 +154,16 @@ public enum SchemaExport {
             out += "| `\(f.name)` | \(type) | \(f.defaultValue.map { $0.description } ?? "required") | \(f.doc) |\n"
         }
         return out
+    }
+
+    /// A type for the reference's tables: a mapping is named by its keys, so two alternatives read
+    /// `mapping {split} or mapping {inputs, targets}`.
+    private static func typeText(_ type: ValueType) -> String {
+        switch type {
+        case .record(let r): "mapping {" + r.fields.map(\.name).joined(separator: ", ") + "}"
+        case .oneOf(let types): types.map(typeText).joined(separator: " or ")
+        case .list(let item, _): "list of " + typeText(item)
+        default: type.description
+        }
     }
 }
