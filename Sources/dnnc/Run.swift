@@ -197,7 +197,7 @@ struct Run: ParsableCommand {
         if let checkpoints {
             do { try checkpoints.open(identity: trainer.trainingHash) } catch { throw Console.fail(error.description) }
             if checkpoints.foreign > 0 {
-                Console.error("dnnc: warning: \(checkpoints.folder) holds \(checkpoints.foreign) checkpoint\(checkpoints.foreign == 1 ? "" : "s") of another run (another model, schedule, seed or data set); this run neither resumes from nor deletes them")
+                Console.error("dnnc: warning: \(checkpoints.folder) holds \(checkpoints.foreign) checkpoint\(checkpoints.foreign == 1 ? "" : "s") of another run (another model, schedule, seed or data set); this run replaces those of the epochs it saves, resumes from none and prunes none of them")
             }
         }
         if resume, let checkpoints {
@@ -418,14 +418,11 @@ final class CheckpointFolder {
 
     func newest() -> (path: String, epoch: Int)? { list().last }
 
-    /// Writes the checkpoint of `epoch` (counted from 0) atomically, then deletes all but the newest
-    /// `keep` of this run's.
+    /// Writes the checkpoint of `epoch` (counted from 0) atomically, replacing a file of that name (the
+    /// warning at the start named other runs' files), then deletes all but the newest `keep` of this run's.
     func write(_ bytes: [UInt8], epoch: Int) throws(CheckpointError) {
         let name = "epoch-" + String(format: "%06d", epoch) + ".safetensors"
         let path = (folder as NSString).appendingPathComponent(name)
-        if let existing = SafeTensors.trainingHash(atPath: path), existing != identity {
-            throw CheckpointError("\(path) belongs to another run; it is kept (move it, or give this run another train.checkpoint.path)")
-        }
         try SafeTensors.writeAtomically(bytes, to: path)
         for old in list().dropLast(policy.keep) { unlink(old.path) }
     }

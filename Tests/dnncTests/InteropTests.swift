@@ -147,6 +147,16 @@ struct InteropTests {
         #expect(abs((json["mae"] as? Double ?? 0) - 0.25) < 1e-4)
     }
 
+    /// Which tensors or metadata keys of two checkpoints differ, for a failure message.
+    static func difference(_ a: Data, _ b: Data) -> String {
+        guard let (ta, ma) = try? SafeTensors.decodeWithMetadata([UInt8](a)), let (tb, mb) = try? SafeTensors.decodeWithMetadata([UInt8](b)) else {
+            return "one of them does not decode"
+        }
+        let tensors = Set(ta.keys).union(tb.keys).sorted().filter { ta[$0] != tb[$0] }
+        let keys = Set(ma.keys).union(mb.keys).sorted().filter { ma[$0] != mb[$0] }
+        return "tensors \(tensors), metadata \(keys.map { "\($0): \(ma[$0] ?? "-") vs \(mb[$0] ?? "-")" })"
+    }
+
     @Test func resumeFromAnOlderCheckpointEndsWithTheSameBytes() throws {
         let folder = try Self.digitsFolder(extra: "  checkpoint: {every: 3, keep: 20, path: ckpt}\n")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -165,7 +175,7 @@ struct InteropTests {
         #expect(!resumed.stdout.contains("epoch  0 "), "the resumed run logs only the epochs it runs")
         let a = try Data(contentsOf: folder.appendingPathComponent("full.safetensors"))
         let b = try Data(contentsOf: folder.appendingPathComponent("resumed.safetensors"))
-        #expect(a == b, "the resumed run's checkpoint is byte for byte the uninterrupted run's")
+        #expect(a == b, "the resumed run's checkpoint is byte for byte the uninterrupted run's: \(Self.difference(a, b))")
         #expect(full.stdout.components(separatedBy: "predictions").last == resumed.stdout.components(separatedBy: "predictions").last)
 
         // A checkpoint of another schedule is refused; a spec without checkpoints cannot resume.
