@@ -124,6 +124,65 @@ spec("diverging.yaml", edit(("lr: 0.1", "lr: 1e25")), "training diverged", comma
 manifest.append(("good.yaml", "run", "--save good.yaml", "2", "would overwrite an input of this command"))
 manifest.append(("good.yaml", "run", "--max-memory 10 --save out.safetensors", "1", "error[E0306]: the model needs"))
 manifest.append(("missing.yaml", "check", "", "2", "cannot read missing.yaml: no such file"))
+
+# Issue 13, hostile input round two: one case per class the adversarial pass found.
+def npy(name, header_text, payload=b""):
+    header = header_text.encode()
+    pad = (64 - (10 + len(header) + 1) % 64) % 64
+    header += b" " * pad + b"\n"
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + payload)
+
+
+npy("negative-dim.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (-3, 2), }", b"\0" * 24)
+spec("negative-dim.yaml", edit(("[[0, 0], [0, 1], [1, 0], [1, 1]]", "{file: negative-dim.npy}")), "negative dimension")
+npy("paren-order.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': )3, 2(, }", b"\0" * 24)
+spec("paren-order.yaml", edit(("[[0, 0], [0, 1], [1, 0], [1, 1]]", "{file: paren-order.npy}")), "paren-order.yaml:4:20: error[E0307]")
+npy("long-dim.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 2L), }", b"\0" * 32)
+spec("long-dim.yaml", edit(("[[0, 0], [0, 1], [1, 0], [1, 1]]", "{file: long-dim.npy}")), "after dimension 1")
+spec("huge-class.yaml", edit(("  loss: mse", "  loss: cross_entropy"), ("{units: 1, name: out}", "{units: 3, name: out}"),
+                             ("[[0], [1], [1], [2]]", "[[0], [1], [1e30], [9223372036854775807]]")), "huge-class.yaml:5:25: error[E0308]")
+spec("huge-epochs.yaml", edit(("epochs: 5", "epochs: 9223372036854775807")), "huge-epochs.yaml:14:11: error[E0205]")
+spec("checkpoint-outside.yaml", BASE + "  checkpoint: {every: 1, path: ../victim}\n", "checkpoint-outside.yaml:15:32: error[E0312]")
+spec("checkpoint-root.yaml", BASE + "  checkpoint: {every: 1, path: /}\n", "checkpoint-root.yaml:15:32: error[E0312]")
+spec("name-escape.yaml", "name: ../../../x\n" + BASE + "  checkpoint: {every: 1}\n", "name-escape.yaml:1:7: error[E0312]")
+spec("name-nul.yaml", 'name: "run\\0x"\n' + BASE + "  checkpoint: {every: 1}\n", "name-nul.yaml:1:7: error[E0201]")
+spec("terminal-escape.yaml", BASE + '  "\\e]0;pwned\\a\\e[2J": 1\n', "\\u{1B}]0;pwned\\u{7}\\u{1B}[2J")
+spec("line-separator.yaml", ("dnnc: 1 # a\u2028b\n" + BASE[len("dnnc: 1\n"):]).encode(), "line-separator.yaml:1:12: error[E0110]")
+spec("alias-location.yaml", edit(("inputs: [[0, 0], [0, 1], [1, 0], [1, 1]]", "inputs: &rows [[0, 0], [0, 1], [1, 0], [1, 1]]"),
+                                  ("epochs: 5", "epochs: *rows")), "alias-location.yaml:14:11: error[E0201]")
+spec("duplicate-block.yaml", edit(("  layers:\n", "  blocks:\n    - {name: b, layers: [dense: {units: 2}]}\n    - {name: b, layers: [dense: {units: 3}]}\n  layers:\n")),
+     "duplicate-block.yaml:10:14: error[E0208]")
+with open(os.path.join(OUT, "named.csv"), "w") as f:
+    f.write("a,b,t\n0,0,0\n0,1,1\n1,0,1\n1,1,2\n")
+spec("duplicate-column.yaml", edit(("[[0, 0], [0, 1], [1, 0], [1, 1]]", "{file: named.csv, columns: [a, a]}"),
+                                   ("[[0], [1], [1], [2]]", "{file: named.csv, columns: [t]}")), "`columns` names `a` twice")
+with open(os.path.join(OUT, "first-row.csv"), "w") as f:
+    f.write("1,\n0,1\n1,0\n1,1\n")
+spec("first-row-csv.yaml", edit(("[[0, 0], [0, 1], [1, 0], [1, 1]]", "{file: first-row.csv}")), "first-row.csv:1:2: an empty field is not a number")
+manifest.append(("good.yaml", "run", "--save /dev/null", "2", "replaces only regular files"))
+manifest.append(("good.yaml", "run", "--epochs 9223372036854775807", "2", "--epochs must be from 1 to 2147483647"))
+manifest.append(("good.yaml", "check", "--max-spec-size 9223372036854775807", "2", "--max-spec-size must be from 1 to"))
+# A checkpoint whose tensors fit but whose metadata (checksums valid) declares an empty target normalization.
+tensors = [("hidden.weight", [8, 2]), ("hidden.bias", [8]), ("out.weight", [1, 8]), ("out.bias", [1])]
+meta = {"dnnc_model_hash": "0000000000000000", "dnnc_version": "crafted",
+        "dnnc_input_normalization": '{"kind":"none","shift":[],"scale":[]}',
+        "dnnc_target_normalization": '{"kind":"standard","shift":[],"scale":[]}'}
+entries, offset = {}, 0
+for name, shape in tensors:
+    size = 4 * int(np.prod(shape))
+    entries[name] = {"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + size]}
+    offset += size
+import json
+entries["__metadata__"] = meta
+header = json.dumps(entries, separators=(",", ":")).encode()
+header += b" " * ((8 - len(header) % 8) % 8)
+with open(os.path.join(OUT, "crafted-normalization.safetensors"), "wb") as f:
+    f.write(struct.pack("<Q", len(header)) + header + b"\0" * offset)
+with open(os.path.join(OUT, "rows.csv"), "w") as f:
+    f.write("0,1\n")
+manifest.append(("good.yaml", "predict", "--weights crafted-normalization.safetensors --force --input rows.csv --output out.csv", "2",
+                 "its target normalization is `standard`, but the spec's is `none`"))
 manifest = [m for m in manifest if m[1] != "none"]
 
 with open(os.path.join(OUT, "manifest.tsv"), "w") as f:

@@ -349,6 +349,28 @@ struct CSVRuleTests {
         #expect(named.header == ["a", "b"] && named.rows == 1 && named.rowLines == [2])
     }
 
+    /// The fast path for short decimals gives strtod's Double, bit for bit.
+    @Test func theFastDecimalPathAgreesWithStrtod() {
+        var rng = RandomStream(seed: 7, stream: 0)
+        var checked = 0
+        for _ in 0 ..< 20_000 {
+            let digits = 1 + rng.index(below: 17), point = rng.index(below: digits + 1)
+            var text = rng.index(below: 3) == 0 ? "-" : ""
+            for k in 0 ..< digits {
+                if k == point && k > 0 { text += "." }
+                text += String(rng.index(below: 10))
+            }
+            let bytes = Array(text.utf8)
+            guard let fast = DataFiles.exactDecimal(bytes[...]) else { continue }
+            #expect(fast.bitPattern == strtod(text, nil).bitPattern, "\(text)")
+            #expect(DataFiles.decimal(bytes[...])?.bitPattern == strtod(text, nil).bitPattern)
+            checked += 1
+        }
+        #expect(checked > 10_000)
+        #expect(DataFiles.exactDecimal(Array("1.2345678901234567".utf8)[...]) == nil, "16 digits go to strtod")
+        #expect(DataFiles.decimal(Array("1.2345678901234567".utf8)[...]) == 1.2345678901234567)
+    }
+
     @Test func hexFloatsAndSpecialWordsAreNotNumbers() throws {
         let t = try read("0x1p3,1e3\n")
         #expect(t.number(0) == nil && t.number(1) == 1000)

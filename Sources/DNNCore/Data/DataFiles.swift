@@ -212,11 +212,44 @@ public enum DataFiles {
             guard exponent > 0 else { return nil }
         }
         guard i == s.endIndex, s.count < 400 else { return nil }
+        if let exact = exactDecimal(s) { return exact }
         return s.withUnsafeBufferPointer { buffer in
-            var text = [CChar](repeating: 0, count: buffer.count + 1)
-            for k in 0 ..< buffer.count { text[k] = CChar(bitPattern: buffer[k]) }
-            return strtod(text, nil)
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: buffer.count + 1) { text in
+                for k in 0 ..< buffer.count { text[k] = CChar(bitPattern: buffer[k]) }
+                text[buffer.count] = 0
+                return strtod(text.baseAddress!, nil)
+            }
         }
+    }
+
+    /// Powers of ten that a Double holds exactly.
+    static let exactPowers: [Double] = (0...22).map { pow(10, Double($0)) }
+
+    /// The common case without strtod (Clinger's fast path): at most 15 significant digits and a
+    /// power of ten up to 22, where m · 10^e or m / 10^e is one correctly rounded operation on exact
+    /// values, so the result is the same Double strtod gives. nil for anything else.
+    static func exactDecimal(_ s: ArraySlice<UInt8>) -> Double? {
+        var i = s.startIndex, negative = false
+        if s[i] == 0x2D { negative = true; i += 1 } else if s[i] == 0x2B { i += 1 }
+        var mantissa: UInt64 = 0, digits = 0, scale = 0
+        while i < s.endIndex, s[i] >= 0x30 && s[i] <= 0x39 {
+            if mantissa != 0 || s[i] != 0x30 { digits += 1 }
+            mantissa = mantissa &* 10 &+ UInt64(s[i] - 0x30)
+            i += 1
+        }
+        if i < s.endIndex, s[i] == 0x2E {
+            i += 1
+            while i < s.endIndex, s[i] >= 0x30 && s[i] <= 0x39 {
+                if mantissa != 0 || s[i] != 0x30 { digits += 1 }
+                mantissa = mantissa &* 10 &+ UInt64(s[i] - 0x30)
+                scale -= 1
+                i += 1
+            }
+        }
+        guard i == s.endIndex, digits <= 15 else { return nil }  // an exponent, or too many digits: strtod
+        guard -scale < exactPowers.count else { return nil }
+        let value = Double(mantissa) / exactPowers[-scale]
+        return negative ? -value : value
     }
 
     /// NumPy's .npy format, version 1 to 3: magic, version, header length, a Python dict literal

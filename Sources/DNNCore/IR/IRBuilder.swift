@@ -38,6 +38,9 @@ struct Builder {
     var bag = DiagnosticBag()
     /// The data files read, canonical paths.
     var dataFiles: [String] = []
+    /// Files read so far, by canonical path: inputs and targets are often columns of one CSV file,
+    /// which is then read once.
+    var tables: [String: DataTable] = [:]
 
     mutating func build() -> ModelIR? {
         let data = spec["data"]!.record!
@@ -249,8 +252,13 @@ struct Builder {
         let whole: DataTable
         do {
             let path = try FilePolicy.resolve(name, specPath: file.path, allowOutsideRoot: options.allowOutsideRoot)
-            dataFiles.append(path)
-            whole = try DataFiles.read(path, displayName: name)
+            if let read = tables[path] {
+                whole = read
+            } else {
+                dataFiles.append(path)
+                whole = try DataFiles.read(path, displayName: name)
+                tables[path] = whole
+            }
         } catch {
             bag.error(.dataFile, error.message, at: record["file"]!.range, help: error.help)
             return nil
