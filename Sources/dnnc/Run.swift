@@ -167,7 +167,12 @@ struct Run: ParsableCommand {
         let estimate = MemoryEstimate(model)
         if estimate.bytes > maxMemory {
             Console.error("\(file.path):1:1: error[E0306]: the model needs \(estimate.description), more than --max-memory (\(Format.bytes(maxMemory)))")
-            Console.error("  help: use fewer units or a smaller batch_size, or raise --max-memory")
+            if let room = MemoryEstimate.addressSpaceRoom, maxMemory == MemoryEstimate.defaultLimit, room < Int(ProcessInfo.processInfo.physicalMemory / 2) {
+                Console.error("  note: the address-space limit (ulimit -v, \(Format.bytes(MemoryEstimate.addressSpaceLimit!))) leaves \(Format.bytes(max(room, 0))) beside what dnnc has mapped")
+                Console.error("  help: use fewer units or a smaller batch_size, or raise the limit")
+            } else {
+                Console.error("  help: use fewer units or a smaller batch_size, or raise --max-memory")
+            }
             throw ExitCode(1)
         }
 

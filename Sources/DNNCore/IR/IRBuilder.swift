@@ -344,7 +344,7 @@ struct Builder {
         } else {
             for r in 0 ..< table.rows * table.columns {
                 let v = table.number(r)!
-                guard v.index(below: Int.max) != nil else {
+                guard v >= 0, v == v.rounded(.towardZero) else {
                     bag.error(.classOutOfRange, "row \(r + 1): class index \(Format.number(v)) is not a whole number from 0",
                               at: value.matrix.map { $0.rowRanges[r] } ?? value.range)
                     return nil
@@ -356,7 +356,7 @@ struct Builder {
         if let r = indices.firstIndex(where: { $0.index(below: outputWidth) == nil }) {
             let unitsRange = layersValue.list!.last!.choice!.params["units"]?.range ?? lastLayer.range
             bag.error(.classOutOfRange,
-                      "row \(r + 1) is class \(Format.number(Double(indices[r]))), but \(lastLayer.name) has \(outputWidth) output\(outputWidth == 1 ? "" : "s") (classes 0 to \(outputWidth - 1))",
+                      "row \(r + 1) is class \(indices[r].wholeNumber.map(String.init) ?? "\(indices[r])"), but \(lastLayer.name) has \(outputWidth) output\(outputWidth == 1 ? "" : "s") (classes 0 to \(outputWidth - 1))",
                       at: value.matrix.map { $0.rowRanges[r] } ?? value.range,
                       notes: [DiagnosticNote("the output layer is here", at: unitsRange)],
                       help: indices.max()!.index(below: 1 << 24).map { "give the last layer \(max(classCount, $0 + 1)) units" } ?? "fix the class indices in the data")

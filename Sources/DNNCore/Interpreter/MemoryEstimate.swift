@@ -45,7 +45,7 @@ public struct MemoryEstimate: Sendable, Equatable {
     public static var defaultLimit: Int {
         let half = Int(ProcessInfo.processInfo.physicalMemory / 2)
         guard let room = addressSpaceRoom else { return half }
-        return max(min(half, room), 0)
+        return max(min(half, room), 1)
     }
 
     /// Bytes of address space left under RLIMIT_AS, less 64 MiB for the run's own small allocations;
