@@ -302,6 +302,10 @@ struct InjectionTests {
         for s in Self.hostile { #expect(Escape.pythonBody(s).unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 }) }
     }
 
+    @Test func htmlTextCannotOpenMarkup() {
+        #expect(Escape.html("<a href=\"x\">&'") == "&lt;a href=&quot;x&quot;&gt;&amp;&#39;")
+    }
+
     @Test func graphLabelsCannotCloseTheirQuotes() throws {
         for name in Self.hostile where !name.contains("\n") {
             let dot = Escape.dot(name), mermaid = Escape.mermaid(name)

@@ -208,4 +208,21 @@ struct HostileCommandTests {
         #expect(check.stdout.hasPrefix("x\"\"\"; import os; os.system(\"touch /tmp/dnnc-pwned\"); \"\"\": a PyTorch program"), "\(check.stdout)")
         #expect(!FileManager.default.fileExists(atPath: "/tmp/dnnc-pwned"))
     }
+
+    @Test func theStudysConvergingRunsRaiseNoGradientAlarm() throws {
+        for spec in ["specs/seed/relu.yaml", "specs/seed/prelu.yaml"] {
+            let r = try Binary.run(["run", spec])
+            #expect(r.status == 0)
+            #expect(!r.stderr.contains("vanish"), "\(spec): \(r.stderr)")
+        }
+    }
+
+    @Test func aFolderGivenAsInputIsNamedAsSuch() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(try Binary.run(["run", "spec.yaml", "--save", "w.safetensors"], directory: folder).status == 0)
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("rows"), withIntermediateDirectories: true)
+        let r = try Binary.run(["predict", "spec.yaml", "--weights", "w.safetensors", "--input", "rows"], directory: folder)
+        #expect(r.status == 2 && r.stderr.contains("cannot read rows: it is a directory, not a regular file"), "\(r.stderr)")
+    }
 }

@@ -68,7 +68,7 @@ public enum FilePolicy {
     public static func resolveOutputFolder(_ written: String, specPath: String, allowOutsideRoot: Bool) throws(DataFileError) -> String {
         let (folder, root) = folders(ofSpecAt: specPath)
         if written.hasPrefix("/") && !allowOutsideRoot {
-            throw DataFileError(message: "`\(written)` is an absolute path; a spec writes inside its project (\(root))",
+            throw DataFileError(message: "`\(written)` is an absolute path; a spec writes inside its project",
                                 help: "write the folder relative to the spec, or pass --allow-outside-root")
         }
         let joined = written.hasPrefix("/") ? written : (folder as NSString).appendingPathComponent(written)
