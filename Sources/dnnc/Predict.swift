@@ -185,13 +185,13 @@ struct Evaluate: ParsableCommand {
         }
         var inputs: [Float] = [], labels: [Float] = []
         let classifier = ir.loss.isClassification && T == 1
-        /// Checks one batch where it was read: embedding indices in the inputs, class indices in the labels.
-        func check(_ x: [Float], _ y: [Float], rows n: Int, inputsFrom xr: RowReader, xOffset: Int, xWidth: Int,
-                   labelsFrom yr: RowReader, yOffset: Int, yWidth: Int) throws(DataFileError) {
+        // Checks one batch where it was read: embedding indices in the inputs, class indices in the labels.
+        func check(_ x: [Float], _ y: [Float], rows n: Int, inputsFrom xr: RowReader, labelsFrom yr: RowReader,
+                   labelColumn yOffset: Int) throws(DataFileError) {
             for r in 0 ..< n {
                 let row = Array(x[r * I ..< (r + 1) * I])
                 if let bad = ir.indexViolation(in: row) {
-                    throw DataFileError(message: xr.place(ofBatchRow: r, column: xOffset + bad.column) + ": " + bad.description,
+                    throw DataFileError(message: xr.place(ofBatchRow: r, column: bad.column) + ": " + bad.description,
                                         help: "an embedding's input is a whole number from 0 to vocab − 1")
                 }
                 if classifier, y[r].index(below: ir.outputWidth) == nil {
@@ -212,7 +212,7 @@ struct Evaluate: ParsableCommand {
                         throw DataFileError(message: "\(short) ends after \(rows) row\(rows == 1 ? "" : "s"), but \(long) has more", help: "give one target row per input row")
                     }
                     if n == 0 { break }
-                    try check(bx, by, rows: n, inputsFrom: x, xOffset: 0, xWidth: I, labelsFrom: y, yOffset: 0, yWidth: T)
+                    try check(bx, by, rows: n, inputsFrom: x, labelsFrom: y, labelColumn: 0)
                     inputs += bx
                     labels += by
                 }
@@ -228,7 +228,7 @@ struct Evaluate: ParsableCommand {
                         bx += batch[r * (I + T) ..< r * (I + T) + I]
                         by += batch[r * (I + T) + I ..< (r + 1) * (I + T)]
                     }
-                    try check(bx, by, rows: n, inputsFrom: reader, xOffset: 0, xWidth: I + T, labelsFrom: reader, yOffset: I, yWidth: I + T)
+                    try check(bx, by, rows: n, inputsFrom: reader, labelsFrom: reader, labelColumn: I)
                     inputs += bx
                     labels += by
                 }

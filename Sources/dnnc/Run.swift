@@ -36,7 +36,6 @@ func compileOrExit(_ file: SourceFile, _ overrides: [Override], _ options: Compi
     return (result, model)
 }
 
-/// Fails with exit 2 unless the folder of `path` can be written, so it is found out before training.
 /// The one check of every file a command will write, before any work (FilePolicy.checkOutputs):
 /// options without a value are skipped; inputs are the spec (unless on stdin), its data and the
 /// files the command reads. A refusal is a usage error (exit 2).
@@ -228,7 +227,6 @@ struct Run: ParsableCommand {
         let bar = logFormat == .text && !noProgress && isatty(STDOUT_FILENO) == 1
             ? ProgressBar(epochs: model.schedule.epochs, stepsPerEpoch: (rows + batch - 1) / batch) : nil
         var warned: Set<String> = []
-        var firstCost: Double? = nil
         let signals = SignalWatch()
         // DNNC_TIMING=1 reports the training loop's wall time on stderr (bench/run.py reads it); off by
         // default, so that a run's output stays the same bytes every time.
@@ -248,8 +246,7 @@ struct Run: ParsableCommand {
                                    }) { log in
             let line = RunReport.logLine(log, format: logFormat, epochs: model.schedule.epochs)
             if let bar { bar.print(line) } else { Console.out(line) }
-            if firstCost == nil { firstCost = log.cost }
-            for warning in RunReport.healthWarnings(log, firstCost: firstCost!) where warned.insert(warning.layer).inserted {
+            for warning in RunReport.healthWarnings(log, firstCost: trainer.firstCost ?? log.cost) where warned.insert(warning.layer).inserted {
                 Console.error(warning.text)
             }
         }

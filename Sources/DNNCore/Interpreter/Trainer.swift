@@ -74,6 +74,9 @@ public final class Trainer {
     }
     var loop = Progress()
 
+    /// The cost of the run's first epoch (a resumed run's too), against which a loss counts as converged.
+    public var firstCost: Double? { loop.costs.first }
+
     /// What a checkpoint of this run must match to be resumed (TrainingState.swift).
     public private(set) lazy var trainingHash: String = computeTrainingHash()
 
