@@ -250,7 +250,7 @@ struct OutputPolicyTests {
         let root = try Self.project()
         defer { try? FileManager.default.removeItem(at: root) }
         let input = root.appendingPathComponent("train.csv").path
-        FileManager.default.createFile(atPath: input, contents: Data("1,2\n".utf8))
+        _ = FileManager.default.createFile(atPath: input, contents: Data("1,2\n".utf8))
         #expect(throws: DataFileError.self) { try FilePolicy.checkOutputs([("-o", input)], inputs: [input]) }
         #expect(throws: DataFileError.self) { try FilePolicy.checkOutputs([("--save", "/dev/null")], inputs: []) }
         #expect(throws: DataFileError.self) { try FilePolicy.checkOutputs([("--save", root.path)], inputs: []) }
@@ -282,8 +282,11 @@ struct OutputPolicyTests {
 struct InjectionTests {
     static let hostile = ["x\"\"\"; import os; os.system(\"touch /tmp/pwned\"); \"\"\"", "a\\", "q\"uote", "new\nline", "é ✓ 𝔁", "#35;<b>&"]
 
-    @Test func pythonLiteralsReadBackAsTheOriginalText() throws {
-        let python = try #require(["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) })
+    static let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test(.enabled(if: InjectionTests.python != nil, "python3 is not installed: Python's own parser cannot read the literals back"))
+    func pythonLiteralsReadBackAsTheOriginalText() throws {
+        let python = try #require(Self.python)
         let program = Self.hostile.map { "print(repr(" + Escape.python($0) + "))\nprint(repr(\"\"\"" + Escape.pythonBody($0) + "\"\"\"))" }.joined(separator: "\n")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
