@@ -246,6 +246,12 @@ struct OutputPolicyTests {
         #expect(named.diagnostics.all.first { $0.code == .outputFolder }?.range.start.line == 3)
     }
 
+    /// The resolved folder is used, but `resolve` writes the folder as the spec did: relative.
+    @Test func resolveKeepsTheCheckpointFolderRelative() throws {
+        let resolved = try #require(Resolver.resolve(compile(baseSpec + "  checkpoint: {every: 1}\n")))
+        #expect(resolved.contains("path: checkpoints/test"), "\(resolved)")
+    }
+
     @Test func outputsReplaceOnlyRegularFilesThatAreNotInputs() throws {
         let root = try Self.project()
         defer { try? FileManager.default.removeItem(at: root) }

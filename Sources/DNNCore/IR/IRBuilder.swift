@@ -135,7 +135,7 @@ struct Builder {
             let written = policy["path"]?.string ?? "checkpoints/\(spec["name"]?.string ?? file.stem)"
             do {
                 let folder = try FilePolicy.resolveOutputFolder(written, specPath: file.path, allowOutsideRoot: options.allowOutsideRoot)
-                schedule.checkpoint = CheckpointPolicy(every: policy["every"]!.int!, keep: policy["keep"]!.int!, folder: folder)
+                schedule.checkpoint = CheckpointPolicy(every: policy["every"]!.int!, keep: policy["keep"]!.int!, folder: folder, written: written)
             } catch {
                 let at = policy["path"] ?? spec["name"] ?? train["checkpoint"]!
                 bag.error(.outputFolder, "the checkpoint folder " + error.message, at: at.range, help: error.help)

@@ -363,17 +363,21 @@ public struct Phase: Sendable, Equatable {
     public var frozen: [Int]
 }
 
-/// `train.checkpoint`: every `every` epochs the training state is written to `folder` (relative to the
-/// spec's folder) as `epoch-NNNNNN.safetensors`, and all but the newest `keep` are deleted.
+/// `train.checkpoint`: every `every` epochs the training state is written to `folder` as
+/// `epoch-NNNNNN.safetensors`, and all but the newest `keep` of the run's are deleted.
 public struct CheckpointPolicy: Sendable, Equatable {
     public var every: Int
     public var keep: Int
+    /// The folder resolved and confined to the project (FilePolicy.resolveOutputFolder): absolute.
     public var folder: String
+    /// The folder as the spec wrote it (or its default), relative to the spec's folder.
+    public var written: String
 
-    public init(every: Int, keep: Int, folder: String) {
+    public init(every: Int, keep: Int, folder: String, written: String? = nil) {
         self.every = every
         self.keep = keep
         self.folder = folder
+        self.written = written ?? folder
     }
 }
 

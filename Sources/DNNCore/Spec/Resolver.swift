@@ -44,7 +44,7 @@ public enum Resolver {
             }
             if let policy = model.schedule.checkpoint {
                 train.update("checkpoint") { checkpoint in
-                    checkpoint.set("path", SpecValue(content: .string(policy.folder), range: .none, isDefault: true),
+                    checkpoint.set("path", SpecValue(content: .string(policy.written), range: .none, isDefault: true),
                                    note: "checkpoints/ followed by the spec's name")
                 }
             }
