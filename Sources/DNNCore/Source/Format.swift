@@ -14,7 +14,7 @@ public enum Format {
         var value = Double(count), unit = 0
         let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"]
         while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(count) bytes" : "\(Format.c(value == value.rounded() ? "%.0f" : "%.1f", value)) \(units[unit])"
+        return unit == 0 ? "\(count) byte\(count == 1 ? "" : "s")" : "\(Format.c(value == value.rounded() ? "%.0f" : "%.1f", value)) \(units[unit])"
     }
 
     /// printf-style formatting with a C format for one Double, e.g. "%.6g".
