@@ -1,6 +1,7 @@
 // swift-tools-version:6.0
 // libFuzzer targets for dnnc, apart from the product build (fuzz/README.md):
-//   cd fuzz && swift build -c debug --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING
+//   cd fuzz && swift build -c debug --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING \
+//       -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp   (as run.sh does)
 //   FUZZ_TARGET=spec .build/debug/Fuzz corpus/spec -max_total_time=600
 // Without -DFUZZING it is a plain program: `Fuzz spec FILE...` replays files through a target.
 import Foundation

@@ -8,7 +8,11 @@ seconds=${1:-600}
 shift || true
 targets=${*:-spec csv checkpoint npy metadata state set}
 export LSAN_OPTIONS="suppressions=$PWD/lsan.supp"
-swift build -c debug --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING >/dev/null
+# -sanitize=fuzzer alone no longer instruments the library targets for coverage (Swift 6.3: no
+# __sancov_cntrs in DNNCore's objects, "no interesting inputs" from libFuzzer); name the coverage
+# libFuzzer reads (inline 8-bit counters and the PC table) and comparison tracing explicitly.
+swift build -c debug --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING \
+    -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp >/dev/null
 for target in $targets; do
   export FUZZ_TARGET=$target
   scratch=$(mktemp -d)
