@@ -157,9 +157,6 @@ public enum SafeTensors {
             .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp").path
     }
 
-    /// Writes `bytes` to `path` through a temporary file in the same folder: written, fsynced,
-    /// renamed over the target, and the folder fsynced. The path holds either its old content or all
-    /// of the new one, whenever the process or the machine stops.
     /// The training hash in a checkpoint's training state (TrainingState.swift), reading the header
     /// alone; nil for a file that is not a training checkpoint.
     public static func trainingHash(atPath path: String) -> String? {
@@ -174,6 +171,9 @@ public enum SafeTensors {
         return object["training_hash"] as? String
     }
 
+    /// Writes `bytes` to `path` through a temporary file in the same folder: written, fsynced,
+    /// renamed over the target, and the folder fsynced. The path holds either its old content or all
+    /// of the new one, whenever the process or the machine stops. Only a regular file (or nothing) is replaced.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(CheckpointError) {
         do { try FilePolicy.checkReplaceable(path, shown: path) } catch { throw CheckpointError(error.message) }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
