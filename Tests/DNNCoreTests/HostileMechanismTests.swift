@@ -384,6 +384,22 @@ struct CSVRuleTests {
         #expect(DataFiles.decimal(Array("1.2345678901234567".utf8)[...]) == 1.2345678901234567)
     }
 
+    /// The streaming reader of predict and evaluate follows the same header rule and number grammar.
+    @Test func theRowReaderFollowsTheSameRules() throws {
+        let folder = try temporaryFolderForTests()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("r.csv").path
+        try "1,\n2,3\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: DataFileError.self, "`1,` is a data row with an empty cell, not a header") {
+            try RowReader(path: path, displayName: "r.csv", width: 2)
+        }
+        try "a,b\n2,0x1p3\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let reader = try RowReader(path: path, displayName: "r.csv", width: 2)
+        #expect(reader.header == ["a", "b"])
+        var rows: [Float] = []
+        #expect(throws: DataFileError.self, "a hex float is not a number") { _ = try reader.next(maxRows: 10, into: &rows) }
+    }
+
     @Test func hexFloatsAndSpecialWordsAreNotNumbers() throws {
         let t = try read("0x1p3,1e3\n")
         #expect(t.number(0) == nil && t.number(1) == 1000)

@@ -83,7 +83,7 @@ public enum DataFiles {
         var header: [String]? = nil
         var width = 0, rows = 0
         var rowLines: [Int] = []
-        var firstRow: (cells: [(text: String, number: Double?)], line: Int)? = nil
+        var seenFirstRow = false
         var cells: [(text: String, number: Double?)] = []
         var field: [UInt8] = []
         field.reserveCapacity(64)
@@ -98,10 +98,7 @@ public enum DataFiles {
             }
             let slice = field[lo ..< hi]
             let number = quoted ? nil : decimal(slice)
-            if !quoted, number == nil, ["inf", "infinity", "nan"].contains(text(Array(slice)).lowercased().trimmingPrefix(while: { $0 == "+" || $0 == "-" })) {
-                throw DataFileError(message: "\(name):\(line):\(cells.count + 1): `\(text(Array(slice)))` is not a finite number", help: nil)
-            }
-            if let number, !number.isFinite {
+            if !quoted, number.map({ !$0.isFinite }) ?? isNonFiniteWord(slice) {
                 throw DataFileError(message: "\(name):\(line):\(cells.count + 1): `\(text(Array(slice)))` is not a finite number", help: nil)
             }
             cells.append((number == nil ? text(Array(slice)) : "", number))
@@ -109,8 +106,8 @@ public enum DataFiles {
         }
         func finishRow(line: Int) throws(DataFileError) {
             defer { cells.removeAll(keepingCapacity: true) }
-            if firstRow == nil {
-                firstRow = (cells, line)
+            if !seenFirstRow {
+                seenFirstRow = true
                 width = cells.count
                 if width == 1, cells[0].text.contains(";") || cells[0].text.contains("\t") {
                     throw DataFileError(message: "\(name) has one column per row", help: "dnnc reads comma-separated values; this file seems to use another delimiter")
@@ -188,11 +185,21 @@ public enum DataFiles {
             if i < n, bytes[i] == 0x0D { i += 1; if i < n, bytes[i] == 0x0A { i += 1 } } else if i < n { i += 1 }
             line += 1
         }
-        guard firstRow != nil else { throw DataFileError(message: "\(name) holds no rows", help: nil) }
+        guard seenFirstRow else { throw DataFileError(message: "\(name) holds no rows", help: nil) }
         guard rows > 0 else { throw DataFileError(message: "\(name) has a header but no rows", help: nil) }
         return DataTable(rows: rows, columns: width, numbers: numbers, texts: texts, header: header,
-                         rowLines: rowLines, columnFields: Array(1...max(width, 1)).prefix(width).map { $0 })
+                         rowLines: rowLines, columnFields: (0 ..< width).map { $0 + 1 })
     }
+
+    /// `inf`, `infinity` or `nan` with an optional sign, in any case: words other readers take for
+    /// non-finite numbers, refused as such rather than read as text.
+    static func isNonFiniteWord(_ s: ArraySlice<UInt8>) -> Bool {
+        let word = String(decoding: s, as: UTF8.self).lowercased().trimmingPrefix(while: { $0 == "+" || $0 == "-" })
+        return word == "inf" || word == "infinity" || word == "nan"
+    }
+
+    /// A cell of text as a number by the grammar below, or nil: what every CSV reader in dnnc calls.
+    public static func number(_ cell: String) -> Double? { decimal(Array(cell.utf8)[...]) }
 
     /// A decimal number in the CSV grammar above, or nil.
     static func decimal(_ s: ArraySlice<UInt8>) -> Double? {

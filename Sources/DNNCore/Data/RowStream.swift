@@ -1,6 +1,6 @@
 // Rows read a batch at a time from CSV or .npy, and written the same way, so that `dnnc predict` and
 // `dnnc evaluate` handle a file of any length in bounded memory. The formats are DataFiles.swift's:
-// CSV with an optional header row (a first row with a cell that is not a number), .npy in C order.
+// CSV with an optional header row (DataFiles.csv's rule: no cell a number, a class name or empty), .npy in C order.
 
 import Foundation
 
@@ -68,7 +68,8 @@ public final class RowReader {
                 throw DataFileError(message: "\(displayName) holds no rows", help: nil)
             }
             let cells = Self.cells(first.text)
-            if cells.enumerated().contains(where: { Double($1) == nil && names[$0]?[$1] == nil }) {
+            // DataFiles.csv's header rule: a header when no cell is a number (or a class name) or empty.
+            if cells.enumerated().allSatisfy({ !$1.isEmpty && DataFiles.number($1) == nil && names[$0]?[$1] == nil }) {
                 header = cells
             }
             width = cells.count
@@ -187,7 +188,7 @@ public final class RowReader {
         var row: [Float] = []
         row.reserveCapacity(width)
         for (c, cell) in cells.enumerated() {
-            if let v = Double(cell), v.isFinite {
+            if let v = DataFiles.number(cell), v.isFinite {
                 row.append(Float(v))
             } else if let index = names[c]?[cell] {
                 row.append(Float(index))
