@@ -139,8 +139,8 @@ struct Run: ParsableCommand {
     @Flag(help: "Train on when the network is dead instead of stopping with a diagnosis.")
     var keepGoing = false
 
-    @Option(help: "The most memory, in bytes, a run may plan to use (default: half the machine's).")
-    var maxMemory: Int = MemoryEstimate.defaultLimit
+    @Option(help: "The most memory, in bytes, a run may plan to use (default: half the machine's, or what ulimit -v leaves if less).")
+    var maxMemory: Int?
 
     @Flag(help: "Exit with code 3 when the output layer is dead (for CI).")
     var failOnDead = false
@@ -164,9 +164,12 @@ struct Run: ParsableCommand {
         if let seed { model.seed = seed }
         if let epochs { model.schedule.epochs = epochs }
         let estimate = MemoryEstimate(model)
-        if estimate.bytes > maxMemory {
-            Console.error("\(file.path):1:1: error[E0306]: the model needs \(estimate.description), more than --max-memory (\(Format.bytes(maxMemory)))")
-            if let room = MemoryEstimate.addressSpaceRoom, maxMemory == MemoryEstimate.defaultLimit, room < Int(ProcessInfo.processInfo.physicalMemory / 2) {
+        // The default is computed once: what ulimit -v leaves shrinks as dnnc maps more.
+        let room = maxMemory == nil ? MemoryEstimate.addressSpaceRoom : nil
+        let limit = maxMemory ?? MemoryEstimate.defaultLimit(room: room)
+        if estimate.bytes > limit {
+            Console.error("\(file.path):1:1: error[E0306]: the model needs \(estimate.description), more than --max-memory (\(Format.bytes(limit)))")
+            if let room, room < Int(ProcessInfo.processInfo.physicalMemory / 2) {
                 Console.error("  note: the address-space limit (ulimit -v, \(Format.bytes(MemoryEstimate.addressSpaceLimit!))) leaves \(Format.bytes(max(room, 0))) beside what dnnc has mapped")
                 Console.error("  help: use fewer units or a smaller batch_size, or raise the limit")
             } else {

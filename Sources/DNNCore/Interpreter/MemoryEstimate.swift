@@ -42,9 +42,10 @@ public struct MemoryEstimate: Sendable, Equatable {
 
     /// The default `--max-memory`: half of the machine's physical memory, or what the address-space
     /// limit (`ulimit -v`, RLIMIT_AS) leaves beside what the process has mapped already, if less.
-    public static var defaultLimit: Int {
+    /// `room` is `addressSpaceRoom`, read once by the caller (nil: no limit).
+    public static func defaultLimit(room: Int?) -> Int {
         let half = Int(ProcessInfo.processInfo.physicalMemory / 2)
-        guard let room = addressSpaceRoom else { return half }
+        guard let room else { return half }
         return max(min(half, room), 1)
     }
 
