@@ -40,7 +40,7 @@ public enum FilePolicy {
         guard let path = canonical(joined) else {
             throw DataFileError(message: "cannot read \(written): no such file", help: "paths are relative to the spec's folder")
         }
-        if !allowOutsideRoot && !(path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/")) {
+        if !allowOutsideRoot && !isInside(path, root: root) {
             throw DataFileError(message: "`\(written)` leads to \(path), outside the project root \(root)",
                                 help: "keep data inside the project, or pass --allow-outside-root")
         }
@@ -59,6 +59,12 @@ public enum FilePolicy {
             let what = kind == S_IFDIR ? "a directory" : kind == S_IFIFO ? "a FIFO" : kind == S_IFSOCK ? "a socket" : "a device"
             throw DataFileError(message: "cannot read \(shown): it is \(what), not a regular file", help: nil)
         }
+    }
+
+    /// Whether a resolved path is the project root or lies below it: the one test of confinement for
+    /// what a spec reads and what it writes.
+    static func isInside(_ path: String, root: String) -> Bool {
+        path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/")
     }
 
     /// A folder a spec names for dnnc to write into (train.checkpoint.path, or its default under the
@@ -83,7 +89,7 @@ public enum FilePolicy {
                                 help: "name a folder inside the project without `..`")
         }
         for part in rest where part != "." { resolved = (resolved as NSString).appendingPathComponent(part) }
-        if !allowOutsideRoot && !(resolved == root || resolved.hasPrefix(root.hasSuffix("/") ? root : root + "/")) {
+        if !allowOutsideRoot && !isInside(resolved, root: root) {
             throw DataFileError(message: "`\(written)` leads to \(resolved), outside the project root \(root)",
                                 help: "keep outputs inside the project, or pass --allow-outside-root")
         }
