@@ -416,6 +416,74 @@ struct CSVRuleTests {
         #expect(throws: DataFileError.self) { try read("\"open,1\n") }
     }
 
+    /// Every record of `bytes`, as (line, cells as text, quoted flags), the input handed over `chunk` bytes at a time.
+    static func records(_ bytes: [UInt8], chunk: Int) throws(DataFileError) -> [String] {
+        var rest = bytes[...]
+        let first = Array(rest.prefix(chunk))
+        rest = rest.dropFirst(chunk)
+        var records = CSVRecords(name: "t.csv", bytes: first) {
+            defer { rest = rest.dropFirst(chunk) }
+            return Array(rest.prefix(chunk))
+        }
+        var out: [String] = []
+        while let line = try records.next() {
+            out.append("\(line):" + (0 ..< records.count).map { "\(records.cells[$0].quoted ? "q" : "")[\(String(decoding: records.cell($0), as: UTF8.self))]" }.joined())
+        }
+        return out
+    }
+
+    /// The tokenizer gives the same records and the same errors however its input is cut into chunks
+    /// (RowReader reads 64 KiB at a time, so a quote, a `""` or a CR LF can straddle two reads).
+    @Test func recordsDoNotDependOnHowTheInputArrives() throws {
+        let text = "\u{FEFF}a , \"b,\"\"c\"\"\"\r\n\r\n  \n1,\"x\ny\"  \r2,3\n\"\",4"
+        let whole = try Self.records(Array(text.utf8), chunk: Int.max)
+        #expect(whole == ["1:[a]q[b,\"c\"]", "4:[1]q[x\ny]", "6:[2][3]", "7:q[][4]"])
+        for chunk in 1 ... 7 { #expect(try Self.records(Array(text.utf8), chunk: chunk) == whole, "chunks of \(chunk)") }
+        var rng = RandomStream(seed: 11, stream: 0)
+        let alphabet = Array("a1 ,\"\r\n\t".utf8)
+        for _ in 0 ..< 2000 {
+            let bytes = (0 ..< rng.index(below: 24)).map { _ in alphabet[rng.index(below: alphabet.count)] }
+            let expected: Result<[String], DataFileError> = Result { () throws(DataFileError) in try Self.records(bytes, chunk: Int.max) }
+            for chunk in [1, 2, 5] {
+                let got: Result<[String], DataFileError> = Result { () throws(DataFileError) in try Self.records(bytes, chunk: chunk) }
+                #expect(got == expected, "\(String(decoding: bytes, as: UTF8.self).debugDescription) in chunks of \(chunk)")
+            }
+        }
+    }
+
+    @Test func malformedQuotingIsALocatedError() {
+        let cases: [(String, String)] = [
+            ("a,b\n1,x\"y\"\n", "t.csv:2:2: a quote inside a field"),
+            ("a,b\n1,\"x\"y\n", "t.csv:2:2: text after the closing quote"),
+            ("a,b\n1,\"x\n", "t.csv:2:2: a quoted field is not closed"),
+        ]
+        for (text, message) in cases {
+            #expect(throws: DataFileError.self) { try read(text) }
+            do { _ = try read(text) } catch { #expect(error.message == message, "\(text.debugDescription)") }
+        }
+        do { _ = try DataFiles.csv(Array("a,b\n1,".utf8) + [0xC3, 0x28] + Array("\n".utf8), "t.csv"); Issue.record("not UTF-8, read") } catch {
+            #expect(error.message == "t.csv:2:2: the field is not UTF-8 text")
+        }
+    }
+
+    /// `run` and `predict`/`evaluate` read the same file the same way: quoted commas, CR LF, a byte
+    /// order mark (issue 14 found `run` and `predict` splitting the same file differently).
+    @Test func runAndPredictReadTheSameCells() throws {
+        let folder = try temporaryFolderForTests()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("r.csv").path
+        let text = "\u{FEFF}\"x, first\",x2,label\r\n1,2,\"cat, big\"\r\n3,4,dog\r\n"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let table = try read(text)
+        #expect(table.header == ["x, first", "x2", "label"] && table.rows == 2 && table.texts[2] == "cat, big")
+        let reader = try RowReader(path: path, displayName: "r.csv", width: 3, names: [2: ["cat, big": 0, "dog": 1]])
+        #expect(reader.header == table.header)
+        var rows: [Float] = []
+        #expect(try reader.next(maxRows: 10, into: &rows) == 2)
+        #expect(rows == [1, 2, 0, 3, 4, 1])
+        #expect(reader.batchLines == table.rowLines)
+    }
+
     @Test func duplicateColumnNamesAreRefused() throws {
         let folder = try temporaryFolderForTests()
         defer { try? FileManager.default.removeItem(at: folder) }

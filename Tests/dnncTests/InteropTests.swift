@@ -61,7 +61,11 @@ struct InteropTests {
         #expect(wide.stderr.contains("<stdin> has 3 values per row, but the model reads 2"))
         let bad = try Binary.run(["predict", "specs/seed/relu.yaml", "--weights", weights, "--output", out], stdin: "1,2\n3,x\n")
         #expect(bad.status == 2)
-        #expect(bad.stderr.contains("<stdin>:2:2: `x` is not a finite number"))
+        #expect(bad.stderr.contains("<stdin>:2:2: `x` is not a number"))
+        // A quoted number is text, in predict as in run (one CSV reader, one rule).
+        let quoted = try Binary.run(["predict", "specs/seed/relu.yaml", "--weights", weights, "--output", out], stdin: "1,2\r\n3,\"4\"\r\n")
+        #expect(quoted.status == 2)
+        #expect(quoted.stderr.contains("<stdin>:2:2: `\"4\"` is quoted, and a quoted cell is text, not a number"), "\(quoted.stderr)")
         let ragged = try Binary.run(["predict", "specs/seed/relu.yaml", "--weights", weights, "--output", out], stdin: "1,2\n3\n")
         #expect(ragged.stderr.contains("<stdin>:2:2: the row has 1 values, but the first row has 2"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["relu.safetensors"], "no output, no temporary file")

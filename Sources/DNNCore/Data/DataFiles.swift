@@ -42,8 +42,6 @@ public struct DataTable: Sendable {
 public enum DataFiles {
     /// Files larger than this are refused before they are read.
     public static let maxBytes = 1 << 30
-    /// A CSV field longer than this is refused: no number or class name needs it.
-    public static let maxFieldLength = 4096
 
     public static func read(_ path: String, displayName: String) throws(DataFileError) -> DataTable {
         var isDirectory: ObjCBool = false
@@ -64,64 +62,49 @@ public enum DataFiles {
         throw DataFileError(message: "\(displayName) is neither .csv nor .npy", help: "give the file a .csv or .npy name")
     }
 
-    /// Comma-separated values: a first row with any non-number is a header. Double quotes may
-    /// enclose a cell ("" is a quote). Every row must have the header's (or the first row's) width.
-    /// CSV (RFC 4180 quoting), read in one pass over the bytes: time linear in the file's size, and
-    /// memory for the parsed values only (a text per cell is kept only when some cell is text).
+    /// Comma-separated values, cut into cells by CSVRecords (RFC 4180 quoting), read in one pass:
+    /// time linear in the file's size, and memory for the parsed values only (a text per cell is kept
+    /// only when some cell is text). Every row must have the header's (or the first row's) width.
     ///
     /// The header rule (grammar/README.md, "Data files"): the first row is a header when none of its
     /// cells is a number or empty; otherwise it is data. So a first data row is never taken for a
     /// header (a typo such as `2.O` beside numbers is reported as a bad cell), and no row is dropped.
     /// A number is decimal: `[+-]digits[.digits][(e|E)[+-]digits]`, or with digits after the point
-    /// only (`.5`), as the spec language reads numbers; hex floats, `nan` and `inf` are text.
+    /// only (`.5`), as the spec language reads numbers; hex floats, `nan` and `inf` are text, and a
+    /// quoted cell is always text.
     static func csv(_ bytes: [UInt8], _ name: String) throws(DataFileError) -> DataTable {
-        guard String(validating: bytes, as: UTF8.self) != nil else {
-            throw DataFileError(message: "\(name) is not UTF-8 text", help: nil)
-        }
         var numbers: [Double?] = []
         var texts: [String] = [], keepTexts = false
         var header: [String]? = nil
         var width = 0, rows = 0
         var rowLines: [Int] = []
-        var seenFirstRow = false
-        var cells: [(text: String, number: Double?)] = []
-        var field: [UInt8] = []
-        field.reserveCapacity(64)
-
-        func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
-        func finishField(quoted: Bool, line: Int) throws(DataFileError) {
-            // Unquoted fields are trimmed of spaces and tabs; quoted ones are taken as written.
-            var lo = 0, hi = field.count
-            if !quoted {
-                while lo < hi, field[lo] == 0x20 || field[lo] == 0x09 { lo += 1 }
-                while hi > lo, field[hi - 1] == 0x20 || field[hi - 1] == 0x09 { hi -= 1 }
+        var records = CSVRecords(name: name, bytes: bytes)
+        var row: [(text: String, number: Double?)] = []
+        while let line = try records.next() {
+            row.removeAll(keepingCapacity: true)
+            for k in 0 ..< records.count {
+                let cell = records.cell(k)
+                let number = records.cells[k].quoted ? nil : decimal(cell)
+                if !records.cells[k].quoted, number.map({ !$0.isFinite }) ?? isNonFiniteWord(cell) {
+                    throw DataFileError(message: "\(name):\(line):\(k + 1): `\(String(decoding: cell, as: UTF8.self))` is not a finite number", help: nil)
+                }
+                row.append((number == nil ? try records.text(k, line: line) : "", number))
             }
-            let slice = field[lo ..< hi]
-            let number = quoted ? nil : decimal(slice)
-            if !quoted, number.map({ !$0.isFinite }) ?? isNonFiniteWord(slice) {
-                throw DataFileError(message: "\(name):\(line):\(cells.count + 1): `\(text(Array(slice)))` is not a finite number", help: nil)
-            }
-            cells.append((number == nil ? text(Array(slice)) : "", number))
-            field.removeAll(keepingCapacity: true)
-        }
-        func finishRow(line: Int) throws(DataFileError) {
-            defer { cells.removeAll(keepingCapacity: true) }
-            if !seenFirstRow {
-                seenFirstRow = true
-                width = cells.count
-                if width == 1, cells[0].text.contains(";") || cells[0].text.contains("\t") {
+            if rowLines.isEmpty && header == nil {
+                width = row.count
+                if width == 1, row[0].text.contains(";") || row[0].text.contains("\t") {
                     throw DataFileError(message: "\(name) has one column per row", help: "dnnc reads comma-separated values; this file seems to use another delimiter")
                 }
-                if cells.allSatisfy({ $0.number == nil && !$0.text.isEmpty }) {
-                    header = cells.map(\.text)
-                    return
+                if row.allSatisfy({ $0.number == nil && !$0.text.isEmpty }) {
+                    header = row.map(\.text)
+                    continue
                 }
             }
-            guard cells.count == width else {
-                throw DataFileError(message: "\(name):\(line):\(min(cells.count, width) + 1): the row has \(cells.count) values, but the \(header != nil ? "header" : "first row") has \(width)",
+            guard row.count == width else {
+                throw DataFileError(message: "\(name):\(line):\(min(row.count, width) + 1): the row has \(row.count) values, but the \(header != nil ? "header" : "first row") has \(width)",
                                     help: "give every row the same number of values")
             }
-            for cell in cells {
+            for cell in row {
                 if cell.number == nil, !keepTexts {
                     keepTexts = true
                     texts = [String](repeating: "", count: numbers.count)
@@ -132,60 +115,7 @@ public enum DataFiles {
             rowLines.append(line)
             rows += 1
         }
-
-        var line = 1, i = 0
-        let n = bytes.count
-        while i < n {
-            // One record: fields up to an unquoted line break (a quoted field may span lines).
-            let recordLine = line
-            var quoted = false, inQuotes = false, blank = true
-            while i < n {
-                let b = bytes[i]
-                if inQuotes {
-                    if b == 0x22 {
-                        if i + 1 < n, bytes[i + 1] == 0x22 { field.append(0x22); i += 2; continue }
-                        inQuotes = false
-                    } else {
-                        if b == 0x0A { line += 1 }
-                        field.append(b)
-                    }
-                    i += 1
-                } else if b == 0x22 {
-                    inQuotes = true
-                    quoted = true
-                    blank = false
-                    field.removeAll(keepingCapacity: true)
-                    i += 1
-                } else if b == 0x2C {
-                    try finishField(quoted: quoted, line: recordLine)
-                    quoted = false
-                    blank = false
-                    i += 1
-                } else if b == 0x0A || b == 0x0D {
-                    break
-                } else {
-                    if b != 0x20 && b != 0x09 { blank = false }
-                    if !quoted { field.append(b) }
-                    i += 1
-                }
-                if field.count > maxFieldLength {
-                    throw DataFileError(message: "\(name):\(recordLine):\(cells.count + 1): a field longer than \(maxFieldLength) characters",
-                                        help: "dnnc reads numbers and class names; check the delimiter and the quotes")
-                }
-            }
-            if inQuotes { throw DataFileError(message: "\(name):\(recordLine):\(cells.count + 1): a quoted field is not closed", help: "close it with \"") }
-            if blank {
-                field.removeAll(keepingCapacity: true)
-                cells.removeAll(keepingCapacity: true)
-            } else {
-                try finishField(quoted: quoted, line: recordLine)
-                try finishRow(line: recordLine)
-            }
-            // The line break: LF, CR LF, or a lone CR.
-            if i < n, bytes[i] == 0x0D { i += 1; if i < n, bytes[i] == 0x0A { i += 1 } } else if i < n { i += 1 }
-            line += 1
-        }
-        guard seenFirstRow else { throw DataFileError(message: "\(name) holds no rows", help: nil) }
+        guard rows > 0 || header != nil else { throw DataFileError(message: "\(name) holds no rows", help: nil) }
         guard rows > 0 else { throw DataFileError(message: "\(name) has a header but no rows", help: nil) }
         return DataTable(rows: rows, columns: width, numbers: numbers, texts: texts, header: header,
                          rowLines: rowLines, columnFields: (0 ..< width).map { $0 + 1 })
@@ -196,6 +126,14 @@ public enum DataFiles {
     static func isNonFiniteWord(_ s: ArraySlice<UInt8>) -> Bool {
         let word = String(decoding: s, as: UTF8.self).lowercased().trimmingPrefix(while: { $0 == "+" || $0 == "-" })
         return word == "inf" || word == "infinity" || word == "nan"
+    }
+
+    /// What is wrong with a text cell where a number belongs: it is empty, it is quoted (a quoted cell
+    /// is text, whatever it holds), or it is not a number.
+    public static func notANumber(_ text: String) -> String {
+        if text.isEmpty { return "an empty field is not a number" }
+        if number(text) != nil { return "`\"\(text)\"` is quoted, and a quoted cell is text, not a number" }
+        return "`\(text)` is not a number"
     }
 
     /// A cell of text as a number by the grammar below, or nil: what every CSV reader in dnnc calls.

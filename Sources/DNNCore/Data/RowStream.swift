@@ -1,6 +1,7 @@
 // Rows read a batch at a time from CSV or .npy, and written the same way, so that `dnnc predict` and
 // `dnnc evaluate` handle a file of any length in bounded memory. The formats are DataFiles.swift's:
-// CSV with an optional header row (DataFiles.csv's rule: no cell a number, a class name or empty), .npy in C order.
+// CSV cut into cells by CSVRecords, with an optional header row (DataFiles.csv's rule: no cell a number,
+// a class name or empty), .npy in C order.
 
 import Foundation
 
@@ -24,12 +25,8 @@ public final class RowReader {
         case npy(descr: String, rows: Int, itemSize: Int)
     }
 
-    // CSV state: bytes read but not yet split into lines, the line number of the next line, and the
-    // values of a first row that was data, not a header.
-    private var pending: [UInt8] = []
-    private var pendingStart = 0
-    private var line = 1
-    private var atEnd = false
+    // CSV state: the records, and the values of a first row that was data, not a header.
+    private var records: CSVRecords
     private var firstRow: [Float]?
     private var firstRowLine = 0
     /// Per column: class names that stand for their index (a classifier's target column).
@@ -62,21 +59,23 @@ public final class RowReader {
             width = info.columns
             format = .npy(descr: info.descr, rows: info.rows, itemSize: info.itemSize)
             try? handle.seek(toOffset: UInt64(info.dataStart))
+            records = CSVRecords(name: displayName, bytes: [])
         } else {
             format = .csv
-            guard let first = try Self.nextLine(handle, &pending, &pendingStart, &atEnd, &line, displayName) else {
+            var csv = CSVRecords(name: displayName, bytes: []) { [handle] in (try? handle.read(upToCount: 1 << 16)).map { [UInt8]($0) } ?? [] }
+            guard let line = try csv.next() else {
                 throw DataFileError(message: "\(displayName) holds no rows", help: nil)
             }
-            let cells = Self.cells(first.text)
             // DataFiles.csv's header rule: a header when no cell is a number (or a class name) or empty.
-            if cells.enumerated().allSatisfy({ !$1.isEmpty && DataFiles.number($1) == nil && names[$0]?[$1] == nil }) {
-                header = cells
+            if (0 ..< csv.count).allSatisfy({ !csv.cell($0).isEmpty && Self.value(csv, $0, names) == nil }) {
+                header = try (0 ..< csv.count).map { (k: Int) throws(DataFileError) in try csv.text(k, line: line) }
             }
-            width = cells.count
+            width = csv.count
             if header == nil {
-                firstRowLine = first.line
-                firstRow = try Self.parse(cells, line: first.line, width: width, names: names, displayName)
+                firstRowLine = line
+                firstRow = try Self.parse(csv, line: line, width: width, names: names)
             }
+            records = csv
         }
         if let expected, width != expected {
             throw DataFileError(message: "\(displayName) has \(width) values per row, but the model reads \(expected)",
@@ -99,9 +98,9 @@ public final class RowReader {
                 self.firstRow = nil
                 rows = 1
             }
-            while rows < maxRows, let next = try Self.nextLine(handle, &pending, &pendingStart, &atEnd, &line, name) {
-                out += try Self.parse(Self.cells(next.text), line: next.line, width: width, names: names, name)
-                batchLines.append(next.line)
+            while rows < maxRows, let line = try records.next() {
+                out += try Self.parse(records, line: line, width: width, names: names)
+                batchLines.append(line)
                 rows += 1
             }
         case .npy(let descr, let total, let itemSize):
@@ -141,61 +140,27 @@ public final class RowReader {
         return "\(name): row \(rowsRead - lastBatchRows + row + 1), column \(column + 1)"
     }
 
-    /// The next line with any text, without its line break; nil at the end. `pending` holds bytes
-    /// read but not yet returned, from `start` on; it is compacted only when more is read.
-    private static func nextLine(_ handle: FileHandle, _ pending: inout [UInt8], _ start: inout Int, _ atEnd: inout Bool, _ line: inout Int,
-                                 _ name: String) throws(DataFileError) -> (text: String, line: Int)? {
-        while true {
-            let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) ?? (atEnd && start < pending.count ? pending.count : nil)
-            if let newline {
-                var end = newline
-                if end > start, pending[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-                let number = line
-                line += 1
-                let bytes = pending[start ..< end]
-                start = min(newline + 1, pending.count)
-                if bytes.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
-                guard let text = String(validating: bytes, as: UTF8.self) else {
-                    throw DataFileError(message: "\(name):\(number): the line is not UTF-8 text", help: nil)
-                }
-                return (text, number)
-            }
-            if atEnd { return nil }
-            guard pending.count - start <= DataFiles.maxFieldLength * 1024 else {
-                throw DataFileError(message: "\(name):\(line): a line longer than \(DataFiles.maxFieldLength * 1024) bytes", help: "check the line breaks")
-            }
-            pending.removeSubrange(..<start)
-            start = 0
-            let chunk = (try? handle.read(upToCount: 1 << 16)) ?? Data()
-            if chunk.isEmpty { atEnd = true } else { pending += chunk }
-        }
+    /// Cell k of the current record as a value: a number (unquoted), or the index of a class name.
+    private static func value(_ records: CSVRecords, _ k: Int, _ names: [Int: [String: Int]]) -> Float? {
+        let cell = records.cell(k)
+        if !records.cells[k].quoted, let v = DataFiles.decimal(cell), v.isFinite { return Float(v) }
+        return names[k].flatMap { names in String(validating: cell, as: UTF8.self).flatMap { names[$0] } }.map(Float.init)
     }
 
-    /// A CSV line's cells, trimmed, without their double quotes.
-    private static func cells(_ text: String) -> [String] {
-        text.split(separator: ",", omittingEmptySubsequences: false).map {
-            var cell = $0.trimmingCharacters(in: .whitespaces)
-            if cell.count >= 2, cell.hasPrefix("\""), cell.hasSuffix("\"") { cell = String(cell.dropFirst().dropLast()) }
-            return cell
-        }
-    }
-
-    private static func parse(_ cells: [String], line: Int, width: Int, names: [Int: [String: Int]], _ name: String) throws(DataFileError) -> [Float] {
-        guard cells.count == width else {
-            throw DataFileError(message: "\(name):\(line):\(min(cells.count, width) + 1): the row has \(cells.count) values, but the first row has \(width)",
+    private static func parse(_ records: CSVRecords, line: Int, width: Int, names: [Int: [String: Int]]) throws(DataFileError) -> [Float] {
+        guard records.count == width else {
+            throw DataFileError(message: "\(records.name):\(line):\(min(records.count, width) + 1): the row has \(records.count) values, but the first row has \(width)",
                                 help: "give every row the same number of values")
         }
         var row: [Float] = []
         row.reserveCapacity(width)
-        for (c, cell) in cells.enumerated() {
-            if let v = DataFiles.number(cell), v.isFinite {
-                row.append(Float(v))
-            } else if let index = names[c]?[cell] {
-                row.append(Float(index))
-            } else {
-                throw DataFileError(message: "\(name):\(line):\(c + 1): `\(cell)` is not a finite number" + (names[c] == nil ? "" : " or a class name"),
+        for c in 0 ..< width {
+            guard let v = value(records, c, names) else {
+                let cell = try records.text(c, line: line)
+                throw DataFileError(message: "\(records.name):\(line):\(c + 1): \(DataFiles.notANumber(DNNCore.Format.printable(cell)))" + (names[c] == nil ? "" : " or a class name"),
                                     help: names[c].map { "the classes are " + $0.sorted { $0.value < $1.value }.map(\.key).joined(separator: ", ") })
             }
+            row.append(v)
         }
         return row
     }

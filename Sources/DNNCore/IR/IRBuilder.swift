@@ -317,7 +317,7 @@ struct Builder {
             let r = i / table.columns, c = i % table.columns
             let place = table.rowLines.isEmpty ? "\(name), row \(r + 1), column \(c + 1)" : "\(name):\(table.rowLines[r]):\(table.columnFields[c])"
             let text = table.texts.isEmpty ? "" : table.texts[i]
-            bag.error(.dataFile, "\(place): \(text.isEmpty ? "an empty field" : "`\(text)`") is not a number",
+            bag.error(.dataFile, "\(place): \(DataFiles.notANumber(text))",
                       at: value.record?["file"]?.range ?? value.range)
             return nil
         }
