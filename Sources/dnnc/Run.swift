@@ -212,10 +212,12 @@ struct Run: ParsableCommand {
                 guard let data = FileManager.default.contents(atPath: newest.path) else {
                     throw Console.fail("cannot read \(newest.path)")
                 }
-                do { try trainer.resume(from: Array(data)) } catch {
+                let warning: String?
+                do { warning = try trainer.resume(from: Array(data)) } catch {
                     throw Console.fail("cannot resume from \(newest.path): \(error)")
                 }
                 Console.error("dnnc: resuming from \(newest.path), after epoch \(newest.epoch)")
+                if let warning { Console.error("dnnc: warning: " + warning) }
             } else if checkpoints.foreign > 0 {
                 throw Console.fail("cannot resume: the checkpoints in \(checkpoints.folder) were written by a run of another model, schedule, seed or data set (this run's training hash is \(trainer.trainingHash)); run without --resume to start anew beside them")
             } else {

@@ -57,6 +57,7 @@ extension Trainer {
             ("validation_curve", .array(loop.validationCurve.map { .array([.int($0.epoch), hex($0.loss)]) })),
             ("best_validation_epoch", loop.bestValidation.map { .int($0.epoch) } ?? .null),
             ("phase", .array([.int(loop.phaseIndex), .int(loop.phaseEnd)])),
+            ("gemm", .string(Gemm.backend.rawValue)),
         ])
         var metadata = CheckpointMetadata(self).strings
         metadata[Self.stateKey] = state.compact
@@ -64,8 +65,11 @@ extension Trainer {
     }
 
     /// Restores the state a checkpoint saved; the trainer must be new (no epoch run yet) and built
-    /// from the same spec. Errors say what differs.
-    public func resume(from bytes: [UInt8]) throws(CheckpointError) {
+    /// from the same spec. Errors say what differs. Returns a warning when the checkpoint's run
+    /// multiplied matrices with another implementation than this process does (Gemm.backend): the
+    /// resumed run is then correct but not bit for bit the uninterrupted one.
+    @discardableResult
+    public func resume(from bytes: [UInt8]) throws(CheckpointError) -> String? {
         let (tensors, metadata) = try SafeTensors.decodeWithMetadata(bytes)
         guard let text = metadata[Self.stateKey],
               let state = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
@@ -143,6 +147,9 @@ extension Trainer {
             for _ in 0 ..< epochsRun { shuffle() }
         }
         network.revision += 1
+        guard let written = state["gemm"] as? String, written != Gemm.backend.rawValue else { return nil }
+        return "the checkpoint's run multiplied matrices with `\(written)` and this one with `\(Gemm.backend.rawValue)` (\(Gemm.Backend.why)); "
+            + "the resumed run's numbers will differ in the last bits from an uninterrupted run's"
     }
 
     /// Everything a checkpoint's training state says, checked against this spec's schedule before any

@@ -24,7 +24,12 @@ public enum Gemm {
     public enum Transpose: Sendable { case none, transposed }
 
     /// The implementation in use. OpenBLAS when it loads, unless DNNC_GEMM=blocked or reference says otherwise.
-    public enum Backend: String, Sendable { case openblas, blocked, reference }
+    public enum Backend: String, Sendable {
+        case openblas, blocked, reference
+
+        /// What decides the backend, for a message.
+        public static let why = "OpenBLAS is used when installed, unless DNNC_GEMM names another or ulimit -v leaves under 16 GiB"
+    }
 
     public static let backend: Backend = {
         if let forced = getenv("DNNC_GEMM").map({ String(cString: $0) }), let choice = Backend(rawValue: forced) {
