@@ -205,6 +205,35 @@ struct FastLayerTests {
     }
 }
 
+extension FastLayerTests {
+    /// Every dense layer, whatever its activation, goes through one size rule (issue 14 found dense
+    /// layers with softmax taking the loops in backward at any size): bit for bit the loops below
+    /// `gemmThreshold` multiply-adds and the matrix multiply from it on.
+    @Test func oneRuleChoosesTheLoopsOrTheMatrixMultiply() {
+        for (B, I, O) in [(2, 3, 4), (4, 32, 32), (32, 64, 64)] {
+            let x = randomValues(B * I, seed: 21), w = randomValues(O * I, seed: 22), b = randomValues(O, seed: 23)
+            let dz = randomValues(B * O, seed: 24)
+            func run(_ path: Int) -> [[UInt32]] {
+                var z = [Float](repeating: 0, count: B * O), dw = [Float](repeating: 1, count: O * I)
+                var db = [Float](repeating: 1, count: O), dx = [Float](repeating: 1, count: B * I)
+                switch path {
+                case 0:
+                    DenseKernel.forward(z: &z, x: x, w: w, b: b, B: B, I: I, O: O, threads: 2)
+                    DenseKernel.backward(dz: dz, x: x, w: w, dw: &dw, db: &db, dx: &dx, B: B, I: I, O: O, threads: 2)
+                case 1:
+                    DenseKernel.fastForward(z: &z, x: x, w: w, b: b, B: B, I: I, O: O, threads: 2)
+                    DenseKernel.fastBackward(dz: dz, x: x, w: w, dw: &dw, db: &db, dx: &dx, B: B, I: I, O: O, threads: 2)
+                default:
+                    DenseKernel.forward(z: &z, x: x, w: w, b: b, B: B, I: I, O: O)
+                    DenseKernel.backward(dz: dz, x: x, w: w, dw: &dw, db: &db, dx: &dx, B: B, I: I, O: O)
+                }
+                return [z, dw, db, dx].map { $0.map(\.bitPattern) }
+            }
+            #expect(run(0) == run(B * I * O >= DenseKernel.gemmThreshold ? 1 : 2), "\(B)×\(I)×\(O)")
+        }
+    }
+}
+
 struct TrainingStepTests {
     /// A 300 → 256 → 10 classifier on 64 random rows, batch 32: large enough that its multiplies are cut
     /// into chunks that two threads share.

@@ -210,3 +210,41 @@ struct SweepTests {
                                       "train.epochs=2 seed=5", "train.epochs=2 seed=6", "train.epochs=2 seed=7"])
     }
 }
+
+/// Facts about a graph model follow each layer's `inputs`, never "the layer before" (issue 14 found
+/// the backward-fault locator reading layer l−1's buffer, past its end on a wider layer).
+struct GraphFaultTests {
+    @Test func aBackwardFaultReportsTheInputsTheLayerRead() throws {
+        let result = compile("""
+            dnnc: 1
+            data: {train: {inputs: [[1000, -2000, 3000], [4, 5, 6]], targets: [[1], [2]]}}
+            model:
+              input: [3]
+              layers:
+                - dense: {units: 8, name: wide}
+                - dense: {units: 2, name: side, inputs: [input]}
+                - concat: {inputs: [wide, side], name: both}
+                - dense: {units: 1, name: out}
+            train: {loss: mse, optimizer: {sgd: {lr: 0.1}}, epochs: 1, batch_size: 2}
+            """)
+        let model = try #require(result.model, "\(result.diagnostics.all.map(\.message))")
+        let trainer = Trainer(model: model)
+        trainer.network.load(trainer.inputs, rows: [0, 1], into: trainer.network.x)
+        trainer.network.forward(rows: 2)
+        let side = try #require(model.layers.firstIndex { $0.name == "side" })
+        let both = try #require(model.layers.firstIndex { $0.name == "both" })
+        // `side` reads the model's input (normalized or not, its range is the data's), not `wide`.
+        let read = trainer.inputExtents(side, rows: 2)
+        #expect(read.count == 1 && read[0].name == "input")
+        let x = trainer.inputs.values
+        #expect(read[0].low == x.min() && read[0].high == x.max())
+        #expect(trainer.inputExtents(both, rows: 2).map(\.name) == ["input 1", "input 2"])
+
+        // A non-finite gradient in `side`'s parameters: the fault names `side` and what it read.
+        trainer.network.grads.update(repeating: 0)
+        trainer.network.grads[trainer.network.layerRanges[side].lowerBound] = .nan
+        let fault = trainer.locateBackwardFault(rows: 2, step: 1)
+        #expect(fault.layer == "side")
+        #expect(fault.inputs.first?.name == "input" && fault.inputs.first?.low == x.min() && fault.inputs.first?.high == x.max())
+    }
+}

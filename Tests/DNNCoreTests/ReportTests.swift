@@ -74,6 +74,21 @@ struct ReportTests {
         let mermaid = ModelGraph.render(ir, format: .mermaid)
         #expect(mermaid.hasPrefix("flowchart TB\n") && mermaid.contains("  layer0 -- \"[10]\" --> layer1\n"))
 
+        // A graph model's edges are its layers' inputs: the residual digits model's skip connections
+        // (issue 14 found `graph` drawing it as a chain).
+        let path = Repo.path("specs/digits/residual.yaml")
+        let residual = try #require(compile(String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self), path: path).model)
+        let drawn = ModelGraph.render(residual, format: .dot)
+        for (index, layer) in residual.layers.enumerated() {
+            for source in layer.inputs {
+                #expect(drawn.contains("  \(source < 0 ? "input" : "layer\(source)") -> layer\(index) "), "\(layer.name) reads \(source)")
+            }
+        }
+        let sum = try #require(residual.layers.firstIndex { $0.name == "res1.sum" })
+        let stem = try #require(residual.layers.firstIndex { $0.name == "stem" })
+        #expect(drawn.contains("  layer\(stem) -> layer\(sum) [label=\"[48]\"];"), "the skip connection around res1")
+        #expect(drawn.components(separatedBy: " -> ").count - 1 == residual.layers.reduce(0) { $0 + $1.inputs.count } + 1)
+
         // Graphviz, where installed (.ci/run installs it): the DOT must render to SVG with a node per layer.
         let dotPath = ["/usr/bin/dot", "/usr/local/bin/dot"].first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let dotPath else { return }

@@ -252,12 +252,7 @@ public final class Network {
         for l in 0 ..< plans.count {
             let plan = plans[l]
             if plan.isDense {
-                if B * plan.I * plan.O >= DenseKernel.gemmThreshold {
-                    DenseKernel.fastForward(z: plan.z, x: plan.x, w: plan.w!, b: plan.b, B: B, I: plan.I, O: plan.O,
-                                            threads: threads)
-                } else {
-                    DenseKernel.forward(z: plan.z, x: plan.x, w: plan.w!, b: plan.b, B: B, I: plan.I, O: plan.O)
-                }
+                DenseKernel.forward(z: plan.z, x: plan.x, w: plan.w!, b: plan.b, B: B, I: plan.I, O: plan.O, threads: threads)
             } else {
                 forwardLinear(l, rows: B)
             }
@@ -286,7 +281,7 @@ public final class Network {
         switch layer.kind {
         case .dense(let I, let O, _):
             DenseKernel.forward(z: out, x: input(l), w: p + slot.weight!, b: slot.bias.map { UnsafePointer(p + $0) },
-                                B: B, I: I, O: O)
+                                B: B, I: I, O: O, threads: threads)
         case .conv(let c):
             FastConvolutionKernel.forward(c, x: input(l), w: p + slot.weight!, b: slot.bias.map { UnsafePointer(p + $0) }, z: out,
                                           B: B, cols: cols.baseAddress!, threads: threads)
@@ -381,13 +376,8 @@ public final class Network {
                 continue
             }
             let dz = gradientOfZ(plan, rows: B)
-            if B * plan.I * plan.O >= DenseKernel.gemmThreshold {
-                DenseKernel.fastBackward(dz: dz, x: plan.x, w: plan.w!, dw: plan.dw!, db: plan.db, dx: plan.dx,
-                                         B: B, I: plan.I, O: plan.O, threads: threads)
-            } else {
-                DenseKernel.backward(dz: dz, x: plan.x, w: plan.w!, dw: plan.dw!, db: plan.db, dx: plan.dx,
-                                     B: B, I: plan.I, O: plan.O)
-            }
+            DenseKernel.backward(dz: dz, x: plan.x, w: plan.w!, dw: plan.dw!, db: plan.db, dx: plan.dx,
+                                 B: B, I: plan.I, O: plan.O, threads: threads)
             if plan.hasPenalty { addPenalty(l) }
         }
     }
@@ -421,7 +411,7 @@ public final class Network {
         switch layer.kind {
         case .dense(let I, let O, _):
             DenseKernel.backward(dz: dz, x: input(l), w: p + slot.weight!, dw: g + slot.weight!, db: slot.bias.map { g + $0 },
-                                 dx: dx(), B: B, I: I, O: O)
+                                 dx: dx(), B: B, I: I, O: O, threads: threads)
         case .conv(let c):
             FastConvolutionKernel.backward(c, x: input(l), w: p + slot.weight!, dz: dz, dw: g + slot.weight!,
                                            db: slot.bias.map { g + $0 }, dx: dx(), B: B, cols: cols.baseAddress!,

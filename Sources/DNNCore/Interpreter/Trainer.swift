@@ -407,12 +407,7 @@ public final class Trainer {
             let O = layer.outputSize
             network.forwardLinear(l, rows: B)
             if !allFinite(network.z[l], 0 ..< B * O) {
-                var inputs: [(name: String, low: Float, high: Float)] = []
-                for (k, shape) in layer.inputShapes.enumerated() {
-                    let source = layer.inputs[k] < 0 ? network.x : network.a[layer.inputs[k]]
-                    let e = extent(source, 0 ..< B * shape.reduce(1, *))
-                    inputs.append((layer.inputs.count == 1 ? "input" : "input \(k + 1)", e.low, e.high))
-                }
+                var inputs = inputExtents(l, rows: B)
                 for (index, p) in model.parameters.enumerated() where p.name.hasPrefix(layer.name + ".") && p.isLearnable {
                     let values = network.values(ofParameter: index)
                     inputs.append((String(p.name.dropFirst(layer.name.count + 1)), values.min() ?? 0, values.max() ?? 0))
@@ -434,16 +429,23 @@ public final class Trainer {
         ])
     }
 
+    /// The value range of each input layer l read in the last forward pass: the layers its `inputs`
+    /// name (the model's input for -1), "input" for one, "input 1", "input 2", ... for several.
+    func inputExtents(_ l: Int, rows B: Int) -> [(name: String, low: Float, high: Float)] {
+        let layer = model.layers[l]
+        return zip(layer.inputs, layer.inputShapes).enumerated().map { k, input in
+            let e = extent(input.0 < 0 ? network.x : network.a[input.0], 0 ..< B * input.1.reduce(1, *))
+            return (layer.inputs.count == 1 ? "input" : "input \(k + 1)", e.low, e.high)
+        }
+    }
+
     /// The layer whose gradient went non-finite first in backward order (output layer first).
-    private func locateBackwardFault(rows B: Int, step: Int) -> Fault {
+    func locateBackwardFault(rows B: Int, step: Int) -> Fault {
         let l = network.layerRanges.indices.reversed().first { !allFinite(network.grads, network.layerRanges[$0]) }
             ?? model.layers.count - 1
-        let layer = model.layers[l]
-        let O = layer.outputShape.reduce(1, *), I = layer.inputShape.reduce(1, *)
-        let input = l == 0 ? network.x : network.a[l - 1]
+        let O = model.layers[l].outputSize
         let params = network.layerRanges[l]
-        return Fault(op: "backward", layer: layer.name, epoch: epochsRun, step: step, inputs: [
-            ("input", extent(input, 0 ..< B * I).low, extent(input, 0 ..< B * I).high),
+        return Fault(op: "backward", layer: model.layers[l].name, epoch: epochsRun, step: step, inputs: inputExtents(l, rows: B) + [
             ("pre-activation", extent(network.z[l], 0 ..< B * O).low, extent(network.z[l], 0 ..< B * O).high),
             ("parameters", extent(network.params, params).low, extent(network.params, params).high),
         ])

@@ -48,6 +48,28 @@ public enum DenseKernel {
     /// Below this many multiply-adds (B·I·O) the loops above beat a call into the matrix multiply.
     public static let gemmThreshold = 4096
 
+    /// The forward pass by the loops or by the matrix multiply, whichever `gemmThreshold` says is
+    /// faster for the size: the one place that decides, for every dense layer whatever its activation.
+    public static func forward(z: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                               b: UnsafePointer<Float>?, B: Int, I: Int, O: Int, threads: Int) {
+        if B * I * O >= gemmThreshold {
+            fastForward(z: z, x: x, w: w, b: b, B: B, I: I, O: O, threads: threads)
+        } else {
+            forward(z: z, x: x, w: w, b: b, B: B, I: I, O: O)
+        }
+    }
+
+    /// The backward pass, chosen as `forward(…threads:)` chooses.
+    public static func backward(dz: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                                dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>?,
+                                dx: UnsafeMutablePointer<Float>?, B: Int, I: Int, O: Int, threads: Int) {
+        if B * I * O >= gemmThreshold {
+            fastBackward(dz: dz, x: x, w: w, dw: dw, db: db, dx: dx, B: B, I: I, O: O, threads: threads)
+        } else {
+            backward(dz: dz, x: x, w: w, dw: dw, db: db, dx: dx, B: B, I: I, O: O)
+        }
+    }
+
     /// The forward pass as one matrix multiply: z = bias rows, then z += x·Wᵀ.
     public static func fastForward(z: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                    b: UnsafePointer<Float>?, B: Int, I: Int, O: Int, threads: Int) {

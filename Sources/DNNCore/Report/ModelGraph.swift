@@ -10,17 +10,18 @@ public enum ModelGraph {
         // Nodes: the input, the layers, the loss; edges carry the shape that flows. A label is lines of
         // text, each escaped for the target language when it is written.
         var nodes: [(id: String, lines: [String])] = [("input", ["input", RunReport.shape(model.inputShape)])]
+        // An edge from every layer a layer reads (`inputs`, -1 for the model's input): skip connections
+        // and concatenations are drawn as the interpreter runs them, not as a chain.
         var edges: [(from: String, to: String, label: String)] = []
-        var previous = "input", shape = model.inputShape
+        func id(_ index: Int) -> String { index < 0 ? "input" : "layer\(index)" }
         for (index, layer) in model.layers.enumerated() {
-            let id = "layer\(index)"
-            nodes.append((id, [layer.name, "\(layer.kind.name) \(RunReport.shape(layer.outputShape)), \(layer.activation.name)", "\(layer.parameterCount) params"]))
-            edges.append((previous, id, RunReport.shape(shape)))
-            previous = id
-            shape = layer.outputShape
+            nodes.append((id(index), [layer.name, "\(layer.kind.name) \(RunReport.shape(layer.outputShape)), \(layer.activation.name)", "\(layer.parameterCount) params"]))
+            for (source, shape) in zip(layer.inputs, layer.inputShapes) {
+                edges.append((id(source), id(index), RunReport.shape(shape)))
+            }
         }
         nodes.append(("loss", ["\(model.loss.name) loss"]))
-        edges.append((previous, "loss", RunReport.shape(shape)))
+        edges.append((id(model.layers.count - 1), "loss", RunReport.shape(model.layers.last?.outputShape ?? model.inputShape)))
         switch format {
         case .dot:
             var out = "digraph \"\(Escape.dot(model.name))\" {\n  rankdir=TB;\n  node [shape=box, fontname=\"sans-serif\"];\n"
