@@ -4,6 +4,7 @@
 import ArgumentParser
 import DNNCore
 import Foundation
+import Synchronization
 
 /// Options `run` and `sweep` share: overrides of the spec's values.
 struct SpecOverrides: ParsableArguments {
@@ -50,48 +51,60 @@ func checkOutputs(_ outputs: [(option: String, path: String?)], inputs: [String?
 let trainingFailed = ExitCode(3)
 
 /// SIGINT and SIGTERM during training: remembered, so the trainer stops after the step under way.
-final class SignalWatch: @unchecked Sendable {
-    private let lock = NSLock()
-    private var signal: Int32?
-    private var sources: [DispatchSourceSignal] = []
-
+/// Plain signal handlers that set an atomic, with no thread or dispatch queue behind them: where no
+/// thread can be started (a process limit reached on a loaded machine), a dispatch signal source
+/// waited for one for ever, and dnnc hung before its first epoch.
+final class SignalWatch: Sendable {
     init() {
-        for number in [SIGINT, SIGTERM] {
-            Foundation.signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in self?.record(number) }
-            source.resume()
-            sources.append(source)
+        SignalWatch.received.store(0, ordering: .relaxed)
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for number in [SIGINT, SIGTERM, SIGALRM] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { number in SignalWatch.handle(number) }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            sigaction(number, &action, nil)
+            sigaddset(&signals, number)
         }
+        // A parent that started dnnc from a thread blocking signals (Foundation's Process does, from a
+        // dispatch thread) leaves them blocked here: unblocked, they reach this thread's handler.
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 
     deinit {
-        for source in sources { source.cancel() }
         // After the training loop, a signal ends the process at once, as it would without dnnc's watch.
-        for number in [SIGINT, SIGTERM] { Foundation.signal(number, SIG_DFL) }
+        alarm(0)
+        for number in [SIGINT, SIGTERM, SIGALRM] { Foundation.signal(number, SIG_DFL) }
     }
+
+    /// The signal received, 0 for none.
+    private static let received = Atomic<Int32>(0)
 
     /// The first signal asks the training loop to stop at the next step and save; a second one, or the
-    /// loop not stopping within `grace` seconds (stuck in a library call), ends the process at once
-    /// with the signal's exit code, so SIGTERM and SIGINT always end dnnc.
-    private func record(_ number: Int32) {
-        lock.lock(); defer { lock.unlock() }
-        guard signal == nil else { Self.exitNow(number) }
-        signal = number
-        DispatchQueue.global().asyncAfter(deadline: .now() + Self.grace) { Self.exitNow(number) }
+    /// loop not stopping within `grace` seconds (stuck in a library call: SIGALRM), ends the process at
+    /// once with the signal's exit code, so SIGTERM and SIGINT always end dnnc. Only async-signal-safe
+    /// calls here: an atomic, alarm, write and _exit.
+    private static func handle(_ number: Int32) {
+        if number == SIGALRM { exitNow(received.load(ordering: .relaxed)) }
+        if received.compareExchange(expected: 0, desired: number, ordering: .relaxed).exchanged {
+            alarm(grace)
+        } else {
+            exitNow(number)
+        }
     }
 
-    static let grace = 10.0
+    static let grace: UInt32 = 10
 
     private static func exitNow(_ number: Int32) -> Never {
-        let text = "dnnc: stopped by \(number == SIGTERM ? "SIGTERM" : "SIGINT") without saving\n"
-        _ = text.withCString { write(STDERR_FILENO, $0, strlen($0)) }
-        _exit(128 + number)
+        let text: StaticString = number == SIGTERM ? "dnnc: stopped by SIGTERM without saving\n" : "dnnc: stopped by SIGINT without saving\n"
+        _ = write(STDERR_FILENO, text.utf8Start, text.utf8CodeUnitCount)
+        _exit(128 + (number == SIGTERM ? SIGTERM : SIGINT))
     }
 
     var received: Int32? {
-        lock.lock(); defer { lock.unlock() }
-        return signal
+        let number = Self.received.load(ordering: .relaxed)
+        return number == 0 ? nil : number
     }
 }
 

@@ -228,4 +228,29 @@ struct HostileCommandTests {
         let r = try Binary.run(["predict", "spec.yaml", "--weights", "w.safetensors", "--input", "rows"], directory: folder)
         #expect(r.status == 2 && r.stderr.contains("cannot read rows: it is a directory, not a regular file"), "\(r.stderr)")
     }
+
+    /// Where the process limit leaves no thread to start (a loaded machine, a container's pids limit),
+    /// a run still trains and ends with the same bytes: the worker pool uses the threads it got, the
+    /// signal watch needs none, and OpenBLAS starts none (its failed thread start raised SIGINT).
+    /// RLIMIT_NPROC binds only an unprivileged user, so this runs where the tests run as root.
+    static let limitsAThreadCount = getuid() == 0 && ["/usr/bin/prlimit", "/usr/bin/setpriv", "/usr/bin/timeout"].allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test(.enabled(if: HostileCommandTests.limitsAThreadCount, "needs root, prlimit, setpriv and timeout to run dnnc as nobody with one thread"))
+    func aRunWithoutThreadsToSpareFinishesWithTheSameBytes() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: folder.path)
+        for spec in ["specs/digits/mlp.yaml", "specs/digits/cnn.yaml"] {
+            let free = folder.appendingPathComponent("free.safetensors").path, bound = folder.appendingPathComponent("bound.safetensors").path
+            #expect(try Binary.run(["run", spec, "--epochs", "1", "--save", free]).status == 0)
+            // A hang (dnnc waiting for a thread that never starts) fails by the timeout, exit 124.
+            let r = try Binary.run(["120", "/usr/bin/prlimit", "--nproc=1:1", "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                    Binary.dnnc.path, "run", spec, "--epochs", "1", "--save", bound], executable: "/usr/bin/timeout")
+            #expect(r.status == 0, "\(spec): \(r.stderr)")
+            #expect(!r.stderr.contains("SIGINT"), "\(spec): \(r.stderr)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: bound)) == Data(contentsOf: URL(fileURLWithPath: free)), "\(spec)")
+            try FileManager.default.removeItem(atPath: free)
+            try FileManager.default.removeItem(atPath: bound)
+        }
+    }
 }

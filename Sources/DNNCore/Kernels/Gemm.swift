@@ -189,6 +189,11 @@ enum OpenBLAS {
         // SSE3 code (Debian 12's 0.3.21 on a Xeon of 2023: "Prescott", a third of the AVX-512 speed).
         // Unless the user chose, name the kernels by the instruction sets the CPU reports.
         if getenv("OPENBLAS_CORETYPE") == nil, let core = coreType() { setenv("OPENBLAS_CORETYPE", core, 0) }
+        // dnnc calls sgemm from its own threads, one chunk each, so OpenBLAS's thread pool would only
+        // sit idle. Started anyway, it fails where the process limit leaves no thread (a loaded
+        // machine), and OpenBLAS then raise()s SIGINT, which stopped the training as if the user had
+        // pressed Ctrl-C. With one thread it starts none.
+        setenv("OPENBLAS_NUM_THREADS", "1", 1)
         for name in ["libopenblas.so.0", "libopenblas.so"] {
             guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else { continue }
             guard let symbol = dlsym(handle, "cblas_sgemm") else { continue }
@@ -243,25 +248,45 @@ final class WorkerPool: @unchecked Sendable {
     private let busy = Mutex(false)
     /// The job of the current run, set before the workers are woken and read only while they run it.
     private var job: ((Int) -> Void)?
+    /// The workers that started: fewer than asked for where the process limit leaves no thread (a
+    /// loaded machine). Only they are ever woken; a run waited for ever on a worker never started.
+    private var started = 0
 
     init(workers: Int) {
         wake = (0..<workers).map { _ in DispatchSemaphore(value: 0) }
         for worker in 0..<workers {
-            let thread = Thread { [unowned self] in
-                while true {
-                    wake[worker].wait()
-                    job!(worker + 1)
-                    finished.signal()
-                }
+            let context = Unmanaged.passRetained(Lane(pool: self, index: worker)).toOpaque()
+            var thread = pthread_t()
+            guard pthread_create(&thread, nil, { context in
+                let lane = Unmanaged<Lane>.fromOpaque(context!).takeRetainedValue()
+                lane.pool.serve(lane.index)
+                return nil
+            }, context) == 0 else {
+                Unmanaged<Lane>.fromOpaque(context).release()
+                break
             }
-            thread.name = "dnnc-worker-\(worker + 1)"
-            thread.start()
+            pthread_detach(thread)
+            started += 1
+        }
+    }
+
+    private final class Lane {
+        let pool: WorkerPool, index: Int
+        init(pool: WorkerPool, index: Int) { (self.pool, self.index) = (pool, index) }
+    }
+
+    /// A worker's loop: wait to be woken, run its lane of the job, say it is done.
+    private func serve(_ worker: Int) -> Never {
+        while true {
+            wake[worker].wait()
+            job!(worker + 1)
+            finished.signal()
         }
     }
 
     /// Runs body(0) ..< body(lanes) on as many threads, returning when all are done.
     func run(lanes: Int, _ body: (Int) -> Void) {
-        let helpers = min(lanes - 1, wake.count)
+        let helpers = min(lanes - 1, started)
         let claimed = helpers > 0 && busy.withLock { taken in
             if taken { return false }
             taken = true
