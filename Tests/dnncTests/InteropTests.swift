@@ -185,7 +185,7 @@ struct InteropTests {
         // Resumed with another matrix multiply: correct, but not the same bits, and it says so.
         let other = try Binary.run(["run", "spec.yaml", "--resume"], environment: ["DNNC_GEMM": "reference"], directory: folder)
         #expect(other.status == 0, "\(other.stderr)")
-        #expect(other.stderr.contains("multiplied matrices with `\(Gemm.backend.rawValue)` and this one with `reference`"), "\(other.stderr)")
+        #expect(other.stderr.contains("multiplied matrices with `\(Gemm.implementation)` and this one with `reference`"), "\(other.stderr)")
 
         // A checkpoint of another schedule is refused; a spec without checkpoints cannot resume.
         let another = try Binary.run(["run", "spec.yaml", "--resume", "--set", "train.optimizer.sgd.lr=0.1"], directory: folder)

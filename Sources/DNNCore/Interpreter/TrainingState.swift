@@ -57,7 +57,7 @@ extension Trainer {
             ("validation_curve", .array(loop.validationCurve.map { .array([.int($0.epoch), hex($0.loss)]) })),
             ("best_validation_epoch", loop.bestValidation.map { .int($0.epoch) } ?? .null),
             ("phase", .array([.int(loop.phaseIndex), .int(loop.phaseEnd)])),
-            ("gemm", .string(Gemm.backend.rawValue)),
+            ("gemm", .string(Gemm.implementation)),
         ])
         var metadata = CheckpointMetadata(self).strings
         metadata[Self.stateKey] = state.compact
@@ -66,7 +66,7 @@ extension Trainer {
 
     /// Restores the state a checkpoint saved; the trainer must be new (no epoch run yet) and built
     /// from the same spec. Errors say what differs. Returns a warning when the checkpoint's run
-    /// multiplied matrices with another implementation than this process does (Gemm.backend): the
+    /// multiplied matrices with another implementation than this process does (Gemm.implementation): the
     /// resumed run is then correct but not bit for bit the uninterrupted one.
     @discardableResult
     public func resume(from bytes: [UInt8]) throws(CheckpointError) -> String? {
@@ -147,8 +147,8 @@ extension Trainer {
             for _ in 0 ..< epochsRun { shuffle() }
         }
         network.revision += 1
-        guard let written = state["gemm"] as? String, written != Gemm.backend.rawValue else { return nil }
-        return "the checkpoint's run multiplied matrices with `\(written)` and this one with `\(Gemm.backend.rawValue)` (\(Gemm.Backend.why)); "
+        guard let written = state["gemm"] as? String, written != Gemm.implementation else { return nil }
+        return "the checkpoint's run multiplied matrices with `\(written)` and this one with `\(Gemm.implementation)` (\(Gemm.Backend.why)); "
             + "the resumed run's numbers will differ in the last bits from an uninterrupted run's"
     }
 

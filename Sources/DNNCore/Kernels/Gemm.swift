@@ -28,7 +28,7 @@ public enum Gemm {
         case openblas, blocked, reference
 
         /// What decides the backend, for a message.
-        public static let why = "OpenBLAS is used when installed, unless DNNC_GEMM names another or ulimit -v leaves under 16 GiB"
+        public static let why = "OpenBLAS is used when installed, with its kernels for the CPU or OPENBLAS_CORETYPE's, unless DNNC_GEMM names another or ulimit -v leaves under 16 GiB"
     }
 
     public static let backend: Backend = {
@@ -36,6 +36,13 @@ public enum Gemm {
             return choice == .openblas && OpenBLAS.sgemm == nil ? .blocked : choice
         }
         return OpenBLAS.sgemm == nil ? .blocked : .openblas
+    }()
+
+    /// The multiply in use, as a checkpoint records it: the backend, and for OpenBLAS the kernels it
+    /// chose for this CPU ("openblas Haswell"). Two runs with the same name compute the same bits.
+    public static let implementation: String = {
+        guard backend == .openblas, let core = OpenBLAS.coreName else { return backend.rawValue }
+        return "openblas \(core)"
     }()
 
     /// The most threads worth starting: the machine's cores.
@@ -203,6 +210,13 @@ enum OpenBLAS {
             return unsafeBitCast(symbol, to: SGEMM.self)
         }
         return nil
+    }()
+
+    /// The kernels OpenBLAS uses (`openblas_get_corename`), nil where it is not loaded.
+    static let coreName: String? = {
+        guard sgemm != nil, let handle = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL) ?? dlopen("libopenblas.so", RTLD_NOW | RTLD_LOCAL),
+              let symbol = dlsym(handle, "openblas_get_corename") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) () -> UnsafePointer<CChar>?).self)().map { String(cString: $0) }
     }()
 
     /// SkylakeX for AVX-512 (F, BW, DQ, VL), Haswell for AVX2 with FMA, else nil (OpenBLAS decides).
