@@ -45,7 +45,7 @@ public enum PyTorchExport {
             DATA = \(py(.record(data)))
             DATA_FOLDER = \(py(dataFolder))  # relative to this file's folder
             CLASSES = \(model.classes.map { "[" + $0.map(py).joined(separator: ", ") + "]" } ?? "None")
-            NORMALIZE = {"inputs": \(py(model.inputNormalization.rawValue)), "targets": \(py(model.loss.isClassification ? "none" : model.targetNormalization.rawValue))}
+            NORMALIZE = {"inputs": \(py(model.inputNormalization.rawValue)), "targets": \(py(model.appliedTargetNormalization.rawValue))}
             INPUT_SHAPE = \(pyTuple(model.inputShape))
             LOSS = \(loss(model.loss))
             OPTIMIZER = \(optimizer(model.optimizer))

@@ -248,3 +248,25 @@ struct GraphFaultTests {
         #expect(fault.inputs.first?.name == "input" && fault.inputs.first?.low == x.min() && fault.inputs.first?.high == x.max())
     }
 }
+
+/// "Class indices are not normalized" is one fact (ModelIR.appliedTargetNormalization), asked by the
+/// trainer, the predictor's checkpoint check, lint and the exports alike.
+struct TargetNormalizationTests {
+    @Test func aClassifiersTargetsAreNeverNormalized() throws {
+        let result = compile("""
+            dnnc: 1
+            data:
+              train: {inputs: [[0, 1], [1, 0], [1, 1], [0, 0]], targets: [[0], [1], [2], [1]]}
+              normalize: {targets: standard}
+            model: {input: [2], layers: [{dense: {units: 3}}]}
+            train: {loss: cross_entropy, optimizer: {sgd: {lr: 0.1}}, epochs: 1}
+            """)
+        let model = try #require(result.model, "\(result.diagnostics.all.map(\.message))")
+        #expect(model.targetNormalization == .standard && model.appliedTargetNormalization == .none)
+        let trainer = Trainer(model: model)
+        #expect(trainer.targetNormalizer.kind == .none)
+        #expect(trainer.targets.values == [0, 1, 2, 1], "labels stay indices")
+        // A checkpoint of it passes the metadata check a predictor makes.
+        try CheckpointMetadata(trainer).check(for: model)
+    }
+}

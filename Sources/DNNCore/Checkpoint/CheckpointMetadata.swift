@@ -94,7 +94,7 @@ extension CheckpointMetadata {
     /// statistic per column, and values that keep every normalized number finite; the class names are
     /// distinct, no more than a classifier's outputs, and the spec's own when the spec names them.
     public func check(for model: ModelIR) throws(CheckpointError) {
-        let targetKind: Normalization = model.loss.isClassification ? .none : model.targetNormalization
+        let targetKind = model.appliedTargetNormalization
         for (what, normalizer, kind, width) in [("input", inputNormalizer, model.inputNormalization, model.inputShape.reduce(1, *)),
                                                 ("target", targetNormalizer, targetKind, model.outputWidth)] {
             guard normalizer.kind == kind else {

@@ -412,12 +412,17 @@ public struct ModelIR: Sendable {
     /// The data files read, as canonical paths (outputs must not overwrite them).
     public var dataFiles: [String] = []
     public var inputNormalization: Normalization
+    /// The spec's `normalize.targets`, as written; what the targets get is `appliedTargetNormalization`.
     public var targetNormalization: Normalization
     public var inputShape: [Int]
     public var layers: [Layer]
     public var loss: Loss
     public var optimizer: Optimizer
     public var schedule: Schedule
+
+    /// The normalization the targets get: the spec's, except that class indices are labels and are
+    /// never normalized. Training, prediction, the exports, lint and checkpoints all ask this.
+    public var appliedTargetNormalization: Normalization { loss.isClassification ? .none : targetNormalization }
 
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
     /// The width of one target row: 1 for class indices, else the output width.

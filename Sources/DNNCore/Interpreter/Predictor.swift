@@ -23,7 +23,7 @@ public final class Predictor {
             classes = metadata.classes ?? model.classes
         } else {
             inputNormalizer = Normalizer(model.inputNormalization, fittedOn: model.train.inputs)
-            targetNormalizer = Normalizer(model.loss.isClassification ? .none : model.targetNormalization, fittedOn: model.train.targets)
+            targetNormalizer = Normalizer(model.appliedTargetNormalization, fittedOn: model.train.targets)
             classes = model.classes
         }
     }

@@ -92,8 +92,7 @@ public final class Trainer {
         self.model = model
         let data = model.train
         inputNormalizer = Normalizer(model.inputNormalization, fittedOn: data.inputs)
-        // Class indices are not normalized.
-        targetNormalizer = Normalizer(model.loss.isClassification ? .none : model.targetNormalization, fittedOn: data.targets)
+        targetNormalizer = Normalizer(model.appliedTargetNormalization, fittedOn: data.targets)
         inputs = inputNormalizer.apply(data.inputs)
         targets = targetNormalizer.apply(data.targets)
         batchSize = min(model.schedule.batchSize, data.inputs.rows)
@@ -398,7 +397,7 @@ public final class Trainer {
         let blocked = alive.last!.contains(true) ? (alive.indices.last { !alive[$0].contains(true) && DeadUnitRule.canDie(model.layers[$0].activation) } ?? last) : last
         let layer = model.layers[blocked]
         return DeadRun(layer: layer.name, activation: layer.activation, isOutput: blocked == last,
-                       since: since, stoppedAfter: epoch, cost: cost, targetsNormalized: model.targetNormalization != .none)
+                       since: since, stoppedAfter: epoch, cost: cost, targetsNormalized: model.appliedTargetNormalization != .none)
     }
 
     /// Runs the step's forward pass again op by op to find the first that produced a non-finite value.

@@ -114,9 +114,9 @@ public enum Linter {
     static func outputActivation(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
         guard let layer = model.layers.last, let choice = view.layers.last else { return }
         let range = choice["activation"].map { $0.isDefault ? choice.nameRange : $0.range } ?? choice.nameRange
-        let targets = Normalizer(model.targetNormalization, fittedOn: model.train.targets).apply(model.train.targets)
+        let targets = Normalizer(model.appliedTargetNormalization, fittedOn: model.train.targets).apply(model.train.targets)
         let low = Double(targets.values.min() ?? 0), high = Double(targets.values.max() ?? 0)
-        let seen = model.targetNormalization == .none ? "the targets" : "the \(model.targetNormalization.rawValue)-normalized targets"
+        let seen = model.appliedTargetNormalization == .none ? "the targets" : "the \(model.appliedTargetNormalization.rawValue)-normalized targets"
         let outputRange: (low: Double, high: Double, text: String)?
         switch layer.activation {
         case .relu: outputRange = (0, .infinity, "0 or more")
