@@ -233,9 +233,14 @@ struct HostileCommandTests {
     /// a run still trains and ends with the same bytes: the worker pool uses the threads it got, the
     /// signal watch needs none, and OpenBLAS starts none (its failed thread start raised SIGINT).
     /// RLIMIT_NPROC binds only an unprivileged user, so this runs where the tests run as root.
-    static let limitsAThreadCount = getuid() == 0 && ["/usr/bin/prlimit", "/usr/bin/setpriv", "/usr/bin/timeout"].allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
+    /// Also that user nobody can reach the built dnnc and the digits data (a clone under a private home
+    /// folder cannot be read by nobody: then the test is skipped, not failed).
+    static let limitsAThreadCount = getuid() == 0
+        && ["/usr/bin/prlimit", "/usr/bin/setpriv", "/usr/bin/timeout", "/usr/bin/test"].allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
+        && (try? Binary.run(["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/test", "-x", Binary.dnnc.path, "-a", "-r", "specs/digits/images.npy"],
+                            executable: "/usr/bin/setpriv").status) == 0
 
-    @Test(.enabled(if: HostileCommandTests.limitsAThreadCount, "needs root, prlimit, setpriv and timeout to run dnnc as nobody with one thread"))
+    @Test(.enabled(if: HostileCommandTests.limitsAThreadCount, "needs root, prlimit, setpriv and timeout, and a build that user nobody can read, to run dnnc as nobody with one thread"))
     func aRunWithoutThreadsToSpareFinishesWithTheSameBytes() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
