@@ -41,19 +41,14 @@ struct LayerBuilder {
             blocks[name] = (record["layers"]!.list!, record["name"]!.range)
         }
         var entries: [Entry] = []
-        var counts: [String: Int] = [:]
+        var naming = LayerNaming()
         var aliases: [String: String] = [:]  // block instance → its last layer
-        /// `<kind>_<n>`, n counting every layer of that kind from 1, named or not (as in v1).
-        func nextName(_ choice: SpecChoice, _ counts: inout [String: Int]) -> String {
-            counts[choice.kind, default: 0] += 1
-            return choice["name"]?.string ?? "\(choice.kind)_\(counts[choice.kind]!)"
-        }
         func references(_ choice: SpecChoice) -> [(name: String, range: SourceRange)]? {
             choice["inputs"]?.list?.map { ($0.string!, $0.range) }
         }
         for value in model["layers"]!.list! {
             let choice = value.choice!
-            let name = nextName(choice, &counts)
+            let name = naming.name(kind: choice.kind, written: choice["name"]?.string)
             let nameRange = choice["name"]?.range ?? choice.nameRange
             guard choice.kind == "block" else {
                 entries.append(Entry(choice: choice, name: name, nameRange: nameRange, inputs: references(choice), range: value.range))
@@ -77,7 +72,7 @@ struct LayerBuilder {
             } else {
                 blockInput = (entries.last?.name ?? "input", choice.nameRange)
             }
-            var innerCounts: [String: Int] = [:]
+            var innerNaming = LayerNaming()
             var previous: String? = nil
             for inner in block.layers {
                 let innerChoice = inner.choice!
@@ -85,7 +80,7 @@ struct LayerBuilder {
                     bag.error(.badReference, "block `\(use)` uses another block; blocks do not nest", at: innerChoice.nameRange)
                     return nil
                 }
-                let innerName = nextName(innerChoice, &innerCounts)
+                let innerName = innerNaming.name(kind: innerChoice.kind, written: innerChoice["name"]?.string)
                 let full = "\(name).\(innerName)"
                 let inputs: [(name: String, range: SourceRange)]
                 if let written = references(innerChoice) {

@@ -172,16 +172,14 @@ public enum Overrides {
 
         /// Each layer's name as the IR builder gives it: written, or `<kind>_<n>`.
         func layerNames(_ items: [YAMLNode]) -> [String] {
-            var counts: [String: Int] = [:]
-            return items.enumerated().map { index, item in
+            var naming = LayerNaming()
+            return items.map { item in
                 let (kind, params) = choiceParts(item)
-                let kindName = kind ?? "layer"
-                counts[kindName, default: 0] += 1
-                if let params, case .mapping(let pairs) = params.content,
-                   let name = pairs.first(where: { $0.key.scalarText == "name" })?.value.scalarText {
-                    return name
+                var written: String? = nil
+                if let params, case .mapping(let pairs) = params.content {
+                    written = pairs.first(where: { $0.key.scalarText == "name" })?.value.scalarText
                 }
-                return "\(kindName)_\(counts[kindName]!)"
+                return naming.name(kind: kind ?? "layer", written: written)
             }
         }
     }

@@ -84,13 +84,12 @@ public enum Resolver {
                 let full = l < 0 ? "input" : model.layers[l].name
                 return lastLayerOf[full] ?? full
             }
-            var counts: [String: Int] = [:]
+            var naming = LayerNaming()
             var previous = "input"
             var instances: [String: (name: String, input: String)] = [:]  // block → its first instance
             for (i, item) in layers.enumerated() {
                 guard var choice = item.choice else { continue }
-                counts[choice.kind, default: 0] += 1
-                let written = choice["name"]?.string ?? "\(choice.kind)_\(counts[choice.kind]!)"
+                let written = naming.name(kind: choice.kind, written: choice["name"]?.string)
                 if choice.kind == "block" {
                     let input = choice["inputs"]?.list?.first?.string ?? previous
                     choice.params.set("name", SpecValue(content: .string(written), range: .none, isDefault: true), note: "`block_<n>`")
@@ -114,11 +113,10 @@ public enum Resolver {
                 for b in blocks.indices {
                     guard var block = blocks[b].record, let use = block["name"]?.string, let instance = instances[use],
                           var inner = block["layers"]?.list else { continue }
-                    var innerCounts: [String: Int] = [:]
+                    var innerNaming = LayerNaming()
                     for j in inner.indices {
                         guard var choice = inner[j].choice else { continue }
-                        innerCounts[choice.kind, default: 0] += 1
-                        let innerName = choice["name"]?.string ?? "\(choice.kind)_\(innerCounts[choice.kind]!)"
+                        let innerName = innerNaming.name(kind: choice.kind, written: choice["name"]?.string)
                         guard let l = index["\(instance.name).\(innerName)"] else { continue }
                         let inputs = model.layers[l].inputs.map { source -> String in
                             let full = source < 0 ? "input" : model.layers[source].name
