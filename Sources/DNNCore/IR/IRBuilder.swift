@@ -127,7 +127,7 @@ struct Builder {
         schedule.validateEvery = train["validate_every"]!.int!
         if let early = train["early_stopping"]?.record {
             schedule.earlyStopping = EarlyStopping(
-                monitor: early["monitor"]?.string ?? (validation != nil ? "val_loss" : "loss"),
+                monitor: early["monitor"]?.string ?? Lowering.defaultMonitor(hasValidation: validation != nil),
                 patience: early["patience"]!.int!, minDelta: early["min_delta"]!.double!, restoreBest: early["restore_best"]!.bool!)
         }
         if let policy = train["checkpoint"]?.record {

@@ -97,7 +97,7 @@ enum Lowering {
             return .oneCycle(maxLR: c["max_lr"]!.double!, pctStart: c["pct_start"]!.double!,
                              divFactor: c["div_factor"]!.double!, finalDivFactor: c["final_div_factor"]!.double!)
         case "reduce_on_plateau":
-            return .reduceOnPlateau(monitor: c["monitor"]?.string ?? (hasValidation ? "val_loss" : "loss"),
+            return .reduceOnPlateau(monitor: c["monitor"]?.string ?? defaultMonitor(hasValidation: hasValidation),
                                     factor: c["factor"]!.double!, patience: c["patience"]!.int!,
                                     threshold: c["threshold"]!.double!, minLR: c["min_lr"]!.double!)
         default: preconditionFailure("schedule \(c.kind) is in the table but not lowered")
@@ -112,4 +112,8 @@ enum Lowering {
     static func clip(_ c: SpecChoice) -> Clipping {
         c.kind == "norm" ? .norm(c["max"]!.double!) : .value(c["max"]!.double!)
     }
+
+    /// What `monitor` watches when the spec does not say (early stopping and reduce_on_plateau): the
+    /// validation loss when there is validation data, else the training cost, as Keras and Lightning do.
+    static func defaultMonitor(hasValidation: Bool) -> String { hasValidation ? "val_loss" : "loss" }
 }
