@@ -1,6 +1,7 @@
-// What a run will allocate, computed from the IR before anything is: the parameters with their
-// gradients and the optimizer's three state buffers, the running statistics, every layer's buffers
-// for one batch, and the data (as read and as normalized). A run over the limit is refused with the
+// What a run will allocate, computed from the IR before anything is: the network's workspace for one
+// batch (Network.Workspace, the account Network.init allocates from: the parameters with their
+// gradients and the optimizer's three state buffers, the running statistics, every layer's buffers),
+// and the data (as read and as normalized). A run over the limit is refused with the
 // figures, instead of failing or swapping after minutes.
 
 import Foundation
@@ -10,33 +11,14 @@ public struct MemoryEstimate: Sendable, Equatable {
     public var bytes: Int
 
     public init(_ model: ModelIR) {
-        let learnable = model.parameters.filter(\.isLearnable).reduce(0) { $0 + $1.count }
-        let statistics = model.parameters.filter { !$0.isLearnable }.reduce(0) { $0 + $1.count }
-        let batch = min(model.schedule.batchSize, model.train.inputs.rows)
-        var floats = 5 * learnable + statistics
-        for layer in model.layers {
-            // z, a and ga for every layer; dropout and the norms keep one more.
-            var buffers = 3
-            switch layer.kind {
-            case .dropout, .batchnorm, .layernorm, .pool: buffers = 4
-            default: break
-            }
-            floats += buffers * batch * layer.outputSize
-        }
-        // The convolutions' im2col scratch, two buffers per thread sized for the largest, and the
-        // chunks' partial weight gradients.
-        let convolutions = model.layers.compactMap { layer -> Convolution? in
-            if case .conv(let c) = layer.kind { return c }
-            return nil
-        }
-        floats += 2 * (convolutions.map(FastConvolutionKernel.scratchSize).max() ?? 0) * WorkerPool.capacity
-        floats += convolutions.map(FastConvolutionKernel.partialSize).max() ?? 0
-        let widest = max(model.layers.map(\.outputSize).max() ?? 0, model.inputShape.reduce(1, *))
-        floats += batch * (model.inputShape.reduce(1, *) + model.targetWidth + widest)
+        // The network's workspace for one batch, as Network.init allocates it, and the data: as read and
+        // as normalized.
+        let workspace = Network.Workspace(model: model, capacity: min(model.schedule.batchSize, model.train.inputs.rows))
+        var floats = workspace.values
         for set in [model.train] + (model.validation.map { [$0] } ?? []) {
             floats += 2 * (set.inputs.values.count + set.targets.values.count)
         }
-        parameters = learnable + statistics
+        parameters = workspace.learnable + workspace.statistics
         bytes = floats * MemoryLayout<Float>.size
     }
 

@@ -135,41 +135,20 @@ public final class Network {
         }
         self.slots = slots
         layerRanges = ranges
-        let sizes = model.layers.map(\.outputSize)
-        let inputWidth = model.inputShape.reduce(1, *)
-        let zs = sizes.map { buffer(capacity * $0) }
+        let sizes = Workspace(model: model, capacity: capacity)
+        let zs = sizes.z.map { buffer($0) }
         z = zs
-        // A layer without an activation (identity) keeps its output in z: a is z, and nothing is copied.
-        a = sizes.indices.map { l in model.layers[l].activation == .identity ? zs[l] : buffer(capacity * sizes[l]) }
-        ga = sizes.map { buffer(capacity * $0) }
-        saved = model.layers.map { layer in
-            switch layer.kind {
-            case .dropout, .batchnorm, .layernorm: buffer(capacity * layer.outputSize)
-            default: buffer(0)
-            }
-        }
-        invstd = model.layers.map { layer in
-            switch layer.kind {
-            case .batchnorm(let channels, _, _, _): buffer(channels)
-            case .layernorm(let features, _): buffer(capacity * layer.outputSize / features)
-            default: buffer(0)
-            }
-        }
-        argmax = model.layers.map { layer in
-            if case .pool = layer.kind { return buffer(capacity * layer.outputSize, Int32.self) }
-            return buffer(0, Int32.self)
-        }
-        x = buffer(capacity * inputWidth)
-        t = buffer(capacity * model.targetWidth)
-        gz = buffer(capacity * max(sizes.max() ?? 1, inputWidth))
-        let convolutions = model.layers.compactMap { layer -> Convolution? in
-            if case .conv(let c) = layer.kind { return c }
-            return nil
-        }
-        let scratch = (convolutions.map(FastConvolutionKernel.scratchSize).max() ?? 0) * WorkerPool.capacity
-        cols = buffer(scratch)
-        dcols = buffer(scratch)
-        partial = buffer(convolutions.map(FastConvolutionKernel.partialSize).max() ?? 0)
+        a = sizes.a.indices.map { l in sizes.a[l] == 0 ? zs[l] : buffer(sizes.a[l]) }
+        ga = sizes.ga.map { buffer($0) }
+        saved = sizes.saved.map { buffer($0) }
+        invstd = sizes.invstd.map { buffer($0) }
+        argmax = sizes.argmax.map { buffer($0, Int32.self) }
+        x = buffer(sizes.x)
+        t = buffer(sizes.t)
+        gz = buffer(sizes.gz)
+        cols = buffer(sizes.cols)
+        dcols = buffer(sizes.cols)
+        partial = buffer(sizes.partial)
         dropoutStream = RandomStream(seed: model.seed, stream: RandomStream.dropout)
         optimizer = model.optimizer
         outputWidth = model.outputWidth
@@ -540,6 +519,59 @@ public final class Network {
                 let row = rows[rows.startIndex + k]
                 (buffer.baseAddress! + k * columns).update(from: values.baseAddress! + row * columns, count: columns)
             }
+        }
+    }
+}
+
+extension Network {
+    /// The size, in values, of every buffer a network allocates for `capacity` rows: the one account
+    /// behind Network.init and MemoryEstimate, so that the estimate cannot drift from what is allocated.
+    struct Workspace {
+        /// Learnable values (each also has a gradient and three optimizer states) and running statistics.
+        var learnable = 0, statistics = 0
+        /// Per layer: z, a (0 where a is z: a layer without an activation keeps its output in z), ga,
+        /// what its backward needs (dropout's mask, the norms' x̂), the norms' 1/σ, pooling's argmax.
+        var z: [Int] = [], a: [Int] = [], ga: [Int] = [], saved: [Int] = [], invstd: [Int] = [], argmax: [Int] = []
+        /// The batch's inputs and targets; ∂L/∂z of the layer being differentiated; the convolutions'
+        /// im2col columns (and as many for their gradient), one per lane; their partial weight gradients.
+        var x = 0, t = 0, gz = 0, cols = 0, partial = 0
+
+        init(model: ModelIR, capacity: Int) {
+            for p in model.parameters {
+                if p.isLearnable { learnable += p.count } else { statistics += p.count }
+            }
+            for layer in model.layers {
+                let values = capacity * layer.outputSize
+                z.append(values)
+                a.append(layer.activation == .identity ? 0 : values)
+                ga.append(values)
+                switch layer.kind {
+                case .dropout, .batchnorm, .layernorm: saved.append(values)
+                default: saved.append(0)
+                }
+                switch layer.kind {
+                case .batchnorm(let channels, _, _, _): invstd.append(channels)
+                case .layernorm(let features, _): invstd.append(values / features)
+                default: invstd.append(0)
+                }
+                if case .pool = layer.kind { argmax.append(values) } else { argmax.append(0) }
+            }
+            let inputWidth = model.inputShape.reduce(1, *)
+            x = capacity * inputWidth
+            t = capacity * model.targetWidth
+            gz = capacity * max(model.layers.map(\.outputSize).max() ?? 1, inputWidth)
+            let convolutions = model.layers.compactMap { layer -> Convolution? in
+                if case .conv(let c) = layer.kind { return c }
+                return nil
+            }
+            cols = (convolutions.map(FastConvolutionKernel.scratchSize).max() ?? 0) * WorkerPool.capacity
+            partial = convolutions.map(FastConvolutionKernel.partialSize).max() ?? 0
+        }
+
+        /// Every value allocated, argmax's Int32 counted as one (they are as wide as a Float).
+        var values: Int {
+            5 * learnable + statistics + [z, a, ga, saved, invstd, argmax].reduce(0) { $0 + $1.reduce(0, +) }
+                + x + t + gz + 2 * cols + partial
         }
     }
 }
