@@ -155,7 +155,6 @@ public enum PyTorchExport {
         case .oneCycle(let maxLR, let pct, let div, let finalDiv): "(\"one_cycle\", \(py(maxLR)), \(py(pct)), \(py(div)), \(py(finalDiv)))"
         case .reduceOnPlateau(let monitor, let factor, let patience, let threshold, let minLR):
             "(\"reduce_on_plateau\", \(py(monitor)), \(py(factor)), \(patience), \(py(threshold)), \(py(minLR)))"
-        case .warmup(let steps, let inner): "(\"warmup\", \(steps), \(schedule(inner)))"
         }
     }
 

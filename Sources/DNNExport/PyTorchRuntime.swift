@@ -496,8 +496,8 @@ class LearningRate:
         self.base, self.schedule, self.warmup, self.total_steps = base, schedule, warmup, total_steps
         self.plateau_lr, self.best, self.bad_epochs = base, math.inf, 0
 
-    def rate(self, epoch, step, schedule=None):
-        s = schedule or self.schedule
+    def rate(self, epoch, step):
+        s = self.schedule
         kind = s[0]
         if kind == "constant":
             lr = self.base
@@ -518,13 +518,10 @@ class LearningRate:
             anneal = lambda a, b, p: b + (a - b) / 2 * (1 + math.cos(math.pi * p))
             lr = anneal(initial, max_lr, x / peak if peak > 0 else 1) if x <= peak else anneal(max_lr, final, (x - peak) / max(end - peak, 1))
         elif kind == "reduce_on_plateau":
-            # An inner schedule (under warmup) starts afresh at every call, as dnnc's does.
-            lr = self.plateau_lr if schedule is None else self.base
-        elif kind == "warmup":
-            lr = self.rate(epoch, step, s[2])
+            lr = self.plateau_lr
         else:
             raise ValueError(f"unknown schedule {kind}")
-        if schedule is None and self.warmup > 0 and step < self.warmup:
+        if self.warmup > 0 and step < self.warmup:
             lr *= (step + 1) / self.warmup
         return lr
 

@@ -180,8 +180,6 @@ public indirect enum LRSchedule: Sendable, Equatable {
     case oneCycle(maxLR: Double, pctStart: Double, divFactor: Double, finalDivFactor: Double)
     /// ReduceLROnPlateau on the monitored value (mode min).
     case reduceOnPlateau(monitor: String, factor: Double, patience: Int, threshold: Double, minLR: Double)
-    /// A linear warmup from lr/steps... to lr over `steps` batches, then the inner schedule.
-    case warmup(steps: Int, then: LRSchedule)
 }
 
 public enum Normalization: String, Sendable, Equatable {

@@ -38,7 +38,6 @@ public struct LearningRate: Sendable {
             func anneal(_ from: Double, _ to: Double, _ pct: Double) -> Double { to + (from - to) / 2 * (1 + cos(Double.pi * pct)) }
             lr = s <= peak ? anneal(initial, maxLR, peak > 0 ? s / peak : 1) : anneal(maxLR, final, (s - peak) / max(end - peak, 1))
         case .reduceOnPlateau: lr = plateauLR
-        case .warmup(_, let inner): lr = LearningRate(base: base, schedule: inner, warmup: 0, totalSteps: totalSteps).rate(epoch: epoch, step: step)
         }
         if warmup > 0 && step < warmup { lr *= Double(step + 1) / Double(warmup) }
         return lr

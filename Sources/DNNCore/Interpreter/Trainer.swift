@@ -84,8 +84,13 @@ public final class Trainer {
     func enterPhase(_ index: Int) {
         let phase = model.schedule.phases[index]
         network.optimizer = phase.optimizer
+        phaseScale = phase.optimizer.lr / model.optimizer.lr
         frozen = phase.frozen.map { network.layerRanges[$0] }.filter { !$0.isEmpty }
     }
+
+    /// The factor a phase's optimizer puts on the schedule: its lr over the spec optimizer's (1
+    /// without phases). One factor, as the PyTorch program applies it, so both reach the same lr.
+    private var phaseScale = 1.0
 
     /// Allocates the workspace and draws the initial parameters from the spec's seed.
     public init(model: ModelIR) {
@@ -279,8 +284,7 @@ public final class Trainer {
                 before.baseAddress!.update(from: network.params.baseAddress!, count: network.parameterCount)
             }
         }
-        // A phase's optimizer scales the schedule by its lr against the spec's optimizer's.
-        currentRate = learningRate.rate(epoch: epochsRun, step: steps) * network.optimizer.lr / model.optimizer.lr
+        currentRate = learningRate.rate(epoch: epochsRun, step: steps) * phaseScale
         steps += 1
         phaseStep += 1
         if frozen.isEmpty {
