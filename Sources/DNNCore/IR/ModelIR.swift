@@ -131,6 +131,25 @@ public enum Loss: Sendable, Equatable {
         default: false
         }
     }
+
+    /// Whether the targets are 0 or 1 per output (binary labels): bce on probabilities, bce_with_logits
+    /// on logits.
+    public var isBinary: Bool {
+        switch self {
+        case .bce, .bceWithLogits: true
+        default: false
+        }
+    }
+
+    /// Whether the loss takes logits and applies its own activation to them (log_softmax for
+    /// cross_entropy, sigmoid for bce_with_logits): an output that activation already went through
+    /// gets it twice, and the outputs are scores, not values to compare with the targets.
+    public var takesLogits: Bool {
+        switch self {
+        case .crossEntropy, .bceWithLogits: true
+        default: false
+        }
+    }
 }
 
 /// An optimizer with PyTorch's hyperparameters; each kind reads the ones it has (Optimizers.swift).

@@ -25,8 +25,9 @@ public enum Metrics {
             if predictions.columns > 5 { metrics.append(Metric(name: prefix + "top5", value: accuracy(predictions, labels, k: 5))) }
             return metrics
         }
-        if model.loss == .bce(.mean) || model.loss == .bce(.sum) || model.loss == .bceWithLogits(.mean) || model.loss == .bceWithLogits(.sum) {
-            let threshold: Float = model.loss.name == "bce" ? 0.5 : 0
+        if model.loss.isBinary {
+            // A logit above 0 is a probability above 0.5.
+            let threshold: Float = model.loss.takesLogits ? 0 : 0.5
             let hits = zip(predictions.values, targets.values).filter { ($0 > threshold) == ($1 > 0.5) }.count
             return [Metric(name: prefix + "accuracy", value: Double(hits) / Double(max(predictions.values.count, 1)))]
         }

@@ -130,7 +130,7 @@ public enum Linter {
         default: outputRange = nil
         }
         // Classification losses compare with class indices or probabilities, not with the outputs' values.
-        guard !model.loss.isClassification, model.loss != .bceWithLogits(.mean), model.loss != .bceWithLogits(.sum) else { return }
+        guard !model.loss.isClassification, !model.loss.takesLogits else { return }
         let fix = "use identity, leaky_relu or prelu on the output layer"
         if let outputRange, low < outputRange.low || high > outputRange.high {
             let outside = low < outputRange.low ? low : high
