@@ -56,7 +56,9 @@ let trainingFailed = ExitCode(3)
 /// waited for one for ever, and dnnc hung before its first epoch.
 final class SignalWatch: Sendable {
     init() {
+        // The handler reads these globals: they are initialized here, never first inside it.
         SignalWatch.received.store(0, ordering: .relaxed)
+        _ = SignalWatch.grace
         var signals = sigset_t()
         sigemptyset(&signals)
         for number in [SIGINT, SIGTERM, SIGALRM] {
