@@ -324,7 +324,7 @@ struct PhaseTests {
     }
 
     @Test func phasesMustAddUpAndFreezeKnownLayers() {
-        expectDiagnostic(Self.spec.replacingOccurrences(of: "{epochs: 6,", with: "{epochs: 5,"), .outOfRange, at: "- {epochs: 4", onLineWith: "freeze")
+        expectDiagnostic(Self.spec.replacingOccurrences(of: "{epochs: 6,", with: "{epochs: 5,"), .phaseEpochs, at: "- {epochs: 4", onLineWith: "freeze")
         let unknown = Self.spec.replacingOccurrences(of: "freeze: [fc1]", with: "freeze: [fc3]")
         expectDiagnostic(unknown, .badReference, at: "fc3", onLineWith: "freeze")
     }

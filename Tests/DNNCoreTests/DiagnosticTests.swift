@@ -56,7 +56,7 @@ struct DiagnosticTests {
 
     @Test func uniformNeedsLowBelowHigh() {
         let text = spec(replacing: "name: fc2}", with: "name: fc2, weights: {uniform: {low: 1, high: 0}}}")
-        expectDiagnostic(text, .outOfRange, at: "{uniform", onLineWith: "uniform")
+        expectDiagnostic(text, .inconsistentValues, at: "{uniform", onLineWith: "uniform")
     }
 
     // Types.

@@ -29,6 +29,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case malformedChoice = "E0207"
     case duplicateName = "E0208"
     case invalidNumber = "E0209"
+    case inconsistentValues = "E0210"
     // Shapes and data
     case inputWidth = "E0301"
     case rowCountMismatch = "E0302"
@@ -42,6 +43,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case branchMismatch = "E0310"
     case layerGeometry = "E0311"
     case outputFolder = "E0312"
+    case splitSize = "E0313"
     case unscaledInputs = "W0350"
     case unscaledTargets = "W0351"
     case bottleneck = "W0352"
@@ -54,6 +56,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     // Training
     case invalidOptimizer = "E0401"
     case batchLargerThanData = "E0402"
+    case phaseEpochs = "E0403"
     case implausibleLearningRate = "W0450"
     case logEveryBeyondEpochs = "W0451"
 
@@ -85,6 +88,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
         case .malformedChoice: "a choice is neither a bare name nor a one-key mapping"
         case .duplicateName: "two layers, or two blocks, have the same name"
         case .invalidNumber: "a number that is not finite or does not fit"
+        case .inconsistentValues: "values that contradict each other: milestones not increasing, uniform's low not below its high"
         case .inputWidth: "a data row does not match the model's input shape"
         case .rowCountMismatch: "inputs and targets have different numbers of rows"
         case .outputWidth: "the last layer's output does not match the targets' width"
@@ -97,6 +101,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
         case .branchMismatch: "layers joined by add, multiply or concat have shapes that do not fit"
         case .layerGeometry: "a layer that cannot apply to its input's shape"
         case .outputFolder: "a folder the spec has dnnc write into lies outside the project, or is not a folder"
+        case .splitSize: "a validation split that leaves no row on one side"
         case .unscaledInputs: "large or unevenly scaled inputs without normalization"
         case .unscaledTargets: "large targets without normalization"
         case .bottleneck: "a hidden dense layer of width 1"
@@ -108,6 +113,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
         case .doubleActivation: "an output activation the loss already applies"
         case .invalidOptimizer: "optimizer settings that cannot work together"
         case .batchLargerThanData: "a batch size larger than the training set"
+        case .phaseEpochs: "the phases' epochs do not add up to train.epochs"
         case .implausibleLearningRate: "a learning rate outside the usual range for the optimizer"
         case .logEveryBeyondEpochs: "log_every is larger than the number of epochs"
         }

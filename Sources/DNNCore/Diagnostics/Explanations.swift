@@ -180,10 +180,17 @@ extension DiagnosticCode {
                 """, bad: edit(("  epochs: 100\n", "")))
         case .outOfRange:
             return make("""
-                A number lies outside the range its key accepts: a layer needs at least 1 unit, a \
-                learning rate must be positive, Adam's betas lie in [0, 1), a uniform initializer needs \
-                low < high. The message states the accepted range.
+                A number lies outside the range its key accepts, or a list is shorter than its key needs: \
+                a layer needs at least 1 unit, a learning rate must be positive, Adam's betas lie in \
+                [0, 1). The message states the accepted range.
                 """, bad: edit((hidden, "{units: 0, activation: tanh, name: hidden}")))
+        case .inconsistentValues:
+            return make("""
+                Values that each lie in their key's range contradict each other: a multistep schedule's \
+                milestones must increase (each is an epoch at which the rate decays once more), and a \
+                uniform initializer's low must lie below its high.
+                """, bad: edit(("  epochs: 100", "  epochs: 100\n  schedule: {multistep: {milestones: [60, 30]}}")),
+                good: edit(("  epochs: 100", "  epochs: 100\n  schedule: {multistep: {milestones: [30, 60]}}")))
         case .unsupportedVersion:
             return make("""
                 The `dnnc:` key names the language version the spec is written in, and this dnnc reads \
@@ -285,6 +292,13 @@ extension DiagnosticCode {
                 model name with `/` in it is refused unless `--allow-outside-root` is given.
                 """, bad: edit(("  epochs: 100\n", "  epochs: 100\n  checkpoint: {every: 10, path: /tmp/dnnc-checkpoints}\n")),
                 good: edit(("  epochs: 100\n", "  epochs: 100\n  checkpoint: {every: 10, path: checkpoints/xor}\n")))
+        case .splitSize:
+            return make("""
+                `validation: {split: F}` holds out F of the training rows, rounded to a whole row. On a \
+                small set a small fraction rounds to no row at all, and a large one leaves none to train \
+                on; either way one side would be empty. The message says how many rows the split holds out.
+                """, bad: edit(("    targets: [[0], [1], [1], [2]]\n", "    targets: [[0], [1], [1], [2]]\n  validation: {split: 0.1}\n")),
+                good: edit(("    targets: [[0], [1], [1], [2]]\n", "    targets: [[0], [1], [1], [2]]\n  validation: {split: 0.25}\n")))
         case .unusedLayer:
             return make("""
                 No layer reads this layer's output, and it is not the last layer, so it changes nothing \
@@ -364,6 +378,13 @@ extension DiagnosticCode {
                 (When batch_size is omitted, its default of 32 is clamped to the training set.)
                 """, bad: edit(("  epochs: 100", "  epochs: 100\n  batch_size: 8")),
                 good: edit(("  epochs: 100", "  epochs: 100\n  batch_size: 4")))
+        case .phaseEpochs:
+            return make("""
+                `train.phases` splits training into phases run one after another, each for its own \
+                `epochs`; together they must cover `train.epochs` exactly, or some epochs would have no \
+                phase (or some phases no epochs).
+                """, bad: edit(("  epochs: 100", "  epochs: 100\n  phases:\n    - {epochs: 40, freeze: [hidden]}\n    - {epochs: 50}")),
+                good: edit(("  epochs: 100", "  epochs: 100\n  phases:\n    - {epochs: 40, freeze: [hidden]}\n    - {epochs: 60}")))
         case .implausibleLearningRate:
             return make("""
                 The learning rate lies outside the range practitioners use with the optimizer: above 1 \

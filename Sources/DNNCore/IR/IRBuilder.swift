@@ -113,7 +113,7 @@ struct Builder {
         }
         if let multistep = train["schedule"]?.choice, multistep.kind == "multistep",
            let milestones = multistep["milestones"]?.list?.compactMap(\.int), milestones != milestones.sorted() {
-            bag.error(.outOfRange, "milestones must increase", at: multistep["milestones"]!.range, help: "sort them")
+            bag.error(.inconsistentValues, "milestones must increase", at: multistep["milestones"]!.range, help: "sort them")
         }
         guard !bag.hasErrors else { return nil }
 
@@ -151,7 +151,7 @@ struct Builder {
         if let phases = train["phases"]?.list {
             let total = phases.reduce(0) { $0 + $1.record!["epochs"]!.int! }
             if total != epochs {
-                bag.error(.outOfRange, "the phases add up to \(total) epochs, but train.epochs is \(epochs)", at: train["phases"]!.range,
+                bag.error(.phaseEpochs, "the phases add up to \(total) epochs, but train.epochs is \(epochs)", at: train["phases"]!.range,
                           notes: [DiagnosticNote("train.epochs is here", at: train["epochs"]!.range)],
                           help: "make train.epochs \(total), or change the phases' epochs")
             }
@@ -370,7 +370,7 @@ struct Builder {
         let n = set.inputs.rows
         let held = Int((Double(n) * fraction).rounded())
         guard held >= 1, held < n else {
-            bag.error(.outOfRange, "a split of \(Format.number(fraction)) of \(n) rows holds out \(held); it must leave at least one row on each side",
+            bag.error(.splitSize, "a split of \(Format.number(fraction)) of \(n) rows holds out \(held); it must leave at least one row on each side",
                       at: range)
             return (set, nil)
         }

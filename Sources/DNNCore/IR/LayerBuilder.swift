@@ -216,7 +216,7 @@ struct LayerSpec {
 
     mutating func checkInitializer(_ initializer: Initializer, at range: SourceRange) {
         if case .uniform(let low, let high) = initializer, !(low < high) {
-            bag.error(.outOfRange, "uniform needs low < high, found low \(Format.number(low)) and high \(Format.number(high))",
+            bag.error(.inconsistentValues, "uniform needs low < high, found low \(Format.number(low)) and high \(Format.number(high))",
                       at: range, help: "swap the bounds or widen the interval")
         }
     }
