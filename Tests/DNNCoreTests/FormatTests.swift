@@ -19,7 +19,7 @@ struct FormatTests {
         let items = try #require(try Self.parse(DiagnosticFormats.json([Self.result, warning])) as? [[String: Any]])
         #expect(items.count == 2)
         let first = items[0]
-        #expect(Set(first.keys) == ["file", "line", "column", "end_line", "end_column", "severity", "code", "message", "notes", "help"])
+        #expect(Set(first.keys) == ["file", "line", "column", "end_line", "end_column", "severity", "code", "message", "notes", "help", "fixes"])
         #expect(first["file"] as? String == "dir/a b.yaml")
         #expect(first["line"] as? Int == 11 && first["column"] as? Int == 31)
         #expect(first["end_line"] as? Int == 11 && first["end_column"] as? Int == 34)
@@ -76,5 +76,53 @@ struct FormatTests {
         #expect(!plain.contains("\u{1B}["))
         #expect(colored.contains("\u{1B}[1;31merror[E0208]:\u{1B}[0m"))
         #expect(colored.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression) == plain)
+    }
+}
+
+/// Fix-its as data: each did-you-mean is also an edit of the misspelt name's own span, carried in
+/// JSON and SARIF; applying the first fix of every finding gives a spec that compiles clean.
+struct FixItTests {
+    static let text = spec(replacing: "epochs: 10", with: "epohcs: 10")
+        .replacingOccurrences(of: "activation: relu", with: "activation: rleu")
+        .replacingOccurrences(of: "{units: 1, name: fc2}", with: "{untis: 1, name: fc2}")
+
+    /// The text with each range replaced, the last first so that earlier positions stay valid.
+    static func apply(_ fixes: [FixIt], to text: String) -> String {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0.unicodeScalars) }
+        for fix in fixes.sorted(by: { $0.range.start > $1.range.start }) {
+            precondition(fix.range.start.line == fix.range.end.line, "one-line fixes")
+            let l = fix.range.start.line - 1
+            lines[l].replaceSubrange(fix.range.start.column - 1 ..< fix.range.end.column - 1, with: fix.replacement.unicodeScalars)
+        }
+        return lines.map { String(String.UnicodeScalarView($0)) }.joined(separator: "\n")
+    }
+
+    @Test func didYouMeanIsAnEditThatFixesTheSpec() throws {
+        let result = compile(Self.text)
+        // Three misspellings (each also leaves a required key missing, which has no fix of its own).
+        let findings = result.diagnostics.all.filter { !$0.fixes.isEmpty }
+        #expect(findings.count == 3, "\(result.diagnostics.all.map(\.message))")
+        #expect(findings.allSatisfy { finding in finding.fixes.first?.range == finding.range }, "each fix replaces the misspelt name")
+        #expect(Set(findings.compactMap(\.fixes.first?.replacement)) == ["epochs", "relu", "units"])
+        let fixed = compile(Self.apply(findings.compactMap(\.fixes.first), to: Self.text))
+        #expect(fixed.model != nil && fixed.diagnostics.all.isEmpty, "\(fixed.diagnostics.all.map(\.message))")
+
+        let json = try #require(try FormatTests.parse(DiagnosticFormats.json([result])) as? [[String: Any]])
+        let fixes = json.compactMap { ($0["fixes"] as? [[String: Any]])?.first }
+        #expect(fixes.count == 3 && fixes.allSatisfy { $0["replacement"] is String && $0["line"] is Int && $0["end_column"] is Int })
+        let sarif = try #require(try FormatTests.parse(DiagnosticFormats.sarif([result])) as? [String: Any])
+        let results = try #require(((sarif["runs"] as? [[String: Any]])?.first?["results"]) as? [[String: Any]])
+        let replacements = results.compactMap { result -> String? in
+            let fix = (result["fixes"] as? [[String: Any]])?.first
+            let change = (fix?["artifactChanges"] as? [[String: Any]])?.first
+            let replacement = (change?["replacements"] as? [[String: Any]])?.first
+            return (replacement?["insertedContent"] as? [String: Any])?["text"] as? String
+        }
+        #expect(Set(replacements) == ["epochs", "relu", "units"])
+    }
+
+    @Test func noFixWithoutACloseName() {
+        let result = compile(spec(replacing: "epochs: 10", with: "epochs: 10\n  zzzzzz: 1"))
+        #expect(result.diagnostics.all.count == 1 && result.diagnostics.all[0].fixes.isEmpty)
     }
 }

@@ -18,6 +18,19 @@ public struct DiagnosticNote: Sendable, Equatable {
     }
 }
 
+/// A mechanical fix as data: replace the text of `range` with `replacement`. A diagnostic may carry
+/// several, as alternatives (each did-you-mean candidate is one); JSON and SARIF carry them, and the
+/// help line says them in words.
+public struct FixIt: Sendable, Equatable {
+    public var range: SourceRange
+    public var replacement: String
+
+    public init(_ range: SourceRange, _ replacement: String) {
+        self.range = range
+        self.replacement = replacement
+    }
+}
+
 public struct Diagnostic: Sendable, Equatable, Error {
     public var code: DiagnosticCode
     public var message: String
@@ -25,16 +38,19 @@ public struct Diagnostic: Sendable, Equatable, Error {
     public var notes: [DiagnosticNote]
     /// What would fix it: a did-you-mean, an accepted range, a rewrite.
     public var help: String?
+    /// The same fix as edits, where it is mechanical (alternatives, the likeliest first).
+    public var fixes: [FixIt]
 
     public var severity: Severity { code.severity }
 
     public init(_ code: DiagnosticCode, _ message: String, at range: SourceRange,
-                notes: [DiagnosticNote] = [], help: String? = nil) {
+                notes: [DiagnosticNote] = [], help: String? = nil, fixes: [FixIt] = []) {
         self.code = code
         self.message = message
         self.range = range
         self.notes = notes
         self.help = help
+        self.fixes = fixes
     }
 }
 
@@ -68,13 +84,13 @@ public struct DiagnosticBag: Sendable {
 
     /// Reports an error or a warning; the code decides which.
     public mutating func report(_ code: DiagnosticCode, _ message: String, at range: SourceRange,
-                                notes: [DiagnosticNote] = [], help: String? = nil) {
-        report(Diagnostic(code, message, at: range, notes: notes, help: help))
+                                notes: [DiagnosticNote] = [], help: String? = nil, fixes: [FixIt] = []) {
+        report(Diagnostic(code, message, at: range, notes: notes, help: help, fixes: fixes))
     }
 
     public mutating func error(_ code: DiagnosticCode, _ message: String, at range: SourceRange,
-                               notes: [DiagnosticNote] = [], help: String? = nil) {
-        report(code, message, at: range, notes: notes, help: help)
+                               notes: [DiagnosticNote] = [], help: String? = nil, fixes: [FixIt] = []) {
+        report(code, message, at: range, notes: notes, help: help, fixes: fixes)
     }
 
     /// Drops the diagnostics `keep` rejects (suppressed warnings).

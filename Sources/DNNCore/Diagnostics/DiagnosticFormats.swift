@@ -3,7 +3,8 @@
 // end columns are exclusive (one past the node), as in SARIF.
 
 public enum DiagnosticFormats {
-    /// One array of {file, line, column, end_line, end_column, severity, code, message, notes, help}.
+    /// One array of {file, line, column, end_line, end_column, severity, code, message, notes, help,
+    /// fixes}; a fix is {line, column, end_line, end_column, replacement}: the span to replace.
     public static func json(_ results: [CompileResult]) -> String {
         var items: [JSONValue] = []
         for result in results {
@@ -19,6 +20,9 @@ public enum DiagnosticFormats {
                     ("message", .string(d.message)),
                     ("notes", .array(notes)),
                     ("help", d.help.map(JSONValue.string) ?? .null),
+                    ("fixes", .array(d.fixes.map { fix in
+                        .object(Array(location(result.file.path, fix.range).dropFirst()) + [("replacement", .string(fix.replacement))])
+                    })),
                 ]))
             }
         }
@@ -63,6 +67,20 @@ public enum DiagnosticFormats {
                     return sarifLocation(result.file.path, range, message: note.message)
                 }
                 if !related.isEmpty { fields.append(("relatedLocations", .array(related))) }
+                // SARIF's fix: a description and the artifact's replacements (one each here).
+                let fixes = d.fixes.map { fix -> JSONValue in
+                    .object([
+                        ("description", .object([("text", .string("replace with `\(fix.replacement)`"))])),
+                        ("artifactChanges", .array([.object([
+                            ("artifactLocation", .object([("uri", .string(uri(result.file.path)))])),
+                            ("replacements", .array([.object([
+                                ("deletedRegion", region(fix.range)),
+                                ("insertedContent", .object([("text", .string(fix.replacement))])),
+                            ])])),
+                        ])])),
+                    ])
+                }
+                if !fixes.isEmpty { fields.append(("fixes", .array(fixes))) }
                 sarifResults.append(.object(fields))
             }
         }
@@ -86,13 +104,17 @@ public enum DiagnosticFormats {
         severity == .error ? "error" : "warning"
     }
 
-    private static func sarifLocation(_ path: String, _ range: SourceRange, message: String?) -> JSONValue {
+    private static func region(_ range: SourceRange) -> JSONValue {
         let (line, column, endLine, endColumn) = DiagnosticRenderer.span(range)
+        return .object([("startLine", .int(line)), ("startColumn", .int(column)),
+                        ("endLine", .int(endLine)), ("endColumn", .int(max(endColumn, column)))])
+    }
+
+    private static func sarifLocation(_ path: String, _ range: SourceRange, message: String?) -> JSONValue {
         var fields: [(String, JSONValue)] = [
             ("physicalLocation", .object([
                 ("artifactLocation", .object([("uri", .string(uri(path)))])),
-                ("region", .object([("startLine", .int(line)), ("startColumn", .int(column)),
-                                    ("endLine", .int(endLine)), ("endColumn", .int(max(endColumn, column)))])),
+                ("region", region(range)),
             ])),
         ]
         if let message { fields.append(("message", .object([("text", .string(message))]))) }

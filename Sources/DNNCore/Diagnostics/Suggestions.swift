@@ -35,6 +35,11 @@ public enum Suggestions {
         return scored.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.prefix(3).map(\.2)
     }
 
+    /// The did-you-mean candidates as fixes of `range` (the misspelt name's own text), closest first.
+    public static func fixes(_ name: String, among candidates: [String], at range: SourceRange) -> [FixIt] {
+        range.isNone ? [] : closest(to: name, among: candidates).map { FixIt(range, $0) }
+    }
+
     /// "did you mean `relu`?" or nil when nothing is close.
     public static func didYouMean(_ name: String, among candidates: [String]) -> String? {
         let close = closest(to: name, among: candidates)

@@ -162,7 +162,8 @@ struct Builder {
                     let name = reference.string!
                     guard let index = built.firstIndex(where: { $0.name == name }) else {
                         bag.error(.badReference, "no layer named `\(name)` to freeze", at: reference.range,
-                                  help: Suggestions.didYouMean(name, among: built.map(\.name)))
+                                  help: Suggestions.didYouMean(name, among: built.map(\.name)),
+                                  fixes: Suggestions.fixes(name, among: built.map(\.name), at: reference.range))
                         continue
                     }
                     frozen.append(index)
@@ -292,7 +293,8 @@ struct Builder {
                 }
                 guard let index = header.firstIndex(of: wanted) else {
                     bag.error(.dataFile, "\(name) has no column `\(wanted)`", at: column.range,
-                              help: Suggestions.didYouMean(wanted, among: header) ?? "its columns are " + header.map { "`\($0)`" }.joined(separator: ", "))
+                              help: Suggestions.didYouMean(wanted, among: header) ?? "its columns are " + header.map { "`\($0)`" }.joined(separator: ", "),
+                              fixes: Suggestions.fixes(wanted, among: header, at: column.range))
                     return nil
                 }
                 indices.append(index)

@@ -58,7 +58,8 @@ struct LayerBuilder {
             guard let block = blocks[use] else {
                 bag.error(.badReference, "no block named `\(use)` is declared under model.blocks", at: choice["use"]!.range,
                           help: Suggestions.didYouMean(use, among: blocks.keys.sorted())
-                              ?? (blocks.isEmpty ? "declare it: `blocks: [{name: \(use), layers: [...]}]` under model" : "the blocks are " + blocks.keys.sorted().map { "`\($0)`" }.joined(separator: ", ")))
+                              ?? (blocks.isEmpty ? "declare it: `blocks: [{name: \(use), layers: [...]}]` under model" : "the blocks are " + blocks.keys.sorted().map { "`\($0)`" }.joined(separator: ", ")),
+                          fixes: Suggestions.fixes(use, among: blocks.keys.sorted(), at: choice["use"]!.range))
                 return nil
             }
             // The block's input: the instance's single input, or the entry before it.
@@ -136,7 +137,8 @@ struct LayerBuilder {
                     } else {
                         bag.error(.badReference, "`\(name)` reads `\(target)`, but no layer has that name", at: reference.range,
                                   help: Suggestions.didYouMean(target, among: Array(names[..<l]) + ["input"])
-                                      ?? "the layers before it are " + (["input"] + names[..<l]).map { "`\($0)`" }.joined(separator: ", "))
+                                      ?? "the layers before it are " + (["input"] + names[..<l]).map { "`\($0)`" }.joined(separator: ", "),
+                                  fixes: Suggestions.fixes(target, among: Array(names[..<l]) + ["input"], at: reference.range))
                     }
                     return nil
                 }

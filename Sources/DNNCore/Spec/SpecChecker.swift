@@ -58,7 +58,8 @@ public struct SpecChecker {
                 }
                 bag.error(.unknownKey, "unknown key `\(key)` in \(describe(path))", at: pair.key.range,
                           help: Suggestions.didYouMean(key, among: record.fields.map(\.name))
-                              ?? "the keys here are " + record.fields.map { "`\($0.name)`" }.joined(separator: ", "))
+                              ?? "the keys here are " + record.fields.map { "`\($0.name)`" }.joined(separator: ", "),
+                          fixes: Suggestions.fixes(key, among: record.fields.map(\.name), at: pair.key.range))
                 valid = false
                 continue
             }
@@ -131,7 +132,8 @@ public struct SpecChecker {
             guard words.contains(text) else {
                 bag.error(.unknownKind, "`\(text)` is not a value of \(describe(path))", at: node.range,
                           help: Suggestions.didYouMean(text, among: words)
-                              ?? "use one of " + words.map { "`\($0)`" }.joined(separator: ", "))
+                              ?? "use one of " + words.map { "`\($0)`" }.joined(separator: ", "),
+                          fixes: Suggestions.fixes(text, among: words, at: node.range))
                 return nil
             }
             return make(.string(text))
@@ -244,7 +246,8 @@ public struct SpecChecker {
         guard let kind = catalog.kind(named: name) else {
             bag.error(.unknownKind, "unknown \(catalog.name) `\(name)`", at: nameNode.range,
                       help: Suggestions.didYouMean(name, among: catalog.allNames)
-                          ?? "the \(catalog.name)s are " + catalog.kinds.map { "`\($0.name)`" }.joined(separator: ", "))
+                          ?? "the \(catalog.name)s are " + catalog.kinds.map { "`\($0.name)`" }.joined(separator: ", "),
+                      fixes: Suggestions.fixes(name, among: catalog.allNames, at: nameNode.range))
             return nil
         }
         let record = Record(name: kind.name, fields: kind.params)
