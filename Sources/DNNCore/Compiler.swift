@@ -41,10 +41,17 @@ public enum Compiler {
         let spec = checker.check(root)
         bag.append(contentsOf: checker.bag)
         result.spec = spec
-        // The IR is built only from a tree without errors: its builder relies on every required key.
-        if let spec, !bag.hasErrors {
-            result.model = IRBuilder.build(spec, file: file, options: options, diagnostics: &bag)
-            if let model = result.model {
+        // The IR is built from a whole tree (every required key there, every value of its type): its
+        // builder relies on that. Errors that leave the tree whole (an unknown key, left out) do not
+        // stop it, so its shape and data errors are reported in the same run, as rustc keeps going;
+        // but a model with any error is not returned, and is not linted.
+        if let spec {
+            var building = DiagnosticBag()
+            let model = IRBuilder.build(spec, file: file, options: options, diagnostics: &building)
+            let clean = !bag.hasErrors
+            bag.append(contentsOf: building)
+            if clean, let model {
+                result.model = model
                 Linter.lint(spec, model, diagnostics: &bag)
             }
         }

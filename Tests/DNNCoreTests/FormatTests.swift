@@ -126,3 +126,32 @@ struct FixItTests {
         #expect(result.diagnostics.all.count == 1 && result.diagnostics.all[0].fixes.isEmpty)
     }
 }
+
+/// Every independent error in one run: an unknown key is left out and the later stages still check
+/// the rest (issue 14: an unknown key in one layer hid a data-width mismatch and a shape error).
+struct KeepGoingTests {
+    @Test func anUnknownKeyDoesNotHideShapeOrDataErrors() {
+        let text = """
+            dnnc: 1
+            data: {train: {inputs: [[0, 0, 1], [0, 1, 1]], targets: [[0], [1]]}}
+            model:
+              input: [2]
+              layers:
+                - dense: {units: 4, activaton: relu}
+                - conv2d: {filters: 2, kernel: 3}
+                - dense: {units: 1}
+            train: {loss: mse, optimizer: {sgd: {lr: 0.1}}, epochs: 10}
+            """
+        let result = compile(text)
+        let codes = Set(result.diagnostics.all.map(\.code))
+        #expect(codes.contains(.unknownKey) && codes.contains(.inputWidth) && codes.contains(.layerGeometry), "\(result.diagnostics.all.map(\.message))")
+        #expect(result.model == nil, "a spec with errors yields no model")
+    }
+
+    @Test func aMissingRequiredKeyStillStopsBeforeTheIR() {
+        // `untis` for `units`: unknown, and `units` missing; the IR builder, which needs it, is not run.
+        let result = compile(spec(replacing: "{units: 1, name: fc2}", with: "{untis: 1, name: fc2}"))
+        #expect(Set(result.diagnostics.all.map(\.code)) == [.unknownKey, .missingKey])
+        #expect(result.model == nil)
+    }
+}

@@ -59,7 +59,17 @@ struct Builder {
         var layers = LayerBuilder(model: model, inputShape: inputShape, inputShapeRange: inputShapeValue.range)
         let built = layers.build()
         bag.append(contentsOf: layers.bag)
-        guard let built, !bag.hasErrors else { return nil }
+        guard let built, !bag.hasErrors else {
+            // The layers failed, but the data's fit to model.input does not depend on them: it is
+            // still read and checked, so one run reports both (files, cells, widths, row counts).
+            let train = data["train"]!.record!
+            if let inputTable = table(train["inputs"]!), let targetTable = table(train["targets"]!),
+               let inputs = numeric(inputTable, at: train["inputs"]!) {
+                _ = checkInputs(inputs, targetRows: targetTable.rows, in: train, inputWidth: inputWidth, inputShape: inputShape,
+                                inputShapeRange: inputShapeValue.range)
+            }
+            return nil
+        }
         let outputWidth = built.last!.outputSize
 
         // The data.
@@ -201,21 +211,8 @@ struct Builder {
             targets = numeric(targetTable, at: targetsValue)
         }
         guard let targets else { return nil }
-        var valid = true
-        if inputs.columns != inputWidth {
-            bag.error(.inputWidth,
-                      "each input row has \(inputs.columns) value\(inputs.columns == 1 ? "" : "s"), but model.input \(inputShape) (line \(inputShapeRange.start.line)) takes \(inputWidth)",
-                      at: firstRow(inputsValue), notes: [DiagnosticNote("model.input is declared here", at: inputShapeRange)],
-                      help: "make model.input [\(inputs.columns)] or fix the rows")
-            valid = false
-        }
-        if inputs.rows != targets.rows {
-            bag.error(.rowCountMismatch,
-                      "the targets have \(targets.rows) row\(targets.rows == 1 ? "" : "s"), but the inputs (line \(inputsValue.range.start.line)) have \(inputs.rows)",
-                      at: targetsValue.range, notes: [DiagnosticNote("the inputs are here", at: inputsValue.range)],
-                      help: "give one target row per input row")
-            valid = false
-        }
+        var valid = checkInputs(inputs, targetRows: targets.rows, in: record, inputWidth: inputWidth, inputShape: inputShape,
+                                inputShapeRange: inputShapeRange)
         let isIndices = loss.isClassification && targets.columns == 1
         if !isIndices, targets.columns != outputWidth {
             let unitsRange = layersValue.list!.last!.choice!.params["units"]?.range ?? lastLayer.range
@@ -240,6 +237,29 @@ struct Builder {
             }
         }
         return valid ? Dataset(inputs: inputs, targets: targets) : nil
+    }
+
+    /// The inputs against model.input's width, and the targets' row count against theirs (E0301,
+    /// E0302): what the data must satisfy whatever the layers are. False when either fails.
+    mutating func checkInputs(_ inputs: DataMatrix, targetRows: Int, in record: SpecRecord, inputWidth: Int, inputShape: [Int],
+                              inputShapeRange: SourceRange) -> Bool {
+        let inputsValue = record["inputs"]!, targetsValue = record["targets"]!
+        var valid = true
+        if inputs.columns != inputWidth {
+            bag.error(.inputWidth,
+                      "each input row has \(inputs.columns) value\(inputs.columns == 1 ? "" : "s"), but model.input \(inputShape) (line \(inputShapeRange.start.line)) takes \(inputWidth)",
+                      at: firstRow(inputsValue), notes: [DiagnosticNote("model.input is declared here", at: inputShapeRange)],
+                      help: "make model.input [\(inputs.columns)] or fix the rows")
+            valid = false
+        }
+        if inputs.rows != targetRows {
+            bag.error(.rowCountMismatch,
+                      "the targets have \(targetRows) row\(targetRows == 1 ? "" : "s"), but the inputs (line \(inputsValue.range.start.line)) have \(inputs.rows)",
+                      at: targetsValue.range, notes: [DiagnosticNote("the inputs are here", at: inputsValue.range)],
+                      help: "give one target row per input row")
+            valid = false
+        }
+        return valid
     }
 
     /// An inline matrix or a file, as a table of cells.

@@ -50,8 +50,9 @@ public struct SpecChecker {
                 valid = false
                 continue
             }
+            // An unknown key is reported and left out; the record stays whole, so the later stages
+            // still check the rest of the spec (a misspelt required key is reported missing as well).
             guard let field = record.field(key) else {
-                valid = false
                 if bag.isFull {
                     bag.omit(.unknownKey)
                     continue
@@ -60,7 +61,6 @@ public struct SpecChecker {
                           help: Suggestions.didYouMean(key, among: record.fields.map(\.name))
                               ?? "the keys here are " + record.fields.map { "`\($0.name)`" }.joined(separator: ", "),
                           fixes: Suggestions.fixes(key, among: record.fields.map(\.name), at: pair.key.range))
-                valid = false
                 continue
             }
             guard written.insert(key).inserted else { continue }  // a duplicate key, reported by the YAML stage
