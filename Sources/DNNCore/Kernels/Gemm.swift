@@ -174,20 +174,19 @@ enum OpenBLAS {
     /// which the configuration string does not say: two dnnc threads got different results from the
     /// same run about one time in five. Such a build runs every chunk on the calling thread.
     static let reentrant: Bool = {
-        guard sgemm != nil, let handle = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL) ?? dlopen("libopenblas.so", RTLD_NOW | RTLD_LOCAL),
-              let symbol = dlsym(handle, "openblas_get_config") else { return false }
-        let config = unsafeBitCast(symbol, to: (@convention(c) () -> UnsafePointer<CChar>?).self)()
-        return config.map { !String(cString: $0).contains("SINGLE_THREADED") } ?? false
+        guard let config = string("openblas_get_config") else { return false }
+        return !config.contains("SINGLE_THREADED")
     }()
 
     typealias SGEMM = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
                                       UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32) -> Void
     static let rowMajor: Int32 = 101, noTrans: Int32 = 111, trans: Int32 = 112
 
-    /// The library's sgemm, loaded once. A threaded OpenBLAS is told to use one thread: dnnc runs chunks
-    /// on its own threads, and OpenBLAS's spinning threads are what collapses when another process
-    /// holds a core (issue 7's measurements).
-    static let sgemm: SGEMM? = {
+    /// The shared OpenBLAS that has cblas_sgemm, opened once; every symbol dnnc uses comes from it. A
+    /// threaded OpenBLAS is told to use one thread: dnnc runs chunks on its own threads, and OpenBLAS's
+    /// spinning threads are what collapses when another process holds a core (issue 7's measurements).
+    /// (A dlopen handle is only read once made: `nonisolated(unsafe)` is safe.)
+    nonisolated(unsafe) static let library: UnsafeMutableRawPointer? = {
         // Under an address-space limit (`ulimit -v`) OpenBLAS's buffers, mapped per thread, can fail to
         // map, and OpenBLAS then retries for ever instead of failing: dnnc hung in training and at
         // exit. Below 16 GiB of room dnnc keeps to its own loops, which allocate nothing.
@@ -202,22 +201,26 @@ enum OpenBLAS {
         // pressed Ctrl-C. With one thread it starts none.
         setenv("OPENBLAS_NUM_THREADS", "1", 1)
         for name in ["libopenblas.so.0", "libopenblas.so"] {
-            guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else { continue }
-            guard let symbol = dlsym(handle, "cblas_sgemm") else { continue }
+            guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL), dlsym(handle, "cblas_sgemm") != nil else { continue }
             if let set = dlsym(handle, "openblas_set_num_threads") {
                 unsafeBitCast(set, to: (@convention(c) (Int32) -> Void).self)(1)
             }
-            return unsafeBitCast(symbol, to: SGEMM.self)
+            return handle
         }
         return nil
     }()
 
+    /// The library's sgemm, nil without OpenBLAS.
+    static let sgemm: SGEMM? = library.flatMap { dlsym($0, "cblas_sgemm") }.map { unsafeBitCast($0, to: SGEMM.self) }
+
     /// The kernels OpenBLAS uses (`openblas_get_corename`), nil where it is not loaded.
-    static let coreName: String? = {
-        guard sgemm != nil, let handle = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL) ?? dlopen("libopenblas.so", RTLD_NOW | RTLD_LOCAL),
-              let symbol = dlsym(handle, "openblas_get_corename") else { return nil }
+    static let coreName: String? = string("openblas_get_corename")
+
+    /// What one of the library's `char *f(void)` functions returns, nil without it.
+    private static func string(_ function: String) -> String? {
+        guard let library, let symbol = dlsym(library, function) else { return nil }
         return unsafeBitCast(symbol, to: (@convention(c) () -> UnsafePointer<CChar>?).self)().map { String(cString: $0) }
-    }()
+    }
 
     /// SkylakeX for AVX-512 (F, BW, DQ, VL), Haswell for AVX2 with FMA, else nil (OpenBLAS decides).
     static func coreType() -> String? {
