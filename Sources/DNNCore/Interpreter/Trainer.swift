@@ -84,13 +84,12 @@ public final class Trainer {
     func enterPhase(_ index: Int) {
         let phase = model.schedule.phases[index]
         network.optimizer = phase.optimizer
-        phaseScale = phase.optimizer.lr / model.optimizer.lr
         frozen = phase.frozen.map { network.layerRanges[$0] }.filter { !$0.isEmpty }
     }
 
     /// The factor a phase's optimizer puts on the schedule: its lr over the spec optimizer's (1
     /// without phases). One factor, as the PyTorch program applies it, so both reach the same lr.
-    private var phaseScale = 1.0
+    private var phaseScale: Double { network.optimizer.lr / model.optimizer.lr }
 
     /// Allocates the workspace and draws the initial parameters from the spec's seed.
     public init(model: ModelIR) {
