@@ -35,15 +35,19 @@ public enum Suggestions {
         return scored.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.prefix(3).map(\.2)
     }
 
-    /// The did-you-mean candidates as fixes of `range` (the misspelt name's own text), closest first.
-    public static func fixes(_ name: String, among candidates: [String], at range: SourceRange) -> [FixIt] {
-        range.isNone ? [] : closest(to: name, among: candidates).map { FixIt(range, $0) }
+    /// A misspelt name's did-you-mean, in words and as fixes of `range` (the name's own text), closest
+    /// first; nil help and no fixes when nothing is close.
+    public static func guess(_ name: String, among candidates: [String], at range: SourceRange) -> (help: String?, fixes: [FixIt]) {
+        let close = closest(to: name, among: candidates)
+        return (didYouMean(close), range.isNone ? [] : close.map { FixIt(range, $0) })
     }
 
     /// "did you mean `relu`?" or nil when nothing is close.
     public static func didYouMean(_ name: String, among candidates: [String]) -> String? {
-        let close = closest(to: name, among: candidates)
-        guard !close.isEmpty else { return nil }
-        return "did you mean " + close.map { "`\($0)`" }.joined(separator: " or ") + "?"
+        didYouMean(closest(to: name, among: candidates))
+    }
+
+    private static func didYouMean(_ close: [String]) -> String? {
+        close.isEmpty ? nil : "did you mean " + close.map { "`\($0)`" }.joined(separator: " or ") + "?"
     }
 }

@@ -171,9 +171,10 @@ struct Builder {
                 for reference in record["freeze"]?.list ?? [] {
                     let name = reference.string!
                     guard let index = built.firstIndex(where: { $0.name == name }) else {
+                        let guess = Suggestions.guess(name, among: built.map(\.name), at: reference.range)
                         bag.error(.badReference, "no layer named `\(name)` to freeze", at: reference.range,
-                                  help: Suggestions.didYouMean(name, among: built.map(\.name)),
-                                  fixes: Suggestions.fixes(name, among: built.map(\.name), at: reference.range))
+                                  help: guess.help,
+                                  fixes: guess.fixes)
                         continue
                     }
                     frozen.append(index)
@@ -312,9 +313,10 @@ struct Builder {
                     return nil
                 }
                 guard let index = header.firstIndex(of: wanted) else {
+                    let guess = Suggestions.guess(wanted, among: header, at: column.range)
                     bag.error(.dataFile, "\(name) has no column `\(wanted)`", at: column.range,
-                              help: Suggestions.didYouMean(wanted, among: header) ?? "its columns are " + header.map { "`\($0)`" }.joined(separator: ", "),
-                              fixes: Suggestions.fixes(wanted, among: header, at: column.range))
+                              help: guess.help ?? "its columns are " + header.map { "`\($0)`" }.joined(separator: ", "),
+                              fixes: guess.fixes)
                     return nil
                 }
                 indices.append(index)

@@ -56,10 +56,11 @@ struct LayerBuilder {
             }
             let use = choice["use"]!.string!
             guard let block = blocks[use] else {
+                let guess = Suggestions.guess(use, among: blocks.keys.sorted(), at: choice["use"]!.range)
                 bag.error(.badReference, "no block named `\(use)` is declared under model.blocks", at: choice["use"]!.range,
-                          help: Suggestions.didYouMean(use, among: blocks.keys.sorted())
+                          help: guess.help
                               ?? (blocks.isEmpty ? "declare it: `blocks: [{name: \(use), layers: [...]}]` under model" : "the blocks are " + blocks.keys.sorted().map { "`\($0)`" }.joined(separator: ", ")),
-                          fixes: Suggestions.fixes(use, among: blocks.keys.sorted(), at: choice["use"]!.range))
+                          fixes: guess.fixes)
                 return nil
             }
             // The block's input: the instance's single input, or the entry before it.
@@ -135,10 +136,11 @@ struct LayerBuilder {
                                   at: reference.range, notes: [DiagnosticNote("`\(target)` is here", at: entries[later].nameRange)],
                                   help: "move `\(target)` before `\(name)`")
                     } else {
+                        let guess = Suggestions.guess(target, among: Array(names[..<l]) + ["input"], at: reference.range)
                         bag.error(.badReference, "`\(name)` reads `\(target)`, but no layer has that name", at: reference.range,
-                                  help: Suggestions.didYouMean(target, among: Array(names[..<l]) + ["input"])
+                                  help: guess.help
                                       ?? "the layers before it are " + (["input"] + names[..<l]).map { "`\($0)`" }.joined(separator: ", "),
-                                  fixes: Suggestions.fixes(target, among: Array(names[..<l]) + ["input"], at: reference.range))
+                                  fixes: guess.fixes)
                     }
                     return nil
                 }

@@ -57,10 +57,11 @@ public struct SpecChecker {
                     bag.omit(.unknownKey)
                     continue
                 }
+                let guess = Suggestions.guess(key, among: record.fields.map(\.name), at: pair.key.range)
                 bag.error(.unknownKey, "unknown key `\(key)` in \(describe(path))", at: pair.key.range,
-                          help: Suggestions.didYouMean(key, among: record.fields.map(\.name))
+                          help: guess.help
                               ?? "the keys here are " + record.fields.map { "`\($0.name)`" }.joined(separator: ", "),
-                          fixes: Suggestions.fixes(key, among: record.fields.map(\.name), at: pair.key.range))
+                          fixes: guess.fixes)
                 continue
             }
             guard written.insert(key).inserted else { continue }  // a duplicate key, reported by the YAML stage
@@ -130,10 +131,11 @@ public struct SpecChecker {
                 return typeError(node, "one of " + words.joined(separator: ", "), path)
             }
             guard words.contains(text) else {
+                let guess = Suggestions.guess(text, among: words, at: node.range)
                 bag.error(.unknownKind, "`\(text)` is not a value of \(describe(path))", at: node.range,
-                          help: Suggestions.didYouMean(text, among: words)
+                          help: guess.help
                               ?? "use one of " + words.map { "`\($0)`" }.joined(separator: ", "),
-                          fixes: Suggestions.fixes(text, among: words, at: node.range))
+                          fixes: guess.fixes)
                 return nil
             }
             return make(.string(text))
@@ -244,10 +246,11 @@ public struct SpecChecker {
         }
         let name = nameNode.scalarText ?? ""
         guard let kind = catalog.kind(named: name) else {
+            let guess = Suggestions.guess(name, among: catalog.allNames, at: nameNode.range)
             bag.error(.unknownKind, "unknown \(catalog.name) `\(name)`", at: nameNode.range,
-                      help: Suggestions.didYouMean(name, among: catalog.allNames)
+                      help: guess.help
                           ?? "the \(catalog.name)s are " + catalog.kinds.map { "`\($0.name)`" }.joined(separator: ", "),
-                      fixes: Suggestions.fixes(name, among: catalog.allNames, at: nameNode.range))
+                      fixes: guess.fixes)
             return nil
         }
         let record = Record(name: kind.name, fields: kind.params)
