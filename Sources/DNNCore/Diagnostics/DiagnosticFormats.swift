@@ -21,7 +21,7 @@ public enum DiagnosticFormats {
                     ("notes", .array(notes)),
                     ("help", d.help.map(JSONValue.string) ?? .null),
                     ("fixes", .array(d.fixes.map { fix in
-                        .object(Array(location(result.file.path, fix.range).dropFirst()) + [("replacement", .string(fix.replacement))])
+                        .object(span(fix.range) + [("replacement", .string(fix.replacement))])
                     })),
                 ]))
             }
@@ -30,9 +30,13 @@ public enum DiagnosticFormats {
     }
 
     private static func location(_ path: String, _ range: SourceRange) -> [(String, JSONValue)] {
+        [("file", .string(path))] + span(range)
+    }
+
+    /// line, column, end_line, end_column of a range.
+    private static func span(_ range: SourceRange) -> [(String, JSONValue)] {
         let (line, column, endLine, endColumn) = DiagnosticRenderer.span(range)
-        return [("file", .string(path)), ("line", .int(line)), ("column", .int(column)),
-                ("end_line", .int(endLine)), ("end_column", .int(endColumn))]
+        return [("line", .int(line)), ("column", .int(column)), ("end_line", .int(endLine)), ("end_column", .int(endColumn))]
     }
 
     /// A SARIF 2.1.0 log with one run: every code as a rule, every diagnostic as a result.
