@@ -25,6 +25,8 @@ struct CSVRecords {
     /// range in them and whether it was quoted.
     private(set) var bytes: [UInt8] = []
     private(set) var cells: [(range: Range<Int>, quoted: Bool)] = []
+    /// The line that record starts on.
+    private(set) var recordLine = 0
 
     private var buffer: [UInt8]
     private var position = 0
@@ -51,9 +53,9 @@ struct CSVRecords {
     func cell(_ k: Int) -> ArraySlice<UInt8> { bytes[cells[k].range] }
 
     /// Cell k as text; an error when it is not UTF-8.
-    func text(_ k: Int, line: Int) throws(DataFileError) -> String {
+    func text(_ k: Int) throws(DataFileError) -> String {
         guard let text = String(validating: cell(k), as: UTF8.self) else {
-            throw DataFileError(message: "\(name):\(line):\(k + 1): the field is not UTF-8 text", help: "save the file as UTF-8")
+            throw DataFileError(message: "\(name):\(recordLine):\(k + 1): the field is not UTF-8 text", help: "save the file as UTF-8")
         }
         return text
     }
@@ -151,6 +153,7 @@ struct CSVRecords {
             line += 1
             if !blank {
                 finishCell()
+                recordLine = start
                 return start
             }
             if atEnd { return nil }

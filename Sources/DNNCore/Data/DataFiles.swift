@@ -88,7 +88,7 @@ public enum DataFiles {
                 if !records.cells[k].quoted, number.map({ !$0.isFinite }) ?? isNonFiniteWord(cell) {
                     throw DataFileError(message: "\(name):\(line):\(k + 1): `\(String(decoding: cell, as: UTF8.self))` is not a finite number", help: nil)
                 }
-                row.append((number == nil ? try records.text(k, line: line) : "", number))
+                row.append((number == nil ? try records.text(k) : "", number))
             }
             if rowLines.isEmpty && header == nil {
                 width = row.count

@@ -68,7 +68,7 @@ public final class RowReader {
             }
             // DataFiles.csv's header rule: a header when no cell is a number (or a class name) or empty.
             if (0 ..< csv.count).allSatisfy({ !csv.cell($0).isEmpty && Self.value(csv, $0, names) == nil }) {
-                header = try (0 ..< csv.count).map { (k: Int) throws(DataFileError) in try csv.text(k, line: line) }
+                header = try (0 ..< csv.count).map { (k: Int) throws(DataFileError) in try csv.text(k) }
             }
             width = csv.count
             if header == nil {
@@ -156,7 +156,7 @@ public final class RowReader {
         row.reserveCapacity(width)
         for c in 0 ..< width {
             guard let v = value(records, c, names) else {
-                let cell = try records.text(c, line: line)
+                let cell = try records.text(c)
                 throw DataFileError(message: "\(records.name):\(line):\(c + 1): \(DataFiles.notANumber(DNNCore.Format.printable(cell)))" + (names[c] == nil ? "" : " or a class name"),
                                     help: names[c].map { "the classes are " + $0.sorted { $0.value < $1.value }.map(\.key).joined(separator: ", ") })
             }
