@@ -41,10 +41,27 @@ public enum ONNXExport {
     }
 }
 
-/// Nodes, initializers and fresh value names, added layer by layer.
-struct GraphBuilder {
+/// Nodes, initializers and fresh value names, added layer by layer; each layer's op adds its own nodes
+/// through ONNXGraph, named after the layer (`scope`).
+struct GraphBuilder: ONNXGraph {
     var graph = Onnx_GraphProto()
     private var counter = 0
+    /// The layer whose nodes are being added.
+    var scope = ""
+
+    mutating func node(_ op: String, _ inputs: [String], _ attributes: [ONNXAttribute]) -> String {
+        node(op, inputs, name: scope, attributes.map { attribute in
+            switch attribute {
+            case .int(let name, let value): Self.attribute(name, int: value)
+            case .ints(let name, let values): Self.attribute(name, ints: values)
+            case .float(let name, let value): Self.attribute(name, float: value)
+            }
+        })
+    }
+
+    mutating func floats(_ values: [Float], shape: [Int]) -> String { constant(fresh(scope + "/constant"), values, shape: shape) }
+
+    mutating func int64s(_ values: [Int64]) -> String { int64s(fresh(scope + "/shape"), values) }
 
     /// A new value name with `base` in it.
     mutating func fresh(_ base: String) -> String {
@@ -148,7 +165,8 @@ struct GraphBuilder {
         var outputs: [String] = []
         for layer in model.layers {
             let inputs = layer.inputs.map { $0 < 0 ? x : outputs[$0] }
-            outputs.append(activation(layer, linear(layer, inputs)))
+            scope = layer.name
+            outputs.append(activation(layer, layer.kind.onnx(layer, inputs: inputs, &self)))
         }
         var y = outputs.last!
         let width = model.outputWidth
@@ -177,67 +195,6 @@ struct GraphBuilder {
             }
             node("Identity", [y], name: "output", output: "output")
             graph.output = [Self.valueInfo("output", elementType: .float, shape: outputShape)]
-        }
-    }
-
-    /// The layer's own op, before its activation.
-    mutating func linear(_ layer: Layer, _ inputs: [String]) -> String {
-        let name = layer.name
-        /// A parameter's initializer, added by `build` under the checkpoint's name.
-        func tensor(_ suffix: String) -> String { "\(name).\(suffix)" }
-        let x = inputs.first ?? "input"
-        switch layer.kind {
-        case .dense(_, let O, let bias):
-            let b = bias ? tensor("bias") : constant("\(name).bias(zeros)", [Float](repeating: 0, count: O), shape: [O])
-            return node("Gemm", [x, tensor("weight"), b], name: name, [Self.attribute("transB", int: 1)])
-        case .conv(let c):
-            var inputs = [x, tensor("weight")]
-            if c.hasBias { inputs.append(tensor("bias")) }
-            let kernel = c.oneDimensional ? [c.kernel.w] : [c.kernel.h, c.kernel.w]
-            let stride = c.oneDimensional ? [c.stride.w] : [c.stride.h, c.stride.w]
-            let dilation = c.oneDimensional ? [c.dilation.w] : [c.dilation.h, c.dilation.w]
-            let after = c.paddingAfter
-            let pads = c.oneDimensional ? [c.padding.w, after.w] : [c.padding.h, c.padding.w, after.h, after.w]
-            return node("Conv", inputs, name: name, [Self.attribute("kernel_shape", ints: kernel), Self.attribute("strides", ints: stride),
-                                                     Self.attribute("dilations", ints: dilation), Self.attribute("pads", ints: pads),
-                                                     Self.attribute("group", int: c.groups)])
-        case .pool(let p):
-            var attributes = [Self.attribute("kernel_shape", ints: [p.size.h, p.size.w]), Self.attribute("strides", ints: [p.stride.h, p.stride.w]),
-                              Self.attribute("pads", ints: [p.padding.h, p.padding.w, p.padding.h, p.padding.w])]
-            // PyTorch's average counts the padding zeros (count_include_pad=True), as dnnc's does.
-            if !p.isMax { attributes.append(Self.attribute("count_include_pad", int: 1)) }
-            return node(p.isMax ? "MaxPool" : "AveragePool", [x], name: name, attributes)
-        case .globalAvgPool:
-            let axes = Array(2 ..< layer.inputShape.count + 1)
-            return node("ReduceMean", [x], name: name, [Self.attribute("axes", ints: axes), Self.attribute("keepdims", int: 0)])
-        case .flatten, .reshape:
-            let shape = int64s(fresh(name + "/shape"), [-1] + layer.outputShape.map(Int64.init))
-            return node("Reshape", [x, shape], name: name)
-        case .dropout, .activation:
-            return node("Identity", [x], name: name)
-        case .batchnorm(_, _, _, let eps):
-            return node("BatchNormalization", [x, tensor("weight"), tensor("bias"), tensor("running_mean"), tensor("running_var")],
-                        name: name, [Self.attribute("epsilon", float: eps)])
-        case .layernorm(_, let eps):
-            return node("LayerNormalization", [x, tensor("weight"), tensor("bias")], name: name,
-                        [Self.attribute("axis", int: -1), Self.attribute("epsilon", float: eps)])
-        case .embedding(_, let dim):
-            var cast = Onnx_AttributeProto()
-            cast.name = "to"
-            cast.type = .int
-            cast.i = Int64(Onnx_TensorProto.DataType.int64.rawValue)
-            let gathered = node("Gather", [tensor("weight"), node("Cast", [x], name: name, [cast])], name: name, [Self.attribute("axis", int: 0)])
-            guard layer.outputShape.count == 1 else { return gathered }
-            // One index per sample: [N, 1, dim] → [N, dim].
-            return node("Reshape", [gathered, int64s(fresh(name + "/shape"), [-1, Int64(dim)])], name: name)
-        case .add:
-            return node("Sum", inputs, name: name)
-        case .multiply:
-            var y = inputs[0]
-            for other in inputs.dropFirst() { y = node("Mul", [y, other], name: name) }
-            return y
-        case .concat:
-            return node("Concat", inputs, name: name, [Self.attribute("axis", int: 1)])
         }
     }
 

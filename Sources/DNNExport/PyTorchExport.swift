@@ -90,15 +90,11 @@ public enum PyTorchExport {
 
     // MARK: Python literals
 
-    static func py(_ s: String) -> String { Escape.python(s) }
-    static func py(_ x: Double) -> String {
-        if x.isNaN { return "float('nan')" }
-        if x.isInfinite { return x > 0 ? "float('inf')" : "float('-inf')" }
-        return "\(x)"
-    }
-    static func py(_ x: Float) -> String { py(Double(x)) }
-    static func pyBool(_ b: Bool) -> String { b ? "True" : "False" }
-    static func pyTuple(_ v: [Int]) -> String { v.count == 1 ? "(\(v[0]),)" : "(" + v.map(String.init).joined(separator: ", ") + ")" }
+    static func py(_ s: String) -> String { Python.string(s) }
+    static func py(_ x: Double) -> String { Python.number(x) }
+    static func py(_ x: Float) -> String { Python.number(x) }
+    static func pyBool(_ b: Bool) -> String { Python.bool(b) }
+    static func pyTuple(_ v: [Int]) -> String { Python.tuple(v) }
 
     static func py(_ value: SpecValue.Content) -> String {
         switch value {
@@ -183,30 +179,6 @@ public enum PyTorchExport {
         }
     }
 
-    /// The module of one layer, built by the runtime's classes.
-    static func module(_ layer: Layer) -> String {
-        let act = activation(layer)
-        switch layer.kind {
-        case .dense(let I, let O, let bias):
-            return "Dense(\(I), \(O), bias=\(pyBool(bias)), activation=\(act))"
-        case .conv(let c):
-            func pair(_ v: (h: Int, w: Int)) -> String { c.oneDimensional ? "[\(v.w)]" : "[\(v.h), \(v.w)]" }
-            return "Conv(\(c.inChannels), \(c.outChannels), kernel=\(pair(c.kernel)), stride=\(pair(c.stride)), pad_before=\(pair(c.padding)), "
-                + "pad_after=\(pair(c.paddingAfter)), dilation=\(pair(c.dilation)), groups=\(c.groups), bias=\(pyBool(c.hasBias)), activation=\(act))"
-        case .pool(let p):
-            return "Pool(\(p.isMax ? "\"max\"" : "\"avg\""), size=(\(p.size.h), \(p.size.w)), stride=(\(p.stride.h), \(p.stride.w)), "
-                + "padding=(\(p.padding.h), \(p.padding.w)), activation=\(act))"
-        case .globalAvgPool: return "GlobalAvgPool(activation=\(act))"
-        case .flatten, .reshape: return "Reshape(\(pyTuple(layer.outputShape)), activation=\(act))"
-        case .dropout(let rate): return "Dropout(\(py(rate)), activation=\(act))"
-        case .batchnorm(let C, _, let momentum, let eps): return "BatchNorm(\(C), momentum=\(py(momentum)), eps=\(py(eps)), activation=\(act))"
-        case .layernorm(let D, let eps): return "LayerNorm(\(D), eps=\(py(eps)), activation=\(act))"
-        case .embedding(let vocab, let dim):
-            return "Embedding(\(vocab), \(dim), squeeze=\(pyBool(layer.outputShape.count == 1)), activation=\(act))"
-        case .activation: return "Join(\"first\", activation=\(act))"
-        case .add: return "Join(\"add\", activation=\(act))"
-        case .multiply: return "Join(\"multiply\", activation=\(act))"
-        case .concat: return "Join(\"concat\", activation=\(act))"
-        }
-    }
+    /// The module of one layer: its op's expression, with the layer's activation.
+    static func module(_ layer: Layer) -> String { layer.kind.pytorch(layer, activation: activation(layer)) }
 }

@@ -2,8 +2,10 @@
 // data loading, normalization, loss, learning rate, and the training loop. Each piece mirrors the
 // Swift code it names, so that a run from the same parameters logs the same costs as `dnnc run`.
 
+import DNNCore
+
 enum PyTorchRuntime {
-    static let source = #"""
+    static let source: String = #"""
 
 # ---- Layers: PyTorch's layouts under dnnc's names ------------------------------------------------
 
@@ -67,138 +69,8 @@ class Layer(nn.Module):
         raise ValueError(f"unknown activation {kind}")
 
 
-class Dense(Layer):
-    def __init__(self, inputs, units, bias, activation):
-        super().__init__(activation)
-        self.weight = nn.Parameter(torch.zeros(units, inputs))  # [out, in]
-        self.bias = nn.Parameter(torch.zeros(units)) if bias else None
 
-    def forward(self, x):
-        return self.activate(F.linear(x, self.weight, self.bias))
-
-
-class Conv(Layer):
-    """conv1d or conv2d; padding before and after may differ (`same` with an even kernel)."""
-
-    def __init__(self, channels, filters, kernel, stride, pad_before, pad_after, dilation, groups, bias, activation):
-        super().__init__(activation)
-        self.weight = nn.Parameter(torch.zeros(filters, channels // groups, *kernel))
-        self.bias = nn.Parameter(torch.zeros(filters)) if bias else None
-        self.stride, self.dilation, self.groups = stride, dilation, groups
-        self.pad = []
-        for before, after in reversed(list(zip(pad_before, pad_after))):
-            self.pad += [before, after]
-
-    def forward(self, x):
-        if any(self.pad):
-            x = F.pad(x, self.pad)
-        conv = F.conv1d if len(self.stride) == 1 else F.conv2d
-        return self.activate(conv(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups))
-
-
-class Pool(Layer):
-    def __init__(self, kind, size, stride, padding, activation):
-        super().__init__(activation)
-        self.kind, self.size, self.stride, self.padding = kind, size, stride, padding
-
-    def forward(self, x):
-        if self.kind == "max":
-            return self.activate(F.max_pool2d(x, self.size, self.stride, self.padding))
-        return self.activate(F.avg_pool2d(x, self.size, self.stride, self.padding, count_include_pad=True))
-
-
-class GlobalAvgPool(Layer):
-    def forward(self, x):
-        return self.activate(x.flatten(2).mean(2))
-
-
-class Reshape(Layer):
-    def __init__(self, shape, activation):
-        super().__init__(activation)
-        self.shape = shape
-
-    def forward(self, x):
-        return self.activate(x.reshape((x.shape[0],) + self.shape))
-
-
-class Dropout(Layer):
-    """Inverted dropout. With `stream` set (one process), the masks are dnnc's: one uniform draw per
-    value from dnnc's dropout stream, shared by every dropout layer in forward order."""
-
-    stream = None
-
-    def __init__(self, rate, activation):
-        super().__init__(activation)
-        self.rate = rate
-
-    def forward(self, x):
-        if self.training and self.rate > 0 and Dropout.stream is not None:
-            rate = np.float32(self.rate)
-            keep = np.float32(1) / (np.float32(1) - rate)
-            draws = np.array([Dropout.stream.uniform() for _ in range(x.numel())]).astype(np.float32)
-            mask = np.where(draws < rate, np.float32(0), keep).astype(np.float32)
-            return self.activate(x * torch.from_numpy(mask).reshape(x.shape).to(x.device))
-        return self.activate(F.dropout(x, self.rate, self.training))
-
-
-class BatchNorm(Layer):
-    def __init__(self, channels, momentum, eps, activation):
-        super().__init__(activation)
-        self.weight = nn.Parameter(torch.ones(channels))
-        self.bias = nn.Parameter(torch.zeros(channels))
-        self.register_buffer("running_mean", torch.zeros(channels))
-        self.register_buffer("running_var", torch.ones(channels))
-        self.momentum, self.eps = momentum, eps
-
-    def forward(self, x):
-        return self.activate(F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                                          self.training, self.momentum, self.eps))
-
-
-class LayerNorm(Layer):
-    def __init__(self, features, eps, activation):
-        super().__init__(activation)
-        self.weight = nn.Parameter(torch.ones(features))
-        self.bias = nn.Parameter(torch.zeros(features))
-        self.eps = eps
-
-    def forward(self, x):
-        return self.activate(F.layer_norm(x, (x.shape[-1],), self.weight, self.bias, self.eps))
-
-
-class Embedding(Layer):
-    def __init__(self, vocab, dim, squeeze, activation):
-        super().__init__(activation)
-        self.weight = nn.Parameter(torch.zeros(vocab, dim))
-        self.squeeze = squeeze
-
-    def forward(self, x):
-        y = F.embedding(x.long(), self.weight)
-        return self.activate(y.squeeze(1) if self.squeeze else y)
-
-
-class Join(Layer):
-    """add, multiply and concat of several layers; `first` is an activation-only layer."""
-
-    def __init__(self, kind, activation):
-        super().__init__(activation)
-        self.kind = kind
-
-    def forward(self, *xs):
-        if self.kind == "first":
-            y = xs[0]
-        elif self.kind == "add":
-            y = xs[0]
-            for x in xs[1:]:
-                y = y + x
-        elif self.kind == "multiply":
-            y = xs[0]
-            for x in xs[1:]:
-                y = y * x
-        else:
-            y = torch.cat(xs, dim=1)
-        return self.activate(y)
-
+"""# + Ops.layers.map { $0.pythonClass + "\n\n" }.joined(separator: "\n") + #"""
 
 # ---- dnnc's random streams (Kernels/Random.swift): xoshiro256** seeded by SplitMix64 ------------
 

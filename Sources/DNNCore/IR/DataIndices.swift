@@ -49,7 +49,7 @@ extension ModelIR {
     static func indexViolation(in inputs: UnsafeBufferPointer<Float>, width: Int, layers: [Layer]) -> IndexViolation? {
         let width = max(width, 1)
         for layer in layers where layer.inputs == [-1] {
-            guard case .embedding(let vocab, _) = layer.kind else { continue }
+            guard let vocab = layer.kind.vocabulary else { continue }
             for i in inputs.indices where inputs[i].index(below: vocab) == nil {
                 return IndexViolation(row: i / width, column: i % width, value: inputs[i], layer: layer.name, vocab: vocab)
             }

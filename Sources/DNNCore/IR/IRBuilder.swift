@@ -92,12 +92,12 @@ struct Builder {
             }
         }
         for layer in built {
-            if case .embedding(let vocab, _) = layer.kind, layer.inputs == [-1] {
+            if let vocab = layer.kind.vocabulary, layer.inputs == [-1] {
                 checkIndices(trainData.inputs, below: vocab, at: trainRecord["inputs"]!.range, layer: layer)
                 if let validation { checkIndices(validation.inputs, below: vocab, at: trainRecord["inputs"]!.range, layer: layer) }
                 // Indices must reach the table as written: normalizing them would make them fractions.
                 if let normalize = data["normalize"]?.record?["inputs"], normalize.string != "none" {
-                    bag.error(.layerGeometry, "embedding `\(layer.name)` reads integer indices, which `normalize: {inputs: \(normalize.string!)}` would turn into fractions",
+                    bag.error(.layerGeometry, "\(layer.kind.name) `\(layer.name)` reads integer indices, which `normalize: {inputs: \(normalize.string!)}` would turn into fractions",
                               at: normalize.range, notes: [DiagnosticNote("the embedding is here", at: layer.range)],
                               help: "leave the inputs unnormalized")
                 }

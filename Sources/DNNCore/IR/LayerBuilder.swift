@@ -170,8 +170,9 @@ struct LayerBuilder {
     }
 }
 
-/// One layer being lowered: its checked choice, its inputs and their shapes.
-struct LayerSpec {
+/// One layer being lowered: its checked choice, its inputs and their shapes. Each op's `lower` reads it
+/// and reports its errors into `bag`, located in the spec.
+public struct LayerSpec {
     let name: String
     let choice: SpecChoice
     let range: SourceRange
@@ -183,13 +184,14 @@ struct LayerSpec {
     let modelInitRange: SourceRange?
     var bag = DiagnosticBag()
 
+    /// The first input's shape.
     var shape: [Int] { shapes[0] }
 
-    mutating func fail(_ message: String, at: SourceRange? = nil, help: String? = nil) -> Layer? {
+    mutating func fail(_ message: String, at: SourceRange? = nil, help: String? = nil) -> LoweredLayer? {
         fail(.layerGeometry, message, at: at, help: help)
     }
 
-    mutating func fail(_ code: DiagnosticCode, _ message: String, at: SourceRange? = nil, help: String? = nil) -> Layer? {
+    mutating func fail(_ code: DiagnosticCode, _ message: String, at: SourceRange? = nil, help: String? = nil) -> LoweredLayer? {
         bag.error(code, message, at: at ?? choice.nameRange,
                   notes: [DiagnosticNote("its input, of shape \(shape), comes from here", at: inputRanges[0])], help: help)
         return nil
@@ -211,11 +213,23 @@ struct LayerSpec {
         return true
     }
 
-    /// The bias initializer, or nil for `bias: false`.
-    var biasInitializer: Initializer? {
-        guard let value = choice["bias"] else { return defaultBias }
-        if let flag = value.bool { return flag ? defaultBias : nil }
-        return Lowering.initializer(value)
+    /// The weights' initializer: the layer's `weights`, else model.init's; checked.
+    mutating func weightInitializer() -> Initializer {
+        let weights = choice["weights"].map(Lowering.initializer) ?? defaultWeights
+        checkInitializer(weights, at: choice["weights"]?.range ?? modelInitRange ?? choice.nameRange)
+        return weights
+    }
+
+    /// The bias initializer, or nil for `bias: false`; checked.
+    mutating func biasInitializer() -> Initializer? {
+        let bias: Initializer?
+        if let value = choice["bias"] {
+            if let flag = value.bool { bias = flag ? defaultBias : nil } else { bias = Lowering.initializer(value) }
+        } else {
+            bias = defaultBias
+        }
+        if let bias { checkInitializer(bias, at: choice["bias"]?.range ?? modelInitRange ?? choice.nameRange) }
+        return bias
     }
 
     mutating func checkInitializer(_ initializer: Initializer, at range: SourceRange) {
@@ -237,198 +251,28 @@ struct LayerSpec {
         return list
     }
 
+    /// The layer: its op's lowering, then its activation (the `activation` key, or an activation
+    /// layer's `fn`) with what that needs of the output.
     mutating func lower() -> Layer? {
-        var activation = choice["activation"].map { Lowering.activation($0.choice!) } ?? .identity
-        if choice.kind == "activation" { activation = Lowering.activation(choice["fn"]!.choice!) }
-        var parameters: [Parameter] = []
-        let kind: LayerKind
-        var output: [Int]
-        switch choice.kind {
-        case "dense":
-            guard shape.count == 1 else {
-                return fail(.inputWidth, "dense layer `\(name)` takes one feature vector per sample, but its input has shape \(shape)",
-                            help: "put a flatten layer before it, or make model.input a single number of features, e.g. [\(shape.reduce(1, *))]")
-            }
-            let I = shape[0], O = choice["units"]!.int!
-            let weights = choice["weights"].map(Lowering.initializer) ?? defaultWeights
-            checkInitializer(weights, at: choice["weights"]?.range ?? modelInitRange ?? choice.nameRange)
-            parameters.append(parameter("weight", .weight, [O, I], weights, fanIn: I, fanOut: O))
-            if let bias = biasInitializer {
-                checkInitializer(bias, at: choice["bias"]?.range ?? modelInitRange ?? choice.nameRange)
-                parameters.append(parameter("bias", .bias, [O], bias, fanIn: I, fanOut: O))
-            }
-            kind = .dense(inFeatures: I, outFeatures: O, bias: biasInitializer != nil)
-            output = [O]
-        case "conv1d", "conv2d":
-            let spatial = choice.kind == "conv1d" ? 1 : 2
-            guard shape.count == spatial + 1 else {
-                return fail("\(choice.kind) `\(name)` takes [channels, \(spatial == 1 ? "length" : "height, width")] per sample, but its input has shape \(shape)",
-                            help: spatial == 2 ? "make model.input [channels, height, width], e.g. [1, 8, 8]" : "make model.input [channels, length]")
-            }
-            guard let kernel = dims("kernel", count: spatial, default: 1), let stride = dims("stride", count: spatial, default: 1),
-                  let dilation = dims("dilation", count: spatial, default: 1) else { return nil }
-            let C = shape[0], F = choice["filters"]!.int!, groups = choice["groups"]!.int!
-            guard C % groups == 0, F % groups == 0 else {
-                return fail("\(choice.kind) `\(name)` has groups \(groups), which must divide its \(C) input channels and \(F) filters",
-                            at: choice["groups"]!.range)
-            }
-            let sizes = Array(shape.dropFirst())
-            var before = [Int](repeating: 0, count: spatial), after = before
-            if let word = choice["padding"]?.string {
-                if word == "same" {
-                    guard stride.allSatisfy({ $0 == 1 }) else {
-                        return fail("padding `same` needs stride 1, as in PyTorch", at: choice["padding"]!.range,
-                                    help: "use padding: N with stride \(stride)")
-                    }
-                    for d in 0..<spatial {
-                        let total = dilation[d] * (kernel[d] - 1)
-                        before[d] = total / 2
-                        after[d] = total - total / 2
-                    }
-                }
-            } else if let pad = dims("padding", count: spatial, default: 0) {
-                before = pad
-                after = pad
-            } else {
-                return nil
-            }
-            var out: [Int] = []
-            for d in 0..<spatial {
-                let span = dilation[d] * (kernel[d] - 1) + 1
-                let padded = sizes[d] + before[d] + after[d]
-                guard padded >= span else {
-                    return fail("the kernel of \(choice.kind) `\(name)` spans \(span) positions, more than its input's \(padded) (padding included)",
-                                at: choice["kernel"]!.range, help: "use a smaller kernel or more padding")
-                }
-                out.append((padded - span) / stride[d] + 1)
-            }
-            // conv1d runs as conv2d with height 1: sizes get h 1, paddings h 0.
-            let twoD = { (v: [Int]) in spatial == 1 ? (h: 1, w: v[0]) : (h: v[0], w: v[1]) }
-            let twoDPadding = { (v: [Int]) in spatial == 1 ? (h: 0, w: v[0]) : (h: v[0], w: v[1]) }
-            let receptive = kernel.reduce(1, *)
-            let weights = choice["weights"].map(Lowering.initializer) ?? defaultWeights
-            checkInitializer(weights, at: choice["weights"]?.range ?? modelInitRange ?? choice.nameRange)
-            parameters.append(parameter("weight", .weight, [F, C / groups] + kernel, weights,
-                                        fanIn: C / groups * receptive, fanOut: F * receptive))
-            let bias = biasInitializer
-            if let bias { parameters.append(parameter("bias", .bias, [F], bias, fanIn: C / groups * receptive, fanOut: F * receptive)) }
-            kind = .conv(Convolution(inChannels: C, outChannels: F, input: twoD(sizes), output: twoD(out), kernel: twoD(kernel),
-                                     stride: twoD(stride), padding: twoDPadding(before), dilation: twoD(dilation), groups: groups,
-                                     hasBias: bias != nil, oneDimensional: spatial == 1))
-            output = [F] + out
-        case "maxpool2d", "avgpool2d":
-            guard shape.count == 3 else {
-                return fail("\(choice.kind) `\(name)` takes [channels, height, width] per sample, but its input has shape \(shape)")
-            }
-            guard let size = dims("size", count: 2, default: 1), let padding = dims("padding", count: 2, default: 0),
-                  let stride = choice["stride"] == nil ? size : dims("stride", count: 2, default: 1) else { return nil }
-            var out: [Int] = []
-            for d in 0..<2 {
-                guard padding[d] * 2 <= size[d] else {
-                    return fail("padding \(padding[d]) of `\(name)` is more than half its window \(size[d]), which PyTorch refuses",
-                                at: choice["padding"]!.range)
-                }
-                let padded = shape[d + 1] + 2 * padding[d]
-                guard padded >= size[d] else {
-                    return fail("the window of `\(name)` (\(size[d])) is larger than its input (\(padded))", at: choice["size"]!.range)
-                }
-                out.append((padded - size[d]) / stride[d] + 1)
-            }
-            kind = .pool(Pooling(isMax: choice.kind == "maxpool2d", channels: shape[0], input: (shape[1], shape[2]),
-                                 output: (out[0], out[1]), size: (size[0], size[1]), stride: (stride[0], stride[1]),
-                                 padding: (padding[0], padding[1])))
-            output = [shape[0]] + out
-        case "global_avgpool":
-            guard shape.count >= 2 else {
-                return fail("global_avgpool `\(name)` averages the positions of each channel, but its input \(shape) has none",
-                            help: "use it after a convolution")
-            }
-            kind = .globalAvgPool(channels: shape[0], spatial: shape.dropFirst().reduce(1, *))
-            output = [shape[0]]
-        case "flatten":
-            kind = .flatten
-            output = [shape.reduce(1, *)]
-        case "reshape":
-            let target = choice["shape"]!.list!.map { $0.int! }
-            let count = IRBuilder.checkedProduct(target)
-            guard count == shape.reduce(1, *) else {
-                return fail("reshape `\(name)` to \(target) needs \(count.map(String.init) ?? "more than 2^63") values, but its input \(shape) has \(shape.reduce(1, *))",
-                            at: choice["shape"]!.range)
-            }
-            kind = .reshape
-            output = target
-        case "dropout":
-            kind = .dropout(rate: Float(choice["rate"]!.double!))
-            output = shape
-        case "batchnorm":
-            let C = shape[0]
-            parameters = [parameter("weight", .weight, [C], .ones, fanIn: 1, fanOut: 1),
-                          parameter("bias", .bias, [C], .zeros, fanIn: 1, fanOut: 1),
-                          parameter("running_mean", .runningMean, [C], .zeros, fanIn: 1, fanOut: 1),
-                          parameter("running_var", .runningVariance, [C], .ones, fanIn: 1, fanOut: 1)]
-            kind = .batchnorm(channels: C, spatial: shape.dropFirst().reduce(1, *), momentum: Float(choice["momentum"]!.double!),
-                              eps: Float(choice["eps"]!.double!))
-            output = shape
-        case "layernorm":
-            let D = shape.last!
-            parameters = [parameter("weight", .weight, [D], .ones, fanIn: 1, fanOut: 1),
-                          parameter("bias", .bias, [D], .zeros, fanIn: 1, fanOut: 1)]
-            kind = .layernorm(features: D, eps: Float(choice["eps"]!.double!))
-            output = shape
-        case "embedding":
-            guard inputs == [-1] else {
-                return fail("embedding `\(name)` reads integer indices, so it must read the model's input", help: "make it the first layer")
-            }
-            let vocab = choice["vocab"]!.int!, dim = choice["dim"]!.int!
-            let weights = Lowering.initializer(choice["weights"]!)
-            parameters = [parameter("weight", .weight, [vocab, dim], weights, fanIn: vocab, fanOut: dim)]
-            kind = .embedding(vocab: vocab, dim: dim)
-            output = shape == [1] ? [dim] : shape + [dim]
-        case "activation":
-            kind = .activation
-            output = shape
-        case "add", "multiply", "concat":
-            guard inputs.count >= 2 else {
-                return fail(.badReference, "\(choice.kind) `\(name)` joins layers, but it reads \(inputs.count)",
-                            at: choice["inputs"]?.range, help: "name two or more layers in `inputs: [a, b]`")
-            }
-            for (k, other) in shapes.enumerated().dropFirst() {
-                let fits = choice.kind == "concat"
-                    ? other.count == shape.count && Array(other.dropFirst()) == Array(shape.dropFirst())
-                    : other == shape
-                if !fits {
-                    let reference = choice["inputs"]!.list!
-                    bag.error(.branchMismatch,
-                              choice.kind == "concat"
-                                ? "concat `\(name)` joins shapes \(shape) and \(other), which differ beyond their first dimension"
-                                : "\(choice.kind) `\(name)` joins shapes \(shape) and \(other); they must be equal",
-                              at: reference[k].range,
-                              notes: [DiagnosticNote("shape \(shape) comes from here", at: inputRanges[0]),
-                                      DiagnosticNote("shape \(other) comes from here", at: inputRanges[k])],
-                              help: "make the branches the same shape, e.g. with a dense or conv layer on one of them")
-                    return nil
-                }
-            }
-            kind = choice.kind == "add" ? .add : choice.kind == "multiply" ? .multiply : .concat
-            output = choice.kind == "concat" ? [shapes.reduce(0) { $0 + $1[0] }] + shape.dropFirst() : shape
-        default:
-            preconditionFailure("layer kind \(choice.kind) is in the table but not lowered")
-        }
-        // Activations that need a particular output.
+        let written = choice["activation"] ?? choice["fn"]
+        let activation = written.map { Lowering.activation($0.choice!) } ?? .identity
+        guard let op = Ops.layer(named: choice.kind) else { preconditionFailure("layer kind \(choice.kind) is in the table but has no op") }
+        guard var lowered = op.lower(&self) else { return nil }
+        let output = lowered.output
         switch activation {
         case .prelu(let slope):
-            parameters.append(parameter("prelu", .preluSlope, [output[0]], .constant(slope), fanIn: 1, fanOut: 1))
+            lowered.parameters.append(parameter("prelu", .preluSlope, [output[0]], .constant(slope), fanIn: 1, fanOut: 1))
         case .softmax(let axis), .logSoftmax(let axis):
             guard axis >= -output.count && axis < output.count else {
-                let where_ = (choice["activation"] ?? choice["fn"])!.range
-                return fail("axis \(axis) of `\(name)`'s \(activation.name) is outside its output \(output), which has \(output.count) dimension\(output.count == 1 ? "" : "s")",
-                            at: where_, help: "use an axis from \(-output.count) to \(output.count - 1)")
+                _ = fail("axis \(axis) of `\(name)`'s \(activation.name) is outside its output \(output), which has \(output.count) dimension\(output.count == 1 ? "" : "s")",
+                         at: written!.range, help: "use an axis from \(-output.count) to \(output.count - 1)")
+                return nil
             }
         default: break
         }
-        guard checkSizes(parameters, output: output) else { return nil }
-        return Layer(name: name, kind: kind, activation: activation, inputs: inputs, inputShapes: shapes, outputShape: output,
-                     parameters: parameters, l1: Float(choice["l1"]?.double ?? 0), l2: Float(choice["l2"]?.double ?? 0),
+        guard checkSizes(lowered.parameters, output: output) else { return nil }
+        return Layer(name: name, kind: lowered.op, activation: activation, inputs: inputs, inputShapes: shapes, outputShape: output,
+                     parameters: lowered.parameters, l1: Float(choice["l1"]?.double ?? 0), l2: Float(choice["l2"]?.double ?? 0),
                      range: range)
     }
 }

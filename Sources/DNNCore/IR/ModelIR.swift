@@ -224,105 +224,10 @@ public struct Parameter: Sendable, Equatable {
     public var isLearnable: Bool { role != .runningMean && role != .runningVariance }
 }
 
-/// A convolution over one or two spatial dimensions; a 1-d one is stored as 2-d with height 1.
-/// Shapes per sample: input [C_in, H, W], output [C_out, H_out, W_out], weight [C_out, C_in/groups, kh, kw].
-public struct Convolution: Sendable, Equatable {
-    public var inChannels: Int
-    public var outChannels: Int
-    public var input: (h: Int, w: Int)
-    public var output: (h: Int, w: Int)
-    public var kernel: (h: Int, w: Int)
-    public var stride: (h: Int, w: Int)
-    /// Zeros added before the first row/column (after the last comes from the output size).
-    public var padding: (h: Int, w: Int)
-    public var dilation: (h: Int, w: Int)
-    public var groups: Int
-    public var hasBias: Bool
-    /// conv1d: weights are saved as [C_out, C_in/groups, k].
-    public var oneDimensional: Bool
-
-    /// The zeros after the last row and column that the output's last window reaches (never negative;
-    /// `same` with an even span puts one more after than before).
-    public var paddingAfter: (h: Int, w: Int) {
-        func after(_ input: Int, _ output: Int, _ k: Int, _ s: Int, _ d: Int, _ before: Int) -> Int {
-            max(0, (output - 1) * s + d * (k - 1) + 1 - input - before)
-        }
-        return (after(input.h, output.h, kernel.h, stride.h, dilation.h, padding.h),
-                after(input.w, output.w, kernel.w, stride.w, dilation.w, padding.w))
-    }
-
-    public static func == (a: Convolution, b: Convolution) -> Bool {
-        a.inChannels == b.inChannels && a.outChannels == b.outChannels && a.input == b.input && a.output == b.output
-            && a.kernel == b.kernel && a.stride == b.stride && a.padding == b.padding && a.dilation == b.dilation
-            && a.groups == b.groups && a.hasBias == b.hasBias && a.oneDimensional == b.oneDimensional
-    }
-}
-
-/// Max or average pooling over [C, H, W]; padding on every side (max pads with -inf, average counts the
-/// zeros, as PyTorch's defaults).
-public struct Pooling: Sendable, Equatable {
-    public var isMax: Bool
-    public var channels: Int
-    public var input: (h: Int, w: Int)
-    public var output: (h: Int, w: Int)
-    public var size: (h: Int, w: Int)
-    public var stride: (h: Int, w: Int)
-    public var padding: (h: Int, w: Int)
-
-    public static func == (a: Pooling, b: Pooling) -> Bool {
-        a.isMax == b.isMax && a.channels == b.channels && a.input == b.input && a.output == b.output
-            && a.size == b.size && a.stride == b.stride && a.padding == b.padding
-    }
-}
-
-public enum LayerKind: Sendable, Equatable {
-    case dense(inFeatures: Int, outFeatures: Int, bias: Bool)
-    case conv(Convolution)
-    case pool(Pooling)
-    /// The mean over every spatial position: [C, ...] → [C].
-    case globalAvgPool(channels: Int, spatial: Int)
-    /// The same values in another shape.
-    case flatten
-    case reshape
-    /// Inverted dropout in training, identity in evaluation.
-    case dropout(rate: Float)
-    /// Over channels (the first dimension of a sample), normalizing over the batch and the other dimensions.
-    case batchnorm(channels: Int, spatial: Int, momentum: Float, eps: Float)
-    /// Over each sample's last dimension, with a learnable scale and shift per feature.
-    case layernorm(features: Int, eps: Float)
-    /// Integer indices [L] → vectors [L, dim].
-    case embedding(vocab: Int, dim: Int)
-    /// Only the layer's activation.
-    case activation
-    /// Element-wise sum or product of inputs of one shape.
-    case add
-    case multiply
-    /// Inputs joined along their first dimension (channels, or features).
-    case concat
-
-    public var name: String {
-        switch self {
-        case .dense: "dense"
-        case .conv(let c): c.oneDimensional ? "conv1d" : "conv2d"
-        case .pool(let p): p.isMax ? "maxpool2d" : "avgpool2d"
-        case .globalAvgPool: "global_avgpool"
-        case .flatten: "flatten"
-        case .reshape: "reshape"
-        case .dropout: "dropout"
-        case .batchnorm: "batchnorm"
-        case .layernorm: "layernorm"
-        case .embedding: "embedding"
-        case .activation: "activation"
-        case .add: "add"
-        case .multiply: "multiply"
-        case .concat: "concat"
-        }
-    }
-}
-
 public struct Layer: Sendable {
     public var name: String
-    public var kind: LayerKind
+    /// Its op, with the geometry lowering inferred (Ops/).
+    public var kind: any LayerOp
     public var activation: Activation
     /// The layers it reads, by index; -1 is the model's input.
     public var inputs: [Int]

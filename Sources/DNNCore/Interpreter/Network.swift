@@ -1,5 +1,6 @@
 // The interpreter's workspace and its forward and backward passes over the layer graph. Every buffer a
-// training step touches is allocated once from the IR's shapes. Learnable parameters, their gradients
+// training step touches is allocated once from the IR's shapes. Each layer's op (Ops/) computes z from
+// its inputs and adds its gradients; the layer's activation turns z into a. Learnable parameters, their gradients
 // and the optimizer's state each live in one flat buffer in the IR's parameter order; running
 // statistics live in a second one. Layers run in spec order, which the IR builder has checked is a
 // topological order; backward runs in reverse and ADDS each layer's input gradients into its
@@ -27,20 +28,20 @@ public final class Network {
     let z: [UnsafeMutableBufferPointer<Float>]
     let a: [UnsafeMutableBufferPointer<Float>]
     let ga: [UnsafeMutableBufferPointer<Float>]
-    /// Per layer, what its backward needs: dropout's mask or the norms' x̂ (capacity, size), the
-    /// norms' 1/σ, max pooling's argmax.
-    let saved: [UnsafeMutableBufferPointer<Float>]
-    let invstd: [UnsafeMutableBufferPointer<Float>]
-    let argmax: [UnsafeMutableBufferPointer<Int32>]
+    /// Per layer, what its op's backward needs (OpBuffers): dropout's mask or the norms' x̂, the norms'
+    /// 1/σ, max pooling's argmax.
+    let saved: [UnsafeMutablePointer<Float>?]
+    let invstd: [UnsafeMutablePointer<Float>?]
+    let argmax: [UnsafeMutablePointer<Int32>?]
     /// The batch's inputs (capacity, I) and targets (capacity, T).
     let x: UnsafeMutableBufferPointer<Float>
     let t: UnsafeMutableBufferPointer<Float>
     /// ∂L/∂z of the layer being differentiated, (capacity, widest).
     let gz: UnsafeMutableBufferPointer<Float>
-    /// The convolutions' im2col columns and their gradient, sized for the largest convolution.
+    /// Scratch shared by the layers (OpBuffers.columns, .partial): im2col columns and their gradient,
+    /// partial weight gradients.
     let cols: UnsafeMutableBufferPointer<Float>
     let dcols: UnsafeMutableBufferPointer<Float>
-    /// The convolutions' per-chunk partial weight gradients.
     let partial: UnsafeMutableBufferPointer<Float>
 
     /// Per layer: offsets of its tensors (nil when absent); running statistics index `stats`.
@@ -50,20 +51,22 @@ public final class Network {
     public let layerRanges: [Range<Int>]
 
     /// What a step reads of each layer, as plain values and pointers: the hot loop touches no array of the
-    /// IR, so a step does no reference counting.
+    /// IR, so a step does no reference counting beyond its op's.
     struct LayerPlan {
-        var isDense = false, hasPenalty = false
-        var I = 0, O = 0
+        var op: any LayerOp
+        var io: LayerIO
+        var hasPenalty = false
         var activation: Activation = .identity
         var elementwise = true
         /// Values per sample, and the sample's first dimension (prelu's channels).
         var size = 0, channels = 1
-        var x: UnsafeMutablePointer<Float>
-        var dx: UnsafeMutablePointer<Float>?
-        var z, a, ga: UnsafeMutablePointer<Float>
-        var w, b, dw, db, slope, dslope: UnsafeMutablePointer<Float>?
+        var a, ga: UnsafeMutablePointer<Float>
+        var slope, dslope: UnsafeMutablePointer<Float>?
     }
     let plans: UnsafeMutableBufferPointer<LayerPlan>
+    /// Every layer's inputs and their gradients, in one allocation each (LayerIO points into them).
+    let inputPointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>
+    let inputGradientPointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>?>
 
     /// The model's output width and the targets' width, read by every step.
     let outputWidth: Int, targetWidth: Int
@@ -71,15 +74,27 @@ public final class Network {
     /// Counts changes to the parameters, so that results computed from them can be reused until the next.
     public internal(set) var revision = 0
 
+    /// What the layers of a pass share: rows, mode, threads, dropout's stream, scratch.
+    var pass: PassContext
+
     /// Threads a matrix multiply may use; the result is the same whatever the count (Gemm.swift).
-    public var threads = 1
+    public var threads: Int {
+        get { pass.threads }
+        set { pass.threads = newValue }
+    }
 
     /// Training mode: dropout drops and batchnorm uses the batch's statistics. Off for evaluation.
-    public var training = false
+    public var training: Bool {
+        get { pass.training }
+        set { pass.training = newValue }
+    }
     /// The optimizer of the current phase.
     public var optimizer: Optimizer
     /// Dropout's draws: the seed's stream 2.
-    var dropoutStream: RandomStream
+    var dropoutStream: RandomStream {
+        get { pass.dropout }
+        set { pass.dropout = newValue }
+    }
 
     public init(model: ModelIR, capacity: Int) {
         self.model = model
@@ -140,50 +155,64 @@ public final class Network {
         z = zs
         a = sizes.a.indices.map { l in sizes.a[l] == 0 ? zs[l] : buffer(sizes.a[l]) }
         ga = sizes.ga.map { buffer($0) }
-        saved = sizes.saved.map { buffer($0) }
-        invstd = sizes.invstd.map { buffer($0) }
-        argmax = sizes.argmax.map { buffer($0, Int32.self) }
+        func optional<T: Numeric>(_ n: Int, _: T.Type = Float.self) -> UnsafeMutablePointer<T>? {
+            n == 0 ? nil : buffer(n, T.self).baseAddress!
+        }
+        saved = sizes.saved.map { optional($0) }
+        invstd = sizes.invstd.map { optional($0) }
+        argmax = sizes.argmax.map { optional($0, Int32.self) }
         x = buffer(sizes.x)
         t = buffer(sizes.t)
         gz = buffer(sizes.gz)
         cols = buffer(sizes.cols)
         dcols = buffer(sizes.cols)
         partial = buffer(sizes.partial)
-        dropoutStream = RandomStream(seed: model.seed, stream: RandomStream.dropout)
+        pass = PassContext(dropout: RandomStream(seed: model.seed, stream: RandomStream.dropout), columns: cols.baseAddress!,
+                           columnGradients: dcols.baseAddress!, partial: partial.baseAddress!)
         optimizer = model.optimizer
         outputWidth = model.outputWidth
         targetWidth = model.targetWidth
+        let edges = model.layers.reduce(0) { $0 + $1.inputs.count }
+        inputPointers = .allocate(capacity: max(edges, 1))
+        inputGradientPointers = .allocate(capacity: max(edges, 1))
         plans = .allocate(capacity: max(model.layers.count, 1))
+        var edge = 0
+        let p = params.baseAddress!, g = grads.baseAddress!, s = stats.baseAddress!
         for (l, layer) in model.layers.enumerated() {
-            let source = layer.inputs.first ?? -1, slot = slots[l]
-            var plan = LayerPlan(x: source < 0 ? x.baseAddress! : a[source].baseAddress!,
-                                 dx: source < 0 ? nil : ga[source].baseAddress!,
-                                 z: z[l].baseAddress!, a: a[l].baseAddress!, ga: ga[l].baseAddress!)
-            if case .dense(let I, let O, _) = layer.kind { plan.isDense = true; plan.I = I; plan.O = O }
-            plan.hasPenalty = layer.l1 != 0 || layer.l2 != 0
-            plan.activation = layer.activation
-            plan.elementwise = layer.activation.isElementwise
-            plan.size = layer.outputSize
-            plan.channels = layer.outputShape.first ?? 1
-            let p = params.baseAddress!, g = grads.baseAddress!
-            plan.w = slot.weight.map { p + $0 }
-            plan.dw = slot.weight.map { g + $0 }
-            plan.b = slot.bias.map { p + $0 }
-            plan.db = slot.bias.map { g + $0 }
-            plan.slope = slot.slope.map { p + $0 }
-            plan.dslope = slot.slope.map { g + $0 }
+            let slot = slots[l], first = edge
+            for source in layer.inputs {
+                inputPointers.initializeElement(at: edge, to: source < 0 ? x.baseAddress! : a[source].baseAddress!)
+                inputGradientPointers.initializeElement(at: edge, to: source < 0 ? nil : ga[source].baseAddress!)
+                edge += 1
+            }
+            let io = LayerIO(
+                x: inputPointers[first], dx: inputGradientPointers[first],
+                inputs: UnsafeBufferPointer(rebasing: inputPointers[first ..< edge]),
+                inputGradients: UnsafeBufferPointer(rebasing: inputGradientPointers[first ..< edge]),
+                z: z[l].baseAddress!, size: layer.outputSize, saved: saved[l], invstd: invstd[l], argmax: argmax[l],
+                weight: slot.weight.map { p + $0 }, bias: slot.bias.map { p + $0 },
+                runningMean: slot.runningMean.map { s + $0 }, runningVar: slot.runningVar.map { s + $0 },
+                dweight: slot.weight.map { g + $0 }, dbias: slot.bias.map { g + $0 })
+            let plan = LayerPlan(op: layer.kind, io: io, hasPenalty: layer.l1 != 0 || layer.l2 != 0, activation: layer.activation,
+                                 elementwise: layer.activation.isElementwise, size: layer.outputSize,
+                                 channels: layer.outputShape.first ?? 1, a: a[l].baseAddress!, ga: ga[l].baseAddress!,
+                                 slope: slot.slope.map { p + $0 }, dslope: slot.slope.map { g + $0 })
             plans.initializeElement(at: l, to: plan)
         }
     }
 
     deinit {
         var freed = Set<UnsafeMutablePointer<Float>>()
-        for b in [params, grads, state1, state2, state3, stats, x, t, gz, cols, dcols, partial] + z + a + ga + saved + invstd
+        for b in [params, grads, state1, state2, state3, stats, x, t, gz, cols, dcols, partial] + z + a + ga
         where freed.insert(b.baseAddress!).inserted {
             b.deallocate()
         }
-        for b in argmax { b.deallocate() }
+        for case let b? in saved + invstd { b.deallocate() }
+        for case let b? in argmax { b.deallocate() }
+        plans.deinitialize()
         plans.deallocate()
+        inputPointers.deallocate()
+        inputGradientPointers.deallocate()
     }
 
     /// Draws every parameter from its initializer, in the IR's order, from the initialization stream.
@@ -229,105 +258,32 @@ public final class Network {
     /// Runs the layers on the first `rows` rows of `x`; the output is `a.last`.
     func forward(rows B: Int) {
         for l in 0 ..< plans.count {
-            let plan = plans[l]
-            if plan.isDense {
-                DenseKernel.forward(z: plan.z, x: plan.x, w: plan.w!, b: plan.b, B: B, I: plan.I, O: plan.O, threads: threads)
-            } else {
-                forwardLinear(l, rows: B)
-            }
-            if plan.a == plan.z {
-                // identity: the output is z itself
-            } else if plan.elementwise {
-                ActivationKernel.forward(plan.activation, z: plan.z, a: plan.a, slope: plan.slope, B: B, S: plan.size,
-                                         channels: plan.channels)
-            } else {
-                forwardActivation(l, rows: B)
-            }
+            forwardLinear(l, rows: B)
+            forwardActivation(l, rows: B)
         }
     }
 
-    /// The buffer layer l reads as its k-th input.
+    /// Layer l's op: z[l] from its inputs.
     @inline(__always)
-    func input(_ l: Int, _ k: Int = 0) -> UnsafeMutablePointer<Float> {
-        let source = model.layers[l].inputs[k]
-        return source < 0 ? x.baseAddress! : a[source].baseAddress!
-    }
-
-    /// Layer l's own op: z[l] from its inputs.
     func forwardLinear(_ l: Int, rows B: Int) {
-        let layer = model.layers[l], slot = slots[l], out = z[l].baseAddress!
-        let p = params.baseAddress!, size = plans[l].size
-        switch layer.kind {
-        case .dense(let I, let O, _):
-            DenseKernel.forward(z: out, x: input(l), w: p + slot.weight!, b: slot.bias.map { UnsafePointer(p + $0) },
-                                B: B, I: I, O: O, threads: threads)
-        case .conv(let c):
-            FastConvolutionKernel.forward(c, x: input(l), w: p + slot.weight!, b: slot.bias.map { UnsafePointer(p + $0) }, z: out,
-                                          B: B, cols: cols.baseAddress!, threads: threads)
-        case .pool(let pool):
-            PoolingKernel.forward(pool, x: input(l), z: out, argmax: argmax[l].baseAddress!, B: B, threads: threads)
-        case .globalAvgPool(let C, let S):
-            let x = input(l)
-            for nc in 0 ..< B * C {
-                var sum: Float = 0
-                for s in 0..<S { sum += x[nc * S + s] }
-                out[nc] = sum / Float(S)
-            }
-        case .flatten, .reshape, .activation:
-            out.update(from: input(l), count: B * size)
-        case .dropout(let rate):
-            let x = input(l), mask = saved[l].baseAddress!
-            if training && rate > 0 {
-                let keep = 1 / (1 - rate)
-                for i in 0 ..< B * size {
-                    mask[i] = Float(dropoutStream.uniform()) < rate ? 0 : keep
-                    out[i] = x[i] * mask[i]
-                }
-            } else {
-                for i in 0 ..< B * size { out[i] = x[i] }
-            }
-        case .batchnorm(let C, let S, let momentum, let eps):
-            NormalizationKernel.batchnormForward(
-                x: input(l), y: out, xhat: saved[l].baseAddress!, invstd: invstd[l].baseAddress!, weight: p + slot.weight!,
-                bias: p + slot.bias!, runningMean: stats.baseAddress! + slot.runningMean!,
-                runningVar: stats.baseAddress! + slot.runningVar!, B: B, C: C, S: S, momentum: momentum, eps: eps,
-                training: training)
-        case .layernorm(let D, let eps):
-            NormalizationKernel.layernormForward(x: input(l), y: out, xhat: saved[l].baseAddress!, invstd: invstd[l].baseAddress!,
-                                                 weight: p + slot.weight!, bias: p + slot.bias!, rows: B * size / D, D: D, eps: eps)
-        case .embedding(let vocab, let dim):
-            let x = input(l), w = p + slot.weight!, L = layer.inputShape.reduce(1, *)
-            for i in 0 ..< B * L {
-                // Every entry point checks its data (ModelIR.indexViolation); this is the last guard.
-                guard let row = x[i].index(below: vocab) else { preconditionFailure("embedding index \(x[i]) was not checked") }
-                for d in 0..<dim { out[i * dim + d] = w[row * dim + d] }
-            }
-        case .add, .multiply:
-            let isAdd = layer.kind == .add
-            let first = input(l)
-            for i in 0 ..< B * size { out[i] = first[i] }
-            for k in 1 ..< layer.inputs.count {
-                let other = input(l, k)
-                if isAdd { for i in 0 ..< B * size { out[i] += other[i] } } else { for i in 0 ..< B * size { out[i] *= other[i] } }
-            }
-        case .concat:
-            var offset = 0
-            for (k, shape) in layer.inputShapes.enumerated() {
-                let part = shape.reduce(1, *), source = input(l, k)
-                for n in 0..<B {
-                    for i in 0..<part { out[n * size + offset + i] = source[n * part + i] }
-                }
-                offset += part
-            }
-        }
+        pass.rows = B
+        let plan = plans[l]
+        plan.op.forward(plan.io, &pass)
     }
 
-    /// Layer l's activation: a[l] from z[l].
+    /// Layer l's activation: a[l] from z[l] (nothing for identity, whose a is z).
+    @inline(__always)
     func forwardActivation(_ l: Int, rows B: Int) {
-        let layer = model.layers[l]
-        ActivationKernel.forward(layer.activation, z: z[l].baseAddress!, a: a[l].baseAddress!,
-                                 slope: slots[l].slope.map { UnsafePointer(params.baseAddress! + $0) },
-                                 B: B, shape: layer.outputShape)
+        let plan = plans[l]
+        if plan.a == plan.io.z {
+            // identity: the output is z itself
+        } else if plan.elementwise {
+            ActivationKernel.forward(plan.activation, z: plan.io.z, a: plan.a, slope: plan.slope, B: B, S: plan.size,
+                                     channels: plan.channels)
+        } else {
+            ActivationKernel.forward(plan.activation, z: plan.io.z, a: plan.a, slope: plan.slope, B: B,
+                                     shape: model.layers[l].outputShape)
+        }
     }
 
     /// The loss of the last forward pass against the first `rows` rows of `t`, with the layers' penalties.
@@ -344,106 +300,31 @@ public final class Network {
 
     /// Zeroes the gradients, then adds ∂L/∂θ of the last forward pass into them.
     func backward(rows B: Int) {
+        pass.rows = B
         grads.update(repeating: 0)
         for l in 0 ..< plans.count { plans[l].ga.update(repeating: 0, count: B * plans[l].size) }
         let last = plans[plans.count - 1]
         LossKernel.backward(model.loss, p: last.a, t: t.baseAddress!, dp: last.ga, B: B, O: outputWidth, T: targetWidth)
         for l in stride(from: plans.count - 1, through: 0, by: -1) {
             let plan = plans[l]
-            guard plan.isDense && plan.elementwise else {
-                backwardLayer(l, rows: B)
-                continue
-            }
-            let dz = gradientOfZ(plan, rows: B)
-            DenseKernel.backward(dz: dz, x: plan.x, w: plan.w!, dw: plan.dw!, db: plan.db, dx: plan.dx,
-                                 B: B, I: plan.I, O: plan.O, threads: threads)
+            plan.op.backward(plan.io, dz: gradientOfZ(l, rows: B), &pass)
             if plan.hasPenalty { addPenalty(l) }
         }
     }
 
-    /// ∂L/∂z of an element-wise activation's layer: ga itself for identity (a is z), else computed into gz.
+    /// ∂L/∂z of layer l from ∂L/∂a: ga itself for identity (a is z), else its activation's backward into gz.
     @inline(__always)
-    func gradientOfZ(_ plan: LayerPlan, rows B: Int) -> UnsafeMutablePointer<Float> {
-        if plan.a == plan.z { return plan.ga }
-        ActivationKernel.backward(plan.activation, z: plan.z, a: plan.a, da: plan.ga, dz: gz.baseAddress!, slope: plan.slope,
-                                  dslope: plan.dslope, B: B, S: plan.size, channels: plan.channels)
-        return gz.baseAddress!
-    }
-
-    /// Layer l's activation and op backward, from ga[l] into its parameters' and inputs' gradients.
-    func backwardLayer(_ l: Int, rows B: Int) {
-        let layer = model.layers[l], slot = slots[l], plan = plans[l], size = plan.size
-        let p = params.baseAddress!, g = grads.baseAddress!
-        let dz: UnsafeMutablePointer<Float>
+    func gradientOfZ(_ l: Int, rows B: Int) -> UnsafeMutablePointer<Float> {
+        let plan = plans[l]
+        if plan.a == plan.io.z { return plan.ga }
         if plan.elementwise {
-            dz = gradientOfZ(plan, rows: B)
+            ActivationKernel.backward(plan.activation, z: plan.io.z, a: plan.a, da: plan.ga, dz: gz.baseAddress!, slope: plan.slope,
+                                      dslope: plan.dslope, B: B, S: plan.size, channels: plan.channels)
         } else {
-            dz = gz.baseAddress!
-            ActivationKernel.backward(layer.activation, z: plan.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope,
-                                      dslope: plan.dslope, B: B, shape: layer.outputShape)
+            ActivationKernel.backward(plan.activation, z: plan.io.z, a: plan.a, da: plan.ga, dz: gz.baseAddress!, slope: plan.slope,
+                                      dslope: plan.dslope, B: B, shape: model.layers[l].outputShape)
         }
-        /// ∂L/∂(input k), or nil for the model's input, which needs none.
-        func dx(_ k: Int = 0) -> UnsafeMutablePointer<Float>? {
-            let source = layer.inputs[k]
-            return source < 0 ? nil : ga[source].baseAddress!
-        }
-        switch layer.kind {
-        case .dense(let I, let O, _):
-            DenseKernel.backward(dz: dz, x: input(l), w: p + slot.weight!, dw: g + slot.weight!, db: slot.bias.map { g + $0 },
-                                 dx: dx(), B: B, I: I, O: O, threads: threads)
-        case .conv(let c):
-            FastConvolutionKernel.backward(c, x: input(l), w: p + slot.weight!, dz: dz, dw: g + slot.weight!,
-                                           db: slot.bias.map { g + $0 }, dx: dx(), B: B, cols: cols.baseAddress!,
-                                           dcols: dcols.baseAddress!, partial: partial.baseAddress!, threads: threads)
-        case .pool(let pool):
-            if let d = dx() { PoolingKernel.backward(pool, dz: dz, argmax: argmax[l].baseAddress!, dx: d, B: B) }
-        case .globalAvgPool(let C, let S):
-            if let d = dx() {
-                for nc in 0 ..< B * C { for s in 0..<S { d[nc * S + s] += dz[nc] / Float(S) } }
-            }
-        case .flatten, .reshape, .activation:
-            if let d = dx() { for i in 0 ..< B * size { d[i] += dz[i] } }
-        case .dropout(let rate):
-            if let d = dx() {
-                let mask = saved[l].baseAddress!
-                if training && rate > 0 { for i in 0 ..< B * size { d[i] += dz[i] * mask[i] } } else { for i in 0 ..< B * size { d[i] += dz[i] } }
-            }
-        case .batchnorm(let C, let S, _, _):
-            NormalizationKernel.batchnormBackward(dy: dz, xhat: saved[l].baseAddress!, invstd: invstd[l].baseAddress!,
-                                                  weight: p + slot.weight!, dweight: g + slot.weight!, dbias: g + slot.bias!,
-                                                  dx: dx(), B: B, C: C, S: S)
-        case .layernorm(let D, _):
-            NormalizationKernel.layernormBackward(dy: dz, xhat: saved[l].baseAddress!, invstd: invstd[l].baseAddress!,
-                                                  weight: p + slot.weight!, dweight: g + slot.weight!, dbias: g + slot.bias!,
-                                                  dx: dx(), rows: B * size / D, D: D)
-        case .embedding(let vocab, let dim):
-            let x = input(l), dw = g + slot.weight!, L = layer.inputShape.reduce(1, *)
-            for i in 0 ..< B * L {
-                guard let row = x[i].index(below: vocab) else { preconditionFailure("embedding index \(x[i]) was not checked") }
-                for d in 0..<dim { dw[row * dim + d] += dz[i * dim + d] }
-            }
-        case .add:
-            for k in layer.inputs.indices { if let d = dx(k) { for i in 0 ..< B * size { d[i] += dz[i] } } }
-        case .multiply:
-            for k in layer.inputs.indices {
-                guard let d = dx(k) else { continue }
-                for i in 0 ..< B * size {
-                    var others: Float = 1
-                    for j in layer.inputs.indices where j != k { others *= input(l, j)[i] }
-                    d[i] += dz[i] * others
-                }
-            }
-        case .concat:
-            var offset = 0
-            for (k, shape) in layer.inputShapes.enumerated() {
-                let part = shape.reduce(1, *)
-                if let d = dx(k) {
-                    for n in 0..<B { for i in 0..<part { d[n * part + i] += dz[n * size + offset + i] } }
-                }
-                offset += part
-            }
-        }
-        addPenalty(l)
+        return gz.baseAddress!
     }
 
     /// Adds the gradient of layer l's penalties, ∂(l1·Σ|w| + l2·Σw²)/∂w.
@@ -529,11 +410,11 @@ extension Network {
     struct Workspace {
         /// Learnable values (each also has a gradient and three optimizer states) and running statistics.
         var learnable = 0, statistics = 0
-        /// Per layer: z, a (0 where a is z: a layer without an activation keeps its output in z), ga,
-        /// what its backward needs (dropout's mask, the norms' x̂), the norms' 1/σ, pooling's argmax.
+        /// Per layer: z, a (0 where a is z: a layer without an activation keeps its output in z), ga, and
+        /// its op's buffers (OpBuffers): what its backward needs, the norms' 1/σ, pooling's argmax.
         var z: [Int] = [], a: [Int] = [], ga: [Int] = [], saved: [Int] = [], invstd: [Int] = [], argmax: [Int] = []
-        /// The batch's inputs and targets; ∂L/∂z of the layer being differentiated; the convolutions'
-        /// im2col columns (and as many for their gradient), one per lane; their partial weight gradients.
+        /// The batch's inputs and targets; ∂L/∂z of the layer being differentiated; the ops' shared scratch:
+        /// im2col columns (and as many for their gradient), one per lane, and partial weight gradients.
         var x = 0, t = 0, gz = 0, cols = 0, partial = 0
 
         init(model: ModelIR, capacity: Int) {
@@ -545,27 +426,17 @@ extension Network {
                 z.append(values)
                 a.append(layer.activation == .identity ? 0 : values)
                 ga.append(values)
-                switch layer.kind {
-                case .dropout, .batchnorm, .layernorm: saved.append(values)
-                default: saved.append(0)
-                }
-                switch layer.kind {
-                case .batchnorm(let channels, _, _, _): invstd.append(channels)
-                case .layernorm(let features, _): invstd.append(values / features)
-                default: invstd.append(0)
-                }
-                if case .pool = layer.kind { argmax.append(values) } else { argmax.append(0) }
+                let own = layer.kind.buffers(layer, capacity: capacity)
+                saved.append(own.saved)
+                invstd.append(own.invstd)
+                argmax.append(own.argmax)
+                cols = max(cols, own.columns * WorkerPool.capacity)
+                partial = max(partial, own.partial)
             }
             let inputWidth = model.inputShape.reduce(1, *)
             x = capacity * inputWidth
             t = capacity * model.targetWidth
             gz = capacity * max(model.layers.map(\.outputSize).max() ?? 1, inputWidth)
-            let convolutions = model.layers.compactMap { layer -> Convolution? in
-                if case .conv(let c) = layer.kind { return c }
-                return nil
-            }
-            cols = (convolutions.map(FastConvolutionKernel.scratchSize).max() ?? 0) * WorkerPool.capacity
-            partial = convolutions.map(FastConvolutionKernel.partialSize).max() ?? 0
         }
 
         /// Every value allocated, argmax's Int32 counted as one (they are as wide as a Float).

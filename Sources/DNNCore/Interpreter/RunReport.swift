@@ -29,14 +29,7 @@ public enum RunReport {
     }
 
     /// Multiply-adds of one sample's forward pass through a layer's linear op.
-    public static func multiplyAdds(_ layer: Layer) -> Int {
-        switch layer.kind {
-        case .dense(let I, let O, _): I * O
-        case .conv(let c): c.outChannels * c.output.h * c.output.w * (c.inChannels / c.groups) * c.kernel.h * c.kernel.w
-        case .embedding, .flatten, .reshape, .dropout, .activation, .add, .multiply, .concat, .pool, .globalAvgPool,
-             .batchnorm, .layernorm: 0
-        }
-    }
+    public static func multiplyAdds(_ layer: Layer) -> Int { layer.kind.multiplyAdds(layer) }
 
     /// `epoch N  cost C`, with the layers that have dead units; or one JSON object with every layer's
     /// health when the trainer watched it (grammar/README.md documents the fields).

@@ -37,7 +37,7 @@ public enum Linter {
                        at: view.layers[l].nameRange,
                        help: "name it in a later layer's `inputs:`, or remove it")
         }
-        if let last = model.layers.last, case .dropout = last.kind {
+        if let last = model.layers.last, last.kind.facts.dropsInTraining {
             bag.report(.dropoutLast, "dropout `\(last.name)` is the last layer: in training it zeroes some of the model's outputs",
                        at: view.layers.last!.nameRange, help: "put dropout between layers, before the output layer")
         }
@@ -95,12 +95,7 @@ public enum Linter {
     static func bottleneck(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
         for (index, layer) in model.layers.enumerated().dropLast() where layer.outputShape == [1] {
             // A bottleneck only when a later layer with weights works from that one number.
-            guard let reader = model.layers[(index + 1)...].firstIndex(where: { later in
-                switch later.kind {
-                case .dense, .conv: true
-                default: false
-                }
-            }) else { continue }
+            guard let reader = model.layers[(index + 1)...].firstIndex(where: \.kind.facts.mixesThroughWeights) else { continue }
             let next = model.layers[reader]
             bag.report(.bottleneck,
                        "hidden layer `\(layer.name)` has 1 unit: everything after it sees a single number",
@@ -149,10 +144,7 @@ public enum Linter {
     static func symmetricInit(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
         for (index, layer) in model.layers.enumerated().dropLast() where layer.outputShape.reduce(1, *) > 1 {
             // Only layers whose units mix their inputs through weights (a normalization's scale starts at 1 by design).
-            switch layer.kind {
-            case .dense, .conv: break
-            default: continue
-            }
+            guard layer.kind.facts.mixesThroughWeights else { continue }
             guard let weights = layer.parameters.first(where: { $0.role == .weight }) else { continue }
             switch weights.initializer {
             case .zeros, .ones, .constant: break

@@ -348,71 +348,9 @@ public enum Language {
     static let l1Field = Field.optional("l1", .number(.nonNegative), default: .number(0), "L1 penalty λ·Σ|w| on the weights, added to the loss")
     static let l2Field = Field.optional("l2", .number(.nonNegative), default: .number(0), "L2 penalty λ·Σw² on the weights, added to the loss")
 
-    static func convolution(_ name: String, _ shape: String) -> ChoiceKind {
-        ChoiceKind(name: name, params: [
-            .required("filters", .integer(.size), "output channels"),
-            .required("kernel", .dims(.size), "kernel size, one number or one per spatial dimension"),
-            .optional("stride", .dims(.size), default: .int(1), "step between kernel positions"),
-            .optional("padding", paddingType, default: .word("valid"),
-                      "valid (none), same (output size = ceil(input / stride), stride 1 only as in PyTorch), or zeros per side"),
-            .optional("dilation", .dims(.size), default: .int(1), "spacing between kernel elements"),
-            .optional("groups", .integer(.size), default: .int(1), "input and output channels split into groups"),
-            activationField, nameField, inputsField, weightsField, biasField, l1Field, l2Field,
-        ], doc: "convolution over \(shape) (NCHW layout); weight [filters, in/groups, kernel...], as PyTorch")
-    }
-
-    static func pooling(_ name: String, _ doc: String) -> ChoiceKind {
-        ChoiceKind(name: name, params: [
-            .required("size", .dims(.size), "window size"),
-            .optional("stride", .dims(.size), default: .contextual("size"), "step between windows"),
-            .optional("padding", .dims(.padding), default: .int(0), "padding on every side"),
-            nameField, inputsField,
-        ], doc: doc)
-    }
-
-    public static let layers = Catalog(name: "layer", kinds: [
-        ChoiceKind(name: "dense", params: [
-            .required("units", .integer(.size), "output features"),
-            activationField, nameField, inputsField,
-            .optional("weights", .choice(initializers), default: .contextual("model.init.weights"),
-                      "initializer of the weight matrix [units, inputs]"),
-            biasField, l1Field, l2Field,
-        ], doc: "fully connected: y = x·Wᵀ + b, then the activation"),
-        convolution("conv1d", "[channels, length]"),
-        convolution("conv2d", "[channels, height, width]"),
-        pooling("maxpool2d", "the largest value of each window of [channels, height, width]; padding counts as −∞"),
-        pooling("avgpool2d", "the mean of each window of [channels, height, width]; padding counts as 0 (PyTorch's count_include_pad)"),
-        ChoiceKind(name: "global_avgpool", params: [nameField, inputsField], doc: "the mean over every position of each channel: [C, ...] → [C]"),
-        ChoiceKind(name: "flatten", params: [nameField, inputsField], doc: "[d1, d2, ...] → [d1·d2·...]"),
-        ChoiceKind(name: "reshape", params: [
-            .required("shape", .shape, "the new shape of a sample, with as many values"), nameField, inputsField,
-        ], doc: "the same values in another shape"),
-        ChoiceKind(name: "dropout", params: [
-            .required("rate", .number(Bounds(min: 0, max: 1, maxExclusive: true)), "the share of values zeroed in training"),
-            nameField, inputsField,
-        ], doc: "inverted dropout: in training each value is zeroed with probability rate and the rest scaled by 1/(1 − rate); identity in evaluation"),
-        ChoiceKind(name: "batchnorm", params: [
-            .optional("momentum", .number(Bounds(min: 0, max: 1)), default: .number(0.1), "weight of the batch in the running statistics (PyTorch's convention)"),
-            .optional("eps", .number(.positive), default: .number(1e-5), "added to the variance"),
-            nameField, inputsField,
-        ], doc: "normalizes each channel (feature, after dense) over the batch; running statistics in evaluation; saved as weight, bias, running_mean, running_var"),
-        ChoiceKind(name: "layernorm", params: [
-            .optional("eps", .number(.positive), default: .number(1e-5), "added to the variance"),
-            nameField, inputsField,
-        ], doc: "normalizes each sample over its last dimension, then a learnable scale and shift per feature"),
-        ChoiceKind(name: "embedding", params: [
-            .required("vocab", .integer(.size), "the number of indices"),
-            .required("dim", .integer(.size), "the vector size"),
-            .optional("weights", .choice(initializers), default: .choice("normal"), "initializer of the table (PyTorch draws N(0, 1))"),
-            nameField, inputsField,
-        ], doc: "integer indices [L] → vectors [L, dim]; an index outside [0, vocab) is an error"),
-        ChoiceKind(name: "activation", params: [
-            .required("fn", .choice(activations), "the activation"), nameField, inputsField,
-        ], doc: "an activation as a layer of its own"),
-        ChoiceKind(name: "add", params: [activationField, nameField, inputsField], doc: "the element-wise sum of its inputs, all of one shape"),
-        ChoiceKind(name: "multiply", params: [activationField, nameField, inputsField], doc: "the element-wise product of its inputs, all of one shape"),
-        ChoiceKind(name: "concat", params: [activationField, nameField, inputsField],
-                   doc: "its inputs joined along their first dimension (channels or features); the other dimensions must agree"),
+    /// Every layer kind: the ops' own entries (Ops/, listed by `Ops.layers`), then `block`, which the
+    /// IR expands before any op sees it.
+    public static let layers = Catalog(name: "layer", kinds: Ops.layers.flatMap { $0.kinds } + [
         ChoiceKind(name: "block", params: [
             .required("use", .string, "the name of a block declared under model.blocks"),
             .optional("name", .string, default: .contextual("`block_<n>`"),

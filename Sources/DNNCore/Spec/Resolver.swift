@@ -65,17 +65,14 @@ public enum Resolver {
                 let list = inputs.map { SpecValue(content: .string($0), range: .none, isDefault: true) }
                 choice.params.set("inputs", SpecValue(content: .list(list), range: .none, isDefault: true), note: "the layer before")
                 guard let kind = Language.layers.kind(named: choice.kind) else { return }
-                let has = { (key: String) in kind.params.contains { $0.name == key } }
-                if has("stride"), choice.kind.hasSuffix("pool2d"), let size = choice.params["size"] {
-                    var stride = size
-                    stride.isDefault = true
-                    choice.params.set("stride", stride, note: "size")
-                }
-                guard has("weights"), has("bias"), choice.kind != "embedding" else { return }
-                for key in ["weights", "bias"] {
-                    var inherited = modelInit[key]!
-                    inherited.isDefault = true
-                    choice.params.set(key, inherited, note: "model.init.\(key)")
+                // A contextual default that names a sibling key (`stride` defaults to `size`) or
+                // model.init's key is that value, as lowering takes it.
+                for field in kind.params {
+                    guard case .contextual(let source) = field.defaultValue else { continue }
+                    let initKey = source.hasPrefix("model.init.") ? String(source.dropFirst("model.init.".count)) : nil
+                    guard var value = initKey.map({ modelInit[$0] }) ?? choice.params[source] else { continue }
+                    value.isDefault = true
+                    choice.params.set(field.name, value, note: source)
                 }
             }
             // A block instance's last layer is written as the instance's name.

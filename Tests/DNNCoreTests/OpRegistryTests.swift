@@ -1,0 +1,58 @@
+// The op registry is the one list of layer kinds (Ops/LayerOp.swift): the language table's layer
+// kinds are its kinds, every lowered layer's op is the registered type of the kind written, and no
+// source file outside Ops/ names a layer kind, so that a kind added is one file under Ops/.
+
+import Foundation
+import Testing
+@testable import DNNCore
+
+struct OpRegistryTests {
+    @Test func theLanguagesLayerKindsAreTheRegistrysKinds() {
+        let registered = Ops.layers.flatMap { $0.kinds.map(\.name) }
+        #expect(Set(registered).count == registered.count, "a kind is registered twice: \(registered)")
+        #expect(Language.layers.kinds.map(\.name) == registered + ["block"])
+    }
+
+    @Test func everyLoweredLayerIsItsKindsRegisteredOp() throws {
+        for op in PyTorchOpTests.ops {
+            let layers = op["layers"] as! [String]
+            let text = """
+                dnnc: 1
+                data: {train: {inputs: \(op["inputs"]!), targets: \(op["outputs"]!)}}
+                model:
+                  input: \(op["input_shape"] as! [Int])
+                  layers:
+                \(layers.map { "    " + $0 }.joined(separator: "\n"))
+                train: {loss: mse, optimizer: {sgd: {lr: 0.1}}, epochs: 1}
+                """
+            let ir = try model(text)
+            for (layer, written) in zip(ir.layers, layers) {
+                let kind = String(written.dropFirst(2).prefix { $0 != ":" && $0 != " " })
+                #expect(layer.kind.name == kind, "\(written)")
+                let registered = try #require(Ops.layer(named: kind))
+                #expect(type(of: layer.kind) == registered, "\(written)")
+            }
+        }
+    }
+
+    @Test func noSourceOutsideOpsNamesALayerKind() throws {
+        let sources = Repo.root.appendingPathComponent("Sources")
+        // A kind whose name is also a key or a concept (`activation`) is read as a key everywhere; the
+        // other kinds' names appear only under Ops/.
+        let words = Set(Language.layers.kinds.flatMap { $0.params.map(\.name) } + Language.catalogs.map(\.name))
+        let kinds = Ops.layers.flatMap { $0.kinds.map(\.name) }.filter { !words.contains($0) }
+        #expect(kinds.count >= 15)
+        let files = try #require(FileManager.default.enumerator(atPath: sources.path)).compactMap { $0 as? String }
+            .filter { $0.hasSuffix(".swift") && !$0.hasPrefix("DNNCore/Ops/") }
+        #expect(files.count > 50)
+        for file in files {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where !line.trimmingCharacters(in: .whitespaces).hasPrefix("//") {
+                for kind in kinds where line.contains("\"\(kind)\"") {
+                    Issue.record("\(file):\(number + 1) names the layer kind `\(kind)`: ask its op (Ops/) instead")
+                }
+            }
+        }
+    }
+}
