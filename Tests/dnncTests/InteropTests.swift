@@ -277,6 +277,14 @@ struct InteropTests {
         return nil
     }()
 
+    /// DNNC_REQUIRE_TORCH=1 (as .ci/run sets) makes a missing torch a failure, never a skip.
+    static let torchRequired = ProcessInfo.processInfo.environment["DNNC_REQUIRE_TORCH"] == "1"
+
+    /// The Python with torch, or a failure naming what is missing.
+    static func python() throws -> String {
+        try #require(torchPython, "DNNC_REQUIRE_TORCH=1, but neither DNNC_TORCH_PYTHON, bench/.venv nor python3 has torch and numpy")
+    }
+
     /// The costs a jsonl log holds, by epoch.
     static func costs(_ log: String) -> [Int: Double] {
         var out: [Int: Double] = [:]
@@ -288,7 +296,7 @@ struct InteropTests {
         return out
     }
 
-    @Test(.enabled(if: torchPython != nil, "torch is not installed here: set DNNC_TORCH_PYTHON to a Python with torch and numpy, or run bench/run.sh once"),
+    @Test(.enabled(if: torchPython != nil || torchRequired, "torch is not installed here: set DNNC_TORCH_PYTHON to a Python with torch and numpy, or run bench/run.sh once"),
           arguments: [("specs/seed/relu.yaml", 25, false, false), ("specs/seed/relu.yaml", 25, true, false), ("specs/digits/mlp.yaml", 3, true, false),
                       ("specs/digits/mlp.yaml", 3, false, true), ("specs/digits/cnn.yaml", 3, false, true)])
     func thePyTorchProgramLogsDnncsCostsOverTheFirstHundredSteps(_ spec: String, _ epochs: Int, _ initFrom: Bool, _ shuffle: Bool) throws {
@@ -310,7 +318,7 @@ struct InteropTests {
         #expect(export.status == 0, "\(export.stderr)")
         let dnnc = try Binary.run(["run", spec, "--set", "train.log_every=1", "--log-format", "jsonl"] + order + start)
         #expect(dnnc.status == 0, "\(dnnc.stderr)")
-        let torch = try Binary.run([Self.torchPython!, program, "--max-epochs", String(epochs), "--log-every", "1", "--log-format", "jsonl"] + start,
+        let torch = try Binary.run([try Self.python(), program, "--max-epochs", String(epochs), "--log-every", "1", "--log-format", "jsonl"] + start,
                                    executable: "/usr/bin/env")
         #expect(torch.status == 0, "\(torch.stderr)")
         let expected = Self.costs(dnnc.stdout), got = Self.costs(torch.stdout)
@@ -335,7 +343,7 @@ struct InteropTests {
         }
     }
 
-    @Test(.enabled(if: torchPython != nil, "torch is not installed here: set DNNC_TORCH_PYTHON to a Python with torch and numpy, or run bench/run.sh once"),
+    @Test(.enabled(if: torchPython != nil || torchRequired, "torch is not installed here: set DNNC_TORCH_PYTHON to a Python with torch and numpy, or run bench/run.sh once"),
           arguments: ["specs/seed/relu.yaml", "specs/digits/mlp.yaml", "specs/digits/cnn.yaml", "specs/digits/residual.yaml"])
     func thePyTorchModuleLoadsADnncCheckpointWithTheSameOutputs(_ spec: String) throws {
         let folder = try temporaryFolder()
@@ -351,7 +359,7 @@ struct InteropTests {
         #expect(d.status == 0, "\(d.stderr)")
         let program = folder.appendingPathComponent("train.py").path
         #expect(try Binary.run(["export", spec, "--to", "pytorch", "-o", program]).status == 0)
-        let t = try Binary.run([Self.torchPython!, program, "--init-from", weights, "--predict", inputs.path, "--output", torchOut.path],
+        let t = try Binary.run([try Self.python(), program, "--init-from", weights, "--predict", inputs.path, "--output", torchOut.path],
                                executable: "/usr/bin/env")
         #expect(t.status == 0, "\(t.stderr)")
         let a = try Self.readNpy(torchOut), b = try Self.readNpy(dnncOut)
@@ -360,14 +368,14 @@ struct InteropTests {
         for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-5 * abs(y) + 1e-6 * scale, "\(spec): PyTorch \(x), dnnc \(y)") }
     }
 
-    @Test(.enabled(if: torchPython != nil, "torch is not installed here: set DNNC_TORCH_PYTHON to a Python with torch and numpy, or run bench/run.sh once"))
+    @Test(.enabled(if: torchPython != nil || torchRequired, "torch is not installed here: set DNNC_TORCH_PYTHON to a Python with torch and numpy, or run bench/run.sh once"))
     func thePyTorchProgramRunsUnderTorchrunOnTwoProcesses() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let program = folder.appendingPathComponent("train.py").path
         #expect(try Binary.run(["export", "specs/digits/mlp.yaml", "--set", "train.shuffle=false", "--to", "pytorch", "-o", program]).status == 0)
         let saved = folder.appendingPathComponent("ddp.safetensors").path
-        let r = try Binary.run([Self.torchPython!, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517", program,
+        let r = try Binary.run([try Self.python(), "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517", program,
                                 "--max-epochs", "2", "--log-every", "1", "--log-format", "jsonl", "--save", saved],
                                environment: ["OMP_NUM_THREADS": "1"], executable: "/usr/bin/env")
         #expect(r.status == 0, "\(r.stderr)")
