@@ -53,7 +53,6 @@ public final class Network {
     /// What a step reads of each layer, as plain values and pointers: the hot loop touches no array of the
     /// IR, so a step does no reference counting beyond its op's.
     struct LayerPlan {
-        var op: any LayerOp
         var io: LayerIO
         var hasPenalty = false
         var activation: Activation = .identity
@@ -64,6 +63,8 @@ public final class Network {
         var slope, dslope: UnsafeMutablePointer<Float>?
     }
     let plans: UnsafeMutableBufferPointer<LayerPlan>
+    /// Per layer, its op (apart from the plans, which stay plain values that copy as bytes).
+    let ops: UnsafeMutableBufferPointer<any LayerOp>
     /// Every layer's inputs and their gradients, in one allocation each (LayerIO points into them).
     let inputPointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>
     let inputGradientPointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>?>
@@ -74,26 +75,27 @@ public final class Network {
     /// Counts changes to the parameters, so that results computed from them can be reused until the next.
     public internal(set) var revision = 0
 
-    /// What the layers of a pass share: rows, mode, threads, dropout's stream, scratch.
-    var pass: PassContext
+    /// What the layers of a pass share: rows, mode, threads, dropout's stream, scratch. Behind a pointer,
+    /// so that handing it to each op costs no exclusivity check.
+    let pass: UnsafeMutablePointer<PassContext>
 
     /// Threads a matrix multiply may use; the result is the same whatever the count (Gemm.swift).
     public var threads: Int {
-        get { pass.threads }
-        set { pass.threads = newValue }
+        get { pass.pointee.threads }
+        set { pass.pointee.threads = newValue }
     }
 
     /// Training mode: dropout drops and batchnorm uses the batch's statistics. Off for evaluation.
     public var training: Bool {
-        get { pass.training }
-        set { pass.training = newValue }
+        get { pass.pointee.training }
+        set { pass.pointee.training = newValue }
     }
     /// The optimizer of the current phase.
     public var optimizer: Optimizer
     /// Dropout's draws: the seed's stream 2.
     var dropoutStream: RandomStream {
-        get { pass.dropout }
-        set { pass.dropout = newValue }
+        get { pass.pointee.dropout }
+        set { pass.pointee.dropout = newValue }
     }
 
     public init(model: ModelIR, capacity: Int) {
@@ -167,8 +169,9 @@ public final class Network {
         cols = buffer(sizes.cols)
         dcols = buffer(sizes.cols)
         partial = buffer(sizes.partial)
-        pass = PassContext(dropout: RandomStream(seed: model.seed, stream: RandomStream.dropout), columns: cols.baseAddress!,
-                           columnGradients: dcols.baseAddress!, partial: partial.baseAddress!)
+        pass = .allocate(capacity: 1)
+        pass.initialize(to: PassContext(dropout: RandomStream(seed: model.seed, stream: RandomStream.dropout), columns: cols.baseAddress!,
+                           columnGradients: dcols.baseAddress!, partial: partial.baseAddress!))
         optimizer = model.optimizer
         outputWidth = model.outputWidth
         targetWidth = model.targetWidth
@@ -176,6 +179,7 @@ public final class Network {
         inputPointers = .allocate(capacity: max(edges, 1))
         inputGradientPointers = .allocate(capacity: max(edges, 1))
         plans = .allocate(capacity: max(model.layers.count, 1))
+        ops = .allocate(capacity: max(model.layers.count, 1))
         var edge = 0
         let p = params.baseAddress!, g = grads.baseAddress!, s = stats.baseAddress!
         for (l, layer) in model.layers.enumerated() {
@@ -193,7 +197,8 @@ public final class Network {
                 weight: slot.weight.map { p + $0 }, bias: slot.bias.map { p + $0 },
                 runningMean: slot.runningMean.map { s + $0 }, runningVar: slot.runningVar.map { s + $0 },
                 dweight: slot.weight.map { g + $0 }, dbias: slot.bias.map { g + $0 })
-            let plan = LayerPlan(op: layer.kind, io: io, hasPenalty: layer.l1 != 0 || layer.l2 != 0, activation: layer.activation,
+            ops.initializeElement(at: l, to: layer.kind)
+            let plan = LayerPlan(io: io, hasPenalty: layer.l1 != 0 || layer.l2 != 0, activation: layer.activation,
                                  elementwise: layer.activation.isElementwise, size: layer.outputSize,
                                  channels: layer.outputShape.first ?? 1, a: a[l].baseAddress!, ga: ga[l].baseAddress!,
                                  slope: slot.slope.map { p + $0 }, dslope: slot.slope.map { g + $0 })
@@ -209,8 +214,11 @@ public final class Network {
         }
         for case let b? in saved + invstd { b.deallocate() }
         for case let b? in argmax { b.deallocate() }
-        plans.deinitialize()
         plans.deallocate()
+        ops.deinitialize()
+        ops.deallocate()
+        pass.deinitialize(count: 1)
+        pass.deallocate()
         inputPointers.deallocate()
         inputGradientPointers.deallocate()
     }
@@ -266,9 +274,8 @@ public final class Network {
     /// Layer l's op: z[l] from its inputs.
     @inline(__always)
     func forwardLinear(_ l: Int, rows B: Int) {
-        pass.rows = B
-        let plan = plans[l]
-        plan.op.forward(plan.io, &pass)
+        pass.pointee.rows = B
+        (ops.baseAddress! + l).pointee.forward(plans[l].io, &pass.pointee)
     }
 
     /// Layer l's activation: a[l] from z[l] (nothing for identity, whose a is z).
@@ -300,15 +307,14 @@ public final class Network {
 
     /// Zeroes the gradients, then adds ∂L/∂θ of the last forward pass into them.
     func backward(rows B: Int) {
-        pass.rows = B
+        pass.pointee.rows = B
         grads.update(repeating: 0)
         for l in 0 ..< plans.count { plans[l].ga.update(repeating: 0, count: B * plans[l].size) }
         let last = plans[plans.count - 1]
         LossKernel.backward(model.loss, p: last.a, t: t.baseAddress!, dp: last.ga, B: B, O: outputWidth, T: targetWidth)
         for l in stride(from: plans.count - 1, through: 0, by: -1) {
-            let plan = plans[l]
-            plan.op.backward(plan.io, dz: gradientOfZ(l, rows: B), &pass)
-            if plan.hasPenalty { addPenalty(l) }
+            (ops.baseAddress! + l).pointee.backward(plans[l].io, dz: gradientOfZ(l, rows: B), &pass.pointee)
+            if plans[l].hasPenalty { addPenalty(l) }
         }
     }
 
