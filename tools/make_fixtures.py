@@ -197,6 +197,8 @@ def op_cases():
                                       "- add: {inputs: [a, b], name: s}", "- multiply: {inputs: [a, b], name: m}",
                                       "- concat: {inputs: [s, m, input]}"],
         joined, {"a.weight": a.weight, "a.bias": a.bias, "b.weight": b.weight, "b.bias": b.bias})
+    # Issue 14's ops, appended so that the cases above keep their random draws.
+    add("permute", (2, 3, 4), ["- permute: {dims: [2, 0, 1]}"], lambda x: x.permute(0, 3, 1, 2), {})
     return cases
 
 

@@ -158,6 +158,7 @@ public enum Ops {
     public static let layers: [any LayerOp.Type] = [
         Dense.self, Convolution.self, Pooling.self, GlobalAvgPool.self, Reshape.self, Dropout.self, BatchNorm.self,
         LayerNorm.self, Embedding.self, ActivationLayer.self, Merge.self,
+        Permute.self,
     ]
 
     /// The type defining a layer kind, by its spec name.
