@@ -199,6 +199,8 @@ def op_cases():
         joined, {"a.weight": a.weight, "a.bias": a.bias, "b.weight": b.weight, "b.bias": b.bias})
     # Issue 14's ops, appended so that the cases above keep their random draws.
     add("permute", (2, 3, 4), ["- permute: {dims: [2, 0, 1]}"], lambda x: x.permute(0, 3, 1, 2), {})
+    add("maxpool1d", (2, 7), ["- maxpool1d: {size: 3, stride: 2, padding: 1}"], torch.nn.MaxPool1d(3, 2, 1), {})
+    add("avgpool1d", (2, 7), ["- avgpool1d: {size: 2, padding: 1}"], torch.nn.AvgPool1d(2, padding=1), {})
     return cases
 
 
