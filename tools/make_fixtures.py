@@ -201,6 +201,7 @@ def op_cases():
     add("permute", (2, 3, 4), ["- permute: {dims: [2, 0, 1]}"], lambda x: x.permute(0, 3, 1, 2), {})
     add("maxpool1d", (2, 7), ["- maxpool1d: {size: 3, stride: 2, padding: 1}"], torch.nn.MaxPool1d(3, 2, 1), {})
     add("avgpool1d", (2, 7), ["- avgpool1d: {size: 2, padding: 1}"], torch.nn.AvgPool1d(2, padding=1), {})
+    add("global_maxpool", (3, 4, 4), ["- global_maxpool"], lambda x: x.amax(dim=(2, 3)), {})
     return cases
 
 

@@ -156,7 +156,7 @@ public let onnxInt64Type = 7
 /// estimate, lint, the summary and both exports reach the kinds through it.
 public enum Ops {
     public static let layers: [any LayerOp.Type] = [
-        Dense.self, Convolution.self, Pooling.self, GlobalAvgPool.self, Reshape.self, Dropout.self, BatchNorm.self,
+        Dense.self, Convolution.self, Pooling.self, GlobalPooling.self, Reshape.self, Dropout.self, BatchNorm.self,
         LayerNorm.self, Embedding.self, ActivationLayer.self, Merge.self,
         Permute.self,
     ]
