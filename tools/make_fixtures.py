@@ -202,6 +202,9 @@ def op_cases():
     add("maxpool1d", (2, 7), ["- maxpool1d: {size: 3, stride: 2, padding: 1}"], torch.nn.MaxPool1d(3, 2, 1), {})
     add("avgpool1d", (2, 7), ["- avgpool1d: {size: 2, padding: 1}"], torch.nn.AvgPool1d(2, padding=1), {})
     add("global_maxpool", (3, 4, 4), ["- global_maxpool"], lambda x: x.amax(dim=(2, 3)), {})
+    add("upsample_nearest", (2, 3, 2), ["- upsample: {scale: [2, 3]}"], torch.nn.Upsample(scale_factor=(2, 3)), {})
+    add("upsample_bilinear", (2, 3, 4), ["- upsample: {scale: 2, mode: bilinear}"],
+        torch.nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False), {})
     return cases
 
 

@@ -55,6 +55,7 @@ struct GraphBuilder: ONNXGraph {
             case .int(let name, let value): Self.attribute(name, int: value)
             case .ints(let name, let values): Self.attribute(name, ints: values)
             case .float(let name, let value): Self.attribute(name, float: value)
+            case .string(let name, let value): Self.attribute(name, string: value)
             }
         })
     }
@@ -125,6 +126,14 @@ struct GraphBuilder: ONNXGraph {
         a.name = name
         a.type = .float
         a.f = float
+        return a
+    }
+
+    static func attribute(_ name: String, string: String) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name
+        a.type = .string
+        a.s = Data(string.utf8)
         return a
     }
 

@@ -132,6 +132,7 @@ public enum ONNXAttribute: Sendable, Equatable {
     case int(String, Int)
     case ints(String, [Int])
     case float(String, Float)
+    case string(String, String)
 }
 
 /// Where ops add their ONNX nodes (DNNExport builds the protobuf behind it). Node and value names carry
@@ -158,7 +159,7 @@ public enum Ops {
     public static let layers: [any LayerOp.Type] = [
         Dense.self, Convolution.self, Pooling.self, GlobalPooling.self, Reshape.self, Dropout.self, BatchNorm.self,
         LayerNorm.self, Embedding.self, ActivationLayer.self, Merge.self,
-        Permute.self,
+        Permute.self, Upsample.self,
     ]
 
     /// The type defining a layer kind, by its spec name.
