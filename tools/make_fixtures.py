@@ -205,6 +205,10 @@ def op_cases():
     add("upsample_nearest", (2, 3, 2), ["- upsample: {scale: [2, 3]}"], torch.nn.Upsample(scale_factor=(2, 3)), {})
     add("upsample_bilinear", (2, 3, 4), ["- upsample: {scale: 2, mode: bilinear}"],
         torch.nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False), {})
+    tconv = torch.nn.ConvTranspose2d(4, 6, kernel_size=(3, 2), stride=(2, 3), padding=(1, 0), output_padding=(1, 2), groups=2)
+    add("conv_transpose2d", (4, 3, 4),
+        ["- conv_transpose2d: {filters: 6, kernel: [3, 2], stride: [2, 3], padding: [1, 0], output_padding: [1, 2], groups: 2, name: t}"],
+        tconv, {"t.weight": tconv.weight, "t.bias": tconv.bias})
     return cases
 
 
