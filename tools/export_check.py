@@ -74,6 +74,20 @@ model:
     - flatten: {}
     - dense: {units: 3}
 """,
+    "image-ops": """
+data: {train: {inputs: {file: img.npy}, targets: {file: y.npy}}, normalize: {inputs: standard}}
+model:
+  input: [2, 9, 9]
+  layers:
+    - conv_transpose2d: {filters: 4, kernel: 3, stride: 2, padding: 1, output_padding: 1, groups: 2, activation: relu}
+    - groupnorm: {groups: 2}
+    - maxpool2d: {size: 3}
+    - upsample: {scale: 2, mode: bilinear}
+    - upsample: {scale: [1, 2]}
+    - conv_transpose2d: {filters: 2, kernel: [2, 3], bias: false}
+    - global_avgpool: {}
+    - dense: {units: 3}
+""",
     "embedding": """
 data: {train: {inputs: {file: idx.npy}, targets: {file: y.npy}}}
 model:

@@ -209,6 +209,8 @@ def op_cases():
     add("conv_transpose2d", (4, 3, 4),
         ["- conv_transpose2d: {filters: 6, kernel: [3, 2], stride: [2, 3], padding: [1, 0], output_padding: [1, 2], groups: 2, name: t}"],
         tconv, {"t.weight": tconv.weight, "t.bias": tconv.bias})
+    gn = torch.nn.GroupNorm(2, 4, eps=1e-3)
+    add("groupnorm", (4, 3, 2), ["- groupnorm: {groups: 2, eps: 0.001, name: g}"], gn, {"g.weight": gn.weight, "g.bias": gn.bias})
     return cases
 
 

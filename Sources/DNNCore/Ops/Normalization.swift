@@ -128,3 +128,113 @@ public struct LayerNorm: LayerOp, Equatable {
                 return self.activate(F.layer_norm(x, (x.shape[-1],), self.weight, self.bias, self.eps))
         """#
 }
+
+/// Over groups of channels: each sample's channels split into `groups` groups, each normalized over its
+/// channels and positions, then a learnable scale and shift per channel, as torch.nn.GroupNorm.
+/// Shape letters: G groups, M = (C/G)·spatial values per group.
+public struct GroupNorm: LayerOp, Equatable {
+    public var groups: Int
+    public var channels: Int
+    /// Values per channel of one sample.
+    public var spatial: Int
+    public var eps: Float
+
+    public static let kinds = [
+        ChoiceKind(name: "groupnorm", params: [
+            .required("groups", .integer(.size), "the number of groups; it divides the channels"),
+            .optional("eps", .number(.positive), default: .number(1e-5), "added to the variance"),
+            Language.nameField, Language.inputsField,
+        ], doc: "normalizes each group of channels of a sample over its channels and positions, then a learnable scale and shift per channel; saved as weight and bias, as torch.nn.GroupNorm"),
+    ]
+
+    public static func lower(_ layer: inout LayerSpec) -> LoweredLayer? {
+        let shape = layer.shape, C = shape[0], written = layer.choice["groups"]!, G = written.int!
+        guard C % G == 0 else {
+            return layer.fail("groups \(G) of groupnorm `\(layer.name)` must divide its \(C) channels", at: written.range,
+                              help: "use a divisor of \(C), e.g. \((1...C).last { C % $0 == 0 && $0 <= G } ?? 1)")
+        }
+        let parameters = [layer.parameter("weight", .weight, [C], .ones, fanIn: 1, fanOut: 1),
+                          layer.parameter("bias", .bias, [C], .zeros, fanIn: 1, fanOut: 1)]
+        let op = GroupNorm(groups: G, channels: C, spatial: shape.dropFirst().reduce(1, *), eps: Float(layer.choice["eps"]!.double!))
+        return LoweredLayer(op, output: shape, parameters: parameters)
+    }
+
+    public var name: String { "groupnorm" }
+
+    /// x̂ (B, S) and 1/σ per sample and group.
+    public func buffers(_ layer: Layer, capacity: Int) -> OpBuffers { OpBuffers(saved: capacity * layer.outputSize, invstd: capacity * groups) }
+
+    public func forward(_ io: LayerIO, _ pass: inout PassContext) {
+        let M = channels / groups * spatial, x = io.x, y = io.z, xhat = io.saved!, invstd = io.invstd!
+        for ng in 0 ..< pass.rows * groups {
+            let base = ng * M
+            var mean: Float = 0
+            for k in 0..<M { mean += x[base + k] }
+            mean /= Float(M)
+            var variance: Float = 0
+            for k in 0..<M { variance += (x[base + k] - mean) * (x[base + k] - mean) }
+            let r = 1 / (variance / Float(M) + eps).squareRoot()
+            invstd[ng] = r
+            for k in 0..<M {
+                let c = (ng % groups) * (channels / groups) + k / spatial
+                xhat[base + k] = (x[base + k] - mean) * r
+                y[base + k] = xhat[base + k] * io.weight![c] + io.bias![c]
+            }
+        }
+    }
+
+    /// dx = r/M·(M·g − Σg − x̂·Σ g·x̂) with g = dy·w per value, within each group.
+    public func backward(_ io: LayerIO, dz: UnsafeMutablePointer<Float>, _ pass: inout PassContext) {
+        let M = channels / groups * spatial, xhat = io.saved!, invstd = io.invstd!, w = io.weight!
+        let dw = io.dweight!, db = io.dbias!
+        for ng in 0 ..< pass.rows * groups {
+            let base = ng * M
+            var sum: Float = 0, dot: Float = 0
+            for k in 0..<M {
+                let c = (ng % groups) * (channels / groups) + k / spatial
+                let g = dz[base + k] * w[c]
+                sum += g
+                dot += g * xhat[base + k]
+                dw[c] += dz[base + k] * xhat[base + k]
+                db[c] += dz[base + k]
+            }
+            guard let dx = io.dx else { continue }
+            let r = invstd[ng]
+            for k in 0..<M {
+                let c = (ng % groups) * (channels / groups) + k / spatial
+                dx[base + k] += r / Float(M) * (Float(M) * dz[base + k] * w[c] - sum - xhat[base + k] * dot)
+            }
+        }
+    }
+
+    /// Opset 17 has no GroupNormalization: InstanceNormalization over [N, G, M], then the per-channel
+    /// scale and shift.
+    public func onnx<G: ONNXGraph>(_ layer: Layer, inputs: [String], _ graph: inout G) -> String {
+        let rank = layer.outputShape.count
+        let grouped = graph.node("Reshape", [inputs[0], graph.int64s([0, Int64(groups), -1])])
+        let normalized = graph.node("InstanceNormalization", [grouped, graph.floats([Float](repeating: 1, count: groups), shape: [groups]),
+                                                             graph.floats([Float](repeating: 0, count: groups), shape: [groups])],
+                                    [.float("epsilon", eps)])
+        let back = graph.node("Reshape", [normalized, graph.int64s([-1] + layer.outputShape.map(Int64.init))])
+        let perChannel = graph.int64s([Int64(channels)] + [Int64](repeating: 1, count: rank - 1))
+        let scaled = graph.node("Mul", [back, graph.node("Reshape", ["\(layer.name).weight", perChannel])])
+        return graph.node("Add", [scaled, graph.node("Reshape", ["\(layer.name).bias", perChannel])])
+    }
+
+    public func pytorch(_ layer: Layer, activation: String) -> String {
+        "GroupNorm(\(groups), \(channels), eps=\(Python.number(eps)), activation=\(activation))"
+    }
+
+    public static let pythonClass = #"""
+        class GroupNorm(Layer):
+            def __init__(self, groups, channels, eps, activation):
+                super().__init__(activation)
+                self.weight = nn.Parameter(torch.ones(channels))
+                self.bias = nn.Parameter(torch.zeros(channels))
+                self.groups, self.eps = groups, eps
+
+            def forward(self, x):
+                return self.activate(F.group_norm(x, self.groups, self.weight, self.bias, self.eps))
+        """#
+}
+
