@@ -74,6 +74,20 @@ model:
     - flatten: {}
     - dense: {units: 3}
 """,
+    "sequence-ops": """
+data: {train: {inputs: {file: seq.npy}, targets: {file: y.npy}}}
+model:
+  input: [3, 12]
+  layers:
+    - permute: {dims: [1, 0]}
+    - rmsnorm: {}
+    - permute: {dims: [1, 0], name: back}
+    - conv1d: {filters: 4, kernel: 3, activation: tanh}
+    - maxpool1d: {size: 3, stride: 2, padding: 1}
+    - avgpool1d: {size: 2, padding: 1}
+    - global_maxpool: {}
+    - dense: {units: 3}
+""",
     "image-ops": """
 data: {train: {inputs: {file: img.npy}, targets: {file: y.npy}}, normalize: {inputs: standard}}
 model:

@@ -211,6 +211,8 @@ def op_cases():
         tconv, {"t.weight": tconv.weight, "t.bias": tconv.bias})
     gn = torch.nn.GroupNorm(2, 4, eps=1e-3)
     add("groupnorm", (4, 3, 2), ["- groupnorm: {groups: 2, eps: 0.001, name: g}"], gn, {"g.weight": gn.weight, "g.bias": gn.bias})
+    rms = torch.nn.RMSNorm(5)
+    add("rmsnorm", (2, 5), ["- rmsnorm: {name: r}"], rms, {"r.weight": rms.weight})
     return cases
 
 

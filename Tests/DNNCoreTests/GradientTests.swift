@@ -172,6 +172,7 @@ struct GradientTests {
         ("residual", "[3]", "", "- dense: {units: 3, name: a, activation: tanh}\n- dense: {units: 3, name: b, activation: softsign}\n- add: {inputs: [a, b, input]}\n- multiply: {inputs: [add_1, a]}\n- concat: {inputs: [multiply_1, b], activation: softplus}\n- dense: {units: 2}"),
         ("dropout", "[3]", "", "- dense: {units: 6, activation: relu6}\n- dropout: {rate: 0.5}\n- dense: {units: 2, activation: {softmax: {axis: 0}}}"),
         ("embedding", "[2]", "[[0, 3], [2, 1], [4, 4]]", "- embedding: {vocab: 5, dim: 3}\n- flatten\n- dense: {units: 2, l1: 0.1, l2: 0.2}"),
+        ("permute, rmsnorm, 1-d pooling", "[2, 6]", "", "- conv1d: {filters: 3, kernel: 2, activation: tanh}\n- permute: {dims: [1, 0]}\n- rmsnorm\n- permute: {dims: [1, 0]}\n- avgpool1d: {size: 2, stride: 1, padding: 1}\n- maxpool1d: {size: 2}\n- flatten\n- dense: {units: 2}"),
         ("transposed convolution, upsample, groupnorm", "[2, 3, 3]", "", "- conv_transpose2d: {filters: 4, kernel: 3, stride: 2, padding: 1, output_padding: 1, groups: 2, activation: tanh}\n- upsample: {scale: 2, mode: bilinear}\n- groupnorm: {groups: 2}\n- avgpool2d: {size: 4}\n- upsample: {scale: [1, 2]}\n- global_maxpool\n- dense: {units: 2}"),
     ]
 

@@ -238,3 +238,85 @@ public struct GroupNorm: LayerOp, Equatable {
         """#
 }
 
+/// Over each sample's last dimension: x / sqrt(mean(x²) + eps), then a learnable scale per feature, as
+/// torch.nn.RMSNorm (no shift, no centering).
+public struct RMSNorm: LayerOp, Equatable {
+    public var features: Int
+    public var eps: Float
+
+    public static let kinds = [
+        ChoiceKind(name: "rmsnorm", params: [
+            .optional("eps", .number(.positive), default: .number(Double(Float.ulpOfOne)),
+                      "added to the mean square; torch.nn.RMSNorm's default is float32's machine epsilon"),
+            Language.nameField, Language.inputsField,
+        ], doc: "x / sqrt(mean(x²) + eps) over each sample's last dimension, times a learnable scale per feature; saved as weight, as torch.nn.RMSNorm"),
+    ]
+
+    public static func lower(_ layer: inout LayerSpec) -> LoweredLayer? {
+        let D = layer.shape.last!
+        return LoweredLayer(RMSNorm(features: D, eps: Float(layer.choice["eps"]!.double!)), output: layer.shape,
+                            parameters: [layer.parameter("weight", .weight, [D], .ones, fanIn: 1, fanOut: 1)])
+    }
+
+    public var name: String { "rmsnorm" }
+
+    /// x̂ = x·r (B, S) and r = 1/rms per normalized row.
+    public func buffers(_ layer: Layer, capacity: Int) -> OpBuffers {
+        let values = capacity * layer.outputSize
+        return OpBuffers(saved: values, invstd: values / features)
+    }
+
+    public func forward(_ io: LayerIO, _ pass: inout PassContext) {
+        let D = features, x = io.x, y = io.z, xhat = io.saved!, invstd = io.invstd!, w = io.weight!
+        for row in 0 ..< pass.rows * io.size / D {
+            let base = row * D
+            var square: Float = 0
+            for d in 0..<D { square += x[base + d] * x[base + d] }
+            let r = 1 / (square / Float(D) + eps).squareRoot()
+            invstd[row] = r
+            for d in 0..<D {
+                xhat[base + d] = x[base + d] * r
+                y[base + d] = xhat[base + d] * w[d]
+            }
+        }
+    }
+
+    /// dx = r·(g − x̂·mean(g·x̂)) with g = dy·w; dw += dy·x̂.
+    public func backward(_ io: LayerIO, dz: UnsafeMutablePointer<Float>, _ pass: inout PassContext) {
+        let D = features, xhat = io.saved!, invstd = io.invstd!, w = io.weight!, dw = io.dweight!
+        for row in 0 ..< pass.rows * io.size / D {
+            let base = row * D
+            var dot: Float = 0
+            for d in 0..<D {
+                dot += dz[base + d] * w[d] * xhat[base + d]
+                dw[d] += dz[base + d] * xhat[base + d]
+            }
+            guard let dx = io.dx else { continue }
+            let r = invstd[row], mean = dot / Float(D)
+            for d in 0..<D { dx[base + d] += r * (dz[base + d] * w[d] - xhat[base + d] * mean) }
+        }
+    }
+
+    /// Opset 17 has no RMSNormalization: x / sqrt(ReduceMean(x·x) + eps) · weight.
+    public func onnx<G: ONNXGraph>(_ layer: Layer, inputs: [String], _ graph: inout G) -> String {
+        let x = inputs[0]
+        let meanSquare = graph.node("ReduceMean", [graph.node("Mul", [x, x])], [.ints("axes", [-1]), .int("keepdims", 1)])
+        let rms = graph.node("Sqrt", [graph.node("Add", [meanSquare, graph.floats([eps], shape: [])])])
+        return graph.node("Mul", [graph.node("Div", [x, rms]), "\(layer.name).weight"])
+    }
+
+    public func pytorch(_ layer: Layer, activation: String) -> String {
+        "RMSNorm(\(features), eps=\(Python.number(eps)), activation=\(activation))"
+    }
+
+    public static let pythonClass = #"""
+        class RMSNorm(Layer):
+            def __init__(self, features, eps, activation):
+                super().__init__(activation)
+                self.weight = nn.Parameter(torch.ones(features))
+                self.eps = eps
+
+            def forward(self, x):
+                return self.activate(F.rms_norm(x, (x.shape[-1],), self.weight, self.eps))
+        """#
+}
