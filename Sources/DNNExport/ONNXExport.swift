@@ -182,12 +182,14 @@ struct GraphBuilder: ONNXGraph {
         let outputShape: [Int?] = [nil] + model.layers.last!.outputShape
         if model.loss.isClassification {
             node("Identity", [y], name: "output", output: "output")
-            let activation = model.layers.last!.activation
             let axis = model.layers.last!.outputShape.count == 1 ? 1 : -1
-            switch activation {
-            case .softmax: node("Identity", [y], name: "probabilities", output: "probabilities")
-            case .logSoftmax: node("Exp", [y], name: "probabilities", output: "probabilities")
-            default: node("Softmax", [y], name: "probabilities", output: "probabilities", [Self.attribute("axis", int: axis)])
+            // The output activation's own probabilities (softmax: itself, log_softmax: its exponential),
+            // else the softmax of the scores: Metrics.probabilities, as nodes.
+            scope = "probabilities"
+            if let p = model.layers.last!.activation.function.onnxProbabilities(y, &self) {
+                node("Identity", [p], name: "probabilities", output: "probabilities")
+            } else {
+                node("Softmax", [y], name: "probabilities", output: "probabilities", [Self.attribute("axis", int: axis)])
             }
             node("ArgMax", [y], name: "class", output: "class", [Self.attribute("axis", int: axis), Self.attribute("keepdims", int: 0)])
             graph.output = [Self.valueInfo("output", elementType: .float, shape: outputShape),
@@ -207,53 +209,9 @@ struct GraphBuilder: ONNXGraph {
         }
     }
 
-    /// The layer's activation on `z`.
+    /// The layer's activation on `z`: its type's nodes, named after the layer.
     mutating func activation(_ layer: Layer, _ z: String) -> String {
-        let name = layer.name
-        func tensor(_ suffix: String) -> String { "\(name).\(suffix)" }
-        switch layer.activation {
-        case .identity: return z
-        case .relu: return node("Relu", [z], name: name)
-        case .relu6:
-            let low = constant(fresh(name + "/zero"), [0], shape: []), high = constant(fresh(name + "/six"), [6], shape: [])
-            return node("Clip", [z, low, high], name: name)
-        case .leakyRelu(let alpha): return node("LeakyRelu", [z], name: name, [Self.attribute("alpha", float: alpha)])
-        case .prelu:
-            // One slope per channel, the sample's first dimension: shaped [C, 1, ...] to broadcast.
-            let slope = layer.parameters.first { $0.role == .preluSlope }!.name
-            let rank = layer.outputShape.count
-            guard rank > 1 else { return node("PRelu", [z, slope], name: name) }
-            let shape = int64s(fresh(name + "/slope_shape"), [Int64(layer.outputShape[0])] + [Int64](repeating: 1, count: rank - 1))
-            return node("PRelu", [z, node("Reshape", [slope, shape], name: name)], name: name)
-        case .elu(let alpha): return node("Elu", [z], name: name, [Self.attribute("alpha", float: alpha)])
-        case .selu:
-            return node("Selu", [z], name: name, [Self.attribute("alpha", float: 1.6732632423543772), Self.attribute("gamma", float: 1.0507009873554805)])
-        case .gelu(let approximate):
-            // Opset 17 has no Gelu: 0.5·x·(1 + erf(x/√2)), or with tanh(√(2/π)(x + 0.044715x³)).
-            let half = constant(fresh(name + "/half"), [0.5], shape: []), one = constant(fresh(name + "/one"), [1], shape: [])
-            let inner: String
-            if approximate {
-                let c = constant(fresh(name + "/c"), [0.044715], shape: []), k = constant(fresh(name + "/k"), [0.7978845608028654], shape: [])
-                let cube = node("Mul", [node("Mul", [z, z], name: name), z], name: name)
-                let sum = node("Add", [z, node("Mul", [cube, c], name: name)], name: name)
-                inner = node("Tanh", [node("Mul", [sum, k], name: name)], name: name)
-            } else {
-                let r = constant(fresh(name + "/sqrt2"), [Float(2).squareRoot()], shape: [])
-                inner = node("Erf", [node("Div", [z, r], name: name)], name: name)
-            }
-            return node("Mul", [node("Mul", [z, half], name: name), node("Add", [inner, one], name: name)], name: name)
-        case .sigmoid: return node("Sigmoid", [z], name: name)
-        case .hardSigmoid:
-            // relu6(x + 3) / 6, PyTorch's hardsigmoid.
-            return node("HardSigmoid", [z], name: name, [Self.attribute("alpha", float: 1.0 / 6), Self.attribute("beta", float: 0.5)])
-        case .tanh: return node("Tanh", [z], name: name)
-        case .softplus: return node("Softplus", [z], name: name)
-        case .softsign: return node("Softsign", [z], name: name)
-        case .silu: return node("Mul", [z, node("Sigmoid", [z], name: name)], name: name)
-        case .mish: return node("Mul", [z, node("Tanh", [node("Softplus", [z], name: name)], name: name)], name: name)
-        case .softmax(let axis), .logSoftmax(let axis):
-            let op = layer.activation.isLog ? "LogSoftmax" : "Softmax"
-            return node(op, [z], name: name, [Self.attribute("axis", int: axis < 0 ? axis : axis + 1)])
-        }
+        scope = layer.name
+        return layer.activation.function.onnx(layer, z: z, &self)
     }
 }

@@ -167,17 +167,8 @@ public enum PyTorchExport {
         return "{\"monitor\": \(py(e.monitor)), \"patience\": \(e.patience), \"min_delta\": \(py(e.minDelta)), \"restore_best\": \(pyBool(e.restoreBest))}"
     }
 
-    static func activation(_ layer: Layer) -> String {
-        let a = layer.activation
-        switch a {
-        case .leakyRelu(let alpha): return "(\"leaky_relu\", \(py(alpha)))"
-        case .prelu(let slope): return "(\"prelu\", \(layer.outputShape[0]), \(py(slope)))"
-        case .elu(let alpha): return "(\"elu\", \(py(alpha)))"
-        case .gelu(let tanh): return "(\"gelu\", \(py(tanh ? "tanh" : "none")))"
-        case .softmax(let axis), .logSoftmax(let axis): return "(\(py(a.name)), \(axis))"
-        default: return "(\(py(a.name)),)"
-        }
-    }
+    /// The layer's activation as the runtime's tuple (its type's `python`).
+    static func activation(_ layer: Layer) -> String { layer.activation.function.python(layer) }
 
     /// The module of one layer: its op's expression, with the layer's activation.
     static func module(_ layer: Layer) -> String { layer.kind.pytorch(layer, activation: activation(layer)) }

@@ -25,47 +25,12 @@ class Layer(nn.Module):
     def __init__(self, activation):
         super().__init__()
         self.activation = activation
-        if activation[0] == "prelu":
-            self.prelu = nn.Parameter(torch.full((activation[1],), activation[2]))
+        kind = activation[0]
+"""# + Ops.activations.map { $0.pythonSetup }.filter { !$0.isEmpty }.map { "\n" + $0 }.joined() + "\n" + #"""
 
     def activate(self, z):
         kind = self.activation[0]
-        if kind == "identity":
-            return z
-        if kind == "relu":
-            return F.relu(z)
-        if kind == "relu6":
-            return F.relu6(z)
-        if kind == "leaky_relu":
-            return F.leaky_relu(z, self.activation[1])
-        if kind == "prelu":
-            # One slope per channel, a sample's first dimension.
-            slope = self.prelu.reshape((1, -1) + (1,) * (z.dim() - 2))
-            return torch.where(z > 0, z, slope * z)
-        if kind == "elu":
-            return F.elu(z, self.activation[1])
-        if kind == "selu":
-            return F.selu(z)
-        if kind == "gelu":
-            return F.gelu(z, approximate=self.activation[1])
-        if kind == "sigmoid":
-            return torch.sigmoid(z)
-        if kind == "hard_sigmoid":
-            return F.hardsigmoid(z)
-        if kind == "tanh":
-            return torch.tanh(z)
-        if kind == "softplus":
-            return F.softplus(z)
-        if kind == "softsign":
-            return F.softsign(z)
-        if kind == "silu":
-            return F.silu(z)
-        if kind == "mish":
-            return F.mish(z)
-        if kind in ("softmax", "log_softmax"):
-            axis = self.activation[1]
-            dim = axis if axis < 0 else axis + 1
-            return F.softmax(z, dim=dim) if kind == "softmax" else F.log_softmax(z, dim=dim)
+"""# + Ops.activations.map { "\n" + $0.pythonBranch }.joined() + "\n" + #"""
         raise ValueError(f"unknown activation {kind}")
 
 

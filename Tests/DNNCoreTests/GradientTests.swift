@@ -66,7 +66,7 @@ struct GradientTests {
         let numeric = centralDifferences(count: n, read: { z[$0] }, write: { z[$0] = $1 }) { objective(z, slope) }
         let check = closeness(dz, numeric, rtol: gradientTolerance.rtol, atol: gradientTolerance.atol)
         #expect(check.worst <= 1, "\(activation): dz[\(check.index)] = \(dz[max(check.index, 0)]) vs \(numeric[max(check.index, 0)])")
-        if case .prelu = activation {
+        if activation.function is PReLU {
             let numericSlope = centralDifferences(count: 2, read: { slope[$0] }, write: { slope[$0] = $1 }) {
                 objective(z, slope)
             }

@@ -13,6 +13,23 @@ struct OpRegistryTests {
         #expect(Language.layers.kinds.map(\.name) == registered + ["block"])
     }
 
+    @Test func theLanguagesActivationsAreTheRegistrysActivations() throws {
+        let registered = Ops.activations.flatMap { $0.kinds.map(\.name) }
+        #expect(Set(registered).count == registered.count, "an activation is registered twice: \(registered)")
+        #expect(Language.activations.kinds.map(\.name) == registered)
+        // Each activation lowered from the language names itself, and a layer carries it.
+        for name in registered {
+            let ir = try model("""
+                dnnc: 1
+                data: {train: {inputs: [[1, 2], [3, 4]], targets: [[1], [2]]}}
+                model: {input: [2], layers: [{dense: {units: 3, activation: \(name)}}, {dense: {units: 1}}]}
+                train: {loss: mse, optimizer: {sgd: {lr: 0.1}}, epochs: 1}
+                """)
+            #expect(ir.layers[0].activation.name == name)
+            #expect(type(of: ir.layers[0].activation.function) == Ops.activation(named: name)!)
+        }
+    }
+
     @Test func everyLoweredLayerIsItsKindsRegisteredOp() throws {
         for op in PyTorchOpTests.ops {
             let layers = op["layers"] as! [String]

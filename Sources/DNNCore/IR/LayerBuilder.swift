@@ -255,21 +255,12 @@ public struct LayerSpec {
     /// layer's `fn`) with what that needs of the output.
     mutating func lower() -> Layer? {
         let written = choice["activation"] ?? choice["fn"]
-        let activation = written.map { Lowering.activation($0.choice!) } ?? .identity
+        let activation = written.map { Activation.lower($0.choice!) } ?? .identity
         guard let op = Ops.layer(named: choice.kind) else { preconditionFailure("layer kind \(choice.kind) is in the table but has no op") }
         guard var lowered = op.lower(&self) else { return nil }
         let output = lowered.output
-        switch activation {
-        case .prelu(let slope):
-            lowered.parameters.append(parameter("prelu", .preluSlope, [output[0]], .constant(slope), fanIn: 1, fanOut: 1))
-        case .softmax(let axis), .logSoftmax(let axis):
-            guard axis >= -output.count && axis < output.count else {
-                _ = fail("axis \(axis) of `\(name)`'s \(activation.name) is outside its output \(output), which has \(output.count) dimension\(output.count == 1 ? "" : "s")",
-                         at: written!.range, help: "use an axis from \(-output.count) to \(output.count - 1)")
-                return nil
-            }
-        default: break
-        }
+        guard let own = activation.function.parameters(&self, output: output, at: written?.range ?? choice.nameRange) else { return nil }
+        lowered.parameters += own
         guard checkSizes(lowered.parameters, output: output) else { return nil }
         return Layer(name: name, kind: lowered.op, activation: activation, inputs: inputs, inputShapes: shapes, outputShape: output,
                      parameters: lowered.parameters, l1: Float(choice["l1"]?.double ?? 0), l2: Float(choice["l2"]?.double ?? 0),

@@ -1,31 +1,9 @@
-// The checked choices of a spec (activations, initializers, losses, optimizers, schedules, clipping)
+// The checked choices of a spec (initializers, losses, optimizers, schedules, clipping; activations are
+// their types' own, Ops/Activations/)
 // as IR values. Every kind in a Language catalog has a case here; a kind in the table but not here is
 // a programming error that the grammar tests catch.
 
 enum Lowering {
-    static func activation(_ c: SpecChoice) -> Activation {
-        switch c.kind {
-        case "identity": return .identity
-        case "relu": return .relu
-        case "relu6": return .relu6
-        case "leaky_relu": return .leakyRelu(alpha: Float(c["alpha"]!.double!))
-        case "prelu": return .prelu(initialSlope: Float(c["init"]!.double!))
-        case "elu": return .elu(alpha: Float(c["alpha"]!.double!))
-        case "selu": return .selu
-        case "gelu": return .gelu(tanh: c["approximate"]!.string == "tanh")
-        case "sigmoid": return .sigmoid
-        case "hard_sigmoid": return .hardSigmoid
-        case "tanh": return .tanh
-        case "softplus": return .softplus
-        case "softsign": return .softsign
-        case "silu": return .silu
-        case "mish": return .mish
-        case "softmax": return .softmax(axis: c["axis"]!.int!)
-        case "log_softmax": return .logSoftmax(axis: c["axis"]!.int!)
-        default: preconditionFailure("activation \(c.kind) is in the table but not lowered")
-        }
-    }
-
     static func initializer(_ value: SpecValue) -> Initializer {
         let c = value.choice!
         switch c.kind {

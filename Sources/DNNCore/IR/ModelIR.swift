@@ -2,73 +2,6 @@
 // optimizer and the schedule. Everything the interpreter needs, nothing that refers back to YAML
 // except source ranges kept for messages.
 
-public enum Activation: Sendable, Equatable {
-    case identity
-    case relu
-    case relu6
-    case leakyRelu(alpha: Float)
-    /// A learnable slope per channel (per unit for dense outputs) for x < 0, starting at `initialSlope`.
-    case prelu(initialSlope: Float)
-    case elu(alpha: Float)
-    case selu
-    /// `tanh`: the tanh approximation; otherwise the exact erf form.
-    case gelu(tanh: Bool)
-    case sigmoid
-    case hardSigmoid
-    case tanh
-    case softplus
-    case softsign
-    case silu
-    case mish
-    /// Over one axis of a sample's shape (negative counts from the end).
-    case softmax(axis: Int)
-    case logSoftmax(axis: Int)
-
-    public var name: String {
-        switch self {
-        case .identity: "identity"
-        case .relu: "relu"
-        case .relu6: "relu6"
-        case .leakyRelu: "leaky_relu"
-        case .prelu: "prelu"
-        case .elu: "elu"
-        case .selu: "selu"
-        case .gelu: "gelu"
-        case .sigmoid: "sigmoid"
-        case .hardSigmoid: "hard_sigmoid"
-        case .tanh: "tanh"
-        case .softplus: "softplus"
-        case .softsign: "softsign"
-        case .silu: "silu"
-        case .mish: "mish"
-        case .softmax: "softmax"
-        case .logSoftmax: "log_softmax"
-        }
-    }
-
-    /// Whether each output depends only on the same element's input.
-    public var isElementwise: Bool {
-        switch self {
-        case .softmax, .logSoftmax: false
-        default: true
-        }
-    }
-
-    /// The axis of softmax and log_softmax (0 for the others).
-    public var axis: Int {
-        switch self {
-        case .softmax(let axis), .logSoftmax(let axis): axis
-        default: 0
-        }
-    }
-
-    /// Whether this is log_softmax.
-    public var isLog: Bool {
-        if case .logSoftmax = self { return true }
-        return false
-    }
-}
-
 public enum Initializer: Sendable, Equatable {
     case zeros
     case ones
@@ -144,10 +77,15 @@ public enum Loss: Sendable, Equatable {
     /// Whether the loss takes logits and applies its own activation to them (log_softmax for
     /// cross_entropy, sigmoid for bce_with_logits): an output that activation already went through
     /// gets it twice, and the outputs are scores, not values to compare with the targets.
-    public var takesLogits: Bool {
+    public var takesLogits: Bool { appliesItself != nil }
+
+    /// The activation the loss applies to its input itself, and the probabilities it makes: an output
+    /// activation that makes the same (Activation's probabilityForm) is applied twice.
+    public var appliesItself: (name: String, form: ProbabilityForm)? {
         switch self {
-        case .crossEntropy, .bceWithLogits: true
-        default: false
+        case .crossEntropy: ("log_softmax", .overClasses)
+        case .bceWithLogits: ("sigmoid", .perOutput)
+        default: nil
         }
     }
 }

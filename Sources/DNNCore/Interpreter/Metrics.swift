@@ -48,8 +48,7 @@ public enum Metrics {
     /// A classifier's class probabilities from one output row: the row itself after softmax, its
     /// exponential after log_softmax, else the softmax of the scores (logits).
     public static func probabilities<C: Collection>(_ row: C, after activation: Activation) -> [Float] where C.Element == Float {
-        if case .softmax = activation { return Array(row) }
-        if case .logSoftmax = activation { return row.map { Foundation.exp($0) } }
+        if let own = activation.function.probabilities(Array(row)) { return own }
         let top = row.max() ?? 0
         let e = row.map { Foundation.exp(Double($0 - top)) }
         let sum = e.reduce(0, +)

@@ -55,7 +55,6 @@ public final class Network {
     struct LayerPlan {
         var io: LayerIO
         var hasPenalty = false
-        var activation: Activation = .identity
         var elementwise = true
         /// Values per sample, and the sample's first dimension (prelu's channels).
         var size = 0, channels = 1
@@ -63,8 +62,10 @@ public final class Network {
         var slope, dslope: UnsafeMutablePointer<Float>?
     }
     let plans: UnsafeMutableBufferPointer<LayerPlan>
-    /// Per layer, its op (apart from the plans, which stay plain values that copy as bytes).
+    /// Per layer, its op and its activation (apart from the plans, which stay plain values that copy
+    /// as bytes).
     let ops: UnsafeMutableBufferPointer<any LayerOp>
+    let activations: UnsafeMutableBufferPointer<any ActivationFunction>
     /// Every layer's inputs and their gradients, in one allocation each (LayerIO points into them).
     let inputPointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>
     let inputGradientPointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>?>
@@ -180,6 +181,7 @@ public final class Network {
         inputGradientPointers = .allocate(capacity: max(edges, 1))
         plans = .allocate(capacity: max(model.layers.count, 1))
         ops = .allocate(capacity: max(model.layers.count, 1))
+        activations = .allocate(capacity: max(model.layers.count, 1))
         var edge = 0
         let p = params.baseAddress!, g = grads.baseAddress!, s = stats.baseAddress!
         for (l, layer) in model.layers.enumerated() {
@@ -198,7 +200,8 @@ public final class Network {
                 runningMean: slot.runningMean.map { s + $0 }, runningVar: slot.runningVar.map { s + $0 },
                 dweight: slot.weight.map { g + $0 }, dbias: slot.bias.map { g + $0 })
             ops.initializeElement(at: l, to: layer.kind)
-            let plan = LayerPlan(io: io, hasPenalty: layer.l1 != 0 || layer.l2 != 0, activation: layer.activation,
+            activations.initializeElement(at: l, to: layer.activation.function)
+            let plan = LayerPlan(io: io, hasPenalty: layer.l1 != 0 || layer.l2 != 0,
                                  elementwise: layer.activation.isElementwise, size: layer.outputSize,
                                  channels: layer.outputShape.first ?? 1, a: a[l].baseAddress!, ga: ga[l].baseAddress!,
                                  slope: slot.slope.map { p + $0 }, dslope: slot.slope.map { g + $0 })
@@ -217,6 +220,8 @@ public final class Network {
         plans.deallocate()
         ops.deinitialize()
         ops.deallocate()
+        activations.deinitialize()
+        activations.deallocate()
         pass.deinitialize(count: 1)
         pass.deallocate()
         inputPointers.deallocate()
@@ -285,11 +290,11 @@ public final class Network {
         if plan.a == plan.io.z {
             // identity: the output is z itself
         } else if plan.elementwise {
-            ActivationKernel.forward(plan.activation, z: plan.io.z, a: plan.a, slope: plan.slope, B: B, S: plan.size,
-                                     channels: plan.channels)
+            (activations.baseAddress! + l).pointee.forward(z: plan.io.z, a: plan.a, slope: plan.slope, B: B, S: plan.size,
+                                                           channels: plan.channels)
         } else {
-            ActivationKernel.forward(plan.activation, z: plan.io.z, a: plan.a, slope: plan.slope, B: B,
-                                     shape: model.layers[l].outputShape)
+            (activations.baseAddress! + l).pointee.forward(z: plan.io.z, a: plan.a, slope: plan.slope, B: B,
+                                                           shape: model.layers[l].outputShape)
         }
     }
 
@@ -324,11 +329,11 @@ public final class Network {
         let plan = plans[l]
         if plan.a == plan.io.z { return plan.ga }
         if plan.elementwise {
-            ActivationKernel.backward(plan.activation, z: plan.io.z, a: plan.a, da: plan.ga, dz: gz.baseAddress!, slope: plan.slope,
-                                      dslope: plan.dslope, B: B, S: plan.size, channels: plan.channels)
+            (activations.baseAddress! + l).pointee.backward(z: plan.io.z, a: plan.a, da: plan.ga, dz: gz.baseAddress!, slope: plan.slope,
+                                                            dslope: plan.dslope, B: B, S: plan.size, channels: plan.channels)
         } else {
-            ActivationKernel.backward(plan.activation, z: plan.io.z, a: plan.a, da: plan.ga, dz: gz.baseAddress!, slope: plan.slope,
-                                      dslope: plan.dslope, B: B, shape: model.layers[l].outputShape)
+            (activations.baseAddress! + l).pointee.backward(z: plan.io.z, a: plan.a, da: plan.ga, dz: gz.baseAddress!, slope: plan.slope,
+                                                            dslope: plan.dslope, B: B, shape: model.layers[l].outputShape)
         }
         return gz.baseAddress!
     }

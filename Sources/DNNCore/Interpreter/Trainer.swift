@@ -319,16 +319,10 @@ public final class Trainer {
     /// Records which units passed a gradient for some row of the last forward pass.
     private func markAlive(rows B: Int) {
         for k in 0 ..< mortal.count {
-            let l = mortal[k], activation = model.layers[l].activation
-            let z = network.z[l], a = network.a[l]
+            let l = mortal[k]
             alive[l].withUnsafeMutableBufferPointer { flags in
-                let O = flags.count
-                for o in 0..<O where !flags[o] {
-                    for r in 0..<B where DeadUnitRule.passes(activation, z: z[r * O + o], a: a[r * O + o]) {
-                        flags[o] = true
-                        break
-                    }
-                }
+                DeadUnitRule.markPassing(model.layers[l].activation, z: network.z[l].baseAddress!, a: network.a[l].baseAddress!,
+                                         rows: B, flags: flags)
             }
         }
     }
@@ -365,13 +359,9 @@ public final class Trainer {
             network.load(inputs, rows: ArraySlice(rows), into: network.x)
             network.forward(rows: rows.count)
             for (l, layer) in model.layers.enumerated() where DeadUnitRule.canDie(layer.activation) {
-                let O = passes[l].count
-                for o in 0..<O where !passes[l][o] {
-                    for r in 0..<rows.count
-                    where DeadUnitRule.passes(layer.activation, z: network.z[l][r * O + o], a: network.a[l][r * O + o]) {
-                        passes[l][o] = true
-                        break
-                    }
+                passes[l].withUnsafeMutableBufferPointer { flags in
+                    DeadUnitRule.markPassing(layer.activation, z: network.z[l].baseAddress!, a: network.a[l].baseAddress!,
+                                             rows: rows.count, flags: flags)
                 }
             }
             for k in 0 ..< rows.count * width { outputs[start * width + k] = network.a.last![k] }

@@ -8,24 +8,20 @@
 public enum DeadUnitRule {
     public static let saturatedDerivative: Float = 1e-8
 
-    /// Whether the activation can die at all.
-    public static func canDie(_ activation: Activation) -> Bool {
-        switch activation {
-        case .relu, .relu6, .sigmoid, .hardSigmoid, .tanh: true
-        default: false
-        }
-    }
+    /// Whether the activation can die at all (its type says: Ops/Activations/).
+    public static func canDie(_ activation: Activation) -> Bool { activation.function.canDie }
 
-    /// Whether a unit with pre-activation z and activation a passes a gradient for this sample.
-    @inline(__always)
-    static func passes(_ activation: Activation, z: Float, a: Float) -> Bool {
-        switch activation {
-        case .relu: z > 0
-        case .relu6: z > 0 && z < 6
-        case .hardSigmoid: z > -3 && z < 3
-        case .sigmoid: a * (1 - a) >= saturatedDerivative
-        case .tanh: 1 - a * a >= saturatedDerivative
-        default: true
+    /// Sets flags[o] for every unit o of `units` that passes a gradient for some row of `rows` (z and a
+    /// are (rows, units)); units already set are skipped. The one scan behind the trainer's watch and
+    /// its census.
+    static func markPassing(_ activation: Activation, z: UnsafePointer<Float>, a: UnsafePointer<Float>, rows: Int,
+                            flags: UnsafeMutableBufferPointer<Bool>) {
+        let function = activation.function, O = flags.count
+        for o in 0..<O where !flags[o] {
+            for r in 0..<rows where function.passes(z: z[r * O + o], a: a[r * O + o]) {
+                flags[o] = true
+                break
+            }
         }
     }
 }
@@ -105,22 +101,14 @@ public struct DeadRun: Sendable, Equatable {
 
     /// The diagnosis in plain words, then what helps.
     public var explanation: String {
-        let why: String
-        switch activation {
-        case .relu:
-            why = "its pre-activation is negative for every training sample, so relu outputs 0 and its gradient is 0"
-        case .sigmoid, .tanh:
-            why = "its \(activation.name) is saturated for every training sample, so its gradient is 0"
-        default:
-            why = "no gradient reaches it"
-        }
+        let why = activation.function.deathReason ?? "no gradient reaches it"
         let what = isOutput ? "the output layer `\(layer)` is dead" : "layer `\(layer)` is dead in every unit"
         var text = "training stopped after epoch \(stoppedAfter): \(what) since epoch \(since)\n"
         text += "  why: \(why); no parameter "
         text += isOutput ? "receives a gradient" : "before it receives a gradient"
         text += ", so nothing can change and the cost stays at \(Format.c("%.6g", cost))"
         if isOutput {
-            text += activation == .relu && !targetsNormalized ? " (every prediction is 0)" : " (every prediction is the same)"
+            text += activation.function.diesToZero && !targetsNormalized ? " (every prediction is 0)" : " (every prediction is the same)"
         }
         text += "\n"
         text += "  help: use identity, leaky_relu or prelu on `\(layer)`, which pass a gradient for negative inputs; "

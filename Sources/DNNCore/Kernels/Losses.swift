@@ -67,7 +67,7 @@ public enum LossKernel {
             // PyTorch's binary_cross_entropy_backward: (p − t) / max((1 − p)·p, 1e-12).
             for i in 0..<n { dp[i] = (p[i] - t[i]) / max((1 - p[i]) * p[i], 1e-12) * scale }
         case .bceWithLogits:
-            for i in 0..<n { dp[i] = (ActivationKernel.sigmoid(p[i]) - t[i]) * scale }
+            for i in 0..<n { dp[i] = (sigmoid(p[i]) - t[i]) * scale }
         case .crossEntropy(let smoothing, _):
             for r in 0..<B {
                 let row = p + r * O

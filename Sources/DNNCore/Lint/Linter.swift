@@ -46,12 +46,7 @@ public enum Linter {
     /// W0358: a softmax or sigmoid output before a loss that applies it again.
     static func doubleActivation(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
         guard let last = model.layers.last, let choice = view.layers.last else { return }
-        let applied: String
-        switch (model.loss, last.activation) {
-        case (.crossEntropy, .softmax), (.crossEntropy, .logSoftmax): applied = "log_softmax"
-        case (.bceWithLogits, .sigmoid): applied = "sigmoid"
-        default: return
-        }
+        guard let (applied, form) = model.loss.appliesItself, last.activation.function.probabilityForm == form else { return }
         let range = (choice["activation"] ?? choice["fn"]).map(\.range) ?? choice.nameRange
         bag.report(.doubleActivation,
                    "\(model.loss.name) applies \(applied) to its input itself, so the \(last.activation.name) on `\(last.name)` is applied twice",
@@ -112,18 +107,7 @@ public enum Linter {
         let targets = Normalizer(model.appliedTargetNormalization, fittedOn: model.train.targets).apply(model.train.targets)
         let low = Double(targets.values.min() ?? 0), high = Double(targets.values.max() ?? 0)
         let seen = model.appliedTargetNormalization == .none ? "the targets" : "the \(model.appliedTargetNormalization.rawValue)-normalized targets"
-        let outputRange: (low: Double, high: Double, text: String)?
-        switch layer.activation {
-        case .relu: outputRange = (0, .infinity, "0 or more")
-        case .sigmoid: outputRange = (0, 1, "between 0 and 1")
-        case .tanh: outputRange = (-1, 1, "between -1 and 1")
-        case .relu6: outputRange = (0, 6, "between 0 and 6")
-        case .hardSigmoid: outputRange = (0, 1, "between 0 and 1")
-        case .softsign: outputRange = (-1, 1, "between -1 and 1")
-        case .softplus: outputRange = (0, .infinity, "above 0")
-        case .elu(let alpha): outputRange = (-Double(alpha), .infinity, "above -\(Format.number(Double(alpha)))")
-        default: outputRange = nil
-        }
+        let outputRange = layer.activation.function.outputRange
         // Classification losses compare with class indices or probabilities, not with the outputs' values.
         guard !model.loss.isClassification, !model.loss.takesLogits else { return }
         let fix = "use identity, leaky_relu or prelu on the output layer"
@@ -132,7 +116,7 @@ public enum Linter {
             bag.report(.unreachableTargets,
                        "output layer `\(layer.name)` uses \(layer.activation.name), whose outputs are \(outputRange.text), but \(seen) reach \(Format.number(outside))",
                        at: range, notes: [DiagnosticNote("the targets are here", at: view.targets.range)], help: fix)
-        } else if layer.activation == .relu {
+        } else if layer.activation.function.diesToZero {
             bag.report(.dyingOutput,
                        "relu on output layer `\(layer.name)` can die: once its pre-activation is negative for every sample, its gradient is 0 and the predictions stay 0",
                        at: range, notes: [DiagnosticNote("this is the ReLU study's failure: the cost stays at the sum of the squared targets")],

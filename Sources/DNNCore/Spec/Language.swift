@@ -165,37 +165,8 @@ public enum Language {
     /// Every catalog, in the order the reference lists them.
     public static var catalogs: [Catalog] { [layers, activations, initializers, losses, optimizers, schedules, clipping] }
 
-    public static let activations = Catalog(name: "activation", kinds: [
-        ChoiceKind(name: "identity", aliases: ["linear"], doc: "f(x) = x"),
-        ChoiceKind(name: "relu", doc: "f(x) = max(0, x); the gradient at 0 is 0, as in PyTorch"),
-        ChoiceKind(name: "relu6", doc: "f(x) = min(max(0, x), 6)"),
-        ChoiceKind(name: "leaky_relu", params: [
-            .optional("alpha", .number(.nonNegative), default: .number(0.01), "slope for x < 0: 0.01, PyTorch's negative_slope (Keras's LeakyReLU layer uses 0.3)"),
-        ], doc: "f(x) = x for x > 0, alpha·x otherwise"),
-        ChoiceKind(name: "prelu", params: [
-            .optional("init", .number(.any), default: .number(0.25), "starting slope for x < 0: 0.25 as PyTorch's PReLU (Keras's starts at 0, a plain relu at first, which cannot revive a dead unit)"),
-        ], doc: "f(x) = x for x > 0, a·x otherwise, with a learnable slope a per unit (per channel after a convolution), saved as `<layer>.prelu`"),
-        ChoiceKind(name: "elu", params: [
-            .optional("alpha", .number(.positive), default: .number(1.0), "scale of the negative part (PyTorch's default)"),
-        ], doc: "f(x) = x for x > 0, alpha·(e^x − 1) otherwise"),
-        ChoiceKind(name: "selu", doc: "scale·(x for x > 0, alpha·(e^x − 1) otherwise), with PyTorch's alpha 1.6732632 and scale 1.0507010"),
-        ChoiceKind(name: "gelu", params: [
-            .optional("approximate", .word(["none", "tanh"]), default: .word("none"), "none: the exact x·Φ(x) with erf; tanh: PyTorch's tanh approximation"),
-        ], doc: "f(x) = x·Φ(x), Φ the standard normal's distribution function"),
-        ChoiceKind(name: "sigmoid", doc: "f(x) = 1 / (1 + e^-x)"),
-        ChoiceKind(name: "hard_sigmoid", doc: "f(x) = relu6(x + 3) / 6, as PyTorch's Hardsigmoid"),
-        ChoiceKind(name: "tanh", doc: "f(x) = tanh(x)"),
-        ChoiceKind(name: "softplus", doc: "f(x) = log(1 + e^x), computed as x for x > 20 (PyTorch's threshold)"),
-        ChoiceKind(name: "softsign", doc: "f(x) = x / (1 + |x|)"),
-        ChoiceKind(name: "silu", aliases: ["swish"], doc: "f(x) = x·sigmoid(x)"),
-        ChoiceKind(name: "mish", doc: "f(x) = x·tanh(softplus(x))"),
-        ChoiceKind(name: "softmax", params: [
-            .optional("axis", .integer(.axis), default: .int(-1), "the axis of a sample's shape it normalizes over; -1 is the last"),
-        ], doc: "e^x / Σ e^x along the axis"),
-        ChoiceKind(name: "log_softmax", params: [
-            .optional("axis", .integer(.axis), default: .int(-1), "the axis of a sample's shape; -1 is the last"),
-        ], doc: "log(softmax(x)), computed stably as x − max − log Σ e^(x − max)"),
-    ])
+    /// Every activation: the types' own entries (Ops/Activations/, listed by `Ops.activations`).
+    public static let activations = Catalog(name: "activation", kinds: Ops.activations.flatMap { $0.kinds })
 
     public static let initializers = Catalog(name: "initializer", kinds: [
         ChoiceKind(name: "zeros", doc: "every value 0"),
