@@ -62,10 +62,18 @@ public final class Network {
         var slope, dslope: UnsafeMutablePointer<Float>?
     }
     let plans: UnsafeMutableBufferPointer<LayerPlan>
-    /// Per layer, its op and its activation (apart from the plans, which stay plain values that copy
-    /// as bytes).
-    let ops: UnsafeMutableBufferPointer<any LayerOp>
-    let activations: UnsafeMutableBufferPointer<any ActivationFunction>
+    /// Per layer, its op and its activation, apart from the plans (which stay plain values that copy as
+    /// bytes), each in a class's `let` reached without reference counting: a step calls them in place,
+    /// where an existential read from mutable memory would be copied for every call.
+    final class Code {
+        let op: any LayerOp
+        let activation: any ActivationFunction
+        init(_ op: any LayerOp, _ activation: any ActivationFunction) { self.op = op; self.activation = activation }
+    }
+    let code: UnsafeMutableBufferPointer<Unmanaged<Code>>
+
+    @inline(__always)
+    func withCode<R>(_ l: Int, _ body: (Code) -> R) -> R { code[l]._withUnsafeGuaranteedRef(body) }
     /// Every layer's inputs and their gradients, in one allocation each (LayerIO points into them).
     let inputPointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>
     let inputGradientPointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>?>
@@ -180,8 +188,7 @@ public final class Network {
         inputPointers = .allocate(capacity: max(edges, 1))
         inputGradientPointers = .allocate(capacity: max(edges, 1))
         plans = .allocate(capacity: max(model.layers.count, 1))
-        ops = .allocate(capacity: max(model.layers.count, 1))
-        activations = .allocate(capacity: max(model.layers.count, 1))
+        code = .allocate(capacity: max(model.layers.count, 1))
         var edge = 0
         let p = params.baseAddress!, g = grads.baseAddress!, s = stats.baseAddress!
         for (l, layer) in model.layers.enumerated() {
@@ -199,8 +206,7 @@ public final class Network {
                 weight: slot.weight.map { p + $0 }, bias: slot.bias.map { p + $0 },
                 runningMean: slot.runningMean.map { s + $0 }, runningVar: slot.runningVar.map { s + $0 },
                 dweight: slot.weight.map { g + $0 }, dbias: slot.bias.map { g + $0 })
-            ops.initializeElement(at: l, to: layer.kind)
-            activations.initializeElement(at: l, to: layer.activation.function)
+            code.initializeElement(at: l, to: Unmanaged.passRetained(Code(layer.kind, layer.activation.function)))
             let plan = LayerPlan(io: io, hasPenalty: layer.l1 != 0 || layer.l2 != 0,
                                  elementwise: layer.activation.isElementwise, size: layer.outputSize,
                                  channels: layer.outputShape.first ?? 1, a: a[l].baseAddress!, ga: ga[l].baseAddress!,
@@ -218,10 +224,8 @@ public final class Network {
         for case let b? in saved + invstd { b.deallocate() }
         for case let b? in argmax { b.deallocate() }
         plans.deallocate()
-        ops.deinitialize()
-        ops.deallocate()
-        activations.deinitialize()
-        activations.deallocate()
+        for cell in code { cell.release() }
+        code.deallocate()
         pass.deinitialize(count: 1)
         pass.deallocate()
         inputPointers.deallocate()
@@ -280,7 +284,8 @@ public final class Network {
     @inline(__always)
     func forwardLinear(_ l: Int, rows B: Int) {
         pass.pointee.rows = B
-        (ops.baseAddress! + l).pointee.forward(plans[l].io, &pass.pointee)
+        let io = plans[l].io, pass = self.pass
+        withCode(l) { $0.op.forward(io, &pass.pointee) }
     }
 
     /// Layer l's activation: a[l] from z[l] (nothing for identity, whose a is z).
@@ -290,11 +295,9 @@ public final class Network {
         if plan.a == plan.io.z {
             // identity: the output is z itself
         } else if plan.elementwise {
-            (activations.baseAddress! + l).pointee.forward(z: plan.io.z, a: plan.a, slope: plan.slope, B: B, S: plan.size,
-                                                           channels: plan.channels)
+            withCode(l) { $0.activation.forward(z: plan.io.z, a: plan.a, slope: plan.slope, B: B, S: plan.size, channels: plan.channels) }
         } else {
-            (activations.baseAddress! + l).pointee.forward(z: plan.io.z, a: plan.a, slope: plan.slope, B: B,
-                                                           shape: model.layers[l].outputShape)
+            withCode(l) { $0.activation.forward(z: plan.io.z, a: plan.a, slope: plan.slope, B: B, shape: model.layers[l].outputShape) }
         }
     }
 
@@ -318,7 +321,8 @@ public final class Network {
         let last = plans[plans.count - 1]
         LossKernel.backward(model.loss, p: last.a, t: t.baseAddress!, dp: last.ga, B: B, O: outputWidth, T: targetWidth)
         for l in stride(from: plans.count - 1, through: 0, by: -1) {
-            (ops.baseAddress! + l).pointee.backward(plans[l].io, dz: gradientOfZ(l, rows: B), &pass.pointee)
+            let io = plans[l].io, dz = gradientOfZ(l, rows: B), pass = self.pass
+            withCode(l) { $0.op.backward(io, dz: dz, &pass.pointee) }
             if plans[l].hasPenalty { addPenalty(l) }
         }
     }
@@ -329,13 +333,25 @@ public final class Network {
         let plan = plans[l]
         if plan.a == plan.io.z { return plan.ga }
         if plan.elementwise {
-            (activations.baseAddress! + l).pointee.backward(z: plan.io.z, a: plan.a, da: plan.ga, dz: gz.baseAddress!, slope: plan.slope,
-                                                            dslope: plan.dslope, B: B, S: plan.size, channels: plan.channels)
+            let dz = gz.baseAddress!
+            withCode(l) {
+                $0.activation.backward(z: plan.io.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope, dslope: plan.dslope, B: B,
+                                       S: plan.size, channels: plan.channels)
+            }
         } else {
-            (activations.baseAddress! + l).pointee.backward(z: plan.io.z, a: plan.a, da: plan.ga, dz: gz.baseAddress!, slope: plan.slope,
-                                                            dslope: plan.dslope, B: B, shape: model.layers[l].outputShape)
+            let dz = gz.baseAddress!, shape = model.layers[l].outputShape
+            withCode(l) {
+                $0.activation.backward(z: plan.io.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope, dslope: plan.dslope, B: B, shape: shape)
+            }
         }
         return gz.baseAddress!
+    }
+
+    /// Marks layer l's units that passed a gradient for some row of the last forward pass (its
+    /// activation's markPassing): the one scan behind the trainer's watch and its census.
+    func markPassing(_ l: Int, rows B: Int, flags: UnsafeMutableBufferPointer<Bool>) {
+        let z = self.z[l].baseAddress!, a = self.a[l].baseAddress!
+        withCode(l) { $0.activation.markPassing(z: z, a: a, rows: B, flags: flags) }
     }
 
     /// Adds the gradient of layer l's penalties, ∂(l1·Σ|w| + l2·Σw²)/∂w.

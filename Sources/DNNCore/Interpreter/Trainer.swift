@@ -320,10 +320,7 @@ public final class Trainer {
     private func markAlive(rows B: Int) {
         for k in 0 ..< mortal.count {
             let l = mortal[k]
-            alive[l].withUnsafeMutableBufferPointer { flags in
-                DeadUnitRule.markPassing(model.layers[l].activation, z: network.z[l].baseAddress!, a: network.a[l].baseAddress!,
-                                         rows: B, flags: flags)
-            }
+            alive[l].withUnsafeMutableBufferPointer { network.markPassing(l, rows: B, flags: $0) }
         }
     }
 
@@ -359,10 +356,7 @@ public final class Trainer {
             network.load(inputs, rows: ArraySlice(rows), into: network.x)
             network.forward(rows: rows.count)
             for (l, layer) in model.layers.enumerated() where DeadUnitRule.canDie(layer.activation) {
-                passes[l].withUnsafeMutableBufferPointer { flags in
-                    DeadUnitRule.markPassing(layer.activation, z: network.z[l].baseAddress!, a: network.a[l].baseAddress!,
-                                             rows: rows.count, flags: flags)
-                }
+                passes[l].withUnsafeMutableBufferPointer { network.markPassing(l, rows: rows.count, flags: $0) }
             }
             for k in 0 ..< rows.count * width { outputs[start * width + k] = network.a.last![k] }
             start += network.capacity

@@ -11,19 +11,7 @@ public enum DeadUnitRule {
     /// Whether the activation can die at all (its type says: Ops/Activations/).
     public static func canDie(_ activation: Activation) -> Bool { activation.function.canDie }
 
-    /// Sets flags[o] for every unit o of `units` that passes a gradient for some row of `rows` (z and a
-    /// are (rows, units)); units already set are skipped. The one scan behind the trainer's watch and
-    /// its census.
-    static func markPassing(_ activation: Activation, z: UnsafePointer<Float>, a: UnsafePointer<Float>, rows: Int,
-                            flags: UnsafeMutableBufferPointer<Bool>) {
-        let function = activation.function, O = flags.count
-        for o in 0..<O where !flags[o] {
-            for r in 0..<rows where function.passes(z: z[r * O + o], a: a[r * O + o]) {
-                flags[o] = true
-                break
-            }
-        }
-    }
+
 }
 
 /// One layer at a logged epoch: dead units over the training set, and its gradients over the epoch.

@@ -40,6 +40,9 @@ public protocol ActivationFunction: Sendable, CustomStringConvertible {
 
     /// Whether a unit with pre-activation z and activation a passes a gradient for this sample.
     func passes(z: Float, a: Float) -> Bool
+    /// Sets flags[o] for every unit o that passes a gradient for some row (z and a are (rows, units));
+    /// units already set are skipped.
+    func markPassing(z: UnsafePointer<Float>, a: UnsafePointer<Float>, rows: Int, flags: UnsafeMutableBufferPointer<Bool>)
     /// A classifier's class probabilities from an output row after it; nil: the softmax of the row.
     func probabilities(_ row: [Float]) -> [Float]?
     /// Its tensors beside the layer's (prelu's slopes), for a layer whose output is `output`; nil after
@@ -77,6 +80,16 @@ extension ActivationFunction {
     public var diesToZero: Bool { false }
     public var probabilityForm: ProbabilityForm? { nil }
     public func passes(z: Float, a: Float) -> Bool { true }
+
+    public func markPassing(z: UnsafePointer<Float>, a: UnsafePointer<Float>, rows: Int, flags: UnsafeMutableBufferPointer<Bool>) {
+        let O = flags.count
+        for o in 0..<O where !flags[o] {
+            for r in 0..<rows where passes(z: z[r * O + o], a: a[r * O + o]) {
+                flags[o] = true
+                break
+            }
+        }
+    }
     public func probabilities(_ row: [Float]) -> [Float]? { nil }
     public func onnxProbabilities<G: ONNXGraph>(_ y: String, _ graph: inout G) -> String? { nil }
     public func parameters(_ layer: inout LayerSpec, output: [Int], at range: SourceRange) -> [Parameter]? { [] }
