@@ -1,9 +1,9 @@
 // The interpreter's workspace and its forward and backward passes over the layer graph. Every buffer a
 // training step touches is allocated once from the IR's shapes. Each layer's op (Ops/) computes z from
-// its inputs and adds its gradients; the layer's activation turns z into a. Learnable parameters, their gradients
-// and the optimizer's state each live in one flat buffer in the IR's parameter order; running
-// statistics live in a second one. Layers run in spec order, which the IR builder has checked is a
-// topological order; backward runs in reverse and ADDS each layer's input gradients into its
+// its inputs and adds its gradients; the layer's activation turns z into a. Learnable parameters,
+// their gradients and the optimizer's state each live in one flat buffer in the IR's parameter order;
+// running statistics live in a second one. Layers run in spec order, which the IR builder has checked
+// is a topological order; backward runs in reverse and ADDS each layer's input gradients into its
 // producers' gradient buffers, all zeroed once per step. A step allocates nothing.
 
 public final class Network {
@@ -51,7 +51,7 @@ public final class Network {
     public let layerRanges: [Range<Int>]
 
     /// What a step reads of each layer, as plain values and pointers: the hot loop touches no array of the
-    /// IR, so a step does no reference counting beyond its op's.
+    /// IR, so a step does no reference counting.
     struct LayerPlan {
         var io: LayerIO
         var hasPenalty = false
@@ -72,8 +72,10 @@ public final class Network {
     }
     let code: UnsafeMutableBufferPointer<Unmanaged<Code>>
 
+    /// Calls `body` with layer l's code, without retaining it (the network holds it until deinit).
     @inline(__always)
     func withCode<R>(_ l: Int, _ body: (Code) -> R) -> R { code[l]._withUnsafeGuaranteedRef(body) }
+
     /// Every layer's inputs and their gradients, in one allocation each (LayerIO points into them).
     let inputPointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>
     let inputGradientPointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>?>
