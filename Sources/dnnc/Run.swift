@@ -209,37 +209,25 @@ struct Run: ParsableCommand {
             throw Console.fail("--resume needs checkpoints: add `checkpoint: {every: 1}` under `train:`")
         }
 
-        let trainer = Trainer(model: model)
-        trainer.network.threads = threads
-        if let initial {
-            do { try trainer.network.load(initial) } catch {
-                throw Console.fail("cannot start from \(initFrom!): \(error)")
-            }
+        let session: TrainingSession
+        do { session = try TrainingSession(model: model, threads: threads, initial: initial, source: initFrom ?? "") } catch {
+            throw Console.fail(error.description)
         }
-        if let checkpoints {
-            do { try checkpoints.open(identity: trainer.trainingHash) } catch { throw Console.fail(error.description) }
-            if checkpoints.foreign > 0 {
-                Console.error("dnnc: warning: \(checkpoints.folder) holds \(checkpoints.foreign) checkpoint\(checkpoints.foreign == 1 ? "" : "s") of another run (another model, schedule, seed or data set); this run replaces those of the epochs it saves, resumes from none and prunes none of them")
-            }
-        }
-        if resume, let checkpoints {
-            if let newest = checkpoints.newest() {
-                guard let data = FileManager.default.contents(atPath: newest.path) else {
-                    throw Console.fail("cannot read \(newest.path)")
+        let trainer = session.trainer
+        for notice in session.notices { Console.error("dnnc: warning: " + notice) }
+        if resume {
+            do {
+                switch try session.resume() {
+                case .resumed(let path, let epoch, let warning):
+                    Console.error("dnnc: resuming from \(path), after epoch \(epoch)")
+                    if let warning { Console.error("dnnc: warning: " + warning) }
+                case .fromTheStart:
+                    Console.error("dnnc: no checkpoint of this run in \(checkpoints!.folder) yet; starting from the beginning")
                 }
-                let warning: String?
-                do { warning = try trainer.resume(from: Array(data)) } catch {
-                    throw Console.fail("cannot resume from \(newest.path): \(error)")
-                }
-                Console.error("dnnc: resuming from \(newest.path), after epoch \(newest.epoch)")
-                if let warning { Console.error("dnnc: warning: " + warning) }
-            } else if checkpoints.foreign > 0 {
-                throw Console.fail("cannot resume: the checkpoints in \(checkpoints.folder) were written by a run of another model, schedule, seed or data set (this run's training hash is \(trainer.trainingHash)); run without --resume to start anew beside them")
-            } else {
-                Console.error("dnnc: no checkpoint of this run in \(checkpoints.folder) yet; starting from the beginning")
+            } catch {
+                throw Console.fail(error.description)
             }
         }
-        var checkpointFailure: String? = nil
         let summary = RunReport.summary(model)
         if logFormat == .jsonl { Console.error(summary) } else { Console.out(summary) }
 
@@ -252,18 +240,9 @@ struct Run: ParsableCommand {
         // default, so that a run's output stays the same bytes every time.
         let timing = ProcessInfo.processInfo.environment["DNNC_TIMING"] == "1"
         let started = DispatchTime.now().uptimeNanoseconds
-        let options = TrainingOptions(stopWhenDead: !keepGoing, watchHealth: true, stopRequested: { signals.received != nil },
-                                      checkpointEvery: checkpoints?.policy.every)
-        let result = trainer.train(options, progress: bar.map { bar in { bar.update(epoch: $0, cost: $1) } },
-                                   checkpoint: { epoch in
-                                       guard let checkpoints, checkpointFailure == nil else { return }
-                                       let (tensors, metadata) = trainer.checkpointState()
-                                       do throws(CheckpointError) { try checkpoints.write(SafeTensors.encode(tensors, metadata: metadata), epoch: epoch) } catch {
-                                           // Training goes on; later checkpoints are not attempted.
-                                           checkpointFailure = error.description
-                                           Console.error("dnnc: warning: checkpoints stop after epoch \(epoch): \(error.description)")
-                                       }
-                                   }) { log in
+        let options = TrainingOptions(stopWhenDead: !keepGoing, watchHealth: true, stopRequested: { signals.received != nil })
+        let result = session.train(options, progress: bar.map { bar in { bar.update(epoch: $0, cost: $1) } },
+                                   warn: { Console.error("dnnc: warning: " + $0) }) { log in
             let line = RunReport.logLine(log, format: logFormat, epochs: model.schedule.epochs)
             if let bar { bar.print(line) } else { Console.out(line) }
             for warning in RunReport.healthWarnings(log, firstCost: trainer.firstCost ?? log.cost) where warned.insert(warning.layer).inserted {
@@ -282,7 +261,7 @@ struct Run: ParsableCommand {
         if case .interrupted(let epoch, let step) = result.end {
             let signal = signals.received ?? SIGINT
             Console.error("dnnc: stopped by \(signal == SIGTERM ? "SIGTERM" : "SIGINT") during epoch \(epoch), after step \(step)")
-            if let checkpoints, let newest = checkpoints.newest() {
+            if let newest = session.newestCheckpoint {
                 Console.error("  note: go on exactly from \(newest.path) (after epoch \(newest.epoch)) with `dnnc run \(spec) --resume`")
             }
             if let save {
@@ -360,92 +339,3 @@ struct Run: ParsableCommand {
 }
 
 extension LogFormat: ExpressibleByArgument {}
-
-/// train.checkpoint's folder: `epoch-NNNNNN.safetensors` files, the newest `keep` of this run's kept.
-/// A run holds the folder's lock file while it writes there, so two runs never share it unnoticed;
-/// it reads, resumes from and prunes only checkpoints of its own identity (the training hash), so an
-/// older run's files are never deleted; and it removes the temporary files a killed writer left.
-final class CheckpointFolder {
-    let policy: CheckpointPolicy
-    /// The folder, resolved and confined when the spec was compiled.
-    var folder: String { policy.folder }
-    private var identity = ""
-    private var lock: Int32 = -1
-    /// Checkpoint files of other runs found when the folder was opened.
-    private(set) var foreign = 0
-
-    init(policy: CheckpointPolicy) { self.policy = policy }
-
-    /// The lock file goes with the run: removed while still held, then released.
-    deinit {
-        guard lock >= 0 else { return }
-        unlink((folder as NSString).appendingPathComponent(Self.lockName))
-        close(lock)
-    }
-
-    static let lockName = ".dnnc-lock"
-
-    /// Whether `path` (resolved) is a file this folder's runs write and prune.
-    func manages(_ path: String) -> Bool {
-        let url = URL(fileURLWithPath: path)
-        return FilePolicy.target(of: url.deletingLastPathComponent().path) == FilePolicy.target(of: folder)
-            && Self.epoch(ofName: url.lastPathComponent) != nil
-    }
-
-    static func epoch(ofName name: String) -> Int? {
-        guard name.hasPrefix("epoch-"), name.hasSuffix(".safetensors") else { return nil }
-        let digits = name.dropFirst(6).dropLast(12)
-        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else { return nil }
-        return Int(digits)
-    }
-
-    /// Creates the folder, takes its lock (refusing while another live run holds it), removes stale
-    /// temporary files, and counts other runs' checkpoints.
-    func open(identity: String) throws(CheckpointError) {
-        self.identity = identity
-        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-            throw CheckpointError("cannot create the checkpoint folder \(folder): \(error.localizedDescription)")
-        }
-        let lockPath = (folder as NSString).appendingPathComponent(Self.lockName)
-        lock = Foundation.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard lock >= 0 else { throw CheckpointError("cannot create \(lockPath): \(String(cString: strerror(errno)))") }
-        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
-            let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
-            throw CheckpointError("another dnnc run (pid \(holder)) is writing checkpoints to \(folder); wait for it, or give this run another train.checkpoint.path")
-        }
-        let pid = Array("\(getpid())\n".utf8)
-        _ = ftruncate(lock, 0)
-        _ = pid.withUnsafeBytes { pwrite(lock, $0.baseAddress, pid.count, 0) }
-        // With the lock held no other dnnc writes here: a temporary checkpoint is a killed writer's.
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-            where name.hasPrefix(".epoch-") && name.hasSuffix(".tmp") {
-            unlink((folder as NSString).appendingPathComponent(name))
-        }
-        foreign = all().count - list().count
-    }
-
-    /// Every epoch file in the folder, oldest first.
-    private func all() -> [(path: String, epoch: Int)] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        return names.compactMap { name -> (String, Int)? in
-            guard let number = Self.epoch(ofName: name) else { return nil }
-            return ((folder as NSString).appendingPathComponent(name), number)
-        }.sorted { $0.1 < $1.1 }
-    }
-
-    /// This run's checkpoints (its identity's), oldest first.
-    func list() -> [(path: String, epoch: Int)] {
-        all().filter { SafeTensors.trainingHash(atPath: $0.path) == identity }
-    }
-
-    func newest() -> (path: String, epoch: Int)? { list().last }
-
-    /// Writes the checkpoint of `epoch` (counted from 0) atomically, replacing a file of that name (the
-    /// warning at the start named other runs' files), then deletes all but the newest `keep` of this run's.
-    func write(_ bytes: [UInt8], epoch: Int) throws(CheckpointError) {
-        let name = "epoch-" + String(format: "%06d", epoch) + ".safetensors"
-        let path = (folder as NSString).appendingPathComponent(name)
-        try SafeTensors.writeAtomically(bytes, to: path)
-        for old in list().dropLast(policy.keep) { unlink(old.path) }
-    }
-}
