@@ -311,18 +311,7 @@ def penalty(model):
 
 def make_optimizer(spec, parameters):
     kind = spec["kind"]
-    if kind == "sgd":
-        return torch.optim.SGD(parameters, lr=spec["lr"], momentum=spec["momentum"], dampening=spec["dampening"],
-                               nesterov=spec["nesterov"], weight_decay=spec["weight_decay"])
-    if kind == "adam":
-        return torch.optim.Adam(parameters, lr=spec["lr"], betas=spec["betas"], eps=spec["eps"], weight_decay=spec["weight_decay"])
-    if kind == "adamw":
-        return torch.optim.AdamW(parameters, lr=spec["lr"], betas=spec["betas"], eps=spec["eps"], weight_decay=spec["weight_decay"])
-    if kind == "rmsprop":
-        return torch.optim.RMSprop(parameters, lr=spec["lr"], alpha=spec["alpha"], eps=spec["eps"], weight_decay=spec["weight_decay"],
-                                   momentum=spec["momentum"], centered=spec["centered"])
-    if kind == "adagrad":
-        return torch.optim.Adagrad(parameters, lr=spec["lr"], lr_decay=spec["lr_decay"], weight_decay=spec["weight_decay"], eps=spec["eps"])
+"""# + Ops.optimizers.map { "\n" + $0.pythonBranch }.joined() + "\n" + #"""
     raise ValueError(f"unknown optimizer {kind}")
 
 

@@ -30,6 +30,17 @@ struct OpRegistryTests {
         }
     }
 
+    @Test func theLanguagesOptimizersAreTheRegistrysRules() throws {
+        let registered = Ops.optimizers.flatMap { $0.kinds.map(\.name) }
+        #expect(Set(registered).count == registered.count, "an optimizer is registered twice: \(registered)")
+        #expect(Language.optimizers.kinds.map(\.name) == registered)
+        for name in registered {
+            let ir = try model(baseSpec.replacingOccurrences(of: "{sgd: {lr: 0.01}}", with: "{\(name): {lr: 0.01}}"))
+            #expect(ir.optimizer.name == name)
+            #expect(ObjectIdentifier(ir.optimizer.rule) == ObjectIdentifier(Ops.optimizer(named: name)!))
+        }
+    }
+
     @Test func everyLoweredLayerIsItsKindsRegisteredOp() throws {
         for op in PyTorchOpTests.ops {
             let layers = op["layers"] as! [String]

@@ -107,11 +107,7 @@ struct Builder {
         // Training.
         let optimizerValue = train["optimizer"]!
         let optimizer = Lowering.optimizer(optimizerValue.choice!)
-        if optimizer.nesterov && (optimizer.momentum == 0 || optimizer.dampening != 0) {
-            bag.error(.invalidOptimizer, "nesterov momentum needs momentum > 0 and no dampening",
-                      at: optimizerValue.choice!["nesterov"]!.range,
-                      help: "set `momentum:` (e.g. 0.9) and leave `dampening` at 0, or drop `nesterov: true`")
-        }
+        optimizer.rule.check(optimizer, optimizerValue.choice!, &bag)
         // A default batch size is clamped to the training set; a written one that exceeds it is a mistake.
         let rows = trainData.inputs.rows
         let batchValue = train["batch_size"]!

@@ -38,29 +38,10 @@ enum Lowering {
     }
 
     static func optimizer(_ c: SpecChoice) -> Optimizer {
-        guard let kind = Optimizer.Kind(rawValue: c.kind) else {
-            preconditionFailure("optimizer \(c.kind) is in the table but not lowered")
-        }
-        var o = Optimizer(kind, lr: c["lr"]!.double!)
+        guard let rule = Ops.optimizer(named: c.kind) else { preconditionFailure("optimizer \(c.kind) is in the table but has no rule") }
+        var o = Optimizer(Optimizer.Kind(c.kind), lr: c["lr"]!.double!)
         o.weightDecay = c["weight_decay"]!.double!
-        switch kind {
-        case .sgd:
-            o.momentum = c["momentum"]!.double!
-            o.dampening = c["dampening"]!.double!
-            o.nesterov = c["nesterov"]!.bool!
-        case .adam, .adamw:
-            o.beta1 = c["beta1"]!.double!
-            o.beta2 = c["beta2"]!.double!
-            o.eps = c["eps"]!.double!
-        case .rmsprop:
-            o.alpha = c["alpha"]!.double!
-            o.eps = c["eps"]!.double!
-            o.momentum = c["momentum"]!.double!
-            o.centered = c["centered"]!.bool!
-        case .adagrad:
-            o.lrDecay = c["lr_decay"]!.double!
-            o.eps = c["eps"]!.double!
-        }
+        rule.lower(c, into: &o)
         return o
     }
 

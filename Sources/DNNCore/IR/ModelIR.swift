@@ -90,10 +90,14 @@ public enum Loss: Sendable, Equatable {
     }
 }
 
-/// An optimizer with PyTorch's hyperparameters; each kind reads the ones it has (Optimizers.swift).
+/// An optimizer with PyTorch's hyperparameters (its param group); its rule (Ops/Optimizers/) reads the
+/// ones it has and updates with them.
 public struct Optimizer: Sendable, Equatable {
-    public enum Kind: String, Sendable, Equatable {
-        case sgd, adam, adamw, rmsprop, adagrad
+    /// The optimizer's name; each rule's file declares its own (`.sgd` in SGD.swift).
+    public struct Kind: Sendable, Hashable, CustomStringConvertible {
+        public let rawValue: String
+        public init(_ name: String) { rawValue = name }
+        public var description: String { rawValue }
     }
 
     public var kind: Kind
@@ -116,6 +120,8 @@ public struct Optimizer: Sendable, Equatable {
 
     public var name: String { kind.rawValue }
     public var learningRate: Double { lr }
+    /// The rule of its kind (Ops.optimizers).
+    public var rule: any OptimizerRule.Type { Ops.optimizer(named: kind.rawValue)! }
 }
 
 /// Gradient clipping before each step, as torch.nn.utils.clip_grad_norm_ / clip_grad_value_.

@@ -101,8 +101,9 @@ public final class Network {
         get { pass.pointee.training }
         set { pass.pointee.training = newValue }
     }
-    /// The optimizer of the current phase.
-    public var optimizer: Optimizer
+    /// The optimizer of the current phase, and its rule (looked up once per phase, not per step).
+    public var optimizer: Optimizer { didSet { optimizerRule = optimizer.rule } }
+    private(set) var optimizerRule: any OptimizerRule.Type
     /// Dropout's draws: the seed's stream 2.
     var dropoutStream: RandomStream {
         get { pass.pointee.dropout }
@@ -184,6 +185,7 @@ public final class Network {
         pass.initialize(to: PassContext(dropout: RandomStream(seed: model.seed, stream: RandomStream.dropout), columns: cols.baseAddress!,
                            columnGradients: dcols.baseAddress!, partial: partial.baseAddress!))
         optimizer = model.optimizer
+        optimizerRule = model.optimizer.rule
         outputWidth = model.outputWidth
         targetWidth = model.targetWidth
         let edges = model.layers.reduce(0) { $0 + $1.inputs.count }
@@ -383,7 +385,7 @@ public final class Network {
             let scale = Float(limit / (sum.squareRoot() + 1e-6))
             if scale < 1 { for i in grads.indices { grads[i] *= scale } }
         }
-        OptimizerKernel.step(optimizer, lr: lr, p: params.baseAddress!, g: grads.baseAddress!, s1: state1.baseAddress!,
+        optimizerRule.step(optimizer, lr: lr, p: params.baseAddress!, g: grads.baseAddress!, s1: state1.baseAddress!,
                              s2: state2.baseAddress!, s3: state3.baseAddress!, count: parameterCount, step: step)
     }
 

@@ -113,17 +113,7 @@ public enum RunReport {
     static func shape(_ dims: [Int]) -> String { "[" + dims.map(String.init).joined(separator: ", ") + "]" }
 
     static func optimizerDescription(_ o: Optimizer) -> String {
-        var s = "\(o.name) lr \(Format.number(o.lr))"
-        switch o.kind {
-        case .sgd:
-            if o.momentum != 0 { s += " momentum \(Format.number(o.momentum))" + (o.nesterov ? " nesterov" : "") }
-        case .adam, .adamw:
-            s += " betas (\(Format.number(o.beta1)), \(Format.number(o.beta2))) eps \(Format.number(o.eps))"
-        case .rmsprop:
-            s += " alpha \(Format.number(o.alpha))" + (o.momentum != 0 ? " momentum \(Format.number(o.momentum))" : "") + (o.centered ? " centered" : "")
-        case .adagrad:
-            break
-        }
+        var s = "\(o.name) lr \(Format.number(o.lr))" + o.rule.describe(o)
         if o.weightDecay != 0 { s += " weight_decay \(Format.number(o.weightDecay))" }
         return s
     }

@@ -1,5 +1,6 @@
-// Parameter updates with PyTorch's exact update rules (torch/optim/*.py, the single-tensor path), so a
-// run can be compared with PyTorch step by step. p, g and the state buffers s1, s2, s3 are flat over
+// The loops of parameter updates with PyTorch's exact update rules (torch/optim/*.py, the single-tensor
+// path), so a run can be compared with PyTorch step by step; each optimizer's rule (Ops/Optimizers/)
+// calls them. p, g and the state buffers s1, s2, s3 are flat over
 // the learnable parameters, of length n. Hyperparameters arrive as Double, as Python's floats do, and
 // are rounded to Float where PyTorch's kernels round them. `step` counts from 1; `lr` is the
 // scheduled learning rate of this step.
@@ -7,36 +8,6 @@
 import Foundation
 
 public enum OptimizerKernel {
-    public static func step(_ o: Optimizer, lr: Double, p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
-                            s1: UnsafeMutablePointer<Float>, s2: UnsafeMutablePointer<Float>, s3: UnsafeMutablePointer<Float>,
-                            count n: Int, step t: Int) {
-        let wd = Float(o.weightDecay)
-        // Coupled weight decay: g += wd·p (every optimizer but adamw).
-        if wd != 0 && o.kind != .adamw {
-            for i in 0..<n { g[i] += wd * p[i] }
-        }
-        switch o.kind {
-        case .sgd:
-            sgd(p: p, g: g, buf: s1, count: n, lr: lr, momentum: o.momentum, dampening: o.dampening,
-                nesterov: o.nesterov, firstStep: t == 1)
-        case .adam, .adamw:
-            if o.kind == .adamw && wd != 0 {
-                let shrink = Float(1 - lr * o.weightDecay)
-                for i in 0..<n { p[i] *= shrink }
-            }
-            adam(p: p, g: g, m: s1, v: s2, count: n, lr: lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, step: t)
-        case .rmsprop:
-            rmsprop(p: p, g: g, squareAverage: s1, gradientAverage: s2, buf: s3, count: n, lr: lr, alpha: o.alpha,
-                    eps: o.eps, momentum: o.momentum, centered: o.centered)
-        case .adagrad:
-            let clr = Float(lr / (1 + Double(t - 1) * o.lrDecay)), eps = Float(o.eps)
-            for i in 0..<n {
-                s1[i] += g[i] * g[i]
-                p[i] += -clr * (g[i] / (s1[i].squareRoot() + eps))
-            }
-        }
-    }
-
     /// torch.optim.SGD: buf = g on the first step, else buf = momentum·buf + (1 − dampening)·g;
     /// g' = g + momentum·buf (nesterov) or buf; p -= lr·g'.  Without momentum: p -= lr·g.
     public static func sgd(p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, buf: UnsafeMutablePointer<Float>,

@@ -9,12 +9,7 @@ public enum Linter {
     static let scaleRatio = 100.0
 
     /// The learning rates practitioners use with each optimizer; outside them, W0450.
-    static func plausibleLearningRates(_ optimizer: Optimizer) -> ClosedRange<Double> {
-        switch optimizer.kind {
-        case .sgd, .adagrad: 1e-6...1.0
-        case .adam, .adamw, .rmsprop: 1e-6...0.1
-        }
-    }
+    static func plausibleLearningRates(_ optimizer: Optimizer) -> ClosedRange<Double> { optimizer.rule.plausibleLearningRates }
 
     public static func lint(_ spec: SpecRecord, _ model: ModelIR, diagnostics bag: inout DiagnosticBag) {
         let view = SpecView(spec)

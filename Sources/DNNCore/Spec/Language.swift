@@ -223,46 +223,11 @@ public enum Language {
                    doc: "negative log-likelihood on log-probabilities (after log_softmax); targets are class indices"),
     ])
 
-    public static let optimizers = Catalog(name: "optimizer", kinds: [
-        ChoiceKind(name: "sgd", params: [
-            .required("lr", .number(.positive), "learning rate"),
-            .optional("momentum", .number(.nonNegative), default: .number(0), "momentum factor"),
-            .optional("dampening", .number(Bounds(min: 0, max: 1)), default: .number(0), "dampening of the momentum"),
-            .optional("nesterov", .boolean, default: .bool(false), "Nesterov momentum (needs momentum > 0 and no dampening)"),
-            weightDecay(0),
-        ], doc: "stochastic gradient descent with torch.optim.SGD's update rule"),
-        ChoiceKind(name: "adam", params: adamParams(weightDecay: 0),
-                   doc: "Adam with torch.optim.Adam's update rule, bias correction included; weight decay is added to the gradient"),
-        ChoiceKind(name: "adamw", params: adamParams(weightDecay: 0.01),
-                   doc: "AdamW: Adam with decoupled weight decay, torch.optim.AdamW's update rule"),
-        ChoiceKind(name: "rmsprop", params: [
-            .optional("lr", .number(.positive), default: .number(0.01), "learning rate (PyTorch's default)"),
-            .optional("alpha", .number(.unitOpen), default: .number(0.99), "decay of the squared-gradient average"),
-            .optional("eps", .number(.nonNegative), default: .number(1e-8), "added to the denominator"),
-            .optional("momentum", .number(.nonNegative), default: .number(0), "momentum factor"),
-            .optional("centered", .boolean, default: .bool(false), "divide by the gradient's estimated standard deviation instead"),
-            weightDecay(0),
-        ], doc: "RMSprop with torch.optim.RMSprop's update rule"),
-        ChoiceKind(name: "adagrad", params: [
-            .optional("lr", .number(.positive), default: .number(0.01), "learning rate (PyTorch's default)"),
-            .optional("lr_decay", .number(.nonNegative), default: .number(0), "lr / (1 + (step − 1)·lr_decay)"),
-            .optional("eps", .number(.nonNegative), default: .number(1e-10), "added to the denominator"),
-            weightDecay(0),
-        ], doc: "Adagrad with torch.optim.Adagrad's update rule"),
-    ])
+    /// Every optimizer: the rules' own entries (Ops/Optimizers/, listed by `Ops.optimizers`).
+    public static let optimizers = Catalog(name: "optimizer", kinds: Ops.optimizers.flatMap { $0.kinds })
 
     static func weightDecay(_ value: Double) -> Field {
         .optional("weight_decay", .number(.nonNegative), default: .number(value), "L2 penalty added to the gradient (decoupled for adamw)")
-    }
-
-    static func adamParams(weightDecay value: Double) -> [Field] {
-        [
-            .optional("lr", .number(.positive), default: .number(0.001), "learning rate"),
-            .optional("beta1", .number(.unitOpen), default: .number(0.9), "decay of the first moment"),
-            .optional("beta2", .number(.unitOpen), default: .number(0.999), "decay of the second moment"),
-            .optional("eps", .number(.nonNegative), default: .number(1e-8), "added to the denominator"),
-            weightDecay(value),
-        ]
     }
 
     public static let schedules = Catalog(name: "schedule", kinds: [
