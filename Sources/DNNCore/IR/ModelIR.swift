@@ -93,11 +93,23 @@ public enum Loss: Sendable, Equatable {
 /// An optimizer with PyTorch's hyperparameters (its param group); its rule (Ops/Optimizers/) reads the
 /// ones it has and updates with them.
 public struct Optimizer: Sendable, Equatable {
-    /// The optimizer's name; each rule's file declares its own (`.sgd` in SGD.swift).
+    /// The optimizer's name; each rule's file declares its own (`.sgd` in SGD.swift). Held as its place
+    /// among the registry's names, so that an Optimizer copies as plain bytes in every step.
     public struct Kind: Sendable, Hashable, CustomStringConvertible {
-        public let rawValue: String
-        public init(_ name: String) { rawValue = name }
+        /// Every optimizer's name and rule, in the registry's order.
+        static let names = Ops.optimizers.flatMap { rule in rule.kinds.map(\.name) }
+        static let rules: [any OptimizerRule.Type] = Ops.optimizers.flatMap { rule in rule.kinds.map { _ in rule } }
+        let index: Int
+
+        /// The kind of a registered optimizer's name.
+        public init(_ name: String) {
+            guard let index = Self.names.firstIndex(of: name) else { preconditionFailure("optimizer \(name) is not registered") }
+            self.index = index
+        }
+
+        public var rawValue: String { Self.names[index] }
         public var description: String { rawValue }
+        var rule: any OptimizerRule.Type { Self.rules[index] }
     }
 
     public var kind: Kind
@@ -121,7 +133,7 @@ public struct Optimizer: Sendable, Equatable {
     public var name: String { kind.rawValue }
     public var learningRate: Double { lr }
     /// The rule of its kind (Ops.optimizers).
-    public var rule: any OptimizerRule.Type { Ops.optimizer(named: kind.rawValue)! }
+    public var rule: any OptimizerRule.Type { kind.rule }
 }
 
 /// Gradient clipping before each step, as torch.nn.utils.clip_grad_norm_ / clip_grad_value_.

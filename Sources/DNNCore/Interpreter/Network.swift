@@ -62,13 +62,71 @@ public final class Network {
         var slope, dslope: UnsafeMutablePointer<Float>?
     }
     let plans: UnsafeMutableBufferPointer<LayerPlan>
-    /// Per layer, its op and its activation, apart from the plans (which stay plain values that copy as
-    /// bytes), each in a class's `let` reached without reference counting: a step calls them in place,
-    /// where an existential read from mutable memory would be copied for every call.
-    final class Code {
-        let op: any LayerOp
-        let activation: any ActivationFunction
-        init(_ op: any LayerOp, _ activation: any ActivationFunction) { self.op = op; self.activation = activation }
+    /// Per layer, its op and its activation bound to their own types once (`Bound`), apart from the plans
+    /// (which stay plain values that copy as bytes): a step calls them through the class's vtable, with
+    /// no existential to open or copy, and reaches the cell without reference counting.
+    class Code {
+        /// z = op(inputs).
+        func forward(_ plan: UnsafePointer<LayerPlan>, _ pass: UnsafeMutablePointer<PassContext>) { preconditionFailure("abstract") }
+        /// The op's gradients from dz.
+        func backward(_ plan: UnsafePointer<LayerPlan>, dz: UnsafeMutablePointer<Float>, _ pass: UnsafeMutablePointer<PassContext>) {
+            preconditionFailure("abstract")
+        }
+        /// a = f(z): element-wise without a shape, along an axis of `shape` with one.
+        func activate(_ plan: UnsafePointer<LayerPlan>, B: Int, shape: [Int]?) { preconditionFailure("abstract") }
+        /// dz from ∂L/∂a, likewise.
+        func activationBackward(_ plan: UnsafePointer<LayerPlan>, dz: UnsafeMutablePointer<Float>, B: Int, shape: [Int]?) {
+            preconditionFailure("abstract")
+        }
+        func markPassing(z: UnsafePointer<Float>, a: UnsafePointer<Float>, rows: Int, flags: UnsafeMutableBufferPointer<Bool>) {
+            preconditionFailure("abstract")
+        }
+
+        /// The cell of an op and an activation, each opened once.
+        static func bind(_ op: any LayerOp, _ activation: any ActivationFunction) -> Code {
+            func withOp<O: LayerOp>(_ op: O) -> Code {
+                func withActivation<A: ActivationFunction>(_ activation: A) -> Code { Bound(op, activation) }
+                return withActivation(activation)
+            }
+            return withOp(op)
+        }
+    }
+
+    final class Bound<O: LayerOp, A: ActivationFunction>: Code {
+        let op: O
+        let activation: A
+        init(_ op: O, _ activation: A) { self.op = op; self.activation = activation }
+
+        override func forward(_ plan: UnsafePointer<LayerPlan>, _ pass: UnsafeMutablePointer<PassContext>) {
+            op.forward(plan.pointee.io, &pass.pointee)
+        }
+
+        override func backward(_ plan: UnsafePointer<LayerPlan>, dz: UnsafeMutablePointer<Float>, _ pass: UnsafeMutablePointer<PassContext>) {
+            op.backward(plan.pointee.io, dz: dz, &pass.pointee)
+        }
+
+        override func activate(_ plan: UnsafePointer<LayerPlan>, B: Int, shape: [Int]?) {
+            let plan = plan.pointee
+            if let shape {
+                activation.forward(z: plan.io.z, a: plan.a, slope: plan.slope, B: B, shape: shape)
+            } else {
+                activation.forward(z: plan.io.z, a: plan.a, slope: plan.slope, B: B, S: plan.size, channels: plan.channels)
+            }
+        }
+
+        override func activationBackward(_ plan: UnsafePointer<LayerPlan>, dz: UnsafeMutablePointer<Float>, B: Int, shape: [Int]?) {
+            let plan = plan.pointee
+            if let shape {
+                activation.backward(z: plan.io.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope, dslope: plan.dslope, B: B, shape: shape)
+            } else {
+                activation.backward(z: plan.io.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope, dslope: plan.dslope, B: B,
+                                    S: plan.size, channels: plan.channels)
+            }
+        }
+
+        override func markPassing(z: UnsafePointer<Float>, a: UnsafePointer<Float>, rows: Int, flags: UnsafeMutableBufferPointer<Bool>) {
+            activation.markPassing(z: z, a: a, rows: rows, flags: flags)
+        }
     }
     let code: UnsafeMutableBufferPointer<Unmanaged<Code>>
 
@@ -210,7 +268,7 @@ public final class Network {
                 weight: slot.weight.map { p + $0 }, bias: slot.bias.map { p + $0 },
                 runningMean: slot.runningMean.map { s + $0 }, runningVar: slot.runningVar.map { s + $0 },
                 dweight: slot.weight.map { g + $0 }, dbias: slot.bias.map { g + $0 })
-            code.initializeElement(at: l, to: Unmanaged.passRetained(Code(layer.kind, layer.activation.function)))
+            code.initializeElement(at: l, to: Unmanaged.passRetained(Code.bind(layer.kind, layer.activation.function)))
             let plan = LayerPlan(io: io, hasPenalty: layer.l1 != 0 || layer.l2 != 0,
                                  elementwise: layer.activation.isElementwise, size: layer.outputSize,
                                  channels: layer.outputShape.first ?? 1, a: a[l].baseAddress!, ga: ga[l].baseAddress!,
@@ -288,20 +346,21 @@ public final class Network {
     @inline(__always)
     func forwardLinear(_ l: Int, rows B: Int) {
         pass.pointee.rows = B
-        let io = plans[l].io, pass = self.pass
-        withCode(l) { $0.op.forward(io, &pass.pointee) }
+        let plan = UnsafePointer(plans.baseAddress! + l), pass = self.pass
+        withCode(l) { $0.forward(plan, pass) }
     }
 
     /// Layer l's activation: a[l] from z[l] (nothing for identity, whose a is z).
     @inline(__always)
     func forwardActivation(_ l: Int, rows B: Int) {
-        let plan = plans[l]
-        if plan.a == plan.io.z {
+        let plan = UnsafePointer(plans.baseAddress! + l)
+        if plan.pointee.a == plan.pointee.io.z {
             // identity: the output is z itself
-        } else if plan.elementwise {
-            withCode(l) { $0.activation.forward(z: plan.io.z, a: plan.a, slope: plan.slope, B: B, S: plan.size, channels: plan.channels) }
+        } else if plan.pointee.elementwise {
+            withCode(l) { $0.activate(plan, B: B, shape: nil) }
         } else {
-            withCode(l) { $0.activation.forward(z: plan.io.z, a: plan.a, slope: plan.slope, B: B, shape: model.layers[l].outputShape) }
+            let shape = model.layers[l].outputShape
+            withCode(l) { $0.activate(plan, B: B, shape: shape) }
         }
     }
 
@@ -325,8 +384,8 @@ public final class Network {
         let last = plans[plans.count - 1]
         LossKernel.backward(model.loss, p: last.a, t: t.baseAddress!, dp: last.ga, B: B, O: outputWidth, T: targetWidth)
         for l in stride(from: plans.count - 1, through: 0, by: -1) {
-            let io = plans[l].io, dz = gradientOfZ(l, rows: B), pass = self.pass
-            withCode(l) { $0.op.backward(io, dz: dz, &pass.pointee) }
+            let plan = UnsafePointer(plans.baseAddress! + l), dz = gradientOfZ(l, rows: B), pass = self.pass
+            withCode(l) { $0.backward(plan, dz: dz, pass) }
             if plans[l].hasPenalty { addPenalty(l) }
         }
     }
@@ -334,19 +393,14 @@ public final class Network {
     /// ∂L/∂z of layer l from ∂L/∂a: ga itself for identity (a is z), else its activation's backward into gz.
     @inline(__always)
     func gradientOfZ(_ l: Int, rows B: Int) -> UnsafeMutablePointer<Float> {
-        let plan = plans[l]
-        if plan.a == plan.io.z { return plan.ga }
-        if plan.elementwise {
+        let plan = UnsafePointer(plans.baseAddress! + l)
+        if plan.pointee.a == plan.pointee.io.z { return plan.pointee.ga }
+        if plan.pointee.elementwise {
             let dz = gz.baseAddress!
-            withCode(l) {
-                $0.activation.backward(z: plan.io.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope, dslope: plan.dslope, B: B,
-                                       S: plan.size, channels: plan.channels)
-            }
+            withCode(l) { $0.activationBackward(plan, dz: dz, B: B, shape: nil) }
         } else {
             let dz = gz.baseAddress!, shape = model.layers[l].outputShape
-            withCode(l) {
-                $0.activation.backward(z: plan.io.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope, dslope: plan.dslope, B: B, shape: shape)
-            }
+            withCode(l) { $0.activationBackward(plan, dz: dz, B: B, shape: shape) }
         }
         return gz.baseAddress!
     }
@@ -355,7 +409,7 @@ public final class Network {
     /// activation's markPassing): the one scan behind the trainer's watch and its census.
     func markPassing(_ l: Int, rows B: Int, flags: UnsafeMutableBufferPointer<Bool>) {
         let z = self.z[l].baseAddress!, a = self.a[l].baseAddress!
-        withCode(l) { $0.activation.markPassing(z: z, a: a, rows: B, flags: flags) }
+        withCode(l) { $0.markPassing(z: z, a: a, rows: B, flags: flags) }
     }
 
     /// Adds the gradient of layer l's penalties, ∂(l1·Σ|w| + l2·Σw²)/∂w.
