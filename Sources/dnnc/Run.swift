@@ -222,7 +222,7 @@ struct Run: ParsableCommand {
                     Console.error("dnnc: resuming from \(path), after epoch \(epoch)")
                     if let warning { Console.error("dnnc: warning: " + warning) }
                 case .fromTheStart:
-                    Console.error("dnnc: no checkpoint of this run in \(checkpoints!.folder) yet; starting from the beginning")
+                    Console.error("dnnc: no checkpoint of this run in \(session.checkpoints!.folder) yet; starting from the beginning")
                 }
             } catch {
                 throw Console.fail(error.description)
