@@ -198,15 +198,12 @@ struct Run: ParsableCommand {
             throw Console.fail("--save-best needs validation data: add `validation: {split: 0.2}` under `data:`")
         }
         try checkOutputs([("--save", save), ("--save-best", saveBest), ("--plot", plot)], inputs: [file.path, initFrom] + model.dataFiles)
-        let checkpoints = model.schedule.checkpoint.map(CheckpointFolder.init)
-        if let checkpoints {
+        if let checkpoints = model.schedule.checkpoint {
             // The folder's epoch files are written and pruned by this run: no input or output of it may be one.
             for (option, path) in [("--init-from", initFrom), ("--save", save), ("--save-best", saveBest), ("--plot", plot)] {
                 guard let path, checkpoints.manages(FilePolicy.target(of: path)) else { continue }
                 throw Console.fail("\(option) \(path) is one of the checkpoints this run writes and prunes in \(checkpoints.folder); copy it elsewhere, or choose another path")
             }
-        } else if resume {
-            throw Console.fail("--resume needs checkpoints: add `checkpoint: {every: 1}` under `train:`")
         }
 
         let session: TrainingSession

@@ -3,6 +3,16 @@
 
 import Foundation
 
+extension CheckpointPolicy {
+    /// Whether `path` (resolved) is a file the runs of this policy's folder write and prune: asked of a
+    /// run's other inputs and outputs before the folder is opened.
+    public func manages(_ path: String) -> Bool {
+        let url = URL(fileURLWithPath: path)
+        return FilePolicy.target(of: url.deletingLastPathComponent().path) == FilePolicy.target(of: folder)
+            && CheckpointFolder.epoch(ofName: url.lastPathComponent) != nil
+    }
+}
+
 /// train.checkpoint's folder: `epoch-NNNNNN.safetensors` files, the newest `keep` of this run's kept.
 /// A run holds the folder's lock file while it writes there, so two runs never share it unnoticed;
 /// it reads, resumes from and prunes only checkpoints of its own identity (the training hash), so an
@@ -26,13 +36,6 @@ public final class CheckpointFolder {
     }
 
     static let lockName = ".dnnc-lock"
-
-    /// Whether `path` (resolved) is a file this folder's runs write and prune.
-    public func manages(_ path: String) -> Bool {
-        let url = URL(fileURLWithPath: path)
-        return FilePolicy.target(of: url.deletingLastPathComponent().path) == FilePolicy.target(of: folder)
-            && Self.epoch(ofName: url.lastPathComponent) != nil
-    }
 
     static func epoch(ofName name: String) -> Int? {
         guard name.hasPrefix("epoch-"), name.hasSuffix(".safetensors") else { return nil }
