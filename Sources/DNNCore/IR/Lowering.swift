@@ -38,10 +38,10 @@ enum Lowering {
     }
 
     static func optimizer(_ c: SpecChoice) -> Optimizer {
-        guard let rule = Ops.optimizer(named: c.kind) else { preconditionFailure("optimizer \(c.kind) is in the table but has no rule") }
-        var o = Optimizer(Optimizer.Kind(c.kind), lr: c["lr"]!.double!)
+        let kind = Optimizer.Kind(c.kind)
+        var o = Optimizer(kind, lr: c["lr"]!.double!)
         o.weightDecay = c["weight_decay"]!.double!
-        rule.lower(c, into: &o)
+        kind.rule.lower(c, into: &o)
         return o
     }
 

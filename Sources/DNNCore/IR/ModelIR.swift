@@ -96,20 +96,22 @@ public struct Optimizer: Sendable, Equatable {
     /// The optimizer's name; each rule's file declares its own (`.sgd` in SGD.swift). Held as its place
     /// among the registry's names, so that an Optimizer copies as plain bytes in every step.
     public struct Kind: Sendable, Hashable, CustomStringConvertible {
-        /// Every optimizer's name and rule, in the registry's order.
-        static let names = Ops.optimizers.flatMap { rule in rule.kinds.map(\.name) }
-        static let rules: [any OptimizerRule.Type] = Ops.optimizers.flatMap { rule in rule.kinds.map { _ in rule } }
+        /// Every optimizer's name with its rule, in the registry's order.
+        static let registered: [(name: String, rule: any OptimizerRule.Type)] =
+            Ops.optimizers.flatMap { rule in rule.kinds.map { ($0.name, rule) } }
         let index: Int
 
         /// The kind of a registered optimizer's name.
         public init(_ name: String) {
-            guard let index = Self.names.firstIndex(of: name) else { preconditionFailure("optimizer \(name) is not registered") }
+            guard let index = Self.registered.firstIndex(where: { $0.name == name }) else {
+                preconditionFailure("optimizer \(name) is not registered")
+            }
             self.index = index
         }
 
-        public var rawValue: String { Self.names[index] }
+        public var rawValue: String { Self.registered[index].name }
         public var description: String { rawValue }
-        var rule: any OptimizerRule.Type { Self.rules[index] }
+        var rule: any OptimizerRule.Type { Self.registered[index].rule }
     }
 
     public var kind: Kind

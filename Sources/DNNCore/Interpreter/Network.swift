@@ -356,10 +356,8 @@ public final class Network {
         let plan = UnsafePointer(plans.baseAddress! + l)
         if plan.pointee.a == plan.pointee.io.z {
             // identity: the output is z itself
-        } else if plan.pointee.elementwise {
-            withCode(l) { $0.activate(plan, B: B, shape: nil) }
         } else {
-            let shape = model.layers[l].outputShape
+            let shape = plan.pointee.elementwise ? nil : model.layers[l].outputShape
             withCode(l) { $0.activate(plan, B: B, shape: shape) }
         }
     }
@@ -395,14 +393,9 @@ public final class Network {
     func gradientOfZ(_ l: Int, rows B: Int) -> UnsafeMutablePointer<Float> {
         let plan = UnsafePointer(plans.baseAddress! + l)
         if plan.pointee.a == plan.pointee.io.z { return plan.pointee.ga }
-        if plan.pointee.elementwise {
-            let dz = gz.baseAddress!
-            withCode(l) { $0.activationBackward(plan, dz: dz, B: B, shape: nil) }
-        } else {
-            let dz = gz.baseAddress!, shape = model.layers[l].outputShape
-            withCode(l) { $0.activationBackward(plan, dz: dz, B: B, shape: shape) }
-        }
-        return gz.baseAddress!
+        let dz = gz.baseAddress!, shape = plan.pointee.elementwise ? nil : model.layers[l].outputShape
+        withCode(l) { $0.activationBackward(plan, dz: dz, B: B, shape: shape) }
+        return dz
     }
 
     /// Marks layer l's units that passed a gradient for some row of the last forward pass (its

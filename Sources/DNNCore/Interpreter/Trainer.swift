@@ -109,7 +109,7 @@ public final class Trainer {
         currentRate = learningRate.rate(epoch: 0, step: 0)
         shuffler = RandomStream(seed: model.seed, stream: RandomStream.shuffling)
         alive = model.layers.map { [Bool](repeating: false, count: $0.outputShape.reduce(1, *)) }
-        mortal = model.layers.indices.filter { DeadUnitRule.canDie(model.layers[$0].activation) }
+        mortal = model.layers.indices.filter { model.layers[$0].activation.function.canDie }
         gradientSquares = [Double](repeating: 0, count: model.layers.count)
         updateRatios = gradientSquares
         beforeUpdate = [Float](repeating: 0, count: network.parameterCount)
@@ -157,7 +157,7 @@ public final class Trainer {
             lastFiniteEpoch = epoch
             // Stuck: no gradient reached the parameters (or the output layer passed none) and none moved,
             // so every later epoch repeats this one.
-            let outputPassedNone = DeadUnitRule.canDie(model.layers.last!.activation) && !alive.last!.contains(true)
+            let outputPassedNone = model.layers.last!.activation.function.canDie && !alive.last!.contains(true)
             let stuck = !changed && (!anyGradient || outputPassedNone)
             loop.stuckSince = stuck ? (loop.stuckSince ?? epoch) : nil
             var stop: RunEnd? = nil
@@ -328,7 +328,7 @@ public final class Trainer {
     public func deadUnits() -> [LayerHealth] {
         let passes = census().passes
         return model.layers.enumerated().map { l, layer in
-            let dead = DeadUnitRule.canDie(layer.activation) ? passes[l].filter { !$0 }.count : 0
+            let dead = layer.activation.function.canDie ? passes[l].filter { !$0 }.count : 0
             return LayerHealth(name: layer.name, units: passes[l].count, dead: dead, gradientNorm: 0, weightNorm: 0, updateRatio: 0)
         }
     }
@@ -355,7 +355,7 @@ public final class Trainer {
             let rows = start ..< min(start + network.capacity, inputs.rows)
             network.load(inputs, rows: ArraySlice(rows), into: network.x)
             network.forward(rows: rows.count)
-            for (l, layer) in model.layers.enumerated() where DeadUnitRule.canDie(layer.activation) {
+            for (l, layer) in model.layers.enumerated() where layer.activation.function.canDie {
                 passes[l].withUnsafeMutableBufferPointer { network.markPassing(l, rows: rows.count, flags: $0) }
             }
             for k in 0 ..< rows.count * width { outputs[start * width + k] = network.a.last![k] }
@@ -381,7 +381,7 @@ public final class Trainer {
     /// last layer none of whose units passed one.
     private func diagnose(since: Int, stoppedAfter epoch: Int, cost: Double) -> DeadRun {
         let last = model.layers.count - 1
-        let blocked = alive.last!.contains(true) ? (alive.indices.last { !alive[$0].contains(true) && DeadUnitRule.canDie(model.layers[$0].activation) } ?? last) : last
+        let blocked = alive.last!.contains(true) ? (alive.indices.last { !alive[$0].contains(true) && model.layers[$0].activation.function.canDie } ?? last) : last
         let layer = model.layers[blocked]
         return DeadRun(layer: layer.name, activation: layer.activation, isOutput: blocked == last,
                        since: since, stoppedAfter: epoch, cost: cost, targetsNormalized: model.appliedTargetNormalization != .none)

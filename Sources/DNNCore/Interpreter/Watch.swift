@@ -2,16 +2,12 @@
 // plain-words diagnosis when a run cannot go on. The trainer gathers the facts (Trainer.swift); this
 // file holds their types, the rules that judge them, and the words.
 
-/// How a unit counts as dead: for relu (relu6, hard_sigmoid), its input is where the gradient is 0
-/// for every training sample; for the saturating sigmoid and tanh, its activation's derivative is
-/// below this for every sample. The other activations always pass a gradient, so their units never die.
+/// How a unit counts as dead (each activation's `canDie` and `passes`, Ops/Activations/): for relu
+/// (relu6, hard_sigmoid), its input is where the gradient is 0 for every training sample; for the
+/// saturating sigmoid and tanh, its activation's derivative is below this for every sample. The other
+/// activations always pass a gradient, so their units never die.
 public enum DeadUnitRule {
     public static let saturatedDerivative: Float = 1e-8
-
-    /// Whether the activation can die at all (its type says: Ops/Activations/).
-    public static func canDie(_ activation: Activation) -> Bool { activation.function.canDie }
-
-
 }
 
 /// One layer at a logged epoch: dead units over the training set, and its gradients over the epoch.
