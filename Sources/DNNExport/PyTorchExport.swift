@@ -47,12 +47,12 @@ public enum PyTorchExport {
             CLASSES = \(model.classes.map { "[" + $0.map(py).joined(separator: ", ") + "]" } ?? "None")
             NORMALIZE = {"inputs": \(py(model.inputNormalization.rawValue)), "targets": \(py(model.appliedTargetNormalization.rawValue))}
             INPUT_SHAPE = \(pyTuple(model.inputShape))
-            LOSS = \(loss(model.loss))
+            LOSS = \(model.loss.python)
             OPTIMIZER = \(optimizer(model.optimizer))
             SCHEDULE = {
                 "epochs": \(model.schedule.epochs), "batch_size": \(model.schedule.batchSize), "shuffle": \(pyBool(model.schedule.shuffle)),
                 "log_every": \(model.schedule.logEvery), "warmup": \(model.schedule.warmup), "validate_every": \(model.schedule.validateEvery),
-                "learning_rate": \(schedule(model.schedule.learningRate)),
+                "learning_rate": \(model.schedule.learningRate.rule.python),
                 "clip": \(clip(model.schedule.clip)),
                 "early_stopping": \(early(model.schedule.earlyStopping)),
                 "phases": [\(model.schedule.phases.map { phase in
@@ -124,34 +124,10 @@ public enum PyTorchExport {
         }
     }
 
-    static func loss(_ l: Loss) -> String {
-        var fields = ["\"kind\": \(py(l.name))", "\"reduction\": \(py(l.reduction.rawValue))"]
-        switch l {
-        case .huber(let delta, _): fields.append("\"delta\": \(py(delta))")
-        case .smoothL1(let beta, _): fields.append("\"beta\": \(py(beta))")
-        case .crossEntropy(let smoothing, _): fields.append("\"label_smoothing\": \(py(smoothing))")
-        default: break
-        }
-        return "{" + fields.joined(separator: ", ") + "}"
-    }
-
     static func optimizer(_ o: Optimizer) -> String {
         "{\"kind\": \(py(o.kind.rawValue)), \"lr\": \(py(o.lr)), \"momentum\": \(py(o.momentum)), \"dampening\": \(py(o.dampening)), "
             + "\"nesterov\": \(pyBool(o.nesterov)), \"betas\": (\(py(o.beta1)), \(py(o.beta2))), \"eps\": \(py(o.eps)), \"alpha\": \(py(o.alpha)), "
             + "\"centered\": \(pyBool(o.centered)), \"lr_decay\": \(py(o.lrDecay)), \"weight_decay\": \(py(o.weightDecay))}"
-    }
-
-    static func schedule(_ s: LRSchedule) -> String {
-        switch s {
-        case .constant: "(\"constant\",)"
-        case .step(let every, let gamma): "(\"step\", \(every), \(py(gamma)))"
-        case .multistep(let milestones, let gamma): "(\"multistep\", \(milestones), \(py(gamma)))"
-        case .exponential(let gamma): "(\"exponential\", \(py(gamma)))"
-        case .cosine(let tMax, let minLR): "(\"cosine\", \(tMax), \(py(minLR)))"
-        case .oneCycle(let maxLR, let pct, let div, let finalDiv): "(\"one_cycle\", \(py(maxLR)), \(py(pct)), \(py(div)), \(py(finalDiv)))"
-        case .reduceOnPlateau(let monitor, let factor, let patience, let threshold, let minLR):
-            "(\"reduce_on_plateau\", \(py(monitor)), \(py(factor)), \(patience), \(py(threshold)), \(py(minLR)))"
-        }
     }
 
     static func clip(_ c: Clipping) -> String {

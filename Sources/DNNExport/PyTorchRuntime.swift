@@ -278,25 +278,7 @@ class Normalizer:
 
 def loss_function(out, target):
     kind, reduction = LOSS["kind"], LOSS["reduction"]
-    if kind == "sse":
-        return F.mse_loss(out, target, reduction="sum")
-    if kind == "mse":
-        return F.mse_loss(out, target, reduction=reduction)
-    if kind == "mae":
-        return F.l1_loss(out, target, reduction=reduction)
-    if kind == "huber":
-        return F.huber_loss(out, target, reduction=reduction, delta=LOSS["delta"])
-    if kind == "smooth_l1":
-        return F.smooth_l1_loss(out, target, reduction=reduction, beta=LOSS["beta"])
-    if kind == "bce":
-        return F.binary_cross_entropy(out, target, reduction=reduction)
-    if kind == "bce_with_logits":
-        return F.binary_cross_entropy_with_logits(out, target, reduction=reduction)
-    if kind == "cross_entropy":
-        target = target[:, 0].long() if target.shape[1] == 1 else target
-        return F.cross_entropy(out, target, reduction=reduction, label_smoothing=LOSS["label_smoothing"])
-    if kind == "nll":
-        return F.nll_loss(out, target[:, 0].long(), reduction=reduction)
+"""# + Ops.losses.map { "\n" + $0.pythonBranch }.joined() + "\n" + #"""
     raise ValueError(f"unknown loss {kind}")
 
 
@@ -316,40 +298,24 @@ def make_optimizer(spec, parameters):
 
 
 class LearningRate:
-    """The lr of every batch as dnnc computes it: closed forms of torch.optim.lr_scheduler's schedules."""
+    """The lr of every batch as dnnc computes it: the phase's lr times the schedule's factor of the spec
+    optimizer's lr (closed forms of torch.optim.lr_scheduler's schedules), times a linear warmup."""
 
     def __init__(self, base, schedule, warmup, total_steps):
         self.base, self.schedule, self.warmup, self.total_steps = base, schedule, warmup, total_steps
-        self.plateau_lr, self.best, self.bad_epochs = base, math.inf, 0
+        self.plateau, self.best, self.bad_epochs = 1.0, math.inf, 0
 
-    def rate(self, epoch, step):
-        s = self.schedule
+    def factor(self, epoch, step):
+        s, base = self.schedule, self.base
         kind = s[0]
-        if kind == "constant":
-            lr = self.base
-        elif kind == "step":
-            lr = self.base * math.pow(s[2], epoch // s[1])
-        elif kind == "multistep":
-            lr = self.base * math.pow(s[2], len([m for m in s[1] if m <= epoch]))
-        elif kind == "exponential":
-            lr = self.base * math.pow(s[1], epoch)
-        elif kind == "cosine":
-            lr = s[2] + (self.base - s[2]) * (1 + math.cos(math.pi * epoch / s[1])) / 2
-        elif kind == "one_cycle":
-            max_lr, pct, div, final_div = s[1:]
-            initial = max_lr / div
-            final = initial / final_div
-            peak, end = pct * self.total_steps - 1, float(self.total_steps - 1)
-            x = float(min(step, self.total_steps - 1))
-            anneal = lambda a, b, p: b + (a - b) / 2 * (1 + math.cos(math.pi * p))
-            lr = anneal(initial, max_lr, x / peak if peak > 0 else 1) if x <= peak else anneal(max_lr, final, (x - peak) / max(end - peak, 1))
-        elif kind == "reduce_on_plateau":
-            lr = self.plateau_lr
-        else:
-            raise ValueError(f"unknown schedule {kind}")
+"""# + Ops.schedules.map { "\n" + $0.pythonBranch }.joined() + "\n" + #"""
+        raise ValueError(f"unknown schedule {kind}")
+
+    def rate(self, lr, epoch, step):
+        rate = lr * self.factor(epoch, step)
         if self.warmup > 0 and step < self.warmup:
-            lr *= (step + 1) / self.warmup
-        return lr
+            rate *= (step + 1) / self.warmup
+        return rate
 
     def observe(self, value):
         if self.schedule[0] != "reduce_on_plateau" or not math.isfinite(value):
@@ -360,7 +326,7 @@ class LearningRate:
         else:
             self.bad_epochs += 1
             if self.bad_epochs > patience:
-                self.plateau_lr = max(self.plateau_lr * factor, min_lr)
+                self.plateau = max(self.plateau * factor, min_lr / self.base)
                 self.bad_epochs = 0
 
 
@@ -462,13 +428,12 @@ def main():
             phase_end += phase["epochs"]
             optimizer = make_optimizer(phase["optimizer"], net.parameters())
             frozen = [p for name, p in model.named_parameters() if name.rsplit(".", 1)[0] in phase["frozen"]]
-            scale = phase["optimizer"]["lr"] / OPTIMIZER["lr"]
         sampler.set_epoch(epoch)
         model.train()
         cost = torch.zeros((), dtype=torch.float64, device=device)
         for xb, yb in loader:
             xb, yb = xb.to(device), yb.to(device)
-            lr = rate.rate(epoch, step) * scale
+            lr = rate.rate(phase["optimizer"]["lr"], epoch, step)
             for group in optimizer.param_groups:
                 group["lr"] = lr
             optimizer.zero_grad()

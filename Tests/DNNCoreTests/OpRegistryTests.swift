@@ -41,6 +41,30 @@ struct OpRegistryTests {
         }
     }
 
+    @Test func theLanguagesLossesAreTheRegistrysTypes() throws {
+        let registered = Ops.losses.flatMap { $0.kinds.map(\.name) }
+        #expect(Set(registered).count == registered.count, "a loss is registered twice: \(registered)")
+        #expect(Language.losses.kinds.map(\.name) == registered)
+        for name in registered {
+            let choice = try #require(compile(baseSpec.replacingOccurrences(of: "loss: mse", with: "loss: \(name)")).spec?["train"]?.record?["loss"]?.choice)
+            let loss = Loss.lower(choice)
+            #expect(loss.name == name)
+            #expect(type(of: loss.function) == Ops.loss(named: name)!)
+        }
+    }
+
+    @Test func theLanguagesSchedulesAreTheRegistrysTypes() throws {
+        let registered = Ops.schedules.flatMap { $0.kinds.map(\.name) }
+        #expect(Set(registered).count == registered.count, "a schedule is registered twice: \(registered)")
+        #expect(Language.schedules.kinds.map(\.name) == registered)
+        let settings = ["step": "{every: 2}", "multistep": "{milestones: [2]}", "exponential": "{gamma: 0.9}", "one_cycle": "{max_lr: 0.1}"]
+        for name in registered {
+            let ir = try model(baseSpec.replacingOccurrences(of: "  epochs: 10", with: "  epochs: 10\n  schedule: {\(name): \(settings[name] ?? "{}")}"))
+            #expect(ir.schedule.learningRate.name == name)
+            #expect(type(of: ir.schedule.learningRate.rule) == Ops.schedule(named: name)!)
+        }
+    }
+
     @Test func everyLoweredLayerIsItsKindsRegisteredOp() throws {
         for op in PyTorchOpTests.ops {
             let layers = op["layers"] as! [String]
@@ -59,6 +83,25 @@ struct OpRegistryTests {
                 #expect(layer.kind.name == kind, "\(written)")
                 let registered = try #require(Ops.layer(named: kind))
                 #expect(type(of: layer.kind) == registered, "\(written)")
+            }
+        }
+    }
+
+    /// Losses and schedules are named only where they are defined (and in the PyTorch program's runtime,
+    /// whose Python reads the names the types write). Metrics are another concept: `mae` is also one.
+    @Test func noSourceOutsideOpsNamesALossOrASchedule() throws {
+        let sources = Repo.root.appendingPathComponent("Sources")
+        let names = (Ops.losses.flatMap { $0.kinds.map(\.name) } + Ops.schedules.flatMap { $0.kinds.map(\.name) })
+            .filter { !Language.initializers.allNames.contains($0) }
+        let files = try #require(FileManager.default.enumerator(atPath: sources.path)).compactMap { $0 as? String }
+            .filter { $0.hasSuffix(".swift") && !$0.hasPrefix("DNNCore/Ops/") && !$0.hasSuffix("PyTorchRuntime.swift") }
+        for file in files {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where !line.trimmingCharacters(in: .whitespaces).hasPrefix("//") && !line.contains("Metric(name:") {
+                for name in names where line.contains("\"\(name)\"") {
+                    Issue.record("\(file):\(number + 1) names `\(name)`: ask its type (Ops/Losses/, Ops/Schedules/) instead")
+                }
             }
         }
     }

@@ -136,7 +136,7 @@ struct PyTorchOpTests {
         let p = Self.rows(entry["predictions"]), t = Self.rows(entry["targets"])
         let spec = "dnnc: 1\ndata: {train: {inputs: [[0]], targets: [[0]]}}\nmodel: {input: [1], layers: [dense: {units: 1}]}\n"
             + "train: {loss: \(entry["loss"] as! String), optimizer: {sgd: {lr: 0.1}}, epochs: 1}\n"
-        let loss = Lowering.loss(try #require(compile(spec).spec?["train"]?.record?["loss"]?.choice))
+        let loss = Loss.lower(try #require(compile(spec).spec?["train"]?.record?["loss"]?.choice))
         let B = p.count, O = p[0].count, T = t[0].count
         let flatP = p.flatMap { $0.map(Float.init) }, flatT = t.flatMap { $0.map(Float.init) }
         let value = LossKernel.forward(loss, p: flatP, t: flatT, B: B, O: O, T: T)

@@ -329,6 +329,57 @@ struct InteropTests {
         }
     }
 
+    /// Every schedule's rate, as the program computes it, is dnnc's to the last bit: a factor of the
+    /// spec optimizer's lr times the phase's lr, with warmup, min_lr and max_lr, and the plateau's
+    /// reductions down to min_lr. The costs follow.
+    @Test(.enabled(if: torchPython != nil || torchRequired, "torch is not installed here: set DNNC_TORCH_PYTHON to a Python with torch and numpy, or run bench/run.sh once"),
+          arguments: ["phases: [{epochs: 3, optimizer: {adam: {lr: 0.01}}, freeze: [a]}, {epochs: 5, optimizer: {sgd: {lr: 0.1}}}]\n  warmup: 5",
+                      "schedule: {one_cycle: {max_lr: 0.2, pct_start: 0.4}}\n  phases: [{epochs: 4}, {epochs: 4, optimizer: {sgd: {lr: 0.02}}}]",
+                      "schedule: {cosine: {min_lr: 0.01, t_max: 6}}\n  warmup: 3",
+                      "schedule: {reduce_on_plateau: {patience: 0, factor: 0.5, min_lr: 0.01, threshold: 0.05}}",
+                      "schedule: {multistep: {milestones: [2, 5], gamma: 0.3}}", "schedule: {exponential: {gamma: 0.8}}"])
+    func thePyTorchProgramSchedulesTheRatesDnncDoes(_ schedule: String) throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let spec = folder.appendingPathComponent("schedule.yaml").path
+        try """
+            dnnc: 1
+            seed: 4
+            data: {train: {inputs: [[0, 1], [2, 3], [4, 5], [6, 7], [1, 1], [3, 0]], targets: [[1.5], [3.5], [1.0], [1.5], [0.5], [2.0]]}}
+            model:
+              input: [2]
+              layers:
+                - dense: {units: 6, activation: tanh, name: a}
+                - dense: {units: 1, name: b}
+            train:
+              loss: mse
+              optimizer: {sgd: {lr: 0.05}}
+              epochs: 8
+              batch_size: 2
+              shuffle: false
+              \(schedule)
+            """.write(toFile: spec, atomically: true, encoding: .utf8)
+        let program = folder.appendingPathComponent("train.py").path
+        let export = try Binary.run(["export", spec, "--to", "pytorch", "-o", program])
+        #expect(export.status == 0, "\(export.stderr)")
+        let dnnc = try Binary.run(["run", spec, "--set", "train.log_every=1", "--log-format", "jsonl"])
+        #expect(dnnc.status == 0, "\(dnnc.stderr)")
+        let torch = try Binary.run([try Self.python(), program, "--log-every", "1", "--log-format", "jsonl"], executable: "/usr/bin/env")
+        #expect(torch.status == 0, "\(torch.stderr)")
+        func rates(_ log: String) -> [Double] {
+            log.split(separator: "\n").compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]).flatMap { ($0["lr"] as? NSNumber)?.doubleValue }
+            }
+        }
+        #expect(rates(dnnc.stdout).count == 8)
+        #expect(rates(torch.stdout) == rates(dnnc.stdout))
+        let expected = Self.costs(dnnc.stdout), got = Self.costs(torch.stdout)
+        for epoch in 0 ..< 8 {
+            let e = try #require(expected[epoch]), g = try #require(got[epoch], "epoch \(epoch) missing from the program's log")
+            #expect(abs(g - e) <= 1e-4 * abs(e), "epoch \(epoch): PyTorch \(g), dnnc \(e)")
+        }
+    }
+
     /// `rows` × `width` float32 values in a .npy file.
     static func writeNpy(_ values: [Float], rows: Int, width: Int, to url: URL) throws {
         try Data(RowWriter.npyHeader(rows: rows, width: width) + values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian, Array.init) })

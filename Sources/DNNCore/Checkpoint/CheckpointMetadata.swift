@@ -121,23 +121,6 @@ extension CheckpointMetadata {
     }
 }
 
-extension ModelIR {
-    /// A hash of what the parameters mean: every layer's kind, activation, inputs, shapes and
-    /// parameters, the input shape, the normalization kinds and the loss. The training schedule is
-    /// left out, so a spec whose epochs or learning rate changed still accepts its checkpoints.
-    /// FNV-1a, 64 bits, in 16 hex digits.
-    public var architectureHash: String {
-        var text = "input \(inputShape) normalization \(inputNormalization.rawValue) \(targetNormalization.rawValue) loss \(loss)\n"
-        for layer in layers {
-            text += "\(layer.name) \(layer.kind) \(layer.activation) \(layer.inputs) \(layer.inputShapes) \(layer.outputShape)"
-            for p in layer.parameters { text += " \(p.name)\(p.shape)" }
-            text += "\n"
-        }
-        let hex = String(FNV1a.hash(text), radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
-    }
-}
-
 /// FNV-1a, 64 bits (Fowler, Noll, Vo): a fingerprint of text against mistakes, not against forgery.
 enum FNV1a {
     static func hash(_ text: String) -> UInt64 {

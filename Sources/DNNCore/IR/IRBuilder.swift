@@ -46,7 +46,7 @@ struct Builder {
         let data = spec["data"]!.record!
         let model = spec["model"]!.record!
         let train = spec["train"]!.record!
-        let loss = Lowering.loss(train["loss"]!.choice!)
+        let loss = Loss.lower(train["loss"]!.choice!)
         let inputShapeValue = model["input"]!
         let inputShape = inputShapeValue.list!.map { $0.int! }
         guard let inputWidth = IRBuilder.checkedProduct(inputShape), inputWidth <= IRBuilder.maxParameters else {
@@ -117,23 +117,20 @@ struct Builder {
                       at: batchValue.range, notes: [DiagnosticNote("the training inputs are here", at: trainRecord["inputs"]!.range)],
                       help: "use a batch_size of at most \(rows), or omit it to train on the whole set per step")
         }
-        if let multistep = train["schedule"]?.choice, multistep.kind == "multistep",
-           let milestones = multistep["milestones"]?.list?.compactMap(\.int), milestones != milestones.sorted() {
-            bag.error(.inconsistentValues, "milestones must increase", at: multistep["milestones"]!.range, help: "sort them")
-        }
+        if let schedule = train["schedule"]?.choice { Ops.schedule(named: schedule.kind)?.check(schedule, &bag) }
         guard !bag.hasErrors else { return nil }
 
         let epochs = train["epochs"]!.int!
         var schedule = Schedule(epochs: epochs,
                                 batchSize: batchValue.isDefault ? min(batchValue.int!, rows) : batchValue.int!,
                                 shuffle: train["shuffle"]!.bool!, logEvery: train["log_every"]!.int!)
-        schedule.learningRate = Lowering.schedule(train["schedule"]!.choice!, epochs: epochs, hasValidation: validation != nil)
+        schedule.learningRate = LRSchedule.lower(train["schedule"]!.choice!, epochs: epochs, hasValidation: validation != nil)
         schedule.warmup = train["warmup"]!.int!
         schedule.clip = train["clip"].map { Lowering.clip($0.choice!) } ?? .none
         schedule.validateEvery = train["validate_every"]!.int!
         if let early = train["early_stopping"]?.record {
             schedule.earlyStopping = EarlyStopping(
-                monitor: early["monitor"]?.string ?? Lowering.defaultMonitor(hasValidation: validation != nil),
+                monitor: early["monitor"]?.string ?? EarlyStopping.defaultMonitor(hasValidation: validation != nil),
                 patience: early["patience"]!.int!, minDelta: early["min_delta"]!.double!, restoreBest: early["restore_best"]!.bool!)
         }
         if let policy = train["checkpoint"]?.record {
@@ -148,7 +145,7 @@ struct Builder {
             }
         }
         for (value, monitor) in [(train["early_stopping"]?.record?["monitor"], schedule.earlyStopping?.monitor),
-                                 (train["schedule"]?.choice?["monitor"], Lowering.monitor(of: schedule.learningRate))] {
+                                 (train["schedule"]?.choice?["monitor"], schedule.learningRate.monitor)] {
             if monitor == "val_loss", validation == nil, let value {
                 bag.error(.missingKey, "val_loss needs validation data", at: value.range,
                           help: "add `validation: {split: 0.2}` under `data:`, or monitor loss")
@@ -219,8 +216,8 @@ struct Builder {
                       help: "make the last layer's output \(targets.columns) wide, or fix the targets")
             valid = false
         }
-        if case .nll = loss, !isIndices {
-            bag.error(.outputWidth, "nll takes class indices, one per row", at: targetsValue.range,
+        if loss.function.targets == .classIndices, !isIndices {
+            bag.error(.outputWidth, "\(loss.name) takes class indices, one per row", at: targetsValue.range,
                       help: "give one column of class indices, or use cross_entropy for probability rows")
             valid = false
         }

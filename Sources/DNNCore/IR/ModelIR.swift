@@ -15,81 +15,6 @@ public enum Initializer: Sendable, Equatable {
     case heNormal
 }
 
-public enum Reduction: String, Sendable, Equatable {
-    case mean, sum
-}
-
-public enum Loss: Sendable, Equatable {
-    case mse(Reduction)
-    /// v1's sum of squares: mse with reduction sum.
-    case sse
-    case mae(Reduction)
-    case huber(delta: Float, Reduction)
-    case smoothL1(beta: Float, Reduction)
-    /// Binary cross-entropy on probabilities in (0, 1).
-    case bce(Reduction)
-    /// Binary cross-entropy on logits, with the log-sum-exp trick.
-    case bceWithLogits(Reduction)
-    /// Softmax cross-entropy on logits; targets are class indices (one column) or probabilities.
-    case crossEntropy(labelSmoothing: Float, Reduction)
-    /// Negative log-likelihood on log-probabilities; targets are class indices.
-    case nll(Reduction)
-
-    public var name: String {
-        switch self {
-        case .mse: "mse"
-        case .sse: "sse"
-        case .mae: "mae"
-        case .huber: "huber"
-        case .smoothL1: "smooth_l1"
-        case .bce: "bce"
-        case .bceWithLogits: "bce_with_logits"
-        case .crossEntropy: "cross_entropy"
-        case .nll: "nll"
-        }
-    }
-
-    public var reduction: Reduction {
-        switch self {
-        case .sse: .sum
-        case .mse(let r), .mae(let r), .huber(_, let r), .smoothL1(_, let r), .bce(let r), .bceWithLogits(let r),
-             .crossEntropy(_, let r), .nll(let r): r
-        }
-    }
-
-    /// Whether the targets are classes: one column of class indices, or one-hot rows.
-    public var isClassification: Bool {
-        switch self {
-        case .crossEntropy, .nll: true
-        default: false
-        }
-    }
-
-    /// Whether the targets are 0 or 1 per output (binary labels): bce on probabilities, bce_with_logits
-    /// on logits.
-    public var isBinary: Bool {
-        switch self {
-        case .bce, .bceWithLogits: true
-        default: false
-        }
-    }
-
-    /// Whether the loss takes logits and applies its own activation to them (log_softmax for
-    /// cross_entropy, sigmoid for bce_with_logits): an output that activation already went through
-    /// gets it twice, and the outputs are scores, not values to compare with the targets.
-    public var takesLogits: Bool { appliesItself != nil }
-
-    /// The activation the loss applies to its input itself, and the probabilities it makes: an output
-    /// activation that makes the same (Activation's probabilityForm) is applied twice.
-    public var appliesItself: (name: String, form: ProbabilityForm)? {
-        switch self {
-        case .crossEntropy: ("log_softmax", .overClasses)
-        case .bceWithLogits: ("sigmoid", .perOutput)
-        default: nil
-        }
-    }
-}
-
 /// An optimizer with PyTorch's hyperparameters (its param group); its rule (Ops/Optimizers/) reads the
 /// ones it has and updates with them.
 public struct Optimizer: Sendable, Equatable {
@@ -143,20 +68,6 @@ public enum Clipping: Sendable, Equatable {
     case none
     case norm(Double)
     case value(Double)
-}
-
-/// How the learning rate changes, as torch.optim.lr_scheduler defines it. Epoch-based schedules step
-/// after each epoch; one_cycle and warmup step after each batch.
-public indirect enum LRSchedule: Sendable, Equatable {
-    case constant
-    case step(every: Int, gamma: Double)
-    case multistep(milestones: [Int], gamma: Double)
-    case exponential(gamma: Double)
-    case cosine(tMax: Int, minLR: Double)
-    /// OneCycleLR with cosine annealing: total steps, max_lr, pct_start, div_factor, final_div_factor.
-    case oneCycle(maxLR: Double, pctStart: Double, divFactor: Double, finalDivFactor: Double)
-    /// ReduceLROnPlateau on the monitored value (mode min).
-    case reduceOnPlateau(monitor: String, factor: Double, patience: Int, threshold: Double, minLR: Double)
 }
 
 public enum Normalization: String, Sendable, Equatable {
@@ -233,6 +144,10 @@ public struct EarlyStopping: Sendable, Equatable {
     public var patience: Int
     public var minDelta: Double
     public var restoreBest: Bool
+
+    /// What `monitor` watches when the spec does not say (early stopping and reduce_on_plateau): the
+    /// validation loss when there is validation data, else the training cost, as Keras and Lightning do.
+    public static func defaultMonitor(hasValidation: Bool) -> String { hasValidation ? "val_loss" : "loss" }
 }
 
 /// A stage of training: its epochs, its optimizer (state reset at its start) and the layers it freezes.

@@ -1,60 +1,36 @@
-// The learning rate of every step, as torch.optim.lr_scheduler computes it: epoch-based schedules in
-// their closed forms (StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR), OneCycleLR per batch,
-// ReduceLROnPlateau after each epoch's monitored value; a linear warmup multiplies the first batches.
-
-import Foundation
+// The learning rate of every step: the current phase's lr times its schedule's factor (Ops/Schedules/),
+// times a linear warmup over the first batches. ReduceLROnPlateau's factor moves after each epoch's
+// monitored value.
 
 public struct LearningRate: Sendable {
+    /// The spec optimizer's lr: the rates a schedule writes (min_lr, max_lr) are relative to it.
     public let base: Double
     public let schedule: LRSchedule
     public let warmup: Int
     public let totalSteps: Int
-    /// ReduceLROnPlateau's state: the lr it has reached, the best value and the epochs since it.
-    var plateauLR: Double
-    var best = Double.infinity
-    var badEpochs = 0
+    var plateau = PlateauState()
 
     public init(base: Double, schedule: LRSchedule, warmup: Int, totalSteps: Int) {
         self.base = base
         self.schedule = schedule
         self.warmup = warmup
         self.totalSteps = totalSteps
-        plateauLR = base
     }
 
-    /// The lr of the batch at `step` (from 0, across epochs) in `epoch` (from 0).
-    public func rate(epoch: Int, step: Int) -> Double {
-        var lr: Double
-        switch schedule {
-        case .constant: lr = base
-        case .step(let every, let gamma): lr = base * pow(gamma, Double(epoch / every))
-        case .multistep(let milestones, let gamma): lr = base * pow(gamma, Double(milestones.filter { $0 <= epoch }.count))
-        case .exponential(let gamma): lr = base * pow(gamma, Double(epoch))
-        case .cosine(let tMax, let minLR): lr = minLR + (base - minLR) * (1 + cos(Double.pi * Double(epoch) / Double(tMax))) / 2
-        case .oneCycle(let maxLR, let pctStart, let divFactor, let finalDivFactor):
-            let initial = maxLR / divFactor, final = initial / finalDivFactor
-            let peak = pctStart * Double(totalSteps) - 1, end = Double(totalSteps - 1)
-            let s = Double(min(step, totalSteps - 1))
-            func anneal(_ from: Double, _ to: Double, _ pct: Double) -> Double { to + (from - to) / 2 * (1 + cos(Double.pi * pct)) }
-            lr = s <= peak ? anneal(initial, maxLR, peak > 0 ? s / peak : 1) : anneal(maxLR, final, (s - peak) / max(end - peak, 1))
-        case .reduceOnPlateau: lr = plateauLR
-        }
-        if warmup > 0 && step < warmup { lr *= Double(step + 1) / Double(warmup) }
-        return lr
+    /// The schedule's factor at the batch at `step` (from 0, across epochs) in `epoch` (from 0).
+    public func factor(epoch: Int, step: Int) -> Double {
+        schedule.rule.factor(epoch: epoch, step: step, totalSteps: totalSteps, base: base, plateau: plateau.factor)
     }
 
-    /// After an epoch: ReduceLROnPlateau sees the monitored value (mode min, relative threshold).
+    /// The rate of that batch for an optimizer whose lr is `lr` (the phase's; `base` without phases).
+    public func rate(_ lr: Double, epoch: Int, step: Int) -> Double {
+        var rate = lr * factor(epoch: epoch, step: step)
+        if warmup > 0 && step < warmup { rate *= Double(step + 1) / Double(warmup) }
+        return rate
+    }
+
+    /// After an epoch: the schedule sees its monitored value.
     public mutating func observe(_ value: Double) {
-        guard case .reduceOnPlateau(_, let factor, let patience, let threshold, let minLR) = schedule, value.isFinite else { return }
-        if value < best * (1 - threshold) {
-            best = value
-            badEpochs = 0
-        } else {
-            badEpochs += 1
-            if badEpochs > patience {
-                plateauLR = max(plateauLR * factor, minLR)
-                badEpochs = 0
-            }
-        }
+        schedule.rule.observe(value, &plateau, base: base)
     }
 }

@@ -23,7 +23,7 @@ public enum RunReport {
         out += table(rows, rightAligned: [5, 6])
         let s = model.schedule
         out += "train: \(model.train.inputs.rows) samples, batch \(min(s.batchSize, model.train.inputs.rows)), \(s.epochs) epochs, "
-        out += "\(optimizerDescription(model.optimizer)), loss \(lossDescription(model.loss))"
+        out += "\(optimizerDescription(model.optimizer)), loss \(model.loss.summary)"
         out += s.shuffle ? ", shuffled\n" : "\n"
         return out
     }
@@ -115,18 +115,6 @@ public enum RunReport {
     static func optimizerDescription(_ o: Optimizer) -> String {
         var s = "\(o.name) lr \(Format.number(o.lr))" + o.rule.describe(o)
         if o.weightDecay != 0 { s += " weight_decay \(Format.number(o.weightDecay))" }
-        return s
-    }
-
-    static func lossDescription(_ l: Loss) -> String {
-        var s = l.name
-        switch l {
-        case .huber(let delta, _): s += " delta \(Format.c("%g", Double(delta)))"
-        case .smoothL1(let beta, _): s += " beta \(Format.c("%g", Double(beta)))"
-        case .crossEntropy(let smoothing, _) where smoothing > 0: s += " label_smoothing \(Format.c("%g", Double(smoothing)))"
-        default: break
-        }
-        if l.reduction == .sum, l != .sse { s += " (sum)" }
         return s
     }
 

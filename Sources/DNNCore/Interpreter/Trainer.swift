@@ -87,10 +87,6 @@ public final class Trainer {
         frozen = phase.frozen.map { network.layerRanges[$0] }.filter { !$0.isEmpty }
     }
 
-    /// The factor a phase's optimizer puts on the schedule: its lr over the spec optimizer's (1
-    /// without phases). One factor, as the PyTorch program applies it, so both reach the same lr.
-    private var phaseScale: Double { network.optimizer.lr / model.optimizer.lr }
-
     /// Allocates the workspace and draws the initial parameters from the spec's seed.
     public init(model: ModelIR) {
         self.model = model
@@ -106,7 +102,7 @@ public final class Trainer {
         let stepsPerEpoch = (data.inputs.rows + batchSize - 1) / batchSize
         learningRate = LearningRate(base: model.optimizer.lr, schedule: model.schedule.learningRate,
                                     warmup: model.schedule.warmup, totalSteps: stepsPerEpoch * model.schedule.epochs)
-        currentRate = learningRate.rate(epoch: 0, step: 0)
+        currentRate = learningRate.rate(model.optimizer.lr, epoch: 0, step: 0)
         shuffler = RandomStream(seed: model.seed, stream: RandomStream.shuffling)
         alive = model.layers.map { [Bool](repeating: false, count: $0.outputShape.reduce(1, *)) }
         mortal = model.layers.indices.filter { model.layers[$0].activation.function.canDie }
@@ -174,7 +170,7 @@ public final class Trainer {
                 }
             }
             let monitored: (String) -> Double? = { $0 == "val_loss" ? validationLoss : cost }
-            if let monitor = Lowering.monitor(of: model.schedule.learningRate), let value = monitored(monitor) {
+            if let monitor = model.schedule.learningRate.monitor, let value = monitored(monitor) {
                 learningRate.observe(value)
             }
             if stop == nil, let rule = model.schedule.earlyStopping, let value = monitored(rule.monitor) {
@@ -283,7 +279,7 @@ public final class Trainer {
                 before.baseAddress!.update(from: network.params.baseAddress!, count: network.parameterCount)
             }
         }
-        currentRate = learningRate.rate(epoch: epochsRun, step: steps) * phaseScale
+        currentRate = learningRate.rate(network.optimizer.lr, epoch: epochsRun, step: steps)
         steps += 1
         phaseStep += 1
         if frozen.isEmpty {

@@ -17,11 +17,9 @@ extension Trainer {
     /// the model, the schedule (but for how often it checkpoints), the optimizer, the seed and the data.
     /// Computed once per trainer (`trainingHash`): it reads the whole training set.
     func computeTrainingHash() -> String {
-        var schedule = model.schedule
-        schedule.checkpoint = nil
         var crc = model.train.inputs.values.withUnsafeBytes { CRC32.checksum($0) }
         crc ^= model.train.targets.values.withUnsafeBytes { CRC32.checksum($0) }
-        let text = "\(model.architectureHash) \(schedule) \(model.optimizer) \(model.seed) \(model.loss) \(crc) \(model.validation?.inputs.rows ?? 0)"
+        let text = model.trainingText(dataChecksum: crc)
         return String(FNV1a.hash(text), radix: 16)
     }
 
@@ -47,7 +45,7 @@ extension Trainer {
             ("phase_step", .int(phaseStep)),
             ("epochs_run", .int(epochsRun)),
             ("current_rate", hex(currentRate)),
-            ("plateau", .array([hex(learningRate.plateauLR), hex(learningRate.best), .int(learningRate.badEpochs)])),
+            ("plateau_factor", .array([hex(learningRate.plateau.factor), hex(learningRate.plateau.best), .int(learningRate.plateau.badEpochs)])),
             ("dropout_rng", .array(network.dropoutStream.state.map { .string(String($0, radix: 16)) })),
             ("costs", .array(loop.costs.map(hex))),
             ("stuck_since", loop.stuckSince.map { .int($0) } ?? .null),
@@ -108,11 +106,13 @@ extension Trainer {
         phaseStep = try int("phase_step")
         epochsRun = try int("epochs_run")
         currentRate = try double(state["current_rate"])
-        let plateau = try list("plateau")
-        guard plateau.count == 3, let bad = (plateau[2] as? NSNumber)?.intValue else { throw CheckpointError("its training state has a malformed `plateau`") }
-        learningRate.plateauLR = try double(plateau[0])
-        learningRate.best = try double(plateau[1])
-        learningRate.badEpochs = bad
+        // ReduceLROnPlateau's factor; before schedules gave factors, the lr it had reached (`plateau`).
+        let byFactor = state["plateau_factor"] != nil
+        let plateau = try list(byFactor ? "plateau_factor" : "plateau")
+        guard plateau.count == 3, let bad = (plateau[2] as? NSNumber)?.intValue else { throw CheckpointError("its training state has a malformed `plateau_factor`") }
+        learningRate.plateau.factor = try double(plateau[0]) / (byFactor ? 1 : model.optimizer.lr)
+        learningRate.plateau.best = try double(plateau[1])
+        learningRate.plateau.badEpochs = bad
         let rng = try list("dropout_rng").compactMap { ($0 as? String).flatMap { UInt64($0, radix: 16) } }
         guard rng.count == 4 else { throw CheckpointError("its training state has a malformed `dropout_rng`") }
         network.dropoutStream.state = rng
@@ -167,8 +167,8 @@ extension Trainer {
         guard steps == next * stepsPerEpoch else { throw fail("\(steps) steps, but \(next) epochs of \(stepsPerEpoch) make \(next * stepsPerEpoch)") }
         guard (0 ... steps).contains(phaseStep) else { throw fail("phase step \(phaseStep) of \(steps)") }
         guard currentRate.isFinite, currentRate >= 0 else { throw fail("a learning rate of \(currentRate)") }
-        guard learningRate.plateauLR.isFinite, learningRate.plateauLR >= 0, !learningRate.best.isNaN,
-              (0 ... max(next, 0)).contains(learningRate.badEpochs) else { throw fail("a malformed plateau state") }
+        guard learningRate.plateau.factor.isFinite, learningRate.plateau.factor >= 0, !learningRate.plateau.best.isNaN,
+              (0 ... max(next, 0)).contains(learningRate.plateau.badEpochs) else { throw fail("a malformed plateau state") }
         let phases = model.schedule.phases
         if phases.isEmpty {
             guard loop.phaseIndex == -1, loop.phaseEnd == 0 else { throw fail("a phase, but the spec has none") }

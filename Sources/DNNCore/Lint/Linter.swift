@@ -41,13 +41,11 @@ public enum Linter {
     /// W0358: a softmax or sigmoid output before a loss that applies it again.
     static func doubleActivation(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
         guard let last = model.layers.last, let choice = view.layers.last else { return }
-        guard let (applied, form) = model.loss.appliesItself, last.activation.function.probabilityForm == form else { return }
+        guard let (applied, form, instead) = model.loss.appliesItself, last.activation.function.probabilityForm == form else { return }
         let range = (choice["activation"] ?? choice["fn"]).map(\.range) ?? choice.nameRange
         bag.report(.doubleActivation,
                    "\(model.loss.name) applies \(applied) to its input itself, so the \(last.activation.name) on `\(last.name)` is applied twice",
-                   at: range, help: model.loss.name == "cross_entropy"
-                       ? "remove the activation (cross_entropy takes logits), or use log_softmax with nll"
-                       : "remove the activation (bce_with_logits takes logits), or use bce")
+                   at: range, help: "remove the activation (\(model.loss.name) takes logits), or use \(instead)")
     }
 
     /// W0350: features on scales far from 1, or far apart, slow or stall gradient descent.

@@ -10,6 +10,7 @@ public struct ActivationLayer: LayerOp, Equatable {
 
     public static func lower(_ layer: inout LayerSpec) -> LoweredLayer? { LoweredLayer(ActivationLayer(), output: layer.shape) }
 
+    public var fingerprint: String { "activation" }
     public var name: String { "activation" }
 
     public func forward(_ io: LayerIO, _ pass: inout PassContext) { io.z.update(from: io.x, count: pass.rows * io.size) }

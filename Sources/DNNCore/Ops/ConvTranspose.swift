@@ -72,6 +72,11 @@ public struct ConvTranspose: LayerOp, Equatable {
         return LoweredLayer(op, output: [F] + out, parameters: parameters)
     }
 
+    public var fingerprint: String { 
+        "convTranspose2d(inChannels: \(inChannels), outChannels: \(outChannels), input: \(DNNCore.fingerprint(input)), "
+            + "output: \(DNNCore.fingerprint(output)), kernel: \(DNNCore.fingerprint(kernel)), stride: \(DNNCore.fingerprint(stride)), "
+            + "padding: \(DNNCore.fingerprint(padding)), outputPadding: \(DNNCore.fingerprint(outputPadding)), groups: \(groups), hasBias: \(hasBias))"
+     }
     public var name: String { "conv_transpose2d" }
     public var facts: OpFacts { OpFacts(mixesThroughWeights: true) }
 

@@ -108,6 +108,12 @@ public struct Convolution: LayerOp, Equatable {
         return LoweredLayer(op, output: [F] + out, parameters: parameters)
     }
 
+    public var fingerprint: String { 
+        "conv(DNNCore.Convolution(inChannels: \(inChannels), outChannels: \(outChannels), input: \(DNNCore.fingerprint(input)), "
+            + "output: \(DNNCore.fingerprint(output)), kernel: \(DNNCore.fingerprint(kernel)), stride: \(DNNCore.fingerprint(stride)), "
+            + "padding: \(DNNCore.fingerprint(padding)), dilation: \(DNNCore.fingerprint(dilation)), groups: \(groups), hasBias: \(hasBias), "
+            + "oneDimensional: \(oneDimensional)))"
+     }
     public var name: String { oneDimensional ? "conv1d" : "conv2d" }
     public var facts: OpFacts { OpFacts(mixesThroughWeights: true) }
 

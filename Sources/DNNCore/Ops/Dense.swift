@@ -28,6 +28,7 @@ public struct Dense: LayerOp, Equatable {
         return LoweredLayer(Dense(inFeatures: I, outFeatures: O, hasBias: bias != nil), output: [O], parameters: parameters)
     }
 
+    public var fingerprint: String { "dense(inFeatures: \(inFeatures), outFeatures: \(outFeatures), bias: \(hasBias))" }
     public var name: String { "dense" }
     public var facts: OpFacts { OpFacts(mixesThroughWeights: true) }
     public func multiplyAdds(_ layer: Layer) -> Int { inFeatures * outFeatures }

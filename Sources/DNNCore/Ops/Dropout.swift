@@ -15,6 +15,7 @@ public struct Dropout: LayerOp, Equatable {
         LoweredLayer(Dropout(rate: Float(layer.choice["rate"]!.double!)), output: layer.shape)
     }
 
+    public var fingerprint: String { "dropout(rate: \(rate))" }
     public var name: String { "dropout" }
     public var facts: OpFacts { OpFacts(dropsInTraining: true) }
 

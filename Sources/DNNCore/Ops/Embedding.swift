@@ -27,6 +27,7 @@ public struct Embedding: LayerOp, Equatable {
                             parameters: [layer.parameter("weight", .weight, [vocab, dim], weights, fanIn: vocab, fanOut: dim)])
     }
 
+    public var fingerprint: String { "embedding(vocab: \(vocab), dim: \(dim))" }
     public var name: String { "embedding" }
     public var vocabulary: Int? { vocab }
 

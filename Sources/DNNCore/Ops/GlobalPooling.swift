@@ -25,6 +25,7 @@ public struct GlobalPooling: LayerOp, Equatable {
                             output: [shape[0]])
     }
 
+    public var fingerprint: String { "\(isMax ? "globalMaxPool" : "globalAvgPool")(channels: \(channels), spatial: \(spatial))" }
     public var name: String { Self.kinds[isMax ? 1 : 0].name }
 
     /// Max pooling's argmax: one position per channel.

@@ -100,6 +100,9 @@ public protocol LayerOp: Sendable {
 
     /// The kind as written in a spec.
     var name: String { get }
+    /// Its text in the model's fingerprint (ModelIR.architectureHash), which checkpoints carry. v1's
+    /// kinds keep the text v1's enum printed; no kind's text changes once it has shipped.
+    var fingerprint: String { get }
     var facts: OpFacts { get }
     /// The integer indices it reads, when it looks its input up in a table (embedding): values must be
     /// integers in [0, vocabulary).
@@ -126,6 +129,9 @@ extension LayerOp {
     public func buffers(_ layer: Layer, capacity: Int) -> OpBuffers { OpBuffers() }
     public func multiplyAdds(_ layer: Layer) -> Int { 0 }
 }
+
+/// A height-width pair as v1's fingerprints print it: `(h: 3, w: 3)`.
+func fingerprint(_ pair: (h: Int, w: Int)) -> String { "(h: \(pair.h), w: \(pair.w))" }
 
 /// An ONNX attribute of a node.
 public enum ONNXAttribute: Sendable, Equatable {

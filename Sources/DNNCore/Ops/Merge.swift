@@ -42,6 +42,7 @@ public struct Merge: LayerOp, Equatable {
         return LoweredLayer(Merge(kind: kind, parts: shapes.map { $0.reduce(1, *) }), output: output)
     }
 
+    public var fingerprint: String { kind.rawValue }
     public var name: String { kind.rawValue }
 
     public func forward(_ io: LayerIO, _ pass: inout PassContext) {

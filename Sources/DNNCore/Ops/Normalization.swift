@@ -29,6 +29,7 @@ public struct BatchNorm: LayerOp, Equatable {
         return LoweredLayer(op, output: shape, parameters: parameters)
     }
 
+    public var fingerprint: String { "batchnorm(channels: \(channels), spatial: \(spatial), momentum: \(momentum), eps: \(eps))" }
     public var name: String { "batchnorm" }
 
     /// x̂ (B, S) and 1/σ per channel.
@@ -90,6 +91,7 @@ public struct LayerNorm: LayerOp, Equatable {
         return LoweredLayer(LayerNorm(features: D, eps: Float(layer.choice["eps"]!.double!)), output: layer.shape, parameters: parameters)
     }
 
+    public var fingerprint: String { "layernorm(features: \(features), eps: \(eps))" }
     public var name: String { "layernorm" }
 
     /// x̂ (B, S) and 1/σ per normalized row.
@@ -159,6 +161,7 @@ public struct GroupNorm: LayerOp, Equatable {
         return LoweredLayer(op, output: shape, parameters: parameters)
     }
 
+    public var fingerprint: String { "groupnorm(groups: \(groups), channels: \(channels), spatial: \(spatial), eps: \(eps))" }
     public var name: String { "groupnorm" }
 
     /// x̂ (B, S) and 1/σ per sample and group.
@@ -258,6 +261,7 @@ public struct RMSNorm: LayerOp, Equatable {
                             parameters: [layer.parameter("weight", .weight, [D], .ones, fanIn: 1, fanOut: 1)])
     }
 
+    public var fingerprint: String { "rmsnorm(features: \(features), eps: \(eps))" }
     public var name: String { "rmsnorm" }
 
     /// x̂ = x·r (B, S) and r = 1/rms per normalized row.

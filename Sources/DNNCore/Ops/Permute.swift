@@ -24,6 +24,7 @@ public struct Permute: LayerOp, Equatable {
         return LoweredLayer(Permute(dims: dims, sources: sources(input: shape, dims: dims)), output: dims.map { shape[$0] })
     }
 
+    public var fingerprint: String { "permute(dims: \(dims))" }
     public var name: String { "permute" }
 
     static func sources(input: [Int], dims: [Int]) -> [Int] {

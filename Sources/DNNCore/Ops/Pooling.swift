@@ -64,6 +64,11 @@ public struct Pooling: LayerOp, Equatable {
         return LoweredLayer(op, output: [shape[0]] + out)
     }
 
+    public var fingerprint: String { 
+        let fields = "isMax: \(isMax), channels: \(channels), input: \(DNNCore.fingerprint(input)), output: \(DNNCore.fingerprint(output)), "
+            + "size: \(DNNCore.fingerprint(size)), stride: \(DNNCore.fingerprint(stride)), padding: \(DNNCore.fingerprint(padding))"
+        return oneDimensional ? "pool1d(\(fields))" : "pool(DNNCore.Pooling(\(fields)))"
+     }
     public var name: String { (isMax ? "maxpool" : "avgpool") + (oneDimensional ? "1d" : "2d") }
 
     /// A per-dimension size as the spec's dimensions: [w] for 1-d, [h, w] for 2-d.

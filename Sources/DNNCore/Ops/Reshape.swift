@@ -23,6 +23,7 @@ public struct Reshape: LayerOp, Equatable {
         return LoweredLayer(Reshape(flattens: false), output: target)
     }
 
+    public var fingerprint: String { name }
     public var name: String { flattens ? "flatten" : "reshape" }
 
     public func forward(_ io: LayerIO, _ pass: inout PassContext) { io.z.update(from: io.x, count: pass.rows * io.size) }

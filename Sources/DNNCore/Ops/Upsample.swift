@@ -51,6 +51,7 @@ public struct Upsample: LayerOp, Equatable {
         }
     }
 
+    public var fingerprint: String { "upsample(bilinear: \(bilinear), channels: \(channels), input: \(DNNCore.fingerprint(input)), scale: \(DNNCore.fingerprint(scale)))" }
     public var name: String { "upsample" }
 
     public func forward(_ io: LayerIO, _ pass: inout PassContext) {

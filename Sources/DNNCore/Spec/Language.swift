@@ -196,32 +196,8 @@ public enum Language {
                    doc: "normal with stddev sqrt(2 / fan_in), untruncated as PyTorch's kaiming_normal_"),
     ])
 
-    static let reduction = Field.optional("reduction", .word(["mean", "sum"]), default: .word("mean"),
-                                          "mean over the batch (and the outputs), or sum")
-
-    public static let losses = Catalog(name: "loss", kinds: [
-        ChoiceKind(name: "mse", params: [reduction], doc: "(prediction − target)², averaged over the batch and the outputs"),
-        ChoiceKind(name: "sse", doc: "sum of (prediction − target)² over the batch and the outputs (mse with reduction sum)"),
-        ChoiceKind(name: "mae", params: [reduction], doc: "|prediction − target|, averaged over the batch and the outputs"),
-        ChoiceKind(name: "huber", params: [
-            .optional("delta", .number(.positive), default: .number(1.0), "where the loss turns from quadratic to linear"),
-            reduction,
-        ], doc: "0.5·d² where |d| < delta, delta·(|d| − 0.5·delta) elsewhere (PyTorch's HuberLoss)"),
-        ChoiceKind(name: "smooth_l1", params: [
-            .optional("beta", .number(.positive), default: .number(1.0), "where the loss turns from quadratic to linear"),
-            reduction,
-        ], doc: "0.5·d²/beta where |d| < beta, |d| − 0.5·beta elsewhere (PyTorch's SmoothL1Loss)"),
-        ChoiceKind(name: "bce", params: [reduction],
-                   doc: "−(t·log p + (1 − t)·log(1 − p)) on probabilities p, the logs clamped at −100 as PyTorch's BCELoss"),
-        ChoiceKind(name: "bce_with_logits", params: [reduction],
-                   doc: "bce of sigmoid(logits), computed stably as PyTorch's BCEWithLogitsLoss"),
-        ChoiceKind(name: "cross_entropy", params: [
-            .optional("label_smoothing", .number(Bounds(min: 0, max: 1)), default: .number(0), "mixes the targets with the uniform distribution, as PyTorch's"),
-            reduction,
-        ], doc: "softmax cross-entropy on logits; targets are class indices (one column) or one row of probabilities per sample"),
-        ChoiceKind(name: "nll", params: [reduction],
-                   doc: "negative log-likelihood on log-probabilities (after log_softmax); targets are class indices"),
-    ])
+    /// Every loss: the types' own entries (Ops/Losses/, listed by `Ops.losses`).
+    public static let losses = Catalog(name: "loss", kinds: Ops.losses.flatMap { $0.kinds })
 
     /// Every optimizer: the rules' own entries (Ops/Optimizers/, listed by `Ops.optimizers`).
     public static let optimizers = Catalog(name: "optimizer", kinds: Ops.optimizers.flatMap { $0.kinds })
@@ -230,37 +206,8 @@ public enum Language {
         .optional("weight_decay", .number(.nonNegative), default: .number(value), "L2 penalty added to the gradient (decoupled for adamw)")
     }
 
-    public static let schedules = Catalog(name: "schedule", kinds: [
-        ChoiceKind(name: "constant", doc: "the optimizer's lr throughout"),
-        ChoiceKind(name: "step", params: [
-            .required("every", .integer(.count), "epochs between decays (step_size)"),
-            .optional("gamma", .number(.positive), default: .number(0.1), "factor per decay"),
-        ], doc: "lr·gamma^⌊epoch / every⌋, as StepLR"),
-        ChoiceKind(name: "multistep", params: [
-            .required("milestones", .list(.integer(.count), minCount: 1), "epochs at which the lr decays, increasing"),
-            .optional("gamma", .number(.positive), default: .number(0.1), "factor per milestone"),
-        ], doc: "lr·gamma^(milestones passed), as MultiStepLR"),
-        ChoiceKind(name: "exponential", params: [
-            .required("gamma", .number(.positive), "factor per epoch"),
-        ], doc: "lr·gamma^epoch, as ExponentialLR"),
-        ChoiceKind(name: "cosine", params: [
-            .optional("t_max", .integer(.count), default: .contextual("train.epochs"), "epochs of the half cosine"),
-            .optional("min_lr", .number(.nonNegative), default: .number(0), "the lr at the end (eta_min)"),
-        ], doc: "min_lr + (lr − min_lr)·(1 + cos(π·epoch/t_max))/2, as CosineAnnealingLR"),
-        ChoiceKind(name: "one_cycle", params: [
-            .required("max_lr", .number(.positive), "the peak lr"),
-            .optional("pct_start", .number(Bounds(min: 0, minExclusive: true, max: 1, maxExclusive: true)), default: .number(0.3), "share of the steps spent rising"),
-            .optional("div_factor", .number(.positive), default: .number(25), "initial lr = max_lr / div_factor"),
-            .optional("final_div_factor", .number(.positive), default: .number(1e4), "final lr = initial lr / final_div_factor"),
-        ], doc: "OneCycleLR with cosine annealing, stepped after every batch (the optimizer's lr is replaced; momentum is not cycled, as cycle_momentum=False)"),
-        ChoiceKind(name: "reduce_on_plateau", params: [
-            .optional("monitor", .word(["loss", "val_loss"]), default: .contextual("val_loss with validation data, else loss"), "the value watched"),
-            .optional("factor", .number(Bounds(min: 0, minExclusive: true, max: 1, maxExclusive: true)), default: .number(0.1), "lr multiplier on a plateau"),
-            .optional("patience", .integer(.countOrZero), default: .int(10), "epochs without improvement before reducing"),
-            .optional("threshold", .number(.nonNegative), default: .number(1e-4), "relative improvement that counts"),
-            .optional("min_lr", .number(.nonNegative), default: .number(0), "the lr never goes below"),
-        ], doc: "ReduceLROnPlateau (mode min, relative threshold)"),
-    ])
+    /// Every schedule: the types' own entries (Ops/Schedules/, listed by `Ops.schedules`).
+    public static let schedules = Catalog(name: "schedule", kinds: Ops.schedules.flatMap { $0.kinds })
 
     public static let clipping = Catalog(name: "clip", kinds: [
         ChoiceKind(name: "norm", params: [.required("max", .number(.positive), "the largest global L2 norm of all gradients")],

@@ -27,12 +27,8 @@ public enum Resolver {
         spec.update("train") { train in
             // Defaults that come from other keys.
             if var schedule = train["schedule"]?.choice {
-                if schedule.kind == "cosine", case .cosine(let tMax, _) = model.schedule.learningRate {
-                    schedule.params.set("t_max", SpecValue(content: .int(tMax), range: .none, isDefault: true), note: "train.epochs")
-                }
-                if schedule.kind == "reduce_on_plateau", let monitor = Lowering.monitor(of: model.schedule.learningRate) {
-                    schedule.params.set("monitor", SpecValue(content: .string(monitor), range: .none, isDefault: true),
-                                        note: "val_loss with validation data, else loss")
+                for (key, value, note) in model.schedule.learningRate.rule.contextualDefaults {
+                    schedule.params.set(key, SpecValue(content: value, range: .none, isDefault: true), note: note)
                 }
                 train.fields["schedule"]!.content = .choice(schedule)
             }

@@ -25,6 +25,8 @@ public protocol ActivationFunction: Sendable, CustomStringConvertible {
     static var pythonSetup: String { get }
 
     var name: String { get }
+    /// Its text in the model's fingerprint, which checkpoints carry.
+    var fingerprint: String { get }
     /// Whether each output depends only on the same element's input.
     var isElementwise: Bool { get }
     /// The outputs' range, for the lint that compares it with the targets: (low, high, in words).
@@ -73,6 +75,16 @@ extension ActivationFunction {
         let fields = Mirror(reflecting: self).children.map { "\($0.label ?? ""): \($0.value)" }
         return fields.isEmpty ? name : name + "(" + fields.joined(separator: ", ") + ")"
     }
+    /// Its text in the model's fingerprint (ModelIR.architectureHash): v1's enum case, `leakyRelu(alpha: 0.2)`.
+    /// It never changes, so checkpoints stay readable.
+    public var fingerprint: String {
+        var camel = "", upper = false
+        for c in name {
+            if c == "_" { upper = true } else { camel += upper ? c.uppercased() : String(c); upper = false }
+        }
+        let fields = Mirror(reflecting: self).children.map { "\($0.label ?? ""): \($0.value)" }
+        return fields.isEmpty ? camel : camel + "(" + fields.joined(separator: ", ") + ")"
+    }
     public var isElementwise: Bool { true }
     public var outputRange: (low: Double, high: Double, text: String)? { nil }
     public var canDie: Bool { false }
@@ -113,6 +125,7 @@ public struct Activation: Sendable, Equatable, CustomStringConvertible {
 
     public var name: String { function.name }
     public var description: String { function.description }
+    public var fingerprint: String { function.fingerprint }
     public var isElementwise: Bool { function.isElementwise }
 
     public static func == (a: Activation, b: Activation) -> Bool { a.description == b.description && a.name == b.name }

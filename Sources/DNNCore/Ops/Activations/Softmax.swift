@@ -23,6 +23,7 @@ public struct Softmax: ActivationFunction, Equatable {
 
     public static func lower(_ choice: SpecChoice) -> Softmax { Softmax(axis: choice["axis"]!.int!, isLog: choice.kind == kinds[1].name) }
     public var name: String { Self.kinds[isLog ? 1 : 0].name }
+    public var fingerprint: String { "\(isLog ? "logSoftmax" : "softmax")(axis: \(axis))" }
     public var isElementwise: Bool { false }
     public var probabilityForm: ProbabilityForm? { .overClasses }
     public func probabilities(_ row: [Float]) -> [Float]? { isLog ? row.map { Foundation.exp($0) } : row }
