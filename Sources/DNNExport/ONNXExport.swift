@@ -172,8 +172,14 @@ struct GraphBuilder: ONNXGraph {
             _ = constant(p.name, t.values, shape: t.shape)
         }
         var outputs: [String] = []
-        for layer in model.layers {
-            let inputs = layer.inputs.map { $0 < 0 ? x : outputs[$0] }
+        for step in model.plan.steps {
+            let layer = step.layer
+            let inputs = step.reads.map { read in
+                switch read.value {
+                case .input: x
+                case .output(let s): outputs[s]
+                }
+            }
             scope = layer.name
             outputs.append(activation(layer, layer.kind.onnx(layer, inputs: inputs, &self)))
         }

@@ -77,9 +77,14 @@ public enum PyTorchExport {
         }
         out += "\n    def forward(self, x):\n"
         var names: [String] = []
-        for (l, layer) in model.layers.enumerated() {
-            let variable = "h\(l)"
-            let inputs = layer.inputs.map { $0 < 0 ? "x" : names[$0] }
+        for (l, step) in model.plan.steps.enumerated() {
+            let layer = step.layer, variable = "h\(l)"
+            let inputs = step.reads.map { read in
+                switch read.value {
+                case .input: "x"
+                case .output(let s): names[s]
+                }
+            }
             out += "        \(variable) = self.get_submodule(\(py(layer.name)))(\(inputs.joined(separator: ", ")))  # \(layer.kind.name) → \(layer.outputShape)\n"
             names.append(variable)
         }

@@ -289,6 +289,24 @@ struct BlockTests {
         #expect(ir.parameters.map(\.name).prefix(2) == ["res1.a.weight", "res1.a.bias"])
     }
 
+    /// The execution plan is the graph the interpreter runs: what each step reads, who reads each value,
+    /// and the workspace the network allocates and the memory estimate counts.
+    @Test func theExecutionPlanReadsWhatTheLayersName() throws {
+        let ir = try model(Self.spec)
+        let plan = ir.plan
+        #expect(plan.steps[2].reads.map(\.value) == [.input, .output(of: 1)])
+        #expect(plan.readers(of: .input) == [0, 2])
+        #expect(plan.readers(of: .output(of: 2)) == [3, 5, 6])
+        #expect(plan.readers(of: .output(of: 5)).isEmpty, "block_2 is read by nothing (W0356)")
+        #expect(plan.output == .output(of: 6))
+        let network = Network(model: ir, capacity: 2)
+        #expect(network.plan.steps.count == 7 && network.z.map(\.count) == plan.workspace(capacity: 2, lanes: WorkerPool.capacity, targetWidth: 1).z)
+        // Only `res1.a` and `block_2.a` activate: the others keep their output in z.
+        #expect(plan.steps.map(\.activates) == [true, false, false, true, false, false, false])
+        let graph = ModelGraph.render(ir, format: .mermaid)
+        #expect(graph.contains("input -- \"[2]\" --> layer2") && graph.contains("layer2 -- \"[2]\" --> layer5"))
+    }
+
     @Test func badBlockUses() {
         expectDiagnostic(Self.spec.replacingOccurrences(of: "use: residual, name: res1", with: "use: residul, name: res1"),
                          .badReference, at: "residul", onLineWith: "residul")

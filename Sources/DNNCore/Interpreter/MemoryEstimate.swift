@@ -1,5 +1,5 @@
-// What a run will allocate, computed from the IR before anything is: the network's workspace for one
-// batch (Network.Workspace, the account Network.init allocates from: the parameters with their
+// What a run will allocate, computed from the IR before anything is: the execution plan's workspace for
+// one batch (ExecutionPlan.Workspace, the account Network.init allocates from: the parameters with their
 // gradients and the optimizer's three state buffers, the running statistics, every layer's buffers),
 // and the data (as read and as normalized). A run over the limit is refused with the
 // figures, instead of failing or swapping after minutes.
@@ -13,7 +13,8 @@ public struct MemoryEstimate: Sendable, Equatable {
     public init(_ model: ModelIR) {
         // The network's workspace for one batch, as Network.init allocates it, and the data: as read and
         // as normalized.
-        let workspace = Network.Workspace(model: model, capacity: min(model.schedule.batchSize, model.train.inputs.rows))
+        let workspace = model.plan.workspace(capacity: min(model.schedule.batchSize, model.train.inputs.rows), lanes: WorkerPool.capacity,
+                                             targetWidth: model.targetWidth)
         var floats = workspace.values
         for set in [model.train] + (model.validation.map { [$0] } ?? []) {
             floats += 2 * (set.inputs.values.count + set.targets.values.count)

@@ -8,6 +8,8 @@
 
 public final class Network {
     public let model: ModelIR
+    /// The steps it runs, with the values each reads (ModelIR.plan).
+    public let plan: ExecutionPlan
     /// The most rows a pass handles at once.
     public let capacity: Int
 
@@ -171,6 +173,8 @@ public final class Network {
     public init(model: ModelIR, capacity: Int) {
         self.model = model
         self.capacity = capacity
+        let plan = model.plan
+        self.plan = plan
         var placement: [(learnable: Bool, offset: Int)] = []
         var learnable = 0, statistics = 0
         for p in model.parameters {
@@ -222,7 +226,7 @@ public final class Network {
         }
         self.slots = slots
         layerRanges = ranges
-        let sizes = Workspace(model: model, capacity: capacity)
+        let sizes = plan.workspace(capacity: capacity, lanes: WorkerPool.capacity, targetWidth: model.targetWidth)
         let zs = sizes.z.map { buffer($0) }
         z = zs
         a = sizes.a.indices.map { l in sizes.a[l] == 0 ? zs[l] : buffer(sizes.a[l]) }
@@ -246,18 +250,24 @@ public final class Network {
         optimizerRule = model.optimizer.rule
         outputWidth = model.outputWidth
         targetWidth = model.targetWidth
-        let edges = model.layers.reduce(0) { $0 + $1.inputs.count }
+        let edges = plan.steps.reduce(0) { $0 + $1.reads.count }
         inputPointers = .allocate(capacity: max(edges, 1))
         inputGradientPointers = .allocate(capacity: max(edges, 1))
         plans = .allocate(capacity: max(model.layers.count, 1))
         code = .allocate(capacity: max(model.layers.count, 1))
         var edge = 0
         let p = params.baseAddress!, g = grads.baseAddress!, s = stats.baseAddress!
-        for (l, layer) in model.layers.enumerated() {
-            let slot = slots[l], first = edge
-            for source in layer.inputs {
-                inputPointers.initializeElement(at: edge, to: source < 0 ? x.baseAddress! : a[source].baseAddress!)
-                inputGradientPointers.initializeElement(at: edge, to: source < 0 ? nil : ga[source].baseAddress!)
+        for (l, step) in plan.steps.enumerated() {
+            let layer = step.layer, slot = slots[l], first = edge
+            for read in step.reads {
+                switch read.value {
+                case .input:
+                    inputPointers.initializeElement(at: edge, to: x.baseAddress!)
+                    inputGradientPointers.initializeElement(at: edge, to: nil)
+                case .output(let source):
+                    inputPointers.initializeElement(at: edge, to: a[source].baseAddress!)
+                    inputGradientPointers.initializeElement(at: edge, to: ga[source].baseAddress!)
+                }
                 edge += 1
             }
             let io = LayerIO(
@@ -485,42 +495,4 @@ public final class Network {
 extension Network {
     /// The size, in values, of every buffer a network allocates for `capacity` rows: the one account
     /// behind Network.init and MemoryEstimate, so that the estimate cannot drift from what is allocated.
-    struct Workspace {
-        /// Learnable values (each also has a gradient and three optimizer states) and running statistics.
-        var learnable = 0, statistics = 0
-        /// Per layer: z, a (0 where a is z: a layer without an activation keeps its output in z), ga, and
-        /// its op's buffers (OpBuffers): what its backward needs, the norms' 1/σ, pooling's argmax.
-        var z: [Int] = [], a: [Int] = [], ga: [Int] = [], saved: [Int] = [], invstd: [Int] = [], argmax: [Int] = []
-        /// The batch's inputs and targets; ∂L/∂z of the layer being differentiated; the ops' shared scratch:
-        /// im2col columns (and as many for their gradient), one per lane, and partial weight gradients.
-        var x = 0, t = 0, gz = 0, cols = 0, partial = 0
-
-        init(model: ModelIR, capacity: Int) {
-            for p in model.parameters {
-                if p.isLearnable { learnable += p.count } else { statistics += p.count }
-            }
-            for layer in model.layers {
-                let values = capacity * layer.outputSize
-                z.append(values)
-                a.append(layer.activation == .identity ? 0 : values)
-                ga.append(values)
-                let own = layer.kind.buffers(layer, capacity: capacity)
-                saved.append(own.saved)
-                invstd.append(own.invstd)
-                argmax.append(own.argmax)
-                cols = max(cols, own.columns * WorkerPool.capacity)
-                partial = max(partial, own.partial)
-            }
-            let inputWidth = model.inputShape.reduce(1, *)
-            x = capacity * inputWidth
-            t = capacity * model.targetWidth
-            gz = capacity * max(model.layers.map(\.outputSize).max() ?? 1, inputWidth)
-        }
-
-        /// Every value allocated, argmax's Int32 counted as one (they are as wide as a Float).
-        var values: Int {
-            5 * learnable + statistics + [z, a, ga, saved, invstd, argmax].reduce(0) { $0 + $1.reduce(0, +) }
-                + x + t + gz + 2 * cols + partial
-        }
-    }
 }

@@ -13,12 +13,13 @@ public enum RunReport {
     /// shapes, activation, parameters and multiply-adds per sample; then the totals.
     public static func summary(_ model: ModelIR) -> String {
         var rows: [[String]] = [["layer", "kind", "input", "output", "activation", "params", "mult-adds"]]
-        for layer in model.layers {
-            rows.append([Format.printable(layer.name), layer.kind.name, shape(layer.inputShape), shape(layer.outputShape),
-                         layer.activation.name, String(layer.parameterCount), String(multiplyAdds(layer))])
+        let steps = model.plan.steps
+        for step in steps {
+            let layer = step.layer
+            rows.append([Format.printable(layer.name), layer.kind.name, shape(step.reads.first?.shape ?? []), shape(layer.outputShape),
+                         layer.activation.name, String(layer.parameterCount), String(step.multiplyAdds)])
         }
-        rows.append(["total", "", "", "", "", String(model.parameterCount),
-                     String(model.layers.reduce(0) { $0 + multiplyAdds($1) })])
+        rows.append(["total", "", "", "", "", String(model.parameterCount), String(steps.reduce(0) { $0 + $1.multiplyAdds })])
         var out = "model \(Format.printable(model.name)): input \(shape(model.inputShape)), \(model.layers.count) layer\(model.layers.count == 1 ? "" : "s"), seed \(model.seed)\n"
         out += table(rows, rightAligned: [5, 6])
         let s = model.schedule
@@ -27,9 +28,6 @@ public enum RunReport {
         out += s.shuffle ? ", shuffled\n" : "\n"
         return out
     }
-
-    /// Multiply-adds of one sample's forward pass through a layer's linear op.
-    public static func multiplyAdds(_ layer: Layer) -> Int { layer.kind.multiplyAdds(layer) }
 
     /// `epoch N  cost C`, with the layers that have dead units; or one JSON object with every layer's
     /// health when the trainer watched it (grammar/README.md documents the fields).

@@ -411,13 +411,18 @@ public final class Trainer {
         ])
     }
 
-    /// The value range of each input layer l read in the last forward pass: the layers its `inputs`
-    /// name (the model's input for -1), "input" for one, "input 1", "input 2", ... for several.
+    /// The value range of each value step l read in the last forward pass (the plan's reads): "input"
+    /// for one, "input 1", "input 2", ... for several.
     func inputExtents(_ l: Int, rows B: Int) -> [(name: String, low: Float, high: Float)] {
-        let layer = model.layers[l]
-        return zip(layer.inputs, layer.inputShapes).enumerated().map { k, input in
-            let e = extent(input.0 < 0 ? network.x : network.a[input.0], 0 ..< B * input.1.reduce(1, *))
-            return (layer.inputs.count == 1 ? "input" : "input \(k + 1)", e.low, e.high)
+        let reads = network.plan.steps[l].reads
+        return reads.enumerated().map { k, read in
+            let values: UnsafeMutableBufferPointer<Float>
+            switch read.value {
+            case .input: values = network.x
+            case .output(let source): values = network.a[source]
+            }
+            let e = extent(values, 0 ..< B * read.shape.reduce(1, *))
+            return (reads.count == 1 ? "input" : "input \(k + 1)", e.low, e.high)
         }
     }
 

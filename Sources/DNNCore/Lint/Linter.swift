@@ -26,8 +26,8 @@ public enum Linter {
 
     /// W0356 and W0357: layers whose output nobody reads, and dropout on the output.
     static func graphUse(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
-        let read = Set(model.layers.flatMap(\.inputs))
-        for (l, layer) in model.layers.enumerated().dropLast() where !read.contains(l) {
+        let plan = model.plan
+        for (l, layer) in model.layers.enumerated().dropLast() where plan.readers(of: .output(of: l)).isEmpty {
             bag.report(.unusedLayer, "no layer reads the output of `\(layer.name)`, so it has no effect on the model's output",
                        at: view.layers[l].nameRange,
                        help: "name it in a later layer's `inputs:`, or remove it")

@@ -10,18 +10,23 @@ public enum ModelGraph {
         // Nodes: the input, the layers, the loss; edges carry the shape that flows. A label is lines of
         // text, each escaped for the target language when it is written.
         var nodes: [(id: String, lines: [String])] = [("input", ["input", RunReport.shape(model.inputShape)])]
-        // An edge from every layer a layer reads (`inputs`, -1 for the model's input): skip connections
-        // and concatenations are drawn as the interpreter runs them, not as a chain.
+        // An edge for every value a step of the execution plan reads: skip connections and
+        // concatenations are drawn as the interpreter runs them, not as a chain.
+        let plan = model.plan
         var edges: [(from: String, to: String, label: String)] = []
-        func id(_ index: Int) -> String { index < 0 ? "input" : "layer\(index)" }
-        for (index, layer) in model.layers.enumerated() {
-            nodes.append((id(index), [layer.name, "\(layer.kind.name) \(RunReport.shape(layer.outputShape)), \(layer.activation.name)", "\(layer.parameterCount) params"]))
-            for (source, shape) in zip(layer.inputs, layer.inputShapes) {
-                edges.append((id(source), id(index), RunReport.shape(shape)))
+        func id(_ value: ExecutionPlan.Value) -> String {
+            switch value {
+            case .input: "input"
+            case .output(let s): "layer\(s)"
             }
         }
+        for (s, step) in plan.steps.enumerated() {
+            let layer = step.layer
+            nodes.append((id(.output(of: s)), [layer.name, "\(layer.kind.name) \(RunReport.shape(layer.outputShape)), \(layer.activation.name)", "\(layer.parameterCount) params"]))
+            for read in step.reads { edges.append((id(read.value), id(.output(of: s)), RunReport.shape(read.shape))) }
+        }
         nodes.append(("loss", ["\(model.loss.name) loss"]))
-        edges.append((id(model.layers.count - 1), "loss", RunReport.shape(model.layers.last?.outputShape ?? model.inputShape)))
+        edges.append((id(plan.output), "loss", RunReport.shape(plan.steps.last?.layer.outputShape ?? model.inputShape)))
         switch format {
         case .dot:
             var out = "digraph \"\(Escape.dot(model.name))\" {\n  rankdir=TB;\n  node [shape=box, fontname=\"sans-serif\"];\n"
