@@ -19,8 +19,14 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
-        // The pipeline's stages: YAML → spec tree → IR → interpreter.
-        .target(name: "DNNCore", dependencies: ["CYAML"]),
+        // The pipeline's stages, each a module that imports only the ones before it (DNNCore/Exports.swift
+        // draws the map): YAML and the spec tree → the language, IR and ops → checkpoints → the
+        // interpreter → the tools over them, which re-export all of it.
+        .target(name: "DNNSyntax", dependencies: ["CYAML"]),
+        .target(name: "DNNModel", dependencies: ["DNNSyntax"]),
+        .target(name: "DNNCheckpoint", dependencies: ["DNNSyntax", "DNNModel"]),
+        .target(name: "DNNRuntime", dependencies: ["DNNSyntax", "DNNModel", "DNNCheckpoint"]),
+        .target(name: "DNNCore", dependencies: ["DNNSyntax", "DNNModel", "DNNCheckpoint", "DNNRuntime"]),
         // Trained models out of dnnc: ONNX (swift-protobuf over onnx.pb.swift, generated once and
         // committed by tools/onnx/generate.sh) and a PyTorch program.
         .target(
@@ -38,8 +44,8 @@ let package = Package(
         ),
         // Counts heap allocations per thread, for the test that a training step makes none.
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
-        .testTarget(name: "DNNCoreTests", dependencies: ["DNNCore", "DNNExport", "AllocationCounter"], exclude: ["Fixtures"]),
-        .testTarget(name: "dnncTests", dependencies: ["dnnc", "DNNCore", "DNNExport"], exclude: ["Corpus"]),
+        .testTarget(name: "DNNCoreTests", dependencies: ["DNNSyntax", "DNNModel", "DNNCheckpoint", "DNNRuntime", "DNNCore", "DNNExport", "AllocationCounter"], exclude: ["Fixtures"]),
+        .testTarget(name: "dnncTests", dependencies: ["dnnc", "DNNSyntax", "DNNModel", "DNNCheckpoint", "DNNRuntime", "DNNCore", "DNNExport"], exclude: ["Corpus"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,10 @@
 // The front end as one call: bytes → YAML nodes → spec tree → verified IR → lint, with every diagnostic.
 
+import DNNSyntax
+import DNNModel
+import DNNCheckpoint
+import DNNRuntime
+
 public struct CompileResult: Sendable {
     public var file: SourceFile
     public var spec: SpecRecord?
@@ -10,16 +15,6 @@ public struct CompileResult: Sendable {
 }
 
 /// What a compile may read: the YAML limits, and whether data may come from outside the project.
-public struct CompileOptions: Sendable {
-    public var limits = YAMLLimits()
-    public var allowOutsideRoot = false
-
-    public init(limits: YAMLLimits = YAMLLimits(), allowOutsideRoot: Bool = false) {
-        self.limits = limits
-        self.allowOutsideRoot = allowOutsideRoot
-    }
-}
-
 public enum Compiler {
     public static func compile(_ file: SourceFile, options: CompileOptions = CompileOptions()) -> CompileResult {
         // No overrides: nothing to throw.

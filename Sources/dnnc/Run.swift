@@ -180,12 +180,12 @@ struct Run: ParsableCommand {
         if let epochs { model.schedule.epochs = epochs }
         let estimate = MemoryEstimate(model)
         // The default is computed once: what ulimit -v leaves shrinks as dnnc maps more.
-        let room = maxMemory == nil ? MemoryEstimate.addressSpaceRoom : nil
+        let room = maxMemory == nil ? SystemMemory.addressSpaceRoom : nil
         let limit = maxMemory ?? MemoryEstimate.defaultLimit(room: room)
         if estimate.bytes > limit {
             Console.error("\(file.path):1:1: error[E0306]: the model needs \(estimate.description), more than --max-memory (\(Format.bytes(limit)))")
             if let room, room < Int(ProcessInfo.processInfo.physicalMemory / 2) {
-                Console.error("  note: the address-space limit (ulimit -v, \(Format.bytes(MemoryEstimate.addressSpaceLimit!))) leaves \(Format.bytes(max(room, 0))) beside what dnnc has mapped")
+                Console.error("  note: the address-space limit (ulimit -v, \(Format.bytes(SystemMemory.addressSpaceLimit!))) leaves \(Format.bytes(max(room, 0))) beside what dnnc has mapped")
                 Console.error("  help: use fewer units or a smaller batch_size, or raise the limit")
             } else {
                 Console.error("  help: use fewer units or a smaller batch_size, or raise --max-memory")

@@ -4,6 +4,10 @@
 import Foundation
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 /// A spec around `layers` (indented list items) on `input`, with one zero row of inputs and targets.
 func layerSpec(input: [Int], _ layers: String, outputs: Int = 1) -> String {

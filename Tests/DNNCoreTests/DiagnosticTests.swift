@@ -2,6 +2,10 @@
 
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 /// The 1-based line and column of the first `token` on the first line containing `lineMarker`.
 func position(of token: String, onLineWith lineMarker: String, in text: String) -> (Int, Int) {

@@ -3,6 +3,10 @@
 
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 struct ExplanationTests {
     @Test(arguments: DiagnosticCode.allCases)

@@ -6,6 +6,10 @@ import AllocationCounter
 import Foundation
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 /// Random values in [-1, 1) from a fixed stream.
 private func randomValues(_ n: Int, seed: UInt64) -> [Float] {

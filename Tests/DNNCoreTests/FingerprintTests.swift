@@ -7,6 +7,10 @@
 import Foundation
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 struct FingerprintTests {
     static let cases: [(model: String, training: String, spec: String)] = [

@@ -3,6 +3,10 @@
 import Foundation
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 struct FormatTests {
     /// Two findings in one file: an error with a located note, and a warning.

@@ -4,6 +4,10 @@
 import Foundation
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 struct FuzzReplayTests {
     static let fuzz = Repo.root.appendingPathComponent("fuzz")

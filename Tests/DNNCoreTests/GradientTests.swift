@@ -8,6 +8,10 @@
 import Foundation
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 let gradientTolerance = (rtol: 1e-3, atol: 1e-4)
 

@@ -3,6 +3,10 @@
 import Foundation
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 struct GrammarTests {
     @Test func committedSchemaIsCurrent() throws {

@@ -4,6 +4,10 @@
 import Foundation
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 func compileBytes(_ bytes: [UInt8], options: CompileOptions = CompileOptions()) -> CompileResult {
     Compiler.compile(SourceFile(path: "hostile.yaml", bytes: bytes), options: options)

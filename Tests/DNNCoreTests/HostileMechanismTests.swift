@@ -4,6 +4,10 @@
 import Foundation
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 /// The .npy header grammar: every malformed header is refused with a message, none traps, none is
 /// half-read.

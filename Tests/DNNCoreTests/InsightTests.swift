@@ -4,6 +4,10 @@
 import Foundation
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 func studyModel(_ path: String, _ sets: [String] = []) throws -> ModelIR {
     let result = try Compiler.compile(try Repo.file(path), overrides: sets.map { try Override($0) })

@@ -3,6 +3,10 @@
 
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 /// Asserts that `text` compiles to a model and reports exactly `codes` (in source order).
 func expectCodes(_ text: String, _ codes: [DiagnosticCode], sourceLocation: Testing.SourceLocation = #_sourceLocation) {

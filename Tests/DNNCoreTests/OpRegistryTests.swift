@@ -5,6 +5,10 @@
 import Foundation
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 struct OpRegistryTests {
     @Test func theLanguagesLayerKindsAreTheRegistrysKinds() {
@@ -94,7 +98,7 @@ struct OpRegistryTests {
         let names = (Ops.losses.flatMap { $0.kinds.map(\.name) } + Ops.schedules.flatMap { $0.kinds.map(\.name) })
             .filter { !Language.initializers.allNames.contains($0) }
         let files = try #require(FileManager.default.enumerator(atPath: sources.path)).compactMap { $0 as? String }
-            .filter { $0.hasSuffix(".swift") && !$0.hasPrefix("DNNCore/Ops/") && !$0.hasSuffix("PyTorchRuntime.swift") }
+            .filter { $0.hasSuffix(".swift") && !$0.hasPrefix("DNNModel/Ops/") && !$0.hasSuffix("PyTorchRuntime.swift") }
         for file in files {
             let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
             for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
@@ -114,7 +118,7 @@ struct OpRegistryTests {
         let kinds = Ops.layers.flatMap { $0.kinds.map(\.name) }.filter { !words.contains($0) }
         #expect(kinds.count >= 15)
         let files = try #require(FileManager.default.enumerator(atPath: sources.path)).compactMap { $0 as? String }
-            .filter { $0.hasSuffix(".swift") && !$0.hasPrefix("DNNCore/Ops/") }
+            .filter { $0.hasSuffix(".swift") && !$0.hasPrefix("DNNModel/Ops/") }
         #expect(files.count > 50)
         for file in files {
             let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)

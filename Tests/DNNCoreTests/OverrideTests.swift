@@ -2,6 +2,10 @@
 
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 /// The model `baseSpec` compiles to with the overrides, or the error they raise.
 func overridden(_ sets: String...) -> Result<ModelIR?, OverrideError> {

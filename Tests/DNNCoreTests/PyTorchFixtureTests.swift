@@ -5,6 +5,10 @@
 import Foundation
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 struct PyTorchFixtureTests {
     static let folder = Repo.root.appendingPathComponent("Tests/DNNCoreTests/Fixtures")

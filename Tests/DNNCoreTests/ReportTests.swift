@@ -7,6 +7,10 @@ import FoundationXML
 #endif
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 /// Counts elements by name in an XML document; nil when it does not parse.
 final class ElementCounter: NSObject, XMLParserDelegate {

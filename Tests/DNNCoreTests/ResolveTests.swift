@@ -4,6 +4,10 @@
 import Foundation
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 /// Everything the IR says about a run, without source ranges.
 func fingerprint(_ ir: ModelIR) -> String {

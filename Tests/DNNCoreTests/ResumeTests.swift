@@ -5,6 +5,10 @@
 import Foundation
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 /// Counts the trainer's stop questions (one per step) and says stop after `limit` of them.
 final class StepLimit: @unchecked Sendable {

@@ -5,6 +5,10 @@
 import Foundation
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 struct TrainingSessionTests {
     /// The base spec with checkpoints every `every` epochs, compiled as if read from `folder/spec.yaml`.

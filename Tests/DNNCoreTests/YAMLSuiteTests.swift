@@ -6,6 +6,10 @@
 import Foundation
 import Testing
 @testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
 
 /// The suite beside the clone (`../shared/yaml-test-suite`, where CI has it), or where
 /// DNNC_YAML_TEST_SUITE points. A newcomer's clone has neither: the tests then show as skipped with

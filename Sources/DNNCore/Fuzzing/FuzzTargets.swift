@@ -3,6 +3,10 @@
 // and every input that ever crashed, without the fuzzer (fuzz/README.md).
 
 import Foundation
+import DNNSyntax
+import DNNModel
+import DNNCheckpoint
+import DNNRuntime
 
 public enum FuzzTargets {
     /// The spec front end as `dnnc check` runs it: compile, lint, render every diagnostic.

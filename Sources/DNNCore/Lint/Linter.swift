@@ -2,6 +2,11 @@
 // report warnings for what runs but is likely wrong. Each rule is one function, named for its code;
 // grammar/diagnostics.md (from Explanations.swift) says why each matters, with examples.
 
+import DNNSyntax
+import DNNModel
+import DNNCheckpoint
+import DNNRuntime
+
 public enum Linter {
     /// Inputs or targets whose largest magnitude exceeds this, unnormalized, get a warning (W0350, W0351).
     static let largeMagnitude = 100.0

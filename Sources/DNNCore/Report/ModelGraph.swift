@@ -1,6 +1,11 @@
 // The verified model as a graph for Graphviz (DOT) or Mermaid: the input, each layer with its kind,
 // activation and shapes, the loss, and an edge for every tensor that flows between them.
 
+import DNNSyntax
+import DNNModel
+import DNNCheckpoint
+import DNNRuntime
+
 public enum GraphFormat: String, Sendable, CaseIterable {
     case dot, mermaid
 }

@@ -3,6 +3,10 @@
 // or image viewer shows it; the same numbers draw the same bytes.
 
 import Foundation
+import DNNSyntax
+import DNNModel
+import DNNCheckpoint
+import DNNRuntime
 
 public enum Plot {
     static let width = 720.0, height = 440.0

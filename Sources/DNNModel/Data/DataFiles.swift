@@ -1,0 +1,277 @@
+// Data matrices from files beside the spec: CSV (a header row of names, or none) and NumPy .npy
+// (float32, float64, int32, int64, C order). A bad cell, a ragged row, a missing column or a short
+// .npy names the file, the row and the column, so the spec's diagnostic can say exactly where.
+
+import Foundation
+import DNNSyntax
+
+/// A table read from a file: numbers, or text where a cell is not a number (class names).
+public struct DataTable: Sendable {
+    public var rows: Int
+    public var columns: Int
+    /// Row-major cells; nil where the cell is text. Empty when `floats` holds the cells.
+    public var numbers: [Double?]
+    /// A float32 .npy file's cells as read, every one a number: no Double? per cell, which would take
+    /// four times the file's size in memory.
+    public var floats: [Float]? = nil
+    public var texts: [String]
+    public var header: [String]?
+    /// For a CSV file: the line of each row, and the (1-based) field of each column, for messages.
+    public var rowLines: [Int] = []
+    public var columnFields: [Int] = []
+
+    /// Cell i (row-major): its number, or nil for text.
+    public func number(_ i: Int) -> Double? { floats.map { Double($0[i]) } ?? numbers[i] }
+
+    /// The first cell that is text, if any.
+    public var firstText: Int? { floats == nil ? numbers.firstIndex(where: { $0 == nil }) : nil }
+}
+
+public enum DataFiles {
+    /// Files larger than this are refused before they are read.
+    public static let maxBytes = 1 << 30
+
+    public static func read(_ path: String, displayName: String) throws(DataFileError) -> DataTable {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw DataFileError(message: "cannot read \(displayName): no such file", help: "paths are relative to the spec's folder")
+        }
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int, size > maxBytes {
+            throw DataFileError(message: "\(displayName) is larger than 1 GiB", help: nil)
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DataFileError(message: "cannot read \(displayName): permission denied or unreadable", help: nil)
+        }
+        if path.lowercased().hasSuffix(".npy") {
+            let table = data.withUnsafeBytes { raw in Result { () throws(DataFileError) in try npy(raw, displayName) } }
+            return try table.get()
+        }
+        if path.lowercased().hasSuffix(".csv") { return try csv([UInt8](data), displayName) }
+        throw DataFileError(message: "\(displayName) is neither .csv nor .npy", help: "give the file a .csv or .npy name")
+    }
+
+    /// Comma-separated values, cut into cells by CSVRecords (RFC 4180 quoting), read in one pass:
+    /// time linear in the file's size, and memory for the parsed values only (a text per cell is kept
+    /// only when some cell is text). Every row must have the header's (or the first row's) width.
+    ///
+    /// The header rule (grammar/README.md, "Data files"): the first row is a header when none of its
+    /// cells is a number or empty; otherwise it is data. So a first data row is never taken for a
+    /// header (a typo such as `2.O` beside numbers is reported as a bad cell), and no row is dropped.
+    /// A number is decimal: `[+-]digits[.digits][(e|E)[+-]digits]`, or with digits after the point
+    /// only (`.5`), as the spec language reads numbers; hex floats, `nan` and `inf` are text, and a
+    /// quoted cell is always text.
+    package static func csv(_ bytes: [UInt8], _ name: String) throws(DataFileError) -> DataTable {
+        var numbers: [Double?] = []
+        var texts: [String] = [], keepTexts = false
+        var header: [String]? = nil
+        var width = 0, rows = 0
+        var rowLines: [Int] = []
+        var records = CSVRecords(name: name, bytes: bytes)
+        var row: [(text: String, number: Double?)] = []
+        while let line = try records.next() {
+            row.removeAll(keepingCapacity: true)
+            for k in 0 ..< records.count {
+                let cell = records.cell(k)
+                let number = records.cells[k].quoted ? nil : decimal(cell)
+                if !records.cells[k].quoted, number.map({ !$0.isFinite }) ?? isNonFiniteWord(cell) {
+                    throw DataFileError(message: "\(name):\(line):\(k + 1): `\(String(decoding: cell, as: UTF8.self))` is not a finite number", help: nil)
+                }
+                row.append((number == nil ? try records.text(k) : "", number))
+            }
+            if rowLines.isEmpty && header == nil {
+                width = row.count
+                if width == 1, row[0].text.contains(";") || row[0].text.contains("\t") {
+                    throw DataFileError(message: "\(name) has one column per row", help: "dnnc reads comma-separated values; this file seems to use another delimiter")
+                }
+                if row.allSatisfy({ $0.number == nil && !$0.text.isEmpty }) {
+                    header = row.map(\.text)
+                    continue
+                }
+            }
+            guard row.count == width else {
+                throw DataFileError(message: "\(name):\(line):\(min(row.count, width) + 1): the row has \(row.count) values, but the \(header != nil ? "header" : "first row") has \(width)",
+                                    help: "give every row the same number of values")
+            }
+            for cell in row {
+                if cell.number == nil, !keepTexts {
+                    keepTexts = true
+                    texts = [String](repeating: "", count: numbers.count)
+                }
+                numbers.append(cell.number)
+                if keepTexts { texts.append(cell.text) }
+            }
+            rowLines.append(line)
+            rows += 1
+        }
+        guard rows > 0 || header != nil else { throw DataFileError(message: "\(name) holds no rows", help: nil) }
+        guard rows > 0 else { throw DataFileError(message: "\(name) has a header but no rows", help: nil) }
+        return DataTable(rows: rows, columns: width, numbers: numbers, texts: texts, header: header,
+                         rowLines: rowLines, columnFields: (0 ..< width).map { $0 + 1 })
+    }
+
+    /// `inf`, `infinity` or `nan` with an optional sign, in any case: words other readers take for
+    /// non-finite numbers, refused as such rather than read as text.
+    static func isNonFiniteWord(_ s: ArraySlice<UInt8>) -> Bool {
+        let word = String(decoding: s, as: UTF8.self).lowercased().trimmingPrefix(while: { $0 == "+" || $0 == "-" })
+        return word == "inf" || word == "infinity" || word == "nan"
+    }
+
+    /// What is wrong with a text cell where a number belongs: it is empty, it is quoted (a quoted cell
+    /// is text, whatever it holds), or it is not a number.
+    public static func notANumber(_ text: String) -> String {
+        if text.isEmpty { return "an empty field is not a number" }
+        if number(text) != nil { return "`\"\(text)\"` is quoted, and a quoted cell is text, not a number" }
+        return "`\(text)` is not a number"
+    }
+
+    /// A cell of text as a number by the grammar below, or nil: what every CSV reader in dnnc calls.
+    public static func number(_ cell: String) -> Double? { decimal(Array(cell.utf8)[...]) }
+
+    /// A decimal number in the CSV grammar above, or nil.
+    package static func decimal(_ s: ArraySlice<UInt8>) -> Double? {
+        var i = s.startIndex, digits = 0
+        if i < s.endIndex, s[i] == 0x2B || s[i] == 0x2D { i += 1 }
+        while i < s.endIndex, s[i] >= 0x30 && s[i] <= 0x39 { i += 1; digits += 1 }
+        if i < s.endIndex, s[i] == 0x2E {
+            i += 1
+            while i < s.endIndex, s[i] >= 0x30 && s[i] <= 0x39 { i += 1; digits += 1 }
+        }
+        guard digits > 0 else { return nil }
+        if i < s.endIndex, s[i] == 0x65 || s[i] == 0x45 {
+            i += 1
+            if i < s.endIndex, s[i] == 0x2B || s[i] == 0x2D { i += 1 }
+            var exponent = 0
+            while i < s.endIndex, s[i] >= 0x30 && s[i] <= 0x39 { i += 1; exponent += 1 }
+            guard exponent > 0 else { return nil }
+        }
+        guard i == s.endIndex, s.count < 400 else { return nil }
+        if let exact = exactDecimal(s) { return exact }
+        return s.withUnsafeBufferPointer { buffer in
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: buffer.count + 1) { text in
+                for k in 0 ..< buffer.count { text[k] = CChar(bitPattern: buffer[k]) }
+                text[buffer.count] = 0
+                return strtod(text.baseAddress!, nil)
+            }
+        }
+    }
+
+    /// Powers of ten that a Double holds exactly.
+    static let exactPowers: [Double] = (0...22).map { pow(10, Double($0)) }
+
+    /// The common case without strtod (Clinger's fast path): at most 15 significant digits and a
+    /// power of ten up to 22, where m · 10^e or m / 10^e is one correctly rounded operation on exact
+    /// values, so the result is the same Double strtod gives. nil for anything else.
+    package static func exactDecimal(_ s: ArraySlice<UInt8>) -> Double? {
+        var i = s.startIndex, negative = false
+        if s[i] == 0x2D { negative = true; i += 1 } else if s[i] == 0x2B { i += 1 }
+        var mantissa: UInt64 = 0, digits = 0, scale = 0
+        while i < s.endIndex, s[i] >= 0x30 && s[i] <= 0x39 {
+            if mantissa != 0 || s[i] != 0x30 { digits += 1 }
+            mantissa = mantissa &* 10 &+ UInt64(s[i] - 0x30)
+            i += 1
+        }
+        if i < s.endIndex, s[i] == 0x2E {
+            i += 1
+            while i < s.endIndex, s[i] >= 0x30 && s[i] <= 0x39 {
+                if mantissa != 0 || s[i] != 0x30 { digits += 1 }
+                mantissa = mantissa &* 10 &+ UInt64(s[i] - 0x30)
+                scale -= 1
+                i += 1
+            }
+        }
+        guard i == s.endIndex, digits <= 15 else { return nil }  // an exponent, or too many digits: strtod
+        guard -scale < exactPowers.count else { return nil }
+        let value = Double(mantissa) / exactPowers[-scale]
+        return negative ? -value : value
+    }
+
+    /// NumPy's .npy format, version 1 to 3: magic, version, header length, a Python dict literal
+    /// {'descr': '<f4', 'fortran_order': False, 'shape': (N, ...)}, then the data.
+    package static func npy(_ bytes: [UInt8], _ name: String) throws(DataFileError) -> DataTable {
+        try bytes.withUnsafeBytes { raw in Result { () throws(DataFileError) in try npy(raw, name) } }.get()
+    }
+
+    /// Where a .npy file's header text starts and how long it is, from the file's first 12 bytes (or
+    /// fewer): the magic, the version, then the length in 2 bytes (version 1) or 4 (versions 2 and 3).
+    static func npyPreamble(_ bytes: [UInt8], _ name: String) throws(DataFileError) -> (start: Int, length: Int) {
+        let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
+        guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
+            throw DataFileError(message: "\(name) is not a .npy file (no \\x93NUMPY magic)", help: nil)
+        }
+        if bytes[6] == 1 { return (10, Int(bytes[8]) | Int(bytes[9]) << 8) }
+        guard bytes.count >= 12 else { throw DataFileError(message: "\(name) is cut short in its header", help: nil) }
+        return (12, Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24)
+    }
+
+    /// A .npy file's header: its dtype, rows, values per row, bytes per value and where the data starts.
+    /// With `checkSize`, `bytes` is the whole file and must hold all the values the header declares.
+    static func npyHeader(_ bytes: UnsafeRawBufferPointer, _ name: String, checkSize: Bool)
+        throws(DataFileError) -> (descr: String, rows: Int, columns: Int, itemSize: Int, dataStart: Int, dims: [Int]) {
+        let (start, headerLength) = try npyPreamble(Array(bytes.prefix(12)), name)
+        guard bytes.count >= start + headerLength, let header = String(bytes: bytes[start ..< start + headerLength], encoding: .ascii) else {
+            throw DataFileError(message: "\(name) is cut short in its header", help: nil)
+        }
+        let parsed = try NpyHeader.parse(header, file: name)
+        if parsed.fortranOrder {
+            throw DataFileError(message: "\(name) is in Fortran order", help: "save it with numpy.ascontiguousarray(a)")
+        }
+        let descr = parsed.descr, dims = parsed.shape
+        guard let rows = dims.first else { throw DataFileError(message: "\(name) holds a scalar, not rows", help: nil) }
+        var columns = 1
+        for d in dims.dropFirst() {
+            let (product, overflow) = columns.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw DataFileError(message: "\(name)'s shape overflows", help: nil) }
+            columns = product
+        }
+        let width: Int
+        switch descr {
+        case "<f4", "<i4": width = 4
+        case "<f8", "<i8": width = 8
+        default:
+            throw DataFileError(message: "\(name) holds `\(descr)` values", help: "dnnc reads little-endian float32, float64, int32 and int64 (<f4, <f8, <i4, <i8)")
+        }
+        let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
+        let (size, sizeOverflow) = count.multipliedReportingOverflow(by: width)
+        guard !overflow, !sizeOverflow else { throw DataFileError(message: "\(name)'s shape \(dims) overflows", help: nil) }
+        let dataStart = start + headerLength
+        guard !checkSize || bytes.count - dataStart >= size else {
+            throw DataFileError(message: "\(name) declares shape \(dims) but holds only \((bytes.count - dataStart) / width) values", help: nil)
+        }
+        return (descr, rows, columns, width, dataStart, dims)
+    }
+
+    package static func npyHeader(_ bytes: [UInt8], _ name: String, checkSize: Bool)
+        throws(DataFileError) -> (descr: String, rows: Int, columns: Int, itemSize: Int, dataStart: Int, dims: [Int]) {
+        try bytes.withUnsafeBytes { raw in Result { () throws(DataFileError) in try npyHeader(raw, name, checkSize: checkSize) } }.get()
+    }
+
+    static func npy(_ bytes: UnsafeRawBufferPointer, _ name: String) throws(DataFileError) -> DataTable {
+        let (descr, rows, columns, width, dataStart, _) = try npyHeader(bytes, name, checkSize: true)
+        let count = rows * columns
+        if descr == "<f4" {
+            let floats = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                for i in 0..<count {
+                    buffer[i] = Float(bitPattern: bytes.loadUnaligned(fromByteOffset: dataStart + i * 4, as: UInt32.self).littleEndian)
+                }
+                initialized = count
+            }
+            if let bad = floats.firstIndex(where: { !$0.isFinite }) {
+                throw DataFileError(message: "\(name): value \(bad) (row \(bad / max(columns, 1)), column \(bad % max(columns, 1))) is not finite", help: nil)
+            }
+            return DataTable(rows: rows, columns: columns, numbers: [], floats: floats, texts: [], header: nil)
+        }
+        var numbers = [Double?](repeating: nil, count: count)
+        for i in 0..<count {
+            let offset = dataStart + i * width
+            switch descr {
+            case "<f8": numbers[i] = Double(bitPattern: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian)
+            case "<i4": numbers[i] = Double(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+            default: numbers[i] = Double(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+            }
+        }
+        if let bad = numbers.firstIndex(where: { !($0!.isFinite) }) {
+            throw DataFileError(message: "\(name): value \(bad) (row \(bad / max(columns, 1)), column \(bad % max(columns, 1))) is not finite", help: nil)
+        }
+        return DataTable(rows: rows, columns: columns, numbers: numbers, texts: [], header: nil)
+    }
+}

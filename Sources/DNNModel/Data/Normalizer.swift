@@ -1,0 +1,67 @@
+// Per-column normalization fitted on the training set: standard is (x − mean) / std with the
+// population std, as scikit-learn's StandardScaler (a constant column is centred, never divided by 0);
+// minmax maps each column to [0, 1] (a constant column maps to 0).
+
+import DNNSyntax
+
+public struct Normalizer: Sendable, Equatable {
+    public var kind: Normalization
+    public var shift: [Double]
+    public var scale: [Double]
+
+    public init(kind: Normalization, shift: [Double], scale: [Double]) {
+        self.kind = kind
+        self.shift = shift
+        self.scale = scale
+    }
+
+    /// Fits the statistics of each column of `data`.
+    public init(_ kind: Normalization, fittedOn data: DataMatrix) {
+        self.kind = kind
+        let n = data.rows, c = data.columns
+        shift = [Double](repeating: 0, count: c)
+        scale = [Double](repeating: 1, count: c)
+        guard kind != .none else { return }
+        for j in 0..<c {
+            let column = (0..<n).map { Double(data.values[$0 * c + j]) }
+            switch kind {
+            case .none: break
+            case .standard:
+                let mean = column.reduce(0, +) / Double(n)
+                let variance = column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)
+                shift[j] = mean
+                scale[j] = variance > 0 ? variance.squareRoot() : 1
+            case .minmax:
+                let lo = column.min()!, hi = column.max()!
+                shift[j] = lo
+                scale[j] = hi > lo ? hi - lo : 1
+            }
+        }
+    }
+
+    public func apply(_ m: DataMatrix) -> DataMatrix {
+        guard kind != .none else { return m }
+        var out = m
+        for i in out.values.indices {
+            let j = i % m.columns
+            out.values[i] = Float((Double(m.values[i]) - shift[j]) / scale[j])
+        }
+        return out
+    }
+
+    /// Targets as a network with this target normalization trains on them: class indices (one
+    /// column under a classification loss) as they are, anything else normalized.
+    public func applyToTargets(_ m: DataMatrix, of loss: Loss) -> DataMatrix {
+        loss.isClassification && m.columns == 1 ? m : apply(m)
+    }
+
+    public func invert(_ m: DataMatrix) -> DataMatrix {
+        guard kind != .none else { return m }
+        var out = m
+        for i in out.values.indices {
+            let j = i % m.columns
+            out.values[i] = Float(Double(m.values[i]) * scale[j] + shift[j])
+        }
+        return out
+    }
+}

@@ -1,0 +1,168 @@
+// Rows read a batch at a time from CSV or .npy, and written the same way, so that `dnnc predict` and
+// `dnnc evaluate` handle a file of any length in bounded memory. The formats are DataFiles.swift's:
+// CSV cut into cells by CSVRecords, with an optional header row (DataFiles.csv's rule: no cell a number,
+// a class name or empty), .npy in C order.
+
+import Foundation
+import DNNSyntax
+
+/// Where rows come from: a CSV text stream (a file or stdin) or a .npy file.
+public final class RowReader {
+    public let name: String
+    /// Values per row.
+    public let width: Int
+    /// The CSV header, when the file has one.
+    public private(set) var header: [String]?
+    /// Rows handed out so far.
+    public private(set) var rowsRead = 0
+    /// For CSV: the line of each row of the last batch, for messages.
+    public private(set) var batchLines: [Int] = []
+    private var lastBatchRows = 0
+
+    private let handle: FileHandle
+    private let format: Format
+    private enum Format {
+        case csv
+        case npy(descr: String, rows: Int, itemSize: Int)
+    }
+
+    // CSV state: the records, and the values of a first row that was data, not a header.
+    private var records: CSVRecords
+    private var firstRow: [Float]?
+    private var firstRowLine = 0
+    /// Per column: class names that stand for their index (a classifier's target column).
+    private let names: [Int: [String: Int]]
+
+    /// Opens a CSV (any other name, or stdin) or .npy file, expecting `width` values per row when given.
+    /// `names` maps text cells of a column to numbers (class names in a target column).
+    public init(path: String?, displayName: String, width expected: Int?, names: [Int: [String: Int]] = [:]) throws(DataFileError) {
+        name = displayName
+        self.names = names
+        if let path {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw DataFileError(message: "cannot read \(displayName): no such file", help: nil)
+            }
+            try FilePolicy.checkRegular(path, shown: displayName)
+            guard let h = FileHandle(forReadingAtPath: path) else {
+                throw DataFileError(message: "cannot read \(displayName): permission denied", help: nil)
+            }
+            handle = h
+        } else {
+            handle = FileHandle.standardInput
+        }
+        if path?.lowercased().hasSuffix(".npy") == true {
+            let prefix = (try? handle.read(upToCount: 12)).map { [UInt8]($0) } ?? []
+            let (start, length) = try DataFiles.npyPreamble(prefix, displayName)
+            guard length < 1 << 20 else { throw DataFileError(message: "\(displayName) has a header of \(length) bytes; dnnc reads up to 1 MiB", help: nil) }
+            try? handle.seek(toOffset: 0)
+            let headerBytes = (try? handle.read(upToCount: start + length)).map { [UInt8]($0) } ?? []
+            let info = try DataFiles.npyHeader(headerBytes, displayName, checkSize: false)
+            width = info.columns
+            format = .npy(descr: info.descr, rows: info.rows, itemSize: info.itemSize)
+            try? handle.seek(toOffset: UInt64(info.dataStart))
+            records = CSVRecords(name: displayName, bytes: [])
+        } else {
+            format = .csv
+            var csv = CSVRecords(name: displayName, bytes: []) { [handle] in (try? handle.read(upToCount: 1 << 16)).map { [UInt8]($0) } ?? [] }
+            guard let line = try csv.next() else {
+                throw DataFileError(message: "\(displayName) holds no rows", help: nil)
+            }
+            // DataFiles.csv's header rule: a header when no cell is a number (or a class name) or empty.
+            if (0 ..< csv.count).allSatisfy({ !csv.cell($0).isEmpty && Self.value(csv, $0, names) == nil }) {
+                header = try (0 ..< csv.count).map { (k: Int) throws(DataFileError) in try csv.text(k) }
+            }
+            width = csv.count
+            if header == nil {
+                firstRowLine = line
+                firstRow = try Self.parse(csv, line: line, width: width, names: names)
+            }
+            records = csv
+        }
+        if let expected, width != expected {
+            throw DataFileError(message: "\(displayName) has \(width) values per row, but the model reads \(expected)",
+                                help: "give one row per sample with the model's \(expected) input values" + (header == nil ? "" : " (a header row is allowed)"))
+        }
+    }
+
+    deinit { if handle !== FileHandle.standardInput { try? handle.close() } }
+
+    /// Reads up to `maxRows` rows into `out` (row-major, replaced); returns the rows read, 0 at the end.
+    public func next(maxRows: Int, into out: inout [Float]) throws(DataFileError) -> Int {
+        out.removeAll(keepingCapacity: true)
+        batchLines.removeAll(keepingCapacity: true)
+        var rows = 0
+        switch format {
+        case .csv:
+            if let firstRow {
+                out += firstRow
+                batchLines.append(firstRowLine)
+                self.firstRow = nil
+                rows = 1
+            }
+            while rows < maxRows, let line = try records.next() {
+                out += try Self.parse(records, line: line, width: width, names: names)
+                batchLines.append(line)
+                rows += 1
+            }
+        case .npy(let descr, let total, let itemSize):
+            let count = min(maxRows, total - rowsRead)
+            guard count > 0 else { return 0 }
+            let want = count * width * itemSize
+            let data = (try? handle.read(upToCount: want)) ?? Data()
+            guard data.count == want else {
+                throw DataFileError(message: "\(name) declares \(total) rows but ends after \(rowsRead + data.count / max(width * itemSize, 1))", help: nil)
+            }
+            let start = out.count
+            data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+                for i in 0 ..< count * width {
+                    switch descr {
+                    case "<f4": out.append(Float(bitPattern: bytes.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self).littleEndian))
+                    case "<f8": out.append(Float(Double(bitPattern: bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self).littleEndian)))
+                    case "<i4": out.append(Float(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 4, as: Int32.self))))
+                    default: out.append(Float(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))))
+                    }
+                }
+            }
+            if let bad = out[start...].firstIndex(where: { !$0.isFinite }) {
+                let i = bad - start
+                throw DataFileError(message: "\(name): row \(rowsRead + i / width), column \(i % width) is not finite", help: nil)
+            }
+            rows = count
+        }
+        rowsRead += rows
+        lastBatchRows = rows
+        return rows
+    }
+
+    /// Where a value of the last batch is, for a message: `file:line:field` for CSV, `file: row R,
+    /// column C` for .npy (both counted from 1).
+    public func place(ofBatchRow row: Int, column: Int) -> String {
+        if row < batchLines.count { return "\(name):\(batchLines[row]):\(column + 1)" }
+        return "\(name): row \(rowsRead - lastBatchRows + row + 1), column \(column + 1)"
+    }
+
+    /// Cell k of the current record as a value: a number (unquoted), or the index of a class name.
+    private static func value(_ records: CSVRecords, _ k: Int, _ names: [Int: [String: Int]]) -> Float? {
+        let cell = records.cell(k)
+        if !records.cells[k].quoted, let v = DataFiles.decimal(cell), v.isFinite { return Float(v) }
+        return names[k].flatMap { names in String(validating: cell, as: UTF8.self).flatMap { names[$0] } }.map(Float.init)
+    }
+
+    private static func parse(_ records: CSVRecords, line: Int, width: Int, names: [Int: [String: Int]]) throws(DataFileError) -> [Float] {
+        guard records.count == width else {
+            throw DataFileError(message: "\(records.name):\(line):\(min(records.count, width) + 1): the row has \(records.count) values, but the first row has \(width)",
+                                help: "give every row the same number of values")
+        }
+        var row: [Float] = []
+        row.reserveCapacity(width)
+        for c in 0 ..< width {
+            guard let v = value(records, c, names) else {
+                let cell = try records.text(c)
+                throw DataFileError(message: "\(records.name):\(line):\(c + 1): \(DataFiles.notANumber(DNNSyntax.Format.printable(cell)))" + (names[c] == nil ? "" : " or a class name"),
+                                    help: names[c].map { "the classes are " + $0.sorted { $0.value < $1.value }.map(\.key).joined(separator: ", ") })
+            }
+            row.append(v)
+        }
+        return row
+    }
+}

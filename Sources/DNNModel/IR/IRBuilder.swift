@@ -1,0 +1,424 @@
+// Lowers the checked spec tree to the verified IR: reads the data (inline or from files), resolves
+// defaults that depend on context (layer names and inputs, model-wide initializers), infers each
+// layer's shapes from its inputs' (LayerBuilder.swift), and checks the data against the model.
+// A mismatch names both sides and both places.
+
+import Foundation
+import DNNSyntax
+
+public enum IRBuilder {
+    /// Builds the IR from a spec whose tree passed the checker; nil with diagnostics when it does not verify.
+    public static func build(_ spec: SpecRecord, file: SourceFile, options: CompileOptions = CompileOptions(),
+                             diagnostics bag: inout DiagnosticBag) -> ModelIR? {
+        var builder = Builder(spec: spec, file: file, options: options)
+        var model = builder.build()
+        model?.dataFiles = builder.dataFiles
+        bag.append(contentsOf: builder.bag)
+        return model
+    }
+
+    /// Parameters a model may have: 2^28 (1 GiB of float32 per copy; training keeps five).
+    static let maxParameters = 1 << 28
+
+    /// The product of sizes, or nil when it overflows.
+    static func checkedProduct(_ sizes: [Int]) -> Int? {
+        var product = 1
+        for size in sizes {
+            let (p, overflow) = product.multipliedReportingOverflow(by: size)
+            if overflow { return nil }
+            product = p
+        }
+        return product
+    }
+}
+
+struct Builder {
+    let spec: SpecRecord
+    let file: SourceFile
+    let options: CompileOptions
+    var bag = DiagnosticBag()
+    /// The data files read, canonical paths.
+    var dataFiles: [String] = []
+    /// Files read so far, by canonical path: inputs and targets are often columns of one CSV file,
+    /// which is then read once.
+    var tables: [String: DataTable] = [:]
+
+    mutating func build() -> ModelIR? {
+        let data = spec["data"]!.record!
+        let model = spec["model"]!.record!
+        let train = spec["train"]!.record!
+        let loss = Loss.lower(train["loss"]!.choice!)
+        let inputShapeValue = model["input"]!
+        let inputShape = inputShapeValue.list!.map { $0.int! }
+        guard let inputWidth = IRBuilder.checkedProduct(inputShape), inputWidth <= IRBuilder.maxParameters else {
+            bag.error(.modelTooLarge, "model.input \(inputShape) holds more than \(IRBuilder.maxParameters) values per sample",
+                      at: inputShapeValue.range, help: "use a smaller input shape")
+            return nil
+        }
+
+        // The layers, their graph and their shapes.
+        var layers = LayerBuilder(model: model, inputShape: inputShape, inputShapeRange: inputShapeValue.range)
+        let built = layers.build()
+        bag.append(contentsOf: layers.bag)
+        guard let built, !bag.hasErrors else {
+            // The layers failed, but the data's fit to model.input does not depend on them: it is
+            // still read and checked, so one run reports both (files, cells, widths, row counts).
+            let train = data["train"]!.record!
+            if let inputTable = table(train["inputs"]!), let targetTable = table(train["targets"]!),
+               let inputs = numeric(inputTable, at: train["inputs"]!) {
+                _ = checkInputs(inputs, targetRows: targetTable.rows, in: train, inputWidth: inputWidth, inputShape: inputShape,
+                                inputShapeRange: inputShapeValue.range)
+            }
+            return nil
+        }
+        let outputWidth = built.last!.outputSize
+
+        // The data.
+        let trainRecord = data["train"]!.record!
+        let classes = data["classes"]?.list?.compactMap(\.string)
+        var names = classes
+        guard let trainSet = dataset(trainRecord, loss: loss, classes: &names, outputWidth: outputWidth,
+                                     inputWidth: inputWidth, inputShape: inputShape, inputShapeRange: inputShapeValue.range,
+                                     lastLayer: built.last!, layersValue: model["layers"]!)
+        else { return nil }
+        var validation: Dataset? = nil
+        var trainData = trainSet
+        if let value = data["validation"]?.record {
+            if let split = value["split"]?.double {
+                (trainData, validation) = self.split(trainSet, fraction: split, at: value["split"]!.range)
+            } else if let set = dataset(value, loss: loss, classes: &names, outputWidth: outputWidth, inputWidth: inputWidth,
+                                        inputShape: inputShape, inputShapeRange: inputShapeValue.range,
+                                        lastLayer: built.last!, layersValue: model["layers"]!) {
+                validation = set
+            }
+        }
+        for layer in built {
+            if let vocab = layer.kind.vocabulary, layer.inputs == [-1] {
+                checkIndices(trainData.inputs, below: vocab, at: trainRecord["inputs"]!.range, layer: layer)
+                if let validation { checkIndices(validation.inputs, below: vocab, at: trainRecord["inputs"]!.range, layer: layer) }
+                // Indices must reach the table as written: normalizing them would make them fractions.
+                if let normalize = data["normalize"]?.record?["inputs"], normalize.string != "none" {
+                    bag.error(.layerGeometry, "\(layer.kind.name) `\(layer.name)` reads integer indices, which `normalize: {inputs: \(normalize.string!)}` would turn into fractions",
+                              at: normalize.range, notes: [DiagnosticNote("the embedding is here", at: layer.range)],
+                              help: "leave the inputs unnormalized")
+                }
+            }
+        }
+
+        // Training.
+        let optimizerValue = train["optimizer"]!
+        let optimizer = Lowering.optimizer(optimizerValue.choice!)
+        optimizer.rule.check(optimizer, optimizerValue.choice!, &bag)
+        // A default batch size is clamped to the training set; a written one that exceeds it is a mistake.
+        let rows = trainData.inputs.rows
+        let batchValue = train["batch_size"]!
+        if !batchValue.isDefault, batchValue.int! > rows {
+            bag.error(.batchLargerThanData,
+                      "batch_size \(batchValue.int!) is larger than the training set, which has \(rows) sample\(rows == 1 ? "" : "s")",
+                      at: batchValue.range, notes: [DiagnosticNote("the training inputs are here", at: trainRecord["inputs"]!.range)],
+                      help: "use a batch_size of at most \(rows), or omit it to train on the whole set per step")
+        }
+        if let schedule = train["schedule"]?.choice { Ops.schedule(named: schedule.kind)?.check(schedule, &bag) }
+        guard !bag.hasErrors else { return nil }
+
+        let epochs = train["epochs"]!.int!
+        var schedule = Schedule(epochs: epochs,
+                                batchSize: batchValue.isDefault ? min(batchValue.int!, rows) : batchValue.int!,
+                                shuffle: train["shuffle"]!.bool!, logEvery: train["log_every"]!.int!)
+        schedule.learningRate = LRSchedule.lower(train["schedule"]!.choice!, epochs: epochs, hasValidation: validation != nil)
+        schedule.warmup = train["warmup"]!.int!
+        schedule.clip = train["clip"].map { Lowering.clip($0.choice!) } ?? .none
+        schedule.validateEvery = train["validate_every"]!.int!
+        if let early = train["early_stopping"]?.record {
+            schedule.earlyStopping = EarlyStopping(
+                monitor: early["monitor"]?.string ?? EarlyStopping.defaultMonitor(hasValidation: validation != nil),
+                patience: early["patience"]!.int!, minDelta: early["min_delta"]!.double!, restoreBest: early["restore_best"]!.bool!)
+        }
+        if let policy = train["checkpoint"]?.record {
+            // The folder is confined like data paths: a spec writes and prunes only inside its project.
+            let written = policy["path"]?.string ?? "checkpoints/\(spec["name"]?.string ?? file.stem)"
+            do {
+                let folder = try FilePolicy.resolveOutputFolder(written, specPath: file.path, allowOutsideRoot: options.allowOutsideRoot)
+                schedule.checkpoint = CheckpointPolicy(every: policy["every"]!.int!, keep: policy["keep"]!.int!, folder: folder, written: written)
+            } catch {
+                let at = policy["path"] ?? spec["name"] ?? train["checkpoint"]!
+                bag.error(.outputFolder, "the checkpoint folder " + error.message, at: at.range, help: error.help)
+            }
+        }
+        for (value, monitor) in [(train["early_stopping"]?.record?["monitor"], schedule.earlyStopping?.monitor),
+                                 (train["schedule"]?.choice?["monitor"], schedule.learningRate.monitor)] {
+            if monitor == "val_loss", validation == nil, let value {
+                bag.error(.missingKey, "val_loss needs validation data", at: value.range,
+                          help: "add `validation: {split: 0.2}` under `data:`, or monitor loss")
+            }
+        }
+        if let phases = train["phases"]?.list {
+            let total = phases.reduce(0) { $0 + $1.record!["epochs"]!.int! }
+            if total != epochs {
+                bag.error(.phaseEpochs, "the phases add up to \(total) epochs, but train.epochs is \(epochs)", at: train["phases"]!.range,
+                          notes: [DiagnosticNote("train.epochs is here", at: train["epochs"]!.range)],
+                          help: "make train.epochs \(total), or change the phases' epochs")
+            }
+            for phase in phases {
+                let record = phase.record!
+                var frozen: [Int] = []
+                for reference in record["freeze"]?.list ?? [] {
+                    let name = reference.string!
+                    guard let index = built.firstIndex(where: { $0.name == name }) else {
+                        let guess = Suggestions.guess(name, among: built.map(\.name), at: reference.range)
+                        bag.error(.badReference, "no layer named `\(name)` to freeze", at: reference.range,
+                                  help: guess.help,
+                                  fixes: guess.fixes)
+                        continue
+                    }
+                    frozen.append(index)
+                }
+                let phaseOptimizer = record["optimizer"].map { Lowering.optimizer($0.choice!) } ?? optimizer
+                schedule.phases.append(Phase(epochs: record["epochs"]!.int!, optimizer: phaseOptimizer, frozen: frozen))
+            }
+        }
+        guard !bag.hasErrors else { return nil }
+
+        let normalize = data["normalize"]?.record
+        var ir = ModelIR(
+            name: spec["name"]?.string ?? file.stem,
+            seed: UInt64(spec["seed"]!.int!),
+            train: trainData,
+            inputNormalization: Normalization(rawValue: normalize?["inputs"]?.string ?? "none")!,
+            targetNormalization: Normalization(rawValue: normalize?["targets"]?.string ?? "none")!,
+            inputShape: inputShape, layers: built, loss: loss, optimizer: optimizer, schedule: schedule)
+        ir.validation = validation
+        if loss.isClassification { ir.classes = names ?? (0..<outputWidth).map(String.init) }
+        return ir
+    }
+
+    /// A training or validation set: its inputs and targets, read and checked against the model.
+    mutating func dataset(_ record: SpecRecord, loss: Loss, classes: inout [String]?, outputWidth: Int, inputWidth: Int,
+                          inputShape: [Int], inputShapeRange: SourceRange, lastLayer: Layer, layersValue: SpecValue) -> Dataset? {
+        let inputsValue = record["inputs"]!, targetsValue = record["targets"]!
+        guard let inputTable = table(inputsValue), let targetTable = table(targetsValue) else { return nil }
+        guard let inputs = numeric(inputTable, at: inputsValue) else { return nil }
+        let targets: DataMatrix?
+        if loss.isClassification && targetTable.columns == 1 {
+            targets = labels(targetTable, at: targetsValue, classes: &classes, outputWidth: outputWidth, lastLayer: lastLayer,
+                             layersValue: layersValue)
+        } else {
+            targets = numeric(targetTable, at: targetsValue)
+        }
+        guard let targets else { return nil }
+        var valid = checkInputs(inputs, targetRows: targets.rows, in: record, inputWidth: inputWidth, inputShape: inputShape,
+                                inputShapeRange: inputShapeRange)
+        let isIndices = loss.isClassification && targets.columns == 1
+        if !isIndices, targets.columns != outputWidth {
+            let unitsRange = layersValue.list!.last!.choice!.params["units"]?.range ?? lastLayer.range
+            bag.error(.outputWidth,
+                      "\(lastLayer.name) outputs \(outputWidth) value\(outputWidth == 1 ? "" : "s") per sample, but the targets (line \(targetsValue.range.start.line)) have \(targets.columns)",
+                      at: unitsRange, notes: [DiagnosticNote("the targets are here", at: firstRow(targetsValue))],
+                      help: "make the last layer's output \(targets.columns) wide, or fix the targets")
+            valid = false
+        }
+        if loss.function.targets == .classIndices, !isIndices {
+            bag.error(.outputWidth, "\(loss.name) takes class indices, one per row", at: targetsValue.range,
+                      help: "give one column of class indices, or use cross_entropy for probability rows")
+            valid = false
+        }
+        for (value, matrix) in [(inputsValue, inputs), (targetsValue, targets)] {
+            if let i = matrix.values.firstIndex(where: { !$0.isFinite }) {
+                let r = i / max(matrix.columns, 1)
+                bag.error(.invalidNumber, "row \(r + 1) holds a value beyond float32's range (±3.4e38)",
+                          at: value.matrix.map { $0.rowRanges[r] } ?? value.range, notes: [DiagnosticNote("in the data here", at: value.range)],
+                          help: "rescale the data")
+                valid = false
+            }
+        }
+        return valid ? Dataset(inputs: inputs, targets: targets) : nil
+    }
+
+    /// The inputs against model.input's width, and the targets' row count against theirs (E0301,
+    /// E0302): what the data must satisfy whatever the layers are. False when either fails.
+    mutating func checkInputs(_ inputs: DataMatrix, targetRows: Int, in record: SpecRecord, inputWidth: Int, inputShape: [Int],
+                              inputShapeRange: SourceRange) -> Bool {
+        let inputsValue = record["inputs"]!, targetsValue = record["targets"]!
+        var valid = true
+        if inputs.columns != inputWidth {
+            bag.error(.inputWidth,
+                      "each input row has \(inputs.columns) value\(inputs.columns == 1 ? "" : "s"), but model.input \(inputShape) (line \(inputShapeRange.start.line)) takes \(inputWidth)",
+                      at: firstRow(inputsValue), notes: [DiagnosticNote("model.input is declared here", at: inputShapeRange)],
+                      help: "make model.input [\(inputs.columns)] or fix the rows")
+            valid = false
+        }
+        if inputs.rows != targetRows {
+            bag.error(.rowCountMismatch,
+                      "the targets have \(targetRows) row\(targetRows == 1 ? "" : "s"), but the inputs (line \(inputsValue.range.start.line)) have \(inputs.rows)",
+                      at: targetsValue.range, notes: [DiagnosticNote("the inputs are here", at: inputsValue.range)],
+                      help: "give one target row per input row")
+            valid = false
+        }
+        return valid
+    }
+
+    /// An inline matrix or a file, as a table of cells.
+    mutating func table(_ value: SpecValue) -> DataTable? {
+        if let m = value.matrix {
+            return DataTable(rows: m.rows.count, columns: m.columns, numbers: m.rows.flatMap { $0.map { Optional($0) } },
+                             texts: [], header: nil)
+        }
+        let record = value.record!
+        let name = record["file"]!.string!
+        let whole: DataTable
+        do {
+            let path = try FilePolicy.resolve(name, specPath: file.path, allowOutsideRoot: options.allowOutsideRoot)
+            if let read = tables[path] {
+                whole = read
+            } else {
+                dataFiles.append(path)
+                whole = try DataFiles.read(path, displayName: name)
+                tables[path] = whole
+            }
+        } catch {
+            bag.error(.dataFile, error.message, at: record["file"]!.range, help: error.help)
+            return nil
+        }
+        guard let columns = record["columns"]?.list else { return whole }
+        var indices: [Int] = []
+        for column in columns {
+            // Reading one column twice is never what a spec means: it is refused, as is a name the
+            // header itself gives to two columns.
+            let sameAsBefore = columns.prefix { $0.range != column.range }.contains { ($0.int != nil && $0.int == column.int) || ($0.string != nil && $0.string == column.string) }
+            if sameAsBefore {
+                bag.error(.dataFile, "`columns` names \(column.string.map { "`\($0)`" } ?? "column \(column.int!)") twice", at: column.range,
+                          help: "list each column once")
+                return nil
+            }
+            if let wanted = column.string, let header = whole.header, header.filter({ $0 == wanted }).count > 1 {
+                bag.error(.dataFile, "\(name)'s header names `\(wanted)` twice, so the column is ambiguous", at: column.range,
+                          help: "give the columns distinct names, or select them by index (from 0)")
+                return nil
+            }
+            if let index = column.int {
+                guard index < whole.columns else {
+                    bag.error(.dataFile, "\(name) has \(whole.columns) columns, so there is no column \(index) (counted from 0)", at: column.range)
+                    return nil
+                }
+                indices.append(index)
+            } else if let wanted = column.string {
+                guard let header = whole.header else {
+                    bag.error(.dataFile, "\(name) has no header row, so columns must be numbers (from 0)", at: column.range)
+                    return nil
+                }
+                guard let index = header.firstIndex(of: wanted) else {
+                    let guess = Suggestions.guess(wanted, among: header, at: column.range)
+                    bag.error(.dataFile, "\(name) has no column `\(wanted)`", at: column.range,
+                              help: guess.help ?? "its columns are " + header.map { "`\($0)`" }.joined(separator: ", "),
+                              fixes: guess.fixes)
+                    return nil
+                }
+                indices.append(index)
+            }
+        }
+        var numbers: [Double?] = [], texts: [String] = []
+        for r in 0..<whole.rows {
+            for c in indices {
+                numbers.append(whole.number(r * whole.columns + c))
+                texts.append(whole.texts.isEmpty ? "" : whole.texts[r * whole.columns + c])
+            }
+        }
+        return DataTable(rows: whole.rows, columns: indices.count, numbers: numbers, texts: texts,
+                         header: whole.header.map { h in indices.map { h[$0] } }, rowLines: whole.rowLines,
+                         columnFields: whole.columnFields.isEmpty ? [] : indices.map { whole.columnFields[$0] })
+    }
+
+    /// A table of numbers only; a text cell is an error naming its row and column.
+    mutating func numeric(_ table: DataTable, at value: SpecValue) -> DataMatrix? {
+        if let i = table.firstText {
+            let name = value.record?["file"]?.string ?? "the data"
+            let r = i / table.columns, c = i % table.columns
+            let place = table.rowLines.isEmpty ? "\(name), row \(r + 1), column \(c + 1)" : "\(name):\(table.rowLines[r]):\(table.columnFields[c])"
+            let text = table.texts.isEmpty ? "" : table.texts[i]
+            bag.error(.dataFile, "\(place): \(DataFiles.notANumber(text))",
+                      at: value.record?["file"]?.range ?? value.range)
+            return nil
+        }
+        return DataMatrix(rows: table.rows, columns: table.columns, values: table.floats ?? table.numbers.map { Float($0!) })
+    }
+
+    /// One column of class indices, or of class names mapped to indices by `classes` (given, or
+    /// the sorted distinct names).
+    mutating func labels(_ table: DataTable, at value: SpecValue, classes: inout [String]?, outputWidth: Int,
+                         lastLayer: Layer, layersValue: SpecValue) -> DataMatrix? {
+        let isText = table.firstText != nil
+        var indices: [Float] = []
+        if isText {
+            let names = classes ?? Array(Set(table.texts)).sorted()
+            classes = names
+            for (r, text) in table.texts.enumerated() {
+                guard let index = names.firstIndex(of: text) else {
+                    bag.error(.classOutOfRange, "row \(r + 1): class `\(text)` is not among data.classes", at: value.range,
+                              help: Suggestions.didYouMean(text, among: names) ?? "add it to data.classes")
+                    return nil
+                }
+                indices.append(Float(index))
+            }
+        } else {
+            for r in 0 ..< table.rows * table.columns {
+                let v = table.number(r)!
+                guard v >= 0, v == v.rounded(.towardZero) else {
+                    bag.error(.classOutOfRange, "row \(r + 1): class index \(Format.number(v)) is not a whole number from 0",
+                              at: value.matrix.map { $0.rowRanges[r] } ?? value.range)
+                    return nil
+                }
+                indices.append(Float(v))
+            }
+        }
+        let classCount = max(outputWidth, classes?.count ?? 0)
+        if let r = indices.firstIndex(where: { $0.index(below: outputWidth) == nil }) {
+            let unitsRange = layersValue.list!.last!.choice!.params["units"]?.range ?? lastLayer.range
+            bag.error(.classOutOfRange,
+                      "row \(r + 1) is class \(indices[r].wholeNumber.map(String.init) ?? "\(indices[r])"), but \(lastLayer.name) has \(outputWidth) output\(outputWidth == 1 ? "" : "s") (classes 0 to \(outputWidth - 1))",
+                      at: value.matrix.map { $0.rowRanges[r] } ?? value.range,
+                      notes: [DiagnosticNote("the output layer is here", at: unitsRange)],
+                      help: indices.max()!.index(below: 1 << 24).map { "give the last layer \(max(classCount, $0 + 1)) units" } ?? "fix the class indices in the data")
+            return nil
+        }
+        return DataMatrix(rows: table.rows, columns: 1, values: indices)
+    }
+
+    /// Holds out `fraction` of the rows, drawn by the seed's validation stream.
+    mutating func split(_ set: Dataset, fraction: Double, at range: SourceRange) -> (Dataset, Dataset?) {
+        let n = set.inputs.rows
+        let held = Int((Double(n) * fraction).rounded())
+        guard held >= 1, held < n else {
+            bag.error(.splitSize, "a split of \(Format.number(fraction)) of \(n) rows holds out \(held); it must leave at least one row on each side",
+                      at: range)
+            return (set, nil)
+        }
+        var order = Array(0..<n)
+        var rng = RandomStream(seed: UInt64(spec["seed"]!.int!), stream: RandomStream.validationSplit)
+        for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.index(below: i + 1)) }
+        func take(_ rows: ArraySlice<Int>) -> Dataset {
+            Dataset(inputs: set.inputs.rows(rows.sorted()), targets: set.targets.rows(rows.sorted()))
+        }
+        return (take(order[held...]), take(order[..<held]))
+    }
+
+    mutating func checkIndices(_ inputs: DataMatrix, below vocab: Int, at range: SourceRange, layer: Layer) {
+        if let bad = inputs.values.withUnsafeBufferPointer({ ModelIR.indexViolation(in: $0, width: inputs.columns, layers: [layer]) }) {
+            bag.error(.classOutOfRange, "input " + bad.message(), at: range,
+                      notes: [DiagnosticNote("the embedding is here", at: layer.range)], help: "raise vocab, or fix the data")
+        }
+    }
+
+    func firstRow(_ value: SpecValue) -> SourceRange {
+        value.matrix?.rowRanges.first ?? value.range
+    }
+}
+
+extension DataMatrix {
+    /// The given rows, in the given order.
+    func rows(_ indices: [Int]) -> DataMatrix {
+        var values: [Float] = []
+        values.reserveCapacity(indices.count * columns)
+        for r in indices { values += self.row(r) }
+        return DataMatrix(rows: indices.count, columns: columns, values: values)
+    }
+}

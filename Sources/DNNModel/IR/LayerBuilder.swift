@@ -1,0 +1,271 @@
+// The layers of a spec as a graph with inferred shapes. Each layer reads the layer before it, or the
+// layers its `inputs` name (`input` is the model's input); a layer may read only layers written before
+// it, so spec order is a topological order and a cycle cannot be written. Each kind infers its output
+// shape from its inputs' and declares its parameters with PyTorch's names and layouts. Shapes are per
+// sample: [features] after dense, [channels, height, width] for images, [channels, length] for conv1d.
+
+import DNNSyntax
+
+package struct LayerBuilder {
+    let model: SpecRecord
+    let inputShape: [Int]
+    let inputShapeRange: SourceRange
+    var bag = DiagnosticBag()
+
+    package init(model: SpecRecord, inputShape: [Int], inputShapeRange: SourceRange) {
+        self.model = model
+        self.inputShape = inputShape
+        self.inputShapeRange = inputShapeRange
+    }
+
+    /// One layer of the expanded list: blocks replaced by their layers, names and references final.
+    package struct Entry {
+        package var choice: SpecChoice
+        var name: String
+        var nameRange: SourceRange
+        /// The names it reads, with where each is written; nil: the entry before.
+        var inputs: [(name: String, range: SourceRange)]?
+        var range: SourceRange
+    }
+
+    /// The spec's layers with every `block` expanded: a block's layers are named `<instance>.<name>`,
+    /// `input` inside it means the block's input, and the instance's name stands for its last layer.
+    package mutating func expand() -> [Entry]? {
+        var blocks: [String: (layers: [SpecValue], range: SourceRange)] = [:]
+        for block in model["blocks"]?.list ?? [] {
+            let record = block.record!
+            let name = record["name"]!.string!
+            if let earlier = blocks[name] {
+                bag.error(.duplicateName, "a block named `\(name)` is already declared", at: record["name"]!.range,
+                          notes: [DiagnosticNote("the first is here", at: earlier.range)], help: "give each block its own name")
+                continue
+            }
+            blocks[name] = (record["layers"]!.list!, record["name"]!.range)
+        }
+        var entries: [Entry] = []
+        var naming = LayerNaming()
+        var aliases: [String: String] = [:]  // block instance → its last layer
+        func references(_ choice: SpecChoice) -> [(name: String, range: SourceRange)]? {
+            choice["inputs"]?.list?.map { ($0.string!, $0.range) }
+        }
+        for value in model["layers"]!.list! {
+            let choice = value.choice!
+            let name = naming.name(kind: choice.kind, written: choice["name"]?.string)
+            let nameRange = choice["name"]?.range ?? choice.nameRange
+            guard choice.kind == "block" else {
+                entries.append(Entry(choice: choice, name: name, nameRange: nameRange, inputs: references(choice), range: value.range))
+                continue
+            }
+            let use = choice["use"]!.string!
+            guard let block = blocks[use] else {
+                let guess = Suggestions.guess(use, among: blocks.keys.sorted(), at: choice["use"]!.range)
+                bag.error(.badReference, "no block named `\(use)` is declared under model.blocks", at: choice["use"]!.range,
+                          help: guess.help
+                              ?? (blocks.isEmpty ? "declare it: `blocks: [{name: \(use), layers: [...]}]` under model" : "the blocks are " + blocks.keys.sorted().map { "`\($0)`" }.joined(separator: ", ")),
+                          fixes: guess.fixes)
+                return nil
+            }
+            // The block's input: the instance's single input, or the entry before it.
+            let blockInput: (name: String, range: SourceRange)
+            if let written = references(choice) {
+                guard written.count == 1 else {
+                    bag.error(.badReference, "block `\(name)` takes one input, but `inputs` names \(written.count)", at: choice["inputs"]!.range)
+                    return nil
+                }
+                blockInput = written[0]
+            } else {
+                blockInput = (entries.last?.name ?? "input", choice.nameRange)
+            }
+            var innerNaming = LayerNaming()
+            var previous: String? = nil
+            for inner in block.layers {
+                let innerChoice = inner.choice!
+                if innerChoice.kind == "block" {
+                    bag.error(.badReference, "block `\(use)` uses another block; blocks do not nest", at: innerChoice.nameRange)
+                    return nil
+                }
+                let innerName = innerNaming.name(kind: innerChoice.kind, written: innerChoice["name"]?.string)
+                let full = "\(name).\(innerName)"
+                let inputs: [(name: String, range: SourceRange)]
+                if let written = references(innerChoice) {
+                    inputs = written.map { ref in ref.name == "input" ? blockInput : ("\(name).\(ref.name)", ref.range) }
+                } else {
+                    inputs = [previous.map { ($0, innerChoice.nameRange) } ?? blockInput]
+                }
+                entries.append(Entry(choice: innerChoice, name: full, nameRange: innerChoice["name"]?.range ?? innerChoice.nameRange,
+                                     inputs: inputs, range: inner.range))
+                previous = full
+            }
+            aliases[name] = previous
+        }
+        // A reference to a block instance means its last layer.
+        for index in entries.indices {
+            entries[index].inputs = entries[index].inputs?.map { ref in (aliases[ref.name] ?? ref.name, ref.range) }
+        }
+        return entries
+    }
+
+    mutating func build() -> [Layer]? {
+        let modelInit = model["init"]?.record
+        let defaultWeights = modelInit?["weights"].map(Lowering.initializer) ?? .glorotUniform
+        let defaultBias = modelInit?["bias"].map(Lowering.initializer) ?? .zeros
+        guard let entries = expand() else { return nil }
+        var layers: [Layer] = []
+        var indexOf: [String: Int] = [:]
+        let names = entries.map(\.name)
+        var parameterTotal = 0
+        for (l, entry) in entries.enumerated() {
+            let choice = entry.choice, name = entry.name
+            if let first = indexOf[name] {
+                bag.error(.duplicateName, "a layer named `\(name)` already exists", at: entry.nameRange,
+                          notes: [DiagnosticNote("the first `\(name)` is here", at: entries[first].nameRange)],
+                          help: "give each layer a unique `name`")
+                return nil
+            }
+            if name == "input" {
+                bag.error(.duplicateName, "`input` names the model's input; a layer cannot take that name", at: entry.nameRange)
+                return nil
+            }
+            // Inputs: the layer before, or the named ones.
+            var inputs: [Int] = []
+            if let written = entry.inputs {
+                for reference in written {
+                    let target = reference.name
+                    if target == "input" { inputs.append(-1); continue }
+                    if let index = indexOf[target] { inputs.append(index); continue }
+                    if let later = names.firstIndex(of: target) {
+                        bag.error(.badReference, "`\(name)` reads `\(target)`, which comes after it: a layer reads only layers written before it, so the graph has no cycles",
+                                  at: reference.range, notes: [DiagnosticNote("`\(target)` is here", at: entries[later].nameRange)],
+                                  help: "move `\(target)` before `\(name)`")
+                    } else {
+                        let guess = Suggestions.guess(target, among: Array(names[..<l]) + ["input"], at: reference.range)
+                        bag.error(.badReference, "`\(name)` reads `\(target)`, but no layer has that name", at: reference.range,
+                                  help: guess.help
+                                      ?? "the layers before it are " + (["input"] + names[..<l]).map { "`\($0)`" }.joined(separator: ", "),
+                                  fixes: guess.fixes)
+                    }
+                    return nil
+                }
+            } else {
+                inputs = [l - 1]
+            }
+            let shapes = inputs.map { $0 < 0 ? inputShape : layers[$0].outputShape }
+            let ranges = inputs.map { $0 < 0 ? inputShapeRange : layers[$0].range }
+            var spec = LayerSpec(name: name, choice: choice, range: entry.range, inputs: inputs, shapes: shapes, inputRanges: ranges,
+                                 defaultWeights: defaultWeights, defaultBias: defaultBias, modelInitRange: modelInit?.range)
+            guard let layer = spec.lower() else {
+                bag.append(contentsOf: spec.bag)
+                return nil
+            }
+            bag.append(contentsOf: spec.bag)
+            let count = layer.parameterCount
+            guard count <= IRBuilder.maxParameters - parameterTotal, layer.outputSize <= IRBuilder.maxParameters else {
+                bag.error(.modelTooLarge, "layer `\(name)` takes the model past \(IRBuilder.maxParameters) parameters or values",
+                          at: choice["units"]?.range ?? choice["filters"]?.range ?? choice.nameRange, help: "use fewer units")
+                return nil
+            }
+            parameterTotal += count
+            indexOf[name] = l
+            layers.append(layer)
+        }
+        return bag.hasErrors ? nil : layers
+    }
+}
+
+/// One layer being lowered: its checked choice, its inputs and their shapes. Each op's `lower` reads it
+/// and reports its errors into `bag`, located in the spec.
+public struct LayerSpec {
+    let name: String
+    let choice: SpecChoice
+    let range: SourceRange
+    let inputs: [Int]
+    let shapes: [[Int]]
+    let inputRanges: [SourceRange]
+    let defaultWeights: Initializer
+    let defaultBias: Initializer
+    let modelInitRange: SourceRange?
+    var bag = DiagnosticBag()
+
+    /// The first input's shape.
+    var shape: [Int] { shapes[0] }
+
+    mutating func fail(_ message: String, at: SourceRange? = nil, help: String? = nil) -> LoweredLayer? {
+        fail(.layerGeometry, message, at: at, help: help)
+    }
+
+    mutating func fail(_ code: DiagnosticCode, _ message: String, at: SourceRange? = nil, help: String? = nil) -> LoweredLayer? {
+        bag.error(code, message, at: at ?? choice.nameRange,
+                  notes: [DiagnosticNote("its input, of shape \(shape), comes from here", at: inputRanges[0])], help: help)
+        return nil
+    }
+
+    func parameter(_ suffix: String, _ role: Parameter.Role, _ shape: [Int], _ initializer: Initializer, fanIn: Int, fanOut: Int) -> Parameter {
+        Parameter(name: "\(name).\(suffix)", role: role, shape: shape, initializer: initializer, fanIn: fanIn, fanOut: fanOut)
+    }
+
+    /// Refuses a layer whose tensors or output would not fit: each size is counted with overflow checks.
+    mutating func checkSizes(_ parameters: [Parameter], output: [Int]) -> Bool {
+        for shape in parameters.map(\.shape) + [output] {
+            guard let count = IRBuilder.checkedProduct(shape), count <= IRBuilder.maxParameters else {
+                bag.error(.modelTooLarge, "layer `\(name)` needs a tensor of shape \(shape), more than \(IRBuilder.maxParameters) values",
+                          at: choice.nameRange, help: "use fewer units, filters or positions")
+                return false
+            }
+        }
+        return true
+    }
+
+    /// The weights' initializer: the layer's `weights`, else model.init's; checked.
+    mutating func weightInitializer() -> Initializer {
+        let weights = choice["weights"].map(Lowering.initializer) ?? defaultWeights
+        checkInitializer(weights, at: choice["weights"]?.range ?? modelInitRange ?? choice.nameRange)
+        return weights
+    }
+
+    /// The bias initializer, or nil for `bias: false`; checked.
+    mutating func biasInitializer() -> Initializer? {
+        let bias: Initializer?
+        if let value = choice["bias"] {
+            if let flag = value.bool { bias = flag ? defaultBias : nil } else { bias = Lowering.initializer(value) }
+        } else {
+            bias = defaultBias
+        }
+        if let bias { checkInitializer(bias, at: choice["bias"]?.range ?? modelInitRange ?? choice.nameRange) }
+        return bias
+    }
+
+    mutating func checkInitializer(_ initializer: Initializer, at range: SourceRange) {
+        if case .uniform(let low, let high) = initializer, !(low < high) {
+            bag.error(.inconsistentValues, "uniform needs low < high, found low \(Format.number(low)) and high \(Format.number(high))",
+                      at: range, help: "swap the bounds or widen the interval")
+        }
+    }
+
+    /// A per-dimension size: one number for all `count` dimensions, or one each.
+    mutating func dims(_ key: String, count: Int, default value: Int) -> [Int]? {
+        guard let written = choice[key] else { return Array(repeating: value, count: count) }
+        if let single = written.int { return Array(repeating: single, count: count) }
+        let list = written.list!.map { $0.int! }
+        guard list.count == count else {
+            bag.error(.layerGeometry, "`\(key)` of \(choice.kind) `\(name)` needs 1 or \(count) values, found \(list.count)", at: written.range)
+            return nil
+        }
+        return list
+    }
+
+    /// The layer: its op's lowering, then its activation (the `activation` key, or an activation
+    /// layer's `fn`) with what that needs of the output.
+    mutating func lower() -> Layer? {
+        let written = choice["activation"] ?? choice["fn"]
+        let activation = written.map { Activation.lower($0.choice!) } ?? .identity
+        guard let op = Ops.layer(named: choice.kind) else { preconditionFailure("layer kind \(choice.kind) is in the table but has no op") }
+        guard var lowered = op.lower(&self) else { return nil }
+        let output = lowered.output
+        guard let own = activation.function.parameters(&self, output: output, at: written?.range ?? choice.nameRange) else { return nil }
+        lowered.parameters += own
+        guard checkSizes(lowered.parameters, output: output) else { return nil }
+        return Layer(name: name, kind: lowered.op, activation: activation, inputs: inputs, inputShapes: shapes, outputShape: output,
+                     parameters: lowered.parameters, l1: Float(choice["l1"]?.double ?? 0), l2: Float(choice["l2"]?.double ?? 0),
+                     range: range)
+    }
+}

@@ -1,0 +1,177 @@
+// The spec language as data: one table per concept (sections, layer kinds, activations, initializers,
+// losses, optimizers, schedules). The checker, the JSON Schema, the reference docs and did-you-mean all
+// read it; the ops' own entries (Ops/) make up the catalogs of kinds.
+
+/// The v1 language. Defaults follow PyTorch's update rules and Keras's initializer conventions;
+/// grammar/README.md says why where frameworks disagree.
+
+import DNNSyntax
+
+public enum Language {
+    public static let version = 1
+
+    /// Every catalog, in the order the reference lists them.
+    public static var catalogs: [Catalog] { [layers, activations, initializers, losses, optimizers, schedules, clipping] }
+
+    /// Every activation: the types' own entries (Ops/Activations/, listed by `Ops.activations`).
+    public static let activations = Catalog(name: "activation", kinds: Ops.activations.flatMap { $0.kinds })
+
+    public static let initializers = Catalog(name: "initializer", kinds: [
+        ChoiceKind(name: "zeros", doc: "every value 0"),
+        ChoiceKind(name: "ones", doc: "every value 1"),
+        ChoiceKind(name: "constant", params: [
+            .required("value", .number(.any), "the value"),
+        ], doc: "every value the same"),
+        ChoiceKind(name: "uniform", params: [
+            .optional("low", .number(.any), default: .number(-0.05), "lower bound (Keras's default)"),
+            .optional("high", .number(.any), default: .number(0.05), "upper bound, greater than low"),
+        ], doc: "uniform on [low, high)"),
+        ChoiceKind(name: "normal", params: [
+            .optional("mean", .number(.any), default: .number(0), "mean"),
+            .optional("stddev", .number(.positive), default: .number(0.05), "standard deviation (Keras's default)"),
+        ], doc: "normal distribution"),
+        ChoiceKind(name: "truncated_normal", params: [
+            .optional("mean", .number(.any), default: .number(0), "mean"),
+            .optional("stddev", .number(.positive), default: .number(0.05), "standard deviation before truncation (Keras's default)"),
+        ], doc: "normal distribution, values beyond 2 stddev from the mean redrawn (as TensorFlow's)"),
+        ChoiceKind(name: "glorot_uniform", aliases: ["xavier_uniform"],
+                   doc: "uniform on ±sqrt(6 / (fan_in + fan_out))"),
+        ChoiceKind(name: "glorot_normal", aliases: ["xavier_normal"],
+                   doc: "normal with stddev sqrt(2 / (fan_in + fan_out)), untruncated as PyTorch's xavier_normal_"),
+        ChoiceKind(name: "he_uniform", aliases: ["kaiming_uniform"],
+                   doc: "uniform on ±sqrt(6 / fan_in)"),
+        ChoiceKind(name: "he_normal", aliases: ["kaiming_normal"],
+                   doc: "normal with stddev sqrt(2 / fan_in), untruncated as PyTorch's kaiming_normal_"),
+    ])
+
+    /// Every loss: the types' own entries (Ops/Losses/, listed by `Ops.losses`).
+    public static let losses = Catalog(name: "loss", kinds: Ops.losses.flatMap { $0.kinds })
+
+    /// Every optimizer: the rules' own entries (Ops/Optimizers/, listed by `Ops.optimizers`).
+    public static let optimizers = Catalog(name: "optimizer", kinds: Ops.optimizers.flatMap { $0.kinds })
+
+    static func weightDecay(_ value: Double) -> Field {
+        .optional("weight_decay", .number(.nonNegative), default: .number(value), "L2 penalty added to the gradient (decoupled for adamw)")
+    }
+
+    /// Every schedule: the types' own entries (Ops/Schedules/, listed by `Ops.schedules`).
+    public static let schedules = Catalog(name: "schedule", kinds: Ops.schedules.flatMap { $0.kinds })
+
+    public static let clipping = Catalog(name: "clip", kinds: [
+        ChoiceKind(name: "norm", params: [.required("max", .number(.positive), "the largest global L2 norm of all gradients")],
+                   doc: "scale every gradient so that their global L2 norm is at most max, as clip_grad_norm_"),
+        ChoiceKind(name: "value", params: [.required("max", .number(.positive), "the largest magnitude of any gradient element")],
+                   doc: "clamp every gradient element to [−max, max], as clip_grad_value_"),
+    ])
+
+    // Fields several layer kinds share.
+    static let nameField = Field.optional("name", .string, default: .contextual("`<kind>_<n>`, n counting that kind from 1"),
+                                          "unique name; parameters are saved as `<name>.weight`, `<name>.bias`, ...")
+    static let inputsField = Field.optional("inputs", .list(.string, minCount: 1), default: .contextual("the layer before"),
+                                            "the layers it reads, by name; `input` is the model's input")
+    static let activationField = Field.optional("activation", .choice(activations), default: .choice("identity"),
+                                                "applied to the layer's output")
+    static let weightsField = Field.optional("weights", .choice(initializers), default: .contextual("model.init.weights"),
+                                             "initializer of the weights")
+    static let biasField = Field.optional("bias", .oneOf([.boolean, .choice(initializers)]), default: .contextual("model.init.bias"),
+                                          "initializer of the bias, or false for no bias (true: model.init.bias)")
+    static let paddingType = ValueType.oneOf([.word(["valid", "same"]), .dims(.padding)])
+    static let l1Field = Field.optional("l1", .number(.nonNegative), default: .number(0), "L1 penalty λ·Σ|w| on the weights, added to the loss")
+    static let l2Field = Field.optional("l2", .number(.nonNegative), default: .number(0), "L2 penalty λ·Σw² on the weights, added to the loss")
+
+    /// Every layer kind: the ops' own entries (Ops/, listed by `Ops.layers`), then `block`, which the
+    /// IR expands before any op sees it.
+    public static let layers = Catalog(name: "layer", kinds: Ops.layers.flatMap { $0.kinds } + [
+        ChoiceKind(name: "block", params: [
+            .required("use", .string, "the name of a block declared under model.blocks"),
+            .optional("name", .string, default: .contextual("`block_<n>`"),
+                      "the instance's name; its layers are named `<name>.<layer>` and saved as `<name>.<layer>.weight`"),
+            inputsField,
+        ], doc: "the layers of a declared block, expanded in place; inside the block `input` is the block's input, and the block's output is its last layer"),
+    ])
+
+    static let normalization = ValueType.word(["none", "standard", "minmax"])
+
+    /// A data matrix written inline, or read from a file beside the spec.
+    static let dataMatrix = ValueType.oneOf([.matrix, .record(Record(name: "file", fields: [
+        .required("file", .string, "a .csv or .npy file, relative to the spec's folder"),
+        .optional("columns", .list(.oneOf([.integer(.countOrZero), .string]), minCount: 1), default: .contextual("every column"),
+                  "CSV: the columns to read, by header name or index from 0"),
+    ]))])
+
+    static let dataSet = Record(name: "data.train", fields: [
+        .required("inputs", dataMatrix, "one row per sample, inline or from a file"),
+        .required("targets", dataMatrix, "one row per sample, as many rows as inputs; class indices or names for classification"),
+    ])
+
+    public static let spec = Record(name: "spec", fields: [
+        .required("dnnc", .integer(.any), "the language version; this dnnc reads 1"),
+        .optional("name", .string, default: .contextual("the file's stem"), "the run's name, printed in the summary"),
+        .optional("seed", .integer(.seed), default: .int(0), "seeds every random draw: initializers, shuffling, dropout and splits"),
+        .required("data", .record(Record(name: "data", fields: [
+            .required("train", .record(dataSet), "the training set"),
+            .optional("validation", .oneOf([.record(Record(name: "data.validation", fields: [
+                .required("split", .number(Bounds(min: 0, minExclusive: true, max: 1, maxExclusive: true)),
+                          "the share of the training rows held out, drawn with the seed"),
+            ])), .record(dataSet)]), default: .off("none"),
+                      "a validation set: inline or from files like train, or `{split: 0.2}` of the training rows"),
+            .optional("classes", .list(.string, minCount: 2), default: .off("the sorted distinct names in the targets"),
+                      "class names in index order, for targets written as names"),
+            .optional("normalize", .record(Record(name: "data.normalize", fields: [
+                .optional("inputs", normalization, default: .word("none"), "per column, fitted on the training inputs"),
+                .optional("targets", normalization, default: .word("none"),
+                          "per column, fitted on the training targets; predictions are printed in original units"),
+            ])), default: .contextual("no normalization"), "statistics fitted on the training set only")
+        ])), "the data to train on"),
+        .required("model", .record(Record(name: "model", fields: [
+            .required("input", .shape, "the shape of one sample, e.g. [2], or [1, 8, 8] for 8×8 images"),
+            .optional("init", .record(Record(name: "model.init", fields: [
+                .optional("weights", .choice(initializers), default: .choice("glorot_uniform"),
+                      "weights' initializer: glorot_uniform as Keras's Dense (PyTorch's Linear draws uniform on ±1/sqrt(fan_in))"),
+                .optional("bias", .choice(initializers), default: .choice("zeros"),
+                      "biases' initializer: zeros as Keras's Dense (PyTorch's Linear draws uniform on ±1/sqrt(fan_in))"),
+            ])), default: .contextual("glorot_uniform weights, zero biases"),
+                      "model-wide initializers, overridable per layer with the same keys"),
+            .optional("blocks", .list(.record(Record(name: "model.blocks", fields: [
+                .required("name", .string, "the block's name, for `- block: {use: name}`"),
+                .required("layers", .list(.choice(layers), minCount: 1), "its layers; `input` in their `inputs` is the block's input"),
+            ])), minCount: 1), default: .off("none"), "reusable lists of layers, each used by `- block: {use: name}` in layers"),
+            .required("layers", .list(.choice(layers), minCount: 1), "the layers in order; each reads the one before unless it names its `inputs`"),
+        ])), "the network"),
+        .required("train", .record(Record(name: "train", fields: [
+            .required("loss", .choice(losses), "what training minimizes"),
+            .required("optimizer", .choice(optimizers), "how parameters are updated"),
+            .required("epochs", .integer(.count), "passes over the training set, numbered from 0"),
+            .optional("batch_size", .integer(.count), default: .int(32),
+                      "samples per update (Keras's default); the default is clamped to the training set, a larger written size is an error"),
+            .optional("shuffle", .boolean, default: .bool(true), "reshuffle the samples before each epoch"),
+            .optional("log_every", .integer(.count), default: .int(1),
+                      "log the cost every N epochs, and after the last"),
+            .optional("phases", .list(.record(Record(name: "train.phases", fields: [
+                .required("epochs", .integer(.count), "epochs of this phase"),
+                .optional("optimizer", .choice(optimizers), default: .contextual("train.optimizer"),
+                          "the optimizer of this phase; its state starts fresh, as in a new Caffe solver stage"),
+                .optional("freeze", .list(.string, minCount: 1), default: .off("nothing frozen"),
+                          "layers whose parameters this phase leaves unchanged (fine-tuning)"),
+            ])), minCount: 1), default: .off("one phase: train.optimizer for train.epochs"),
+                      "stages run in order, their epochs adding up to train.epochs"),
+            .optional("schedule", .choice(schedules), default: .choice("constant"), "how the learning rate changes"),
+            .optional("warmup", .integer(.countOrZero), default: .int(0), "batches of linear warmup from lr/warmup up to the scheduled lr"),
+            .optional("clip", .choice(clipping), default: .off("no clipping"), "gradient clipping before each step"),
+            .optional("validate_every", .integer(.count), default: .int(1), "epochs between evaluations of the validation set"),
+            .optional("early_stopping", .record(Record(name: "train.early_stopping", fields: [
+                .optional("monitor", .word(["loss", "val_loss"]), default: .contextual("val_loss with validation data, else loss"), "the value watched"),
+                .optional("patience", .integer(.count), default: .int(10), "evaluations without improvement before stopping"),
+                .optional("min_delta", .number(.nonNegative), default: .number(0), "the smallest decrease that counts as improvement"),
+                .optional("restore_best", .boolean, default: .bool(true), "end with the parameters of the best evaluation"),
+            ])), default: .off("off"), "stop when the monitored loss stops improving"),
+            .optional("checkpoint", .record(Record(name: "train.checkpoint", fields: [
+                .required("every", .integer(.count), "epochs between checkpoints"),
+                .optional("keep", .integer(.count), default: .int(3), "the newest checkpoints kept; older ones are deleted"),
+                .optional("path", .string, default: .contextual("checkpoints/ followed by the spec's name"),
+                          "the folder of the checkpoints, relative to the spec's folder"),
+            ])), default: .off("off"),
+                      "save the whole training state every N epochs as epoch-NNNNNN.safetensors, for `dnnc run --resume`"),
+        ])), "the training schedule"),
+    ])
+}

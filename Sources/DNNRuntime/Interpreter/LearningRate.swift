@@ -1,0 +1,54 @@
+// The learning rate of every step: the current phase's lr times its schedule's factor (Ops/Schedules/),
+// times a linear warmup over the first batches. ReduceLROnPlateau's factor moves after each epoch's
+// monitored value.
+
+import DNNSyntax
+import DNNModel
+import DNNCheckpoint
+
+public struct LearningRate: Sendable {
+    /// The spec optimizer's lr: the rates a schedule writes (min_lr, max_lr) are relative to it.
+    public let base: Double
+    public let schedule: LRSchedule
+    public let warmup: Int
+    public let totalSteps: Int
+    var plateau = PlateauState() { didSet { epochFactor = nil } }
+    /// The factor of one epoch, for a schedule whose factor changes only between epochs.
+    private let changesWithinEpoch: Bool
+    private var epochFactor: (epoch: Int, factor: Double)?
+
+    public init(base: Double, schedule: LRSchedule, warmup: Int, totalSteps: Int) {
+        self.base = base
+        self.schedule = schedule
+        self.warmup = warmup
+        self.totalSteps = totalSteps
+        changesWithinEpoch = schedule.rule.changesWithinEpoch
+    }
+
+    /// The schedule's factor at the batch at `step` (from 0, across epochs) in `epoch` (from 0).
+    public func factor(epoch: Int, step: Int) -> Double {
+        schedule.rule.factor(epoch: epoch, step: step, totalSteps: totalSteps, base: base, plateau: plateau.factor)
+    }
+
+    /// The rate of that batch for an optimizer whose lr is `lr` (the phase's; `base` without phases).
+    /// A schedule that changes only between epochs is asked once per epoch.
+    public mutating func rate(_ lr: Double, epoch: Int, step: Int) -> Double {
+        let factor: Double
+        if changesWithinEpoch {
+            factor = self.factor(epoch: epoch, step: step)
+        } else if let cached = epochFactor, cached.epoch == epoch {
+            factor = cached.factor
+        } else {
+            factor = self.factor(epoch: epoch, step: step)
+            epochFactor = (epoch, factor)
+        }
+        var rate = lr * factor
+        if warmup > 0 && step < warmup { rate *= Double(step + 1) / Double(warmup) }
+        return rate
+    }
+
+    /// After an epoch: the schedule sees its monitored value.
+    public mutating func observe(_ value: Double) {
+        schedule.rule.observe(value, &plateau, base: base)
+    }
+}

@@ -1,0 +1,133 @@
+// Metrics beside the cost, in the targets' own units: mae, rmse and r2 for regression; accuracy and
+// top-5 accuracy for classification, and at the end per-class precision, recall and F1 with the
+// confusion matrix. They are measured on the validation set when there is one, else on the training set.
+
+import Foundation
+import DNNSyntax
+import DNNModel
+import DNNCheckpoint
+
+public struct Metric: Sendable, Equatable {
+    public var name: String
+    public var value: Double
+}
+
+public enum Metrics {
+    /// The metrics of the trainer's current parameters.
+    public static func evaluate(_ model: ModelIR, trainer: Trainer) -> [Metric] {
+        let set = model.validation ?? model.train
+        let prefix = model.validation == nil ? "" : "val_"
+        return measure(model, predictions: trainer.predict(set.inputs), targets: set.targets, prefix: prefix)
+    }
+
+    /// The metrics of predictions (in the targets' units, or class scores) against their targets.
+    public static func measure(_ model: ModelIR, predictions: DataMatrix, targets: DataMatrix, prefix: String = "") -> [Metric] {
+        if model.loss.isClassification {
+            let labels = classLabels(targets)
+            var metrics = [Metric(name: prefix + "accuracy", value: accuracy(predictions, labels, k: 1))]
+            if predictions.columns > 5 { metrics.append(Metric(name: prefix + "top5", value: accuracy(predictions, labels, k: 5))) }
+            return metrics
+        }
+        if model.loss.isBinary {
+            // A logit above 0 is a probability above 0.5.
+            let threshold: Float = model.loss.takesLogits ? 0 : 0.5
+            let hits = zip(predictions.values, targets.values).filter { ($0 > threshold) == ($1 > 0.5) }.count
+            return [Metric(name: prefix + "accuracy", value: Double(hits) / Double(max(predictions.values.count, 1)))]
+        }
+        var absolute = 0.0, squared = 0.0, mean = 0.0
+        let n = Double(max(targets.values.count, 1))
+        for (p, t) in zip(predictions.values, targets.values) {
+            let d = Double(p) - Double(t)
+            absolute += abs(d)
+            squared += d * d
+            mean += Double(t)
+        }
+        mean /= n
+        let total = targets.values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }
+        return [Metric(name: prefix + "mae", value: absolute / n), Metric(name: prefix + "rmse", value: (squared / n).squareRoot()),
+                Metric(name: prefix + "r2", value: total > 0 ? 1 - squared / total : 0)]
+    }
+
+    /// A classifier's class probabilities from one output row: the row itself after softmax, its
+    /// exponential after log_softmax, else the softmax of the scores (logits).
+    public static func probabilities<C: Collection>(_ row: C, after activation: Activation) -> [Float] where C.Element == Float {
+        if let own = activation.function.probabilities(Array(row)) { return own }
+        let top = row.max() ?? 0
+        let e = row.map { Foundation.exp(Double($0 - top)) }
+        let sum = e.reduce(0, +)
+        return e.map { Float($0 / sum) }
+    }
+
+    /// Class indices from one column of indices or from one-hot (probability) rows.
+    static func classLabels(_ targets: DataMatrix) -> [Int] {
+        if targets.columns == 1 { return targets.values.map { Int($0) } }
+        return (0..<targets.rows).map { argmax(targets.row($0)) }
+    }
+
+    static func argmax<C: Collection>(_ row: C) -> Int where C.Element == Float, C.Index == Int {
+        var best = row.startIndex
+        for i in row.indices where row[i] > row[best] { best = i }
+        return best - row.startIndex
+    }
+
+    /// The share of rows whose label is among the k highest scores.
+    static func accuracy(_ scores: DataMatrix, _ labels: [Int], k: Int) -> Double {
+        var hits = 0
+        for r in 0..<scores.rows {
+            let row = Array(scores.row(r))
+            let label = labels[r]
+            let higher = row.indices.filter { row[$0] > row[label] || (row[$0] == row[label] && $0 < label) }.count
+            if higher < k { hits += 1 }
+        }
+        return Double(hits) / Double(max(scores.rows, 1))
+    }
+
+    /// Per class: precision, recall, F1 and support; then the confusion matrix (rows: true class).
+    /// The most classes the report lists one by one, how many it lists beyond that, and the most
+    /// classes whose confusion matrix it prints: what is printed stays bounded for any class count.
+    public static let listedClasses = 50, shownWhenMany = 20, confusionClasses = 20
+
+    public static func classificationReport(_ model: ModelIR, trainer: Trainer) -> String {
+        let set = model.validation ?? model.train
+        let scores = trainer.predict(set.inputs)
+        let labels = classLabels(set.targets)
+        let K = scores.columns
+        // Per-class counts in O(rows + K): a K×K matrix is built only when it is printed.
+        var tp = [Int](repeating: 0, count: K), predicted = tp, actual = tp
+        var guesses = [Int](repeating: 0, count: scores.rows)
+        for r in 0..<scores.rows {
+            let guess = argmax(scores.row(r))
+            guesses[r] = guess
+            actual[labels[r]] += 1
+            predicted[guess] += 1
+            if guess == labels[r] { tp[labels[r]] += 1 }
+        }
+        let names = model.classes ?? (0..<K).map(String.init)
+        func name(_ k: Int) -> String { Format.printable(k < names.count ? names[k] : String(k)) }
+        // Bounded output: every class up to `listedClasses`, else the best supported ones.
+        let listed = K <= listedClasses ? Array(0..<K) : Array((0..<K).sorted { (actual[$0], -$0) > (actual[$1], -$1) }.prefix(shownWhenMany)).sorted()
+        var rows: [[String]] = [["class", "precision", "recall", "f1", "support"]]
+        for k in listed {
+            let precision = predicted[k] > 0 ? Double(tp[k]) / Double(predicted[k]) : 0
+            let recall = actual[k] > 0 ? Double(tp[k]) / Double(actual[k]) : 0
+            let f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0
+            rows.append([name(k), Format.c("%.3f", precision), Format.c("%.3f", recall), Format.c("%.3f", f1), String(actual[k])])
+        }
+        var out = "classes (\(model.validation == nil ? "training" : "validation") set, \(scores.rows) rows):\n"
+        out += RunReport.table(rows, rightAligned: [1, 2, 3, 4])
+        if listed.count < K {
+            out += "(\(K) classes: the \(listed.count) with the most samples are listed)\n"
+        }
+        if K <= confusionClasses {
+            var confusion = [[Int]](repeating: [Int](repeating: 0, count: K), count: K)
+            for r in 0..<scores.rows { confusion[labels[r]][guesses[r]] += 1 }
+            out += "confusion matrix (rows: true class, columns: predicted):\n"
+            var matrix: [[String]] = [[""] + (0..<K).map(name)]
+            for k in 0..<K { matrix.append([name(k)] + confusion[k].map(String.init)) }
+            out += RunReport.table(matrix, rightAligned: Set(1...K))
+        } else {
+            out += "confusion matrix: not printed for \(K) classes (at most \(confusionClasses))\n"
+        }
+        return out
+    }
+}

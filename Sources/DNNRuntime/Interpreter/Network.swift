@@ -1,0 +1,557 @@
+// The interpreter's workspace and its forward and backward passes over the layer graph. Every buffer a
+// training step touches is allocated once from the IR's shapes. Each layer's op (Ops/) computes z from
+// its inputs and adds its gradients; the layer's activation turns z into a. Learnable parameters,
+// their gradients and the optimizer's state each live in one flat buffer in the IR's parameter order;
+// running statistics live in a second one. Layers run in spec order, which the IR builder has checked
+// is a topological order; backward runs in reverse and ADDS each layer's input gradients into its
+// producers' gradient buffers, all zeroed once per step. A step allocates nothing.
+
+import DNNSyntax
+import DNNModel
+import DNNCheckpoint
+
+public final class Network {
+    public let model: ModelIR
+    /// The steps it runs, with the values each reads (ModelIR.plan).
+    public let plan: ExecutionPlan
+    /// The most rows a pass handles at once.
+    public let capacity: Int
+
+    /// Where each parameter lives: in `params` (learnable) or `stats`, at an offset.
+    public let placement: [(learnable: Bool, offset: Int)]
+    /// The number of learnable values.
+    public let parameterCount: Int
+
+    package let params: UnsafeMutableBufferPointer<Float>
+    package let grads: UnsafeMutableBufferPointer<Float>
+    let state1: UnsafeMutableBufferPointer<Float>
+    let state2: UnsafeMutableBufferPointer<Float>
+    let state3: UnsafeMutableBufferPointer<Float>
+    /// Running statistics (batchnorm), updated by the layers themselves.
+    let stats: UnsafeMutableBufferPointer<Float>
+
+    /// Per layer: pre-activation z and output a, each (capacity, size); ga = ∂L/∂a.
+    package let z: [UnsafeMutableBufferPointer<Float>]
+    package let a: [UnsafeMutableBufferPointer<Float>]
+    let ga: [UnsafeMutableBufferPointer<Float>]
+    /// Per layer, what its op's backward needs (OpBuffers): dropout's mask or the norms' x̂, the norms'
+    /// 1/σ, max pooling's argmax.
+    let saved: [UnsafeMutablePointer<Float>?]
+    let invstd: [UnsafeMutablePointer<Float>?]
+    let argmax: [UnsafeMutablePointer<Int32>?]
+    /// The batch's inputs (capacity, I) and targets (capacity, T).
+    package let x: UnsafeMutableBufferPointer<Float>
+    package let t: UnsafeMutableBufferPointer<Float>
+    /// ∂L/∂z of the layer being differentiated, (capacity, widest).
+    let gz: UnsafeMutableBufferPointer<Float>
+    /// Scratch shared by the layers (OpBuffers.columns, .partial): im2col columns and their gradient,
+    /// partial weight gradients.
+    let cols: UnsafeMutableBufferPointer<Float>
+    let dcols: UnsafeMutableBufferPointer<Float>
+    let partial: UnsafeMutableBufferPointer<Float>
+
+    /// Per layer: offsets of its tensors (nil when absent); running statistics index `stats`.
+    struct LayerSlots { var weight: Int?; var bias: Int?; var slope: Int?; var runningMean: Int?; var runningVar: Int? }
+    let slots: [LayerSlots]
+    /// Per layer: its learnable parameters' span in `params` (a layer's parameters are contiguous).
+    public let layerRanges: [Range<Int>]
+
+    /// What a step reads of each layer, as plain values and pointers: the hot loop touches no array of the
+    /// IR, so a step does no reference counting.
+    struct LayerPlan {
+        var io: LayerIO
+        var hasPenalty = false
+        var elementwise = true
+        /// Values per sample, and the sample's first dimension (prelu's channels).
+        var size = 0, channels = 1
+        var a, ga: UnsafeMutablePointer<Float>
+        var slope, dslope: UnsafeMutablePointer<Float>?
+    }
+    let plans: UnsafeMutableBufferPointer<LayerPlan>
+    /// Per layer, its op and its activation bound to their own types once (`Bound`), apart from the plans
+    /// (which stay plain values that copy as bytes): a step calls them through the class's vtable, with
+    /// no existential to open or copy, and reaches the cell without reference counting.
+    class Code {
+        /// z = op(inputs).
+        func forward(_ plan: UnsafePointer<LayerPlan>, _ pass: UnsafeMutablePointer<PassContext>) { preconditionFailure("abstract") }
+        /// The op's gradients from dz.
+        func backward(_ plan: UnsafePointer<LayerPlan>, dz: UnsafeMutablePointer<Float>, _ pass: UnsafeMutablePointer<PassContext>) {
+            preconditionFailure("abstract")
+        }
+        /// a = f(z): element-wise without a shape, along an axis of `shape` with one.
+        func activate(_ plan: UnsafePointer<LayerPlan>, B: Int, shape: [Int]?) { preconditionFailure("abstract") }
+        /// dz from ∂L/∂a, likewise.
+        func activationBackward(_ plan: UnsafePointer<LayerPlan>, dz: UnsafeMutablePointer<Float>, B: Int, shape: [Int]?) {
+            preconditionFailure("abstract")
+        }
+        func markPassing(z: UnsafePointer<Float>, a: UnsafePointer<Float>, rows: Int, flags: UnsafeMutableBufferPointer<Bool>) {
+            preconditionFailure("abstract")
+        }
+
+        /// The cell of an op and an activation, each opened once.
+        static func bind(_ op: any LayerOp, _ activation: any ActivationFunction) -> Code {
+            func withOp<O: LayerOp>(_ op: O) -> Code {
+                func withActivation<A: ActivationFunction>(_ activation: A) -> Code { Bound(op, activation) }
+                return withActivation(activation)
+            }
+            return withOp(op)
+        }
+    }
+
+    final class Bound<O: LayerOp, A: ActivationFunction>: Code {
+        let op: O
+        let activation: A
+        init(_ op: O, _ activation: A) { self.op = op; self.activation = activation }
+
+        override func forward(_ plan: UnsafePointer<LayerPlan>, _ pass: UnsafeMutablePointer<PassContext>) {
+            op.forward(plan.pointee.io, &pass.pointee)
+        }
+
+        override func backward(_ plan: UnsafePointer<LayerPlan>, dz: UnsafeMutablePointer<Float>, _ pass: UnsafeMutablePointer<PassContext>) {
+            op.backward(plan.pointee.io, dz: dz, &pass.pointee)
+        }
+
+        override func activate(_ plan: UnsafePointer<LayerPlan>, B: Int, shape: [Int]?) {
+            let plan = plan.pointee
+            if let shape {
+                activation.forward(z: plan.io.z, a: plan.a, slope: plan.slope, B: B, shape: shape)
+            } else {
+                activation.forward(z: plan.io.z, a: plan.a, slope: plan.slope, B: B, S: plan.size, channels: plan.channels)
+            }
+        }
+
+        override func activationBackward(_ plan: UnsafePointer<LayerPlan>, dz: UnsafeMutablePointer<Float>, B: Int, shape: [Int]?) {
+            let plan = plan.pointee
+            if let shape {
+                activation.backward(z: plan.io.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope, dslope: plan.dslope, B: B, shape: shape)
+            } else {
+                activation.backward(z: plan.io.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope, dslope: plan.dslope, B: B,
+                                    S: plan.size, channels: plan.channels)
+            }
+        }
+
+        override func markPassing(z: UnsafePointer<Float>, a: UnsafePointer<Float>, rows: Int, flags: UnsafeMutableBufferPointer<Bool>) {
+            activation.markPassing(z: z, a: a, rows: rows, flags: flags)
+        }
+    }
+    let code: UnsafeMutableBufferPointer<Unmanaged<Code>>
+
+    /// The loss bound to its type once, as the layers' code is: a step calls it through the vtable.
+    class LossCode {
+        func value(p: UnsafePointer<Float>, t: UnsafePointer<Float>, B: Int, O: Int, T: Int) -> Float { preconditionFailure("abstract") }
+        func gradient(p: UnsafePointer<Float>, t: UnsafePointer<Float>, dp: UnsafeMutablePointer<Float>, B: Int, O: Int, T: Int) {
+            preconditionFailure("abstract")
+        }
+
+        static func bind(_ loss: any LossFunction) -> LossCode {
+            func open<L: LossFunction>(_ function: L) -> LossCode { BoundLoss(function) }
+            return open(loss)
+        }
+    }
+
+    final class BoundLoss<L: LossFunction>: LossCode {
+        let function: L
+        init(_ function: L) { self.function = function }
+
+        override func value(p: UnsafePointer<Float>, t: UnsafePointer<Float>, B: Int, O: Int, T: Int) -> Float {
+            function.value(p: p, t: t, B: B, O: O, T: T)
+        }
+
+        override func gradient(p: UnsafePointer<Float>, t: UnsafePointer<Float>, dp: UnsafeMutablePointer<Float>, B: Int, O: Int, T: Int) {
+            function.gradient(p: p, t: t, dp: dp, B: B, O: O, T: T)
+        }
+    }
+    let lossCode: LossCode
+
+    /// Calls `body` with layer l's code, without retaining it (the network holds it until deinit).
+    @inline(__always)
+    func withCode<R>(_ l: Int, _ body: (Code) -> R) -> R { code[l]._withUnsafeGuaranteedRef(body) }
+
+    /// Every layer's inputs and their gradients, in one allocation each (LayerIO points into them).
+    let inputPointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>
+    let inputGradientPointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>?>
+
+    /// The model's output width and the targets' width, read by every step.
+    let outputWidth: Int, targetWidth: Int
+
+    /// Counts changes to the parameters, so that results computed from them can be reused until the next.
+    public internal(set) var revision = 0
+
+    /// What the layers of a pass share: rows, mode, threads, dropout's stream, scratch. Behind a pointer,
+    /// so that handing it to each op costs no exclusivity check.
+    let pass: UnsafeMutablePointer<PassContext>
+
+    /// Threads a matrix multiply may use; the result is the same whatever the count (Gemm.swift).
+    public var threads: Int {
+        get { pass.pointee.threads }
+        set { pass.pointee.threads = newValue }
+    }
+
+    /// Training mode: dropout drops and batchnorm uses the batch's statistics. Off for evaluation.
+    public var training: Bool {
+        get { pass.pointee.training }
+        set { pass.pointee.training = newValue }
+    }
+    /// The optimizer of the current phase, and its rule (looked up once per phase, not per step).
+    public var optimizer: Optimizer { didSet { optimizerRule = optimizer.rule } }
+    private(set) var optimizerRule: any OptimizerRule.Type
+    /// Dropout's draws: the seed's stream 2.
+    package var dropoutStream: RandomStream {
+        get { pass.pointee.dropout }
+        set { pass.pointee.dropout = newValue }
+    }
+
+    public init(model: ModelIR, capacity: Int) {
+        self.model = model
+        self.capacity = capacity
+        let plan = model.plan
+        self.plan = plan
+        var placement: [(learnable: Bool, offset: Int)] = []
+        var learnable = 0, statistics = 0
+        for p in model.parameters {
+            if p.isLearnable {
+                placement.append((true, learnable))
+                learnable += p.count
+            } else {
+                placement.append((false, statistics))
+                statistics += p.count
+            }
+        }
+        self.placement = placement
+        parameterCount = learnable
+        func buffer<T: Numeric>(_ n: Int, _: T.Type = Float.self) -> UnsafeMutableBufferPointer<T> {
+            let b = UnsafeMutableBufferPointer<T>.allocate(capacity: max(n, 1))
+            b.initialize(repeating: 0)
+            return b
+        }
+        params = buffer(learnable)
+        grads = buffer(learnable)
+        state1 = buffer(learnable)
+        state2 = buffer(learnable)
+        state3 = buffer(learnable)
+        stats = buffer(statistics)
+        var slots: [LayerSlots] = []
+        var ranges: [Range<Int>] = []
+        var index = 0
+        for layer in model.layers {
+            var slot = LayerSlots()
+            var start: Int? = nil, end = 0
+            for p in layer.parameters {
+                let (isLearnable, offset) = placement[index]
+                switch p.role {
+                case .weight: slot.weight = offset
+                case .bias: slot.bias = offset
+                case .preluSlope: slot.slope = offset
+                case .runningMean: slot.runningMean = offset
+                case .runningVariance: slot.runningVar = offset
+                }
+                if isLearnable {
+                    start = start ?? offset
+                    end = offset + p.count
+                }
+                index += 1
+            }
+            slots.append(slot)
+            let begin = start ?? (ranges.last?.upperBound ?? 0)
+            ranges.append(begin ..< max(begin, end))
+        }
+        self.slots = slots
+        layerRanges = ranges
+        let sizes = plan.workspace(capacity: capacity, lanes: WorkerPool.capacity, targetWidth: model.targetWidth)
+        let zs = sizes.z.map { buffer($0) }
+        z = zs
+        a = sizes.a.indices.map { l in sizes.a[l] == 0 ? zs[l] : buffer(sizes.a[l]) }
+        ga = sizes.ga.map { buffer($0) }
+        func optional<T: Numeric>(_ n: Int, _: T.Type = Float.self) -> UnsafeMutablePointer<T>? {
+            n == 0 ? nil : buffer(n, T.self).baseAddress!
+        }
+        saved = sizes.saved.map { optional($0) }
+        invstd = sizes.invstd.map { optional($0) }
+        argmax = sizes.argmax.map { optional($0, Int32.self) }
+        x = buffer(sizes.x)
+        t = buffer(sizes.t)
+        gz = buffer(sizes.gz)
+        cols = buffer(sizes.cols)
+        dcols = buffer(sizes.cols)
+        partial = buffer(sizes.partial)
+        pass = .allocate(capacity: 1)
+        pass.initialize(to: PassContext(dropout: RandomStream(seed: model.seed, stream: RandomStream.dropout), columns: cols.baseAddress!,
+                           columnGradients: dcols.baseAddress!, partial: partial.baseAddress!))
+        optimizer = model.optimizer
+        optimizerRule = model.optimizer.rule
+        outputWidth = model.outputWidth
+        targetWidth = model.targetWidth
+        lossCode = LossCode.bind(model.loss.function)
+        let edges = plan.steps.reduce(0) { $0 + $1.reads.count }
+        inputPointers = .allocate(capacity: max(edges, 1))
+        inputGradientPointers = .allocate(capacity: max(edges, 1))
+        plans = .allocate(capacity: max(model.layers.count, 1))
+        code = .allocate(capacity: max(model.layers.count, 1))
+        var edge = 0
+        let p = params.baseAddress!, g = grads.baseAddress!, s = stats.baseAddress!
+        for (l, step) in plan.steps.enumerated() {
+            let layer = step.layer, slot = slots[l], first = edge
+            for read in step.reads {
+                switch read.value {
+                case .input:
+                    inputPointers.initializeElement(at: edge, to: x.baseAddress!)
+                    inputGradientPointers.initializeElement(at: edge, to: nil)
+                case .output(let source):
+                    inputPointers.initializeElement(at: edge, to: a[source].baseAddress!)
+                    inputGradientPointers.initializeElement(at: edge, to: ga[source].baseAddress!)
+                }
+                edge += 1
+            }
+            let io = LayerIO(
+                x: inputPointers[first], dx: inputGradientPointers[first],
+                inputs: UnsafeBufferPointer(rebasing: inputPointers[first ..< edge]),
+                inputGradients: UnsafeBufferPointer(rebasing: inputGradientPointers[first ..< edge]),
+                z: z[l].baseAddress!, size: layer.outputSize, saved: saved[l], invstd: invstd[l], argmax: argmax[l],
+                weight: slot.weight.map { p + $0 }, bias: slot.bias.map { p + $0 },
+                runningMean: slot.runningMean.map { s + $0 }, runningVar: slot.runningVar.map { s + $0 },
+                dweight: slot.weight.map { g + $0 }, dbias: slot.bias.map { g + $0 })
+            code.initializeElement(at: l, to: Unmanaged.passRetained(Code.bind(layer.kind, layer.activation.function)))
+            let plan = LayerPlan(io: io, hasPenalty: layer.l1 != 0 || layer.l2 != 0,
+                                 elementwise: layer.activation.isElementwise, size: layer.outputSize,
+                                 channels: layer.outputShape.first ?? 1, a: a[l].baseAddress!, ga: ga[l].baseAddress!,
+                                 slope: slot.slope.map { p + $0 }, dslope: slot.slope.map { g + $0 })
+            plans.initializeElement(at: l, to: plan)
+        }
+    }
+
+    deinit {
+        var freed = Set<UnsafeMutablePointer<Float>>()
+        for b in [params, grads, state1, state2, state3, stats, x, t, gz, cols, dcols, partial] + z + a + ga
+        where freed.insert(b.baseAddress!).inserted {
+            b.deallocate()
+        }
+        for case let b? in saved + invstd { b.deallocate() }
+        for case let b? in argmax { b.deallocate() }
+        plans.deallocate()
+        for cell in code { cell.release() }
+        code.deallocate()
+        pass.deinitialize(count: 1)
+        pass.deallocate()
+        inputPointers.deallocate()
+        inputGradientPointers.deallocate()
+    }
+
+    /// Draws every parameter from its initializer, in the IR's order, from the initialization stream.
+    public func initialize(seed: UInt64) {
+        revision += 1
+        var rng = RandomStream(seed: seed, stream: RandomStream.initialization)
+        for (p, place) in zip(model.parameters, placement) {
+            let buffer = place.learnable ? params : stats
+            let slice = UnsafeMutableBufferPointer(rebasing: buffer[place.offset ..< place.offset + p.count])
+            Initializers.fill(slice, with: p.initializer, fanIn: p.fanIn, fanOut: p.fanOut, rng: &rng)
+        }
+        dropoutStream = RandomStream(seed: seed, stream: RandomStream.dropout)
+        resetOptimizerState()
+    }
+
+    public func resetOptimizerState() {
+        state1.update(repeating: 0)
+        state2.update(repeating: 0)
+        state3.update(repeating: 0)
+    }
+
+    /// The values of one parameter, by its index in `model.parameters`.
+    public func values(ofParameter index: Int) -> [Float] {
+        let (learnable, offset) = placement[index]
+        return Array((learnable ? params : stats)[offset ..< offset + model.parameters[index].count])
+    }
+
+    public func setValues(ofParameter index: Int, _ values: [Float]) {
+        precondition(values.count == model.parameters[index].count)
+        let (learnable, offset) = placement[index]
+        let buffer = learnable ? params : stats
+        for (k, v) in values.enumerated() { buffer[offset + k] = v }
+        revision += 1
+    }
+
+    /// The gradient of one parameter after the last `backward` (zeros for running statistics).
+    public func gradient(ofParameter index: Int) -> [Float] {
+        let (learnable, offset) = placement[index]
+        guard learnable else { return [Float](repeating: 0, count: model.parameters[index].count) }
+        return Array(grads[offset ..< offset + model.parameters[index].count])
+    }
+
+    /// Runs the layers on the first `rows` rows of `x`; the output is `a.last`.
+    package func forward(rows B: Int) {
+        for l in 0 ..< plans.count {
+            forwardLinear(l, rows: B)
+            forwardActivation(l, rows: B)
+        }
+    }
+
+    /// Layer l's op: z[l] from its inputs.
+    @inline(__always)
+    func forwardLinear(_ l: Int, rows B: Int) {
+        pass.pointee.rows = B
+        let plan = UnsafePointer(plans.baseAddress! + l), pass = self.pass
+        withCode(l) { $0.forward(plan, pass) }
+    }
+
+    /// Layer l's activation: a[l] from z[l] (nothing for identity, whose a is z).
+    @inline(__always)
+    func forwardActivation(_ l: Int, rows B: Int) {
+        let plan = UnsafePointer(plans.baseAddress! + l)
+        if plan.pointee.a == plan.pointee.io.z {
+            // identity: the output is z itself
+        } else {
+            let shape = plan.pointee.elementwise ? nil : model.layers[l].outputShape
+            withCode(l) { $0.activate(plan, B: B, shape: shape) }
+        }
+    }
+
+    /// The loss of the last forward pass against the first `rows` rows of `t`, with the layers' penalties.
+    package func loss(rows B: Int) -> Float {
+        var value = lossCode.value(p: plans[plans.count - 1].a, t: t.baseAddress!, B: B, O: outputWidth, T: targetWidth)
+        for l in 0 ..< plans.count where plans[l].hasPenalty {
+            let layer = model.layers[l]
+            guard let w = slots[l].weight, let count = layer.parameters.first(where: { $0.role == .weight })?.count else { continue }
+            for i in w ..< w + count { value += layer.l1 * abs(params[i]) + layer.l2 * params[i] * params[i] }
+        }
+        return value
+    }
+
+    /// Zeroes the gradients, then adds ∂L/∂θ of the last forward pass into them.
+    package func backward(rows B: Int) {
+        pass.pointee.rows = B
+        grads.update(repeating: 0)
+        for l in 0 ..< plans.count { plans[l].ga.update(repeating: 0, count: B * plans[l].size) }
+        let last = plans[plans.count - 1]
+        lossCode.gradient(p: last.a, t: t.baseAddress!, dp: last.ga, B: B, O: outputWidth, T: targetWidth)
+        for l in stride(from: plans.count - 1, through: 0, by: -1) {
+            let plan = UnsafePointer(plans.baseAddress! + l), dz = gradientOfZ(l, rows: B), pass = self.pass
+            withCode(l) { $0.backward(plan, dz: dz, pass) }
+            if plans[l].hasPenalty { addPenalty(l) }
+        }
+    }
+
+    /// ∂L/∂z of layer l from ∂L/∂a: ga itself for identity (a is z), else its activation's backward into gz.
+    @inline(__always)
+    func gradientOfZ(_ l: Int, rows B: Int) -> UnsafeMutablePointer<Float> {
+        let plan = UnsafePointer(plans.baseAddress! + l)
+        if plan.pointee.a == plan.pointee.io.z { return plan.pointee.ga }
+        let dz = gz.baseAddress!, shape = plan.pointee.elementwise ? nil : model.layers[l].outputShape
+        withCode(l) { $0.activationBackward(plan, dz: dz, B: B, shape: shape) }
+        return dz
+    }
+
+    /// Marks layer l's units that passed a gradient for some row of the last forward pass (its
+    /// activation's markPassing): the one scan behind the trainer's watch and its census.
+    func markPassing(_ l: Int, rows B: Int, flags: UnsafeMutableBufferPointer<Bool>) {
+        let z = self.z[l].baseAddress!, a = self.a[l].baseAddress!
+        withCode(l) { $0.markPassing(z: z, a: a, rows: B, flags: flags) }
+    }
+
+    /// Adds the gradient of layer l's penalties, ∂(l1·Σ|w| + l2·Σw²)/∂w.
+    func addPenalty(_ l: Int) {
+        let layer = model.layers[l], g = grads.baseAddress!
+        if layer.l1 != 0 || layer.l2 != 0, let w = slots[l].weight,
+           let count = layer.parameters.first(where: { $0.role == .weight })?.count {
+            for i in w ..< w + count {
+                let v = params[i]
+                g[i] += layer.l1 * (v > 0 ? 1 : v < 0 ? -1 : 0) + 2 * layer.l2 * v
+            }
+        }
+    }
+
+    /// Clips the gradients as the schedule says, then applies one optimizer step (counted from 1).
+    func update(step: Int, learningRate lr: Double) {
+        revision += 1
+        switch model.schedule.clip {
+        case .none: break
+        case .value(let limit):
+            let m = Float(limit)
+            for i in grads.indices { grads[i] = min(max(grads[i], -m), m) }
+        case .norm(let limit):
+            // clip_grad_norm_: scale by max_norm / (total_norm + 1e-6) when that is below 1.
+            var sum = 0.0
+            for v in grads { sum += Double(v) * Double(v) }
+            let scale = Float(limit / (sum.squareRoot() + 1e-6))
+            if scale < 1 { for i in grads.indices { grads[i] *= scale } }
+        }
+        optimizerRule.step(optimizer, lr: lr, p: params.baseAddress!, g: grads.baseAddress!, s1: state1.baseAddress!,
+                             s2: state2.baseAddress!, s3: state3.baseAddress!, count: parameterCount, step: step)
+    }
+
+    /// The output layer's values for every row of `x` (normalized inputs), in evaluation mode, a
+    /// workspace's worth of rows at a time; row-major.
+    func outputs(_ x: DataMatrix) -> [Float] {
+        training = false
+        var out = [Float](repeating: 0, count: x.rows * outputWidth)
+        var start = 0
+        while start < x.rows {
+            let rows = start ..< min(start + capacity, x.rows)
+            load(x, rows: ArraySlice(rows), into: self.x)
+            forward(rows: rows.count)
+            for k in 0 ..< rows.count * outputWidth { out[start * outputWidth + k] = a.last![k] }
+            start += capacity
+        }
+        return out
+    }
+
+    /// The loss over every row of `x` and `y` (both as the network sees them) in evaluation mode,
+    /// penalties included, combined over batches as the loss's reduction combines samples.
+    func loss(_ x: DataMatrix, _ y: DataMatrix) -> Double {
+        training = false
+        var total = 0.0
+        var start = 0
+        while start < x.rows {
+            let rows = ArraySlice(start ..< min(start + capacity, x.rows))
+            load(x, rows: rows, into: self.x)
+            load(y, rows: rows, into: t)
+            forward(rows: rows.count)
+            let batchLoss = Double(loss(rows: rows.count))
+            total += model.loss.reduction == .sum ? batchLoss : batchLoss * Double(rows.count) / Double(x.rows)
+            start += capacity
+        }
+        return total
+    }
+
+    /// Copies rows of a matrix into a batch buffer, in the given order.
+    func load(_ m: DataMatrix, rows: ArraySlice<Int>, into buffer: UnsafeMutableBufferPointer<Float>) {
+        let columns = m.columns
+        m.values.withUnsafeBufferPointer { values in
+            for k in 0 ..< rows.count {
+                let row = rows[rows.startIndex + k]
+                (buffer.baseAddress! + k * columns).update(from: values.baseAddress! + row * columns, count: columns)
+            }
+        }
+    }
+}
+
+extension Network {
+    /// The size, in values, of every buffer a network allocates for `capacity` rows: the one account
+    /// behind Network.init and MemoryEstimate, so that the estimate cannot drift from what is allocated.
+}
+
+extension Network {
+    /// The parameters as safetensors entries, in the IR's order.
+    public func checkpointTensors() -> [(name: String, tensor: Tensor)] {
+        model.parameters.enumerated().map { index, p in
+            (p.name, Tensor(shape: p.shape, values: values(ofParameter: index)))
+        }
+    }
+
+    /// Sets every parameter from `tensors`; a missing or mis-shaped tensor is an error naming it.
+    public func load(_ tensors: [String: Tensor]) throws(CheckpointError) {
+        for (index, p) in model.parameters.enumerated() {
+            guard let tensor = tensors[p.name] else {
+                let names = tensors.keys.sorted()
+                throw CheckpointError("the checkpoint has no tensor `\(p.name)`"
+                    + (names.isEmpty ? "" : " (it has " + names.map { "`\($0)`" }.joined(separator: ", ") + ")"))
+            }
+            guard tensor.shape == p.shape else {
+                throw CheckpointError("tensor `\(p.name)` has shape \(tensor.shape), but the model needs \(p.shape)")
+            }
+            if let bad = tensor.values.firstIndex(where: { !$0.isFinite }) {
+                throw CheckpointError("tensor `\(p.name)` holds a non-finite value (\(tensor.values[bad]) at index \(bad))")
+            }
+            setValues(ofParameter: index, tensor.values)
+        }
+        resetOptimizerState()
+    }
+}

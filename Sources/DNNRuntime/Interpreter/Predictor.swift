@@ -1,0 +1,63 @@
+// A trained model used for inference: the network in evaluation mode with a checkpoint's parameters,
+// and the normalization it was trained with (from the checkpoint's metadata; fitted on the spec's
+// training data only for a checkpoint that carries none). Rows go in and come out in batches.
+
+import Foundation
+import DNNSyntax
+import DNNModel
+import DNNCheckpoint
+
+public final class Predictor {
+    public let model: ModelIR
+    public let network: Network
+    public let inputNormalizer: Normalizer
+    public let targetNormalizer: Normalizer
+    /// Class names in index order, for a classifier.
+    public let classes: [String]?
+
+    public init(model: ModelIR, checkpoint: Checkpoint, batch: Int = 256) throws(CheckpointError) {
+        self.model = model
+        network = Network(model: model, capacity: batch)
+        // Every tensor, running statistics included, comes from the checkpoint: nothing to draw.
+        try network.load(checkpoint.tensors)
+        if let metadata = checkpoint.metadata {
+            inputNormalizer = metadata.inputNormalizer
+            targetNormalizer = metadata.targetNormalizer
+            classes = metadata.classes ?? model.classes
+        } else {
+            inputNormalizer = Normalizer(model.inputNormalization, fittedOn: model.train.inputs)
+            targetNormalizer = Normalizer(model.appliedTargetNormalization, fittedOn: model.train.targets)
+            classes = model.classes
+        }
+    }
+
+    /// Values per input row, and per output row.
+    public var inputWidth: Int { model.inputShape.reduce(1, *) }
+    public var outputWidth: Int { model.outputWidth }
+
+    /// The outputs of `rows` input rows (row-major): in the targets' units for regression, the output
+    /// layer's values (scores, probabilities or log-probabilities) for a classifier.
+    /// An input an embedding cannot look up is refused, never read through.
+    public func outputs(_ inputs: [Float], rows: Int) throws(IndexViolation) -> [Float] {
+        precondition(inputs.count == rows * inputWidth)
+        let x = inputNormalizer.apply(DataMatrix(rows: rows, columns: inputWidth, values: inputs))
+        if let bad = model.indexViolation(in: x.values) { throw bad }
+        let out = network.outputs(x)
+        guard !model.loss.isClassification else { return out }
+        return targetNormalizer.invert(DataMatrix(rows: rows, columns: outputWidth, values: out)).values
+    }
+
+    /// A classifier's class probabilities from one output row (Metrics.probabilities).
+    public func probabilities(_ row: ArraySlice<Float>) -> [Float] {
+        Metrics.probabilities(row, after: model.layers.last!.activation)
+    }
+
+    /// The loss of labelled rows (targets in the data's units or class indices), computed as training
+    /// computes it on normalized targets, combined as the loss's reduction combines samples.
+    public func loss(inputs: [Float], targets: [Float], rows: Int) throws(IndexViolation) -> Double {
+        let t = DataMatrix(rows: rows, columns: targets.count / max(rows, 1), values: targets)
+        let x = inputNormalizer.apply(DataMatrix(rows: rows, columns: inputWidth, values: inputs))
+        if let bad = model.indexViolation(in: x.values) { throw bad }
+        return network.loss(x, targetNormalizer.applyToTargets(t, of: model.loss))
+    }
+}

@@ -1,0 +1,158 @@
+// What `dnnc run` prints: the model summary, a line per logged epoch, and the predictions, as text
+// or as JSON lines. Pure functions of their inputs, so the same run prints the same bytes.
+
+import Foundation
+import DNNSyntax
+import DNNModel
+import DNNCheckpoint
+
+public enum LogFormat: String, Sendable, CaseIterable {
+    case text
+    case jsonl
+}
+
+public enum RunReport {
+    /// The model summary, as Keras's model.summary(): per layer its name, kind, input and output
+    /// shapes, activation, parameters and multiply-adds per sample; then the totals.
+    public static func summary(_ model: ModelIR) -> String {
+        var rows: [[String]] = [["layer", "kind", "input", "output", "activation", "params", "mult-adds"]]
+        let steps = model.plan.steps
+        for step in steps {
+            let layer = step.layer
+            rows.append([Format.printable(layer.name), layer.kind.name, shape(step.reads.first?.shape ?? []), shape(layer.outputShape),
+                         layer.activation.name, String(layer.parameterCount), String(step.multiplyAdds)])
+        }
+        rows.append(["total", "", "", "", "", String(model.parameterCount), String(steps.reduce(0) { $0 + $1.multiplyAdds })])
+        var out = "model \(Format.printable(model.name)): input \(shape(model.inputShape)), \(model.layers.count) layer\(model.layers.count == 1 ? "" : "s"), seed \(model.seed)\n"
+        out += table(rows, rightAligned: [5, 6])
+        let s = model.schedule
+        out += "train: \(model.train.inputs.rows) samples, batch \(min(s.batchSize, model.train.inputs.rows)), \(s.epochs) epochs, "
+        out += "\(optimizerDescription(model.optimizer)), loss \(model.loss.summary)"
+        out += s.shuffle ? ", shuffled\n" : "\n"
+        return out
+    }
+
+    /// `epoch N  cost C`, with the layers that have dead units; or one JSON object with every layer's
+    /// health when the trainer watched it (grammar/README.md documents the fields).
+    public static func logLine(_ log: EpochLog, format: LogFormat, epochs: Int) -> String {
+        switch format {
+        case .text:
+            let width = String(max(epochs - 1, 0)).count
+            let epoch = String(repeating: " ", count: max(0, width - String(log.epoch).count)) + String(log.epoch)
+            let dead = log.layers.filter { $0.dead > 0 }.map { "\($0.name): \($0.dead)/\($0.units) units dead" }
+            var line = "epoch \(epoch)  cost \(Format.c("%#.6g", log.cost))"
+            if let validation = log.validationLoss { line += "  val_loss \(Format.c("%#.6g", validation))" }
+            for metric in log.metrics { line += "  \(metric.name) \(Format.c("%.4g", metric.value))" }
+            return line + (dead.isEmpty ? "" : "  (" + dead.joined(separator: ", ") + ")") + "\n"
+        case .jsonl:
+            var fields: [(String, JSONValue)] = [("epoch", .int(log.epoch)), ("cost", .float(Float(log.cost))),
+                                                 ("lr", .number(log.learningRate))]
+            if let validation = log.validationLoss { fields.append(("val_loss", .float(Float(validation)))) }
+            for metric in log.metrics { fields.append((metric.name, .number(metric.value))) }
+            if !log.layers.isEmpty {
+                fields.append(("layers", .array(log.layers.map { layer in
+                    .object([("name", .string(layer.name)), ("units", .int(layer.units)), ("dead", .int(layer.dead)),
+                             ("grad_norm", .float(Float(layer.gradientNorm))), ("weight_norm", .float(Float(layer.weightNorm))),
+                             ("update_ratio", .float(Float(layer.updateRatio)))])
+                })))
+            }
+            return JSONValue.object(fields).compact + "\n"
+        }
+    }
+
+    /// Warnings for layers whose gradients vanish or explode in a logged epoch; `firstCost` is the
+    /// first logged epoch's cost, against which a loss counts as converged (LayerHealth.vanishes).
+    public static func healthWarnings(_ log: EpochLog, firstCost: Double) -> [(layer: String, text: String)] {
+        log.layers.compactMap { layer in
+            if layer.vanishes(cost: log.cost, firstCost: firstCost) {
+                return (layer.name, "warning: epoch \(log.epoch): the gradients of layer `\(layer.name)` vanish: norm \(Format.c("%.3g", layer.gradientNorm)) against weights of norm \(Format.c("%.3g", layer.weightNorm)) (below \(Format.number(LayerHealth.vanishingRatio)) of them)")
+            }
+            if layer.explodes {
+                return (layer.name, "warning: epoch \(log.epoch): the gradients of layer `\(layer.name)` explode: each step moves its parameters by \(Format.c("%.3g", layer.updateRatio)) times their size; lower the learning rate")
+            }
+            return nil
+        }
+    }
+
+    /// The predictions for the first `limit` rows, beside their inputs and targets. For a classifier
+    /// (`classes` given), the predicted class with its probability, and the target class.
+    public static func predictions(inputs: DataMatrix, predictions: DataMatrix, targets: DataMatrix,
+                                   format: LogFormat, classes: [String]? = nil, outputActivation: Activation = .identity,
+                                   limit: Int = 20) -> String {
+        switch format {
+        case .jsonl:
+            let rows = (0..<predictions.rows).map { r in JSONValue.array(predictions.row(r).map { .float($0) }) }
+            return JSONValue.object([("predictions", .array(rows))]).compact + "\n"
+        case .text:
+            let shown = min(limit, predictions.rows)
+            var rows: [[String]] = [["input", "prediction", "target"]]
+            for r in 0..<shown {
+                if let classes {
+                    let probabilities = Metrics.probabilities(predictions.row(r), after: outputActivation)
+                    let best = Metrics.argmax(predictions.row(r))
+                    let label = targets.columns == 1 ? Int(targets.values[r]) : Metrics.argmax(targets.row(r))
+                    rows.append([vector(inputs.row(r)), "\(name(best, classes)) (p \(Format.c("%.3f", Double(probabilities[best]))))",
+                                 name(label, classes)])
+                } else {
+                    rows.append([vector(inputs.row(r)), vector(predictions.row(r)), vector(targets.row(r))])
+                }
+            }
+            var out = "predictions (\(shown) of \(predictions.rows) rows):\n"
+            out += table(rows, rightAligned: [])
+            return out
+        }
+    }
+
+    static func name(_ index: Int, _ classes: [String]) -> String { index < classes.count ? classes[index] : String(index) }
+
+    /// `[1, 2, 3]`, or for long rows the first six values and the count: `[0, 0, 5, 13, 9, 1, … 64 values]`.
+    static func vector<C: Collection>(_ values: C) -> String where C.Element == Float {
+        let shown = values.prefix(values.count > 8 ? 6 : 8).map { Format.c("%.6g", Double($0)) }
+        return "[" + shown.joined(separator: ", ") + (values.count > 8 ? ", … \(values.count) values" : "") + "]"
+    }
+
+    package static func shape(_ dims: [Int]) -> String { "[" + dims.map(String.init).joined(separator: ", ") + "]" }
+
+    static func optimizerDescription(_ o: Optimizer) -> String {
+        var s = "\(o.name) lr \(Format.number(o.lr))" + o.rule.describe(o)
+        if o.weightDecay != 0 { s += " weight_decay \(Format.number(o.weightDecay))" }
+        return s
+    }
+
+    /// Columns padded to their widest cell, two spaces apart, indented by two.
+    package static func table(_ rows: [[String]], rightAligned: Set<Int>) -> String {
+        let widths = rows[0].indices.map { c in rows.map { $0[c].count }.max()! }
+        var out = ""
+        for row in rows {
+            var cells: [String] = []
+            for (c, cell) in row.enumerated() {
+                let pad = String(repeating: " ", count: widths[c] - cell.count)
+                cells.append(rightAligned.contains(c) ? pad + cell : cell + pad)
+            }
+            var line = "  " + cells.joined(separator: "  ")
+            while line.hasSuffix(" ") { line.removeLast() }
+            out += line + "\n"
+        }
+        return out
+    }
+
+    /// `epoch 1234/5000 [#####...............]  25%  cost 0.0123  ETA 0:03  8123 steps/s`
+    public static func progressLine(epoch: Int, epochs: Int, cost: Double, seconds: Double, steps: Int) -> String {
+        let done = Double(epoch + 1) / Double(max(epochs, 1))
+        let filled = Int((done * 20).rounded(.down))
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 20 - filled)
+        let eta = done > 0 ? seconds / done - seconds : 0
+        let rate = seconds > 0 ? Double(steps) / seconds : 0
+        let width = String(epochs).count
+        let epochText = String(repeating: " ", count: max(0, width - String(epoch + 1).count)) + String(epoch + 1)
+        return "epoch \(epochText)/\(epochs) [\(bar)] \(Format.c("%3.0f", done * 100))%  cost \(Format.c("%#.6g", cost))"
+            + "  ETA \(clock(eta))  \(Format.c("%.0f", rate)) steps/s"
+    }
+
+    /// m:ss, or h:mm:ss from an hour.
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        let (h, m, r) = (s / 3600, (s % 3600) / 60, s % 60)
+        return h > 0 ? String(format: "%d:%02d:%02d", h, m, r) : String(format: "%d:%02d", m, r)
+    }
+}

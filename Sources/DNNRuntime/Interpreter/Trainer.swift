@@ -1,0 +1,542 @@
+// The training loop: epochs of batches, each a forward pass, the loss, a backward pass and an
+// optimizer step. An epoch's cost is the sum of its batch losses, each taken in the forward pass
+// before that batch's update (the study's definition).
+
+import Dispatch
+import DNNSyntax
+import DNNModel
+import DNNCheckpoint
+
+public struct EpochLog: Sendable, Equatable {
+    public var epoch: Int
+    public var cost: Double
+    public var learningRate: Double
+    /// Per layer, when TrainingOptions.watchHealth is set: dead units and gradient health.
+    public var layers: [LayerHealth] = []
+    /// The validation loss, on epochs that evaluate it.
+    public var validationLoss: Double? = nil
+    /// Metrics of the epoch's parameters: on the validation set when there is one, else the training set.
+    public var metrics: [Metric] = []
+}
+
+public final class Trainer {
+    public let model: ModelIR
+    public let network: Network
+    public let inputNormalizer: Normalizer
+    public let targetNormalizer: Normalizer
+    /// The training set after normalization: what the network sees.
+    package let inputs: DataMatrix
+    package let targets: DataMatrix
+    let batchSize: Int
+    var order: [Int]
+    var shuffler: RandomStream
+    /// Optimizer steps taken so far, across epochs.
+    public internal(set) var steps = 0
+    /// Steps of the current phase (the optimizer's step count restarts with its state).
+    var phaseStep = 0
+    /// The parameter spans the current phase leaves unchanged.
+    var frozen: [Range<Int>] = []
+    /// The learning rate of each step; `currentRate` is the last one used.
+    public internal(set) var learningRate: LearningRate
+    public internal(set) var currentRate: Double
+    /// Epochs run so far.
+    public internal(set) var epochsRun = 0
+
+    // What one epoch saw, reset when it starts (Watch.swift says what is made of it).
+    /// Per layer, per unit: whether the unit passed a gradient for some sample.
+    private var alive: [[Bool]]
+    /// Layers whose activation can die, by index: the only ones `markAlive` looks at.
+    private let mortal: [Int]
+    /// Whether any parameter's gradient was nonzero in some step.
+    private var anyGradient = false
+    /// The first non-finite value, which ends the epoch and the run.
+    public private(set) var fault: Fault?
+    /// Asked after every step: whether to stop there.
+    private var stopRequested: (@Sendable () -> Bool)?
+    /// On watched (logged) epochs: per layer, the sums of squared gradient norms and of update ratios.
+    package var watching = false
+    private var gradientSquares: [Double]
+    private var updateRatios: [Double]
+    private var watchedSteps = 0
+    /// A logged epoch watches every `watchStride`-th step: at most 16 of them, evenly spaced. The
+    /// watch reads every parameter four times, as much as a step of a wide layer costs itself.
+    private let watchStride: Int
+    private var stepInEpoch = 0
+    private var beforeUpdate: [Float]
+
+    /// What the epoch loop carries from one epoch to the next; a checkpoint saves it (TrainingState.swift).
+    struct Progress {
+        var nextEpoch = 0
+        var costs: [Double] = []
+        var stuckSince: Int? = nil
+        var bestMonitored = Double.infinity, bestEpoch = 0, waited = 0
+        var bestParameters: [Float]? = nil, bestStatistics: [Float]? = nil
+        var validationCurve: [(epoch: Int, loss: Double)] = []
+        var bestValidation: (epoch: Int, parameters: [Float], statistics: [Float])? = nil
+        var phaseEnd = 0, phaseIndex = -1
+    }
+    var loop = Progress()
+
+    /// The cost of the run's first epoch (a resumed run's too), against which a loss counts as converged.
+    public var firstCost: Double? { loop.costs.first }
+
+    /// What a checkpoint of this run must match to be resumed (TrainingState.swift).
+    public private(set) lazy var trainingHash: String = computeTrainingHash()
+
+    /// Makes phase `index`'s optimizer and frozen layers current (its optimizer state is the caller's).
+    func enterPhase(_ index: Int) {
+        let phase = model.schedule.phases[index]
+        network.optimizer = phase.optimizer
+        frozen = phase.frozen.map { network.layerRanges[$0] }.filter { !$0.isEmpty }
+    }
+
+    /// Allocates the workspace and draws the initial parameters from the spec's seed.
+    public init(model: ModelIR) {
+        self.model = model
+        let data = model.train
+        inputNormalizer = Normalizer(model.inputNormalization, fittedOn: data.inputs)
+        targetNormalizer = Normalizer(model.appliedTargetNormalization, fittedOn: data.targets)
+        inputs = inputNormalizer.apply(data.inputs)
+        targets = targetNormalizer.apply(data.targets)
+        batchSize = min(model.schedule.batchSize, data.inputs.rows)
+        network = Network(model: model, capacity: batchSize)
+        network.initialize(seed: model.seed)
+        order = Array(0..<data.inputs.rows)
+        let stepsPerEpoch = (data.inputs.rows + batchSize - 1) / batchSize
+        learningRate = LearningRate(base: model.optimizer.lr, schedule: model.schedule.learningRate,
+                                    warmup: model.schedule.warmup, totalSteps: stepsPerEpoch * model.schedule.epochs)
+        currentRate = learningRate.rate(model.optimizer.lr, epoch: 0, step: 0)
+        shuffler = RandomStream(seed: model.seed, stream: RandomStream.shuffling)
+        alive = model.layers.map { [Bool](repeating: false, count: $0.outputShape.reduce(1, *)) }
+        mortal = model.layers.indices.filter { model.layers[$0].activation.function.canDie }
+        gradientSquares = [Double](repeating: 0, count: model.layers.count)
+        updateRatios = gradientSquares
+        beforeUpdate = [Float](repeating: 0, count: network.parameterCount)
+        watchStride = max(1, stepsPerEpoch / 16)
+    }
+
+    /// Trains for the schedule's epochs, calling `log` after each logged epoch (and the last one run).
+    /// Stops early at the first non-finite value, and, with `stopWhenDead`, when nothing can change.
+    @discardableResult
+    public func train(_ options: TrainingOptions = TrainingOptions(), progress: ((_ epoch: Int, _ cost: Double) -> Void)? = nil,
+                      checkpoint: ((_ epoch: Int) -> Void)? = nil, log: (EpochLog) -> Void) -> TrainingResult {
+        var lastFinite = parameters(), lastFiniteEpoch = loop.nextEpoch - 1
+        var end = RunEnd.completed
+        for epoch in loop.nextEpoch ..< model.schedule.epochs {
+            // A new phase: its optimizer with fresh state, its frozen layers.
+            while !model.schedule.phases.isEmpty && epoch >= loop.phaseEnd && loop.phaseIndex + 1 < model.schedule.phases.count {
+                loop.phaseIndex += 1
+                loop.phaseEnd += model.schedule.phases[loop.phaseIndex].epochs
+                enterPhase(loop.phaseIndex)
+                network.resetOptimizerState()
+                phaseStep = 0
+            }
+            let logs = model.schedule.logs(epoch: epoch)
+            watching = options.watchHealth && logs
+            stopRequested = options.stopRequested
+            let cost = runEpoch()
+            // A non-finite value outranks a stop request: the parameters are no longer fit to save.
+            if stopRequested?() == true && fault == nil {
+                end = .interrupted(epoch: epoch, step: steps)
+                break
+            }
+            loop.costs.append(cost)
+            progress?(epoch, cost)
+            if let fault {
+                end = .nonFinite(fault)
+                break
+            }
+            var changed = false
+            lastFinite.withUnsafeMutableBufferPointer { previous in
+                for i in 0 ..< network.parameterCount where previous[i] != network.params[i] {
+                    changed = true
+                    previous[i] = network.params[i]
+                }
+            }
+            lastFiniteEpoch = epoch
+            // Stuck: no gradient reached the parameters (or the output layer passed none) and none moved,
+            // so every later epoch repeats this one.
+            let outputPassedNone = model.layers.last!.activation.function.canDie && !alive.last!.contains(true)
+            let stuck = !changed && (!anyGradient || outputPassedNone)
+            loop.stuckSince = stuck ? (loop.stuckSince ?? epoch) : nil
+            var stop: RunEnd? = nil
+            if stuck && options.stopWhenDead {
+                stop = cost == 0 ? .exact(epoch: epoch) : .dead(diagnose(since: loop.stuckSince!, stoppedAfter: epoch, cost: cost))
+            }
+            // Validation, the plateau schedule and early stopping.
+            let validates = model.validation != nil && (epoch % model.schedule.validateEvery == 0 || epoch == model.schedule.epochs - 1)
+            let validationLoss = validates ? evaluate(model.validation!) : nil
+            if let validationLoss {
+                loop.validationCurve.append((epoch, validationLoss))
+                if validationLoss < (loop.validationCurve.dropLast().map(\.loss).min() ?? .infinity) {
+                    loop.bestValidation = (epoch, parameters(), statistics())
+                }
+            }
+            let monitored: (String) -> Double? = { $0 == "val_loss" ? validationLoss : cost }
+            if let monitor = model.schedule.learningRate.monitor, let value = monitored(monitor) {
+                learningRate.observe(value)
+            }
+            if stop == nil, let rule = model.schedule.earlyStopping, let value = monitored(rule.monitor) {
+                if value < loop.bestMonitored - rule.minDelta {
+                    loop.bestMonitored = value
+                    loop.bestEpoch = epoch
+                    loop.bestParameters = rule.restoreBest ? parameters() : nil
+                    loop.bestStatistics = rule.restoreBest ? statistics() : nil
+                    loop.waited = 0
+                } else {
+                    loop.waited += 1
+                    if loop.waited >= rule.patience { stop = .earlyStopped(bestEpoch: loop.bestEpoch) }
+                }
+            }
+            if logs || stop != nil {
+                let layers = options.watchHealth ? health() : []
+                var entry = EpochLog(epoch: epoch, cost: cost, learningRate: currentRate, layers: layers)
+                entry.validationLoss = validationLoss
+                entry.metrics = Metrics.evaluate(model, trainer: self)
+                log(entry)
+            }
+            loop.nextEpoch = epoch + 1
+            if let stop {
+                end = stop
+                if case .earlyStopped = stop, let bestParameters = loop.bestParameters, let bestStatistics = loop.bestStatistics {
+                    restore(parameters: bestParameters)
+                    restore(statistics: bestStatistics)
+                }
+                break
+            }
+            if let every = options.checkpointEvery, (epoch + 1) % every == 0 { checkpoint?(epoch) }
+        }
+        var result = TrainingResult(end: end, costs: loop.costs, deadAtEnd: deadUnits(), lastFiniteParameters: lastFinite,
+                                    lastFiniteEpoch: lastFiniteEpoch)
+        result.validationLosses = loop.validationCurve
+        result.best = loop.bestValidation
+        return result
+    }
+
+    /// One pass over the training set; returns the sum of the batch losses. Stops at the first
+    /// non-finite value, recorded in `fault`.
+    public func runEpoch() -> Double {
+        if model.schedule.shuffle { shuffle() }
+        for k in 0 ..< mortal.count { alive[mortal[k]].withUnsafeMutableBufferPointer { $0.update(repeating: false) } }
+        anyGradient = false
+        for l in gradientSquares.indices { gradientSquares[l] = 0; updateRatios[l] = 0 }
+        watchedSteps = 0
+        stepInEpoch = 0
+        defer { epochsRun += 1 }
+        var cost = 0.0
+        var start = 0
+        while start < order.count, fault == nil, stopRequested?() != true {
+            let rows = order[start ..< min(start + batchSize, order.count)]
+            step(rows)
+            cost += Double(lastLoss)
+            start += batchSize
+        }
+        return cost
+    }
+
+    /// Reorders the samples for the next epoch: Fisher–Yates, from the last position down.
+    func shuffle() {
+        var rng = shuffler
+        order.withUnsafeMutableBufferPointer { order in
+            for i in stride(from: order.count - 1, to: 0, by: -1) {
+                let j = rng.index(below: i + 1), kept = order[i]
+                order[i] = order[j]
+                order[j] = kept
+            }
+        }
+        shuffler = rng
+    }
+
+    private var lastLoss: Float = 0
+
+    /// One optimizer step on the given rows, watching for dead units and non-finite values.
+    private func step(_ rows: ArraySlice<Int>) {
+        let B = rows.count
+        network.training = true
+        defer { network.training = false }
+        network.load(inputs, rows: rows, into: network.x)
+        network.load(targets, rows: rows, into: network.t)
+        network.forward(rows: B)
+        markAlive(rows: B)
+        lastLoss = network.loss(rows: B)
+        guard lastLoss.isFinite else {
+            fault = locateForwardFault(rows: B, step: steps + 1)
+            return
+        }
+        network.backward(rows: B)
+        let grads = network.grads
+        let (finite, nonzero) = survey(UnsafeBufferPointer(grads))
+        anyGradient = anyGradient || nonzero
+        guard finite else {
+            fault = locateBackwardFault(rows: B, step: steps + 1)
+            return
+        }
+        let watchesThisStep = watching && stepInEpoch % watchStride == 0
+        stepInEpoch += 1
+        if watchesThisStep {
+            for l in 0 ..< network.layerRanges.count {
+                let range = network.layerRanges[l]
+                gradientSquares[l] += squaredDistance(grads.baseAddress! + range.lowerBound, nil, count: range.count)
+            }
+            beforeUpdate.withUnsafeMutableBufferPointer { before in
+                before.baseAddress!.update(from: network.params.baseAddress!, count: network.parameterCount)
+            }
+        }
+        currentRate = learningRate.rate(network.optimizer.lr, epoch: epochsRun, step: steps)
+        steps += 1
+        phaseStep += 1
+        if frozen.isEmpty {
+            network.update(step: phaseStep, learningRate: currentRate)
+        } else {
+            let kept = frozen.map { range in Array(network.params[range]) }
+            network.update(step: phaseStep, learningRate: currentRate)
+            for (range, values) in zip(frozen, kept) {
+                for (offset, value) in zip(range, values) { network.params[offset] = value }
+            }
+        }
+        if !survey(UnsafeBufferPointer(rebasing: network.params[0 ..< network.parameterCount])).finite,
+           let l = network.layerRanges.firstIndex(where: { !allFinite(network.params, $0) }) {
+            let range = network.layerRanges[l]
+            fault = Fault(op: "\(model.optimizer.name) update", layer: model.layers[l].name, epoch: epochsRun, step: steps,
+                          inputs: [("gradient", extent(grads, range).low, extent(grads, range).high)])
+            return
+        }
+        if watchesThisStep {
+            beforeUpdate.withUnsafeBufferPointer { before in
+                for l in 0 ..< network.layerRanges.count {
+                    let range = network.layerRanges[l]
+                    let old = before.baseAddress! + range.lowerBound
+                    let delta = squaredDistance(network.params.baseAddress! + range.lowerBound, old, count: range.count)
+                    let size = squaredDistance(old, nil, count: range.count)
+                    updateRatios[l] += size > 0 ? (delta / size).squareRoot() : (delta > 0 ? .infinity : 0)
+                }
+            }
+            watchedSteps += 1
+        }
+    }
+
+    /// Records which units passed a gradient for some row of the last forward pass.
+    private func markAlive(rows B: Int) {
+        for k in 0 ..< mortal.count {
+            let l = mortal[k]
+            alive[l].withUnsafeMutableBufferPointer { network.markPassing(l, rows: B, flags: $0) }
+        }
+    }
+
+    /// Per layer, the units that pass no gradient for any training sample under the current parameters.
+    public func deadUnits() -> [LayerHealth] {
+        let passes = census().passes
+        return model.layers.enumerated().map { l, layer in
+            let dead = layer.activation.function.canDie ? passes[l].filter { !$0 }.count : 0
+            return LayerHealth(name: layer.name, units: passes[l].count, dead: dead, gradientNorm: 0, weightNorm: 0, updateRatio: 0)
+        }
+    }
+
+    /// One evaluation pass over the training set under the current parameters: the network's outputs
+    /// (before any target scaling) and, per layer, which units pass a gradient for some sample. Logging,
+    /// the metrics, the classification report and the final predictions all need it; it is computed
+    /// once per parameter revision.
+    private var lastCensus: (revision: Int, outputs: [Float], passes: [[Bool]])?
+
+    /// Wall time spent in evaluation passes, which a step-by-step comparison with other frameworks leaves out.
+    public private(set) var evaluationSeconds = 0.0
+
+    private func census() -> (outputs: [Float], passes: [[Bool]]) {
+        if let lastCensus, lastCensus.revision == network.revision { return (lastCensus.outputs, lastCensus.passes) }
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer { evaluationSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
+        network.training = false
+        var passes = model.layers.map { [Bool](repeating: false, count: $0.outputShape.reduce(1, *)) }
+        let width = model.outputWidth
+        var outputs = [Float](repeating: 0, count: inputs.rows * width)
+        var start = 0
+        while start < inputs.rows {
+            let rows = start ..< min(start + network.capacity, inputs.rows)
+            network.load(inputs, rows: ArraySlice(rows), into: network.x)
+            network.forward(rows: rows.count)
+            for (l, layer) in model.layers.enumerated() where layer.activation.function.canDie {
+                passes[l].withUnsafeMutableBufferPointer { network.markPassing(l, rows: rows.count, flags: $0) }
+            }
+            for k in 0 ..< rows.count * width { outputs[start * width + k] = network.a.last![k] }
+            start += network.capacity
+        }
+        lastCensus = (network.revision, outputs, passes)
+        return (outputs, passes)
+    }
+
+    /// Dead units now, with the gradient statistics of the epoch just run.
+    private func health() -> [LayerHealth] {
+        var layers = deadUnits()
+        for l in layers.indices {
+            let steps = Double(max(watchedSteps, 1))
+            layers[l].gradientNorm = (gradientSquares[l] / steps).squareRoot()
+            layers[l].weightNorm = norm(network.params, network.layerRanges[l])
+            layers[l].updateRatio = updateRatios[l] / steps
+        }
+        return layers
+    }
+
+    /// Names the layer that keeps every gradient at 0: the output layer when it passed none, else the
+    /// last layer none of whose units passed one.
+    private func diagnose(since: Int, stoppedAfter epoch: Int, cost: Double) -> DeadRun {
+        let last = model.layers.count - 1
+        let blocked = alive.last!.contains(true) ? (alive.indices.last { !alive[$0].contains(true) && model.layers[$0].activation.function.canDie } ?? last) : last
+        let layer = model.layers[blocked]
+        return DeadRun(layer: layer.name, activation: layer.activation, isOutput: blocked == last,
+                       since: since, stoppedAfter: epoch, cost: cost, targetsNormalized: model.appliedTargetNormalization != .none)
+    }
+
+    /// Runs the step's forward pass again op by op to find the first that produced a non-finite value.
+    private func locateForwardFault(rows B: Int, step: Int) -> Fault {
+        for (l, layer) in model.layers.enumerated() {
+            let O = layer.outputSize
+            network.forwardLinear(l, rows: B)
+            if !allFinite(network.z[l], 0 ..< B * O) {
+                var inputs = inputExtents(l, rows: B)
+                for (index, p) in model.parameters.enumerated() where p.name.hasPrefix(layer.name + ".") && p.isLearnable {
+                    let values = network.values(ofParameter: index)
+                    inputs.append((String(p.name.dropFirst(layer.name.count + 1)), values.min() ?? 0, values.max() ?? 0))
+                }
+                return Fault(op: layer.kind.name, layer: layer.name, epoch: epochsRun, step: step, inputs: inputs)
+            }
+            network.forwardActivation(l, rows: B)
+            if !allFinite(network.a[l], 0 ..< B * O) {
+                return Fault(op: layer.activation.name, layer: layer.name, epoch: epochsRun, step: step, inputs: [
+                    ("pre-activation", extent(network.z[l], 0 ..< B * O).low, extent(network.z[l], 0 ..< B * O).high),
+                ])
+            }
+        }
+        let n = B * model.outputWidth, m = B * model.targetWidth
+        let p = network.a.last!, t = network.t
+        return Fault(op: "\(model.loss.name) loss", layer: nil, epoch: epochsRun, step: step, inputs: [
+            ("prediction", extent(p, 0 ..< n).low, extent(p, 0 ..< n).high),
+            ("target", extent(t, 0 ..< m).low, extent(t, 0 ..< m).high),
+        ])
+    }
+
+    /// The value range of each value step l read in the last forward pass (the plan's reads): "input"
+    /// for one, "input 1", "input 2", ... for several.
+    package func inputExtents(_ l: Int, rows B: Int) -> [(name: String, low: Float, high: Float)] {
+        let reads = network.plan.steps[l].reads
+        return reads.enumerated().map { k, read in
+            let values: UnsafeMutableBufferPointer<Float>
+            switch read.value {
+            case .input: values = network.x
+            case .output(let source): values = network.a[source]
+            }
+            let e = extent(values, 0 ..< B * read.shape.reduce(1, *))
+            return (reads.count == 1 ? "input" : "input \(k + 1)", e.low, e.high)
+        }
+    }
+
+    /// The layer whose gradient went non-finite first in backward order (output layer first).
+    package func locateBackwardFault(rows B: Int, step: Int) -> Fault {
+        let l = network.layerRanges.indices.reversed().first { !allFinite(network.grads, network.layerRanges[$0]) }
+            ?? model.layers.count - 1
+        let O = model.layers[l].outputSize
+        let params = network.layerRanges[l]
+        return Fault(op: "backward", layer: model.layers[l].name, epoch: epochsRun, step: step, inputs: inputExtents(l, rows: B) + [
+            ("pre-activation", extent(network.z[l], 0 ..< B * O).low, extent(network.z[l], 0 ..< B * O).high),
+            ("parameters", extent(network.params, params).low, extent(network.params, params).high),
+        ])
+    }
+
+    /// A copy of every parameter, in the flat order.
+    public func parameters() -> [Float] { Array(network.params) }
+
+    /// Puts back parameters taken by `parameters()` (the last finite ones, before saving them).
+    public func restore(parameters values: [Float]) {
+        precondition(values.count == network.parameterCount)
+        for (i, v) in values.enumerated() { network.params[i] = v }
+        network.revision += 1
+    }
+
+    /// The running statistics (batchnorm's), which early stopping restores with the parameters.
+    public func statistics() -> [Float] { Array(network.stats) }
+
+    public func restore(statistics values: [Float]) {
+        for (i, v) in values.enumerated() { network.stats[i] = v }
+        network.revision += 1
+    }
+
+    /// The loss over a whole data set in evaluation mode (normalized as training data), combined
+    /// over batches as the loss's reduction combines samples.
+    public func evaluate(_ set: Dataset) -> Double {
+        network.loss(inputNormalizer.apply(set.inputs), targetNormalizer.applyToTargets(set.targets, of: model.loss))
+    }
+
+    /// The network's outputs for `inputs` (in original units), in batches of the workspace's size.
+    public func predict(_ raw: DataMatrix) -> DataMatrix {
+        let width = model.outputWidth
+        let out = raw == model.train.inputs ? census().outputs : network.outputs(inputNormalizer.apply(raw))
+        let predictions = DataMatrix(rows: raw.rows, columns: width, values: out)
+        // Class scores are not in the targets' units; regression outputs are.
+        return model.loss.isClassification ? predictions : targetNormalizer.invert(predictions)
+    }
+}
+
+/// The L2 norm of a span of a buffer, in Double.
+func norm(_ b: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>) -> Double {
+    var sum = 0.0
+    for i in range { sum += Double(b[i]) * Double(b[i]) }
+    return sum.squareRoot()
+}
+
+/// Σ (a[i] − b[i])², or Σ a[i]² without b: vectorized in Float over blocks of 512, summed in Double.
+func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, count: Int) -> Double {
+    var total = 0.0, i = 0
+    while i < count {
+        let end = min(count, i + 512)
+        var lanes = SIMD8<Float>(), tail: Float = 0
+        while i + 8 <= end {
+            var v = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+            if let b { v -= UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self) }
+            lanes += v * v
+            i += 8
+        }
+        while i < end {
+            let v = a[i] - (b?[i] ?? 0)
+            tail += v * v
+            i += 1
+        }
+        total += Double(lanes.sum()) + Double(tail)
+    }
+    return total
+}
+
+/// The smallest and largest value of a span (NaN when the span holds one).
+func extent(_ b: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>) -> (low: Float, high: Float) {
+    var low = Float.infinity, high = -Float.infinity
+    for i in range {
+        if b[i].isNaN { return (.nan, .nan) }
+        low = min(low, b[i])
+        high = max(high, b[i])
+    }
+    return (low, high)
+}
+
+/// Whether every value is finite and whether any is nonzero, in one vectorized pass: x·0 is 0 for a
+/// finite x and NaN for an infinity or a NaN; a value is nonzero when its bits other than the sign are.
+func survey(_ b: UnsafeBufferPointer<Float>) -> (finite: Bool, nonzero: Bool) {
+    guard let base = b.baseAddress else { return (true, false) }
+    var probe = SIMD8<Float>(), bits = SIMD8<UInt32>()
+    var i = 0
+    while i + 8 <= b.count {
+        let v = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD8<Float>.self)
+        probe += v * 0
+        bits |= unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF
+        i += 8
+    }
+    var tail: Float = 0, tailBits: UInt32 = 0
+    while i < b.count {
+        tail += b[i] * 0
+        tailBits |= b[i].bitPattern & 0x7FFF_FFFF
+        i += 1
+    }
+    return (!(probe.sum() + tail).isNaN, bits.max() != 0 || tailBits != 0)
+}
+
+func allFinite(_ b: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>) -> Bool {
+    for i in range where !b[i].isFinite { return false }
+    return true
+}
