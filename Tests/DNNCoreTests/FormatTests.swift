@@ -152,6 +152,50 @@ struct KeepGoingTests {
         #expect(result.model == nil, "a spec with errors yields no model")
     }
 
+    /// A value of the wrong type no longer stops the run at the checker: an optional key's default stands
+    /// in for it, and a layer with an error stays in the list as a stand-in, so the other layers' shapes
+    /// and the data are still checked.
+    @Test func aWrongValueDoesNotHideShapeOrDataErrors() {
+        let text = """
+            dnnc: 1
+            data: {train: {inputs: [[0, 0, 1], [0, 1, 1]], targets: [[0], [1]]}}
+            model:
+              input: [2]
+              layers:
+                - dense: {units: "four"}
+                - dense: {units: 3, inputs: [input], name: side}
+                - conv2d: {filters: 2, kernel: 3, inputs: [side]}
+                - dense: {units: 1, inputs: [side]}
+            train: {loss: mse, optimizer: {sgd: {lr: 0.1, momentum: high}}, epochs: 10, batch_size: 0}
+            """
+        let result = compile(text)
+        let found = result.diagnostics.all.map { "\($0.code.rawValue) \($0.range.start.line)" }
+        #expect(found.sorted() == ["E0201 10", "E0201 6", "E0205 10", "E0301 2", "E0311 8"].sorted(), "\(result.diagnostics.all.map(\.message))")
+        #expect(result.model == nil)
+    }
+
+    /// The layers that read a layer with an error are not checked against a shape it does not have:
+    /// no error follows from the first.
+    @Test func layersReadingABrokenLayerAddNoErrors() {
+        let text = """
+            dnnc: 1
+            data: {train: {inputs: [[0, 1], [1, 1]], targets: [[0], [1]]}}
+            model:
+              input: [2]
+              layers:
+                - dense: {units: -4, name: a}
+                - conv2d: {filters: 2, kernel: 3, name: b}
+                - dense: {units: 1, inputs: [b]}
+                - dense: {units: 1, inputs: [a]}
+                - add: {inputs: [a, b]}
+            train: {loss: mse, optimizer: {sgd: {lr: 0.1}}, epochs: 10}
+            """
+        let result = compile(text)
+        #expect(result.diagnostics.all.map(\.code) == [.outOfRange], "\(result.diagnostics.all.map(\.message))")
+        let unrelated = compile(text.replacingOccurrences(of: "inputs: [a]}", with: "inputs: [input]}\n    - maxpool2d: {size: 2, inputs: [input]}"))
+        #expect(Set(unrelated.diagnostics.all.map(\.code)) == [.outOfRange, .layerGeometry], "\(unrelated.diagnostics.all.map(\.message))")
+    }
+
     @Test func aMissingRequiredKeyStillStopsBeforeTheIR() {
         // `untis` for `units`: unknown, and `units` missing; the IR builder, which needs it, is not run.
         let result = compile(spec(replacing: "{units: 1, name: fc2}", with: "{untis: 1, name: fc2}"))

@@ -52,7 +52,7 @@ package struct LayerBuilder {
             let choice = value.choice!
             let name = naming.name(kind: choice.kind, written: choice["name"]?.string)
             let nameRange = choice["name"]?.range ?? choice.nameRange
-            guard choice.kind == "block" else {
+            guard choice.kind == "block", !choice.isBroken else {
                 entries.append(Entry(choice: choice, name: name, nameRange: nameRange, inputs: references(choice), range: value.range))
                 continue
             }
@@ -114,20 +114,32 @@ package struct LayerBuilder {
         var indexOf: [String: Int] = [:]
         let names = entries.map(\.name)
         var parameterTotal = 0
+        // A layer that cannot be lowered (its errors reported) stays in the list as a stand-in without a
+        // shape, and the layers that read it are skipped: every other layer is still checked, as rustc
+        // goes on past an error, without errors that would only follow from the first.
+        var unknown = Set<Int>()
+        func standIn(_ entry: Entry, inputs: [Int]) {
+            unknown.insert(layers.count)
+            layers.append(Layer(name: entry.name, kind: ActivationLayer(), activation: .identity, inputs: inputs, inputShapes: [],
+                                outputShape: [], parameters: [], range: entry.range))
+        }
         for (l, entry) in entries.enumerated() {
             let choice = entry.choice, name = entry.name
             if let first = indexOf[name] {
                 bag.error(.duplicateName, "a layer named `\(name)` already exists", at: entry.nameRange,
                           notes: [DiagnosticNote("the first `\(name)` is here", at: entries[first].nameRange)],
                           help: "give each layer a unique `name`")
-                return nil
+                standIn(entry, inputs: [])
+                continue
             }
             if name == "input" {
                 bag.error(.duplicateName, "`input` names the model's input; a layer cannot take that name", at: entry.nameRange)
-                return nil
+                standIn(entry, inputs: [])
+                continue
             }
             // Inputs: the layer before, or the named ones.
             var inputs: [Int] = []
+            var resolved = true
             if let written = entry.inputs {
                 for reference in written {
                     let target = reference.name
@@ -144,20 +156,26 @@ package struct LayerBuilder {
                                       ?? "the layers before it are " + (["input"] + names[..<l]).map { "`\($0)`" }.joined(separator: ", "),
                                   fixes: guess.fixes)
                     }
-                    return nil
+                    resolved = false
                 }
             } else {
                 inputs = [l - 1]
+            }
+            indexOf[name] = l
+            guard resolved, !choice.isBroken, !inputs.contains(where: unknown.contains) else {
+                standIn(entry, inputs: inputs)
+                continue
             }
             let shapes = inputs.map { $0 < 0 ? inputShape : layers[$0].outputShape }
             let ranges = inputs.map { $0 < 0 ? inputShapeRange : layers[$0].range }
             var spec = LayerSpec(name: name, choice: choice, range: entry.range, inputs: inputs, shapes: shapes, inputRanges: ranges,
                                  defaultWeights: defaultWeights, defaultBias: defaultBias, modelInitRange: modelInit?.range)
-            guard let layer = spec.lower() else {
-                bag.append(contentsOf: spec.bag)
-                return nil
-            }
+            let lowered = spec.lower()
             bag.append(contentsOf: spec.bag)
+            guard let layer = lowered else {
+                standIn(entry, inputs: inputs)
+                continue
+            }
             let count = layer.parameterCount
             guard count <= IRBuilder.maxParameters - parameterTotal, layer.outputSize <= IRBuilder.maxParameters else {
                 bag.error(.modelTooLarge, "layer `\(name)` takes the model past \(IRBuilder.maxParameters) parameters or values",
@@ -165,9 +183,9 @@ package struct LayerBuilder {
                 return nil
             }
             parameterTotal += count
-            indexOf[name] = l
             layers.append(layer)
         }
+        guard unknown.isEmpty else { return nil }
         return bag.hasErrors ? nil : layers
     }
 }

@@ -70,6 +70,10 @@ public struct SpecChecker {
             if let value = self.value(pair.value, field.type, path: join(path, key)) {
                 fields[key] = value
                 order.append(key)
+            } else if field.defaultValue != nil {
+                // Reported; the default stands in for it, so the record stays whole and the later
+                // stages still check the rest of the spec (the model is not built from it).
+                written.remove(key)
             } else {
                 valid = false
             }
@@ -155,7 +159,14 @@ public struct SpecChecker {
             var values: [SpecValue] = []
             var valid = true
             for (index, item) in items.enumerated() {
-                if let v = value(item, itemType, path: "\(path)[\(index)]") { values.append(v) } else { valid = false }
+                if let v = value(item, itemType, path: "\(path)[\(index)]") {
+                    values.append(v)
+                } else if case .choice(let catalog) = itemType, let broken = brokenChoice(item, catalog) {
+                    // A layer with errors stands in its place, so the others and the data are still checked.
+                    values.append(SpecValue(content: .choice(broken), range: item.range))
+                } else {
+                    valid = false
+                }
             }
             return valid ? make(.list(values)) : nil
         case .shape:
@@ -265,6 +276,27 @@ public struct SpecChecker {
         }
         guard let params else { return nil }
         return SpecChoice(kind: kind.name, nameRange: nameNode.range, params: params)
+    }
+
+    /// The stand-in for a list item of `catalog` whose errors were reported: its kind when the name is
+    /// one, and its `name` and `inputs` when they are valid (the layers after it still refer to it).
+    private func brokenChoice(_ node: YAMLNode, _ catalog: Catalog) -> SpecChoice? {
+        var nameNode = node, paramsNode: YAMLNode? = nil
+        if case .mapping(let pairs) = node.content, pairs.count == 1 { (nameNode, paramsNode) = (pairs[0].key, pairs[0].value) }
+        let kind = nameNode.scalarText.flatMap { catalog.kind(named: $0) }
+        var params = SpecRecord(fields: [:], order: [], range: node.range)
+        if let kind, case .mapping(let pairs)? = paramsNode?.content {
+            for pair in pairs {
+                guard let key = pair.key.scalarText, key == "name" || key == "inputs", let field = kind.params.first(where: { $0.name == key })
+                else { continue }
+                var quiet = SpecChecker()
+                if let value = quiet.value(pair.value, field.type, path: key), !quiet.bag.hasErrors {
+                    params.fields[key] = value
+                    params.order.append(key)
+                }
+            }
+        }
+        return SpecChoice(kind: kind?.name ?? "", nameRange: nameNode.range, params: params, isBroken: true)
     }
 
     private mutating func matrix(_ node: YAMLNode, path: String) -> SpecMatrix? {

@@ -141,11 +141,8 @@ public struct Record: Sendable {
 
 
     package init(name: String, fields: [Field]) {
-
         self.name = name
-
         self.fields = fields
-
     }
 
     public func field(_ name: String) -> Field? { fields.first { $0.name == name } }
@@ -159,15 +156,10 @@ public struct ChoiceKind: Sendable {
 
 
     package init(name: String, aliases: [String] = [], params: [Field] = [], doc: String) {
-
         self.name = name
-
         self.aliases = aliases
-
         self.params = params
-
         self.doc = doc
-
     }
 
     /// Whether the kind may be written bare, which needs every parameter to have a default.
@@ -181,11 +173,8 @@ public struct Catalog: Sendable {
 
 
     package init(name: String, kinds: [ChoiceKind]) {
-
         self.name = name
-
         self.kinds = kinds
-
     }
 
     public func kind(named name: String) -> ChoiceKind? {

@@ -49,15 +49,10 @@ public struct SpecRecord: Sendable {
 
 
     package init(fields: [String: SpecValue], order: [String], range: SourceRange, notes: [String: String] = [:]) {
-
         self.fields = fields
-
         self.order = order
-
         self.range = range
-
         self.notes = notes
-
     }
 
     public subscript(_ key: String) -> SpecValue? { fields[key] }
@@ -69,16 +64,15 @@ public struct SpecChoice: Sendable {
     /// Where the kind's name is written.
     public var nameRange: SourceRange
     public var params: SpecRecord
+    /// A layer in a list whose errors were reported: it stands in its place, so that the layers and the
+    /// data around it are still checked, but it is not lowered. Its params hold what was valid.
+    public var isBroken = false
 
-
-    package init(kind: String, nameRange: SourceRange, params: SpecRecord) {
-
+    package init(kind: String, nameRange: SourceRange, params: SpecRecord, isBroken: Bool = false) {
         self.kind = kind
-
         self.nameRange = nameRange
-
         self.params = params
-
+        self.isBroken = isBroken
     }
 
     public subscript(_ key: String) -> SpecValue? { params[key] }

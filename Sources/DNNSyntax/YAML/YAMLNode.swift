@@ -19,13 +19,9 @@ public struct YAMLScalar: Sendable, Equatable {
 
 
     package init(text: String, isPlain: Bool, value: ScalarValue) {
-
         self.text = text
-
         self.isPlain = isPlain
-
         self.value = value
-
     }
 }
 
@@ -42,11 +38,8 @@ public struct YAMLNode: Sendable {
 
 
         package init(key: YAMLNode, value: YAMLNode) {
-
             self.key = key
-
             self.value = value
-
         }
     }
 
@@ -55,11 +48,8 @@ public struct YAMLNode: Sendable {
 
 
     package init(content: Content, range: SourceRange) {
-
         self.content = content
-
         self.range = range
-
     }
 
     /// The text of a scalar node, nil for collections.
