@@ -6,27 +6,28 @@ public enum DiagnosticFormats {
     /// One array of {file, line, column, end_line, end_column, severity, code, message, notes, help,
     /// fixes}; a fix is {line, column, end_line, end_column, replacement}: the span to replace.
     public static func json(_ results: [CompileResult]) -> String {
-        var items: [JSONValue] = []
-        for result in results {
-            for d in result.diagnostics.sorted {
-                let notes = d.notes.map { note -> JSONValue in
-                    var fields: [(String, JSONValue)] = [("message", .string(note.message))]
-                    if let range = note.range, !range.isNone { fields += location(result.file.path, range) }
-                    return .object(fields)
-                }
-                items.append(.object(location(result.file.path, d.range) + [
-                    ("severity", .string(d.severity.rawValue)),
-                    ("code", .string(d.code.rawValue)),
-                    ("message", .string(d.message)),
-                    ("notes", .array(notes)),
-                    ("help", d.help.map(JSONValue.string) ?? .null),
-                    ("fixes", .array(d.fixes.map { fix in
-                        .object(span(fix.range) + [("replacement", .string(fix.replacement))])
-                    })),
-                ]))
-            }
-        }
+        let items = results.flatMap { result in result.diagnostics.sorted.map { object($0, path: result.file.path) } }
         return JSONValue.array(items).pretty + "\n"
+    }
+
+    /// One diagnostic as the JSON array holds it; `dnnc run --log-format jsonl` writes the diagnostics of
+    /// training so, one per line under `diagnostic`.
+    public static func object(_ d: Diagnostic, path: String) -> JSONValue {
+        let notes = d.notes.map { note -> JSONValue in
+            var fields: [(String, JSONValue)] = [("message", .string(note.message))]
+            if let range = note.range, !range.isNone { fields += location(path, range) }
+            return .object(fields)
+        }
+        return .object(location(path, d.range) + [
+            ("severity", .string(d.severity.rawValue)),
+            ("code", .string(d.code.rawValue)),
+            ("message", .string(d.message)),
+            ("notes", .array(notes)),
+            ("help", d.help.map(JSONValue.string) ?? .null),
+            ("fixes", .array(d.fixes.map { fix in
+                .object(span(fix.range) + [("replacement", .string(fix.replacement))])
+            })),
+        ])
     }
 
     private static func location(_ path: String, _ range: SourceRange) -> [(String, JSONValue)] {

@@ -1,6 +1,6 @@
 // The explanations rendered: as text for `dnnc explain CODE`, and as Markdown for grammar/diagnostics.md.
-// Each shows what `dnnc check` reports for the bad example, compiled on the spot, so the docs cannot
-// drift from the checker.
+// Each shows what `dnnc check` reports for the bad example, compiled on the spot (or, for a code found
+// while training, what training it reports), so the docs cannot drift from the checker or the trainer.
 
 import DNNSyntax
 import DNNModel
@@ -10,11 +10,28 @@ import DNNRuntime
 public enum ExplanationDocs {
     static let examplePath = "example.yaml"
 
-    /// What `dnnc check` prints for the explanation's bad example.
-    public static func report(_ explanation: Explanation) -> String {
+    /// What the explanation's bad example reports: `dnnc check`'s diagnostics; for a code found while
+    /// training, those of a clean check and then of training it, as `dnnc run` reports them.
+    public static func diagnostics(_ explanation: Explanation) -> (file: SourceFile, diagnostics: [Diagnostic]) {
         let result = Compiler.compile(SourceFile(path: examplePath, text: explanation.bad), options: CompileOptions(limits: explanation.limits))
-        return result.diagnostics.sorted.map { DiagnosticRenderer.text($0, in: result.file) }.joined()
+        guard explanation.stage == .run, result.diagnostics.all.isEmpty, let model = result.model else {
+            return (result.file, result.diagnostics.sorted)
+        }
+        let trainer = Trainer(model: model)
+        var watched = TrainingDiagnostics(model: model), found: [Diagnostic] = []
+        let outcome = trainer.train(TrainingOptions(stopWhenDead: true, watchHealth: true)) { log in
+            found += watched.after(log, firstCost: trainer.firstCost ?? log.cost)
+        }
+        return (result.file, found + (watched.end(outcome).map { [$0] } ?? []))
     }
+
+    /// What `dnnc check` (or `dnnc run`, for a code found while training) prints for the bad example.
+    public static func report(_ explanation: Explanation) -> String {
+        let (file, found) = diagnostics(explanation)
+        return found.map { DiagnosticRenderer.text($0, in: file) }.joined()
+    }
+
+    static func reporter(_ explanation: Explanation) -> String { explanation.stage == .run ? "dnnc run" : "dnnc check" }
 
     /// `rustc --explain` style: the rule, why it matters, a spec that triggers it and the fix.
     public static func text(_ code: DiagnosticCode, width: Int = 100) -> String {
@@ -22,7 +39,7 @@ public enum ExplanationDocs {
         var out = "\(code.rawValue) (\(code.severity.rawValue)): \(code.summary)\n\n"
         out += wrap(e.description, width: width) + "\n\n"
         out += "A spec that triggers it (\(examplePath)):\n\n" + indent(e.bad) + "\n"
-        out += "dnnc check reports:\n\n" + indent(report(e)) + "\n"
+        out += "\(reporter(e)) reports:\n\n" + indent(report(e)) + "\n"
         out += "The spec fixed:\n\n" + indent(e.good)
         return out
     }
@@ -37,10 +54,13 @@ public enum ExplanationDocs {
         likely wrong). The second digit pair is the stage: 01 YAML, 02 schema (keys, types, values), \
         03 shapes, data and the model, 04 training. Warnings can be silenced with a comment, \
         `# dnnc: disable=W0354` on the line (or alone on the line above), or \
-        `# dnnc: disable=W0354` for the whole file with `disable-file=`.
+        `# dnnc: disable=W0354` for the whole file with `disable-file=`. E0404, W0452 and W0453 are found \
+        while `dnnc run` trains, at the layer they are about; with `--log-format jsonl` each is also a \
+        line of the log, `{"diagnostic": {...}}`, in the form `dnnc check --format json` uses.
 
         Each example edits one small valid spec; a test compiles every example and requires the bad one \
-        to report exactly its code and the fixed one to report nothing.
+        to report exactly its code (a code found while training: after a clean check, when trained) and \
+        the fixed one to report nothing.
 
         | code | severity | meaning |
         |---|---|---|
@@ -53,7 +73,7 @@ public enum ExplanationDocs {
             let e = code.explanation
             out += "\n## \(code.rawValue)\n\n**\(code.severity.rawValue)**: \(code.summary).\n\n\(e.description)\n\n"
             out += "A spec that triggers it:\n\n```yaml\n\(e.bad)```\n\n"
-            out += "`dnnc check` reports:\n\n```text\n\(report(e))```\n\n"
+            out += "`\(reporter(e))` reports:\n\n```text\n\(report(e))```\n\n"
             out += "The spec fixed:\n\n```yaml\n\(e.good)```\n"
         }
         return out

@@ -231,7 +231,7 @@ struct Run: ParsableCommand {
         let rows = model.train.inputs.rows, batch = min(model.schedule.batchSize, rows)
         let bar = logFormat == .text && !noProgress && isatty(STDOUT_FILENO) == 1
             ? ProgressBar(epochs: model.schedule.epochs, stepsPerEpoch: (rows + batch - 1) / batch) : nil
-        var warned: Set<String> = []
+        var watched = TrainingDiagnostics(model: model)
         let signals = SignalWatch()
         // DNNC_TIMING=1 reports the training loop's wall time on stderr (bench/run.py reads it); off by
         // default, so that a run's output stays the same bytes every time.
@@ -242,8 +242,9 @@ struct Run: ParsableCommand {
                                    warn: { Console.error("dnnc: warning: " + $0) }) { log in
             let line = RunReport.logLine(log, format: logFormat, epochs: model.schedule.epochs)
             if let bar { bar.print(line) } else { Console.out(line) }
-            for warning in RunReport.healthWarnings(log, firstCost: trainer.firstCost ?? log.cost) where warned.insert(warning.layer).inserted {
-                Console.error(warning.text)
+            for warning in watched.after(log, firstCost: trainer.firstCost ?? log.cost) {
+                Console.error(RunReport.line(warning))
+                if logFormat == .jsonl { Console.out(JSONValue.object([("diagnostic", DiagnosticFormats.object(warning, path: spec))]).compact + "\n") }
             }
         }
         bar?.finish()
@@ -269,9 +270,10 @@ struct Run: ParsableCommand {
             }
             throw ExitCode(128 + signal)
         }
-        if case .nonFinite(let fault) = result.end {
-            Console.error("dnnc: error: training diverged: \(fault.description)")
-            Console.error("  help: lower the learning rate, or normalize the inputs and targets")
+        if let diverged = watched.end(result) {
+            Console.error("dnnc: \(diverged.severity.rawValue): \(diverged.message)")
+            if let help = diverged.help { Console.error("  help: \(help)") }
+            if logFormat == .jsonl { Console.out(JSONValue.object([("diagnostic", DiagnosticFormats.object(diverged, path: spec))]).compact + "\n") }
             if let save {
                 trainer.restore(parameters: result.lastFiniteParameters)
                 try writeCheckpoint(trainer, to: save)

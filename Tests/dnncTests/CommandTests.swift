@@ -138,6 +138,27 @@ struct CommandTests {
         #expect(r.stderr.contains("\nmodel seed-relu: input [2], 3 layers, seed 3\n"))
     }
 
+    /// Training's warnings and errors are diagnostics: with a code, at the layer they are about, and in a
+    /// jsonl log as lines of their own in `dnnc check --format json`'s form.
+    @Test func trainingDiagnosticsCarryTheirCodeAndLayer() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let spec = folder.appendingPathComponent("explode.yaml").path
+        try DiagnosticCode.explodingGradients.explanation.bad.write(toFile: spec, atomically: true, encoding: .utf8)
+        let r = try Binary.run(["run", spec, "--log-format", "jsonl", "--epochs", "3"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("warning: epoch 0: the gradients of layer `out` explode: each step moves its parameters by"))
+        let diagnostics = r.stdout.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["diagnostic"] as? [String: Any]
+        }
+        #expect(diagnostics.map { $0["code"] as? String } == ["W0453", "W0453"], "\(r.stdout)")
+        // `out` is written on line 10 of the example: the diagnostic points at it.
+        #expect(diagnostics.contains { $0["line"] as? Int == 10 && ($0["message"] as? String ?? "").contains("layer `out`") && $0["help"] as? String == "lower the learning rate" })
+        let explain = try Binary.run(["explain", "E0404"])
+        #expect(explain.status == 0 && explain.stdout.contains("dnnc run reports:\n\n") && explain.stdout.contains("    example.yaml:10:7: error[E0404]: training diverged: the first non-finite value came from mse loss"),
+                "\(explain.stdout)")
+    }
+
     @Test func seedOverrideChangesTheRun() throws {
         let dead = try Binary.run(["run", "specs/seed/relu.yaml", "--seed", "1", "--epochs", "1", "--log-format", "jsonl"])
         #expect(dead.stdout.hasPrefix("{\"epoch\":0,\"cost\":20,"))

@@ -60,18 +60,42 @@ public enum RunReport {
         }
     }
 
-    /// Warnings for layers whose gradients vanish or explode in a logged epoch; `firstCost` is the
-    /// first logged epoch's cost, against which a loss counts as converged (LayerHealth.vanishes).
-    public static func healthWarnings(_ log: EpochLog, firstCost: Double) -> [(layer: String, text: String)] {
+    /// Warnings for layers whose gradients vanish or explode in a logged epoch, at the layer in the
+    /// spec; `firstCost` is the first logged epoch's cost, against which a loss counts as converged
+    /// (LayerHealth.vanishes).
+    public static func healthDiagnostics(_ log: EpochLog, firstCost: Double, model: ModelIR? = nil) -> [(layer: String, diagnostic: Diagnostic)] {
         log.layers.compactMap { layer in
+            let range = model?.layers.first { $0.name == layer.name }?.range ?? .none
             if layer.vanishes(cost: log.cost, firstCost: firstCost) {
-                return (layer.name, "warning: epoch \(log.epoch): the gradients of layer `\(layer.name)` vanish: norm \(Format.c("%.3g", layer.gradientNorm)) against weights of norm \(Format.c("%.3g", layer.weightNorm)) (below \(Format.number(LayerHealth.vanishingRatio)) of them)")
+                return (layer.name, Diagnostic(.vanishingGradients,
+                                  "epoch \(log.epoch): the gradients of layer `\(layer.name)` vanish: norm \(Format.c("%.3g", layer.gradientNorm)) against weights of norm \(Format.c("%.3g", layer.weightNorm)) (below \(Format.number(LayerHealth.vanishingRatio)) of them)",
+                                  at: range))
             }
             if layer.explodes {
-                return (layer.name, "warning: epoch \(log.epoch): the gradients of layer `\(layer.name)` explode: each step moves its parameters by \(Format.c("%.3g", layer.updateRatio)) times their size; lower the learning rate")
+                return (layer.name, Diagnostic(.explodingGradients,
+                                  "epoch \(log.epoch): the gradients of layer `\(layer.name)` explode: each step moves its parameters by \(Format.c("%.3g", layer.updateRatio)) times their size",
+                                  at: range, help: "lower the learning rate"))
             }
             return nil
         }
+    }
+
+    /// The health warnings as `dnnc run` prints them, one line each, with the layer they are about.
+    public static func healthWarnings(_ log: EpochLog, firstCost: Double, model: ModelIR? = nil) -> [(layer: String, text: String)] {
+        healthDiagnostics(log, firstCost: firstCost, model: model).map { ($0.layer, line($0.diagnostic)) }
+    }
+
+    /// A diagnostic of a run on one line: `warning: message; help`.
+    public static func line(_ d: Diagnostic) -> String {
+        "\(d.severity.rawValue): \(d.message)" + (d.help.map { "; \($0)" } ?? "")
+    }
+
+    /// The error of a run that reached a non-finite value, at the layer it came from (the output layer
+    /// for the loss).
+    public static func divergence(_ fault: Fault, model: ModelIR) -> Diagnostic {
+        let range = model.layers.first { $0.name == fault.layer }?.range ?? model.layers.last?.range ?? .none
+        return Diagnostic(.trainingDiverged, "training diverged: \(fault.description)", at: range,
+                          help: "lower the learning rate, or normalize the inputs and targets")
     }
 
     /// The predictions for the first `limit` rows, beside their inputs and targets. For a classifier
@@ -154,5 +178,26 @@ public enum RunReport {
         let s = Int(seconds.rounded())
         let (h, m, r) = (s / 3600, (s % 3600) / 60, s % 60)
         return h > 0 ? String(format: "%d:%02d:%02d", h, m, r) : String(format: "%d:%02d", m, r)
+    }
+}
+
+/// The diagnostics of a run as it trains, as `dnnc run` reports them and `dnnc explain` shows them:
+/// each layer's first gradient warning (vanishing or exploding), and the error of a run that diverged.
+public struct TrainingDiagnostics {
+    let model: ModelIR
+    private var warned = Set<String>()
+
+    public init(model: ModelIR) { self.model = model }
+
+    /// The warnings of a logged epoch about layers not warned about before; `firstCost` is the
+    /// first epoch's cost.
+    public mutating func after(_ log: EpochLog, firstCost: Double) -> [Diagnostic] {
+        RunReport.healthDiagnostics(log, firstCost: firstCost, model: model).filter { warned.insert($0.layer).inserted }.map(\.diagnostic)
+    }
+
+    /// The error a run ended with, if it reached a non-finite value.
+    public func end(_ result: TrainingResult) -> Diagnostic? {
+        guard case .nonFinite(let fault) = result.end else { return nil }
+        return RunReport.divergence(fault, model: model)
     }
 }

@@ -1,5 +1,6 @@
 // The catalog of diagnostic codes: stable identities, grouped by the stage that reports them.
-// E01xx YAML, E02xx schema (keys, types, values), E03xx shapes and data, E04xx training.
+// E01xx YAML, E02xx schema (keys, types, values), E03xx shapes and data, E04xx training (checked
+// before it, or found while `dnnc run` trains).
 // E is an error (the spec cannot run as written), W a warning (it runs but is likely wrong);
 // within a stage errors count from 01 and warnings from 50. A code, once published, keeps its meaning.
 
@@ -59,6 +60,10 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case phaseEpochs = "E0403"
     case implausibleLearningRate = "W0450"
     case logEveryBeyondEpochs = "W0451"
+    // Training, reported by `dnnc run` while it trains (Explanation.stage .run)
+    case trainingDiverged = "E0404"
+    case vanishingGradients = "W0452"
+    case explodingGradients = "W0453"
 
     public var severity: Severity { rawValue.hasPrefix("W") ? .warning : .error }
 
@@ -116,6 +121,9 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
         case .phaseEpochs: "the phases' epochs do not add up to train.epochs"
         case .implausibleLearningRate: "a learning rate outside the usual range for the optimizer"
         case .logEveryBeyondEpochs: "log_every is larger than the number of epochs"
+        case .trainingDiverged: "training reached a value that is not finite"
+        case .vanishingGradients: "a layer's gradients vanish while the loss is still high"
+        case .explodingGradients: "a layer's gradients move its parameters by more than their size in a step"
         }
     }
 }

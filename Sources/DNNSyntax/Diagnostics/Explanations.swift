@@ -11,6 +11,14 @@ public struct Explanation: Sendable {
     public var good: String
     /// The limits the examples are checked with: small ones where the rule is about a limit.
     public var limits = YAMLLimits()
+    /// Where the code is reported: by `dnnc check`, or while `dnnc run` trains (the bad example then
+    /// checks clean, and training it reports the code).
+    public var stage = Stage.check
+    /// Codes that come with it by nature, which its example may report too: a run diverges after its
+    /// steps have overshot (W0453).
+    public var accompaniedBy: [DiagnosticCode] = []
+
+    public enum Stage: Sendable, Equatable { case check, run }
 }
 
 extension DiagnosticCode {
@@ -53,6 +61,9 @@ extension DiagnosticCode {
         let (hidden, out, targetsLine) = (DiagnosticCode.hidden, DiagnosticCode.out, DiagnosticCode.targetsLine)
         func make(_ description: String, bad: String, good: String? = nil) -> Explanation {
             Explanation(code: self, description: description, bad: bad, good: good ?? base)
+        }
+        func whileTraining(_ description: String, bad: String, good: String? = nil, accompaniedBy: [DiagnosticCode] = []) -> Explanation {
+            Explanation(code: self, description: description, bad: bad, good: good ?? base, stage: .run, accompaniedBy: accompaniedBy)
         }
         switch self {
         case .yamlSyntax:
@@ -397,6 +408,33 @@ extension DiagnosticCode {
                 Usually one of the two numbers is a typo.
                 """, bad: edit(("  epochs: 100", "  epochs: 100\n  log_every: 500")),
                 good: edit(("  epochs: 100", "  epochs: 100\n  log_every: 50")))
+        case .trainingDiverged:
+            return whileTraining("""
+                A value of the run became infinite or NaN: a prediction, the loss, a gradient or a parameter. \
+                `dnnc run` stops at the first such step and names the op and layer it came from, with the range \
+                of that op's inputs, so the cause can be read off: most often the learning rate is too large for \
+                the scale of the data, and each step overshoots further than the last. The run exits with code \
+                3; with --save the last finite parameters are kept.
+                """, bad: edit(("[[0, 0], [0, 1], [1, 0], [1, 1]]", "[[0, 0], [0, 3], [3, 0], [3, 3]]"), ("lr: 0.1", "lr: 0.9")),
+                good: edit(("[[0, 0], [0, 1], [1, 0], [1, 1]]", "[[0, 0], [0, 3], [3, 0], [3, 3]]"), ("lr: 0.1", "lr: 0.05")),
+                accompaniedBy: [.explodingGradients])
+        case .vanishingGradients:
+            return whileTraining("""
+                In a logged epoch a layer's gradient was below 1e-7 of its weights' norm while the loss still had \
+                more than a thousandth of its first value left to lose: the layer has all but stopped learning. \
+                Saturated sigmoid or tanh units (pushed far from 0 by their inputs, weights or bias) pass almost \
+                no gradient. Start the layer nearer 0, normalize its inputs, or use an activation that does not \
+                saturate (relu, gelu, silu).
+                """, bad: edit(("{units: 8, activation: tanh, name: hidden}", "{units: 8, activation: sigmoid, name: hidden, bias: {constant: {value: 16}}}"),
+                          ("lr: 0.1", "lr: 0.01")),
+                good: edit(("{units: 8, activation: tanh, name: hidden}", "{units: 8, activation: sigmoid, name: hidden}"), ("lr: 0.1", "lr: 0.01")))
+        case .explodingGradients:
+            return whileTraining("""
+                In a logged epoch a layer's steps moved its parameters by more than their own size: the updates \
+                overshoot, and the loss jumps about or grows. Lower the learning rate (or clip the gradients, \
+                `train.clip`); large unnormalized inputs have the same effect.
+                """, bad: edit(("activation: tanh", "activation: relu"), ("lr: 0.1", "lr: 1.0")),
+                good: edit(("activation: tanh", "activation: relu"), ("lr: 0.1", "lr: 0.05")))
         }
     }
 }
