@@ -12,17 +12,13 @@ public struct LearningRate: Sendable {
     public let schedule: LRSchedule
     public let warmup: Int
     public let totalSteps: Int
-    var plateau = PlateauState() { didSet { epochFactor = nil } }
-    /// The factor of one epoch, for a schedule whose factor changes only between epochs.
-    private let changesWithinEpoch: Bool
-    private var epochFactor: (epoch: Int, factor: Double)?
+    var plateau = PlateauState()
 
     public init(base: Double, schedule: LRSchedule, warmup: Int, totalSteps: Int) {
         self.base = base
         self.schedule = schedule
         self.warmup = warmup
         self.totalSteps = totalSteps
-        changesWithinEpoch = schedule.rule.changesWithinEpoch
     }
 
     /// The schedule's factor at the batch at `step` (from 0, across epochs) in `epoch` (from 0).
@@ -31,18 +27,8 @@ public struct LearningRate: Sendable {
     }
 
     /// The rate of that batch for an optimizer whose lr is `lr` (the phase's; `base` without phases).
-    /// A schedule that changes only between epochs is asked once per epoch.
-    public mutating func rate(_ lr: Double, epoch: Int, step: Int) -> Double {
-        let factor: Double
-        if changesWithinEpoch {
-            factor = self.factor(epoch: epoch, step: step)
-        } else if let cached = epochFactor, cached.epoch == epoch {
-            factor = cached.factor
-        } else {
-            factor = self.factor(epoch: epoch, step: step)
-            epochFactor = (epoch, factor)
-        }
-        var rate = lr * factor
+    public func rate(_ lr: Double, epoch: Int, step: Int) -> Double {
+        var rate = lr * factor(epoch: epoch, step: step)
         if warmup > 0 && step < warmup { rate *= Double(step + 1) / Double(warmup) }
         return rate
     }

@@ -99,39 +99,52 @@ public final class Network {
     }
 
     final class Bound<O: LayerOp, A: ActivationFunction>: Code {
-        let op: O
-        let activation: A
-        init(_ op: O, _ activation: A) { self.op = op; self.activation = activation }
+        /// The op and the activation, each in a cell of its own: a call reads them in place (the class's
+        /// methods are not specialized, and a stored value would be copied through its metadata per call).
+        let op: UnsafeMutablePointer<O>
+        let activation: UnsafeMutablePointer<A>
+        init(_ op: O, _ activation: A) {
+            self.op = .allocate(capacity: 1)
+            self.op.initialize(to: op)
+            self.activation = .allocate(capacity: 1)
+            self.activation.initialize(to: activation)
+        }
+        deinit {
+            op.deinitialize(count: 1)
+            op.deallocate()
+            activation.deinitialize(count: 1)
+            activation.deallocate()
+        }
 
         override func forward(_ plan: UnsafePointer<LayerPlan>, _ pass: UnsafeMutablePointer<PassContext>) {
-            op.forward(plan.pointee.io, &pass.pointee)
+            op.pointee.forward(plan.pointee.io, &pass.pointee)
         }
 
         override func backward(_ plan: UnsafePointer<LayerPlan>, dz: UnsafeMutablePointer<Float>, _ pass: UnsafeMutablePointer<PassContext>) {
-            op.backward(plan.pointee.io, dz: dz, &pass.pointee)
+            op.pointee.backward(plan.pointee.io, dz: dz, &pass.pointee)
         }
 
         override func activate(_ plan: UnsafePointer<LayerPlan>, B: Int, shape: [Int]?) {
             let plan = plan.pointee
             if let shape {
-                activation.forward(z: plan.io.z, a: plan.a, slope: plan.slope, B: B, shape: shape)
+                activation.pointee.forward(z: plan.io.z, a: plan.a, slope: plan.slope, B: B, shape: shape)
             } else {
-                activation.forward(z: plan.io.z, a: plan.a, slope: plan.slope, B: B, S: plan.size, channels: plan.channels)
+                activation.pointee.forward(z: plan.io.z, a: plan.a, slope: plan.slope, B: B, S: plan.size, channels: plan.channels)
             }
         }
 
         override func activationBackward(_ plan: UnsafePointer<LayerPlan>, dz: UnsafeMutablePointer<Float>, B: Int, shape: [Int]?) {
             let plan = plan.pointee
             if let shape {
-                activation.backward(z: plan.io.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope, dslope: plan.dslope, B: B, shape: shape)
+                activation.pointee.backward(z: plan.io.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope, dslope: plan.dslope, B: B, shape: shape)
             } else {
-                activation.backward(z: plan.io.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope, dslope: plan.dslope, B: B,
-                                    S: plan.size, channels: plan.channels)
+                activation.pointee.backward(z: plan.io.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope, dslope: plan.dslope, B: B,
+                                            S: plan.size, channels: plan.channels)
             }
         }
 
         override func markPassing(z: UnsafePointer<Float>, a: UnsafePointer<Float>, rows: Int, flags: UnsafeMutableBufferPointer<Bool>) {
-            activation.markPassing(z: z, a: a, rows: rows, flags: flags)
+            activation.pointee.markPassing(z: z, a: a, rows: rows, flags: flags)
         }
     }
     let code: UnsafeMutableBufferPointer<Unmanaged<Code>>

@@ -24,7 +24,6 @@ public struct OneCycle: ScheduleRule {
                  divFactor: c["div_factor"]!.double!, finalDivFactor: c["final_div_factor"]!.double!)
     }
     public var name: String { "one_cycle" }
-    public var changesWithinEpoch: Bool { true }
     public func factor(epoch: Int, step: Int, totalSteps: Int, base: Double, plateau: Double) -> Double {
         let initial = maxLR / divFactor, final = initial / finalDivFactor
         let peak = pctStart * Double(totalSteps) - 1, end = Double(totalSteps - 1)

@@ -18,9 +18,6 @@ public protocol ScheduleRule: Sendable {
     /// at batch `step` (from 0, across epochs) of `epoch` (from 0) of a run of `totalSteps` batches;
     /// `plateau` is the factor reduce_on_plateau has reached (1 for the others).
     func factor(epoch: Int, step: Int, totalSteps: Int, base: Double, plateau: Double) -> Double
-    /// Whether its factor changes from batch to batch within an epoch (one_cycle); the others' factor
-    /// is computed once per epoch.
-    var changesWithinEpoch: Bool { get }
     /// What it watches after each epoch ("loss" or "val_loss"), or nil.
     var monitor: String? { get }
     /// After an epoch whose monitored value is `value`: the plateau state's next value.
@@ -37,7 +34,6 @@ public protocol ScheduleRule: Sendable {
 }
 
 extension ScheduleRule {
-    public var changesWithinEpoch: Bool { false }
     public static func check(_ choice: SpecChoice, _ bag: inout DiagnosticBag) {}
     public var monitor: String? { nil }
     public func observe(_ value: Double, _ state: inout PlateauState, base: Double) {}
