@@ -6,7 +6,9 @@ import DNNSyntax
 import DNNModel
 import DNNCheckpoint
 
-public struct LearningRate: Sendable {
+/// A class, so that a step reads its schedule in place: a struct held by the trainer would be copied,
+/// existential and all, for every step's rate.
+public final class LearningRate {
     /// The spec optimizer's lr: the rates a schedule writes (min_lr, max_lr) are relative to it.
     public let base: Double
     public let schedule: LRSchedule
@@ -34,7 +36,7 @@ public struct LearningRate: Sendable {
     }
 
     /// After an epoch: the schedule sees its monitored value.
-    public mutating func observe(_ value: Double) {
+    public func observe(_ value: Double) {
         schedule.rule.observe(value, &plateau, base: base)
     }
 }

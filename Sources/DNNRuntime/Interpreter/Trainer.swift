@@ -37,7 +37,7 @@ public final class Trainer {
     /// The parameter spans the current phase leaves unchanged.
     var frozen: [Range<Int>] = []
     /// The learning rate of each step; `currentRate` is the last one used.
-    public internal(set) var learningRate: LearningRate
+    public let learningRate: LearningRate
     public internal(set) var currentRate: Double
     /// Epochs run so far.
     public internal(set) var epochsRun = 0
