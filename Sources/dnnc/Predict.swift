@@ -180,11 +180,11 @@ struct Evaluate: ParsableCommand {
         }
         let I = predictor.inputWidth, T = ir.targetWidth
         var names: [String: Int] = [:]
-        if ir.loss.isClassification, T == 1 {
+        let classifier = ir.loss.targetsAreIndices(columns: T)
+        if classifier {
             for (k, name) in (predictor.classes ?? []).enumerated() { names[name] = k }
         }
         var inputs: [Float] = [], labels: [Float] = []
-        let classifier = ir.loss.isClassification && T == 1
         // Checks one batch where it was read: embedding indices in the inputs, class indices in the labels.
         func check(_ x: [Float], _ y: [Float], rows n: Int, inputsFrom xr: RowReader, labelsFrom yr: RowReader,
                    labelColumn yOffset: Int) throws(DataFileError) {

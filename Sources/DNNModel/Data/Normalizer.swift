@@ -52,7 +52,7 @@ public struct Normalizer: Sendable, Equatable {
     /// Targets as a network with this target normalization trains on them: class indices (one
     /// column under a classification loss) as they are, anything else normalized.
     public func applyToTargets(_ m: DataMatrix, of loss: Loss) -> DataMatrix {
-        loss.isClassification && m.columns == 1 ? m : apply(m)
+        loss.targetsAreIndices(columns: m.columns) ? m : apply(m)
     }
 
     public func invert(_ m: DataMatrix) -> DataMatrix {

@@ -199,7 +199,7 @@ struct Builder {
         guard let inputTable = table(inputsValue), let targetTable = table(targetsValue) else { return nil }
         guard let inputs = numeric(inputTable, at: inputsValue) else { return nil }
         let targets: DataMatrix?
-        if loss.isClassification && targetTable.columns == 1 {
+        if loss.targetsAreIndices(columns: targetTable.columns) {
             targets = labels(targetTable, at: targetsValue, classes: &classes, outputWidth: outputWidth, lastLayer: lastLayer,
                              layersValue: layersValue)
         } else {
@@ -208,7 +208,7 @@ struct Builder {
         guard let targets else { return nil }
         var valid = checkInputs(inputs, targetRows: targets.rows, in: record, inputWidth: inputWidth, inputShape: inputShape,
                                 inputShapeRange: inputShapeRange)
-        let isIndices = loss.isClassification && targets.columns == 1
+        let isIndices = loss.targetsAreIndices(columns: targets.columns)
         if !isIndices, targets.columns != outputWidth {
             let unitsRange = layersValue.list!.last!.choice!.params["units"]?.range ?? lastLayer.range
             bag.error(.outputWidth,

@@ -115,6 +115,9 @@ public struct Loss: Sendable, Equatable, CustomStringConvertible {
     public var isClassification: Bool { function.targets == .classes || function.targets == .classIndices }
     /// Whether the targets are 0 or 1 per output (binary labels).
     public var isBinary: Bool { function.targets == .binary }
+    /// Whether targets `columns` wide are class indices, one per row: they are read as labels, never
+    /// normalized, and compared with the predicted class.
+    public func targetsAreIndices(columns: Int) -> Bool { isClassification && columns == 1 }
     /// Whether the loss takes logits and applies its own activation to them: an output that activation
     /// already went through gets it twice, and the outputs are scores, not values to compare with the
     /// targets.
