@@ -196,6 +196,26 @@ struct KeepGoingTests {
         #expect(Set(unrelated.diagnostics.all.map(\.code)) == [.outOfRange, .layerGeometry], "\(unrelated.diagnostics.all.map(\.message))")
     }
 
+    /// A default that stands in for an invalid value keeps the spec whole, but its layer is not lowered:
+    /// a merge whose `inputs` were invalid would otherwise read only the layer before and report that.
+    @Test func aDefaultStandingInDoesNotLowerItsLayer() {
+        let text = """
+            dnnc: 1
+            data: {train: {inputs: [[0, 1], [2, 3]], targets: [[1], [0]]}}
+            model:
+              input: [2]
+              layers:
+                - dense: {units: 4, name: a}
+                - dense: {units: 4, name: b, inputs: [input]}
+                - add: {inputs: 5}
+                - dense: {units: 1, activation: rleu}
+                - conv2d: {filters: 2, kernel: 3, inputs: [a]}
+            train: {loss: mse, optimizer: {sgd: {lr: 0.1}}, epochs: 2}
+            """
+        let result = compile(text)
+        #expect(result.diagnostics.all.map(\.code) == [.wrongType, .unknownKind, .layerGeometry], "\(result.diagnostics.all.map(\.message))")
+    }
+
     @Test func aMissingRequiredKeyStillStopsBeforeTheIR() {
         // `untis` for `units`: unknown, and `units` missing; the IR builder, which needs it, is not run.
         let result = compile(spec(replacing: "{units: 1, name: fc2}", with: "{untis: 1, name: fc2}"))

@@ -45,7 +45,7 @@ public struct SpecChecker {
         var fields: [String: SpecValue] = [:]
         var order: [String] = []
         var written: Set<String> = []
-        var valid = true
+        var valid = true, repaired = false
         for pair in pairs {
             guard let key = pair.key.scalarText, case .scalar = pair.key.content else {
                 bag.error(.wrongType, "keys must be names, found \(pair.key.kindDescription)", at: pair.key.range)
@@ -74,6 +74,7 @@ public struct SpecChecker {
                 // Reported; the default stands in for it, so the record stays whole and the later
                 // stages still check the rest of the spec (the model is not built from it).
                 written.remove(key)
+                repaired = true
             } else {
                 valid = false
             }
@@ -88,7 +89,7 @@ public struct SpecChecker {
                 valid = false
             }
         }
-        return valid ? SpecRecord(fields: fields, order: order, range: node.range) : nil
+        return valid ? SpecRecord(fields: fields, order: order, range: node.range, isRepaired: repaired) : nil
     }
 
     mutating func value(_ node: YAMLNode, _ type: ValueType, path: String) -> SpecValue? {
@@ -275,7 +276,9 @@ public struct SpecChecker {
             params = self.record(YAMLNode(content: .mapping([]), range: node.range), record, path: paramPath)
         }
         guard let params else { return nil }
-        return SpecChoice(kind: kind.name, nameRange: nameNode.range, params: params)
+        // A layer with a value replaced by its default is not lowered: what it would report could follow
+        // from the replacement (a merge reading the one layer before, where `inputs` was invalid).
+        return SpecChoice(kind: kind.name, nameRange: nameNode.range, params: params, isBroken: params.isRepaired)
     }
 
     /// The stand-in for a list item of `catalog` whose errors were reported: its kind when the name is

@@ -46,13 +46,16 @@ public struct SpecRecord: Sendable {
     public var range: SourceRange
     /// For defaults that depend on context, where the value came from ("model.init.weights").
     public var notes: [String: String] = [:]
+    /// Whether an invalid value was reported and a default stands in for it: the record is whole, for
+    /// the later stages to check the rest of the spec, but a layer of it is not lowered.
+    public var isRepaired = false
 
-
-    package init(fields: [String: SpecValue], order: [String], range: SourceRange, notes: [String: String] = [:]) {
+    package init(fields: [String: SpecValue], order: [String], range: SourceRange, notes: [String: String] = [:], isRepaired: Bool = false) {
         self.fields = fields
         self.order = order
         self.range = range
         self.notes = notes
+        self.isRepaired = isRepaired
     }
 
     public subscript(_ key: String) -> SpecValue? { fields[key] }

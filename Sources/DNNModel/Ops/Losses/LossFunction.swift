@@ -23,6 +23,9 @@ public enum LossTargets: Sendable, Equatable {
     case classes
     /// Classes as one column of class indices only.
     case classIndices
+
+    /// Whether they are classes, either way.
+    public var areClasses: Bool { self == .classes || self == .classIndices }
 }
 
 public protocol LossFunction: Sendable {
@@ -68,7 +71,7 @@ extension LossFunction {
 
     func divisor(B: Int, O: Int) -> Float {
         guard reduction == .mean else { return 1 }
-        return Float(targets == .classes || targets == .classIndices ? B : B * O)
+        return Float(targets.areClasses ? B : B * O)
     }
 
     public var targets: LossTargets { .values }
@@ -112,7 +115,7 @@ public struct Loss: Sendable, Equatable, CustomStringConvertible {
     public var name: String { function.name }
     public var reduction: Reduction { function.reduction }
     /// Whether the targets are classes: one column of class indices, or one-hot rows.
-    public var isClassification: Bool { function.targets == .classes || function.targets == .classIndices }
+    public var isClassification: Bool { function.targets.areClasses }
     /// Whether the targets are 0 or 1 per output (binary labels).
     public var isBinary: Bool { function.targets == .binary }
     /// Whether targets `columns` wide are class indices, one per row: they are read as labels, never
