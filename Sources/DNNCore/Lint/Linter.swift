@@ -17,7 +17,7 @@ public enum Linter {
     static func plausibleLearningRates(_ optimizer: Optimizer) -> ClosedRange<Double> { optimizer.rule.plausibleLearningRates }
 
     public static func lint(_ spec: SpecRecord, _ model: ModelIR, diagnostics bag: inout DiagnosticBag) {
-        let view = SpecView(spec)
+        let view = SpecView(spec, model)
         unscaledInputs(view, model, &bag)
         unscaledTargets(view, model, &bag)
         bottleneck(view, model, &bag)
@@ -180,14 +180,13 @@ struct SpecView {
     var optimizer: SpecChoice
     var train: SpecRecord
 
-    init(_ spec: SpecRecord) {
+    init(_ spec: SpecRecord, _ ir: ModelIR) {
         let data = spec["data"]!.record!["train"]!.record!
         inputs = data["inputs"]!
         targets = data["targets"]!
         let model = spec["model"]!.record!
-        // The layers as the IR has them, blocks expanded, so that index l is the IR's layer l.
-        var builder = LayerBuilder(model: model, inputShape: [], inputShapeRange: .none)
-        layers = builder.expand()?.map(\.choice) ?? []
+        // The layers as the IR has them, blocks expanded once by the IR builder: index l is layer l.
+        layers = ir.layers.compactMap(\.written)
         modelInitWeights = model["init"]?.record?["weights"].flatMap { $0.isDefault ? nil : $0 }
         train = spec["train"]!.record!
         optimizer = train["optimizer"]!.choice!

@@ -79,7 +79,7 @@ struct Builder {
         var names = classes
         guard let trainSet = dataset(trainRecord, loss: loss, classes: &names, outputWidth: outputWidth,
                                      inputWidth: inputWidth, inputShape: inputShape, inputShapeRange: inputShapeValue.range,
-                                     lastLayer: built.last!, layersValue: model["layers"]!)
+                                     lastLayer: built.last!)
         else { return nil }
         var validation: Dataset? = nil
         var trainData = trainSet
@@ -88,7 +88,7 @@ struct Builder {
                 (trainData, validation) = self.split(trainSet, fraction: split, at: value["split"]!.range)
             } else if let set = dataset(value, loss: loss, classes: &names, outputWidth: outputWidth, inputWidth: inputWidth,
                                         inputShape: inputShape, inputShapeRange: inputShapeValue.range,
-                                        lastLayer: built.last!, layersValue: model["layers"]!) {
+                                        lastLayer: built.last!) {
                 validation = set
             }
         }
@@ -194,14 +194,13 @@ struct Builder {
 
     /// A training or validation set: its inputs and targets, read and checked against the model.
     mutating func dataset(_ record: SpecRecord, loss: Loss, classes: inout [String]?, outputWidth: Int, inputWidth: Int,
-                          inputShape: [Int], inputShapeRange: SourceRange, lastLayer: Layer, layersValue: SpecValue) -> Dataset? {
+                          inputShape: [Int], inputShapeRange: SourceRange, lastLayer: Layer) -> Dataset? {
         let inputsValue = record["inputs"]!, targetsValue = record["targets"]!
         guard let inputTable = table(inputsValue), let targetTable = table(targetsValue) else { return nil }
         guard let inputs = numeric(inputTable, at: inputsValue) else { return nil }
         let targets: DataMatrix?
         if loss.targetsAreIndices(columns: targetTable.columns) {
-            targets = labels(targetTable, at: targetsValue, classes: &classes, outputWidth: outputWidth, lastLayer: lastLayer,
-                             layersValue: layersValue)
+            targets = labels(targetTable, at: targetsValue, classes: &classes, outputWidth: outputWidth, lastLayer: lastLayer)
         } else {
             targets = numeric(targetTable, at: targetsValue)
         }
@@ -210,7 +209,7 @@ struct Builder {
                                 inputShapeRange: inputShapeRange)
         let isIndices = loss.targetsAreIndices(columns: targets.columns)
         if !isIndices, targets.columns != outputWidth {
-            let unitsRange = layersValue.list!.last!.choice!.params["units"]?.range ?? lastLayer.range
+            let unitsRange = lastLayer.written?["units"]?.range ?? lastLayer.range
             bag.error(.outputWidth,
                       "\(lastLayer.name) outputs \(outputWidth) value\(outputWidth == 1 ? "" : "s") per sample, but the targets (line \(targetsValue.range.start.line)) have \(targets.columns)",
                       at: unitsRange, notes: [DiagnosticNote("the targets are here", at: firstRow(targetsValue))],
@@ -345,7 +344,7 @@ struct Builder {
     /// One column of class indices, or of class names mapped to indices by `classes` (given, or
     /// the sorted distinct names).
     mutating func labels(_ table: DataTable, at value: SpecValue, classes: inout [String]?, outputWidth: Int,
-                         lastLayer: Layer, layersValue: SpecValue) -> DataMatrix? {
+                         lastLayer: Layer) -> DataMatrix? {
         let isText = table.firstText != nil
         var indices: [Float] = []
         if isText {
@@ -372,7 +371,7 @@ struct Builder {
         }
         let classCount = max(outputWidth, classes?.count ?? 0)
         if let r = indices.firstIndex(where: { $0.index(below: outputWidth) == nil }) {
-            let unitsRange = layersValue.list!.last!.choice!.params["units"]?.range ?? lastLayer.range
+            let unitsRange = lastLayer.written?["units"]?.range ?? lastLayer.range
             bag.error(.classOutOfRange,
                       "row \(r + 1) is class \(indices[r].wholeNumber.map(String.init) ?? "\(indices[r])"), but \(lastLayer.name) has \(outputWidth) output\(outputWidth == 1 ? "" : "s") (classes 0 to \(outputWidth - 1))",
                       at: value.matrix.map { $0.rowRanges[r] } ?? value.range,

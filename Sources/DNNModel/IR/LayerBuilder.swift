@@ -284,6 +284,6 @@ public struct LayerSpec {
         guard checkSizes(lowered.parameters, output: output) else { return nil }
         return Layer(name: name, kind: lowered.op, activation: activation, inputs: inputs, inputShapes: shapes, outputShape: output,
                      parameters: lowered.parameters, l1: Float(choice["l1"]?.double ?? 0), l2: Float(choice["l2"]?.double ?? 0),
-                     range: range)
+                     range: range, written: choice)
     }
 }

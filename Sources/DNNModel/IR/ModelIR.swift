@@ -111,6 +111,9 @@ public struct Layer: Sendable {
     public var l2: Float = 0
     /// Where the layer is written in the spec.
     public var range: SourceRange
+    /// The checked choice it was lowered from (a block's layers expanded), with the range of every
+    /// key: later stages point at `written["units"]` here rather than going back to the spec tree.
+    public var written: SpecChoice? = nil
 
     public var inputShape: [Int] { inputShapes.first ?? [] }
     public var outputSize: Int { outputShape.reduce(1, *) }
