@@ -250,7 +250,7 @@ def load_data(folder):
 
 
 class Normalizer:
-    """Per column, fitted on the training set in float64 (Interpreter/Normalizer.swift)."""
+    """Per column, fitted on the training set in float64 (Data/Normalizer.swift)."""
 
     def __init__(self, kind, data):
         self.kind = kind
@@ -274,7 +274,7 @@ class Normalizer:
         return ((flat - self.shift) / self.scale).astype(np.float32).reshape(data.shape)
 
 
-# ---- Loss (Kernels/Losses.swift), optimizer and learning rate (Interpreter/LearningRate.swift) ---
+# ---- Loss (Ops/Losses), optimizer (Ops/Optimizers) and learning rate (Ops/Schedules, LearningRate.swift)
 
 def loss_function(out, target):
     kind, reduction = LOSS["kind"], LOSS["reduction"]
