@@ -31,8 +31,8 @@ public enum Linter {
 
     /// W0356 and W0357: layers whose output nobody reads, and dropout on the output.
     static func graphUse(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
-        let plan = model.plan
-        for (l, layer) in model.layers.enumerated().dropLast() where plan.readers(of: .output(of: l)).isEmpty {
+        let read = Set(model.plan.steps.flatMap { $0.reads.map(\.value) })
+        for (l, layer) in model.layers.enumerated().dropLast() where !read.contains(.output(of: l)) {
             bag.report(.unusedLayer, "no layer reads the output of `\(layer.name)`, so it has no effect on the model's output",
                        at: view.layers[l].nameRange,
                        help: "name it in a later layer's `inputs:`, or remove it")
@@ -186,7 +186,7 @@ struct SpecView {
         targets = data["targets"]!
         let model = spec["model"]!.record!
         // The layers as the IR has them, blocks expanded once by the IR builder: index l is layer l.
-        layers = ir.layers.compactMap(\.written)
+        layers = ir.layers.map(\.written)
         modelInitWeights = model["init"]?.record?["weights"].flatMap { $0.isDefault ? nil : $0 }
         train = spec["train"]!.record!
         optimizer = train["optimizer"]!.choice!

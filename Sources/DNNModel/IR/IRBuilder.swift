@@ -209,7 +209,7 @@ struct Builder {
                                 inputShapeRange: inputShapeRange)
         let isIndices = loss.targetsAreIndices(columns: targets.columns)
         if !isIndices, targets.columns != outputWidth {
-            let unitsRange = lastLayer.written?["units"]?.range ?? lastLayer.range
+            let unitsRange = lastLayer.written["units"]?.range ?? lastLayer.range
             bag.error(.outputWidth,
                       "\(lastLayer.name) outputs \(outputWidth) value\(outputWidth == 1 ? "" : "s") per sample, but the targets (line \(targetsValue.range.start.line)) have \(targets.columns)",
                       at: unitsRange, notes: [DiagnosticNote("the targets are here", at: firstRow(targetsValue))],
@@ -371,7 +371,7 @@ struct Builder {
         }
         let classCount = max(outputWidth, classes?.count ?? 0)
         if let r = indices.firstIndex(where: { $0.index(below: outputWidth) == nil }) {
-            let unitsRange = lastLayer.written?["units"]?.range ?? lastLayer.range
+            let unitsRange = lastLayer.written["units"]?.range ?? lastLayer.range
             bag.error(.classOutOfRange,
                       "row \(r + 1) is class \(indices[r].wholeNumber.map(String.init) ?? "\(indices[r])"), but \(lastLayer.name) has \(outputWidth) output\(outputWidth == 1 ? "" : "s") (classes 0 to \(outputWidth - 1))",
                       at: value.matrix.map { $0.rowRanges[r] } ?? value.range,

@@ -121,7 +121,7 @@ package struct LayerBuilder {
         func standIn(_ entry: Entry, inputs: [Int]) {
             unknown.insert(layers.count)
             layers.append(Layer(name: entry.name, kind: ActivationLayer(), activation: .identity, inputs: inputs, inputShapes: [],
-                                outputShape: [], parameters: [], range: entry.range))
+                                outputShape: [], parameters: [], range: entry.range, written: entry.choice))
         }
         for (l, entry) in entries.enumerated() {
             let choice = entry.choice, name = entry.name

@@ -113,7 +113,7 @@ public struct Layer: Sendable {
     public var range: SourceRange
     /// The checked choice it was lowered from (a block's layers expanded), with the range of every
     /// key: later stages point at `written["units"]` here rather than going back to the spec tree.
-    public var written: SpecChoice? = nil
+    public var written: SpecChoice
 
     public var inputShape: [Int] { inputShapes.first ?? [] }
     public var outputSize: Int { outputShape.reduce(1, *) }
