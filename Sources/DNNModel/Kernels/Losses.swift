@@ -6,12 +6,12 @@ import DNNSyntax
 public enum LossKernel {
     /// The loss of the batch.
     public static func forward(_ loss: Loss, p: UnsafePointer<Float>, t: UnsafePointer<Float>, B: Int, O: Int, T: Int) -> Float {
-        loss.value(p: p, t: t, B: B, O: O, T: T)
+        loss.function.value(p: p, t: t, B: B, O: O, T: T)
     }
 
     /// dp = ∂L/∂p.
     public static func backward(_ loss: Loss, p: UnsafePointer<Float>, t: UnsafePointer<Float>,
                                 dp: UnsafeMutablePointer<Float>, B: Int, O: Int, T: Int) {
-        loss.gradient(p: p, t: t, dp: dp, B: B, O: O, T: T)
+        loss.function.gradient(p: p, t: t, dp: dp, B: B, O: O, T: T)
     }
 }

@@ -130,16 +130,6 @@ public struct Loss: Sendable, Equatable, CustomStringConvertible {
 
     public static func == (a: Loss, b: Loss) -> Bool { a.description == b.description }
 
-    /// The loss of the batch (its type's `value`).
-    public func value(p: UnsafePointer<Float>, t: UnsafePointer<Float>, B: Int, O: Int, T: Int) -> Float {
-        function.value(p: p, t: t, B: B, O: O, T: T)
-    }
-
-    /// dp = ∂(value)/∂p.
-    public func gradient(p: UnsafePointer<Float>, t: UnsafePointer<Float>, dp: UnsafeMutablePointer<Float>, B: Int, O: Int, T: Int) {
-        function.gradient(p: p, t: t, dp: dp, B: B, O: O, T: T)
-    }
-
     /// The summary's words: `huber delta 1`, `mae (sum)`.
     public var summary: String {
         var s = name
