@@ -304,7 +304,7 @@ struct BlockTests {
         #expect(plan.readers(of: .output(of: 5)).isEmpty, "block_2 is read by nothing (W0356)")
         #expect(plan.output == .output(of: 6))
         let network = Network(model: ir, capacity: 2)
-        #expect(network.plan.steps.count == 7 && network.z.map(\.count) == plan.workspace(capacity: 2, lanes: WorkerPool.capacity, targetWidth: 1).z)
+        #expect(network.plan.steps.count == 7 && network.z.map(\.count) == plan.workspace(capacity: 2).z)
         // Only `res1.a` and `block_2.a` activate: the others keep their output in z.
         #expect(plan.steps.map(\.activates) == [true, false, false, true, false, false, false])
         let graph = ModelGraph.render(ir, format: .mermaid)

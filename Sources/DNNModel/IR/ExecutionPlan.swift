@@ -31,11 +31,14 @@ public struct ExecutionPlan: Sendable {
 
     public let input: [Int]
     public let steps: [Step]
+    /// The targets' columns, as a batch holds them.
+    public let targetWidth: Int
     /// The model's output: the last step's.
     public var output: Value { .output(of: steps.count - 1) }
 
     public init(_ model: ModelIR) {
         input = model.inputShape
+        targetWidth = model.targetWidth
         steps = model.layers.map { layer in
             Step(layer: layer, reads: zip(layer.inputs, layer.inputShapes).map { (Value(layerIndex: $0), $1) })
         }
@@ -74,9 +77,9 @@ public struct ExecutionPlan: Sendable {
         }
     }
 
-    /// The workspace of `capacity` rows; `lanes` is how many workers each hold their own scratch,
-    /// `targetWidth` the targets' columns.
-    public func workspace(capacity: Int, lanes: Int, targetWidth: Int) -> Workspace {
+    /// The workspace of `capacity` rows, with scratch for each of the worker pool's lanes.
+    public func workspace(capacity: Int) -> Workspace {
+        let lanes = WorkerPool.capacity
         var w = Workspace()
         for step in steps {
             for p in step.layer.parameters {

@@ -16,8 +16,7 @@ public struct MemoryEstimate: Sendable, Equatable {
     public init(_ model: ModelIR) {
         // The network's workspace for one batch, as Network.init allocates it, and the data: as read and
         // as normalized.
-        let workspace = model.plan.workspace(capacity: min(model.schedule.batchSize, model.train.inputs.rows), lanes: WorkerPool.capacity,
-                                             targetWidth: model.targetWidth)
+        let workspace = model.plan.workspace(capacity: min(model.schedule.batchSize, model.train.inputs.rows))
         var floats = workspace.values
         for set in [model.train] + (model.validation.map { [$0] } ?? []) {
             floats += 2 * (set.inputs.values.count + set.targets.values.count)

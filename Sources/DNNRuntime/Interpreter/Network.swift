@@ -270,7 +270,7 @@ public final class Network {
         }
         self.slots = slots
         layerRanges = ranges
-        let sizes = plan.workspace(capacity: capacity, lanes: WorkerPool.capacity, targetWidth: model.targetWidth)
+        let sizes = plan.workspace(capacity: capacity)
         let zs = sizes.z.map { buffer($0) }
         z = zs
         a = sizes.a.indices.map { l in sizes.a[l] == 0 ? zs[l] : buffer(sizes.a[l]) }
