@@ -172,6 +172,15 @@ extension LayerOp {
 /// A height-width pair as v1's fingerprints print it: `(h: 3, w: 3)`.
 func fingerprintPair(_ pair: (h: Int, w: Int)) -> String { "(h: \(pair.h), w: \(pair.w))" }
 
+/// A kind's name as v1's enum case was spelled in fingerprints: `leaky_relu` → `leakyRelu`.
+func fingerprintCaseName(_ name: String) -> String {
+    var out = "", upper = false
+    for c in name {
+        if c == "_" { upper = true } else { out += upper ? c.uppercased() : String(c); upper = false }
+    }
+    return out
+}
+
 /// An ONNX attribute of a node.
 public enum ONNXAttribute: Sendable, Equatable {
     case int(String, Int)

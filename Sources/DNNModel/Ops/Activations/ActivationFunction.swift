@@ -74,19 +74,14 @@ public protocol ActivationFunction: Sendable, CustomStringConvertible {
 extension ActivationFunction {
     public static var pythonSetup: String { "" }
     /// Its name and parameters: `leaky_relu(alpha: 0.2)`; activations compare by it.
-    public var description: String {
-        let fields = Mirror(reflecting: self).children.map { "\($0.label ?? ""): \($0.value)" }
-        return fields.isEmpty ? name : name + "(" + fields.joined(separator: ", ") + ")"
-    }
+    public var description: String { named(name) }
     /// Its text in the model's fingerprint (ModelIR.architectureHash): v1's enum case, `leakyRelu(alpha: 0.2)`.
     /// It never changes, so checkpoints stay readable.
-    public var fingerprint: String {
-        var camel = "", upper = false
-        for c in name {
-            if c == "_" { upper = true } else { camel += upper ? c.uppercased() : String(c); upper = false }
-        }
+    public var fingerprint: String { named(fingerprintCaseName(name)) }
+    /// `name(label: value, ...)` over its stored parameters; the bare name without any.
+    private func named(_ name: String) -> String {
         let fields = Mirror(reflecting: self).children.map { "\($0.label ?? ""): \($0.value)" }
-        return fields.isEmpty ? camel : camel + "(" + fields.joined(separator: ", ") + ")"
+        return fields.isEmpty ? name : name + "(" + fields.joined(separator: ", ") + ")"
     }
     public var isElementwise: Bool { true }
     public var outputRange: (low: Double, high: Double, text: String)? { nil }

@@ -79,15 +79,7 @@ extension LossFunction {
     public var settings: [(key: String, value: Float, shown: Bool)] { [] }
 
     /// `name(DNNCore.Reduction.mean)`, v1's enum text, with `labels` (`delta: 1.0, `) before the reduction.
-    func fingerprint(_ labels: String = "") -> String { "\(fingerprintName)(\(labels)DNNCore.Reduction.\(reduction.rawValue))" }
-    /// The v1 enum case's name.
-    var fingerprintName: String {
-        var out = "", upper = false
-        for c in name {
-            if c == "_" { upper = true } else { out += upper ? c.uppercased() : String(c); upper = false }
-        }
-        return out
-    }
+    func fingerprint(_ labels: String = "") -> String { "\(fingerprintCaseName(name))(\(labels)DNNCore.Reduction.\(reduction.rawValue))" }
 }
 
 extension Language {
