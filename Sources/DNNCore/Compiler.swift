@@ -7,7 +7,10 @@ import DNNRuntime
 
 public struct CompileResult: Sendable {
     public var file: SourceFile
+    /// The checked tree, whole or with stand-ins for what failed.
     public var spec: SpecRecord?
+    /// The checked tree as typed values, where the tree was whole enough to resolve.
+    public var resolved: ResolvedSpec?
     public var model: ModelIR?
     public var diagnostics: DiagnosticBag
     /// The warnings `# dnnc: disable` comments silenced.
@@ -42,12 +45,14 @@ public enum Compiler {
         // but a model with any error is not returned, and is not linted.
         if let spec {
             var building = DiagnosticBag()
-            let model = IRBuilder.build(spec, file: file, options: options, diagnostics: &building)
+            let resolved = ResolvedSpec.resolve(spec, file: file, diagnostics: &building)
+            result.resolved = resolved
+            let model = IRBuilder.build(resolved, file: file, options: options, diagnostics: &building)
             let clean = !bag.hasErrors
             bag.append(contentsOf: building)
             if clean, let model {
                 result.model = model
-                Linter.lint(spec, model, diagnostics: &bag)
+                Linter.lint(resolved, model, diagnostics: &bag)
             }
         }
         result.silenced = Suppressions.apply(suppressions, to: &bag, reportUnused: result.model != nil)

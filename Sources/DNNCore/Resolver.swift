@@ -10,7 +10,7 @@ import DNNRuntime
 public enum Resolver {
     /// The resolved spec of a compile result that produced a model; nil otherwise.
     public static func resolve(_ result: CompileResult) -> String? {
-        guard let spec = result.spec, let model = result.model else { return nil }
+        guard let spec = result.resolved, let model = result.model else { return nil }
         var emitter = Emitter(file: result.file)
         emitter.line("# \(result.file.path) resolved by dnnc \(DNNCVersion.current): `# default` marks what the spec left out")
         // Comments do not survive resolution; the warnings the original silenced stay silenced.
@@ -18,25 +18,25 @@ public enum Resolver {
         if !silenced.isEmpty {
             emitter.line("# dnnc: disable-file=\(silenced.joined(separator: ",")) silenced by comments in the original")
         }
-        emitter.record(fill(spec, model: model, file: result.file), Language.spec, indent: 0)
+        emitter.record(fill(spec, model: model), Language.spec, indent: 0)
         return emitter.out
     }
 
-    /// The spec tree with the defaults that depend on context filled in, as the IR builder resolved them.
-    static func fill(_ spec: SpecRecord, model: ModelIR, file: SourceFile) -> SpecRecord {
-        var spec = spec
-        spec.set("name", SpecValue(content: .string(model.name), range: .none, isDefault: true), note: "the file's stem")
+    /// The spec tree with the defaults that depend on context filled in, as the resolved spec and the
+    /// IR builder decided them: the tree is what is printed, the typed spec says what goes in it.
+    static func fill(_ resolved: ResolvedSpec, model: ModelIR) -> SpecRecord {
+        var spec = resolved.tree
+        spec.set("name", SpecValue(content: .string(resolved.name.value), range: .none, isDefault: true), note: "the file's stem")
         spec.update("data") { data in
             data.setRecordDefaults("normalize", in: Language.spec.record("data")!)
         }
         spec.update("train") { train in
             // Defaults that come from other keys.
-            if var schedule = train["schedule"]?.choice {
-                for (key, value, note) in model.schedule.learningRate.rule.contextualDefaults {
-                    schedule.params.set(key, SpecValue(content: value, range: .none, isDefault: true), note: note)
-                }
-                train.fields["schedule"]!.content = .choice(schedule)
+            var schedule = resolved.train.schedule
+            for (key, value, note) in model.schedule.learningRate.rule.contextualDefaults {
+                schedule.params.set(key, SpecValue(content: value, range: .none, isDefault: true), note: note)
             }
+            train.fields["schedule"]!.content = .choice(schedule)
             if let rule = model.schedule.earlyStopping {
                 train.update("early_stopping") { early in
                     early.set("monitor", SpecValue(content: .string(rule.monitor), range: .none, isDefault: true),
@@ -50,15 +50,16 @@ public enum Resolver {
                 }
             }
             // A default batch size larger than the training set is clamped; write the size used.
-            if let batch = train["batch_size"], batch.isDefault, batch.int != model.schedule.batchSize {
+            let batch = resolved.train.batchSize
+            if batch.isDefault, batch.value != model.schedule.batchSize {
                 train.fields["batch_size"] = SpecValue(content: .int(model.schedule.batchSize), range: .none, isDefault: true)
-                train.notes["batch_size"] = "\(batch.int!), clamped to the \(model.train.inputs.rows) training samples"
+                train.notes["batch_size"] = "\(batch.value), clamped to the \(model.train.inputs.rows) training samples"
             }
         }
+        guard let entries = resolved.model.layers else { return spec }
         spec.update("model") { modelRecord in
             modelRecord.setRecordDefaults("init", in: Language.spec.record("model")!)
             let modelInit = modelRecord["init"]!.record!
-            var layers = modelRecord["layers"]!.list!
             let index = Dictionary(uniqueKeysWithValues: model.layers.enumerated().map { ($1.name, $0) })
             /// A layer's contextual defaults as the IR resolved them: name, inputs, pooling stride, initializers.
             func fill(_ choice: inout SpecChoice, name: String, inputs: [String]) {
@@ -78,57 +79,48 @@ public enum Resolver {
             }
             // A block instance's last layer is written as the instance's name.
             var lastLayerOf: [String: String] = [:]
+            for instance in resolved.model.blocks where !instance.entries.isEmpty {
+                lastLayerOf[entries[instance.entries.last!].name.value] = instance.name.value
+            }
             func name(_ l: Int) -> String {
                 let full = l < 0 ? "input" : model.layers[l].name
                 return lastLayerOf[full] ?? full
             }
-            var naming = LayerNaming()
-            var previous = "input"
-            var instances: [String: (name: String, input: String)] = [:]  // block → its first instance
-            for (i, item) in layers.enumerated() {
-                guard var choice = item.choice else { continue }
-                let written = naming.name(kind: choice.kind, written: choice["name"]?.string)
-                if choice.kind == "block" {
-                    let input = choice["inputs"]?.list?.first?.string ?? previous
-                    choice.params.set("name", SpecValue(content: .string(written), range: .none, isDefault: true), note: "`block_<n>`")
-                    choice.params.set("inputs", SpecValue(content: .list([SpecValue(content: .string(input), range: .none, isDefault: true)]),
-                                                          range: .none, isDefault: true), note: "the layer before")
-                    let use = choice["use"]!.string!
-                    // The input as the IR names it: a block instance stands for its last layer.
-                    let irInput = index[input] != nil ? input : (model.layers.last { $0.name.hasPrefix(input + ".") }?.name ?? input)
-                    if instances[use] == nil { instances[use] = (written, irInput) }
-                    if let last = model.layers.last(where: { $0.name.hasPrefix(written + ".") })?.name { lastLayerOf[last] = written }
-                    previous = written
-                } else if let l = index[written] {
+            var layers = modelRecord["layers"]!.list!
+            for (i, entry) in resolved.model.itemEntries.enumerated() {
+                guard var choice = layers[i].choice else { continue }
+                if let e = entry {
+                    let written = entries[e].name.value
+                    guard let l = index[written] else { continue }
                     fill(&choice, name: written, inputs: model.layers[l].inputs.map(name))
-                    previous = written
+                } else if let instance = resolved.model.blocks.first(where: { $0.item == i }) {
+                    choice.params.set("name", SpecValue(content: .string(instance.name.value), range: .none, isDefault: true), note: "`block_<n>`")
+                    choice.params.set("inputs", SpecValue(content: .list([SpecValue(content: .string(instance.writtenInput), range: .none, isDefault: true)]),
+                                                          range: .none, isDefault: true), note: "the layer before")
                 }
                 layers[i].content = .choice(choice)
             }
             modelRecord.fields["layers"]!.content = .list(layers)
             // Each block's layers, as its first instance resolved them, `input` for the block's input.
-            if var blocks = modelRecord["blocks"]?.list {
-                for b in blocks.indices {
-                    guard var block = blocks[b].record, let use = block["name"]?.string, let instance = instances[use],
-                          var inner = block["layers"]?.list else { continue }
-                    var innerNaming = LayerNaming()
-                    for j in inner.indices {
-                        guard var choice = inner[j].choice else { continue }
-                        let innerName = innerNaming.name(kind: choice.kind, written: choice["name"]?.string)
-                        guard let l = index["\(instance.name).\(innerName)"] else { continue }
-                        let inputs = model.layers[l].inputs.map { source -> String in
-                            let full = source < 0 ? "input" : model.layers[source].name
-                            if full == instance.input { return "input" }
-                            return full.hasPrefix(instance.name + ".") ? String(full.dropFirst(instance.name.count + 1)) : full
-                        }
-                        fill(&choice, name: innerName, inputs: inputs)
-                        inner[j].content = .choice(choice)
+            guard var blocks = modelRecord["blocks"]?.list else { return }
+            var done = Set<Int>()
+            for instance in resolved.model.blocks where done.insert(instance.declaration).inserted {
+                guard var block = blocks[instance.declaration].record, var inner = block["layers"]?.list else { continue }
+                for (j, e) in instance.entries.enumerated() where j < inner.count {
+                    guard var choice = inner[j].choice, let l = index[entries[e].name.value] else { continue }
+                    let inputs = model.layers[l].inputs.map { source -> String in
+                        let full = source < 0 ? "input" : model.layers[source].name
+                        if full == instance.input { return "input" }
+                        let prefix = instance.name.value + "."
+                        return full.hasPrefix(prefix) ? String(full.dropFirst(prefix.count)) : full
                     }
-                    block.fields["layers"]!.content = .list(inner)
-                    blocks[b].content = .record(block)
+                    fill(&choice, name: entries[e].block!.name, inputs: inputs)
+                    inner[j].content = .choice(choice)
                 }
-                modelRecord.fields["blocks"]!.content = .list(blocks)
+                block.fields["layers"]!.content = .list(inner)
+                blocks[instance.declaration].content = .record(block)
             }
+            modelRecord.fields["blocks"]!.content = .list(blocks)
         }
         return spec
     }

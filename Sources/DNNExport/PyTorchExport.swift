@@ -10,7 +10,7 @@ import Foundation
 public enum PyTorchExport {
     /// The program for `model`, to be saved as `fileName`; `data` is the spec's `data` section,
     /// `dataFolder` the folder its file paths are relative to, as seen from the program's folder.
-    public static func program(_ model: ModelIR, data: SpecRecord, specPath: String, fileName: String, dataFolder: String) -> String {
+    public static func program(_ model: ModelIR, data: DataSection, specPath: String, fileName: String, dataFolder: String) -> String {
         var out = """
             #!/usr/bin/env python3
             \"\"\"\(Escape.pythonBody(model.name)): a PyTorch program exported by dnnc \(DNNCVersion.current) from \(Escape.pythonBody(specPath)).
@@ -42,7 +42,7 @@ public enum PyTorchExport {
 
             NAME = \(py(model.name))
             SEED = \(model.seed)
-            DATA = \(py(.record(data)))
+            DATA = \(py(.record(data.checked)))
             DATA_FOLDER = \(py(dataFolder))  # relative to this file's folder
             CLASSES = \(model.classes.map { "[" + $0.map(py).joined(separator: ", ") + "]" } ?? "None")
             NORMALIZE = {"inputs": \(py(model.inputNormalization.rawValue)), "targets": \(py(model.appliedTargetNormalization.rawValue))}

@@ -61,8 +61,8 @@ struct Export: ParsableCommand {
             }
         case .pytorch:
             if let weights { _ = try readCheckpoint(weights, for: model, force: force) }
-            guard let data = result.spec?["data"]?.record else { throw ExitCode(1) }  // a compiled spec has one
-            bytes = Array(PyTorchExport.program(model, data: data, specPath: file.path,
+            guard let spec = result.resolved else { throw ExitCode(1) }  // a compiled spec has one
+            bytes = Array(PyTorchExport.program(model, data: spec.data, specPath: file.path,
                                                  fileName: URL(fileURLWithPath: output).lastPathComponent, dataFolder: dataFolder(spec: file.path)).utf8)
         }
         do { try SafeTensors.writeAtomically(bytes, to: output) } catch { throw Console.fail(error.description) }

@@ -16,45 +16,44 @@ public enum Linter {
     /// The learning rates practitioners use with each optimizer; outside them, W0450.
     static func plausibleLearningRates(_ optimizer: Optimizer) -> ClosedRange<Double> { optimizer.rule.plausibleLearningRates }
 
-    public static func lint(_ spec: SpecRecord, _ model: ModelIR, diagnostics bag: inout DiagnosticBag) {
-        let view = SpecView(spec, model)
-        unscaledInputs(view, model, &bag)
-        unscaledTargets(view, model, &bag)
-        bottleneck(view, model, &bag)
-        outputActivation(view, model, &bag)
-        symmetricInit(view, model, &bag)
-        implausibleLearningRate(view, model, &bag)
-        logEveryBeyondEpochs(view, model, &bag)
-        graphUse(view, model, &bag)
-        doubleActivation(view, model, &bag)
+    public static func lint(_ spec: ResolvedSpec, _ model: ModelIR, diagnostics bag: inout DiagnosticBag) {
+        unscaledInputs(spec, model, &bag)
+        unscaledTargets(spec, model, &bag)
+        bottleneck(spec, model, &bag)
+        outputActivation(spec, model, &bag)
+        symmetricInit(spec, model, &bag)
+        implausibleLearningRate(spec, model, &bag)
+        logEveryBeyondEpochs(spec, model, &bag)
+        graphUse(spec, model, &bag)
+        doubleActivation(spec, model, &bag)
     }
 
     /// W0356 and W0357: layers whose output nobody reads, and dropout on the output.
-    static func graphUse(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
+    static func graphUse(_ spec: ResolvedSpec, _ model: ModelIR, _ bag: inout DiagnosticBag) {
         let read = Set(model.plan.steps.flatMap { $0.reads.map(\.value) })
         for (l, layer) in model.layers.enumerated().dropLast() where !read.contains(.output(of: l)) {
             bag.report(.unusedLayer, "no layer reads the output of `\(layer.name)`, so it has no effect on the model's output",
-                       at: view.layers[l].nameRange,
+                       at: layer.source.kind,
                        help: "name it in a later layer's `inputs:`, or remove it")
         }
         if let last = model.layers.last, last.kind.facts.dropsInTraining {
             bag.report(.dropoutLast, "dropout `\(last.name)` is the last layer: in training it zeroes some of the model's outputs",
-                       at: view.layers.last!.nameRange, help: "put dropout between layers, before the output layer")
+                       at: last.source.kind, help: "put dropout between layers, before the output layer")
         }
     }
 
     /// W0358: a softmax or sigmoid output before a loss that applies it again.
-    static func doubleActivation(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
-        guard let last = model.layers.last, let choice = view.layers.last else { return }
+    static func doubleActivation(_ spec: ResolvedSpec, _ model: ModelIR, _ bag: inout DiagnosticBag) {
+        guard let last = model.layers.last else { return }
         guard let (applied, form, instead) = model.loss.appliesItself, last.activation.function.probabilityForm == form else { return }
-        let range = (choice["activation"] ?? choice["fn"]).map(\.range) ?? choice.nameRange
+        let range = last.source.activation ?? last.source.kind
         bag.report(.doubleActivation,
                    "\(model.loss.name) applies \(applied) to its input itself, so the \(last.activation.name) on `\(last.name)` is applied twice",
                    at: range, help: "remove the activation (\(model.loss.name) takes logits), or use \(instead)")
     }
 
     /// W0350: features on scales far from 1, or far apart, slow or stall gradient descent.
-    static func unscaledInputs(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
+    static func unscaledInputs(_ spec: ResolvedSpec, _ model: ModelIR, _ bag: inout DiagnosticBag) {
         guard model.inputNormalization == .none else { return }
         let scales = columnScales(model.train.inputs)
         let largest = scales.max() ?? 0
@@ -62,46 +61,46 @@ public enum Linter {
         if largest > largeMagnitude {
             bag.report(.unscaledInputs,
                        "inputs reach magnitude \(Format.number(largest)) and are not normalized; gradients scale with them",
-                       at: view.inputs.range, help: help)
+                       at: spec.data.train.inputs.range, help: help)
         } else if let smallest = scales.filter({ $0 > 0 }).min(), largest / smallest > scaleRatio {
             let wide = scales.firstIndex(of: largest)!, narrow = scales.firstIndex(of: smallest)!
             bag.report(.unscaledInputs,
                        "input column \(wide + 1) spans \(Format.number(largest)) but column \(narrow + 1) only \(Format.number(smallest)), and the inputs are not normalized",
-                       at: view.inputs.range, notes: [DiagnosticNote("one learning rate cannot suit both columns")],
+                       at: spec.data.train.inputs.range, notes: [DiagnosticNote("one learning rate cannot suit both columns")],
                        help: help)
         }
     }
 
     /// W0351: a regression on large targets starts with a huge loss and huge gradients.
-    static func unscaledTargets(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
+    static func unscaledTargets(_ spec: ResolvedSpec, _ model: ModelIR, _ bag: inout DiagnosticBag) {
         // Class indices are labels, not magnitudes: normalizing them would be wrong advice.
         guard model.targetNormalization == .none, !model.loss.isClassification else { return }
         let largest = columnScales(model.train.targets).max() ?? 0
         guard largest > largeMagnitude else { return }
         bag.report(.unscaledTargets,
                    "targets reach magnitude \(Format.number(largest)) and are not normalized; the first gradients will be that large",
-                   at: view.targets.range,
+                   at: spec.data.train.targets.range,
                    help: "add `normalize: {targets: standard}` under `data:`; predictions are still printed in original units")
     }
 
     /// W0352: a width-1 hidden layer squeezes everything the net knows through one number.
-    static func bottleneck(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
+    static func bottleneck(_ spec: ResolvedSpec, _ model: ModelIR, _ bag: inout DiagnosticBag) {
         for (index, layer) in model.layers.enumerated().dropLast() where layer.outputShape == [1] {
             // A bottleneck only when a later layer with weights works from that one number.
             guard let reader = model.layers[(index + 1)...].firstIndex(where: \.kind.facts.mixesThroughWeights) else { continue }
             let next = model.layers[reader]
             bag.report(.bottleneck,
                        "hidden layer `\(layer.name)` has 1 unit: everything after it sees a single number",
-                       at: view.layers[index]["units"]?.range ?? layer.range,
-                       notes: [DiagnosticNote("`\(next.name)` works from it here", at: view.layers[reader].nameRange)],
+                       at: layer.source.width ?? layer.range,
+                       notes: [DiagnosticNote("`\(next.name)` works from it here", at: next.source.kind)],
                        help: "widen `\(layer.name)`, or remove it if the bottleneck is not intended")
         }
     }
 
     /// W0353 and W0354: the output layer's activation against the targets the network must reach.
-    static func outputActivation(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
-        guard let layer = model.layers.last, let choice = view.layers.last else { return }
-        let range = choice["activation"].map { $0.isDefault ? choice.nameRange : $0.range } ?? choice.nameRange
+    static func outputActivation(_ spec: ResolvedSpec, _ model: ModelIR, _ bag: inout DiagnosticBag) {
+        guard let layer = model.layers.last else { return }
+        let range = layer.source.activation ?? layer.source.kind
         let targets = Normalizer(model.appliedTargetNormalization, fittedOn: model.train.targets).apply(model.train.targets)
         let low = Double(targets.values.min() ?? 0), high = Double(targets.values.max() ?? 0)
         let seen = model.appliedTargetNormalization == .none ? "the targets" : "the \(model.appliedTargetNormalization.rawValue)-normalized targets"
@@ -113,7 +112,7 @@ public enum Linter {
             let outside = low < outputRange.low ? low : high
             bag.report(.unreachableTargets,
                        "output layer `\(layer.name)` uses \(layer.activation.name), whose outputs are \(outputRange.text), but \(seen) reach \(Format.number(outside))",
-                       at: range, notes: [DiagnosticNote("the targets are here", at: view.targets.range)], help: fix)
+                       at: range, notes: [DiagnosticNote("the targets are here", at: spec.data.train.targets.range)], help: fix)
         } else if layer.activation.function.diesToZero {
             bag.report(.dyingOutput,
                        "relu on output layer `\(layer.name)` can die: once its pre-activation is negative for every sample, its gradient is 0 and the predictions stay 0",
@@ -123,7 +122,7 @@ public enum Linter {
     }
 
     /// W0355: units that start equal get equal gradients and stay equal; the layer acts as one unit.
-    static func symmetricInit(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
+    static func symmetricInit(_ spec: ResolvedSpec, _ model: ModelIR, _ bag: inout DiagnosticBag) {
         for (index, layer) in model.layers.enumerated().dropLast() where layer.outputShape.reduce(1, *) > 1 {
             // Only layers whose units mix their inputs through weights (a normalization's scale starts at 1 by design).
             guard layer.kind.facts.mixesThroughWeights else { continue }
@@ -132,8 +131,7 @@ public enum Linter {
             case .zeros, .ones, .constant: break
             default: continue
             }
-            let written = view.layers[index]["weights"]
-            let range = written?.range ?? view.modelInitWeights?.range ?? view.layers[index].nameRange
+            let range = layer.source.weights ?? spec.model.initWeights.writtenRange ?? layer.source.kind
             bag.report(.symmetricInit,
                        "every weight of hidden layer `\(layer.name)` starts at the same value, so its \(layer.outputShape[0]) units compute the same thing and get the same updates",
                        at: range, help: "use a random initializer such as glorot_uniform or he_normal")
@@ -141,12 +139,12 @@ public enum Linter {
     }
 
     /// W0450: a learning rate far outside what works for the optimizer diverges or never moves.
-    static func implausibleLearningRate(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
+    static func implausibleLearningRate(_ spec: ResolvedSpec, _ model: ModelIR, _ bag: inout DiagnosticBag) {
         let lr = model.optimizer.learningRate
         let plausible = plausibleLearningRates(model.optimizer)
         guard !plausible.contains(lr) else { return }
-        let optimizer = view.optimizer
-        let range = optimizer["lr"].map { $0.isDefault ? optimizer.nameRange : $0.range } ?? optimizer.nameRange
+        let optimizer = spec.train.optimizer
+        let range = spec.train.learningRate.writtenRange ?? optimizer.nameRange
         let direction = lr > plausible.upperBound ? "above" : "below"
         bag.report(.implausibleLearningRate,
                    "learning rate \(Format.number(lr)) is \(direction) the usual range for \(optimizer.kind) (\(Format.number(plausible.lowerBound)) to \(Format.number(plausible.upperBound)))",
@@ -156,39 +154,18 @@ public enum Linter {
     }
 
     /// W0451: with log_every past the last epoch, only the final cost is logged.
-    static func logEveryBeyondEpochs(_ view: SpecView, _ model: ModelIR, _ bag: inout DiagnosticBag) {
+    static func logEveryBeyondEpochs(_ spec: ResolvedSpec, _ model: ModelIR, _ bag: inout DiagnosticBag) {
         let schedule = model.schedule
-        guard schedule.logEvery > schedule.epochs, let value = view.train["log_every"], !value.isDefault else { return }
+        let value = spec.train.logEvery
+        guard schedule.logEvery > schedule.epochs, !value.isDefault else { return }
         bag.report(.logEveryBeyondEpochs,
                    "log_every \(schedule.logEvery) is larger than epochs \(schedule.epochs): only the last epoch's cost is logged",
-                   at: value.range, notes: [DiagnosticNote("epochs is set here", at: view.train["epochs"]!.range)],
+                   at: value.range, notes: [DiagnosticNote("epochs is set here", at: spec.train.epochs.range)],
                    help: "make log_every at most \(schedule.epochs)")
     }
 
     /// The largest magnitude in each column.
     static func columnScales(_ m: DataMatrix) -> [Double] {
         (0..<m.columns).map { j in (0..<m.rows).map { Double(abs(m.values[$0 * m.columns + j])) }.max() ?? 0 }
-    }
-}
-
-/// The parts of a verified spec tree the rules point at.
-struct SpecView {
-    var inputs: SpecValue
-    var targets: SpecValue
-    var layers: [SpecChoice]
-    var modelInitWeights: SpecValue?
-    var optimizer: SpecChoice
-    var train: SpecRecord
-
-    init(_ spec: SpecRecord, _ ir: ModelIR) {
-        let data = spec["data"]!.record!["train"]!.record!
-        inputs = data["inputs"]!
-        targets = data["targets"]!
-        let model = spec["model"]!.record!
-        // The layers as the IR has them, blocks expanded once by the IR builder: index l is layer l.
-        layers = ir.layers.map(\.written)
-        modelInitWeights = model["init"]?.record?["weights"].flatMap { $0.isDefault ? nil : $0 }
-        train = spec["train"]!.record!
-        optimizer = train["optimizer"]!.choice!
     }
 }

@@ -7,8 +7,8 @@ import Foundation
 import DNNSyntax
 
 public enum IRBuilder {
-    /// Builds the IR from a spec whose tree passed the checker; nil with diagnostics when it does not verify.
-    public static func build(_ spec: SpecRecord, file: SourceFile, options: CompileOptions = CompileOptions(),
+    /// Builds the IR from a resolved spec; nil with diagnostics when it does not verify.
+    public static func build(_ spec: ResolvedSpec, file: SourceFile, options: CompileOptions = CompileOptions(),
                              diagnostics bag: inout DiagnosticBag) -> ModelIR? {
         var builder = Builder(spec: spec, file: file, options: options)
         var model = builder.build()
@@ -33,7 +33,7 @@ public enum IRBuilder {
 }
 
 struct Builder {
-    let spec: SpecRecord
+    let spec: ResolvedSpec
     let file: SourceFile
     let options: CompileOptions
     var bag = DiagnosticBag()
@@ -44,61 +44,55 @@ struct Builder {
     var tables: [String: DataTable] = [:]
 
     mutating func build() -> ModelIR? {
-        let data = spec["data"]!.record!
-        let model = spec["model"]!.record!
-        let train = spec["train"]!.record!
-        let loss = Loss.lower(train["loss"]!.choice!)
-        let inputShapeValue = model["input"]!
-        let inputShape = inputShapeValue.list!.map { $0.int! }
+        let data = spec.data, train = spec.train
+        let loss = Loss.lower(train.loss)
+        let input = spec.model.input, inputShape = input.value
         guard let inputWidth = IRBuilder.checkedProduct(inputShape), inputWidth <= IRBuilder.maxParameters else {
             bag.error(.modelTooLarge, "model.input \(inputShape) holds more than \(IRBuilder.maxParameters) values per sample",
-                      at: inputShapeValue.range, help: "use a smaller input shape")
+                      at: input.range, help: "use a smaller input shape")
             return nil
         }
 
         // The layers, their graph and their shapes.
-        var layers = LayerBuilder(model: model, inputShape: inputShape, inputShapeRange: inputShapeValue.range)
+        var layers = LayerBuilder(model: spec.model)
         let built = layers.build()
         bag.append(contentsOf: layers.bag)
         guard let built, !bag.hasErrors else {
             // The layers failed, but the data's fit to model.input does not depend on them: it is
             // still read and checked, so one run reports both (files, cells, widths, row counts).
-            let train = data["train"]!.record!
-            if let inputTable = table(train["inputs"]!), let targetTable = table(train["targets"]!),
-               let inputs = numeric(inputTable, at: train["inputs"]!) {
-                _ = checkInputs(inputs, targetRows: targetTable.rows, in: train, inputWidth: inputWidth, inputShape: inputShape,
-                                inputShapeRange: inputShapeValue.range)
+            let set = data.train
+            if let inputTable = table(set.inputs), let targetTable = table(set.targets),
+               let inputs = numeric(inputTable, at: set.inputs) {
+                _ = checkInputs(inputs, targetRows: targetTable.rows, in: set, inputWidth: inputWidth)
             }
             return nil
         }
         let outputWidth = built.last!.outputSize
 
         // The data.
-        let trainRecord = data["train"]!.record!
-        let classes = data["classes"]?.list?.compactMap(\.string)
-        var names = classes
-        guard let trainSet = dataset(trainRecord, loss: loss, classes: &names, outputWidth: outputWidth,
-                                     inputWidth: inputWidth, inputShape: inputShape, inputShapeRange: inputShapeValue.range,
-                                     lastLayer: built.last!)
+        var names = data.classes?.value
+        guard let trainSet = dataset(data.train, loss: loss, classes: &names, outputWidth: outputWidth,
+                                     inputWidth: inputWidth, lastLayer: built.last!)
         else { return nil }
         var validation: Dataset? = nil
         var trainData = trainSet
-        if let value = data["validation"]?.record {
-            if let split = value["split"]?.double {
-                (trainData, validation) = self.split(trainSet, fraction: split, at: value["split"]!.range)
-            } else if let set = dataset(value, loss: loss, classes: &names, outputWidth: outputWidth, inputWidth: inputWidth,
-                                        inputShape: inputShape, inputShapeRange: inputShapeValue.range,
-                                        lastLayer: built.last!) {
-                validation = set
-            }
+        switch data.validation {
+        case .split(let fraction)?:
+            (trainData, validation) = self.split(trainSet, fraction: fraction.value, at: fraction.range)
+        case .set(let set)?:
+            validation = dataset(set, loss: loss, classes: &names, outputWidth: outputWidth, inputWidth: inputWidth, lastLayer: built.last!)
+        case nil:
+            break
         }
+        let trainInputs = data.train.inputs.range
         for layer in built {
             if let vocab = layer.kind.vocabulary, layer.inputs == [-1] {
-                checkIndices(trainData.inputs, below: vocab, at: trainRecord["inputs"]!.range, layer: layer)
-                if let validation { checkIndices(validation.inputs, below: vocab, at: trainRecord["inputs"]!.range, layer: layer) }
+                checkIndices(trainData.inputs, below: vocab, at: trainInputs, layer: layer)
+                if let validation { checkIndices(validation.inputs, below: vocab, at: trainInputs, layer: layer) }
                 // Indices must reach the table as written: normalizing them would make them fractions.
-                if let normalize = data["normalize"]?.record?["inputs"], normalize.string != "none" {
-                    bag.error(.layerGeometry, "\(layer.kind.name) `\(layer.name)` reads integer indices, which `normalize: {inputs: \(normalize.string!)}` would turn into fractions",
+                let normalize = data.normalizeInputs
+                if !normalize.isDefault, normalize.value != .none {
+                    bag.error(.layerGeometry, "\(layer.kind.name) `\(layer.name)` reads integer indices, which `normalize: {inputs: \(normalize.value.rawValue)}` would turn into fractions",
                               at: normalize.range, notes: [DiagnosticNote("the embedding is here", at: layer.range)],
                               help: "leave the inputs unnormalized")
                 }
@@ -106,64 +100,62 @@ struct Builder {
         }
 
         // Training.
-        let optimizerValue = train["optimizer"]!
-        let optimizer = Lowering.optimizer(optimizerValue.choice!)
-        optimizer.rule.check(optimizer, optimizerValue.choice!, &bag)
+        let optimizer = Lowering.optimizer(train.optimizer)
+        optimizer.rule.check(optimizer, train.optimizer, &bag)
         // A default batch size is clamped to the training set; a written one that exceeds it is a mistake.
         let rows = trainData.inputs.rows
-        let batchValue = train["batch_size"]!
-        if !batchValue.isDefault, batchValue.int! > rows {
+        let batch = train.batchSize
+        if !batch.isDefault, batch.value > rows {
             bag.error(.batchLargerThanData,
-                      "batch_size \(batchValue.int!) is larger than the training set, which has \(rows) sample\(rows == 1 ? "" : "s")",
-                      at: batchValue.range, notes: [DiagnosticNote("the training inputs are here", at: trainRecord["inputs"]!.range)],
+                      "batch_size \(batch.value) is larger than the training set, which has \(rows) sample\(rows == 1 ? "" : "s")",
+                      at: batch.range, notes: [DiagnosticNote("the training inputs are here", at: trainInputs)],
                       help: "use a batch_size of at most \(rows), or omit it to train on the whole set per step")
         }
-        if let schedule = train["schedule"]?.choice { Ops.schedule(named: schedule.kind)?.check(schedule, &bag) }
+        Ops.schedule(named: train.schedule.kind)?.check(train.schedule, &bag)
         guard !bag.hasErrors else { return nil }
 
-        let epochs = train["epochs"]!.int!
-        var schedule = Schedule(epochs: epochs,
-                                batchSize: batchValue.isDefault ? min(batchValue.int!, rows) : batchValue.int!,
-                                shuffle: train["shuffle"]!.bool!, logEvery: train["log_every"]!.int!)
-        schedule.learningRate = LRSchedule.lower(train["schedule"]!.choice!, epochs: epochs, hasValidation: validation != nil)
-        schedule.warmup = train["warmup"]!.int!
-        schedule.clip = train["clip"].map { Lowering.clip($0.choice!) } ?? .none
-        schedule.validateEvery = train["validate_every"]!.int!
-        if let early = train["early_stopping"]?.record {
+        let epochs = train.epochs.value
+        var schedule = Schedule(epochs: epochs, batchSize: batch.isDefault ? min(batch.value, rows) : batch.value,
+                                shuffle: train.shuffle, logEvery: train.logEvery.value)
+        schedule.learningRate = LRSchedule.lower(train.schedule, epochs: epochs, hasValidation: validation != nil)
+        schedule.warmup = train.warmup
+        schedule.clip = train.clip.map(Lowering.clip) ?? .none
+        schedule.validateEvery = train.validateEvery
+        if let early = train.earlyStopping {
             schedule.earlyStopping = EarlyStopping(
-                monitor: early["monitor"]?.string ?? EarlyStopping.defaultMonitor(hasValidation: validation != nil),
-                patience: early["patience"]!.int!, minDelta: early["min_delta"]!.double!, restoreBest: early["restore_best"]!.bool!)
+                monitor: early.monitor?.value ?? EarlyStopping.defaultMonitor(hasValidation: validation != nil),
+                patience: early.patience, minDelta: early.minDelta, restoreBest: early.restoreBest)
         }
-        if let policy = train["checkpoint"]?.record {
+        if let policy = train.checkpoint {
             // The folder is confined like data paths: a spec writes and prunes only inside its project.
-            let written = policy["path"]?.string ?? "checkpoints/\(spec["name"]?.string ?? file.stem)"
+            let written = policy.path?.value ?? "checkpoints/\(spec.name.value)"
             do {
                 let folder = try FilePolicy.resolveOutputFolder(written, specPath: file.path, allowOutsideRoot: options.allowOutsideRoot)
-                schedule.checkpoint = CheckpointPolicy(every: policy["every"]!.int!, keep: policy["keep"]!.int!, folder: folder, written: written)
+                schedule.checkpoint = CheckpointPolicy(every: policy.every, keep: policy.keep, folder: folder, written: written)
             } catch {
-                let at = policy["path"] ?? spec["name"] ?? train["checkpoint"]!
-                bag.error(.outputFolder, "the checkpoint folder " + error.message, at: at.range, help: error.help)
+                let at = policy.path?.range ?? spec.name.writtenRange ?? policy.range
+                bag.error(.outputFolder, "the checkpoint folder " + error.message, at: at, help: error.help)
             }
         }
-        for (value, monitor) in [(train["early_stopping"]?.record?["monitor"], schedule.earlyStopping?.monitor),
-                                 (train["schedule"]?.choice?["monitor"], schedule.learningRate.monitor)] {
-            if monitor == "val_loss", validation == nil, let value {
-                bag.error(.missingKey, "val_loss needs validation data", at: value.range,
+        let monitors = [(train.earlyStopping?.monitor?.range, schedule.earlyStopping?.monitor),
+                        (Ops.schedule(named: train.schedule.kind)?.monitorRange(train.schedule), schedule.learningRate.monitor)]
+        for (range, monitor) in monitors {
+            if monitor == "val_loss", validation == nil, let range {
+                bag.error(.missingKey, "val_loss needs validation data", at: range,
                           help: "add `validation: {split: 0.2}` under `data:`, or monitor loss")
             }
         }
-        if let phases = train["phases"]?.list {
-            let total = phases.reduce(0) { $0 + $1.record!["epochs"]!.int! }
+        if let phases = train.phases {
+            let total = phases.value.reduce(0) { $0 + $1.epochs }
             if total != epochs {
-                bag.error(.phaseEpochs, "the phases add up to \(total) epochs, but train.epochs is \(epochs)", at: train["phases"]!.range,
-                          notes: [DiagnosticNote("train.epochs is here", at: train["epochs"]!.range)],
+                bag.error(.phaseEpochs, "the phases add up to \(total) epochs, but train.epochs is \(epochs)", at: phases.range,
+                          notes: [DiagnosticNote("train.epochs is here", at: train.epochs.range)],
                           help: "make train.epochs \(total), or change the phases' epochs")
             }
-            for phase in phases {
-                let record = phase.record!
+            for phase in phases.value {
                 var frozen: [Int] = []
-                for reference in record["freeze"]?.list ?? [] {
-                    let name = reference.string!
+                for reference in phase.freeze {
+                    let name = reference.value
                     guard let index = built.firstIndex(where: { $0.name == name }) else {
                         let guess = Suggestions.guess(name, among: built.map(\.name), at: reference.range)
                         bag.error(.badReference, "no layer named `\(name)` to freeze", at: reference.range,
@@ -173,19 +165,18 @@ struct Builder {
                     }
                     frozen.append(index)
                 }
-                let phaseOptimizer = record["optimizer"].map { Lowering.optimizer($0.choice!) } ?? optimizer
-                schedule.phases.append(Phase(epochs: record["epochs"]!.int!, optimizer: phaseOptimizer, frozen: frozen))
+                let phaseOptimizer = phase.optimizer.map(Lowering.optimizer) ?? optimizer
+                schedule.phases.append(Phase(epochs: phase.epochs, optimizer: phaseOptimizer, frozen: frozen))
             }
         }
         guard !bag.hasErrors else { return nil }
 
-        let normalize = data["normalize"]?.record
         var ir = ModelIR(
-            name: spec["name"]?.string ?? file.stem,
-            seed: UInt64(spec["seed"]!.int!),
+            name: spec.name.value,
+            seed: UInt64(spec.seed.value),
             train: trainData,
-            inputNormalization: Normalization(rawValue: normalize?["inputs"]?.string ?? "none")!,
-            targetNormalization: Normalization(rawValue: normalize?["targets"]?.string ?? "none")!,
+            inputNormalization: data.normalizeInputs.value,
+            targetNormalization: data.normalizeTargets.value,
             inputShape: inputShape, layers: built, loss: loss, optimizer: optimizer, schedule: schedule)
         ir.validation = validation
         if loss.isClassification { ir.classes = names ?? (0..<outputWidth).map(String.init) }
@@ -193,9 +184,9 @@ struct Builder {
     }
 
     /// A training or validation set: its inputs and targets, read and checked against the model.
-    mutating func dataset(_ record: SpecRecord, loss: Loss, classes: inout [String]?, outputWidth: Int, inputWidth: Int,
-                          inputShape: [Int], inputShapeRange: SourceRange, lastLayer: Layer) -> Dataset? {
-        let inputsValue = record["inputs"]!, targetsValue = record["targets"]!
+    mutating func dataset(_ set: DataSetSection, loss: Loss, classes: inout [String]?, outputWidth: Int, inputWidth: Int,
+                          lastLayer: Layer) -> Dataset? {
+        let inputsValue = set.inputs, targetsValue = set.targets
         guard let inputTable = table(inputsValue), let targetTable = table(targetsValue) else { return nil }
         guard let inputs = numeric(inputTable, at: inputsValue) else { return nil }
         let targets: DataMatrix?
@@ -205,14 +196,13 @@ struct Builder {
             targets = numeric(targetTable, at: targetsValue)
         }
         guard let targets else { return nil }
-        var valid = checkInputs(inputs, targetRows: targets.rows, in: record, inputWidth: inputWidth, inputShape: inputShape,
-                                inputShapeRange: inputShapeRange)
+        var valid = checkInputs(inputs, targetRows: targets.rows, in: set, inputWidth: inputWidth)
         let isIndices = loss.targetsAreIndices(columns: targets.columns)
         if !isIndices, targets.columns != outputWidth {
-            let unitsRange = lastLayer.written["units"]?.range ?? lastLayer.range
+            let unitsRange = lastLayer.source.width ?? lastLayer.range
             bag.error(.outputWidth,
                       "\(lastLayer.name) outputs \(outputWidth) value\(outputWidth == 1 ? "" : "s") per sample, but the targets (line \(targetsValue.range.start.line)) have \(targets.columns)",
-                      at: unitsRange, notes: [DiagnosticNote("the targets are here", at: firstRow(targetsValue))],
+                      at: unitsRange, notes: [DiagnosticNote("the targets are here", at: targetsValue.firstRow)],
                       help: "make the last layer's output \(targets.columns) wide, or fix the targets")
             valid = false
         }
@@ -225,7 +215,7 @@ struct Builder {
             if let i = matrix.values.firstIndex(where: { !$0.isFinite }) {
                 let r = i / max(matrix.columns, 1)
                 bag.error(.invalidNumber, "row \(r + 1) holds a value beyond float32's range (±3.4e38)",
-                          at: value.matrix.map { $0.rowRanges[r] } ?? value.range, notes: [DiagnosticNote("in the data here", at: value.range)],
+                          at: value.rowRange(r), notes: [DiagnosticNote("in the data here", at: value.range)],
                           help: "rescale the data")
                 valid = false
             }
@@ -235,14 +225,14 @@ struct Builder {
 
     /// The inputs against model.input's width, and the targets' row count against theirs (E0301,
     /// E0302): what the data must satisfy whatever the layers are. False when either fails.
-    mutating func checkInputs(_ inputs: DataMatrix, targetRows: Int, in record: SpecRecord, inputWidth: Int, inputShape: [Int],
-                              inputShapeRange: SourceRange) -> Bool {
-        let inputsValue = record["inputs"]!, targetsValue = record["targets"]!
+    mutating func checkInputs(_ inputs: DataMatrix, targetRows: Int, in set: DataSetSection, inputWidth: Int) -> Bool {
+        let inputsValue = set.inputs, targetsValue = set.targets
+        let inputShape = spec.model.input.value, inputShapeRange = spec.model.input.range
         var valid = true
         if inputs.columns != inputWidth {
             bag.error(.inputWidth,
                       "each input row has \(inputs.columns) value\(inputs.columns == 1 ? "" : "s"), but model.input \(inputShape) (line \(inputShapeRange.start.line)) takes \(inputWidth)",
-                      at: firstRow(inputsValue), notes: [DiagnosticNote("model.input is declared here", at: inputShapeRange)],
+                      at: inputsValue.firstRow, notes: [DiagnosticNote("model.input is declared here", at: inputShapeRange)],
                       help: "make model.input [\(inputs.columns)] or fix the rows")
             valid = false
         }
@@ -257,13 +247,16 @@ struct Builder {
     }
 
     /// An inline matrix or a file, as a table of cells.
-    mutating func table(_ value: SpecValue) -> DataTable? {
-        if let m = value.matrix {
+    mutating func table(_ source: DataSource) -> DataTable? {
+        let written: Located<String>, columns: [Located<DataColumn>]?
+        switch source.origin {
+        case .inline(let m):
             return DataTable(rows: m.rows.count, columns: m.columns, numbers: m.rows.flatMap { $0.map { Optional($0) } },
                              texts: [], header: nil)
+        case .file(let name, let selected):
+            (written, columns) = (name, selected)
         }
-        let record = value.record!
-        let name = record["file"]!.string!
+        let name = written.value
         let whole: DataTable
         do {
             let path = try FilePolicy.resolve(name, specPath: file.path, allowOutsideRoot: options.allowOutsideRoot)
@@ -275,32 +268,34 @@ struct Builder {
                 tables[path] = whole
             }
         } catch {
-            bag.error(.dataFile, error.message, at: record["file"]!.range, help: error.help)
+            bag.error(.dataFile, error.message, at: written.range, help: error.help)
             return nil
         }
-        guard let columns = record["columns"]?.list else { return whole }
+        guard let columns else { return whole }
         var indices: [Int] = []
         for column in columns {
             // Reading one column twice is never what a spec means: it is refused, as is a name the
             // header itself gives to two columns.
-            let sameAsBefore = columns.prefix { $0.range != column.range }.contains { ($0.int != nil && $0.int == column.int) || ($0.string != nil && $0.string == column.string) }
+            let sameAsBefore = columns.prefix { $0.range != column.range }.contains { $0.value == column.value }
             if sameAsBefore {
-                bag.error(.dataFile, "`columns` names \(column.string.map { "`\($0)`" } ?? "column \(column.int!)") twice", at: column.range,
+                let text = switch column.value { case .name(let name): "`\(name)`"; case .index(let index): "column \(index)" }
+                bag.error(.dataFile, "`columns` names \(text) twice", at: column.range,
                           help: "list each column once")
                 return nil
             }
-            if let wanted = column.string, let header = whole.header, header.filter({ $0 == wanted }).count > 1 {
-                bag.error(.dataFile, "\(name)'s header names `\(wanted)` twice, so the column is ambiguous", at: column.range,
-                          help: "give the columns distinct names, or select them by index (from 0)")
-                return nil
-            }
-            if let index = column.int {
+            switch column.value {
+            case .index(let index):
                 guard index < whole.columns else {
                     bag.error(.dataFile, "\(name) has \(whole.columns) columns, so there is no column \(index) (counted from 0)", at: column.range)
                     return nil
                 }
                 indices.append(index)
-            } else if let wanted = column.string {
+            case .name(let wanted):
+                if let header = whole.header, header.filter({ $0 == wanted }).count > 1 {
+                    bag.error(.dataFile, "\(name)'s header names `\(wanted)` twice, so the column is ambiguous", at: column.range,
+                              help: "give the columns distinct names, or select them by index (from 0)")
+                    return nil
+                }
                 guard let header = whole.header else {
                     bag.error(.dataFile, "\(name) has no header row, so columns must be numbers (from 0)", at: column.range)
                     return nil
@@ -328,14 +323,14 @@ struct Builder {
     }
 
     /// A table of numbers only; a text cell is an error naming its row and column.
-    mutating func numeric(_ table: DataTable, at value: SpecValue) -> DataMatrix? {
+    mutating func numeric(_ table: DataTable, at value: DataSource) -> DataMatrix? {
         if let i = table.firstText {
-            let name = value.record?["file"]?.string ?? "the data"
+            let name = value.fileName?.value ?? "the data"
             let r = i / table.columns, c = i % table.columns
             let place = table.rowLines.isEmpty ? "\(name), row \(r + 1), column \(c + 1)" : "\(name):\(table.rowLines[r]):\(table.columnFields[c])"
             let text = table.texts.isEmpty ? "" : table.texts[i]
             bag.error(.dataFile, "\(place): \(DataFiles.notANumber(text))",
-                      at: value.record?["file"]?.range ?? value.range)
+                      at: value.fileName?.range ?? value.range)
             return nil
         }
         return DataMatrix(rows: table.rows, columns: table.columns, values: table.floats ?? table.numbers.map { Float($0!) })
@@ -343,7 +338,7 @@ struct Builder {
 
     /// One column of class indices, or of class names mapped to indices by `classes` (given, or
     /// the sorted distinct names).
-    mutating func labels(_ table: DataTable, at value: SpecValue, classes: inout [String]?, outputWidth: Int,
+    mutating func labels(_ table: DataTable, at value: DataSource, classes: inout [String]?, outputWidth: Int,
                          lastLayer: Layer) -> DataMatrix? {
         let isText = table.firstText != nil
         var indices: [Float] = []
@@ -363,7 +358,7 @@ struct Builder {
                 let v = table.number(r)!
                 guard v >= 0, v == v.rounded(.towardZero) else {
                     bag.error(.classOutOfRange, "row \(r + 1): class index \(Format.number(v)) is not a whole number from 0",
-                              at: value.matrix.map { $0.rowRanges[r] } ?? value.range)
+                              at: value.rowRange(r))
                     return nil
                 }
                 indices.append(Float(v))
@@ -371,10 +366,10 @@ struct Builder {
         }
         let classCount = max(outputWidth, classes?.count ?? 0)
         if let r = indices.firstIndex(where: { $0.index(below: outputWidth) == nil }) {
-            let unitsRange = lastLayer.written["units"]?.range ?? lastLayer.range
+            let unitsRange = lastLayer.source.width ?? lastLayer.range
             bag.error(.classOutOfRange,
                       "row \(r + 1) is class \(indices[r].wholeNumber.map(String.init) ?? "\(indices[r])"), but \(lastLayer.name) has \(outputWidth) output\(outputWidth == 1 ? "" : "s") (classes 0 to \(outputWidth - 1))",
-                      at: value.matrix.map { $0.rowRanges[r] } ?? value.range,
+                      at: value.rowRange(r),
                       notes: [DiagnosticNote("the output layer is here", at: unitsRange)],
                       help: indices.max()!.index(below: 1 << 24).map { "give the last layer \(max(classCount, $0 + 1)) units" } ?? "fix the class indices in the data")
             return nil
@@ -392,7 +387,7 @@ struct Builder {
             return (set, nil)
         }
         var order = Array(0..<n)
-        var rng = RandomStream(seed: UInt64(spec["seed"]!.int!), stream: RandomStream.validationSplit)
+        var rng = RandomStream(seed: UInt64(spec.seed.value), stream: RandomStream.validationSplit)
         for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.index(below: i + 1)) }
         func take(_ rows: ArraySlice<Int>) -> Dataset {
             Dataset(inputs: set.inputs.rows(rows.sorted()), targets: set.targets.rows(rows.sorted()))
@@ -405,10 +400,6 @@ struct Builder {
             bag.error(.classOutOfRange, "input " + bad.message(), at: range,
                       notes: [DiagnosticNote("the embedding is here", at: layer.range)], help: "raise vocab, or fix the data")
         }
-    }
-
-    func firstRow(_ value: SpecValue) -> SourceRange {
-        value.matrix?.rowRanges.first ?? value.range
     }
 }
 

@@ -7,133 +7,41 @@
 import DNNSyntax
 
 package struct LayerBuilder {
-    let model: SpecRecord
-    let inputShape: [Int]
-    let inputShapeRange: SourceRange
+    let model: ModelSection
     var bag = DiagnosticBag()
 
-    package init(model: SpecRecord, inputShape: [Int], inputShapeRange: SourceRange) {
+    package init(model: ModelSection) {
         self.model = model
-        self.inputShape = inputShape
-        self.inputShapeRange = inputShapeRange
-    }
-
-    /// One layer of the expanded list: blocks replaced by their layers, names and references final.
-    package struct Entry {
-        package var choice: SpecChoice
-        var name: String
-        var nameRange: SourceRange
-        /// The names it reads, with where each is written; nil: the entry before.
-        var inputs: [(name: String, range: SourceRange)]?
-        var range: SourceRange
-    }
-
-    /// The spec's layers with every `block` expanded: a block's layers are named `<instance>.<name>`,
-    /// `input` inside it means the block's input, and the instance's name stands for its last layer.
-    package mutating func expand() -> [Entry]? {
-        var blocks: [String: (layers: [SpecValue], range: SourceRange)] = [:]
-        for block in model["blocks"]?.list ?? [] {
-            let record = block.record!
-            let name = record["name"]!.string!
-            if let earlier = blocks[name] {
-                bag.error(.duplicateName, "a block named `\(name)` is already declared", at: record["name"]!.range,
-                          notes: [DiagnosticNote("the first is here", at: earlier.range)], help: "give each block its own name")
-                continue
-            }
-            blocks[name] = (record["layers"]!.list!, record["name"]!.range)
-        }
-        var entries: [Entry] = []
-        var naming = LayerNaming()
-        var aliases: [String: String] = [:]  // block instance → its last layer
-        func references(_ choice: SpecChoice) -> [(name: String, range: SourceRange)]? {
-            choice["inputs"]?.list?.map { ($0.string!, $0.range) }
-        }
-        for value in model["layers"]!.list! {
-            let choice = value.choice!
-            let name = naming.name(kind: choice.kind, written: choice["name"]?.string)
-            let nameRange = choice["name"]?.range ?? choice.nameRange
-            guard choice.kind == "block", !choice.isBroken else {
-                entries.append(Entry(choice: choice, name: name, nameRange: nameRange, inputs: references(choice), range: value.range))
-                continue
-            }
-            let use = choice["use"]!.string!
-            guard let block = blocks[use] else {
-                let guess = Suggestions.guess(use, among: blocks.keys.sorted(), at: choice["use"]!.range)
-                bag.error(.badReference, "no block named `\(use)` is declared under model.blocks", at: choice["use"]!.range,
-                          help: guess.help
-                              ?? (blocks.isEmpty ? "declare it: `blocks: [{name: \(use), layers: [...]}]` under model" : "the blocks are " + blocks.keys.sorted().map { "`\($0)`" }.joined(separator: ", ")),
-                          fixes: guess.fixes)
-                return nil
-            }
-            // The block's input: the instance's single input, or the entry before it.
-            let blockInput: (name: String, range: SourceRange)
-            if let written = references(choice) {
-                guard written.count == 1 else {
-                    bag.error(.badReference, "block `\(name)` takes one input, but `inputs` names \(written.count)", at: choice["inputs"]!.range)
-                    return nil
-                }
-                blockInput = written[0]
-            } else {
-                blockInput = (entries.last?.name ?? "input", choice.nameRange)
-            }
-            var innerNaming = LayerNaming()
-            var previous: String? = nil
-            for inner in block.layers {
-                let innerChoice = inner.choice!
-                if innerChoice.kind == "block" {
-                    bag.error(.badReference, "block `\(use)` uses another block; blocks do not nest", at: innerChoice.nameRange)
-                    return nil
-                }
-                let innerName = innerNaming.name(kind: innerChoice.kind, written: innerChoice["name"]?.string)
-                let full = "\(name).\(innerName)"
-                let inputs: [(name: String, range: SourceRange)]
-                if let written = references(innerChoice) {
-                    inputs = written.map { ref in ref.name == "input" ? blockInput : ("\(name).\(ref.name)", ref.range) }
-                } else {
-                    inputs = [previous.map { ($0, innerChoice.nameRange) } ?? blockInput]
-                }
-                entries.append(Entry(choice: innerChoice, name: full, nameRange: innerChoice["name"]?.range ?? innerChoice.nameRange,
-                                     inputs: inputs, range: inner.range))
-                previous = full
-            }
-            aliases[name] = previous
-        }
-        // A reference to a block instance means its last layer.
-        for index in entries.indices {
-            entries[index].inputs = entries[index].inputs?.map { ref in (aliases[ref.name] ?? ref.name, ref.range) }
-        }
-        return entries
     }
 
     mutating func build() -> [Layer]? {
-        let modelInit = model["init"]?.record
-        let defaultWeights = modelInit?["weights"].map(Lowering.initializer) ?? .glorotUniform
-        let defaultBias = modelInit?["bias"].map(Lowering.initializer) ?? .zeros
-        guard let entries = expand() else { return nil }
+        let inputShape = model.input.value, inputShapeRange = model.input.range
+        guard let entries = model.layers else { return nil }
         var layers: [Layer] = []
         var indexOf: [String: Int] = [:]
-        let names = entries.map(\.name)
+        let names = entries.map(\.name.value)
         var parameterTotal = 0
         // A layer that cannot be lowered (its errors reported) stays in the list as a stand-in without a
         // shape, and the layers that read it are skipped: every other layer is still checked, as rustc
         // goes on past an error, without errors that would only follow from the first.
         var unknown = Set<Int>()
-        func standIn(_ entry: Entry, inputs: [Int]) {
+        func standIn(_ entry: LayerEntry, inputs: [Int]) {
             unknown.insert(layers.count)
-            layers.append(Layer(name: entry.name, kind: ActivationLayer(), activation: .identity, inputs: inputs, inputShapes: [],
-                                outputShape: [], parameters: [], range: entry.range, written: entry.choice))
+            layers.append(Layer(name: entry.name.value, kind: ActivationLayer(), activation: .identity, inputs: inputs, inputShapes: [],
+                                outputShape: [], parameters: [], range: entry.range,
+                                source: LayerSource(kind: entry.choice.nameRange, name: entry.name.range)))
         }
         for (l, entry) in entries.enumerated() {
-            let choice = entry.choice, name = entry.name
+            let choice = entry.choice, name = entry.name.value
             if let first = indexOf[name] {
-                bag.error(.duplicateName, "a layer named `\(name)` already exists", at: entry.nameRange,
-                          notes: [DiagnosticNote("the first `\(name)` is here", at: entries[first].nameRange)],
+                bag.error(.duplicateName, "a layer named `\(name)` already exists", at: entry.name.range,
+                          notes: [DiagnosticNote("the first `\(name)` is here", at: entries[first].name.range)],
                           help: "give each layer a unique `name`")
                 standIn(entry, inputs: [])
                 continue
             }
             if name == "input" {
-                bag.error(.duplicateName, "`input` names the model's input; a layer cannot take that name", at: entry.nameRange)
+                bag.error(.duplicateName, "`input` names the model's input; a layer cannot take that name", at: entry.name.range)
                 standIn(entry, inputs: [])
                 continue
             }
@@ -147,7 +55,7 @@ package struct LayerBuilder {
                     if let index = indexOf[target] { inputs.append(index); continue }
                     if let later = names.firstIndex(of: target) {
                         bag.error(.badReference, "`\(name)` reads `\(target)`, which comes after it: a layer reads only layers written before it, so the graph has no cycles",
-                                  at: reference.range, notes: [DiagnosticNote("`\(target)` is here", at: entries[later].nameRange)],
+                                  at: reference.range, notes: [DiagnosticNote("`\(target)` is here", at: entries[later].name.range)],
                                   help: "move `\(target)` before `\(name)`")
                     } else {
                         let guess = Suggestions.guess(target, among: Array(names[..<l]) + ["input"], at: reference.range)
@@ -168,8 +76,8 @@ package struct LayerBuilder {
             }
             let shapes = inputs.map { $0 < 0 ? inputShape : layers[$0].outputShape }
             let ranges = inputs.map { $0 < 0 ? inputShapeRange : layers[$0].range }
-            var spec = LayerSpec(name: name, choice: choice, range: entry.range, inputs: inputs, shapes: shapes, inputRanges: ranges,
-                                 defaultWeights: defaultWeights, defaultBias: defaultBias, modelInitRange: modelInit?.range)
+            var spec = LayerSpec(entry: entry, inputs: inputs, shapes: shapes, inputRanges: ranges,
+                                 defaultWeights: model.initWeights.value, defaultBias: model.initBias.value, modelInitRange: model.initRange)
             let lowered = spec.lower()
             bag.append(contentsOf: spec.bag)
             guard let layer = lowered else {
@@ -179,13 +87,13 @@ package struct LayerBuilder {
             let count = layer.parameterCount
             guard count <= IRBuilder.maxParameters - parameterTotal, layer.outputSize <= IRBuilder.maxParameters else {
                 bag.error(.modelTooLarge, "layer `\(name)` takes the model past \(IRBuilder.maxParameters) parameters or values",
-                          at: choice["units"]?.range ?? choice["filters"]?.range ?? choice.nameRange, help: "use fewer units")
+                          at: layer.source.width ?? choice.nameRange, help: "use fewer units")
                 return nil
             }
             parameterTotal += count
             layers.append(layer)
         }
-        guard unknown.isEmpty else { return nil }
+        guard unknown.isEmpty, model.isWhole else { return nil }
         return bag.hasErrors ? nil : layers
     }
 }
@@ -193,9 +101,7 @@ package struct LayerBuilder {
 /// One layer being lowered: its checked choice, its inputs and their shapes. Each op's `lower` reads it
 /// and reports its errors into `bag`, located in the spec.
 public struct LayerSpec {
-    let name: String
-    let choice: SpecChoice
-    let range: SourceRange
+    let entry: LayerEntry
     let inputs: [Int]
     let shapes: [[Int]]
     let inputRanges: [SourceRange]
@@ -203,6 +109,10 @@ public struct LayerSpec {
     let defaultBias: Initializer
     let modelInitRange: SourceRange?
     var bag = DiagnosticBag()
+
+    var name: String { entry.name.value }
+    /// The layer's checked choice: its op reads its own keys here.
+    var choice: SpecChoice { entry.choice }
 
     /// The first input's shape.
     var shape: [Int] { shapes[0] }
@@ -235,20 +145,15 @@ public struct LayerSpec {
 
     /// The weights' initializer: the layer's `weights`, else model.init's; checked.
     mutating func weightInitializer() -> Initializer {
-        let weights = choice["weights"].map(Lowering.initializer) ?? defaultWeights
-        checkInitializer(weights, at: choice["weights"]?.range ?? modelInitRange ?? choice.nameRange)
+        let weights = entry.weights?.value ?? defaultWeights
+        checkInitializer(weights, at: entry.weights?.range ?? modelInitRange ?? choice.nameRange)
         return weights
     }
 
     /// The bias initializer, or nil for `bias: false`; checked.
     mutating func biasInitializer() -> Initializer? {
-        let bias: Initializer?
-        if let value = choice["bias"] {
-            if let flag = value.bool { bias = flag ? defaultBias : nil } else { bias = Lowering.initializer(value) }
-        } else {
-            bias = defaultBias
-        }
-        if let bias { checkInitializer(bias, at: choice["bias"]?.range ?? modelInitRange ?? choice.nameRange) }
+        let bias = entry.bias.map(\.value) ?? defaultBias
+        if let bias { checkInitializer(bias, at: entry.bias?.range ?? modelInitRange ?? choice.nameRange) }
         return bias
     }
 
@@ -274,16 +179,17 @@ public struct LayerSpec {
     /// The layer: its op's lowering, then its activation (the `activation` key, or an activation
     /// layer's `fn`) with what that needs of the output.
     mutating func lower() -> Layer? {
-        let written = choice["activation"] ?? choice["fn"]
-        let activation = written.map { Activation.lower($0.choice!) } ?? .identity
+        let written = entry.activation
+        let activation = written?.value ?? .identity
         guard let op = Ops.layer(named: choice.kind) else { preconditionFailure("layer kind \(choice.kind) is in the table but has no op") }
         guard var lowered = op.lower(&self) else { return nil }
         let output = lowered.output
         guard let own = activation.function.parameters(&self, output: output, at: written?.range ?? choice.nameRange) else { return nil }
         lowered.parameters += own
         guard checkSizes(lowered.parameters, output: output) else { return nil }
+        let source = LayerSource(kind: choice.nameRange, name: entry.name.range, width: lowered.width,
+                                 activation: written?.writtenRange, weights: entry.weights?.writtenRange)
         return Layer(name: name, kind: lowered.op, activation: activation, inputs: inputs, inputShapes: shapes, outputShape: output,
-                     parameters: lowered.parameters, l1: Float(choice["l1"]?.double ?? 0), l2: Float(choice["l2"]?.double ?? 0),
-                     range: range, written: choice)
+                     parameters: lowered.parameters, l1: Float(entry.l1), l2: Float(entry.l2), range: entry.range, source: source)
     }
 }

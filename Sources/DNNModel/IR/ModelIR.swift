@@ -111,14 +111,35 @@ public struct Layer: Sendable {
     public var l2: Float = 0
     /// Where the layer is written in the spec.
     public var range: SourceRange
-    /// The checked choice it was lowered from (a block's layers expanded), with the range of every
-    /// key: later stages point at `written["units"]` here rather than going back to the spec tree.
-    public var written: SpecChoice
+    /// Where its parts are written: what diagnostics after lowering point at.
+    public var source: LayerSource
 
     public var inputShape: [Int] { inputShapes.first ?? [] }
     public var outputSize: Int { outputShape.reduce(1, *) }
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
     public var learnableCount: Int { parameters.filter(\.isLearnable).reduce(0) { $0 + $1.count } }
+}
+
+/// Where a layer's parts are written in the spec.
+public struct LayerSource: Sendable {
+    /// The kind's name (`dense` in `- dense: {units: 8}`).
+    public var kind: SourceRange
+    /// The `name` value, or the kind's name when the name is the default `<kind>_<n>`.
+    public var name: SourceRange
+    /// The key that sets the output's width (dense's `units`, a convolution's `filters`), where the op has one.
+    public var width: SourceRange?
+    /// The activation (`activation`, or an activation layer's `fn`), where written.
+    public var activation: SourceRange?
+    /// The `weights` initializer, where written.
+    public var weights: SourceRange?
+
+    public init(kind: SourceRange, name: SourceRange, width: SourceRange? = nil, activation: SourceRange? = nil, weights: SourceRange? = nil) {
+        self.kind = kind
+        self.name = name
+        self.width = width
+        self.activation = activation
+        self.weights = weights
+    }
 }
 
 /// A matrix of samples, row-major, with where it was written.

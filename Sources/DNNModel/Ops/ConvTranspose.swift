@@ -71,7 +71,7 @@ public struct ConvTranspose: LayerOp, Equatable {
         let op = ConvTranspose(inChannels: C, outChannels: F, input: (shape[1], shape[2]), output: (out[0], out[1]),
                                kernel: (kernel[0], kernel[1]), stride: (stride[0], stride[1]), padding: (padding[0], padding[1]),
                                outputPadding: (extra[0], extra[1]), groups: groups, hasBias: bias != nil)
-        return LoweredLayer(op, output: [F] + out, parameters: parameters)
+        return LoweredLayer(op, output: [F] + out, parameters: parameters, width: choice["filters"]!.range)
     }
 
     public var fingerprint: String { 

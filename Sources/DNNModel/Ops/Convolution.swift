@@ -108,7 +108,7 @@ public struct Convolution: LayerOp, Equatable {
         let op = Convolution(inChannels: C, outChannels: F, input: twoD(sizes), output: twoD(out), kernel: twoD(kernel),
                              stride: twoD(stride), padding: twoDPadding(before), dilation: twoD(dilation), groups: groups,
                              hasBias: bias != nil, oneDimensional: spatial == 1)
-        return LoweredLayer(op, output: [F] + out, parameters: parameters)
+        return LoweredLayer(op, output: [F] + out, parameters: parameters, width: choice["filters"]!.range)
     }
 
     public var fingerprint: String { 

@@ -27,7 +27,8 @@ public struct Dense: LayerOp, Equatable {
         var parameters = [layer.parameter("weight", .weight, [O, I], layer.weightInitializer(), fanIn: I, fanOut: O)]
         let bias = layer.biasInitializer()
         if let bias { parameters.append(layer.parameter("bias", .bias, [O], bias, fanIn: I, fanOut: O)) }
-        return LoweredLayer(Dense(inFeatures: I, outFeatures: O, hasBias: bias != nil), output: [O], parameters: parameters)
+        return LoweredLayer(Dense(inFeatures: I, outFeatures: O, hasBias: bias != nil), output: [O], parameters: parameters,
+                            width: layer.choice["units"]!.range)
     }
 
     public var fingerprint: String { "dense(inFeatures: \(inFeatures), outFeatures: \(outFeatures), bias: \(hasBias))" }

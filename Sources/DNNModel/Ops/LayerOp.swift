@@ -15,11 +15,14 @@ public struct LoweredLayer {
     public var op: any LayerOp
     public var output: [Int]
     public var parameters: [Parameter] = []
+    /// The key that sets the output's width (dense's `units`), for diagnostics about the width.
+    public var width: SourceRange?
 
-    public init(_ op: any LayerOp, output: [Int], parameters: [Parameter] = []) {
+    public init(_ op: any LayerOp, output: [Int], parameters: [Parameter] = [], width: SourceRange? = nil) {
         self.op = op
         self.output = output
         self.parameters = parameters
+        self.width = width
     }
 }
 

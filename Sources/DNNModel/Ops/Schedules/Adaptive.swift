@@ -75,6 +75,7 @@ public struct ReduceOnPlateau: ScheduleRule {
     }
     public var name: String { "reduce_on_plateau" }
     public var monitor: String? { watched }
+    public static func monitorRange(_ choice: SpecChoice) -> SourceRange? { choice["monitor"]?.range }
     public func factor(epoch: Int, step: Int, totalSteps: Int, base: Double, plateau: Double) -> Double { plateau }
 
     public func observe(_ value: Double, _ state: inout PlateauState, base: Double) {

@@ -20,6 +20,8 @@ public protocol ScheduleRule: Sendable {
     func factor(epoch: Int, step: Int, totalSteps: Int, base: Double, plateau: Double) -> Double
     /// What it watches after each epoch ("loss" or "val_loss"), or nil.
     var monitor: String? { get }
+    /// Where a checked choice of it names what it watches, when it does.
+    static func monitorRange(_ choice: SpecChoice) -> SourceRange?
     /// After an epoch whose monitored value is `value`: the plateau state's next value.
     func observe(_ value: Double, _ state: inout PlateauState, base: Double)
     /// The defaults it computed from context, as resolve shows them: (key, value, where it came from).
@@ -36,6 +38,7 @@ public protocol ScheduleRule: Sendable {
 extension ScheduleRule {
     public static func check(_ choice: SpecChoice, _ bag: inout DiagnosticBag) {}
     public var monitor: String? { nil }
+    public static func monitorRange(_ choice: SpecChoice) -> SourceRange? { nil }
     public func observe(_ value: Double, _ state: inout PlateauState, base: Double) {}
     public var contextualDefaults: [(key: String, value: SpecValue.Content, note: String)] { [] }
 }
