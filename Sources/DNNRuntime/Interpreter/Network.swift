@@ -99,52 +99,44 @@ public final class Network {
     }
 
     final class Bound<O: LayerOp, A: ActivationFunction>: Code {
-        /// The op and the activation, each in a cell of its own: a call reads them in place (the class's
-        /// methods are not specialized, and a stored value would be copied through its metadata per call).
-        let op: UnsafeMutablePointer<O>
-        let activation: UnsafeMutablePointer<A>
+        /// The op and the activation as constants of a final class: a call passes their address to the
+        /// witness as it is, with nothing copied (a value behind a pointer was copied through its
+        /// metadata for every call).
+        let op: O
+        let activation: A
         init(_ op: O, _ activation: A) {
-            self.op = .allocate(capacity: 1)
-            self.op.initialize(to: op)
-            self.activation = .allocate(capacity: 1)
-            self.activation.initialize(to: activation)
-        }
-        deinit {
-            op.deinitialize(count: 1)
-            op.deallocate()
-            activation.deinitialize(count: 1)
-            activation.deallocate()
+            self.op = op
+            self.activation = activation
         }
 
         override func forward(_ plan: UnsafePointer<LayerPlan>, _ pass: UnsafeMutablePointer<PassContext>) {
-            op.pointee.forward(plan.pointee.io, &pass.pointee)
+            op.forward(plan.pointee.io, &pass.pointee)
         }
 
         override func backward(_ plan: UnsafePointer<LayerPlan>, dz: UnsafeMutablePointer<Float>, _ pass: UnsafeMutablePointer<PassContext>) {
-            op.pointee.backward(plan.pointee.io, dz: dz, &pass.pointee)
+            op.backward(plan.pointee.io, dz: dz, &pass.pointee)
         }
 
         override func activate(_ plan: UnsafePointer<LayerPlan>, B: Int, shape: [Int]?) {
-            let plan = plan.pointee
-            if let shape {
-                activation.pointee.forward(z: plan.io.z, a: plan.a, slope: plan.slope, B: B, shape: shape)
-            } else {
-                activation.pointee.forward(z: plan.io.z, a: plan.a, slope: plan.slope, B: B, S: plan.size, channels: plan.channels)
-            }
+            // Every argument is of the parameter's own type before the call: an implicit pointer
+            // conversion in the call would make Swift copy the activation through its metadata first.
+            let p = plan.pointee
+            let z = UnsafePointer(p.io.z), slope = p.slope.map { UnsafePointer<Float>($0) }
+            guard let shape else { return activation.forward(z: z, a: p.a, slope: slope, B: B, S: p.size, channels: p.channels) }
+            activation.forward(z: z, a: p.a, slope: slope, B: B, shape: shape)
         }
 
         override func activationBackward(_ plan: UnsafePointer<LayerPlan>, dz: UnsafeMutablePointer<Float>, B: Int, shape: [Int]?) {
-            let plan = plan.pointee
-            if let shape {
-                activation.pointee.backward(z: plan.io.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope, dslope: plan.dslope, B: B, shape: shape)
-            } else {
-                activation.pointee.backward(z: plan.io.z, a: plan.a, da: plan.ga, dz: dz, slope: plan.slope, dslope: plan.dslope, B: B,
-                                            S: plan.size, channels: plan.channels)
+            let p = plan.pointee
+            let z = UnsafePointer(p.io.z), a = UnsafePointer(p.a), da = UnsafePointer(p.ga), slope = p.slope.map { UnsafePointer<Float>($0) }
+            guard let shape else {
+                return activation.backward(z: z, a: a, da: da, dz: dz, slope: slope, dslope: p.dslope, B: B, S: p.size, channels: p.channels)
             }
+            activation.backward(z: z, a: a, da: da, dz: dz, slope: slope, dslope: p.dslope, B: B, shape: shape)
         }
 
         override func markPassing(z: UnsafePointer<Float>, a: UnsafePointer<Float>, rows: Int, flags: UnsafeMutableBufferPointer<Bool>) {
-            activation.pointee.markPassing(z: z, a: a, rows: rows, flags: flags)
+            activation.markPassing(z: z, a: a, rows: rows, flags: flags)
         }
     }
     let code: UnsafeMutableBufferPointer<Unmanaged<Code>>
