@@ -14,7 +14,8 @@ public final class LearningRate {
     public let schedule: LRSchedule
     public let warmup: Int
     public let totalSteps: Int
-    var plateau = PlateauState()
+    /// Read and written by the trainer alone, on its thread (see Trainer's state).
+    @exclusivity(unchecked) var plateau = PlateauState()
 
     public init(base: Double, schedule: LRSchedule, warmup: Int, totalSteps: Int) {
         self.base = base

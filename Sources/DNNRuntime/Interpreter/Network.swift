@@ -180,7 +180,7 @@ public final class Network {
     let outputWidth: Int, targetWidth: Int
 
     /// Counts changes to the parameters, so that results computed from them can be reused until the next.
-    public internal(set) var revision = 0
+    @exclusivity(unchecked) public internal(set) var revision = 0
 
     /// What the layers of a pass share: rows, mode, threads, dropout's stream, scratch. Behind a pointer,
     /// so that handing it to each op costs no exclusivity check.
@@ -198,8 +198,8 @@ public final class Network {
         set { pass.pointee.training = newValue }
     }
     /// The optimizer of the current phase, and its rule (looked up once per phase, not per step).
-    public var optimizer: Optimizer { didSet { optimizerRule = optimizer.rule } }
-    private(set) var optimizerRule: any OptimizerRule.Type
+    @exclusivity(unchecked) public var optimizer: Optimizer { didSet { optimizerRule = optimizer.rule } }
+    @exclusivity(unchecked) private(set) var optimizerRule: any OptimizerRule.Type
     /// Dropout's draws: the seed's stream 2.
     package var dropoutStream: RandomStream {
         get { pass.pointee.dropout }

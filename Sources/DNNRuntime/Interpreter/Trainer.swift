@@ -28,41 +28,45 @@ public final class Trainer {
     package let inputs: DataMatrix
     package let targets: DataMatrix
     let batchSize: Int
-    var order: [Int]
-    var shuffler: RandomStream
+    @exclusivity(unchecked) var order: [Int]
+    @exclusivity(unchecked) var shuffler: RandomStream
     /// Optimizer steps taken so far, across epochs.
-    public internal(set) var steps = 0
+    @exclusivity(unchecked) public internal(set) var steps = 0
     /// Steps of the current phase (the optimizer's step count restarts with its state).
-    var phaseStep = 0
+    @exclusivity(unchecked) var phaseStep = 0
     /// The parameter spans the current phase leaves unchanged.
-    var frozen: [Range<Int>] = []
+    @exclusivity(unchecked) var frozen: [Range<Int>] = []
     /// The learning rate of each step; `currentRate` is the last one used.
     public let learningRate: LearningRate
-    public internal(set) var currentRate: Double
+    @exclusivity(unchecked) public internal(set) var currentRate: Double
     /// Epochs run so far.
-    public internal(set) var epochsRun = 0
+    @exclusivity(unchecked) public internal(set) var epochsRun = 0
+
+    // The state a step reads and writes is `@exclusivity(unchecked)`: a trainer runs on one thread and
+    // never holds two accesses to one of these at once, and the dynamic checks cost W1 (2 → 10 → 10 → 1,
+    // four samples) about 8% of its instructions per step.
 
     // What one epoch saw, reset when it starts (Watch.swift says what is made of it).
     /// Per layer, per unit: whether the unit passed a gradient for some sample.
-    private var alive: [[Bool]]
+    @exclusivity(unchecked) private var alive: [[Bool]]
     /// Layers whose activation can die, by index: the only ones `markAlive` looks at.
     private let mortal: [Int]
     /// Whether any parameter's gradient was nonzero in some step.
-    private var anyGradient = false
+    @exclusivity(unchecked) private var anyGradient = false
     /// The first non-finite value, which ends the epoch and the run.
-    public private(set) var fault: Fault?
+    @exclusivity(unchecked) public private(set) var fault: Fault?
     /// Asked after every step: whether to stop there.
-    private var stopRequested: (@Sendable () -> Bool)?
+    @exclusivity(unchecked) private var stopRequested: (@Sendable () -> Bool)?
     /// On watched (logged) epochs: per layer, the sums of squared gradient norms and of update ratios.
-    package var watching = false
-    private var gradientSquares: [Double]
-    private var updateRatios: [Double]
-    private var watchedSteps = 0
+    @exclusivity(unchecked) package var watching = false
+    @exclusivity(unchecked) private var gradientSquares: [Double]
+    @exclusivity(unchecked) private var updateRatios: [Double]
+    @exclusivity(unchecked) private var watchedSteps = 0
     /// A logged epoch watches every `watchStride`-th step: at most 16 of them, evenly spaced. The
     /// watch reads every parameter four times, as much as a step of a wide layer costs itself.
     private let watchStride: Int
-    private var stepInEpoch = 0
-    private var beforeUpdate: [Float]
+    @exclusivity(unchecked) private var stepInEpoch = 0
+    @exclusivity(unchecked) private var beforeUpdate: [Float]
 
     /// What the epoch loop carries from one epoch to the next; a checkpoint saves it (TrainingState.swift).
     struct Progress {
@@ -75,7 +79,7 @@ public final class Trainer {
         var bestValidation: (epoch: Int, parameters: [Float], statistics: [Float])? = nil
         var phaseEnd = 0, phaseIndex = -1
     }
-    var loop = Progress()
+    @exclusivity(unchecked) var loop = Progress()
 
     /// The cost of the run's first epoch (a resumed run's too), against which a loss counts as converged.
     public var firstCost: Double? { loop.costs.first }
@@ -247,7 +251,7 @@ public final class Trainer {
         shuffler = rng
     }
 
-    private var lastLoss: Float = 0
+    @exclusivity(unchecked) private var lastLoss: Float = 0
 
     /// One optimizer step on the given rows, watching for dead units and non-finite values.
     private func step(_ rows: ArraySlice<Int>) {
