@@ -139,6 +139,68 @@ struct LintTests {
         expectDiagnostic(spec(replacing: "epochs: 10", with: "epochs: 0"), .outOfRange, at: "0", onLineWith: "epochs")
     }
 
+    // W0359: a [length, features] sequence read as [channels, length].
+    static func sequenceSpec(_ layers: String) -> String {
+        """
+        dnnc: 1
+        data:
+          train:
+            inputs: [[0, 0, 1], [0, 1, 1], [1, 0, 0], [1, 1, 0]]
+            targets: [[0], [1], [1], [2]]
+        model:
+          input: [3]
+          layers:
+        \(layers)    - flatten
+            - dense: {units: 1, name: out}
+        train:
+          loss: mse
+          optimizer: {sgd: {lr: 0.1}}
+          epochs: 5
+        """
+    }
+
+    @Test func aSequenceReadAsChannelsIsNamedWithBothLayersAndAFix() throws {
+        let text = Self.sequenceSpec("""
+                - embedding: {vocab: 2, dim: 4, name: tokens}
+                - dropout: {rate: 0.1}
+                - conv1d: {filters: 5, kernel: 2, name: conv}
+
+            """)
+        expectDiagnostic(text, .sequenceLayout, at: "conv1d", onLineWith: "name: conv")
+        let result = compile(text)
+        let warning = try #require(result.diagnostics.all.first { $0.code == .sequenceLayout })
+        #expect(warning.message.contains("`conv`") && warning.message.contains("embedding `tokens`")
+                && warning.message.contains("3 positions as channels and the 4 features as the length"))
+        #expect(warning.notes.first?.range?.start.line == 9, "the note points at the embedding")
+        // The fix inserts the permute as a line of its own, and the fixed spec is clean.
+        #expect(warning.fixes.count == 1 && warning.fixes[0].replacement == "permute: {dims: [1, 0]}\n    - ")
+        let fixed = FixItTests.apply(warning.fixes, to: text)
+        #expect(fixed.contains("    - permute: {dims: [1, 0]}\n    - conv1d: {filters: 5, kernel: 2, name: conv}"))
+        expectCodes(fixed, [])
+        #expect(compile(fixed).model?.layers.first { $0.name == "conv" }?.inputShape == [4, 3])
+    }
+
+    @Test func globalAndOneDimensionalPoolingOfASequenceWarnToo() {
+        for reader in ["global_avgpool", "global_maxpool", "maxpool1d: {size: 2}", "avgpool1d: {size: 2}"] {
+            let text = Self.sequenceSpec("    - embedding: {vocab: 2, dim: 4}\n    - layernorm\n    - \(reader)\n")
+            expectCodes(text, [.sequenceLayout])
+        }
+    }
+
+    @Test func aPermutedSequenceOrAChannelsFirstInputIsFine() {
+        expectCodes(Self.sequenceSpec("    - embedding: {vocab: 2, dim: 4}\n    - permute: {dims: [1, 0]}\n    - conv1d: {filters: 5, kernel: 2}\n"), [])
+        // A conv1d after a conv1d reads channels first; a reshape's [1, 3] is a one-channel signal.
+        expectCodes(Self.sequenceSpec("    - embedding: {vocab: 2, dim: 4}\n    - permute: {dims: [1, 0]}\n    - conv1d: {filters: 5, kernel: 2}\n    - global_maxpool\n"), [])
+        expectCodes(Self.sequenceSpec("    - reshape: {shape: [1, 3]}\n    - conv1d: {filters: 5, kernel: 2}\n"), [])
+    }
+
+    @Test func aReaderThatNamesItsInputGetsTheWarningWithoutAFix() throws {
+        let text = Self.sequenceSpec("    - embedding: {vocab: 2, dim: 4, name: tokens}\n    - dense: {units: 2, inputs: [input], name: side}\n    - global_avgpool: {inputs: [tokens]}\n    - concat: {inputs: [global_avgpool_1, side]}\n")
+        expectCodes(text, [.sequenceLayout])
+        let warning = try #require(compile(text).diagnostics.all.first)
+        #expect(warning.fixes.isEmpty, "a permute inserted before it would not be what it reads")
+    }
+
     @Test func warningsAreReportedOnlyWhenTheSpecVerifies() {
         let text = spec(replacing: "{units: 1, name: fc2}", with: "{units: 1, activation: relu, name: fc2}")
             .replacingOccurrences(of: "epochs: 10", with: "epochs: -1")

@@ -26,6 +26,44 @@ public enum Linter {
         logEveryBeyondEpochs(spec, model, &bag)
         graphUse(spec, model, &bag)
         doubleActivation(spec, model, &bag)
+        sequenceLayout(spec, model, &bag)
+    }
+
+    /// W0359: [length, features] read as [channels, length]. The shapes fit, so nothing else notices.
+    static func sequenceLayout(_ spec: ResolvedSpec, _ model: ModelIR, _ bag: inout DiagnosticBag) {
+        /// The layer whose sequence layer `l`'s output still is, following the layers that keep the axes.
+        func sequenceSource(_ l: Int) -> Int? {
+            var l = l
+            while l >= 0 {
+                let layer = model.layers[l]
+                if layer.kind.facts.outputsSequence { return layer.outputShape.count == 2 ? l : nil }
+                guard layer.kind.facts.keepsLayout, let input = layer.inputs.first else { return nil }
+                l = input
+            }
+            return nil
+        }
+        let entries = spec.model.layers ?? []
+        for (l, layer) in model.layers.enumerated() where layer.kind.facts.readsChannelsFirst && layer.inputShape.count == 2 {
+            guard let input = layer.inputs.first, input >= 0, let source = sequenceSource(input) else { continue }
+            let producer = model.layers[source]
+            let (length, features) = (layer.inputShape[0], layer.inputShape[1])
+            var fixes: [FixIt] = []
+            // Where the layer reads the one before and is a line of a block-style list (`- conv1d: ...`),
+            // the fix inserts the permute as the line before it.
+            if l < entries.count, entries[l].inputs == nil, let line = spec.file.line(layer.range.start.line) {
+                let lead = line.unicodeScalars.prefix(layer.range.start.column - 1)
+                let text = String(String.UnicodeScalarView(lead))
+                if text.hasSuffix("- "), text.dropLast(2).allSatisfy({ $0 == " " }) {
+                    let at = SourceRange(start: layer.range.start, end: layer.range.start)
+                    fixes.append(FixIt(at, "permute: {dims: [1, 0]}\n" + text))
+                }
+            }
+            bag.report(.sequenceLayout,
+                       "\(layer.kind.name) `\(layer.name)` reads [channels, length], but its input is the [length, features] sequence of \(producer.kind.name) `\(producer.name)`: it would treat the \(length) positions as channels and the \(features) features as the length",
+                       at: layer.source.kind, notes: [DiagnosticNote("the [\(length), \(features)] sequence comes from here", at: producer.source.kind)],
+                       help: "insert `- permute: {dims: [1, 0]}` before `\(layer.name)`, to give it [\(features), \(length)]",
+                       fixes: fixes)
+        }
     }
 
     /// W0356 and W0357: layers whose output nobody reads, and dropout on the output.

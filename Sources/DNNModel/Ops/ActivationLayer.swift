@@ -14,6 +14,7 @@ public struct ActivationLayer: LayerOp, Equatable {
 
     public var fingerprint: String { "activation" }
     public var name: String { "activation" }
+    public var facts: OpFacts { OpFacts(keepsLayout: true) }
 
     public func forward(_ io: LayerIO, _ pass: inout PassContext) { io.z.update(from: io.x, count: pass.rows * io.size) }
 

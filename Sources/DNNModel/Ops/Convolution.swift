@@ -118,7 +118,7 @@ public struct Convolution: LayerOp, Equatable {
             + "oneDimensional: \(oneDimensional)))"
      }
     public var name: String { oneDimensional ? "conv1d" : "conv2d" }
-    public var facts: OpFacts { OpFacts(mixesThroughWeights: true) }
+    public var facts: OpFacts { OpFacts(mixesThroughWeights: true, readsChannelsFirst: true) }
 
     public func buffers(_ layer: Layer, capacity: Int) -> OpBuffers {
         OpBuffers(columns: FastConvolutionKernel.scratchSize(self), partial: FastConvolutionKernel.partialSize(self))

@@ -19,7 +19,7 @@ public struct Dropout: LayerOp, Equatable {
 
     public var fingerprint: String { "dropout(rate: \(rate))" }
     public var name: String { "dropout" }
-    public var facts: OpFacts { OpFacts(dropsInTraining: true) }
+    public var facts: OpFacts { OpFacts(dropsInTraining: true, keepsLayout: true) }
 
     /// The mask (B, S): 0 or 1/(1 − rate).
     public func buffers(_ layer: Layer, capacity: Int) -> OpBuffers { OpBuffers(saved: capacity * layer.outputSize) }

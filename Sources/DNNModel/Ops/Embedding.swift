@@ -32,6 +32,7 @@ public struct Embedding: LayerOp, Equatable {
     public var fingerprint: String { "embedding(vocab: \(vocab), dim: \(dim))" }
     public var name: String { "embedding" }
     public var vocabulary: Int? { vocab }
+    public var facts: OpFacts { OpFacts(outputsSequence: true) }
 
     public func forward(_ io: LayerIO, _ pass: inout PassContext) {
         let x = io.x, w = io.weight!, z = io.z

@@ -29,6 +29,7 @@ public struct GlobalPooling: LayerOp, Equatable {
 
     public var fingerprint: String { "\(isMax ? "globalMaxPool" : "globalAvgPool")(channels: \(channels), spatial: \(spatial))" }
     public var name: String { Self.kinds[isMax ? 1 : 0].name }
+    public var facts: OpFacts { OpFacts(readsChannelsFirst: true) }
 
     /// Max pooling's argmax: one position per channel.
     public func buffers(_ layer: Layer, capacity: Int) -> OpBuffers { OpBuffers(argmax: isMax ? capacity * channels : 0) }

@@ -55,10 +55,20 @@ public struct OpFacts: Sendable, Equatable {
     public var mixesThroughWeights = false
     /// It zeroes values in training (dropout), which makes no sense on the output.
     public var dropsInTraining = false
+    /// A 2-d output of it is a sequence, [length, features], positions first (embedding).
+    public var outputsSequence = false
+    /// Its output keeps its first input's axes in their order (activations, dropout, layernorm, add).
+    public var keepsLayout = false
+    /// It reads [channels, positions...], channels first (conv1d, 1-d and global pooling).
+    public var readsChannelsFirst = false
 
-    public init(mixesThroughWeights: Bool = false, dropsInTraining: Bool = false) {
+    public init(mixesThroughWeights: Bool = false, dropsInTraining: Bool = false, outputsSequence: Bool = false,
+                keepsLayout: Bool = false, readsChannelsFirst: Bool = false) {
         self.mixesThroughWeights = mixesThroughWeights
         self.dropsInTraining = dropsInTraining
+        self.outputsSequence = outputsSequence
+        self.keepsLayout = keepsLayout
+        self.readsChannelsFirst = readsChannelsFirst
     }
 }
 

@@ -46,6 +46,7 @@ public struct Merge: LayerOp, Equatable {
 
     public var fingerprint: String { kind.rawValue }
     public var name: String { kind.rawValue }
+    public var facts: OpFacts { OpFacts(keepsLayout: kind != .concat) }
 
     public func forward(_ io: LayerIO, _ pass: inout PassContext) {
         let z = io.z, n = pass.rows * io.size, inputs = io.inputs

@@ -96,6 +96,7 @@ public struct LayerNorm: LayerOp, Equatable {
 
     public var fingerprint: String { "layernorm(features: \(features), eps: \(eps))" }
     public var name: String { "layernorm" }
+    public var facts: OpFacts { OpFacts(keepsLayout: true) }
 
     /// x̂ (B, S) and 1/σ per normalized row.
     public func buffers(_ layer: Layer, capacity: Int) -> OpBuffers {
@@ -266,6 +267,7 @@ public struct RMSNorm: LayerOp, Equatable {
 
     public var fingerprint: String { "rmsnorm(features: \(features), eps: \(eps))" }
     public var name: String { "rmsnorm" }
+    public var facts: OpFacts { OpFacts(keepsLayout: true) }
 
     /// x̂ = x·r (B, S) and r = 1/rms per normalized row.
     public func buffers(_ layer: Layer, capacity: Int) -> OpBuffers {

@@ -37,6 +37,9 @@ public struct Pooling: LayerOp, Equatable {
         kind("avgpool1d", "the mean of each window of [channels, length]; padding counts as 0 (PyTorch's count_include_pad)"),
     ]
 
+    /// Only the 1-d kinds can read a [length, features] sample (the 2-d ones need three axes).
+    public var facts: OpFacts { OpFacts(readsChannelsFirst: true) }
+
     public static func lower(_ layer: inout LayerSpec) -> LoweredLayer? {
         let choice = layer.choice, name = layer.name, shape = layer.shape
         let spatial = choice.kind.hasSuffix("1d") ? 1 : 2

@@ -32,6 +32,8 @@ extension SpecValue {
 public struct ResolvedSpec: Sendable {
     /// The checked tree it was built from: `dnnc resolve` prints it back with the spellings written.
     public let tree: SpecRecord
+    /// The spec's text, for fixes that insert lines.
+    public let file: SourceFile
     /// The written name, or the file's stem.
     public var name: Located<String>
     public var seed: Located<Int>
@@ -227,7 +229,7 @@ extension ResolvedSpec {
     public static func resolve(_ tree: SpecRecord, file: SourceFile, diagnostics bag: inout DiagnosticBag) -> ResolvedSpec {
         let data = tree["data"]!.record!, model = tree["model"]!.record!, train = tree["train"]!.record!
         let name = tree["name"].map { $0.located(\.string) } ?? Located(file.stem, at: .none, isDefault: true)
-        return ResolvedSpec(tree: tree, name: name, seed: tree["seed"]!.located(\.int),
+        return ResolvedSpec(tree: tree, file: file, name: name, seed: tree["seed"]!.located(\.int),
                             data: dataSection(data), model: modelSection(model, &bag), train: trainSection(train))
     }
 

@@ -54,6 +54,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case unusedLayer = "W0356"
     case dropoutLast = "W0357"
     case doubleActivation = "W0358"
+    case sequenceLayout = "W0359"
     // Training
     case invalidOptimizer = "E0401"
     case batchLargerThanData = "E0402"
@@ -116,6 +117,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
         case .unusedLayer: "a layer whose output no other layer reads"
         case .dropoutLast: "dropout as the last layer"
         case .doubleActivation: "an output activation the loss already applies"
+        case .sequenceLayout: "a [length, features] sequence read as [channels, length]"
         case .invalidOptimizer: "optimizer settings that cannot work together"
         case .batchLargerThanData: "a batch size larger than the training set"
         case .phaseEpochs: "the phases' epochs do not add up to train.epochs"

@@ -329,6 +329,17 @@ extension DiagnosticCode {
                 use nll after log_softmax, or bce after sigmoid.
                 """, bad: edit(("  loss: mse", "  loss: cross_entropy"), (out, "{units: 3, activation: softmax, name: out}")),
                 good: edit(("  loss: mse", "  loss: cross_entropy"), (out, "{units: 3, name: out}")))
+        case .sequenceLayout:
+            let sequence = "- embedding: {vocab: 2, dim: 4}\n"
+            return make("""
+                A layer that reads [channels, length] (conv1d, maxpool1d, avgpool1d, global pooling) reads a \
+                sequence laid out as [length, features]: the output of an embedding (and of the layers that \
+                keep its axes, such as dropout or layernorm). The shapes fit, so nothing fails, but the \
+                convolution runs across each position's features instead of along the sequence, and global \
+                pooling gives one number per position instead of one per feature. A `permute: {dims: [1, 0]}` \
+                before the layer turns [length, features] into [features, length]; the fix inserts it.
+                """, bad: edit(("- dense: " + hidden + "\n", sequence + "    - conv1d: {filters: 3, kernel: 1}\n    - flatten\n")),
+                good: edit(("- dense: " + hidden + "\n", sequence + "    - permute: {dims: [1, 0]}\n    - conv1d: {filters: 3, kernel: 1}\n    - flatten\n")))
         case .unscaledInputs:
             return make("""
                 The inputs are not normalized, and either their magnitudes are large (above 100) or \
