@@ -119,6 +119,27 @@ model:
     - embedding: {vocab: 7, dim: 3}
     - dense: {units: 3}
 """,
+    "lstm": """
+data: {train: {inputs: {file: idx.npy}, targets: {file: y.npy}}}
+model:
+  input: [4]
+  layers:
+    - embedding: {vocab: 7, dim: 3}
+    - lstm: {units: 4, return_sequences: true}
+    - layernorm: {}
+    - lstm: {units: 3, bidirectional: true, return_sequences: true}
+    - lstm: {units: 2, bidirectional: true}
+    - dense: {units: 3}
+""",
+    "lstm-last": """
+data: {train: {inputs: {file: seq.npy}, targets: {file: y.npy}}}
+model:
+  input: [36]
+  layers:
+    - reshape: {shape: [6, 6]}
+    - lstm: {units: 5}
+    - dense: {units: 3}
+""",
     "classifier-logits": """
 data: {train: {inputs: {file: x.npy}, targets: {file: labels.npy}}, normalize: {inputs: standard}}
 model:

@@ -213,7 +213,74 @@ def op_cases():
     add("groupnorm", (4, 3, 2), ["- groupnorm: {groups: 2, eps: 0.001, name: g}"], gn, {"g.weight": gn.weight, "g.bias": gn.bias})
     rms = torch.nn.RMSNorm(5)
     add("rmsnorm", (2, 5), ["- rmsnorm: {name: r}"], rms, {"r.weight": rms.weight})
+    # Issue 15's layers.
+    for name, layer, bidirectional, sequences in [
+        ("lstm_last", "- lstm: {units: 4, name: l}", False, False),
+        ("lstm_sequences", "- lstm: {units: 3, return_sequences: true, name: l}", False, True),
+        ("lstm_bidirectional_last", "- lstm: {units: 3, bidirectional: true, name: l}", True, False),
+        ("lstm_bidirectional_sequences", "- lstm: {units: 2, bidirectional: true, return_sequences: true, name: l}", True, True),
+    ]:
+        units = int(layer.split("units: ")[1].split(",")[0])
+        lstm = torch.nn.LSTM(3, units, batch_first=True, bidirectional=bidirectional)
+        add(name, (5, 3), [layer], lambda x, m=lstm, s=sequences: lstm_output(m, x, s), lstm_parameters("l", lstm))
     return cases
+
+
+def lstm_parameters(name, lstm):
+    """dnnc's names for a torch.nn.LSTM's tensors: `<name>.weight_ih`, ..., `<name>.weight_ih_reverse`."""
+    return {f"{name}.{key.replace('_l0', '')}": value for key, value in lstm.named_parameters()}
+
+
+def lstm_output(lstm, x, sequences):
+    """Every step's output, or the last step's per direction (h_n: the reverse direction's at position 0)."""
+    y, (h, _) = lstm(x)
+    return y if sequences else torch.cat(list(h), dim=1)
+
+
+def sequence_case(name, length, features, units, bidirectional, sequences, optimizer, spec_optimizer, steps=4, rows=4, seed=0):
+    """A training fixture like `case`, for an lstm followed by a dense layer: loss, gradients, parameters."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(rows, length * features)).astype(np.float32)
+    y = rng.normal(size=(rows, 2)).astype(np.float32)
+    lstm = torch.nn.LSTM(features, units, batch_first=True, bidirectional=bidirectional)
+    width = (2 if bidirectional else 1) * units * (length if sequences else 1)
+    lin = torch.nn.Linear(width, 2)
+    params = {**lstm_parameters("rnn", lstm), "out.weight": lin.weight, "out.bias": lin.bias}
+    with torch.no_grad():
+        for value in params.values():
+            value.copy_(torch.tensor(rng.normal(scale=0.5, size=tuple(value.shape)), dtype=torch.float32))
+
+    def forward(inp):
+        return lin(lstm_output(lstm, inp.reshape(rows, length, features), sequences).reshape(rows, -1))
+
+    initial = {k: {"shape": list(v.shape), "values": v.detach().numpy().ravel().tolist()} for k, v in params.items()}
+    opt = optimizer(list(params.values()))
+    xt, yt = torch.tensor(x), torch.tensor(y)
+    losses, first_grads = [], None
+    for step in range(steps):
+        opt.zero_grad()
+        value = torch.nn.MSELoss()(forward(xt), yt)
+        value.backward()
+        losses.append(float(value.detach()))
+        if step == 0:
+            first_grads = {k: v.grad.numpy().ravel().tolist() for k, v in params.items()}
+        opt.step()
+    final = {k: v.detach().numpy().ravel().tolist() for k, v in params.items()}
+    matrix = lambda m: "[" + ", ".join("[" + ", ".join(repr(float(v)) for v in row) + "]" for row in m) + "]"
+    spec = "\n".join([
+        "dnnc: 1", f"name: {name}", "data:", "  train:", f"    inputs: {matrix(x)}", f"    targets: {matrix(y)}",
+        "model:", f"  input: [{length * features}]", "  layers:",
+        f"    - reshape: {{shape: [{length}, {features}]}}",
+        f"    - lstm: {{units: {units}, bidirectional: {str(bidirectional).lower()}, return_sequences: {str(sequences).lower()}, name: rnn}}",
+        "    - flatten",
+        "    - dense: {units: 2, name: out}",
+        "train:", "  loss: mse", f"  optimizer: {spec_optimizer}", f"  epochs: {steps}", f"  batch_size: {rows}", "  shuffle: false", "",
+    ])
+    fixture = {"torch": torch.__version__, "spec": spec, "initial": initial, "losses": losses,
+               "first_gradients": first_grads, "final": final}
+    with open(os.path.join(OUT, f"{name}.json"), "w") as f:
+        json.dump(fixture, f, indent=1)
+        f.write("\n")
 
 
 def loss_cases():
@@ -261,6 +328,9 @@ if __name__ == "__main__":
     with open(os.path.join(OUT, "ops.json"), "w") as f:
         json.dump({"torch": torch.__version__, "ops": op_cases(), "losses": loss_cases()}, f, indent=1)
         f.write("\n")
+    sequence_case("lstm-last-sgd-mse", 5, 3, 4, False, False, lambda p: torch.optim.SGD(p, lr=0.1), "{sgd: {lr: 0.1}}", seed=20)
+    sequence_case("lstm-bidirectional-sequences-adam-mse", 4, 2, 3, True, True, lambda p: torch.optim.Adam(p, lr=0.01),
+                  "{adam: {lr: 0.01}}", steps=5, seed=21)
     case("sgd-tanh-mse", [3, 4, 2], ["tanh", "identity"], "mse",
          lambda p: torch.optim.SGD(p, lr=0.1), "{sgd: {lr: 0.1}}")
     case("sgd-nesterov-prelu-huber", [3, 4, 3, 2], ["relu", "prelu", "identity"], "huber",

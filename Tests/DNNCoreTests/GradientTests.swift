@@ -176,6 +176,10 @@ struct GradientTests {
         ("embedding", "[2]", "[[0, 3], [2, 1], [4, 4]]", "- embedding: {vocab: 5, dim: 3}\n- flatten\n- dense: {units: 2, l1: 0.1, l2: 0.2}"),
         ("permute, rmsnorm, 1-d pooling", "[2, 6]", "", "- conv1d: {filters: 3, kernel: 2, activation: tanh}\n- permute: {dims: [1, 0]}\n- rmsnorm\n- permute: {dims: [1, 0]}\n- avgpool1d: {size: 2, stride: 1, padding: 1}\n- maxpool1d: {size: 2}\n- flatten\n- dense: {units: 2}"),
         ("transposed convolution, upsample, groupnorm", "[2, 3, 3]", "", "- conv_transpose2d: {filters: 4, kernel: 3, stride: 2, padding: 1, output_padding: 1, groups: 2, activation: tanh}\n- upsample: {scale: 2, mode: bilinear}\n- groupnorm: {groups: 2}\n- avgpool2d: {size: 4}\n- upsample: {scale: [1, 2]}\n- global_maxpool\n- dense: {units: 2}"),
+        ("lstm, both directions, every step then the last", "[3]", "",
+         "- dense: {units: 12, activation: tanh}\n- reshape: {shape: [4, 3]}\n- lstm: {units: 3, bidirectional: true, return_sequences: true}\n- lstm: {units: 2, bidirectional: true}\n- dense: {units: 2}"),
+        ("lstm on an embedding", "[4]", "[[0, 3, 1, 2], [2, 1, 4, 4], [4, 0, 0, 3]]",
+         "- embedding: {vocab: 5, dim: 3}\n- lstm: {units: 3, return_sequences: true}\n- flatten\n- dense: {units: 2}"),
     ]
 
     /// The whole network: ∂loss/∂θ from backward against central differences, for every layer kind

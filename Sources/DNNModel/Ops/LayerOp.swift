@@ -91,13 +91,17 @@ public struct LayerIO {
     /// The layer's tensors by role, and the learnable ones' gradients.
     public var weight, bias, runningMean, runningVar: UnsafeMutablePointer<Float>?
     public var dweight, dbias: UnsafeMutablePointer<Float>?
+    /// The layer's learnable tensors, one after another in the order its op declared them, and their
+    /// gradients likewise: for an op with more than one weight (lstm's weight_ih, weight_hh, ...).
+    public var parameters, gradients: UnsafeMutablePointer<Float>?
 
     package init(x: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?, inputs: UnsafeBufferPointer<UnsafeMutablePointer<Float>>,
                  inputGradients: UnsafeBufferPointer<UnsafeMutablePointer<Float>?>, z: UnsafeMutablePointer<Float>, size: Int,
                  saved: UnsafeMutablePointer<Float>? = nil, invstd: UnsafeMutablePointer<Float>? = nil, argmax: UnsafeMutablePointer<Int32>? = nil,
                  weight: UnsafeMutablePointer<Float>? = nil, bias: UnsafeMutablePointer<Float>? = nil,
                  runningMean: UnsafeMutablePointer<Float>? = nil, runningVar: UnsafeMutablePointer<Float>? = nil,
-                 dweight: UnsafeMutablePointer<Float>? = nil, dbias: UnsafeMutablePointer<Float>? = nil) {
+                 dweight: UnsafeMutablePointer<Float>? = nil, dbias: UnsafeMutablePointer<Float>? = nil,
+                 parameters: UnsafeMutablePointer<Float>? = nil, gradients: UnsafeMutablePointer<Float>? = nil) {
         self.x = x
         self.dx = dx
         self.inputs = inputs
@@ -113,6 +117,8 @@ public struct LayerIO {
         self.runningVar = runningVar
         self.dweight = dweight
         self.dbias = dbias
+        self.parameters = parameters
+        self.gradients = gradients
     }
 }
 
@@ -226,7 +232,7 @@ public enum Ops {
     public static let layers: [any LayerOp.Type] = [
         Dense.self, Convolution.self, Pooling.self, GlobalPooling.self, Reshape.self, Dropout.self, BatchNorm.self,
         LayerNorm.self, Embedding.self, ActivationLayer.self, Merge.self,
-        Permute.self, Upsample.self, ConvTranspose.self, GroupNorm.self, RMSNorm.self,
+        Permute.self, Upsample.self, ConvTranspose.self, GroupNorm.self, RMSNorm.self, LSTM.self,
     ]
 
     /// The type defining a layer kind, by its spec name.

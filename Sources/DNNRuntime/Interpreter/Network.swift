@@ -51,7 +51,7 @@ public final class Network {
     let partial: UnsafeMutableBufferPointer<Float>
 
     /// Per layer: offsets of its tensors (nil when absent); running statistics index `stats`.
-    struct LayerSlots { var weight: Int?; var bias: Int?; var slope: Int?; var runningMean: Int?; var runningVar: Int? }
+    struct LayerSlots { var weight: Int?; var bias: Int?; var slope: Int?; var runningMean: Int?; var runningVar: Int?; var learnable: Int? }
     let slots: [LayerSlots]
     /// Per layer: its learnable parameters' span in `params` (a layer's parameters are contiguous).
     public let layerRanges: [Range<Int>]
@@ -251,6 +251,7 @@ public final class Network {
                 case .runningVariance: slot.runningVar = offset
                 }
                 if isLearnable {
+                    slot.learnable = slot.learnable ?? offset
                     start = start ?? offset
                     end = offset + p.count
                 }
@@ -314,7 +315,8 @@ public final class Network {
                 z: z[l].baseAddress!, size: layer.outputSize, saved: saved[l], invstd: invstd[l], argmax: argmax[l],
                 weight: slot.weight.map { p + $0 }, bias: slot.bias.map { p + $0 },
                 runningMean: slot.runningMean.map { s + $0 }, runningVar: slot.runningVar.map { s + $0 },
-                dweight: slot.weight.map { g + $0 }, dbias: slot.bias.map { g + $0 })
+                dweight: slot.weight.map { g + $0 }, dbias: slot.bias.map { g + $0 },
+                parameters: slot.learnable.map { p + $0 }, gradients: slot.learnable.map { g + $0 })
             code.initializeElement(at: l, to: Unmanaged.passRetained(Code.bind(layer.kind, layer.activation.function)))
             let plan = LayerPlan(io: io, hasPenalty: layer.l1 != 0 || layer.l2 != 0,
                                  elementwise: layer.activation.isElementwise, size: layer.outputSize,
