@@ -131,6 +131,27 @@ model:
     - lstm: {units: 2, bidirectional: true}
     - dense: {units: 3}
 """,
+    "gru-rnn": """
+data: {train: {inputs: {file: idx.npy}, targets: {file: y.npy}}}
+model:
+  input: [4]
+  layers:
+    - embedding: {vocab: 7, dim: 3}
+    - gru: {units: 4, bidirectional: true, return_sequences: true}
+    - rnn: {units: 3, return_sequences: true}
+    - rnn: {units: 3, activation: relu, bidirectional: true, return_sequences: true}
+    - gru: {units: 2}
+    - dense: {units: 3}
+""",
+    "rnn-last": """
+data: {train: {inputs: {file: seq.npy}, targets: {file: y.npy}}}
+model:
+  input: [36]
+  layers:
+    - reshape: {shape: [6, 6]}
+    - rnn: {units: 5, bidirectional: true}
+    - dense: {units: 3}
+""",
     "lstm-last": """
 data: {train: {inputs: {file: seq.npy}, targets: {file: y.npy}}}
 model:

@@ -222,36 +222,49 @@ def op_cases():
     ]:
         units = int(layer.split("units: ")[1].split(",")[0])
         lstm = torch.nn.LSTM(3, units, batch_first=True, bidirectional=bidirectional)
-        add(name, (5, 3), [layer], lambda x, m=lstm, s=sequences: lstm_output(m, x, s), lstm_parameters("l", lstm))
+        add(name, (5, 3), [layer], lambda x, m=lstm, s=sequences: recurrent_output(m, x, s), recurrent_parameters("l", lstm))
+    for name, layer, module, sequences in [
+        ("gru_last", "- gru: {units: 4, name: l}", torch.nn.GRU(3, 4, batch_first=True), False),
+        ("gru_bidirectional_sequences", "- gru: {units: 2, bidirectional: true, return_sequences: true, name: l}",
+         torch.nn.GRU(3, 2, batch_first=True, bidirectional=True), True),
+        ("rnn_tanh_sequences", "- rnn: {units: 3, return_sequences: true, name: l}", torch.nn.RNN(3, 3, batch_first=True), True),
+        ("rnn_relu_bidirectional_last", "- rnn: {units: 3, activation: relu, bidirectional: true, name: l}",
+         torch.nn.RNN(3, 3, batch_first=True, nonlinearity="relu", bidirectional=True), False),
+    ]:
+        add(name, (5, 3), [layer], lambda x, m=module, s=sequences: recurrent_output(m, x, s), recurrent_parameters("l", module))
     return cases
 
 
-def lstm_parameters(name, lstm):
-    """dnnc's names for a torch.nn.LSTM's tensors: `<name>.weight_ih`, ..., `<name>.weight_ih_reverse`."""
-    return {f"{name}.{key.replace('_l0', '')}": value for key, value in lstm.named_parameters()}
+def recurrent_parameters(name, module):
+    """dnnc's names for a torch.nn.LSTM's, GRU's or RNN's tensors: `<name>.weight_ih`, ..., `<name>.weight_ih_reverse`."""
+    return {f"{name}.{key.replace('_l0', '')}": value for key, value in module.named_parameters()}
 
 
-def lstm_output(lstm, x, sequences):
+def recurrent_output(module, x, sequences):
     """Every step's output, or the last step's per direction (h_n: the reverse direction's at position 0)."""
-    y, (h, _) = lstm(x)
+    y, h = module(x)
+    h = h[0] if isinstance(h, tuple) else h
     return y if sequences else torch.cat(list(h), dim=1)
 
 
-def sequence_case(name, length, features, units, bidirectional, sequences, optimizer, spec_optimizer, steps=4, rows=4, seed=0):
-    """A training fixture like `case`, for an lstm followed by a dense layer: loss, gradients, parameters."""
+def sequence_case(name, length, features, units, bidirectional, sequences, optimizer, spec_optimizer, steps=4, rows=4, seed=0,
+                  kind="lstm", spec_options=""):
+    """A training fixture like `case`, for a recurrent layer followed by a dense layer: loss, gradients, parameters."""
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(rows, length * features)).astype(np.float32)
     y = rng.normal(size=(rows, 2)).astype(np.float32)
-    lstm = torch.nn.LSTM(features, units, batch_first=True, bidirectional=bidirectional)
+    make = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[kind]
+    extra = {"nonlinearity": "relu"} if "relu" in spec_options else {}
+    lstm = make(features, units, batch_first=True, bidirectional=bidirectional, **extra)
     width = (2 if bidirectional else 1) * units * (length if sequences else 1)
     lin = torch.nn.Linear(width, 2)
-    params = {**lstm_parameters("rnn", lstm), "out.weight": lin.weight, "out.bias": lin.bias}
+    params = {**recurrent_parameters("rnn", lstm), "out.weight": lin.weight, "out.bias": lin.bias}
     with torch.no_grad():
         for value in params.values():
             value.copy_(torch.tensor(rng.normal(scale=0.5, size=tuple(value.shape)), dtype=torch.float32))
 
     def forward(inp):
-        return lin(lstm_output(lstm, inp.reshape(rows, length, features), sequences).reshape(rows, -1))
+        return lin(recurrent_output(lstm, inp.reshape(rows, length, features), sequences).reshape(rows, -1))
 
     initial = {k: {"shape": list(v.shape), "values": v.detach().numpy().ravel().tolist()} for k, v in params.items()}
     opt = optimizer(list(params.values()))
@@ -271,7 +284,7 @@ def sequence_case(name, length, features, units, bidirectional, sequences, optim
         "dnnc: 1", f"name: {name}", "data:", "  train:", f"    inputs: {matrix(x)}", f"    targets: {matrix(y)}",
         "model:", f"  input: [{length * features}]", "  layers:",
         f"    - reshape: {{shape: [{length}, {features}]}}",
-        f"    - lstm: {{units: {units}, bidirectional: {str(bidirectional).lower()}, return_sequences: {str(sequences).lower()}, name: rnn}}",
+        f"    - {kind}: {{units: {units}, bidirectional: {str(bidirectional).lower()}, return_sequences: {str(sequences).lower()}{spec_options}, name: rnn}}",
         "    - flatten",
         "    - dense: {units: 2, name: out}",
         "train:", "  loss: mse", f"  optimizer: {spec_optimizer}", f"  epochs: {steps}", f"  batch_size: {rows}", "  shuffle: false", "",
@@ -331,6 +344,16 @@ if __name__ == "__main__":
     sequence_case("lstm-last-sgd-mse", 5, 3, 4, False, False, lambda p: torch.optim.SGD(p, lr=0.1), "{sgd: {lr: 0.1}}", seed=20)
     sequence_case("lstm-bidirectional-sequences-adam-mse", 4, 2, 3, True, True, lambda p: torch.optim.Adam(p, lr=0.01),
                   "{adam: {lr: 0.01}}", steps=5, seed=21)
+    sequence_case("gru-bidirectional-last-sgd-mse", 5, 3, 3, True, False, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+                  "{sgd: {lr: 0.1, momentum: 0.9}}", seed=22, kind="gru")
+    sequence_case("gru-sequences-adam-mse", 4, 2, 3, False, True, lambda p: torch.optim.Adam(p, lr=0.01),
+                  "{adam: {lr: 0.01}}", steps=5, seed=23, kind="gru")
+    sequence_case("rnn-tanh-bidirectional-sequences-sgd-mse", 4, 3, 3, True, True, lambda p: torch.optim.SGD(p, lr=0.05),
+                  "{sgd: {lr: 0.05}}", seed=24, kind="rnn")
+    sequence_case("rnn-relu-last-adam-mse", 5, 2, 4, False, False, lambda p: torch.optim.Adam(p, lr=0.01),
+                  "{adam: {lr: 0.01}}", steps=5, seed=25, kind="rnn", spec_options=", activation: relu")
+    sequence_case("rnn-relu-bidirectional-sequences-sgd-mse", 4, 3, 3, True, True, lambda p: torch.optim.SGD(p, lr=0.05),
+                  "{sgd: {lr: 0.05}}", seed=26, kind="rnn", spec_options=", activation: relu")
     case("sgd-tanh-mse", [3, 4, 2], ["tanh", "identity"], "mse",
          lambda p: torch.optim.SGD(p, lr=0.1), "{sgd: {lr: 0.1}}")
     case("sgd-nesterov-prelu-huber", [3, 4, 3, 2], ["relu", "prelu", "identity"], "huber",

@@ -56,6 +56,7 @@ struct GraphBuilder: ONNXGraph {
             case .ints(let name, let values): Self.attribute(name, ints: values)
             case .float(let name, let value): Self.attribute(name, float: value)
             case .string(let name, let value): Self.attribute(name, string: value)
+            case .strings(let name, let values): Self.attribute(name, strings: values)
             }
         })
     }
@@ -126,6 +127,14 @@ struct GraphBuilder: ONNXGraph {
         a.name = name
         a.type = .float
         a.f = float
+        return a
+    }
+
+    static func attribute(_ name: String, strings: [String]) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name
+        a.type = .strings
+        a.strings = strings.map { Data($0.utf8) }
         return a
     }
 

@@ -206,6 +206,7 @@ public enum ONNXAttribute: Sendable, Equatable {
     case ints(String, [Int])
     case float(String, Float)
     case string(String, String)
+    case strings(String, [String])
 }
 
 /// Where ops add their ONNX nodes (DNNExport builds the protobuf behind it). Node and value names carry
@@ -232,7 +233,7 @@ public enum Ops {
     public static let layers: [any LayerOp.Type] = [
         Dense.self, Convolution.self, Pooling.self, GlobalPooling.self, Reshape.self, Dropout.self, BatchNorm.self,
         LayerNorm.self, Embedding.self, ActivationLayer.self, Merge.self,
-        Permute.self, Upsample.self, ConvTranspose.self, GroupNorm.self, RMSNorm.self, LSTM.self,
+        Permute.self, Upsample.self, ConvTranspose.self, GroupNorm.self, RMSNorm.self, Recurrent.self,
     ]
 
     /// The type defining a layer kind, by its spec name.

@@ -1,12 +1,16 @@
-// lstm: a long short-term memory layer over a sequence [length, features], as torch.nn.LSTM with
-// batch_first: gates in PyTorch's order (i, f, g, o), weight_ih [4U, F], weight_hh [4U, U], bias_ih and
-// bias_hh [4U], and the reverse direction's as `*_reverse`; the state starts at zero. It returns the last
-// step's h, [units] (for the reverse direction the step at position 0, as PyTorch's h_n), or every step's,
-// [length, units]; a bidirectional layer concatenates the forward direction's units and the reverse's.
+// lstm, gru and rnn: recurrent layers over a sequence [length, features], as torch.nn.LSTM, GRU and RNN with
+// batch_first. Each saves weight_ih [G·U, F], weight_hh [G·U, U], bias_ih and bias_hh [G·U] (G gates:
+// 4, 3, 1), the reverse direction's as `*_reverse`, all uniform on ±1/sqrt(U) as PyTorch's; the state
+// starts at zero. They return the last step's h, [units] (for the reverse direction the step at
+// position 0, as PyTorch's h_n), or every step's, [length, units]; a bidirectional layer concatenates
+// the forward direction's units and the reverse's.
 //
-//   i = σ(W_ii x + b_ii + W_hi h + b_hi)    f = σ(W_if x + b_if + W_hf h + b_hf)
-//   g = tanh(W_ig x + b_ig + W_hg h + b_hg) o = σ(W_io x + b_io + W_ho h + b_ho)
-//   c' = f ⊙ c + i ⊙ g                      h' = o ⊙ tanh(c')
+//   lstm (gates i, f, g, o)                  gru (gates r, z, n)
+//   i = σ(W_ii x + b_ii + W_hi h + b_hi)     r = σ(W_ir x + b_ir + W_hr h + b_hr)
+//   f = σ(W_if x + b_if + W_hf h + b_hf)     z = σ(W_iz x + b_iz + W_hz h + b_hz)
+//   g = tanh(W_ig x + b_ig + W_hg h + b_hg)  n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+//   o = σ(W_io x + b_io + W_ho h + b_ho)     h' = (1 − z) ⊙ n + z ⊙ h
+//   c' = f ⊙ c + i ⊙ g,  h' = o ⊙ tanh(c')   rnn: h' = tanh or relu(W_ih x + b_ih + W_hh h + b_hh)
 //
 // The input projections of every step are one matrix multiply; each step adds h·W_hhᵀ. Backward runs
 // through time, writing each step's gate gradients over the gates it saved, then multiplies once more for
@@ -15,33 +19,58 @@
 import Foundation
 import DNNSyntax
 
-public struct LSTM: LayerOp, Equatable {
+public struct Recurrent: LayerOp, Equatable {
+    public enum Cell: String, Sendable, Equatable {
+        case lstm, gru, rnnTanh, rnnRelu
+
+        /// Gates per unit.
+        var gates: Int { switch self { case .lstm: 4; case .gru: 3; case .rnnTanh, .rnnRelu: 1 } }
+        /// What a step saves per unit beside its gates and its state: lstm's cell, gru's W_hn·h + b_hn.
+        var extra: Int { switch self { case .lstm, .gru: 1; case .rnnTanh, .rnnRelu: 0 } }
+        var kind: String { switch self { case .lstm: "lstm"; case .gru: "gru"; case .rnnTanh, .rnnRelu: "rnn" } }
+    }
+
+    public var cell: Cell
     public var features: Int
     public var units: Int
     public var length: Int
     public var bidirectional: Bool
     public var returnSequences: Bool
 
-    public static let kinds = [
-        ChoiceKind(name: "lstm", params: [
+    static func keys(_ cell: String) -> [Field] {
+        [
             .required("units", .integer(.size), "the hidden state's size U"),
             .optional("return_sequences", .boolean, default: .bool(false),
                       "output every step, [length, units], instead of the last step's [units]"),
             .optional("bidirectional", .boolean, default: .bool(false),
                       "also run the sequence backwards; the outputs are concatenated, forward first"),
-            Language.nameField, Language.inputsField,
-        ], doc: "long short-term memory over [length, features], as torch.nn.LSTM(batch_first=True); weight_ih [4U, F], weight_hh [4U, U], bias_ih, bias_hh [4U], gates (i, f, g, o)"),
+        ] + (cell == "rnn" ? [.optional("activation", .word(["tanh", "relu"]), default: .word("tanh"), "the step's nonlinearity")] : [])
+            + [Language.nameField, Language.inputsField]
+    }
+
+    public static let kinds = [
+        ChoiceKind(name: "lstm", params: keys("lstm"),
+                   doc: "long short-term memory over [length, features], as torch.nn.LSTM(batch_first=True); weight_ih [4U, F], weight_hh [4U, U], bias_ih, bias_hh [4U], gates (i, f, g, o)"),
+        ChoiceKind(name: "gru", params: keys("gru"),
+                   doc: "gated recurrent unit over [length, features], as torch.nn.GRU(batch_first=True); weight_ih [3U, F], weight_hh [3U, U], bias_ih, bias_hh [3U], gates (r, z, n), b_hn inside r ⊙ (…)"),
+        ChoiceKind(name: "rnn", params: keys("rnn"),
+                   doc: "Elman recurrence over [length, features], as torch.nn.RNN(batch_first=True); weight_ih [U, F], weight_hh [U, U], bias_ih, bias_hh [U]"),
     ]
 
     public static func lower(_ layer: inout LayerSpec) -> LoweredLayer? {
         let shape = layer.shape, choice = layer.choice
         guard shape.count == 2 else {
-            return layer.fail("lstm `\(layer.name)` reads a sequence [length, features], but its input has shape \(shape)",
+            return layer.fail("\(choice.kind) `\(layer.name)` reads a sequence [length, features], but its input has shape \(shape)",
                               help: "an embedding gives [length, dim]; `reshape: {shape: [length, features]}` makes one from a flat row")
         }
+        let cell: Cell = switch choice.kind {
+        case "lstm": .lstm
+        case "gru": .gru
+        default: choice["activation"]?.string == "relu" ? .rnnRelu : .rnnTanh
+        }
         let U = choice["units"]!.int!, bidirectional = choice["bidirectional"]!.bool!, sequences = choice["return_sequences"]!.bool!
-        let L = shape[0], F = shape[1], D = bidirectional ? 2 : 1, G = 4 * U
-        // torch.nn.LSTM's default: every tensor uniform on ±1/sqrt(U).
+        let L = shape[0], F = shape[1], D = bidirectional ? 2 : 1, G = cell.gates * U
+        // PyTorch's default: every tensor uniform on ±1/sqrt(U).
         let bound = 1 / Double(U).squareRoot()
         let uniform = Initializer.uniform(low: -bound, high: bound)
         var parameters: [Parameter] = []
@@ -51,61 +80,96 @@ public struct LSTM: LayerOp, Equatable {
                            layer.parameter("bias_ih" + suffix, .bias, [G], uniform, fanIn: F, fanOut: G),
                            layer.parameter("bias_hh" + suffix, .bias, [G], uniform, fanIn: U, fanOut: G)]
         }
-        let op = LSTM(features: F, units: U, length: L, bidirectional: bidirectional, returnSequences: sequences)
+        let op = Recurrent(cell: cell, features: F, units: U, length: L, bidirectional: bidirectional, returnSequences: sequences)
         return LoweredLayer(op, output: sequences ? [L, D * U] : [D * U], parameters: parameters, width: choice["units"]!.range)
     }
 
     public var fingerprint: String {
-        "lstm(features: \(features), units: \(units), length: \(length), bidirectional: \(bidirectional), returnSequences: \(returnSequences))"
+        "\(cell.rawValue)(features: \(features), units: \(units), length: \(length), bidirectional: \(bidirectional), returnSequences: \(returnSequences))"
     }
-    public var name: String { "lstm" }
+    public var name: String { cell.kind }
     public var facts: OpFacts { OpFacts(mixesThroughWeights: true, outputsSequence: true) }
 
     var directions: Int { bidirectional ? 2 : 1 }
-    /// Values per direction of the saved gates (4U), cells (U) and states (U) of every step of a sample.
-    var savedPerSample: Int { length * 6 * units }
+    /// Values per unit of one step: the gates, the extra and the state.
+    var perStep: Int { cell.gates + cell.extra + 1 }
+    /// Values of one direction for one sample: every step's gates (after their activations; backward
+    /// overwrites them with their gradients), extras and states, each as a [length, ·] block.
+    var savedPerSample: Int { length * perStep * units }
 
-    /// Per direction and sample, every step's gates (after their activations; backward overwrites them
-    /// with their gradients), cells and states; then two [B, U] rows of backward's running gradients.
+    /// Per direction, [B, L, gates], [B, L, extra] and [B, L, state]; then two [B, U] rows of backward's
+    /// running gradients.
     public func buffers(_ layer: Layer, capacity: Int) -> OpBuffers {
         OpBuffers(saved: capacity * (directions * savedPerSample + 2 * units))
     }
 
-    public func multiplyAdds(_ layer: Layer) -> Int { directions * length * 4 * units * (features + units) }
+    public func multiplyAdds(_ layer: Layer) -> Int { directions * length * cell.gates * units * (features + units) }
 
-    /// The parameters of direction d: weight_ih, weight_hh, bias_ih, bias_hh, as declared.
+    /// Direction d's weight_ih, weight_hh, bias_ih and bias_hh, as declared.
     func tensors(_ base: UnsafeMutablePointer<Float>, _ d: Int) -> (wih: UnsafeMutablePointer<Float>, whh: UnsafeMutablePointer<Float>,
                                                                    bih: UnsafeMutablePointer<Float>, bhh: UnsafeMutablePointer<Float>) {
-        let G = 4 * units
+        let G = cell.gates * units
         let wih = base + d * (G * features + G * units + 2 * G)
         return (wih, wih + G * features, wih + G * features + G * units, wih + G * features + G * units + G)
+    }
+
+    /// Direction d's saved blocks for a batch of B.
+    func blocks(_ saved: UnsafeMutablePointer<Float>, _ d: Int, _ B: Int)
+        -> (gates: UnsafeMutablePointer<Float>, extra: UnsafeMutablePointer<Float>, states: UnsafeMutablePointer<Float>) {
+        let gates = saved + d * B * savedPerSample, extra = gates + B * length * cell.gates * units
+        return (gates, extra, extra + B * length * cell.extra * units)
     }
 
     /// The step direction d takes at its s-th step.
     @inline(__always) func step(_ s: Int, _ d: Int) -> Int { d == 0 ? s : length - 1 - s }
 
+    @inline(__always) func sigmoid(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
+
     public func forward(_ io: LayerIO, _ pass: inout PassContext) {
-        let B = pass.rows, L = length, F = features, U = units, G = 4 * U, D = directions
+        let B = pass.rows, L = length, F = features, U = units, G = cell.gates * U, D = directions
         for d in 0..<D {
             let (wih, whh, bih, bhh) = tensors(io.parameters!, d)
-            let gates = io.saved! + d * B * savedPerSample, cells = gates + B * L * G, states = cells + B * L * U
-            // Every step's input projection at once, both biases added.
+            let (gates, extra, states) = blocks(io.saved!, d, B)
+            // Every step's input projection at once; bias_hh joins it, except gru's b_hn (inside r ⊙ (…)).
             DenseKernel.forward(z: gates, x: io.x, w: wih, b: bih, B: B * L, I: F, O: G, threads: pass.threads)
-            for r in 0 ..< B * L { let row = gates + r * G; for k in 0..<G { row[k] += bhh[k] } }
+            let joined = cell == .gru ? 2 * U : G
+            for r in 0 ..< B * L { let row = gates + r * G; for k in 0..<joined { row[k] += bhh[k] } }
             for s in 0..<L {
                 let t = step(s, d), previous = s > 0 ? step(s - 1, d) : -1
+                // h·W_hhᵀ: into the gates, and for gru's n gate into its own block, b_hn added.
                 if previous >= 0 {
-                    Gemm.multiply(.none, .transposed, M: B, N: G, K: U, A: states + previous * U, lda: L * U, B: whh, ldb: U,
+                    Gemm.multiply(.none, .transposed, M: B, N: joined, K: U, A: states + previous * U, lda: L * U, B: whh, ldb: U,
                                   beta: 1, C: gates + t * G, ldc: L * G, threads: pass.threads)
                 }
+                if cell == .gru {
+                    for b in 0..<B { (extra + (b * L + t) * U).update(from: bhh + 2 * U, count: U) }
+                    if previous >= 0 {
+                        Gemm.multiply(.none, .transposed, M: B, N: U, K: U, A: states + previous * U, lda: L * U, B: whh + 2 * U * U,
+                                      ldb: U, beta: 1, C: extra + t * U, ldc: L * U, threads: pass.threads)
+                    }
+                }
                 for b in 0..<B {
-                    let row = gates + (b * L + t) * G, c = cells + (b * L + t) * U, h = states + (b * L + t) * U
-                    let cPrevious: UnsafeMutablePointer<Float>? = previous >= 0 ? cells + (b * L + previous) * U : nil
+                    let row = gates + (b * L + t) * G, h = states + (b * L + t) * U, e = extra + (b * L + t) * cell.extra * U
+                    let hPrevious: UnsafeMutablePointer<Float>? = previous >= 0 ? states + (b * L + previous) * U : nil
+                    let ePrevious: UnsafeMutablePointer<Float>? = previous >= 0 ? extra + (b * L + previous) * cell.extra * U : nil
                     for u in 0..<U {
-                        let i = sigmoid(row[u]), f = sigmoid(row[U + u]), g = Foundation.tanh(row[2 * U + u]), o = sigmoid(row[3 * U + u])
-                        row[u] = i; row[U + u] = f; row[2 * U + u] = g; row[3 * U + u] = o
-                        c[u] = f * (cPrevious?[u] ?? 0) + i * g
-                        h[u] = o * Foundation.tanh(c[u])
+                        switch cell {
+                        case .lstm:
+                            let i = sigmoid(row[u]), f = sigmoid(row[U + u]), g = Foundation.tanh(row[2 * U + u]), o = sigmoid(row[3 * U + u])
+                            row[u] = i; row[U + u] = f; row[2 * U + u] = g; row[3 * U + u] = o
+                            e[u] = f * (ePrevious?[u] ?? 0) + i * g
+                            h[u] = o * Foundation.tanh(e[u])
+                        case .gru:
+                            let r = sigmoid(row[u]), z = sigmoid(row[U + u]), n = Foundation.tanh(row[2 * U + u] + r * e[u])
+                            row[u] = r; row[U + u] = z; row[2 * U + u] = n
+                            h[u] = (1 - z) * n + z * (hPrevious?[u] ?? 0)
+                        case .rnnTanh:
+                            row[u] = Foundation.tanh(row[u])
+                            h[u] = row[u]
+                        case .rnnRelu:
+                            row[u] = max(row[u], 0)
+                            h[u] = row[u]
+                        }
                     }
                 }
             }
@@ -121,18 +185,20 @@ public struct LSTM: LayerOp, Equatable {
     }
 
     public func backward(_ io: LayerIO, dz: UnsafeMutablePointer<Float>, _ pass: inout PassContext) {
-        let B = pass.rows, L = length, F = features, U = units, G = 4 * U, D = directions
+        let B = pass.rows, L = length, F = features, U = units, G = cell.gates * U, D = directions
         let dh = io.saved! + D * B * savedPerSample, dc = dh + B * U
+        let joined = cell == .gru ? 2 * U : G
         for d in 0..<D {
             let (wih, whh, _, _) = tensors(io.parameters!, d)
             let (dwih, dwhh, dbih, dbhh) = tensors(io.gradients!, d)
-            let gates = io.saved! + d * B * savedPerSample, cells = gates + B * L * G, states = cells + B * L * U
+            let (gates, extra, states) = blocks(io.saved!, d, B)
             dh.update(repeating: 0, count: 2 * B * U)
             for s in stride(from: L - 1, through: 0, by: -1) {
                 let t = step(s, d), previous = s > 0 ? step(s - 1, d) : -1
                 for b in 0..<B {
-                    let row = gates + (b * L + t) * G, c = cells + (b * L + t) * U
-                    let cPrevious: UnsafeMutablePointer<Float>? = previous >= 0 ? cells + (b * L + previous) * U : nil
+                    let row = gates + (b * L + t) * G, e = extra + (b * L + t) * cell.extra * U, h = states + (b * L + t) * U
+                    let hPrevious: UnsafeMutablePointer<Float>? = previous >= 0 ? states + (b * L + previous) * U : nil
+                    let ePrevious: UnsafeMutablePointer<Float>? = previous >= 0 ? extra + (b * L + previous) * cell.extra * U : nil
                     let dhb = dh + b * U, dcb = dc + b * U
                     // ∂L/∂h of this step: from the output, and (in dh) from the step after it.
                     if returnSequences {
@@ -142,40 +208,72 @@ public struct LSTM: LayerOp, Equatable {
                         let out = dz + b * D * U + d * U
                         for u in 0..<U { dhb[u] += out[u] }
                     }
+                    // The gates' gradients over the gates; what reaches h_previous directly stays in dh.
                     for u in 0..<U {
-                        let i = row[u], f = row[U + u], g = row[2 * U + u], o = row[3 * U + u]
-                        let tanhC = Foundation.tanh(c[u])
-                        let dC = dcb[u] + dhb[u] * o * (1 - tanhC * tanhC)
-                        let dO = dhb[u] * tanhC
-                        let dI = dC * g, dG = dC * i, dF = dC * (cPrevious?[u] ?? 0)
-                        dcb[u] = dC * f
-                        row[u] = dI * i * (1 - i)
-                        row[U + u] = dF * f * (1 - f)
-                        row[2 * U + u] = dG * (1 - g * g)
-                        row[3 * U + u] = dO * o * (1 - o)
+                        switch cell {
+                        case .lstm:
+                            let i = row[u], f = row[U + u], g = row[2 * U + u], o = row[3 * U + u]
+                            let tanhC = Foundation.tanh(e[u])
+                            let dC = dcb[u] + dhb[u] * o * (1 - tanhC * tanhC)
+                            let dO = dhb[u] * tanhC
+                            let dI = dC * g, dG = dC * i, dF = dC * (ePrevious?[u] ?? 0)
+                            dcb[u] = dC * f
+                            row[u] = dI * i * (1 - i)
+                            row[U + u] = dF * f * (1 - f)
+                            row[2 * U + u] = dG * (1 - g * g)
+                            row[3 * U + u] = dO * o * (1 - o)
+                            dhb[u] = 0
+                        case .gru:
+                            let r = row[u], z = row[U + u], n = row[2 * U + u], hp = hPrevious?[u] ?? 0
+                            let dN = dhb[u] * (1 - z) * (1 - n * n)
+                            let dR = dN * e[u]
+                            row[u] = dR * r * (1 - r)
+                            row[U + u] = dhb[u] * (hp - n) * z * (1 - z)
+                            row[2 * U + u] = dN
+                            e[u] = dN * r  // ∂L/∂(W_hn h + b_hn)
+                            dhb[u] *= z
+                        case .rnnTanh:
+                            row[u] = dhb[u] * (1 - h[u] * h[u])
+                            dhb[u] = 0
+                        case .rnnRelu:
+                            row[u] = h[u] > 0 ? dhb[u] : 0
+                            dhb[u] = 0
+                        }
                     }
                 }
                 // Through h·W_hhᵀ: the previous step's ∂L/∂h, and W_hh's gradient.
-                if previous >= 0 {
-                    Gemm.multiply(.none, .none, M: B, N: U, K: G, A: gates + t * G, lda: L * G, B: whh, ldb: U, beta: 0,
+                guard previous >= 0 else { continue }
+                Gemm.multiply(.none, .none, M: B, N: U, K: joined, A: gates + t * G, lda: L * G, B: whh, ldb: U, beta: 1,
+                              C: dh, ldc: U, threads: pass.threads)
+                Gemm.multiply(.transposed, .none, M: joined, N: U, K: B, A: gates + t * G, lda: L * G, B: states + previous * U,
+                              ldb: L * U, beta: 1, C: dwhh, ldc: U, threads: pass.threads)
+                if cell == .gru {
+                    Gemm.multiply(.none, .none, M: B, N: U, K: U, A: extra + t * U, lda: L * U, B: whh + 2 * U * U, ldb: U, beta: 1,
                                   C: dh, ldc: U, threads: pass.threads)
-                    Gemm.multiply(.transposed, .none, M: G, N: U, K: B, A: gates + t * G, lda: L * G, B: states + previous * U,
-                                  ldb: L * U, beta: 1, C: dwhh, ldc: U, threads: pass.threads)
+                    Gemm.multiply(.transposed, .none, M: U, N: U, K: B, A: extra + t * U, lda: L * U, B: states + previous * U,
+                                  ldb: L * U, beta: 1, C: dwhh + 2 * U * U, ldc: U, threads: pass.threads)
                 }
             }
-            // The input side of every step at once; bias_hh gets what bias_ih gets.
+            // The input side of every step at once; bias_hh gets what bias_ih gets, gru's b_hn what W_hn·h got.
             DenseKernel.backward(dz: gates, x: io.x, w: wih, dw: dwih, db: dbih, dx: io.dx, B: B * L, I: F, O: G, threads: pass.threads)
-            for r in 0 ..< B * L { let row = gates + r * G; for k in 0..<G { dbhh[k] += row[k] } }
+            for r in 0 ..< B * L {
+                let row = gates + r * G
+                for k in 0..<joined { dbhh[k] += row[k] }
+                if cell == .gru { let e = extra + r * U; for u in 0..<U { dbhh[2 * U + u] += e[u] } }
+            }
         }
     }
 
-    @inline(__always) func sigmoid(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
-
-    /// ONNX's LSTM (opset 17) on [length, batch, features], its gates reordered to ONNX's (i, o, f, c).
+    /// ONNX's LSTM, GRU or RNN (opset 17) on [length, batch, features], the gates reordered to ONNX's:
+    /// lstm's (i, f, g, o) to (i, o, f, c), gru's (r, z, n) to (z, r, h) with linear_before_reset.
     public func onnx<G: ONNXGraph>(_ layer: Layer, inputs: [String], _ graph: inout G) -> String {
         let U = units, D = directions, L = length
-        let order = graph.int64s((0..<U).map(Int64.init) + (3 * U ..< 4 * U).map(Int64.init)
-                                 + (U ..< 2 * U).map(Int64.init) + (2 * U ..< 3 * U).map(Int64.init))
+        let blocks: [Int] = switch cell {
+        case .lstm: [0, 3, 1, 2]
+        case .gru: [1, 0, 2]
+        case .rnnTanh, .rnnRelu: [0]
+        }
+        let order = graph.int64s(blocks.flatMap { block in (block * U ..< (block + 1) * U).map(Int64.init) })
         let zero = graph.int64s([0])
         func stacked(_ parts: [String]) -> String {
             let each = parts.map { graph.node("Unsqueeze", [$0, zero]) }
@@ -189,7 +287,14 @@ public struct LSTM: LayerOp, Equatable {
             graph.node("Concat", [reordered("bias_ih" + suffix, &graph), reordered("bias_hh" + suffix, &graph)], [.int("axis", 0)])
         })
         let x = graph.node("Transpose", [inputs[0]], [.ints("perm", [1, 0, 2])])
-        let y = graph.node("LSTM", [x, w, r, b], [.int("hidden_size", U), .string("direction", bidirectional ? "bidirectional" : "forward")])
+        var attributes: [ONNXAttribute] = [.int("hidden_size", U), .string("direction", bidirectional ? "bidirectional" : "forward")]
+        switch cell {
+        case .lstm: break
+        case .gru: attributes.append(.int("linear_before_reset", 1))
+        case .rnnTanh: attributes.append(.strings("activations", Array(repeating: "Tanh", count: D)))
+        case .rnnRelu: attributes.append(.strings("activations", Array(repeating: "Relu", count: D)))
+        }
+        let y = graph.node(["lstm": "LSTM", "gru": "GRU", "rnn": "RNN"][cell.kind]!, [x, w, r, b], attributes)
         // Y is [L, D, B, U].
         if returnSequences {
             let perBatch = graph.node("Transpose", [y], [.ints("perm", [2, 0, 1, 3])])
@@ -206,29 +311,36 @@ public struct LSTM: LayerOp, Equatable {
     }
 
     public func pytorch(_ layer: Layer, activation: String) -> String {
-        "LSTM(\(features), \(units), bidirectional=\(Python.bool(bidirectional)), return_sequences=\(Python.bool(returnSequences)), activation=\(activation))"
+        let module = switch cell {
+        case .lstm: "nn.LSTM"
+        case .gru: "nn.GRU"
+        case .rnnTanh: "lambda *shape, **options: nn.RNN(*shape, nonlinearity=\"tanh\", **options)"
+        case .rnnRelu: "lambda *shape, **options: nn.RNN(*shape, nonlinearity=\"relu\", **options)"
+        }
+        return "Recurrent(\(module), \(cell.gates), \(features), \(units), bidirectional=\(Python.bool(bidirectional)), return_sequences=\(Python.bool(returnSequences)), activation=\(activation))"
     }
 
     public static let pythonClass = #"""
-        class LSTM(Layer):
-            """torch.nn.LSTM(batch_first=True) run with this layer's own parameters, named as dnnc saves them."""
+        class Recurrent(Layer):
+            """torch.nn.LSTM, GRU or RNN (batch_first=True) run with this layer's own parameters, named as dnnc saves them."""
 
             NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
-            def __init__(self, features, units, bidirectional, return_sequences, activation):
+            def __init__(self, module, gates, features, units, bidirectional, return_sequences, activation):
                 super().__init__(activation)
-                shapes = ((4 * units, features), (4 * units, units), (4 * units,), (4 * units,))
+                shapes = ((gates * units, features), (gates * units, units), (gates * units,), (gates * units,))
                 self.suffixes = ("", "_reverse") if bidirectional else ("",)
                 for suffix in self.suffixes:
                     for name, shape in zip(self.NAMES, shapes):
                         setattr(self, name + suffix, nn.Parameter(torch.zeros(*shape)))
                 # Not a registered submodule: its own weights are replaced by this layer's in every call.
-                self.lstm = [nn.LSTM(features, units, batch_first=True, bidirectional=bidirectional)]
+                self.rnn = [module(features, units, batch_first=True, bidirectional=bidirectional)]
                 self.return_sequences = return_sequences
 
             def forward(self, x):
                 weights = {f"{name}_l0{suffix}": getattr(self, name + suffix) for suffix in self.suffixes for name in self.NAMES}
-                y, (h, _) = torch.func.functional_call(self.lstm[0], weights, (x,))
+                y, h = torch.func.functional_call(self.rnn[0], weights, (x,))
+                h = h[0] if isinstance(h, tuple) else h  # an LSTM's (h_n, c_n)
                 return self.activate(y if self.return_sequences else torch.cat(list(h), dim=1))
         """#
 }

@@ -135,7 +135,10 @@ public struct LayerEntry: Sendable {
         self.inputs = inputs
         self.range = range
         self.block = block
-        activation = (choice["activation"] ?? choice["fn"]).map { value in value.located { Activation.lower($0.choice!) } }
+        // A kind whose `activation` is a word of its own (rnn's tanh or relu) reads it itself.
+        activation = (choice["activation"] ?? choice["fn"]).flatMap { value in
+            value.choice.map { Located(Activation.lower($0), at: value.range, isDefault: value.isDefault) }
+        }
         weights = choice["weights"].map { value in value.located(Lowering.initializer) }
         bias = choice["bias"].map { value in
             Located(value.bool.map { $0 ? modelBias : nil } ?? Lowering.initializer(value), at: value.range, isDefault: value.isDefault)
