@@ -187,6 +187,13 @@ struct LintTests {
         }
     }
 
+    @Test func aRecurrentLayersStepsAreASequenceToo() {
+        let steps = Self.sequenceSpec("    - embedding: {vocab: 2, dim: 4}\n    - gru: {units: 5, return_sequences: true, name: g}\n    - conv1d: {filters: 2, kernel: 2}\n")
+        expectCodes(steps, [.sequenceLayout])
+        // The last step alone is one vector, [units]: nothing to mistake.
+        expectCodes(Self.sequenceSpec("    - embedding: {vocab: 2, dim: 4}\n    - lstm: {units: 5}\n    - reshape: {shape: [1, 5]}\n    - conv1d: {filters: 2, kernel: 2}\n"), [])
+    }
+
     @Test func aPermutedSequenceOrAChannelsFirstInputIsFine() {
         expectCodes(Self.sequenceSpec("    - embedding: {vocab: 2, dim: 4}\n    - permute: {dims: [1, 0]}\n    - conv1d: {filters: 5, kernel: 2}\n"), [])
         // A conv1d after a conv1d reads channels first; a reshape's [1, 3] is a one-channel signal.
