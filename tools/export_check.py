@@ -152,6 +152,21 @@ model:
     - rnn: {units: 5, bidirectional: true}
     - dense: {units: 3}
 """,
+    "attention": """
+data: {train: {inputs: {file: idx.npy}, targets: {file: y.npy}}}
+model:
+  input: [4]
+  layers:
+    - embedding: {vocab: 7, dim: 6}
+    - attention: {heads: 2, causal: true, name: self}
+    - layernorm: {name: normed}
+    - permute: {dims: [1, 0]}
+    - conv1d: {filters: 6, kernel: 2}
+    - permute: {dims: [1, 0], name: memory}
+    - attention: {heads: 3, inputs: [normed, memory], dropout: 0.1}
+    - flatten: {}
+    - dense: {units: 3}
+""",
     "lstm-last": """
 data: {train: {inputs: {file: seq.npy}, targets: {file: y.npy}}}
 model:

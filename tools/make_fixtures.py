@@ -232,7 +232,75 @@ def op_cases():
          torch.nn.RNN(3, 3, batch_first=True, nonlinearity="relu", bidirectional=True), False),
     ]:
         add(name, (5, 3), [layer], lambda x, m=module, s=sequences: recurrent_output(m, x, s), recurrent_parameters("l", module))
+    for name, layer, heads, causal in [
+        ("attention_one_head", "- attention: {heads: 1, name: a}", 1, False),
+        ("attention_causal_two_heads", "- attention: {heads: 2, causal: true, name: a}", 2, True),
+    ]:
+        mha = torch.nn.MultiheadAttention(4, heads, batch_first=True)
+        add(name, (5, 4), [layer], lambda x, m=mha, c=causal: attend(m, x, x, c), prefixed("a", mha))
+    cross = torch.nn.MultiheadAttention(4, 2, batch_first=True)
+    norm = torch.nn.LayerNorm(4)
+    add("attention_cross", (5, 4), ["- layernorm: {name: n}", "- attention: {heads: 2, inputs: [input, n], name: a}"],
+        lambda x: attend(cross, x, norm(x), False), {**prefixed("n", norm), **prefixed("a", cross)})
     return cases
+
+
+def prefixed(name, module):
+    """A module's parameters under dnnc's names: `<name>.<PyTorch's name>`."""
+    return {f"{name}.{key}": value for key, value in module.named_parameters()}
+
+
+def attend(mha, queries, values, causal):
+    mask = torch.triu(torch.full((queries.shape[1], values.shape[1]), float("-inf")), 1) if causal else None
+    return mha(queries, values, values, attn_mask=mask, need_weights=False)[0]
+
+
+def attention_case(name, length, width, heads, causal, optimizer, spec_optimizer, steps=4, rows=3, seed=0):
+    """A training fixture like `case`, for self-attention followed by a dense layer."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(rows, length * width)).astype(np.float32)
+    y = rng.normal(size=(rows, 2)).astype(np.float32)
+    mha = torch.nn.MultiheadAttention(width, heads, batch_first=True)
+    lin = torch.nn.Linear(length * width, 2)
+    params = {**prefixed("att", mha), "out.weight": lin.weight, "out.bias": lin.bias}
+    with torch.no_grad():
+        for value in params.values():
+            # Smaller than the others' 0.5: at 0.5 the causal case's rounding noise reached 1e-6, the tests' atol
+            # (a key bias's gradient, exactly 0, came out 9e-7 in PyTorch and -5e-7 in dnnc).
+            value.copy_(torch.tensor(rng.normal(scale=0.3, size=tuple(value.shape)), dtype=torch.float32))
+
+    def forward(inp):
+        seq = inp.reshape(rows, length, width)
+        return lin(attend(mha, seq, seq, causal).reshape(rows, -1))
+
+    initial = {k: {"shape": list(v.shape), "values": v.detach().numpy().ravel().tolist()} for k, v in params.items()}
+    opt = optimizer(list(params.values()))
+    xt, yt = torch.tensor(x), torch.tensor(y)
+    losses, first_grads = [], None
+    for step in range(steps):
+        opt.zero_grad()
+        value = torch.nn.MSELoss()(forward(xt), yt)
+        value.backward()
+        losses.append(float(value.detach()))
+        if step == 0:
+            first_grads = {k: v.grad.numpy().ravel().tolist() for k, v in params.items()}
+        opt.step()
+    final = {k: v.detach().numpy().ravel().tolist() for k, v in params.items()}
+    matrix = lambda m: "[" + ", ".join("[" + ", ".join(repr(float(v)) for v in row) + "]" for row in m) + "]"
+    spec = "\n".join([
+        "dnnc: 1", f"name: {name}", "data:", "  train:", f"    inputs: {matrix(x)}", f"    targets: {matrix(y)}",
+        "model:", f"  input: [{length * width}]", "  layers:",
+        f"    - reshape: {{shape: [{length}, {width}]}}",
+        f"    - attention: {{heads: {heads}, causal: {str(causal).lower()}, name: att}}",
+        "    - flatten",
+        "    - dense: {units: 2, name: out}",
+        "train:", "  loss: mse", f"  optimizer: {spec_optimizer}", f"  epochs: {steps}", f"  batch_size: {rows}", "  shuffle: false", "",
+    ])
+    fixture = {"torch": torch.__version__, "spec": spec, "initial": initial, "losses": losses,
+               "first_gradients": first_grads, "final": final}
+    with open(os.path.join(OUT, f"{name}.json"), "w") as f:
+        json.dump(fixture, f, indent=1)
+        f.write("\n")
 
 
 def recurrent_parameters(name, module):
@@ -352,6 +420,11 @@ if __name__ == "__main__":
                   "{sgd: {lr: 0.05}}", seed=24, kind="rnn")
     sequence_case("rnn-relu-last-adam-mse", 5, 2, 4, False, False, lambda p: torch.optim.Adam(p, lr=0.01),
                   "{adam: {lr: 0.01}}", steps=5, seed=25, kind="rnn", spec_options=", activation: relu")
+    attention_case("attention-two-heads-sgd-mse", 4, 6, 2, False, lambda p: torch.optim.SGD(p, lr=0.05), "{sgd: {lr: 0.05}}", seed=27)
+    # Not Adam: the key bias's gradient is 0 in exact arithmetic (a constant added to every key leaves the
+    # softmax unchanged), so Adam would scale both frameworks' rounding noise up to full steps.
+    attention_case("attention-causal-three-heads-sgd-mse", 5, 6, 3, True, lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9),
+                   "{sgd: {lr: 0.05, momentum: 0.9}}", steps=5, seed=28)
     sequence_case("rnn-relu-bidirectional-sequences-sgd-mse", 4, 3, 3, True, True, lambda p: torch.optim.SGD(p, lr=0.05),
                   "{sgd: {lr: 0.05}}", seed=26, kind="rnn", spec_options=", activation: relu")
     case("sgd-tanh-mse", [3, 4, 2], ["tanh", "identity"], "mse",
