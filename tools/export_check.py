@@ -158,6 +158,8 @@ model:
   input: [4]
   layers:
     - embedding: {vocab: 7, dim: 6}
+    - position_embedding: {max_length: 8}
+    - sinusoidal_position: {}
     - attention: {heads: 2, causal: true, name: self}
     - layernorm: {name: normed}
     - permute: {dims: [1, 0]}

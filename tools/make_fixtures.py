@@ -242,6 +242,13 @@ def op_cases():
     norm = torch.nn.LayerNorm(4)
     add("attention_cross", (5, 4), ["- layernorm: {name: n}", "- attention: {heads: 2, inputs: [input, n], name: a}"],
         lambda x: attend(cross, x, norm(x), False), {**prefixed("n", norm), **prefixed("a", cross)})
+    table = torch.nn.Embedding(7, 4)
+    add("position_embedding", (5, 4), ["- position_embedding: {max_length: 7, name: p}"], lambda x: x + table.weight[:5],
+        {"p.weight": table.weight})
+    p, k = np.arange(6, dtype=np.float64)[:, None], np.arange(4)
+    angle = p / np.power(10000.0, (k - k % 2) / 4)
+    sinusoid = torch.tensor(np.where(k % 2 == 0, np.sin(angle), np.cos(angle)).astype(np.float32))
+    add("sinusoidal_position", (6, 4), ["- sinusoidal_position"], lambda x: x + sinusoid, {})
     return cases
 
 
