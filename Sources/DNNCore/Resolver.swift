@@ -174,7 +174,9 @@ public enum Resolver {
                 // Written as whichever alternative the value is.
                 let matching = types.first { t in
                     switch (value.content, t) {
-                    case (.record, .record), (.choice, .choice), (.matrix, .matrix), (.list, .list), (.list, .dims),
+                    // Of two record types (a validation split or a validation set), the one with its keys.
+                    case (.record(let r), .record(let table)): r.order.allSatisfy { table.field($0) != nil }
+                    case (.choice, .choice), (.matrix, .matrix), (.list, .list), (.list, .dims),
                          (.bool, .boolean), (.int, .integer), (.int, .dims), (.number, .number), (.string, .word), (.string, .string): true
                     default: false
                     }

@@ -49,6 +49,8 @@ struct ResolveTests {
             .filter { $0.hasSuffix(".yaml") }.sorted()
         var all = try specs.map { ("specs/\($0)", try String(contentsOfFile: Repo.path("specs/\($0)"), encoding: .utf8)) }
         all.append(("test.yaml", baseSpec))
+        // A validation set, written like train: resolve once printed it as an empty `validation:`.
+        all.append(("validation-set.yaml", spec(replacing: "model:\n", with: "  validation:\n    inputs: [[1, 1], [3, 3]]\n    targets: [[2.0], [1.0]]\nmodel:\n")))
         for code in DiagnosticCode.allCases { all.append(("example-\(code.rawValue).yaml", code.explanation.good)) }
         return all
     }
