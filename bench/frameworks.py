@@ -3,7 +3,7 @@ as dnnc's specs in bench/specs (bench/make_data.py writes both).
 
     python frameworks.py FRAMEWORK WORKLOAD [--threads N]
 
-FRAMEWORK is torch, jax or numpy; WORKLOAD is w1, w2 or w4 (numpy has no w4). Prints one JSON line:
+FRAMEWORK is torch, jax or numpy; WORKLOAD is w1, w2, w4 or w5 (numpy has no w4; only torch has w5). Prints one JSON line:
 the training loop's seconds (JAX: with and without its compile) and the epoch costs at the epochs dnnc
 logs, each the sum of the batch losses, so that bench/run.py can check every framework computed the
 same thing before it compares times.
@@ -30,6 +30,7 @@ W1_Y = np.array([[1.6666667], [3.6666667], [1.0], [1.6666667]], dtype=np.float32
 W1_EPOCHS, W1_LR, W1_LOGGED = 5000, 0.01, [0, 1000, 2000, 3000, 4000, 4999]
 W2_EPOCHS, W2_BATCH, W2_LR, W2_MOMENTUM = 3, 128, 0.01, 0.9
 W4_EPOCHS, W4_BATCH, W4_LR, W4_MOMENTUM = 1, 64, 0.01, 0.9
+W5_EPOCHS, W5_BATCH, W5_LR, W5_LENGTH, W5_FEATURES, W5_UNITS = 1, 32, 0.01, 50, 32, 128
 
 
 def weights(workload):
@@ -50,6 +51,8 @@ def run_torch(workload, threads):
 
     torch.set_num_threads(threads)
     w = {k: torch.from_numpy(v.copy()) for k, v in weights(workload).items()}
+    if workload == "w5":
+        return run_torch_w5(w)
     if workload == "w1":
         model = nn.Sequential(nn.Linear(2, 10), nn.ReLU(), nn.Linear(10, 10), nn.ReLU(), nn.Linear(10, 1), nn.ReLU())
         names = ["fc1", "fc2", "fc3"]
@@ -94,6 +97,41 @@ def run_torch(workload, threads):
             cost += loss.item()
         if epoch in logged:
             costs[epoch] = cost
+    return {"loop_seconds": time.perf_counter() - start, "costs": costs}
+
+
+def run_torch_w5(w):
+    """W5: nn.LSTM with two layers, dnnc's `lstm1.weight_ih` as its `weight_ih_l0`, and so on."""
+    import torch
+    from torch import nn
+
+    lstm = nn.LSTM(W5_FEATURES, W5_UNITS, num_layers=2, batch_first=True)
+    fc = nn.Linear(W5_UNITS, 1)
+    with torch.no_grad():
+        for layer, name in [(0, "lstm1"), (1, "lstm2")]:
+            for tensor in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]:
+                getattr(lstm, f"{tensor}_l{layer}").copy_(w[f"{name}.{tensor}"])
+        fc.weight.copy_(w["fc.weight"])
+        fc.bias.copy_(w["fc.bias"])
+    xs = np.load(os.path.join(DATA, "w5_x.npy"))
+    ys = np.load(os.path.join(DATA, "w5_y.npy"))
+    x = torch.from_numpy(xs).reshape(-1, W5_LENGTH, W5_FEATURES)
+    y = torch.from_numpy(ys)
+    parameters = list(lstm.parameters()) + list(fc.parameters())
+    optimizer = torch.optim.SGD(parameters, lr=W5_LR)
+    loss_fn = nn.MSELoss()
+    costs = {}
+    start = time.perf_counter()
+    for epoch in range(W5_EPOCHS):
+        cost = 0.0
+        for first in range(0, x.shape[0], W5_BATCH):
+            xb, yb = x[first:first + W5_BATCH], y[first:first + W5_BATCH]
+            optimizer.zero_grad()
+            loss = loss_fn(fc(lstm(xb)[1][0][-1]), yb)
+            loss.backward()
+            optimizer.step()
+            cost += loss.item()
+        costs[epoch] = cost
     return {"loop_seconds": time.perf_counter() - start, "costs": costs}
 
 
@@ -234,7 +272,7 @@ def run_numpy(workload, threads):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("framework", choices=["torch", "jax", "numpy"])
-    parser.add_argument("workload", choices=["w1", "w2", "w4"])
+    parser.add_argument("workload", choices=["w1", "w2", "w4", "w5"])
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     result = {"torch": run_torch, "jax": run_jax, "numpy": run_numpy}[args.framework](args.workload, args.threads)

@@ -1,7 +1,7 @@
 """Writes the benchmark workloads' data and initial weights into bench/data/, the same for every framework.
 
 W1: the study's four samples (inline in its spec); W2: 8,192 × 784 inputs in [0, 1) and labels 0..9;
-W4: 8,192 MNIST-shaped 1×28×28 images and labels. Initial weights are drawn like PyTorch's defaults
+W4: 8,192 MNIST-shaped 1×28×28 images and labels; W5: 2,048 sequences of 50 × 32 values with one target each. Initial weights are drawn like PyTorch's defaults
 (uniform ±1/√fan_in) from a fixed numpy seed and written as safetensors under dnnc's parameter names,
 which are PyTorch's (fc1.weight is (out, in); conv weights are (F, C, KH, KW)).
 """
@@ -13,6 +13,7 @@ from safetensors.numpy import save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "data")
+W5_LENGTH, W5_FEATURES, W5_UNITS = 50, 32, 128
 
 
 def uniform(rng, shape, fan_in):
@@ -56,6 +57,18 @@ def main(rows=8192):
     conv(rng, "conv2", 16, 32, 3, w4)
     dense(rng, "fc", 32 * 7 * 7, 10, w4)
     save_file(w4, os.path.join(DATA, "w4_init.safetensors"))
+
+    # W5: sequences of 50 steps of 32 features; two LSTM layers of 128 units (PyTorch's uniform ±1/√U for
+    # every tensor), the last step's state → one value.
+    np.save(os.path.join(DATA, "w5_x.npy"), rng.normal(size=(rows // 4, W5_LENGTH * W5_FEATURES)).astype(np.float32))
+    np.save(os.path.join(DATA, "w5_y.npy"), rng.normal(size=(rows // 4, 1)).astype(np.float32))
+    w5 = {}
+    for name, n_in in [("lstm1", W5_FEATURES), ("lstm2", W5_UNITS)]:
+        for tensor, shape in [("weight_ih", (4 * W5_UNITS, n_in)), ("weight_hh", (4 * W5_UNITS, W5_UNITS)),
+                              ("bias_ih", (4 * W5_UNITS,)), ("bias_hh", (4 * W5_UNITS,))]:
+            w5[f"{name}.{tensor}"] = uniform(rng, shape, W5_UNITS)
+    dense(rng, "fc", W5_UNITS, 1, w5)
+    save_file(w5, os.path.join(DATA, "w5_init.safetensors"))
 
 
 if __name__ == "__main__":
