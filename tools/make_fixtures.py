@@ -280,6 +280,14 @@ def attention_case(name, length, width, heads, causal, optimizer, spec_optimizer
         seq = inp.reshape(rows, length, width)
         return lin(attend(mha, seq, seq, causal).reshape(rows, -1))
 
+    layer = f"attention: {{heads: {heads}, causal: {str(causal).lower()}, name: att}}"
+    sequence_fixture(name, x, y, length, width, layer, params, forward, optimizer, spec_optimizer, steps)
+
+
+def sequence_fixture(name, x, y, length, features, layer, params, forward, optimizer, spec_optimizer, steps):
+    """Trains `forward` (a reshape to [length, features], `layer`, a flatten and a dense layer `out` of two
+    units) for `steps` full-batch steps of MSE and writes the fixture: spec, initial parameters, losses,
+    the first step's gradients and the final parameters."""
     initial = {k: {"shape": list(v.shape), "values": v.detach().numpy().ravel().tolist()} for k, v in params.items()}
     opt = optimizer(list(params.values()))
     xt, yt = torch.tensor(x), torch.tensor(y)
@@ -296,12 +304,12 @@ def attention_case(name, length, width, heads, causal, optimizer, spec_optimizer
     matrix = lambda m: "[" + ", ".join("[" + ", ".join(repr(float(v)) for v in row) + "]" for row in m) + "]"
     spec = "\n".join([
         "dnnc: 1", f"name: {name}", "data:", "  train:", f"    inputs: {matrix(x)}", f"    targets: {matrix(y)}",
-        "model:", f"  input: [{length * width}]", "  layers:",
-        f"    - reshape: {{shape: [{length}, {width}]}}",
-        f"    - attention: {{heads: {heads}, causal: {str(causal).lower()}, name: att}}",
+        "model:", f"  input: [{length * features}]", "  layers:",
+        f"    - reshape: {{shape: [{length}, {features}]}}",
+        f"    - {layer}",
         "    - flatten",
         "    - dense: {units: 2, name: out}",
-        "train:", "  loss: mse", f"  optimizer: {spec_optimizer}", f"  epochs: {steps}", f"  batch_size: {rows}", "  shuffle: false", "",
+        "train:", "  loss: mse", f"  optimizer: {spec_optimizer}", f"  epochs: {steps}", f"  batch_size: {len(x)}", "  shuffle: false", "",
     ])
     fixture = {"torch": torch.__version__, "spec": spec, "initial": initial, "losses": losses,
                "first_gradients": first_grads, "final": final}
@@ -341,34 +349,9 @@ def sequence_case(name, length, features, units, bidirectional, sequences, optim
     def forward(inp):
         return lin(recurrent_output(lstm, inp.reshape(rows, length, features), sequences).reshape(rows, -1))
 
-    initial = {k: {"shape": list(v.shape), "values": v.detach().numpy().ravel().tolist()} for k, v in params.items()}
-    opt = optimizer(list(params.values()))
-    xt, yt = torch.tensor(x), torch.tensor(y)
-    losses, first_grads = [], None
-    for step in range(steps):
-        opt.zero_grad()
-        value = torch.nn.MSELoss()(forward(xt), yt)
-        value.backward()
-        losses.append(float(value.detach()))
-        if step == 0:
-            first_grads = {k: v.grad.numpy().ravel().tolist() for k, v in params.items()}
-        opt.step()
-    final = {k: v.detach().numpy().ravel().tolist() for k, v in params.items()}
-    matrix = lambda m: "[" + ", ".join("[" + ", ".join(repr(float(v)) for v in row) + "]" for row in m) + "]"
-    spec = "\n".join([
-        "dnnc: 1", f"name: {name}", "data:", "  train:", f"    inputs: {matrix(x)}", f"    targets: {matrix(y)}",
-        "model:", f"  input: [{length * features}]", "  layers:",
-        f"    - reshape: {{shape: [{length}, {features}]}}",
-        f"    - {kind}: {{units: {units}, bidirectional: {str(bidirectional).lower()}, return_sequences: {str(sequences).lower()}{spec_options}, name: rnn}}",
-        "    - flatten",
-        "    - dense: {units: 2, name: out}",
-        "train:", "  loss: mse", f"  optimizer: {spec_optimizer}", f"  epochs: {steps}", f"  batch_size: {rows}", "  shuffle: false", "",
-    ])
-    fixture = {"torch": torch.__version__, "spec": spec, "initial": initial, "losses": losses,
-               "first_gradients": first_grads, "final": final}
-    with open(os.path.join(OUT, f"{name}.json"), "w") as f:
-        json.dump(fixture, f, indent=1)
-        f.write("\n")
+    layer = (f"{kind}: {{units: {units}, bidirectional: {str(bidirectional).lower()}, "
+             f"return_sequences: {str(sequences).lower()}{spec_options}, name: rnn}}")
+    sequence_fixture(name, x, y, length, features, layer, params, forward, optimizer, spec_optimizer, steps)
 
 
 def loss_cases():
