@@ -183,7 +183,7 @@ struct GradientTests {
         // rnn with relu has its kink: its gradients are checked against PyTorch's instead
         // (Fixtures/rnn-relu-*.json, first step's gradients to 1e-5).
         ("attention: self, causal, cross with fewer keys", "[12]", "",
-         "- dense: {units: 12, activation: tanh}\n- reshape: {shape: [4, 3]}\n- attention: {heads: 1, name: self}\n- attention: {heads: 3, causal: true, name: causal}\n- permute: {dims: [1, 0]}\n- conv1d: {filters: 3, kernel: 2}\n- permute: {dims: [1, 0], name: memory}\n- attention: {heads: 3, inputs: [causal, memory]}\n- flatten\n- dense: {units: 2}"),
+         "- dense: {units: 12, activation: tanh}\n- reshape: {shape: [4, 3]}\n- attention: {heads: 1, dropout: 0.3, name: self}\n- attention: {heads: 3, causal: true, name: causal}\n- permute: {dims: [1, 0]}\n- conv1d: {filters: 3, kernel: 2}\n- permute: {dims: [1, 0], name: memory}\n- attention: {heads: 3, inputs: [causal, memory]}\n- flatten\n- dense: {units: 2}"),
         ("positions", "[4]", "[[0, 3, 1, 2], [2, 1, 4, 4], [4, 0, 0, 3]]",
          "- embedding: {vocab: 5, dim: 3}\n- position_embedding: {max_length: 6}\n- sinusoidal_position\n- attention: {heads: 1}\n- flatten\n- dense: {units: 2}"),
         ("gru and rnn, both directions", "[3]", "",
