@@ -99,9 +99,9 @@ public struct Recurrent: LayerOp, Equatable {
     var savedPerSample: Int { length * perStep * units }
 
     /// Per direction, [B, L, gates], [B, L, extra] and [B, L, state]; then two [B, U] rows of backward's
-    /// running gradients.
+    /// running gradients, and [B, L, U] of states each beside the step that read them.
     public func buffers(_ layer: Layer, capacity: Int) -> OpBuffers {
-        OpBuffers(saved: capacity * (directions * savedPerSample + 2 * units))
+        OpBuffers(saved: capacity * (directions * savedPerSample + 2 * units + length * units))
     }
 
     public func multiplyAdds(_ layer: Layer) -> Int { directions * length * cell.gates * units * (features + units) }
@@ -203,7 +203,7 @@ public struct Recurrent: LayerOp, Equatable {
 
     public func backward(_ io: LayerIO, dz: UnsafeMutablePointer<Float>, _ pass: inout PassContext) {
         let B = pass.rows, L = length, F = features, U = units, G = cell.gates * U, D = directions
-        let dh = io.saved! + D * B * savedPerSample, dc = dh + B * U
+        let dh = io.saved! + D * B * savedPerSample, dc = dh + B * U, before = dc + B * U
         let joined = cell == .gru ? 2 * U : G
         for d in 0..<D {
             let (wih, whh, _, _) = tensors(io.parameters!, d)
@@ -258,18 +258,28 @@ public struct Recurrent: LayerOp, Equatable {
                         }
                     }
                 }
-                // Through h·W_hhᵀ: the previous step's ∂L/∂h, and W_hh's gradient.
+                // Through h·W_hhᵀ: the previous step's ∂L/∂h.
                 guard previous >= 0 else { continue }
                 Gemm.multiply(.none, .none, M: B, N: U, K: joined, A: gates + t * G, lda: L * G, B: whh, ldb: U, beta: 1,
                               C: dh, ldc: U, threads: pass.threads)
-                Gemm.multiply(.transposed, .none, M: joined, N: U, K: B, A: gates + t * G, lda: L * G, B: states + previous * U,
-                              ldb: L * U, beta: 1, C: dwhh, ldc: U, threads: pass.threads)
                 if cell == .gru {
                     Gemm.multiply(.none, .none, M: B, N: U, K: U, A: extra + t * U, lda: L * U, B: whh + 2 * U * U, ldb: U, beta: 1,
                                   C: dh, ldc: U, threads: pass.threads)
-                    Gemm.multiply(.transposed, .none, M: U, N: U, K: B, A: extra + t * U, lda: L * U, B: states + previous * U,
-                                  ldb: L * U, beta: 1, C: dwhh + 2 * U * U, ldc: U, threads: pass.threads)
                 }
+            }
+            // W_hh's gradient in one multiply over every step: each step's gate gradients against the state
+            // it read (zero for the first step).
+            for b in 0..<B {
+                for s in 0..<L {
+                    let t = step(s, d), row = before + (b * L + t) * U
+                    if s > 0 { row.update(from: states + (b * L + step(s - 1, d)) * U, count: U) } else { row.update(repeating: 0, count: U) }
+                }
+            }
+            Gemm.multiply(.transposed, .none, M: joined, N: U, K: B * L, A: gates, lda: G, B: before, ldb: U, beta: 1,
+                          C: dwhh, ldc: U, threads: pass.threads)
+            if cell == .gru {
+                Gemm.multiply(.transposed, .none, M: U, N: U, K: B * L, A: extra, lda: U, B: before, ldb: U, beta: 1,
+                              C: dwhh + 2 * U * U, ldc: U, threads: pass.threads)
             }
             // The input side of every step at once; bias_hh gets what bias_ih gets, gru's b_hn what W_hn·h got.
             DenseKernel.backward(dz: gates, x: io.x, w: wih, dw: dwih, db: dbih, dx: io.dx, B: B * L, I: F, O: G, threads: pass.threads)
