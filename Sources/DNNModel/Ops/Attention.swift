@@ -84,20 +84,21 @@ public struct Attention: LayerOp, Equatable {
         queries * width * width * 2 + keys * width * width * 2 + 2 * heads * queries * keys * headWidth
     }
 
-    struct Buffers {
+    /// Where each of `perSample`'s blocks starts for a batch of B, then one head's [queries, keys] scratch.
+    struct Blocks {
         var q, k, v, o, p, mask, dq, dk, dv, dO, scratch: UnsafeMutablePointer<Float>
     }
 
-    func buffers(_ saved: UnsafeMutablePointer<Float>, _ B: Int) -> Buffers {
+    func layout(_ saved: UnsafeMutablePointer<Float>, _ B: Int) -> Blocks {
         let E = width, Lq = queries, Lk = keys, H = heads
         let q = saved, o = q + B * Lq * E, k = o + B * Lq * E, v = k + B * Lk * E, p = v + B * Lk * E, mask = p + B * H * Lq * Lk
         let dq = mask + B * H * Lq * Lk, dO = dq + B * Lq * E, dk = dO + B * Lq * E, dv = dk + B * Lk * E
-        return Buffers(q: q, k: k, v: v, o: o, p: p, mask: mask, dq: dq, dk: dk, dv: dv, dO: dO, scratch: dv + B * Lk * E)
+        return Blocks(q: q, k: k, v: v, o: o, p: p, mask: mask, dq: dq, dk: dk, dv: dv, dO: dO, scratch: dv + B * Lk * E)
     }
 
     public func forward(_ io: LayerIO, _ pass: inout PassContext) {
         let B = pass.rows, E = width, Lq = queries, Lk = keys, H = heads, d = headWidth
-        let buffer = buffers(io.saved!, B), weights = io.parameters!
+        let buffer = layout(io.saved!, B), weights = io.parameters!
         let wo = weights + 3 * E * E + 3 * E, bo = wo + E * E
         let xq = io.inputs[0], xkv = io.inputs[isCross ? 1 : 0]
         DenseKernel.forward(z: buffer.q, x: xq, w: weights, b: weights + 3 * E * E, B: B * Lq, I: E, O: E, threads: pass.threads)
@@ -124,7 +125,7 @@ public struct Attention: LayerOp, Equatable {
                 // The weights O is made of: P, or P with dnnc's dropout mask applied.
                 var used = UnsafePointer(p)
                 if drops {
-                    let mask = buffer.mask + (b * H + h) * Lq * Lk, dropped = io.saved! + B * perSample
+                    let mask = buffer.mask + (b * H + h) * Lq * Lk, dropped = buffer.scratch
                     for m in 0 ..< Lq * Lk {
                         mask[m] = Float(pass.dropout.uniform()) < dropout ? 0 : keep
                         dropped[m] = p[m] * mask[m]
@@ -140,14 +141,14 @@ public struct Attention: LayerOp, Equatable {
 
     public func backward(_ io: LayerIO, dz: UnsafeMutablePointer<Float>, _ pass: inout PassContext) {
         let B = pass.rows, E = width, Lq = queries, Lk = keys, H = heads, d = headWidth
-        let buffer = buffers(io.saved!, B), weights = io.parameters!, gradients = io.gradients!
+        let buffer = layout(io.saved!, B), weights = io.parameters!, gradients = io.gradients!
         let wo = weights + 3 * E * E + 3 * E
         let drops = pass.training && dropout > 0
         buffer.dO.update(repeating: 0, count: B * Lq * E)
         DenseKernel.backward(dz: dz, x: buffer.o, w: wo, dw: gradients + 3 * E * E + 3 * E, db: gradients + 3 * E * E + 3 * E + E * E,
                              dx: buffer.dO, B: B * Lq, I: E, O: E, threads: pass.threads)
         let scale = 1 / Float(d).squareRoot()
-        let dp = io.saved! + B * perSample
+        let dp = buffer.scratch
         for b in 0..<B {
             for h in 0..<H {
                 let p = buffer.p + (b * H + h) * Lq * Lk, mask = buffer.mask + (b * H + h) * Lq * Lk
