@@ -111,7 +111,8 @@ struct Builder {
                       at: batch.range, notes: [DiagnosticNote("the training inputs are here", at: trainInputs)],
                       help: "use a batch_size of at most \(rows), or omit it to train on the whole set per step")
         }
-        Ops.schedule(named: train.schedule.kind)?.check(train.schedule, &bag)
+        let scheduleType = Ops.schedule(named: train.schedule.kind)
+        scheduleType?.check(train.schedule, &bag)
         guard !bag.hasErrors else { return nil }
 
         let epochs = train.epochs.value
@@ -138,7 +139,7 @@ struct Builder {
             }
         }
         let monitors = [(train.earlyStopping?.monitor?.range, schedule.earlyStopping?.monitor),
-                        (Ops.schedule(named: train.schedule.kind)?.monitorRange(train.schedule), schedule.learningRate.monitor)]
+                        (scheduleType?.monitorRange(train.schedule), schedule.learningRate.monitor)]
         for (range, monitor) in monitors {
             if monitor == "val_loss", validation == nil, let range {
                 bag.error(.missingKey, "val_loss needs validation data", at: range,

@@ -51,7 +51,7 @@ public final class Network {
     let partial: UnsafeMutableBufferPointer<Float>
 
     /// Per layer: offsets of its tensors (nil when absent); running statistics index `stats`.
-    struct LayerSlots { var weight: Int?; var bias: Int?; var slope: Int?; var runningMean: Int?; var runningVar: Int?; var learnable: Int? }
+    struct LayerSlots { var weight: Int?; var bias: Int?; var slope: Int?; var runningMean: Int?; var runningVar: Int? }
     let slots: [LayerSlots]
     /// Per layer: its learnable parameters' span in `params` (a layer's parameters are contiguous).
     public let layerRanges: [Range<Int>]
@@ -251,7 +251,6 @@ public final class Network {
                 case .runningVariance: slot.runningVar = offset
                 }
                 if isLearnable {
-                    slot.learnable = slot.learnable ?? offset
                     start = start ?? offset
                     end = offset + p.count
                 }
@@ -296,7 +295,7 @@ public final class Network {
         var edge = 0
         let p = params.baseAddress!, g = grads.baseAddress!, s = stats.baseAddress!
         for (l, step) in plan.steps.enumerated() {
-            let layer = step.layer, slot = slots[l], first = edge
+            let layer = step.layer, slot = slots[l], learnable = layerRanges[l], first = edge
             for read in step.reads {
                 switch read.value {
                 case .input:
@@ -316,7 +315,8 @@ public final class Network {
                 weight: slot.weight.map { p + $0 }, bias: slot.bias.map { p + $0 },
                 runningMean: slot.runningMean.map { s + $0 }, runningVar: slot.runningVar.map { s + $0 },
                 dweight: slot.weight.map { g + $0 }, dbias: slot.bias.map { g + $0 },
-                parameters: slot.learnable.map { p + $0 }, gradients: slot.learnable.map { g + $0 })
+                parameters: learnable.isEmpty ? nil : p + learnable.lowerBound,
+                gradients: learnable.isEmpty ? nil : g + learnable.lowerBound)
             code.initializeElement(at: l, to: Unmanaged.passRetained(Code.bind(layer.kind, layer.activation.function)))
             let plan = LayerPlan(io: io, hasPenalty: layer.l1 != 0 || layer.l2 != 0,
                                  elementwise: layer.activation.isElementwise, size: layer.outputSize,
