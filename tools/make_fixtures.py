@@ -354,6 +354,101 @@ def sequence_case(name, length, features, units, bidirectional, sequences, optim
     sequence_fixture(name, x, y, length, features, layer, params, forward, optimizer, spec_optimizer, steps)
 
 
+def token_fixture(name, x, y, layer_lines, params, forward, loss_fn, spec_loss, optimizer, spec_optimizer, steps):
+    """A training fixture on integer token inputs (x [rows, L]) with class targets (y): spec, initial
+    parameters, losses, the first step's gradients and the final parameters."""
+    initial = {k: {"shape": list(v.shape), "values": v.detach().numpy().ravel().tolist()} for k, v in params.items()}
+    opt = optimizer(list(params.values()))
+    xt, yt = torch.tensor(x), torch.tensor(y)
+    losses, first_grads = [], None
+    for step in range(steps):
+        opt.zero_grad()
+        value = loss_fn(forward(xt), yt)
+        value.backward()
+        losses.append(float(value.detach()))
+        if step == 0:
+            first_grads = {k: v.grad.numpy().ravel().tolist() for k, v in params.items()}
+        opt.step()
+    final = {k: v.detach().numpy().ravel().tolist() for k, v in params.items()}
+    matrix = lambda m: "[" + ", ".join("[" + ", ".join(str(int(v)) for v in np.atleast_1d(row)) + "]" for row in m) + "]"
+    spec = "\n".join([
+        "dnnc: 1", f"name: {name}", "data:", "  train:", f"    inputs: {matrix(x)}", f"    targets: {matrix(y)}",
+        "model:", f"  input: [{x.shape[1]}]", "  layers:", *[f"    - {line}" for line in layer_lines],
+        "train:", f"  loss: {spec_loss}", f"  optimizer: {spec_optimizer}", f"  epochs: {steps}", f"  batch_size: {len(x)}",
+        "  shuffle: false", "",
+    ])
+    fixture = {"torch": torch.__version__, "spec": spec, "initial": initial, "losses": losses,
+               "first_gradients": first_grads, "final": final}
+    with open(os.path.join(OUT, f"{name}.json"), "w") as f:
+        json.dump(fixture, f, indent=1)
+        f.write("\n")
+
+
+def padded_tokens(rng, rows, length, vocab):
+    """Tokens 1 to vocab − 1, each row ending in 0 to length − 2 padding tokens (0)."""
+    x = rng.integers(1, vocab, size=(rows, length))
+    for r in range(rows):
+        pad = int(rng.integers(0, length - 1))
+        if pad:
+            x[r, length - pad:] = 0
+    return x
+
+
+def next_token_case(name, seed, steps=4):
+    """embedding (padding_index 0) → GRU over every position → dense per position, cross_entropy against the
+    next token at every position, padded targets ignored (-100), with label smoothing; Adam."""
+    rng = np.random.default_rng(seed)
+    rows, length, vocab, dim, units = 4, 6, 7, 4, 5
+    x = padded_tokens(rng, rows, length, vocab)
+    y = np.where(x == 0, -100, np.roll(x, -1, axis=1) % vocab)
+    emb = torch.nn.Embedding(vocab, dim, padding_idx=0)
+    gru = torch.nn.GRU(dim, units, batch_first=True)
+    lin = torch.nn.Linear(units, vocab)
+    params = {"emb.weight": emb.weight, **recurrent_parameters("gru", gru), "out.weight": lin.weight, "out.bias": lin.bias}
+    with torch.no_grad():
+        for value in params.values():
+            value.copy_(torch.tensor(rng.normal(scale=0.5, size=tuple(value.shape)), dtype=torch.float32))
+        emb.weight[0].zero_()
+    loss = torch.nn.CrossEntropyLoss(ignore_index=-100, label_smoothing=0.1)
+
+    def forward(inp):
+        return gru(emb(inp))[0] @ lin.weight.T + lin.bias
+
+    token_fixture(name, x, y, ["embedding: {vocab: 7, dim: 4, padding_index: 0, name: emb}",
+                               "gru: {units: 5, return_sequences: true, name: gru}", "dense: {units: 7, name: out}"],
+                  params, forward, lambda out, t: loss(out.reshape(-1, vocab), t.reshape(-1)),
+                  "{cross_entropy: {ignore_index: -100, label_smoothing: 0.1}}",
+                  lambda p: torch.optim.Adam(p, lr=0.01), "{adam: {lr: 0.01}}", steps)
+
+
+def padded_attention_case(name, seed, steps=4):
+    """embedding (padding_index 0) → attention with padded keys masked → the mean over unpadded positions →
+    dense, cross_entropy per sequence; SGD."""
+    rng = np.random.default_rng(seed)
+    rows, length, vocab, dim, heads = 5, 6, 6, 6, 2
+    x = padded_tokens(rng, rows, length, vocab)
+    y = rng.integers(0, 3, size=(rows, 1))
+    emb = torch.nn.Embedding(vocab, dim, padding_idx=0)
+    mha = torch.nn.MultiheadAttention(dim, heads, batch_first=True)
+    lin = torch.nn.Linear(dim, 3)
+    params = {"emb.weight": emb.weight, **prefixed("att", mha), "out.weight": lin.weight, "out.bias": lin.bias}
+    with torch.no_grad():
+        for value in params.values():
+            value.copy_(torch.tensor(rng.normal(scale=0.3, size=tuple(value.shape)), dtype=torch.float32))
+        emb.weight[0].zero_()
+
+    def forward(inp):
+        padding = inp == 0
+        h = mha(emb(inp), emb(inp), emb(inp), key_padding_mask=padding, need_weights=False)[0]
+        keep = (~padding).float().unsqueeze(2)
+        return lin((h * keep).sum(1) / keep.sum(1))
+
+    token_fixture(name, x, y, ["embedding: {vocab: 6, dim: 6, padding_index: 0, name: emb}", "attention: {heads: 2, name: att}",
+                               "permute: {dims: [1, 0]}", "global_avgpool", "dense: {units: 3, name: out}"],
+                  params, forward, lambda out, t: torch.nn.functional.cross_entropy(out, t[:, 0]), "cross_entropy",
+                  lambda p: torch.optim.SGD(p, lr=0.1), "{sgd: {lr: 0.1}}", steps)
+
+
 def loss_cases():
     """Each loss's value and gradient with respect to the predictions."""
     rng = np.random.default_rng(7)
@@ -394,7 +489,15 @@ def loss_cases():
     return cases
 
 
+def token_cases():
+    next_token_case("next-token-gru-padding-adam-ce", seed=30)
+    padded_attention_case("attention-padding-sgd-ce", seed=31)
+
+
 if __name__ == "__main__":
+    if os.environ.get("ONLY") == "tokens":
+        token_cases()
+        raise SystemExit
     torch.manual_seed(0)
     with open(os.path.join(OUT, "ops.json"), "w") as f:
         json.dump({"torch": torch.__version__, "ops": op_cases(), "losses": loss_cases()}, f, indent=1)
@@ -461,3 +564,4 @@ if __name__ == "__main__":
         case(f"schedule-{name}-sgd-mse", [3, 4, 2], ["tanh", "identity"], "mse",
              lambda p: torch.optim.SGD(p, lr=0.2), "{sgd: {lr: 0.2}}", steps=6, seed=11,
              scheduler=scheduler, spec_train=spec_train)
+    token_cases()

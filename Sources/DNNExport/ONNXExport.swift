@@ -44,6 +44,7 @@ public enum ONNXExport {
 /// Nodes, initializers and fresh value names, added layer by layer; each layer's op adds its own nodes
 /// through ONNXGraph, named after the layer (`scope`).
 struct GraphBuilder: ONNXGraph {
+    var modelInput: String { "input" }
     var graph = Onnx_GraphProto()
     private var counter = 0
     /// The layer whose nodes are being added.
@@ -209,7 +210,7 @@ struct GraphBuilder: ONNXGraph {
             node("ArgMax", [y], name: "class", output: "class", [Self.attribute("axis", int: axis), Self.attribute("keepdims", int: 0)])
             graph.output = [Self.valueInfo("output", elementType: .float, shape: outputShape),
                             Self.valueInfo("probabilities", elementType: .float, shape: outputShape),
-                            Self.valueInfo("class", elementType: .int64, shape: [nil])]
+                            Self.valueInfo("class", elementType: .int64, shape: [nil] + model.layers.last!.outputShape.dropLast())]
         } else {
             if targetNormalizer.kind != .none {
                 let flat = model.layers.last!.outputShape.count == 1

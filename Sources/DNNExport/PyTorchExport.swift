@@ -76,6 +76,10 @@ public enum PyTorchExport {
             out += "        place(self, \(py(layer.name)), \(module(layer)))\n"
         }
         out += "\n    def forward(self, x):\n"
+        // The embedding's padding: which tokens the layers that leave padding out skip.
+        if let padding = model.layers.lazy.compactMap(\.kind.padding).first {
+            out += "        padding = x == \(padding.index)  # the embedding's padding_index\n"
+        }
         var names: [String] = []
         for (l, step) in model.plan.steps.enumerated() {
             let layer = step.layer, variable = "h\(l)"
@@ -85,7 +89,8 @@ public enum PyTorchExport {
                 case .output(let s): names[s]
                 }
             }
-            out += "        \(variable) = self.get_submodule(\(py(layer.name)))(\(inputs.joined(separator: ", ")))  # \(layer.kind.name) → \(layer.outputShape)\n"
+            let arguments = inputs + (layer.kind.readsPadding ? ["padding=padding"] : [])
+            out += "        \(variable) = self.get_submodule(\(py(layer.name)))(\(arguments.joined(separator: ", ")))  # \(layer.kind.name) → \(layer.outputShape)\n"
             names.append(variable)
         }
         out += "        return \(names.last!)\n\n"

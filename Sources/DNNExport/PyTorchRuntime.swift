@@ -413,10 +413,12 @@ def main():
         with torch.no_grad():
             total = 0.0
             size = SCHEDULE["batch_size"]  # dnnc evaluates in batches of the training batch's size
+            # A mean weighs each batch by its rows, or by its targets counted when the loss ignores some.
+            counted = lambda y: float((y != LOSS["ignore_index"]).sum()) if "ignore_index" in LOSS else len(y)
+            whole = counted(vy)
             for start in range(0, len(vx), size):
                 loss = loss_function(model(vx[start:start + size]), vy[start:start + size]) + penalty(model)
-                n = len(vx[start:start + size])
-                total += float(loss) * (1 if LOSS["reduction"] == "sum" else n / len(vx))
+                total += float(loss) * (1 if LOSS["reduction"] == "sum" else counted(vy[start:start + size]) / whole)
         model.train()
         return total
 

@@ -98,10 +98,16 @@ struct Predict: ParsableCommand {
         }
         let classes = predictor.classes ?? []
         let classifier = ir.loss.isClassification && !raw
-        let width = classifier ? 1 + (proba ? predictor.outputWidth : 0) : predictor.outputWidth
-        var header: [String]
+        // A class per position (ModelIR.positions) of V classes each; one position for most models.
+        let P = ir.positions, V = predictor.outputWidth / P
+        let width = classifier ? P * (1 + (proba ? V : 0)) : predictor.outputWidth
+        var header: [String] = []
         if classifier {
-            header = ["class"] + (proba ? (0 ..< predictor.outputWidth).map { "p_" + (($0 < classes.count) ? classes[$0] : String($0)) } : [])
+            for position in 0 ..< P {
+                let suffix = P == 1 ? "" : "_\(position)"
+                header += ["class" + suffix]
+                if proba { header += (0 ..< V).map { "p" + suffix + "_" + (($0 < classes.count) ? classes[$0] : String($0)) } }
+            }
         } else {
             header = predictor.outputWidth == 1 ? ["prediction"] : (0 ..< predictor.outputWidth).map { "prediction_\($0)" }
         }
@@ -123,15 +129,15 @@ struct Predict: ParsableCommand {
                 if classifier {
                     var out: [Float] = []
                     out.reserveCapacity(n * width)
-                    for r in 0..<n {
-                        let row = outputs[r * predictor.outputWidth ..< (r + 1) * predictor.outputWidth]
+                    for i in 0 ..< n * P {
+                        let row = outputs[i * V ..< (i + 1) * V]
                         var best = row.startIndex
                         for i in row.indices where row[i] > row[best] { best = i }
                         out.append(Float(best - row.startIndex))
                         if proba { out += predictor.probabilities(row) }
                     }
                     try writer.write(out[...]) { column, value in
-                        guard column == 0, let k = value.index(below: predictor.outputWidth) else { return "\(value)" }
+                        guard column % (width / P) == 0, let k = value.index(below: V) else { return "\(value)" }
                         return k < classes.count ? classes[k] : String(k)
                     }
                 } else {
@@ -180,7 +186,8 @@ struct Evaluate: ParsableCommand {
         }
         let I = predictor.inputWidth, T = ir.targetWidth
         var names: [String: Int] = [:]
-        let classifier = ir.loss.targetsAreIndices(columns: T)
+        let classifier = ir.loss.targetsAreIndices(columns: T, positions: ir.positions), V = ir.classWidth
+        let ignored = ir.loss.ignoreIndex.map(Float.init)
         if classifier {
             for (k, name) in (predictor.classes ?? []).enumerated() { names[name] = k }
         }
@@ -194,8 +201,9 @@ struct Evaluate: ParsableCommand {
                     throw DataFileError(message: xr.place(ofBatchRow: r, column: bad.column) + ": " + bad.description,
                                         help: "an embedding's input is a whole number from 0 to vocab − 1")
                 }
-                if classifier, y[r].index(below: ir.outputWidth) == nil {
-                    throw DataFileError(message: yr.place(ofBatchRow: r, column: yOffset) + ": the class \(Format.number(Double(y[r]))) is not one of the model's classes 0 to \(ir.outputWidth - 1)",
+                if classifier, let c = (0 ..< T).first(where: { y[r * T + $0].index(below: V) == nil && y[r * T + $0] != ignored }) {
+                    let label = y[r * T + c]
+                    throw DataFileError(message: yr.place(ofBatchRow: r, column: yOffset + c) + ": the class \(Format.number(Double(label))) is not one of the model's classes 0 to \(V - 1)",
                                         help: (predictor.classes?.isEmpty == false ? "give a class name (" + predictor.classes!.prefix(10).joined(separator: ", ") + ") or its index" : "give a class index") + " in each row")
                 }
             }
@@ -203,7 +211,7 @@ struct Evaluate: ParsableCommand {
         do throws(DataFileError) {
             if let targets {
                 let x = try RowReader(path: data, displayName: data, width: I)
-                let y = try RowReader(path: targets, displayName: targets, width: T, names: names.isEmpty ? [:] : [0: names])
+                let y = try RowReader(path: targets, displayName: targets, width: T, names: names.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: (0 ..< T).map { ($0, names) }))
                 var bx: [Float] = [], by: [Float] = []
                 while true {
                     let n = try x.next(maxRows: 4096, into: &bx), m = try y.next(maxRows: n == 0 ? 1 : n, into: &by)
@@ -217,7 +225,7 @@ struct Evaluate: ParsableCommand {
                     labels += by
                 }
             } else {
-                let reader = try RowReader(path: data, displayName: data, width: I + T, names: names.isEmpty ? [:] : [I: names])
+                let reader = try RowReader(path: data, displayName: data, width: I + T, names: names.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: (I ..< I + T).map { ($0, names) }))
                 var batch: [Float] = [], bx: [Float] = [], by: [Float] = []
                 while true {
                     let n = try reader.next(maxRows: 4096, into: &batch)

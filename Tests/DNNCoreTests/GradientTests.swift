@@ -186,6 +186,8 @@ struct GradientTests {
          "- dense: {units: 12, activation: tanh}\n- reshape: {shape: [4, 3]}\n- attention: {heads: 1, dropout: 0.3, name: self}\n- attention: {heads: 3, causal: true, name: causal}\n- permute: {dims: [1, 0]}\n- conv1d: {filters: 3, kernel: 2}\n- permute: {dims: [1, 0], name: memory}\n- attention: {heads: 3, inputs: [causal, memory]}\n- flatten\n- dense: {units: 2}"),
         ("positions", "[4]", "[[0, 3, 1, 2], [2, 1, 4, 4], [4, 0, 0, 3]]",
          "- embedding: {vocab: 5, dim: 3}\n- position_embedding: {max_length: 6}\n- sinusoidal_position\n- attention: {heads: 1}\n- flatten\n- dense: {units: 2}"),
+        ("padding: masked keys, the mean over the tokens", "[4]", "[[1, 3, 0, 0], [2, 1, 4, 0], [4, 2, 1, 3]]",
+         "- embedding: {vocab: 5, dim: 4, padding_index: 0}\n- attention: {heads: 2}\n- permute: {dims: [1, 0]}\n- global_avgpool\n- dense: {units: 2}"),
         ("gru and rnn, both directions", "[3]", "",
          "- dense: {units: 12, activation: tanh}\n- reshape: {shape: [4, 3]}\n- gru: {units: 3, bidirectional: true, return_sequences: true}\n- rnn: {units: 3, return_sequences: true}\n- gru: {units: 2}\n- dense: {units: 2}"),
     ]
@@ -215,6 +217,33 @@ struct GradientTests {
             \(net.layers.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
             train: {loss: \(loss), optimizer: {sgd: {lr: 0.1}}, epochs: 1, batch_size: 3, shuffle: false}
             """
+        try checkAgainstCentralDifferences(text, name: "\(net.name)/\(loss)")
+    }
+
+    /// A class per position, padded targets ignored: the loss over every position of a dense layer
+    /// applied per position.
+    @Test(arguments: ["{cross_entropy: {ignore_index: -100}}", "{cross_entropy: {ignore_index: 2, label_smoothing: 0.2}}"])
+    func perPositionLossGradientsMatchCentralDifferences(_ loss: String) throws {
+        let text = """
+            dnnc: 1
+            seed: 7
+            data:
+              train:
+                inputs: [[1, 3, 0, 0], [2, 1, 4, 0], [4, 2, 1, 3]]
+                targets: [[1, 0, -100, -100], [2, 2, 0, -100], [0, 1, 2, 1]]
+            model:
+              input: [4]
+              layers:
+                - embedding: {vocab: 5, dim: 3, padding_index: 0}
+                - gru: {units: 3, return_sequences: true}
+                - dense: {units: 3, activation: tanh}
+                - dense: {units: 3}
+            train: {loss: \(loss), optimizer: {sgd: {lr: 0.1}}, epochs: 1, batch_size: 3, shuffle: false}
+            """
+        try checkAgainstCentralDifferences(text.replacingOccurrences(of: "-100", with: loss.contains("-100") ? "-100" : "2"), name: loss)
+    }
+
+    func checkAgainstCentralDifferences(_ text: String, name checked: String) throws {
         let ir = try model(text)
         let trainer = Trainer(model: ir)
         let network = trainer.network
@@ -235,7 +264,7 @@ struct GradientTests {
                                          write: { network.params[$0] = $1 }, objective: lossValue)
         let check = closeness(analytic, numeric, rtol: gradientTolerance.rtol, atol: gradientTolerance.atol)
         let name = ir.parameters.enumerated().last { network.placement[$0.offset].offset <= max(check.index, 0) && network.placement[$0.offset].learnable }?.element.name ?? "?"
-        #expect(check.worst <= 1, "\(net.name)/\(loss): gradient \(check.index) (\(name)) is \(analytic[max(check.index, 0)]), central difference \(numeric[max(check.index, 0)])")
+        #expect(check.worst <= 1, "\(checked): gradient \(check.index) (\(name)) is \(analytic[max(check.index, 0)]), central difference \(numeric[max(check.index, 0)])")
         #expect(analytic.contains { $0 != 0 }, "a gradient check over zeros proves nothing")
     }
 }

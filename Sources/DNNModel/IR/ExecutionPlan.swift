@@ -69,11 +69,13 @@ public struct ExecutionPlan: Sendable {
         /// scratch: im2col columns (and as many for their gradient), one per lane, and partial weight
         /// gradients.
         public var x = 0, t = 0, gz = 0, cols = 0, partial = 0
+        /// The padding mask (PassContext.padding).
+        public var padding = 0
 
         /// Every value allocated, argmax's Int32 counted as one (they are as wide as a Float).
         public var values: Int {
             5 * learnable + statistics + [z, a, ga, saved, invstd, argmax].reduce(0) { $0 + $1.reduce(0, +) }
-                + x + t + gz + 2 * cols + partial
+                + x + t + gz + 2 * cols + partial + padding
         }
     }
 
@@ -95,6 +97,7 @@ public struct ExecutionPlan: Sendable {
             w.argmax.append(own.argmax)
             w.cols = max(w.cols, own.columns * lanes)
             w.partial = max(w.partial, own.partial)
+            w.padding = max(w.padding, own.padding)
         }
         let inputWidth = size(of: .input)
         w.x = capacity * inputWidth

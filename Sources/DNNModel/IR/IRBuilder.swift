@@ -180,7 +180,7 @@ struct Builder {
             targetNormalization: data.normalizeTargets.value,
             inputShape: inputShape, layers: built, loss: loss, optimizer: optimizer, schedule: schedule)
         ir.validation = validation
-        if loss.isClassification { ir.classes = names ?? (0..<outputWidth).map(String.init) }
+        if loss.isClassification { ir.classes = names ?? (0..<ir.classWidth).map(String.init) }
         return ir
     }
 
@@ -191,20 +191,26 @@ struct Builder {
         guard let inputTable = table(inputsValue), let targetTable = table(targetsValue) else { return nil }
         guard let inputs = numeric(inputTable, at: inputsValue) else { return nil }
         let targets: DataMatrix?
-        if loss.targetsAreIndices(columns: targetTable.columns) {
-            targets = labels(targetTable, at: targetsValue, classes: &classes, outputWidth: outputWidth, lastLayer: lastLayer)
+        // A class loss on an [L, classes] output reads L class indices per row, one per position.
+        let positions = ModelIR.positions(output: lastLayer.outputShape, loss: loss, targetColumns: targetTable.columns)
+        if loss.targetsAreIndices(columns: targetTable.columns, positions: positions) {
+            targets = labels(targetTable, at: targetsValue, classes: &classes, outputWidth: outputWidth / positions, lastLayer: lastLayer,
+                             ignoring: loss.ignoreIndex)
         } else {
             targets = numeric(targetTable, at: targetsValue)
         }
         guard let targets else { return nil }
         var valid = checkInputs(inputs, targetRows: targets.rows, in: set, inputWidth: inputWidth)
-        let isIndices = loss.targetsAreIndices(columns: targets.columns)
+        let isIndices = loss.targetsAreIndices(columns: targets.columns, positions: positions)
         if !isIndices, targets.columns != outputWidth {
             let unitsRange = lastLayer.source.width ?? lastLayer.range
+            let shape = lastLayer.outputShape
+            let perPosition = loss.isClassification && shape.count >= 2
+                ? ", or \(shape.dropLast().reduce(1, *)) class indices per row, one per position of its \(shape) output" : ""
             bag.error(.outputWidth,
                       "\(lastLayer.name) outputs \(outputWidth) value\(outputWidth == 1 ? "" : "s") per sample, but the targets (line \(targetsValue.range.start.line)) have \(targets.columns)",
                       at: unitsRange, notes: [DiagnosticNote("the targets are here", at: targetsValue.firstRow)],
-                      help: "make the last layer's output \(targets.columns) wide, or fix the targets")
+                      help: "make the last layer's output \(targets.columns) wide, or fix the targets" + perPosition)
             valid = false
         }
         if loss.function.targets == .classIndices, !isIndices {
@@ -337,18 +343,22 @@ struct Builder {
         return DataMatrix(rows: table.rows, columns: table.columns, values: table.floats ?? table.numbers.map { Float($0!) })
     }
 
-    /// One column of class indices, or of class names mapped to indices by `classes` (given, or
-    /// the sorted distinct names).
+    /// Class indices (a column, or one per position), or class names mapped to indices by `classes`
+    /// (given, or the sorted distinct names); `ignoring` is the loss's ignore_index, which may stand
+    /// anywhere.
     mutating func labels(_ table: DataTable, at value: DataSource, classes: inout [String]?, outputWidth: Int,
-                         lastLayer: Layer) -> DataMatrix? {
+                         lastLayer: Layer, ignoring: Int?) -> DataMatrix? {
         let isText = table.firstText != nil
         var indices: [Float] = []
+        // Cell i's row and, with several columns (one per position), its column.
+        let C = table.columns
+        func place(_ i: Int) -> String { C == 1 ? "row \(i + 1)" : "row \(i / C + 1), column \(i % C + 1)" }
         if isText {
             let names = classes ?? Array(Set(table.texts)).sorted()
             classes = names
             for (r, text) in table.texts.enumerated() {
                 guard let index = names.firstIndex(of: text) else {
-                    bag.error(.classOutOfRange, "row \(r + 1): class `\(text)` is not among data.classes", at: value.range,
+                    bag.error(.classOutOfRange, "\(place(r)): class `\(text)` is not among data.classes", at: value.range,
                               help: Suggestions.didYouMean(text, among: names) ?? "add it to data.classes")
                     return nil
                 }
@@ -357,25 +367,26 @@ struct Builder {
         } else {
             for r in 0 ..< table.rows * table.columns {
                 let v = table.number(r)!
+                if let ignoring, v == Double(ignoring) { indices.append(Float(ignoring)); continue }
                 guard v >= 0, v == v.rounded(.towardZero) else {
-                    bag.error(.classOutOfRange, "row \(r + 1): class index \(Format.number(v)) is not a whole number from 0",
-                              at: value.rowRange(r))
+                    bag.error(.classOutOfRange, "\(place(r)): class index \(Format.number(v)) is not a whole number from 0",
+                              at: value.rowRange(r / C), help: ignoring == nil ? "to leave padded targets out, set the loss's ignore_index" : nil)
                     return nil
                 }
                 indices.append(Float(v))
             }
         }
         let classCount = max(outputWidth, classes?.count ?? 0)
-        if let r = indices.firstIndex(where: { $0.index(below: outputWidth) == nil }) {
+        if let r = indices.firstIndex(where: { $0.index(below: outputWidth) == nil && $0 != ignoring.map(Float.init) }) {
             let unitsRange = lastLayer.source.width ?? lastLayer.range
             bag.error(.classOutOfRange,
-                      "row \(r + 1) is class \(indices[r].wholeNumber.map(String.init) ?? "\(indices[r])"), but \(lastLayer.name) has \(outputWidth) output\(outputWidth == 1 ? "" : "s") (classes 0 to \(outputWidth - 1))",
-                      at: value.rowRange(r),
+                      "\(place(r)) is class \(indices[r].wholeNumber.map(String.init) ?? "\(indices[r])"), but \(lastLayer.name) has \(outputWidth) output\(outputWidth == 1 ? "" : "s") (classes 0 to \(outputWidth - 1))",
+                      at: value.rowRange(r / C),
                       notes: [DiagnosticNote("the output layer is here", at: unitsRange)],
                       help: indices.max()!.index(below: 1 << 24).map { "give the last layer \(max(classCount, $0 + 1)) units" } ?? "fix the class indices in the data")
             return nil
         }
-        return DataMatrix(rows: table.rows, columns: 1, values: indices)
+        return DataMatrix(rows: table.rows, columns: table.columns, values: indices)
     }
 
     /// Holds out `fraction` of the rows, drawn by the seed's validation stream.

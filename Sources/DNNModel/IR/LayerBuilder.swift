@@ -18,6 +18,8 @@ package struct LayerBuilder {
         let inputShape = model.input.value, inputShapeRange = model.input.range
         guard let entries = model.layers else { return nil }
         var layers: [Layer] = []
+        // Per layer: the padded token positions its values descend from (Padding), if any.
+        var paddings: [Padding?] = []
         var indexOf: [String: Int] = [:]
         let names = entries.map(\.name.value)
         var parameterTotal = 0
@@ -27,6 +29,7 @@ package struct LayerBuilder {
         var unknown = Set<Int>()
         func standIn(_ entry: LayerEntry, inputs: [Int]) {
             unknown.insert(layers.count)
+            paddings.append(nil)
             layers.append(Layer(name: entry.name.value, kind: ActivationLayer(), activation: .identity, inputs: inputs, inputShapes: [],
                                 outputShape: [], parameters: [], range: entry.range,
                                 source: LayerSource(kind: entry.choice.nameRange, name: entry.name.range)))
@@ -76,7 +79,8 @@ package struct LayerBuilder {
             }
             let shapes = inputs.map { $0 < 0 ? inputShape : layers[$0].outputShape }
             let ranges = inputs.map { $0 < 0 ? inputShapeRange : layers[$0].range }
-            var spec = LayerSpec(entry: entry, inputs: inputs, shapes: shapes, inputRanges: ranges,
+            let inputPaddings = inputs.map { $0 < 0 ? nil : paddings[$0] }
+            var spec = LayerSpec(entry: entry, inputs: inputs, shapes: shapes, inputRanges: ranges, paddings: inputPaddings,
                                  defaultWeights: model.initWeights.value, defaultBias: model.initBias.value, modelInitRange: model.initRange)
             let lowered = spec.lower()
             bag.append(contentsOf: spec.bag)
@@ -92,6 +96,15 @@ package struct LayerBuilder {
             }
             parameterTotal += count
             layers.append(layer)
+            paddings.append(layer.kind.padding ?? inputPaddings.lazy.compactMap { $0 }.first)
+        }
+        // One padding mask per pass: every embedding that declares a padding_index declares the same.
+        let padded = layers.indices.filter { layers[$0].kind.padding != nil }
+        if let first = padded.first, let other = padded.first(where: { layers[$0].kind.padding != layers[first].kind.padding }) {
+            bag.error(.layerGeometry, "embeddings `\(layers[first].name)` and `\(layers[other].name)` declare different padding indices; the model's tokens have one padding",
+                      at: entries[other].choice["padding_index"]?.range ?? layers[other].range,
+                      notes: [DiagnosticNote("the first is here", at: entries[first].choice["padding_index"]?.range ?? layers[first].range)],
+                      help: "give both the same padding_index")
         }
         guard unknown.isEmpty, model.isWhole else { return nil }
         return bag.hasErrors ? nil : layers
@@ -105,6 +118,8 @@ public struct LayerSpec {
     let inputs: [Int]
     let shapes: [[Int]]
     let inputRanges: [SourceRange]
+    /// Per input: the padded token positions its values descend from (an embedding's padding_index).
+    let paddings: [Padding?]
     let defaultWeights: Initializer
     let defaultBias: Initializer
     let modelInitRange: SourceRange?

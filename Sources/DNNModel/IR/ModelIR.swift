@@ -250,4 +250,17 @@ public struct ModelIR: Sendable {
     public var targetWidth: Int { train.targets.columns }
     public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameterCount } }
     public var outputWidth: Int { layers.last?.outputShape.reduce(1, *) ?? 0 }
+
+    /// Positions per sample whose class is predicted on its own (next-token prediction): L when a class
+    /// loss reads an [L, classes] output against L class indices per sample; else 1.
+    public var positions: Int { Self.positions(output: layers.last?.outputShape ?? [], loss: loss, targetColumns: targetWidth) }
+
+    public static func positions(output: [Int], loss: Loss, targetColumns: Int) -> Int {
+        guard loss.isClassification, output.count >= 2 else { return 1 }
+        let L = output.dropLast().reduce(1, *)
+        return targetColumns == L ? L : 1
+    }
+
+    /// The width of the loss's rows: the classes of one position, or the whole output.
+    public var classWidth: Int { outputWidth / positions }
 }

@@ -9,7 +9,9 @@
 //   per head P = softmax(Q·Kᵀ / sqrt(d)) (causal: position i sees keys j ≤ i), O = dropout(P)·V;
 //   Y = concat(O)·Woᵀ + bo.
 //
-// Dropout on P draws from dnnc's dropout stream, in training only.
+// Dropout on P draws from dnnc's dropout stream, in training only. When its keys descend from an embedding
+// with a padding_index, padded keys are masked as PyTorch's key_padding_mask masks them (a query whose
+// every key is padding attends to nothing: its O is 0, where PyTorch's is nan).
 
 import Foundation
 import DNNSyntax
@@ -23,6 +25,9 @@ public struct Attention: LayerOp, Equatable {
     public var dropout: Float
     /// Keys and values come from a second input.
     public var isCross: Bool
+    /// The padding index whose keys are left out (PassContext.padding), when the keys descend from an
+    /// embedding with a padding_index, one key per token.
+    public var keyPadding: Int? = nil
 
     public static let kinds = [
         ChoiceKind(name: "attention", params: [
@@ -56,7 +61,8 @@ public struct Attention: LayerOp, Equatable {
                               help: "use a number of heads that divides \(E): \(divisors)")
         }
         let op = Attention(width: E, heads: heads.int!, queries: shapes[0][0], keys: shapes.last![0], causal: choice["causal"]!.bool!,
-                           dropout: Float(choice["dropout"]!.double!), isCross: shapes.count == 2)
+                           dropout: Float(choice["dropout"]!.double!), isCross: shapes.count == 2,
+                           keyPadding: layer.paddings.last!.flatMap { $0.length == shapes.last![0] ? $0.index : nil })
         let bound = 1 / Double(E).squareRoot()
         let parameters = [layer.parameter("in_proj_weight", .weight, [3 * E, E], .glorotUniform, fanIn: E, fanOut: 3 * E),
                           layer.parameter("in_proj_bias", .bias, [3 * E], .zeros, fanIn: E, fanOut: 3 * E),
@@ -66,8 +72,10 @@ public struct Attention: LayerOp, Equatable {
     }
 
     public var fingerprint: String {
-        "attention(width: \(width), heads: \(heads), queries: \(queries), keys: \(keys), causal: \(causal), dropout: \(dropout), cross: \(isCross))"
+        "attention(width: \(width), heads: \(heads), queries: \(queries), keys: \(keys), causal: \(causal), dropout: \(dropout), cross: \(isCross)"
+            + (keyPadding.map { ", keyPadding: \($0))" } ?? ")")
     }
+    public var readsPadding: Bool { keyPadding != nil }
     public var name: String { "attention" }
     public var facts: OpFacts { OpFacts(mixesThroughWeights: true, outputsSequence: true) }
 
@@ -113,10 +121,13 @@ public struct Attention: LayerOp, Equatable {
                 let p = buffer.p + (b * H + h) * Lq * Lk
                 Gemm.multiply(.none, .transposed, M: Lq, N: Lk, K: d, alpha: scale, A: buffer.q + b * Lq * E + h * d, lda: E,
                               B: buffer.k + b * Lk * E + h * d, ldb: E, beta: 0, C: p, ldc: Lk, threads: 1)
+                let padded = keyPadding != nil ? pass.padding.map { UnsafePointer($0 + b * Lk) } : nil
                 for i in 0..<Lq {
                     let row = p + i * Lk, seen = causal ? min(i + 1, Lk) : Lk
+                    if let padded { for j in 0..<seen where padded[j] != 0 { row[j] = -Float.infinity } }
                     var largest = -Float.infinity
                     for j in 0..<seen { largest = max(largest, row[j]) }
+                    guard largest > -Float.infinity else { (row).update(repeating: 0, count: Lk); continue }
                     var sum: Float = 0
                     for j in 0..<seen { row[j] = Foundation.exp(row[j] - largest); sum += row[j] }
                     for j in 0..<seen { row[j] /= sum }
@@ -207,6 +218,12 @@ public struct Attention: LayerOp, Equatable {
             let mask = (0 ..< Lq).flatMap { i in (0 ..< Lk).map { j in j > i ? -Float.infinity : 0 } }
             scores = graph.node("Add", [scores, graph.floats(mask, shape: [Lq, Lk])])
         }
+        if let keyPadding {
+            // −∞ on the keys whose token is the padding index: [B, Lk] → [B, 1, 1, Lk].
+            let padded = graph.node("Equal", [graph.modelInput, graph.floats([Float(keyPadding)], shape: [])])
+            let mask = graph.node("Where", [padded, graph.floats([-Float.infinity], shape: []), graph.floats([0], shape: [])])
+            scores = graph.node("Add", [scores, graph.node("Reshape", [mask, graph.int64s([-1, 1, 1, Int64(Lk)])])])
+        }
         let weights = graph.node("Softmax", [scores], [.int("axis", -1)])
         let heads = graph.node("Transpose", [graph.node("MatMul", [weights, v])], [.ints("perm", [0, 2, 1, 3])])
         let joined = graph.node("Reshape", [heads, graph.int64s([-1, Int64(Lq), Int64(E)])])
@@ -233,16 +250,20 @@ public struct Attention: LayerOp, Equatable {
                 self.attention = [nn.MultiheadAttention(width, heads, dropout=dropout, batch_first=True)]
                 self.causal = causal
 
-            def forward(self, *xs):
+            def forward(self, *xs, padding=None):
+                """padding: [N, keys], True where the key's token is the embedding's padding_index."""
                 queries, values = xs[0], xs[-1]
                 mask = None
                 if self.causal:
                     mask = torch.triu(torch.full((queries.shape[1], values.shape[1]), float("-inf"), device=queries.device), 1)
+                if padding is not None:
+                    padding = torch.zeros(padding.shape, device=queries.device).masked_fill(padding, float("-inf"))
                 module = self.attention[0]
                 module.train(self.training)
                 weights = {"in_proj_weight": self.in_proj_weight, "in_proj_bias": self.in_proj_bias,
                            "out_proj.weight": self.out_proj.weight, "out_proj.bias": self.out_proj.bias}
-                y, _ = torch.func.functional_call(module, weights, (queries, values, values), {"attn_mask": mask, "need_weights": False})
+                y, _ = torch.func.functional_call(module, weights, (queries, values, values),
+                                                  {"attn_mask": mask, "key_padding_mask": padding, "need_weights": False})
                 return self.activate(y)
         """#
 }

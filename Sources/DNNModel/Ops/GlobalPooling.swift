@@ -1,6 +1,7 @@
 // global_avgpool and global_maxpool: the mean or the largest value over every position of each channel,
 // [C, ...] → [C]. Max pooling sends each channel's gradient to the position of its maximum (the first,
-// on ties), kept in the argmax buffer.
+// on ties), kept in the argmax buffer. The mean over [C, L] positions that descend from an embedding with a
+// padding_index leaves the padded positions out (all padded: 0).
 
 import DNNSyntax
 
@@ -9,6 +10,9 @@ public struct GlobalPooling: LayerOp, Equatable {
     public var channels: Int
     /// Positions per channel.
     public var spatial: Int
+    /// The padding index whose positions the mean leaves out (PassContext.padding), when its input is
+    /// [C, L] over the tokens of an embedding with a padding_index.
+    public var skipsPadding: Int? = nil
 
     public static let kinds = [
         ChoiceKind(name: "global_avgpool", params: [Language.nameField, Language.inputsField],
@@ -23,11 +27,16 @@ public struct GlobalPooling: LayerOp, Equatable {
             return layer.fail("\(kind) `\(layer.name)` pools the positions of each channel, but its input \(shape) has none",
                               help: "use it after a convolution")
         }
-        return LoweredLayer(GlobalPooling(isMax: kind == Self.kinds[1].name, channels: shape[0], spatial: shape.dropFirst().reduce(1, *)),
+        let isMax = kind == Self.kinds[1].name
+        let skipsPadding = !isMax && shape.count == 2 ? layer.paddings[0].flatMap { $0.length == shape[1] ? $0.index : nil } : nil
+        return LoweredLayer(GlobalPooling(isMax: isMax, channels: shape[0], spatial: shape.dropFirst().reduce(1, *), skipsPadding: skipsPadding),
                             output: [shape[0]])
     }
 
-    public var fingerprint: String { "\(isMax ? "globalMaxPool" : "globalAvgPool")(channels: \(channels), spatial: \(spatial))" }
+    public var fingerprint: String {
+        "\(isMax ? "globalMaxPool" : "globalAvgPool")(channels: \(channels), spatial: \(spatial)" + (skipsPadding.map { ", skipsPadding: \($0))" } ?? ")")
+    }
+    public var readsPadding: Bool { skipsPadding != nil }
     public var name: String { Self.kinds[isMax ? 1 : 0].name }
     public var facts: OpFacts { OpFacts(readsChannelsFirst: true) }
 
@@ -37,6 +46,21 @@ public struct GlobalPooling: LayerOp, Equatable {
     /// z (B, C) is the mean or the largest of x (B, C, spatial).
     public func forward(_ io: LayerIO, _ pass: inout PassContext) {
         let x = io.x, z = io.z, S = spatial
+        if skipsPadding != nil, let padded = pass.padding {
+            // The mean over the positions kept: z = Σ_s x·(1 − pad) / max(kept, 1).
+            for b in 0 ..< pass.rows {
+                let pad = padded + b * S
+                var kept: Float = 0
+                for s in 0..<S where pad[s] == 0 { kept += 1 }
+                for c in 0..<channels {
+                    let plane = x + (b * channels + c) * S
+                    var sum: Float = 0
+                    for s in 0..<S where pad[s] == 0 { sum += plane[s] }
+                    z[b * channels + c] = sum / max(kept, 1)
+                }
+            }
+            return
+        }
         for nc in 0 ..< pass.rows * channels {
             let plane = x + nc * S
             if isMax {
@@ -55,6 +79,18 @@ public struct GlobalPooling: LayerOp, Equatable {
     public func backward(_ io: LayerIO, dz: UnsafeMutablePointer<Float>, _ pass: inout PassContext) {
         guard let dx = io.dx else { return }
         let S = spatial
+        if skipsPadding != nil, let padded = pass.padding {
+            for b in 0 ..< pass.rows {
+                let pad = padded + b * S
+                var kept: Float = 0
+                for s in 0..<S where pad[s] == 0 { kept += 1 }
+                for c in 0..<channels {
+                    let nc = b * channels + c
+                    for s in 0..<S where pad[s] == 0 { dx[nc * S + s] += dz[nc] / kept }
+                }
+            }
+            return
+        }
         for nc in 0 ..< pass.rows * channels {
             if isMax {
                 dx[nc * S + Int(io.argmax![nc])] += dz[nc]
@@ -65,7 +101,16 @@ public struct GlobalPooling: LayerOp, Equatable {
     }
 
     public func onnx<G: ONNXGraph>(_ layer: Layer, inputs: [String], _ graph: inout G) -> String {
-        graph.node(isMax ? "ReduceMax" : "ReduceMean", [inputs[0]], [.ints("axes", Array(2 ..< layer.inputShape.count + 1)), .int("keepdims", 0)])
+        if let index = skipsPadding {
+            // Σ x·keep / max(Σ keep, 1), keep [B, 1, L] = 1 where the token is not padding.
+            let padded = graph.node("Equal", [graph.modelInput, graph.floats([Float(index)], shape: [])])
+            let keep = graph.node("Reshape", [graph.node("Where", [padded, graph.floats([0], shape: []), graph.floats([1], shape: [])]),
+                                              graph.int64s([-1, 1, Int64(spatial)])])
+            let sum = graph.node("ReduceSum", [graph.node("Mul", [inputs[0], keep]), graph.int64s([2])], [.int("keepdims", 0)])
+            let kept = graph.node("Max", [graph.node("ReduceSum", [keep, graph.int64s([2])], [.int("keepdims", 0)]), graph.floats([1], shape: [])])
+            return graph.node("Div", [sum, kept])
+        }
+        return graph.node(isMax ? "ReduceMax" : "ReduceMean", [inputs[0]], [.ints("axes", Array(2 ..< layer.inputShape.count + 1)), .int("keepdims", 0)])
     }
 
     public func pytorch(_ layer: Layer, activation: String) -> String {
@@ -78,8 +123,12 @@ public struct GlobalPooling: LayerOp, Equatable {
                 super().__init__(activation)
                 self.kind = kind
 
-            def forward(self, x):
+            def forward(self, x, padding=None):
+                """padding: [N, L], True where the position's token is the embedding's padding_index."""
                 flat = x.flatten(2)
+                if padding is not None:
+                    keep = (~padding).to(flat.dtype).unsqueeze(1)
+                    return self.activate((flat * keep).sum(2) / keep.sum(2).clamp(min=1))
                 return self.activate(flat.amax(2) if self.kind == "max" else flat.mean(2))
         """#
 }

@@ -38,13 +38,29 @@ public struct OpBuffers: Sendable, Equatable {
     /// gradient); per-chunk partial weight gradients.
     public var columns = 0
     public var partial = 0
+    /// The padding mask it writes for the layers after it (PassContext.padding): the embedding's.
+    public var padding = 0
 
-    public init(saved: Int = 0, invstd: Int = 0, argmax: Int = 0, columns: Int = 0, partial: Int = 0) {
+    public init(saved: Int = 0, invstd: Int = 0, argmax: Int = 0, columns: Int = 0, partial: Int = 0, padding: Int = 0) {
         self.saved = saved
         self.invstd = invstd
         self.argmax = argmax
         self.columns = columns
         self.partial = partial
+        self.padding = padding
+    }
+}
+
+/// Padded token positions: the model's input is `length` tokens, and a position holding `index` (an
+/// embedding's padding_index) is padding. Values that descend from that embedding carry it, and the
+/// layers that can leave padding out (attention's keys, global_avgpool's mean) do so.
+public struct Padding: Sendable, Equatable {
+    public var length: Int
+    public var index: Int
+
+    public init(length: Int, index: Int) {
+        self.length = length
+        self.index = index
     }
 }
 
@@ -134,6 +150,9 @@ public struct PassContext {
 
     /// Scratch sized by the largest `OpBuffers.columns` and `partial` (one `columns` per lane).
     public var columns, columnGradients, partial: UnsafeMutablePointer<Float>
+    /// [B, Padding.length]: 1 where the model's input token is padding, else 0; written by the embedding
+    /// that declares a padding_index in each forward pass, read by the layers after it (nil when none).
+    public var padding: UnsafeMutablePointer<Float>? = nil
 
     package init(rows: Int = 0, training: Bool = false, threads: Int = 1, dropout: RandomStream, columns: UnsafeMutablePointer<Float>,
                  columnGradients: UnsafeMutablePointer<Float>, partial: UnsafeMutablePointer<Float>) {
@@ -165,6 +184,14 @@ public protocol LayerOp: Sendable {
     /// The integer indices it reads, when it looks its input up in a table (embedding): values must be
     /// integers in [0, vocabulary).
     var vocabulary: Int? { get }
+    /// The padded positions it marks in PassContext.padding (an embedding with a padding_index).
+    var padding: Padding? { get }
+    /// Whether it reads PassContext.padding (attention's keys, global_avgpool): the PyTorch program
+    /// passes it the padding mask.
+    var readsPadding: Bool { get }
+    /// Sets what its module's constructor fixes after its tensors are drawn (embedding: the padding row
+    /// is zeros); `parameters` is its learnable tensors, contiguous.
+    func initialized(_ parameters: UnsafeMutablePointer<Float>)
     func buffers(_ layer: Layer, capacity: Int) -> OpBuffers
     /// Multiply-adds of one sample's forward pass.
     func multiplyAdds(_ layer: Layer) -> Int
@@ -184,6 +211,9 @@ public protocol LayerOp: Sendable {
 extension LayerOp {
     public var facts: OpFacts { OpFacts() }
     public var vocabulary: Int? { nil }
+    public var padding: Padding? { nil }
+    public var readsPadding: Bool { false }
+    public func initialized(_ parameters: UnsafeMutablePointer<Float>) {}
     public func buffers(_ layer: Layer, capacity: Int) -> OpBuffers { OpBuffers() }
     public func multiplyAdds(_ layer: Layer) -> Int { 0 }
 }
@@ -218,6 +248,8 @@ public protocol ONNXGraph {
     mutating func floats(_ values: [Float], shape: [Int]) -> String
     /// An int64 vector constant (a shape); returns its name.
     mutating func int64s(_ values: [Int64]) -> String
+    /// The model's input, before normalization (token indices, for an embedding's padding).
+    var modelInput: String { get }
 }
 
 extension ONNXGraph {

@@ -23,7 +23,7 @@ public enum Metrics {
     /// The metrics of predictions (in the targets' units, or class scores) against their targets.
     public static func measure(_ model: ModelIR, predictions: DataMatrix, targets: DataMatrix, prefix: String = "") -> [Metric] {
         if model.loss.isClassification {
-            let labels = classLabels(targets)
+            let (predictions, labels) = scored(model, predictions, targets)
             var metrics = [Metric(name: prefix + "accuracy", value: accuracy(predictions, labels, k: 1))]
             if predictions.columns > 5 { metrics.append(Metric(name: prefix + "top5", value: accuracy(predictions, labels, k: 5))) }
             return metrics
@@ -58,6 +58,20 @@ public enum Metrics {
         return e.map { Float($0 / sum) }
     }
 
+    /// A classifier's scores with their class labels, a row per prediction: per position when the loss
+    /// takes every position's class (ModelIR.positions), leaving out targets the loss ignores.
+    static func scored(_ model: ModelIR, _ scores: DataMatrix, _ targets: DataMatrix) -> (DataMatrix, [Int]) {
+        let P = model.positions, ignored = model.loss.ignoreIndex
+        guard targets.columns == P, P > 1 || ignored != nil else { return (scores, classLabels(targets)) }
+        let V = scores.columns / P
+        var values: [Float] = [], labels: [Int] = []
+        for i in 0 ..< scores.rows * P where ignored.map({ Int(targets.values[i]) != $0 }) ?? true {
+            values += scores.values[i * V ..< (i + 1) * V]
+            labels.append(Int(targets.values[i]))
+        }
+        return (DataMatrix(rows: labels.count, columns: V, values: values), labels)
+    }
+
     /// Class indices from one column of indices or from one-hot (probability) rows.
     static func classLabels(_ targets: DataMatrix) -> [Int] {
         if targets.columns == 1 { return targets.values.map { Int($0) } }
@@ -89,8 +103,7 @@ public enum Metrics {
 
     public static func classificationReport(_ model: ModelIR, trainer: Trainer) -> String {
         let set = model.validation ?? model.train
-        let scores = trainer.predict(set.inputs)
-        let labels = classLabels(set.targets)
+        let (scores, labels) = scored(model, trainer.predict(set.inputs), set.targets)
         let K = scores.columns
         // Per-class counts in O(rows + K): a K×K matrix is built only when it is printed.
         var tp = [Int](repeating: 0, count: K), predicted = tp, actual = tp
@@ -113,7 +126,8 @@ public enum Metrics {
             let f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0
             rows.append([name(k), Format.c("%.3f", precision), Format.c("%.3f", recall), Format.c("%.3f", f1), String(actual[k])])
         }
-        var out = "classes (\(model.validation == nil ? "training" : "validation") set, \(scores.rows) rows):\n"
+        let counted = model.positions > 1 ? "\(scores.rows) positions" : "\(scores.rows) rows"
+        var out = "classes (\(model.validation == nil ? "training" : "validation") set, \(counted)):\n"
         out += RunReport.table(rows, rightAligned: [1, 2, 3, 4])
         if listed.count < K {
             out += "(\(K) classes: the \(listed.count) with the most samples are listed)\n"

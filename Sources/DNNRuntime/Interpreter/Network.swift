@@ -49,6 +49,8 @@ public final class Network {
     let cols: UnsafeMutableBufferPointer<Float>
     let dcols: UnsafeMutableBufferPointer<Float>
     let partial: UnsafeMutableBufferPointer<Float>
+    /// The padding mask (PassContext.padding), empty when no embedding declares a padding_index.
+    let padding: UnsafeMutableBufferPointer<Float>
 
     /// Per layer: offsets of its tensors (nil when absent); running statistics index `stats`.
     struct LayerSlots { var weight: Int?; var bias: Int?; var slope: Int?; var runningMean: Int?; var runningVar: Int? }
@@ -147,6 +149,7 @@ public final class Network {
         func gradient(p: UnsafePointer<Float>, t: UnsafePointer<Float>, dp: UnsafeMutablePointer<Float>, B: Int, O: Int, T: Int) {
             preconditionFailure("abstract")
         }
+        func divisor(t: UnsafePointer<Float>, B: Int, O: Int, T: Int) -> Float { preconditionFailure("abstract") }
 
         static func bind(_ loss: any LossFunction) -> LossCode {
             func open<L: LossFunction>(_ function: L) -> LossCode { BoundLoss(function) }
@@ -165,6 +168,8 @@ public final class Network {
         override func gradient(p: UnsafePointer<Float>, t: UnsafePointer<Float>, dp: UnsafeMutablePointer<Float>, B: Int, O: Int, T: Int) {
             function.gradient(p: p, t: t, dp: dp, B: B, O: O, T: T)
         }
+
+        override func divisor(t: UnsafePointer<Float>, B: Int, O: Int, T: Int) -> Float { function.divisor(t: t, B: B, O: O, T: T) }
     }
     let lossCode: LossCode
 
@@ -178,6 +183,8 @@ public final class Network {
 
     /// The model's output width and the targets' width, read by every step.
     let outputWidth: Int, targetWidth: Int
+    /// Positions per sample that the loss takes one by one (ModelIR.positions): its rows are B·positions.
+    let positions: Int
 
     /// Counts changes to the parameters, so that results computed from them can be reused until the next.
     @exclusivity(unchecked) public internal(set) var revision = 0
@@ -279,13 +286,16 @@ public final class Network {
         cols = buffer(sizes.cols)
         dcols = buffer(sizes.cols)
         partial = buffer(sizes.partial)
+        padding = buffer(sizes.padding)
         pass = .allocate(capacity: 1)
         pass.initialize(to: PassContext(dropout: RandomStream(seed: model.seed, stream: RandomStream.dropout), columns: cols.baseAddress!,
                            columnGradients: dcols.baseAddress!, partial: partial.baseAddress!))
+        pass.pointee.padding = sizes.padding == 0 ? nil : padding.baseAddress!
         optimizer = model.optimizer
         optimizerRule = model.optimizer.rule
         outputWidth = model.outputWidth
         targetWidth = model.targetWidth
+        positions = model.positions
         lossCode = LossCode.bind(model.loss.function)
         let edges = plan.steps.reduce(0) { $0 + $1.reads.count }
         inputPointers = .allocate(capacity: max(edges, 1))
@@ -328,7 +338,7 @@ public final class Network {
 
     deinit {
         var freed = Set<UnsafeMutablePointer<Float>>()
-        for b in [params, grads, state1, state2, state3, stats, x, t, gz, cols, dcols, partial] + z + a + ga
+        for b in [params, grads, state1, state2, state3, stats, x, t, gz, cols, dcols, partial, padding] + z + a + ga
         where freed.insert(b.baseAddress!).inserted {
             b.deallocate()
         }
@@ -352,6 +362,7 @@ public final class Network {
             let slice = UnsafeMutableBufferPointer(rebasing: buffer[place.offset ..< place.offset + p.count])
             Initializers.fill(slice, with: p.initializer, fanIn: p.fanIn, fanOut: p.fanOut, rng: &rng)
         }
+        for (l, layer) in model.layers.enumerated() { layer.kind.initialized(params.baseAddress! + layerRanges[l].lowerBound) }
         dropoutStream = RandomStream(seed: seed, stream: RandomStream.dropout)
         resetOptimizerState()
     }
@@ -413,7 +424,8 @@ public final class Network {
 
     /// The loss of the last forward pass against the first `rows` rows of `t`, with the layers' penalties.
     package func loss(rows B: Int) -> Float {
-        var value = lossCode.value(p: plans[plans.count - 1].a, t: t.baseAddress!, B: B, O: outputWidth, T: targetWidth)
+        var value = lossCode.value(p: plans[plans.count - 1].a, t: t.baseAddress!, B: B * positions, O: outputWidth / positions,
+                                   T: targetWidth / positions)
         for l in 0 ..< plans.count where plans[l].hasPenalty {
             let layer = model.layers[l]
             guard let w = slots[l].weight, let count = layer.parameters.first(where: { $0.role == .weight })?.count else { continue }
@@ -428,7 +440,7 @@ public final class Network {
         grads.update(repeating: 0)
         for l in 0 ..< plans.count { plans[l].ga.update(repeating: 0, count: B * plans[l].size) }
         let last = plans[plans.count - 1]
-        lossCode.gradient(p: last.a, t: t.baseAddress!, dp: last.ga, B: B, O: outputWidth, T: targetWidth)
+        lossCode.gradient(p: last.a, t: t.baseAddress!, dp: last.ga, B: B * positions, O: outputWidth / positions, T: targetWidth / positions)
         for l in stride(from: plans.count - 1, through: 0, by: -1) {
             let plan = UnsafePointer(plans.baseAddress! + l), dz = gradientOfZ(l, rows: B), pass = self.pass
             withCode(l) { $0.backward(plan, dz: dz, pass) }
@@ -501,21 +513,25 @@ public final class Network {
     }
 
     /// The loss over every row of `x` and `y` (both as the network sees them) in evaluation mode,
-    /// penalties included, combined over batches as the loss's reduction combines samples.
+    /// penalties included, combined over batches as the loss's reduction combines samples: for mean,
+    /// each batch weighs by its share of the rows (of the targets counted, when the loss ignores some).
     func loss(_ x: DataMatrix, _ y: DataMatrix) -> Double {
         training = false
-        var total = 0.0
+        let P = positions, ignores = model.loss.ignoreIndex != nil
+        var losses: [(value: Double, weight: Double)] = []
         var start = 0
         while start < x.rows {
             let rows = ArraySlice(start ..< min(start + capacity, x.rows))
             load(x, rows: rows, into: self.x)
             load(y, rows: rows, into: t)
             forward(rows: rows.count)
-            let batchLoss = Double(loss(rows: rows.count))
-            total += model.loss.reduction == .sum ? batchLoss : batchLoss * Double(rows.count) / Double(x.rows)
+            let weight = ignores ? lossCode.divisor(t: t.baseAddress!, B: rows.count * P, O: outputWidth / P, T: targetWidth / P) : Float(rows.count)
+            losses.append((Double(loss(rows: rows.count)), Double(weight)))
             start += capacity
         }
-        return total
+        guard model.loss.reduction == .mean else { return losses.reduce(0) { $0 + $1.value } }
+        let whole = losses.reduce(0) { $0 + $1.weight }
+        return losses.reduce(0) { $0 + $1.value * $1.weight / whole }
     }
 
     /// Copies rows of a matrix into a batch buffer, in the given order.

@@ -99,10 +99,11 @@ public enum RunReport {
     }
 
     /// The predictions for the first `limit` rows, beside their inputs and targets. For a classifier
-    /// (`classes` given), the predicted class with its probability, and the target class.
+    /// (`classes` given), the predicted class with its probability, and the target class; with a class
+    /// per position (`positions` > 1), the predicted and the target class of every position.
     public static func predictions(inputs: DataMatrix, predictions: DataMatrix, targets: DataMatrix,
                                    format: LogFormat, classes: [String]? = nil, outputActivation: Activation = .identity,
-                                   limit: Int = 20) -> String {
+                                   positions: Int = 1, limit: Int = 20) -> String {
         switch format {
         case .jsonl:
             let rows = (0..<predictions.rows).map { r in JSONValue.array(predictions.row(r).map { .float($0) }) }
@@ -111,7 +112,12 @@ public enum RunReport {
             let shown = min(limit, predictions.rows)
             var rows: [[String]] = [["input", "prediction", "target"]]
             for r in 0..<shown {
-                if let classes {
+                if let classes, positions > 1 {
+                    let V = predictions.columns / positions, row = predictions.row(r)
+                    let best = (0 ..< positions).map { i in name(Metrics.argmax(row.dropFirst(i * V).prefix(V)), classes) }
+                    let labels = targets.row(r).map { $0.index(below: classes.count).map { name($0, classes) } ?? Format.number(Double($0)) }
+                    rows.append([vector(inputs.row(r)), words(best), words(labels)])
+                } else if let classes {
                     let probabilities = Metrics.probabilities(predictions.row(r), after: outputActivation)
                     let best = Metrics.argmax(predictions.row(r))
                     let label = targets.columns == 1 ? Int(targets.values[r]) : Metrics.argmax(targets.row(r))
@@ -128,6 +134,12 @@ public enum RunReport {
     }
 
     static func name(_ index: Int, _ classes: [String]) -> String { index < classes.count ? classes[index] : String(index) }
+
+    /// `[a, b, c]`, or the first six and the count, as `vector` shows numbers.
+    static func words(_ values: [String]) -> String {
+        let shown = values.prefix(values.count > 8 ? 6 : 8)
+        return "[" + shown.joined(separator: ", ") + (values.count > 8 ? ", … \(values.count) values" : "") + "]"
+    }
 
     /// `[1, 2, 3]`, or for long rows the first six values and the count: `[0, 0, 5, 13, 9, 1, … 64 values]`.
     static func vector<C: Collection>(_ values: C) -> String where C.Element == Float {

@@ -49,6 +49,9 @@ public protocol LossFunction: Sendable {
     /// dp = scale · ∂(total)/∂p, where scale is the reduction's 1 / divisor.
     func gradient(p: UnsafePointer<Float>, t: UnsafePointer<Float>, dp: UnsafeMutablePointer<Float>,
                   B: Int, O: Int, T: Int, scale: Float)
+    /// What the reduction divides the total by: 1 for sum; for mean B (the class losses, less the rows
+    /// they ignore) or B·O (the others).
+    func divisor(t: UnsafePointer<Float>, B: Int, O: Int, T: Int) -> Float
     /// Its branch of the PyTorch program's `loss_function(out, target)`: Python lines, indented 4
     /// spaces, returning the loss when `kind` is one of its names.
     static var pythonBranch: String { get }
@@ -61,15 +64,15 @@ extension LossFunction {
     /// The loss of the batch: the total divided as the reduction says (1 for sum, B for the class
     /// losses, B·O for the others).
     public func value(p: UnsafePointer<Float>, t: UnsafePointer<Float>, B: Int, O: Int, T: Int) -> Float {
-        total(p: p, t: t, B: B, O: O, T: T) / divisor(B: B, O: O)
+        total(p: p, t: t, B: B, O: O, T: T) / divisor(t: t, B: B, O: O, T: T)
     }
 
     /// dp = ∂(value)/∂p.
     public func gradient(p: UnsafePointer<Float>, t: UnsafePointer<Float>, dp: UnsafeMutablePointer<Float>, B: Int, O: Int, T: Int) {
-        gradient(p: p, t: t, dp: dp, B: B, O: O, T: T, scale: 1 / divisor(B: B, O: O))
+        gradient(p: p, t: t, dp: dp, B: B, O: O, T: T, scale: 1 / divisor(t: t, B: B, O: O, T: T))
     }
 
-    func divisor(B: Int, O: Int) -> Float {
+    public func divisor(t: UnsafePointer<Float>, B: Int, O: Int, T: Int) -> Float {
         guard reduction == .mean else { return 1 }
         return Float(targets.areClasses ? B : B * O)
     }
@@ -110,9 +113,11 @@ public struct Loss: Sendable, Equatable, CustomStringConvertible {
     public var isClassification: Bool { function.targets.areClasses }
     /// Whether the targets are 0 or 1 per output (binary labels).
     public var isBinary: Bool { function.targets == .binary }
-    /// Whether targets `columns` wide are class indices, one per row: they are read as labels, never
-    /// normalized, and compared with the predicted class.
-    public func targetsAreIndices(columns: Int) -> Bool { isClassification && columns == 1 }
+    /// Whether targets `columns` wide are class indices, one per row (or one per position, `positions`
+    /// of them): they are read as labels, never normalized, and compared with the predicted class.
+    public func targetsAreIndices(columns: Int, positions: Int = 1) -> Bool { isClassification && (columns == 1 || columns == positions) }
+    /// The target class index that counts for nothing, when the loss has one.
+    public var ignoreIndex: Int? { (function as? any IgnoresIndex)?.ignoreIndex }
     /// Whether the loss takes logits and applies its own activation to them: an output that activation
     /// already went through gets it twice, and the outputs are scores, not values to compare with the
     /// targets.
