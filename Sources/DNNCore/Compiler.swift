@@ -47,7 +47,20 @@ public enum Compiler {
             var building = DiagnosticBag()
             let resolved = ResolvedSpec.resolve(spec, file: file, diagnostics: &building)
             result.resolved = resolved
-            let model = IRBuilder.build(resolved, file: file, options: options, diagnostics: &building)
+            var model = IRBuilder.build(resolved, file: file, options: options, diagnostics: &building)
+            // A diagnostic about a block parameter's value also points at where the block uses it.
+            let substitutions = resolved.model.substitutions
+            if !substitutions.isEmpty {
+                let before = building
+                building.replace(with: before.all.map { d in
+                    var d = d
+                    for use in substitutions where use.value == d.range && !d.notes.contains(where: { $0.range == use.use }) {
+                        d.notes.append(DiagnosticNote("it is `${\(use.name)}` of block `\(use.block)`, used here", at: use.use))
+                    }
+                    return d
+                })
+                model = building.hasErrors ? nil : model
+            }
             let clean = !bag.hasErrors
             bag.append(contentsOf: building)
             if clean, let model {

@@ -93,7 +93,7 @@ public enum Resolver {
                     let written = entries[e].name.value
                     guard let l = index[written] else { continue }
                     fill(&choice, name: written, inputs: model.layers[l].inputs.map(name))
-                } else if let instance = resolved.model.blocks.first(where: { $0.item == i }) {
+                } else if let instance = resolved.model.blocks.first(where: { $0.item == i && $0.depth == 0 }) {
                     choice.params.set("name", SpecValue(content: .string(instance.name.value), range: .none, isDefault: true), note: "`block_<n>`")
                     choice.params.set("inputs", SpecValue(content: .list([SpecValue(content: .string(instance.writtenInput), range: .none, isDefault: true)]),
                                                           range: .none, isDefault: true), note: "the layer before")
@@ -106,8 +106,11 @@ public enum Resolver {
             var done = Set<Int>()
             for instance in resolved.model.blocks where done.insert(instance.declaration).inserted {
                 guard var block = blocks[instance.declaration].record, var inner = block["layers"]?.list else { continue }
-                for (j, e) in instance.entries.enumerated() where j < inner.count {
-                    guard var choice = inner[j].choice, let l = index[entries[e].name.value] else { continue }
+                // Its own layers (not those of blocks it uses), at their places in the declaration.
+                for e in instance.entries {
+                    guard let place = entries[e].block, place.instance == instance.name.value, place.item < inner.count,
+                          var choice = inner[place.item].choice, let l = index[entries[e].name.value] else { continue }
+                    let j = place.item
                     let inputs = model.layers[l].inputs.map { source -> String in
                         let full = source < 0 ? "input" : model.layers[source].name
                         if full == instance.input { return "input" }

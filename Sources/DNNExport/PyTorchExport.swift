@@ -116,6 +116,9 @@ public enum PyTorchExport {
         case .record(let r): return "{" + r.order.compactMap { key in r[key].map { py(key) + ": " + py($0.content) } }.joined(separator: ", ") + "}"
         case .choice(let c): return "{" + py(c.kind) + ": " + py(.record(c.params)) + "}"
         case .matrix(let m): return "[" + m.rows.map { "[" + $0.map(py).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]"
+        // Only a block's layers hold these, which the program does not print.
+        case .placeholder(let name): return py("${\(name)}")
+        case .binding(_, let node): return py(node.scalarText ?? "")
         }
     }
 

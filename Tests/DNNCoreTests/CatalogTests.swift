@@ -316,8 +316,85 @@ struct BlockTests {
                          .badReference, at: "residul", onLineWith: "residul")
         #expect(compile(Self.spec.replacingOccurrences(of: "use: residual, name: res1", with: "use: residul, name: res1"))
             .diagnostics.all[0].help == "did you mean `residual`?")
-        let nested = Self.spec.replacingOccurrences(of: "        - add: {inputs: [input, dense_2]}", with: "        - block: {use: residual}")
-        expectDiagnostic(nested, .badReference, at: "block", onLineWith: "        - block: {use: residual}")
+        // A block that leads back to itself.
+        let cycle = Self.spec.replacingOccurrences(of: "        - add: {inputs: [input, dense_2]}", with: "        - block: {use: residual}")
+        expectDiagnostic(cycle, .badReference, at: "residual", onLineWith: "        - block: {use: residual}")
+        #expect(compile(cycle).diagnostics.all[0].message == "block `residual` uses itself: `residual` → `residual`")
+    }
+
+    /// A transformer-style block written once: `${name}` parameters, a block inside a block.
+    static let parameterized = """
+        dnnc: 1
+        data: {train: {inputs: [[1, 2, 0], [2, 1, 1]], targets: [[1], [0]]}}
+        model:
+          input: [3]
+          blocks:
+            - name: ffn
+              layers:
+                - dense: {units: "${hidden}", activation: gelu}
+                - dense: {units: "${width}"}
+            - name: encoder
+              layers:
+                - attention: {heads: "${heads}", causal: true, name: att}
+                - add: {inputs: [att, input]}
+                - layernorm: {name: n1}
+                - block: {use: ffn, with: {hidden: "${ffn}", width: "${width}"}, name: mlp}
+                - add: {inputs: [mlp, n1]}
+          layers:
+            - embedding: {vocab: 3, dim: 4}
+            - block: {use: encoder, with: {heads: 2, width: 4, ffn: 8}, name: enc1}
+            - block: {use: encoder, with: {heads: 4, width: 4, ffn: 6}}
+            - flatten
+            - dense: {units: 2}
+        train: {loss: cross_entropy, optimizer: {sgd: {lr: 0.1}}, epochs: 1}
+        """
+
+    @Test func parametersAndNestedBlocksExpandPerInstance() throws {
+        let ir = try model(Self.parameterized)
+        #expect(ir.layers.map(\.name) == ["embedding_1", "enc1.att", "enc1.add_1", "enc1.n1", "enc1.mlp.dense_1", "enc1.mlp.dense_2", "enc1.add_2",
+                                          "block_2.att", "block_2.add_1", "block_2.n1", "block_2.mlp.dense_1", "block_2.mlp.dense_2",
+                                          "block_2.add_2", "flatten_1", "dense_1"])
+        #expect((ir.layers[1].kind as? Attention)?.heads == 2 && (ir.layers[7].kind as? Attention)?.heads == 4)
+        #expect(ir.layers[4].outputShape == [3, 8] && ir.layers[10].outputShape == [3, 6], "each instance its own ffn width")
+        #expect(ir.layers[6].inputs == [5, 3], "`mlp` inside enc1 is the nested instance's last layer")
+        #expect(ir.layers[7].inputs == [6], "the second instance reads the first's output")
+        #expect(ir.parameters.map(\.name).contains("enc1.mlp.dense_1.weight"))
+    }
+
+    @Test func aBlockParameterIsCheckedWhereItIsUsed() throws {
+        func first(_ text: String) throws -> Diagnostic { try #require(compile(text).diagnostics.all.first) }
+        // Of the wrong type: at the `with:` value, with a note at the use.
+        let wrong = Self.parameterized.replacingOccurrences(of: "heads: 2,", with: "heads: two,")
+        expectDiagnostic(wrong, .wrongType, at: "two", onLineWith: "heads: two")
+        #expect(try first(wrong).notes.map(\.message) == ["it is `${heads}` of block `encoder`, used here"])
+        #expect(try first(wrong).notes[0].range?.start.line == 12)
+        // A value lowering refuses: the error at the value, the note at the use.
+        let split = Self.parameterized.replacingOccurrences(of: "heads: 2,", with: "heads: 3,")
+        expectDiagnostic(split, .layerGeometry, at: "3", onLineWith: "heads: 3")
+        #expect(try first(split).notes.contains { $0.message == "it is `${heads}` of block `encoder`, used here" && $0.range?.start.line == 12 })
+        // Missing: at the use, the instance noted.
+        let missing = Self.parameterized.replacingOccurrences(of: "heads: 2,", with: "")
+        expectDiagnostic(missing, .missingKey, at: "\"${heads}\"", onLineWith: "attention")
+        #expect(try first(missing).help == "add `heads: …` to the instance's `with:`")
+        // Unknown: at the key, with did-you-mean.
+        let unknown = Self.parameterized.replacingOccurrences(of: "ffn: 6}", with: "ffn: 6, haeds: 2}")
+        expectDiagnostic(unknown, .unknownKey, at: "haeds", onLineWith: "haeds")
+        #expect(try first(unknown).help == "did you mean `heads`?")
+        // Outside a block, `${…}` is not a value.
+        let outside = Self.parameterized.replacingOccurrences(of: "- dense: {units: 2}", with: "- dense: {units: \"${n}\"}")
+        #expect(try first(outside).help == "`${n}` stands for a block parameter, which only a block's layers (under model.blocks) can use")
+        // Unquoted inside `{…}`, YAML ends the scalar at `}`: the help says to quote it.
+        let unquoted = Self.parameterized.replacingOccurrences(of: "units: \"${hidden}\"", with: "units: ${hidden}")
+        #expect(try first(unquoted).help == "inside `{…}`, quote a block parameter: \"${name}\"")
+    }
+
+    @Test func blocksInsideBlocksAreBounded() throws {
+        var text = "dnnc: 1\ndata: {train: {inputs: [[1]], targets: [[1]]}}\nmodel:\n  input: [1]\n  blocks:\n"
+        text += "    - {name: b0, layers: [{dense: {units: 1}}, {dense: {units: 1}}]}\n"
+        for i in 1 ..< 30 { text += "    - {name: b\(i), layers: [{block: {use: b\(i - 1)}}, {block: {use: b\(i - 1)}}]}\n" }
+        text += "  layers: [{block: {use: b29}}]\ntrain: {loss: mse, optimizer: {sgd: {lr: 0.1}}, epochs: 1}\n"
+        let error = try #require(compile(text).diagnostics.all.first)
+        #expect(error.code == .modelTooLarge && error.message.hasSuffix("takes the model past 65536 layers"))
     }
 }
 

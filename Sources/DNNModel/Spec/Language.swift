@@ -87,7 +87,9 @@ public enum Language {
             .optional("name", .string, default: .contextual("`block_<n>`"),
                       "the instance's name; its layers are named `<name>.<layer>` and saved as `<name>.<layer>.weight`"),
             inputsField,
-        ], doc: "the layers of a declared block, expanded in place; inside the block `input` is the block's input, and the block's output is its last layer"),
+            .optional("with", .bindings, default: .off("none"),
+                      "the block's parameters: each `${name}` in its layers takes this value, checked where it is used"),
+        ], doc: "the layers of a declared block, expanded in place; inside the block `input` is the block's input, and the block's output is its last layer; a block may use other blocks, and its layers may write `${name}` for a value each instance gives in `with:`"),
     ])
 
     static let normalization = ValueType.word(["none", "standard", "minmax"])
@@ -134,7 +136,7 @@ public enum Language {
                       "model-wide initializers, overridable per layer with the same keys"),
             .optional("blocks", .list(.record(Record(name: "model.blocks", fields: [
                 .required("name", .string, "the block's name, for `- block: {use: name}`"),
-                .required("layers", .list(.choice(layers), minCount: 1), "its layers; `input` in their `inputs` is the block's input"),
+                .required("layers", .list(.choice(layers), minCount: 1), "its layers; `input` in their `inputs` is the block's input; `${name}` stands for a parameter each instance gives in `with:`"),
             ])), minCount: 1), default: .off("none"), "reusable lists of layers, each used by `- block: {use: name}` in layers"),
             .required("layers", .list(.choice(layers), minCount: 1), "the layers in order; each reads the one before unless it names its `inputs`"),
         ])), "the network"),

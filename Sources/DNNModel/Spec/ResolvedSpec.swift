@@ -116,8 +116,9 @@ public struct LayerEntry: Sendable {
     public var inputs: [LayerReference]?
     /// The whole layer as written.
     public var range: SourceRange
-    /// For a block's layer: the instance it belongs to, and the layer's name inside the block.
-    public var block: (instance: String, name: String)?
+    /// For a block's layer: the (innermost) instance it belongs to, its name inside the block, and its
+    /// index in the block's layers.
+    public var block: (instance: String, name: String, item: Int)?
     /// The keys every layer kind shares (Language's fields), read once. Its activation: `activation`,
     /// or an activation layer's `fn`; nil for a kind without either.
     public var activation: Located<Activation>?
@@ -129,7 +130,7 @@ public struct LayerEntry: Sendable {
     public var l2: Double
 
     init(choice: SpecChoice, name: Located<String>, inputs: [LayerReference]?, range: SourceRange,
-         block: (instance: String, name: String)? = nil, modelBias: Initializer) {
+         block: (instance: String, name: String, item: Int)? = nil, modelBias: Initializer) {
         self.choice = choice
         self.name = name
         self.inputs = inputs
@@ -160,8 +161,10 @@ public struct BlockInstance: Sendable {
     public var writtenInput: String
     /// Its input as the expanded list names it (`input`, or a layer).
     public var input: String
-    /// The expanded entries it became.
+    /// The expanded entries it became (those of the instances nested in it too).
     public var entries: Range<Int>
+    /// 0 for an item of model.layers, 1 for an instance inside that one's block, ...
+    public var depth: Int
 }
 
 public struct ModelSection: Sendable {
@@ -176,7 +179,10 @@ public struct ModelSection: Sendable {
     public var layers: [LayerEntry]?
     /// For each item of model.layers as written, the entry it is (nil for a block instance).
     public var itemEntries: [Int?]
+    /// Every instance, nested ones (depth > 0) included.
     public var blocks: [BlockInstance]
+    /// Where `with:` values stand for `${name}`s.
+    public var substitutions: [Substitution] = []
     /// False when expanding reported an error that left the layers listed (a block declared twice):
     /// they are still lowered and checked, but no model is built from them.
     public var isWhole = true
@@ -305,9 +311,11 @@ extension ResolvedSpec {
 
 extension ModelSection {
     /// The layers with every `block` expanded: a block's layers are named `<instance>.<name>`, `input`
-    /// inside it means the block's input, and the instance's name stands for its last layer.
+    /// inside it means the block's input, and the instance's name stands for its last layer. A block may
+    /// use other blocks (their layers named `<instance>.<inner>.<name>`), never itself; `${name}` in its
+    /// layers takes the value its instance gives in `with:`, checked against the key it stands for.
     mutating func expand(_ model: SpecRecord, _ bag: inout DiagnosticBag) {
-        var declared: [String: (layers: [SpecValue], range: SourceRange, index: Int)] = [:]
+        var declared: [String: Declaration] = [:]
         for (index, block) in (model["blocks"]?.list ?? []).enumerated() {
             let record = block.record!
             let name = record["name"]!.string!
@@ -317,31 +325,93 @@ extension ModelSection {
                 isWhole = false
                 continue
             }
-            declared[name] = (record["layers"]!.list!, record["name"]!.range, index)
+            declared[name] = Declaration(layers: record["layers"]!.list!, range: record["name"]!.range, index: index)
         }
-        var entries: [LayerEntry] = []
+        var expansion = Expansion(declared: declared, modelBias: initBias.value)
         var naming = LayerNaming()
-        var aliases: [String: String] = [:]  // block instance → its last layer
         var previousItem = "input"
-        func references(_ choice: SpecChoice) -> [LayerReference]? {
-            choice["inputs"]?.list?.map { LayerReference(name: $0.string!, range: $0.range) }
+        for (item, value) in model["layers"]!.list!.enumerated() {
+            let choice = value.choice!
+            let instance = Expansion.name(choice, &naming)
+            defer { previousItem = instance.value }
+            guard choice.kind == "block", !choice.isBroken else {
+                itemEntries.append(expansion.entries.count)
+                expansion.entries.append(LayerEntry(choice: choice, name: instance, inputs: Expansion.references(choice), range: value.range,
+                                                    modelBias: initBias.value))
+                continue
+            }
+            itemEntries.append(nil)
+            // The block's input: the instance's single input, or the entry before it.
+            let blockInput: LayerReference
+            if let written = Expansion.references(choice) {
+                guard written.count == 1 else {
+                    bag.error(.badReference, "block `\(instance.value)` takes one input, but `inputs` names \(written.count)", at: choice["inputs"]!.range)
+                    return
+                }
+                blockInput = written[0]
+            } else {
+                blockInput = LayerReference(name: expansion.entries.last?.name.value ?? "input", range: choice.nameRange)
+            }
+            guard expansion.instantiate(choice, as: instance, range: value.range, input: blockInput, writtenInput: Expansion.references(choice)?.first?.name ?? previousItem,
+                                        item: item, depth: 0, stack: [], &bag)
+            else { return }
         }
-        func name(_ choice: SpecChoice, _ naming: inout LayerNaming) -> Located<String> {
+        blocks = expansion.instances
+        substitutions = expansion.substitutions
+        var entries = expansion.entries
+        let aliases = expansion.aliases
+        /// An instance's name means its last layer, through instances nested in it.
+        func resolved(_ name: String) -> String {
+            var name = name
+            while let next = aliases[name] { name = next }
+            return name
+        }
+        // A reference to a block instance means its last layer.
+        for index in entries.indices {
+            entries[index].inputs = entries[index].inputs?.map { ref in LayerReference(name: resolved(ref.name), range: ref.range) }
+        }
+        for b in blocks.indices { blocks[b].input = resolved(blocks[b].input) }
+        layers = entries
+    }
+
+    /// A block as model.blocks declares it.
+    struct Declaration {
+        var layers: [SpecValue]
+        var range: SourceRange
+        var index: Int
+    }
+
+    /// The expanded list as it grows: entries, instances, and what names and values stand for.
+    struct Expansion {
+        /// The most layers the expansion makes.
+        static let maxLayers = 65_536
+        let declared: [String: Declaration]
+        let modelBias: Initializer
+        var entries: [LayerEntry] = []
+        var instances: [BlockInstance] = []
+        /// An instance's full name → the full name of its last layer (or of the instance nested last).
+        var aliases: [String: String] = [:]
+        var substitutions: [Substitution] = []
+
+        init(declared: [String: Declaration], modelBias: Initializer) {
+            self.declared = declared
+            self.modelBias = modelBias
+        }
+
+        static func references(_ choice: SpecChoice) -> [LayerReference]? {
+            choice["inputs"]?.list?.map { LayerReference(name: $0.string ?? "", range: $0.range) }
+        }
+
+        static func name(_ choice: SpecChoice, _ naming: inout LayerNaming) -> Located<String> {
             let written = choice["name"]
             return Located(naming.name(kind: choice.kind, written: written?.string), at: written?.range ?? choice.nameRange,
                            isDefault: written == nil)
         }
-        for (item, value) in model["layers"]!.list!.enumerated() {
-            let choice = value.choice!
-            let instance = name(choice, &naming)
-            defer { previousItem = instance.value }
-            guard choice.kind == "block", !choice.isBroken else {
-                itemEntries.append(entries.count)
-                entries.append(LayerEntry(choice: choice, name: instance, inputs: references(choice), range: value.range,
-                                          modelBias: initBias.value))
-                continue
-            }
-            itemEntries.append(nil)
+
+        /// Appends the layers of the block `choice` uses, its `with:` values in place of its `${name}`s,
+        /// named `<instance>.<name>`; false after an error that stops the expansion.
+        mutating func instantiate(_ choice: SpecChoice, as instance: Located<String>, range: SourceRange, input blockInput: LayerReference,
+                                  writtenInput: String, item: Int, depth: Int, stack: [String], _ bag: inout DiagnosticBag) -> Bool {
             let use = choice["use"]!.string!
             guard let block = declared[use] else {
                 let guess = Suggestions.guess(use, among: declared.keys.sorted(), at: choice["use"]!.range)
@@ -349,53 +419,214 @@ extension ModelSection {
                           help: guess.help
                               ?? (declared.isEmpty ? "declare it: `blocks: [{name: \(use), layers: [...]}]` under model" : "the blocks are " + declared.keys.sorted().map { "`\($0)`" }.joined(separator: ", ")),
                           fixes: guess.fixes)
-                return
+                return false
             }
-            // The block's input: the instance's single input, or the entry before it.
-            let blockInput: LayerReference
-            if let written = references(choice) {
-                guard written.count == 1 else {
-                    bag.error(.badReference, "block `\(instance.value)` takes one input, but `inputs` names \(written.count)", at: choice["inputs"]!.range)
-                    return
-                }
-                blockInput = written[0]
-            } else {
-                blockInput = LayerReference(name: entries.last?.name.value ?? "input", range: choice.nameRange)
+            // Blocks that use blocks multiply: bounded, so that a few lines cannot ask for billions of layers.
+            guard entries.count + block.layers.count <= Self.maxLayers else {
+                bag.error(.modelTooLarge, "expanding block `\(use)` takes the model past \(Self.maxLayers) layers", at: choice["use"]!.range,
+                          help: "use fewer block instances, or fewer blocks inside blocks")
+                return false
             }
+            guard !stack.contains(use) else {
+                bag.error(.badReference, "block `\(use)` uses itself: " + (stack + [use]).map { "`\($0)`" }.joined(separator: " → "), at: choice["use"]!.range,
+                          help: "a block may use other blocks, but not one that leads back to it")
+                return false
+            }
+            var parameters = Parameters(block: use, instance: instance.value, instanceRange: range, values: choice["with"]?.record)
             var innerNaming = LayerNaming()
             var previous: String? = nil
             let first = entries.count
-            for inner in block.layers {
-                let innerChoice = inner.choice!
-                if innerChoice.kind == "block" {
-                    bag.error(.badReference, "block `\(use)` uses another block; blocks do not nest", at: innerChoice.nameRange)
-                    return
-                }
-                let innerName = name(innerChoice, &innerNaming)
-                let full = "\(instance.value).\(innerName.value)"
+            var failed = false
+            for (j, inner) in block.layers.enumerated() {
+                guard let written = inner.choice else { continue }
+                guard let bound = parameters.substitute(inner, .choice(Language.layers), path: "\(use).layers[\(j)]", &substitutions, &bag),
+                      let innerChoice = bound.choice else { failed = true; continue }
+                let innerName = Self.name(innerChoice, &innerNaming)
+                var located = innerName
+                located.value = "\(instance.value).\(innerName.value)"
                 let inputs: [LayerReference]
-                if let written = references(innerChoice) {
-                    inputs = written.map { ref in
+                if let references = Self.references(innerChoice) {
+                    inputs = references.map { ref in
                         ref.name == "input" ? blockInput : LayerReference(name: "\(instance.value).\(ref.name)", range: ref.range)
                     }
                 } else {
-                    inputs = [previous.map { LayerReference(name: $0, range: innerChoice.nameRange) } ?? blockInput]
+                    inputs = [previous.map { LayerReference(name: $0, range: written.nameRange) } ?? blockInput]
                 }
-                var located = innerName
-                located.value = full
-                entries.append(LayerEntry(choice: innerChoice, name: located, inputs: inputs, range: inner.range,
-                                          block: (instance.value, innerName.value), modelBias: initBias.value))
-                previous = full
+                if innerChoice.kind == "block", !innerChoice.isBroken {
+                    guard inputs.count == 1 else {
+                        bag.error(.badReference, "block `\(located.value)` takes one input, but `inputs` names \(inputs.count)", at: innerChoice["inputs"]!.range)
+                        return false
+                    }
+                    guard instantiate(innerChoice, as: located, range: inner.range, input: inputs[0], writtenInput: inputs[0].name, item: item,
+                                      depth: depth + 1, stack: stack + [use], &bag)
+                    else { return false }
+                } else {
+                    entries.append(LayerEntry(choice: innerChoice, name: located, inputs: inputs, range: inner.range,
+                                              block: (instance.value, innerName.value, j), modelBias: modelBias))
+                }
+                previous = located.value
             }
+            failed = !parameters.reportUnused(declared: block.layers, &bag) || failed
             aliases[instance.value] = previous
-            blocks.append(BlockInstance(item: item, name: instance, use: use, declaration: block.index, writtenInput: references(choice)?.first?.name ?? previousItem,
-                                        input: blockInput.name, entries: first..<entries.count))
+            instances.append(BlockInstance(item: item, name: instance, use: use, declaration: block.index, writtenInput: writtenInput,
+                                           input: blockInput.name, entries: first..<entries.count, depth: depth))
+            return !failed
         }
-        // A reference to a block instance means its last layer.
-        for index in entries.indices {
-            entries[index].inputs = entries[index].inputs?.map { ref in LayerReference(name: aliases[ref.name] ?? ref.name, range: ref.range) }
-        }
-        for b in blocks.indices { blocks[b].input = aliases[blocks[b].input] ?? blocks[b].input }
-        layers = entries
     }
+
+    /// One instance's `with:` values, put in place of the `${name}`s of its block's layers.
+    struct Parameters {
+        let block: String
+        let instance: String
+        let instanceRange: SourceRange
+        /// Parameter name → its binding (`with:` key and value, as written).
+        let values: SpecRecord?
+        var used = Set<String>()
+
+        init(block: String, instance: String, instanceRange: SourceRange, values: SpecRecord?) {
+            self.block = block
+            self.instance = instance
+            self.instanceRange = instanceRange
+            self.values = values
+        }
+
+        /// `value` (of `type`) with each `${name}` replaced by its checked value; nil after an error.
+        mutating func substitute(_ value: SpecValue, _ type: ValueType, path: String, _ substitutions: inout [Substitution],
+                                 _ bag: inout DiagnosticBag) -> SpecValue? {
+            switch value.content {
+            case .placeholder(let name):
+                used.insert(name)
+                guard case .binding(_, let node)? = values?[name]?.content else {
+                    bag.error(.missingKey, "block `\(block)` uses `${\(name)}`, but `\(instance)` gives it no value", at: value.range,
+                              notes: [DiagnosticNote("the instance is here", at: instanceRange)],
+                              help: "add `\(name): …` to the instance's `with:`")
+                    return nil
+                }
+                var checker = SpecChecker()
+                let checked = checker.value(node, type, path: path)
+                for var d in checker.bag.all {
+                    d.notes.append(DiagnosticNote("it is `${\(name)}` of block `\(block)`, used here", at: value.range))
+                    bag.report(d)
+                }
+                guard let checked, !checker.bag.hasErrors else { return nil }
+                substitutions.append(Substitution(name: name, block: block, value: node.range, use: value.range))
+                return checked
+            case .choice(let choice):
+                guard let kind = Self.catalog(type)?.kind(named: choice.kind), !choice.isBroken else { return value }
+                var params = choice.params, ok = true
+                for key in params.order {
+                    guard let field = kind.params.first(where: { $0.name == key }), let v = params[key] else { continue }
+                    if let bound = substitute(v, field.type, path: "\(path).\(key)", &substitutions, &bag) { params.fields[key] = bound } else { ok = false }
+                }
+                var bound = value
+                bound.content = .choice(SpecChoice(kind: choice.kind, nameRange: choice.nameRange, params: params, isBroken: choice.isBroken))
+                return ok ? bound : nil
+            case .list(let items):
+                guard let itemType = Self.item(type) else { return value }
+                var out: [SpecValue] = [], ok = true
+                for (i, item) in items.enumerated() {
+                    if let bound = substitute(item, itemType, path: "\(path)[\(i)]", &substitutions, &bag) { out.append(bound) } else { ok = false }
+                }
+                var bound = value
+                bound.content = .list(out)
+                return ok ? bound : nil
+            case .record(var record):
+                var ok = true
+                for key in record.order {
+                    guard let v = record[key] else { continue }
+                    if case .binding(let keyRange, let node) = v.content {
+                        // A nested instance's `with:`: the outer instance's values go in first.
+                        guard let bound = substitute(node, &bag) else { ok = false; continue }
+                        record.fields[key]!.content = .binding(key: keyRange, value: bound)
+                    } else if let field = Self.record(type)?.field(key) {
+                        if let bound = substitute(v, field.type, path: "\(path).\(key)", &substitutions, &bag) { record.fields[key] = bound } else { ok = false }
+                    }
+                }
+                var bound = value
+                bound.content = .record(record)
+                return ok ? bound : nil
+            default:
+                return value
+            }
+        }
+
+        /// A nested instance's `with:` value with this instance's values in place of its `${name}`s.
+        mutating func substitute(_ node: YAMLNode, _ bag: inout DiagnosticBag) -> YAMLNode? {
+            if let name = SpecValue.placeholderName(node) {
+                used.insert(name)
+                guard case .binding(_, let value)? = values?[name]?.content else {
+                    bag.error(.missingKey, "block `\(block)` uses `${\(name)}`, but `\(instance)` gives it no value", at: node.range,
+                              notes: [DiagnosticNote("the instance is here", at: instanceRange)],
+                              help: "add `\(name): …` to the instance's `with:`")
+                    return nil
+                }
+                return value
+            }
+            switch node.content {
+            case .sequence(let items):
+                var out: [YAMLNode] = []
+                for item in items { guard let bound = substitute(item, &bag) else { return nil }; out.append(bound) }
+                return YAMLNode(content: .sequence(out), range: node.range)
+            case .mapping(let pairs):
+                var out: [YAMLNode.Pair] = []
+                for pair in pairs { guard let bound = substitute(pair.value, &bag) else { return nil }; out.append(YAMLNode.Pair(key: pair.key, value: bound)) }
+                return YAMLNode(content: .mapping(out), range: node.range)
+            default:
+                return node
+            }
+        }
+
+        /// Reports `with:` values the block never uses; false when there is one.
+        func reportUnused(declared layers: [SpecValue], _ bag: inout DiagnosticBag) -> Bool {
+            guard let values else { return true }
+            var clean = true
+            for key in values.order where !used.contains(key) {
+                guard case .binding(let keyRange, _)? = values[key]?.content else { continue }
+                let names = used.sorted()
+                let guess = Suggestions.guess(key, among: names, at: keyRange)
+                bag.error(.unknownKey, "block `\(block)` has no parameter `\(key)`", at: keyRange,
+                          help: guess.help ?? (names.isEmpty ? "its layers write no `${…}`" : "its parameters are " + names.map { "`\($0)`" }.joined(separator: ", ")),
+                          fixes: guess.fixes)
+                clean = false
+            }
+            return clean
+        }
+
+        static func catalog(_ type: ValueType) -> Catalog? {
+            switch type {
+            case .choice(let catalog): catalog
+            case .oneOf(let types): types.lazy.compactMap(catalog).first
+            default: nil
+            }
+        }
+
+        static func item(_ type: ValueType) -> ValueType? {
+            switch type {
+            case .list(let item, _): item
+            case .shape: .integer(.size)
+            case .dims(let bounds): .integer(bounds)
+            case .oneOf(let types): types.lazy.compactMap(item).first
+            default: nil
+            }
+        }
+
+        static func record(_ type: ValueType) -> Record? {
+            switch type {
+            case .record(let record): record
+            case .oneOf(let types): types.lazy.compactMap(record).first
+            default: nil
+            }
+        }
+    }
+}
+
+/// Where an instance's `with:` value stands for `${name}` in one of its block's layers: diagnostics at
+/// the value also point at the use.
+public struct Substitution: Sendable {
+    public var name: String
+    public var block: String
+    /// The value in `with:`.
+    public var value: SourceRange
+    /// The `${name}` in the block.
+    public var use: SourceRange
 }

@@ -41,6 +41,8 @@ public enum SchemaExport {
             return [("anyOf", .array([integer, .object([("type", .string("array")), ("minItems", .int(1)), ("items", integer)])]))]
         case .oneOf(let types):
             return [("anyOf", .array(types.map { .object(type($0)) }))]
+        case .bindings:
+            return [("type", .string("object")), ("propertyNames", .object([("pattern", .string("^[A-Za-z_][A-Za-z0-9_]*$"))]))]
         }
     }
 

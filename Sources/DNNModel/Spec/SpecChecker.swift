@@ -94,6 +94,11 @@ public struct SpecChecker {
 
     mutating func value(_ node: YAMLNode, _ type: ValueType, path: String) -> SpecValue? {
         func make(_ content: SpecValue.Content) -> SpecValue { SpecValue(content: content, range: node.range) }
+        // Inside a block's layers, `${name}` stands for any value: each instance's `with:` gives it, and
+        // it is checked there (ResolvedSpec's expansion).
+        if path.hasPrefix("model.blocks["), path.contains(".layers["), let name = SpecValue.placeholderName(node) {
+            return make(.placeholder(name))
+        }
         switch type {
         case .integer(let bounds):
             guard case .scalar(let s) = node.content else { return typeError(node, "an integer", path) }
@@ -193,6 +198,22 @@ public struct SpecChecker {
                 return make(.list(values))
             }
             return value(node, .integer(bounds), path: path)
+        case .bindings:
+            guard case .mapping(let pairs) = node.content else { return typeError(node, "a mapping of parameter names to values", path) }
+            var fields: [String: SpecValue] = [:], order: [String] = []
+            for pair in pairs {
+                guard let key = pair.key.scalarText, case .scalar = pair.key.content,
+                      let first = key.first, first.isLetter || first == "_", key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
+                else {
+                    bag.error(.wrongType, "a block parameter's name is letters, digits and _, found \(pair.key.scalarText.map { "`\($0)`" } ?? pair.key.kindDescription)",
+                              at: pair.key.range, help: "name it as the block's layers write it in `${name}`")
+                    return nil
+                }
+                guard fields[key] == nil else { continue }  // a duplicate key, reported by the YAML stage
+                fields[key] = SpecValue(content: .binding(key: pair.key.range, value: pair.value), range: pair.value.range)
+                order.append(key)
+            }
+            return make(.record(SpecRecord(fields: fields, order: order, range: node.range)))
         case .oneOf(let types):
             // The first type that fits without an error; else the errors of the type meant for this kind of node.
             for type in types {
@@ -392,7 +413,9 @@ public struct SpecChecker {
             bag.error(.invalidNumber, "\(describe(path)) must be \(expected), found \(s.text), which is too large for any integer", at: node.range)
             return nil
         }
-        if case .scalar(let s) = node.content, ["yes", "no", "on", "off", "y", "n"].contains(s.text.lowercased()) {
+        if let name = SpecValue.placeholderName(node) {
+            help = "`${\(name)}` stands for a block parameter, which only a block's layers (under model.blocks) can use"
+        } else if case .scalar(let s) = node.content, ["yes", "no", "on", "off", "y", "n"].contains(s.text.lowercased()) {
             help = "YAML 1.2 reads `\(s.text)` as a string; write true or false"
         } else if case .scalar(let s) = node.content, !s.isPlain, numeric {
             help = "remove the quotes"

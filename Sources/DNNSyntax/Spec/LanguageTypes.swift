@@ -75,6 +75,8 @@ public indirect enum ValueType: Sendable {
     case dims(Bounds)
     /// The first of several types that fits (`padding: same` or `padding: 1`).
     case oneOf([ValueType])
+    /// A block instance's `with:`: parameter names to values, each checked where the block uses it.
+    case bindings
 
     /// How the reference names the type.
     package var description: String {
@@ -91,6 +93,7 @@ public indirect enum ValueType: Sendable {
         case .shape: "list of positive integers"
         case .dims: "integer or list of integers"
         case .oneOf(let types): types.map(\.description).joined(separator: " or ")
+        case .bindings: "mapping of parameter names to values"
         }
     }
 }

@@ -10,6 +10,11 @@ public struct SpecValue: Sendable {
         case record(SpecRecord)
         case choice(SpecChoice)
         case matrix(SpecMatrix)
+        /// `${name}` in a block's layers: a block parameter, which each instance's `with:` gives.
+        case placeholder(String)
+        /// A block parameter's value in an instance's `with:`, as written (its key's range beside it): it
+        /// is checked where the block uses it, against that key's type.
+        case binding(key: SourceRange, value: YAMLNode)
     }
 
     public var content: Content
@@ -37,6 +42,18 @@ public struct SpecValue: Sendable {
     public var record: SpecRecord? { if case .record(let r) = content { return r }; return nil }
     public var choice: SpecChoice? { if case .choice(let c) = content { return c }; return nil }
     public var matrix: SpecMatrix? { if case .matrix(let m) = content { return m }; return nil }
+    public var placeholder: String? { if case .placeholder(let name) = content { return name }; return nil }
+
+    /// The parameter a scalar `${name}` stands for (a plain or quoted scalar that is exactly that).
+    package static func placeholderName(_ node: YAMLNode) -> String? {
+        guard case .scalar(let s) = node.content else { return nil }
+        let text = s.text
+        guard text.hasPrefix("${"), text.hasSuffix("}"), text.count > 3 else { return nil }
+        let name = text.dropFirst(2).dropLast()
+        guard let first = name.first, first.isLetter || first == "_",
+              name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else { return nil }
+        return String(name)
+    }
 }
 
 public struct SpecRecord: Sendable {

@@ -40,6 +40,12 @@ public enum YAMLParser {
             return root
         } catch {
             bag.append(contentsOf: builder.bag)
+            var error = error
+            // `{units: ${width}}`: in a flow mapping, `{` and `}` end a plain scalar.
+            if error.code == .yamlSyntax, error.help == nil, let line = file.line(error.range.start.line), line.contains("${"),
+               line.contains("{") {
+                error.help = "inside `{…}`, quote a block parameter: \"${name}\""
+            }
             bag.report(error)
             return nil
         }
