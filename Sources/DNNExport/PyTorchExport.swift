@@ -47,6 +47,7 @@ public enum PyTorchExport {
             CLASSES = \(model.classes.map { "[" + $0.map(py).joined(separator: ", ") + "]" } ?? "None")
             NORMALIZE = {"inputs": \(py(model.inputNormalization.rawValue)), "targets": \(py(model.appliedTargetNormalization.rawValue))}
             INPUT_SHAPE = \(pyTuple(model.inputShape))
+            OUTPUT_SHAPE = \(pyTuple(model.layers.last!.outputShape))
             LOSS = \(model.loss.python)
             OPTIMIZER = \(optimizer(model.optimizer))
             SCHEDULE = {

@@ -227,9 +227,30 @@ def as_targets(rows):
     return as_inputs(rows)
 
 
+def text_windows(record, folder):
+    """A text's windows of `context` characters every `stride` (TextCorpus.swift): the characters as
+    indices into CLASSES (the training text's), with the next character of every position when the
+    output is [context, classes], else the window's next one."""
+    with open(os.path.join(folder, record["text"]), encoding="utf-8", newline="") as f:
+        text = f.read()
+    index = {c: k for k, c in enumerate(CLASSES)}
+    missing = next((c for c in text if c not in index), None)
+    if missing is not None:
+        raise ValueError(f"{record['text']}: {missing!r} is not a character of the training text")
+    ids = [index[c] for c in text]
+    context, stride = record["context"], record.get("stride", 1)
+    per_position = len(OUTPUT_SHAPE) >= 2 and math.prod(OUTPUT_SHAPE[:-1]) == context
+    starts = range(0, max(len(ids) - context, 0), stride)
+    x = np.array([ids[s:s + context] for s in starts], dtype=np.float32)
+    y = np.array([ids[s + 1:s + context + 1] if per_position else [ids[s + context]] for s in starts], dtype=np.float32)
+    return x, y
+
+
 def load_data(folder):
     """The training and validation sets as dnnc builds them, the split drawn by dnnc's stream 3."""
     def load(record):
+        if "text" in record:
+            return text_windows(record, folder)
         return as_inputs(read_table(record["inputs"], folder)), as_targets(read_table(record["targets"], folder))
 
     train = load(DATA["train"])

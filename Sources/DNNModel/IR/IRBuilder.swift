@@ -42,6 +42,10 @@ struct Builder {
     /// Files read so far, by canonical path: inputs and targets are often columns of one CSV file,
     /// which is then read once.
     var tables: [String: DataTable] = [:]
+    /// A text corpus's vocabulary (the training text's characters) and the target columns of its windows
+    /// (context: one per position; 1: the window's next character), set before its windows are cut.
+    var textVocabulary: [Unicode.Scalar]? = nil
+    var textTargetColumns = 1
 
     mutating func build() -> ModelIR? {
         let data = spec.data, train = spec.train
@@ -71,6 +75,10 @@ struct Builder {
 
         // The data.
         var names = data.classes?.value
+        if case .text(let windows, _) = data.train.inputs.origin {
+            guard let vocabulary = textVocabulary(windows, lastLayer: built.last!, loss: loss) else { return nil }
+            names = vocabulary.map { String($0) }
+        }
         guard let trainSet = dataset(data.train, loss: loss, classes: &names, outputWidth: outputWidth,
                                      inputWidth: inputWidth, lastLayer: built.last!)
         else { return nil }
@@ -181,6 +189,7 @@ struct Builder {
             inputShape: inputShape, layers: built, loss: loss, optimizer: optimizer, schedule: schedule)
         ir.validation = validation
         if loss.isClassification { ir.classes = names ?? (0..<ir.classWidth).map(String.init) }
+        if case .text(let windows, _) = data.train.inputs.origin { ir.textContext = windows.context.value }
         return ir
     }
 
@@ -262,6 +271,8 @@ struct Builder {
                              texts: [], header: nil)
         case .file(let name, let selected):
             (written, columns) = (name, selected)
+        case .text(let windows, let targets):
+            return text(windows, targets: targets)
         }
         let name = written.value
         let whole: DataTable
@@ -341,6 +352,79 @@ struct Builder {
             return nil
         }
         return DataMatrix(rows: table.rows, columns: table.columns, values: table.floats ?? table.numbers.map { Float($0!) })
+    }
+
+    /// The training text's vocabulary, checked against the model: classes as many as its characters, and
+    /// the windows' targets per position when the output is [context, classes].
+    mutating func textVocabulary(_ windows: TextWindows, lastLayer: Layer, loss: Loss) -> [Unicode.Scalar]? {
+        if let classes = spec.data.classes {
+            bag.error(.unknownKey, "a text's classes are its characters; data.classes cannot name others", at: classes.range,
+                      help: "leave data.classes out")
+            return nil
+        }
+        guard loss.isClassification else {
+            bag.error(.outputWidth, "a text's targets are characters, classes; \(loss.name) is a regression loss", at: spec.train.loss.nameRange,
+                      help: "use cross_entropy")
+            return nil
+        }
+        guard let corpus = corpus(windows.file) else { return nil }
+        let vocabulary = corpus.vocabulary
+        let shape = lastLayer.outputShape, context = windows.context.value
+        textTargetColumns = shape.count >= 2 && shape.dropLast().reduce(1, *) == context ? context : 1
+        let classes = shape.count >= 2 && textTargetColumns > 1 ? shape.last! : lastLayer.outputSize
+        if vocabulary.count > classes {
+            bag.error(.outputWidth, "\(windows.file.value) has \(vocabulary.count) distinct characters, the classes, but \(lastLayer.name) scores \(classes)",
+                      at: lastLayer.source.width ?? lastLayer.range, notes: [DiagnosticNote("the text is here", at: windows.file.range)],
+                      help: "give the last layer \(vocabulary.count) units")
+            return nil
+        }
+        textVocabulary = vocabulary
+        return vocabulary
+    }
+
+    /// A corpus read once per file (training and validation may share it).
+    var corpora: [String: TextCorpus] = [:]
+
+    mutating func corpus(_ name: Located<String>) -> TextCorpus? {
+        do {
+            let path = try FilePolicy.resolve(name.value, specPath: file.path, allowOutsideRoot: options.allowOutsideRoot)
+            if let read = corpora[path] { return read }
+            dataFiles.append(path)
+            let corpus = try TextCorpus.read(path, displayName: name.value)
+            corpora[path] = corpus
+            return corpus
+        } catch {
+            bag.error(.dataFile, error.message, at: name.range, help: error.help)
+            return nil
+        }
+    }
+
+    /// A text set's windows, or the characters after them, in the training text's vocabulary.
+    mutating func text(_ windows: TextWindows, targets: Bool) -> DataTable? {
+        guard let vocabulary = textVocabulary, let corpus = corpus(windows.file) else {
+            bag.error(.dataFile, "a text set reads characters, so the training set must be a text too", at: windows.file.range,
+                      help: "give data.train as `{text: …, context: …}`")
+            return nil
+        }
+        let context = windows.context.value
+        let ids: [Float]
+        do { ids = try corpus.indices(in: vocabulary, displayName: windows.file.value) } catch {
+            bag.error(.dataFile, error.message, at: windows.file.range, help: error.help)
+            return nil
+        }
+        guard ids.count > context else {
+            bag.error(.dataFile, "\(windows.file.value) has \(ids.count) characters; a window of \(context) and the character after it need \(context + 1)",
+                      at: windows.context.range, help: "use a smaller context, or a longer text")
+            return nil
+        }
+        let rows = TextCorpus.windowStarts(count: ids.count, context: context, stride: windows.stride).underestimatedCount
+        guard rows.multipliedReportingOverflow(by: context + textTargetColumns).partialValue <= TextCorpus.maxValues else {
+            bag.error(.dataFile, "\(windows.file.value) makes \(rows) windows of \(context) characters, more than \(TextCorpus.maxValues) values",
+                      at: windows.context.range, help: "set a larger `stride`, or use a shorter text")
+            return nil
+        }
+        let cut = TextCorpus.windows(ids, context: context, stride: windows.stride, targetColumns: textTargetColumns)
+        return targets ? cut.targets : cut.inputs
     }
 
     /// Class indices (a column, or one per position), or class names mapped to indices by `classes`

@@ -230,6 +230,9 @@ public struct ModelIR: Sendable {
     public var validation: Dataset? = nil
     /// For classification: the class names, in index order (names given in the spec or the data).
     public var classes: [String]? = nil
+    /// Characters per window when the model trains on a text (`data.train: {text, context}`): its
+    /// classes are the text's characters, and `dnnc generate` samples from it.
+    public var textContext: Int? = nil
     /// The data files read, as canonical paths (outputs must not overwrite them).
     public var dataFiles: [String] = []
     public var inputNormalization: Normalization

@@ -1,6 +1,6 @@
 // The one random generator behind every draw in dnnc: xoshiro256** (Blackman & Vigna, 2018), its
 // state filled by SplitMix64 from the spec's seed and a stream number, so initialization (stream 0),
-// shuffling (1), dropout (2) and the validation split (3) never disturb each other. Documented in
+// shuffling (1), dropout (2), the validation split (3) and `dnnc generate` (4) never disturb each other. Documented in
 // grammar/README.md.
 
 import Foundation
@@ -11,6 +11,8 @@ public struct RandomStream: Sendable {
     public static let shuffling: UInt64 = 1
     public static let dropout: UInt64 = 2
     public static let validationSplit: UInt64 = 3
+    /// `dnnc generate`'s draws, from its --seed.
+    public static let generation: UInt64 = 4
 
     private var s: (UInt64, UInt64, UInt64, UInt64)
 

@@ -106,17 +106,25 @@ public enum Language {
         .required("targets", dataMatrix, "one row per sample, as many rows as inputs; class indices or names for classification"),
     ])
 
+    /// A text corpus cut into windows of characters, each with the characters that follow.
+    static let textSet = Record(name: "data.text", fields: [
+        .required("text", .string, "a UTF-8 text file, relative to the spec's folder; its characters (code points) are the classes"),
+        .required("context", .integer(.size), "characters per window: the model's input is [context] character indices"),
+        .optional("stride", .integer(.size), default: .int(1), "characters from one window's start to the next's"),
+    ])
+
     public static let spec = Record(name: "spec", fields: [
         .required("dnnc", .integer(.any), "the language version; this dnnc reads 1"),
         .optional("name", .string, default: .contextual("the file's stem"), "the run's name, printed in the summary"),
         .optional("seed", .integer(.seed), default: .int(0), "seeds every random draw: initializers, shuffling, dropout and splits"),
         .required("data", .record(Record(name: "data", fields: [
-            .required("train", .record(dataSet), "the training set"),
+            .required("train", .oneOf([.record(dataSet), .record(textSet)]),
+                      "the training set: inputs and targets, or `{text: corpus.txt, context: 64}`, windows of a text with the next character of each position (an [context, classes] output) or of the window (a [classes] output); the vocabulary is the sorted characters of the training text"),
             .optional("validation", .oneOf([.record(Record(name: "data.validation", fields: [
                 .required("split", .number(Bounds(min: 0, minExclusive: true, max: 1, maxExclusive: true)),
                           "the share of the training rows held out, drawn with the seed"),
-            ])), .record(dataSet)]), default: .off("none"),
-                      "a validation set: inline or from files like train, or `{split: 0.2}` of the training rows"),
+            ])), .record(dataSet), .record(textSet)]), default: .off("none"),
+                      "a validation set: inline or from files like train, a text with the training text's characters, or `{split: 0.2}` of the training rows"),
             .optional("classes", .list(.string, minCount: 2), default: .off("the sorted distinct names in the targets"),
                       "class names in index order, for targets written as names"),
             .optional("normalize", .record(Record(name: "data.normalize", fields: [

@@ -55,6 +55,8 @@ public struct DataSource: Sendable {
     public enum Origin: Sendable {
         case inline(SpecMatrix)
         case file(Located<String>, columns: [Located<DataColumn>]?)
+        /// A text's windows (the inputs) or the characters after them (the targets).
+        case text(TextWindows, targets: Bool)
     }
 
     public var origin: Origin
@@ -62,8 +64,11 @@ public struct DataSource: Sendable {
 
     /// The file's name as written, or nil for inline data.
     public var fileName: Located<String>? {
-        if case .file(let name, _) = origin { return name }
-        return nil
+        switch origin {
+        case .file(let name, _): name
+        case .text(let windows, _): windows.file
+        case .inline: nil
+        }
     }
 
     /// Where row `r` (from 0) is written, inline; the whole value for a file.
@@ -73,6 +78,13 @@ public struct DataSource: Sendable {
     }
 
     public var firstRow: SourceRange { rowRange(0) }
+}
+
+/// `{text, context, stride}`: a corpus cut into windows of `context` characters, one every `stride`.
+public struct TextWindows: Sendable {
+    public var file: Located<String>
+    public var context: Located<Int>
+    public var stride: Int
 }
 
 /// A training or validation set.
@@ -252,7 +264,12 @@ extension ResolvedSpec {
     }
 
     static func dataSet(_ record: SpecRecord) -> DataSetSection {
-        DataSetSection(inputs: dataSource(record["inputs"]!), targets: dataSource(record["targets"]!))
+        if let text = record["text"] {
+            let windows = TextWindows(file: text.located(\.string), context: record["context"]!.located(\.int), stride: record["stride"]!.int!)
+            return DataSetSection(inputs: DataSource(origin: .text(windows, targets: false), range: text.range),
+                                  targets: DataSource(origin: .text(windows, targets: true), range: text.range))
+        }
+        return DataSetSection(inputs: dataSource(record["inputs"]!), targets: dataSource(record["targets"]!))
     }
 
     static func dataSection(_ data: SpecRecord) -> DataSection {

@@ -114,8 +114,8 @@ public enum RunReport {
             for r in 0..<shown {
                 if let classes, positions > 1 {
                     let V = predictions.columns / positions, row = predictions.row(r)
-                    let best = (0 ..< positions).map { i in name(Metrics.argmax(row.dropFirst(i * V).prefix(V)), classes) }
-                    let labels = targets.row(r).map { $0.index(below: classes.count).map { name($0, classes) } ?? Format.number(Double($0)) }
+                    let best = (0 ..< positions).map { i in Format.printable(name(Metrics.argmax(row.dropFirst(i * V).prefix(V)), classes)) }
+                    let labels = targets.row(r).map { $0.index(below: classes.count).map { Format.printable(name($0, classes)) } ?? Format.number(Double($0)) }
                     rows.append([vector(inputs.row(r)), words(best), words(labels)])
                 } else if let classes {
                     let probabilities = Metrics.probabilities(predictions.row(r), after: outputActivation)
