@@ -527,3 +527,40 @@ struct CommandTests {
         #expect(r.stdout == committed)
     }
 }
+
+/// `dnnc generate` end to end: train on a text, then continue prompts.
+struct GenerateCommandTests {
+    @Test func generateContinuesAPromptAndRefusesWhatItCannotRead() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try String(repeating: "abc", count: 30).write(to: folder.appendingPathComponent("corpus.txt"), atomically: true, encoding: .utf8)
+        let spec = folder.appendingPathComponent("lm.yaml").path
+        try """
+            dnnc: 1
+            seed: 3
+            data: {train: {text: corpus.txt, context: 4}}
+            model:
+              input: [4]
+              layers:
+                - embedding: {vocab: 3, dim: 8}
+                - gru: {units: 16, return_sequences: true}
+                - dense: {units: 3}
+            train: {loss: cross_entropy, optimizer: {adam: {lr: 0.02}}, epochs: 30, batch_size: 4, shuffle: false}
+            """.write(toFile: spec, atomically: true, encoding: .utf8)
+        let weights = folder.appendingPathComponent("w.safetensors").path
+        #expect(try Binary.run(["run", spec, "--save", weights, "--no-progress"]).status == 0)
+        let greedy = try Binary.run(["generate", spec, "--weights", weights, "--prompt", "b", "--length", "6", "--temperature", "0"])
+        #expect(greedy.status == 0 && greedy.stdout == "bcabcab\n", "\(greedy.stderr)")
+        let again = ["generate", spec, "--weights", weights, "--prompt", "a", "--length", "30", "--temperature", "4", "--seed", "7"]
+        #expect(try Binary.run(again).stdout == (try Binary.run(again).stdout), "the same seed, the same text")
+        let unknown = try Binary.run(["generate", spec, "--weights", weights, "--prompt", "ax"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("the prompt's character 2, `x`, is not in the model's vocabulary"))
+        let negative = try Binary.run(["generate", spec, "--weights", weights, "--prompt", "a", "--temperature=-1"])
+        #expect(negative.status == 2 && negative.stderr.contains("--temperature must be a finite number from 0"))
+        // A model not trained on a text.
+        let other = folder.appendingPathComponent("xor.safetensors").path
+        #expect(try Binary.run(["run", "specs/seed/relu.yaml", "--save", other, "--no-progress"]).status == 0)
+        let notText = try Binary.run(["generate", "specs/seed/relu.yaml", "--weights", other, "--prompt", "a"])
+        #expect(notText.status == 2 && notText.stderr.contains("`generate` samples from a model trained on a text"))
+    }
+}

@@ -1,0 +1,105 @@
+// Character-level text data (`data.train: {text, context, stride}`) and sampling from a text model
+// (Generator, behind `dnnc generate`).
+
+import Foundation
+import Testing
+@testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
+
+struct TextDataTests {
+    /// A spec in a fresh folder beside `files` (name → bytes); the compile result and the folder.
+    static func compiled(_ spec: String, files: [String: [UInt8]]) throws -> (CompileResult, URL) {
+        let folder = try temporaryFolderForTests()
+        for (name, bytes) in files { try Data(bytes).write(to: folder.appendingPathComponent(name)) }
+        return (Compiler.compile(SourceFile(path: folder.appendingPathComponent("t.yaml").path, text: spec)), folder)
+    }
+
+    static func spec(data: String = "train: {text: corpus.txt, context: 4}", output: String = "- dense: {units: 4}", vocab: Int = 4,
+                     loss: String = "cross_entropy", batch: Int = 4) -> String {
+        """
+        dnnc: 1
+        seed: 3
+        data:
+          \(data)
+        model:
+          input: [4]
+          layers:
+            - embedding: {vocab: \(vocab), dim: 8}
+            - gru: {units: 16, return_sequences: true}
+            \(output)
+        train: {loss: \(loss), optimizer: {adam: {lr: 0.02}}, epochs: 30, batch_size: \(batch), shuffle: false}
+        """
+    }
+
+    static let corpus = Array("abcab\ncabc\n".utf8)
+
+    @Test func windowsTakeTheNextCharacterOfEveryPositionOrOfTheWindow() throws {
+        let (result, folder) = try Self.compiled(Self.spec(), files: ["corpus.txt": Self.corpus])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = try #require(result.model, "\(result.diagnostics.all.map(\.message))")
+        // The vocabulary is the sorted code points: "\n" a b c.
+        #expect(model.classes == ["\n", "a", "b", "c"] && model.textContext == 4 && model.positions == 4)
+        // 11 characters, windows of 4 at every start whose targets are in the text: 7.
+        #expect(model.train.inputs.rows == 7 && model.train.inputs.row(0).map(Int.init) == [1, 2, 3, 1])
+        #expect(model.train.targets.row(0).map(Int.init) == [2, 3, 1, 2], "each position's next character")
+        #expect(model.train.targets.row(6).map(Int.init) == [1, 2, 3, 0], "the last window ends at the text's end")
+        // A [classes] output: the character after the window; a stride skips starts.
+        let (last, other) = try Self.compiled(Self.spec(data: "train: {text: corpus.txt, context: 4, stride: 3}",
+                                                        output: "- gru: {units: 4}", batch: 3), files: ["corpus.txt": Self.corpus])
+        defer { try? FileManager.default.removeItem(at: other) }
+        let next = try #require(last.model, "\(last.diagnostics.all.map(\.message))")
+        #expect(next.positions == 1 && next.train.inputs.rows == 3 && next.train.targets.values.map(Int.init) == [2, 1, 0])
+    }
+
+    @Test func aTextsProblemsAreLocated() throws {
+        func first(_ spec: String, _ files: [String: [UInt8]]) throws -> Diagnostic {
+            let (result, folder) = try Self.compiled(spec, files: files)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            return try #require(result.diagnostics.all.first)
+        }
+        // Not UTF-8: the line and column of the byte.
+        let bad = try first(Self.spec(), ["corpus.txt": Array("ab\ncab".utf8) + [0xFF] + Array("c\n".utf8)])
+        #expect(bad.message == "corpus.txt:2:4: the text is not valid UTF-8" && bad.range.start.line == 4)
+        // A validation text with a character the training text lacks.
+        let unknown = try first(Self.spec(data: "train: {text: corpus.txt, context: 4}\n  validation: {text: v.txt, context: 4}"),
+                                ["corpus.txt": Self.corpus, "v.txt": Array("abc\nabd\n".utf8)])
+        #expect(unknown.message == "v.txt:2:3: `d` is not a character of the training text")
+        // Too short for one window and its next character: at context.
+        let short = try first(Self.spec(data: "train: {text: corpus.txt, context: 11}"), ["corpus.txt": Self.corpus])
+        #expect(short.message.hasPrefix("corpus.txt has 11 characters; a window of 11") && short.range.start.column == 38, "at context: \(short.range)")
+        // More characters than the output scores: at its units.
+        let narrow = try first(Self.spec(output: "- dense: {units: 3}"), ["corpus.txt": Self.corpus])
+        #expect(narrow.message.hasSuffix("has 4 distinct characters, the classes, but dense_1 scores 3") && narrow.help == "give the last layer 4 units")
+        // Characters are classes: a regression loss is refused.
+        let regression = try first(Self.spec(loss: "mse"), ["corpus.txt": Self.corpus])
+        #expect(regression.code == .outputWidth && regression.help == "use cross_entropy")
+    }
+
+    /// A model that has learnt "abc" repeated continues any prompt with it, the same text for a seed.
+    @Test func generateContinuesWhatTheModelLearnt() throws {
+        let text = Array(String(repeating: "abc", count: 30).utf8)
+        let (result, folder) = try Self.compiled(Self.spec(output: "- dense: {units: 3}", vocab: 3), files: ["corpus.txt": text])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = try #require(result.model, "\(result.diagnostics.all.map(\.message))")
+        let trainer = Trainer(model: model)
+        trainer.train { _ in }
+        // Without metadata, the classes are the spec's: the training text's characters.
+        let checkpoint = Checkpoint(tensors: Dictionary(uniqueKeysWithValues: trainer.network.checkpointTensors().map { ($0.name, $0.tensor) }),
+                                    metadata: nil)
+        let predictor = try Predictor(model: model, checkpoint: checkpoint, batch: 1)
+        let greedy = try Generator(predictor: predictor, temperature: 0, topK: nil)
+        #expect(try greedy.generate(prompt: "b", length: 8, seed: 0) == "cabcabca", "a short prompt is read at its last character")
+        #expect(try greedy.generate(prompt: "cabcab", length: 3, seed: 0) == "cab", "past the context, the last 4")
+        let sampled = try Generator(predictor: predictor, temperature: 1, topK: 1)
+        #expect(try sampled.generate(prompt: "a", length: 6, seed: 9) == "bcabca", "top-k 1 is the most likely")
+        let warm = try Generator(predictor: predictor, temperature: 5, topK: nil)
+        #expect(try warm.generate(prompt: "a", length: 40, seed: 4) == (try warm.generate(prompt: "a", length: 40, seed: 4)))
+        #expect(try warm.generate(prompt: "a", length: 40, seed: 4) != (try warm.generate(prompt: "a", length: 40, seed: 5)),
+                "a high temperature draws other characters, as the seed says")
+        #expect(throws: GenerationError.self) { try greedy.generate(prompt: "ax", length: 1, seed: 0) }
+        #expect(throws: GenerationError.self) { try greedy.generate(prompt: "", length: 1, seed: 0) }
+    }
+}
