@@ -246,11 +246,35 @@ def text_windows(record, folder):
     return x, y
 
 
+def series_windows(record, folder):
+    """A series' windows of `window` rows every `stride`, each with its target columns `horizon` rows after
+    the window's last (IRBuilder.series)."""
+    table = read_table(record["series"], folder)
+    header = None
+    if isinstance(record["series"], dict) and not record["series"]["file"].lower().endswith(".npy"):
+        path = os.path.join(folder, record["series"]["file"])
+        with open(path, newline="", encoding="utf-8") as f:
+            first = next(row for row in csv.reader(f) if any(c.strip() for c in row))
+        if any(not is_number(c.strip()) for c in first):
+            columns = record["series"].get("columns")
+            header = [c.strip() for c in first] if columns is None else [c if isinstance(c, str) else first[c].strip() for c in columns]
+    rows = as_inputs(table)
+    window, horizon, stride = record["window"], record.get("horizon", 1), record.get("stride", 1)
+    targets = record.get("targets")
+    columns = list(range(rows.shape[1])) if targets is None else [header.index(c) if isinstance(c, str) else c for c in targets]
+    starts = range(0, len(rows) - window - horizon + 1, stride)
+    x = np.array([rows[s:s + window].reshape(-1) for s in starts], dtype=np.float32)
+    y = np.array([rows[s + window + horizon - 1, columns] for s in starts], dtype=np.float32)
+    return x, y
+
+
 def load_data(folder):
     """The training and validation sets as dnnc builds them, the split drawn by dnnc's stream 3."""
     def load(record):
         if "text" in record:
             return text_windows(record, folder)
+        if "series" in record:
+            return series_windows(record, folder)
         return as_inputs(read_table(record["inputs"], folder)), as_targets(read_table(record["targets"], folder))
 
     train = load(DATA["train"])
@@ -262,10 +286,14 @@ def load_data(folder):
     n = len(train[0])
     held = int(math.floor(n * validation["split"] + 0.5))
     order = list(range(n))
-    rng = RandomStream(SEED, RandomStream.VALIDATION_SPLIT)
-    for i in range(n - 1, 0, -1):
-        j = rng.index_below(i + 1)
-        order[i], order[j] = order[j], order[i]
+    if "series" in DATA["train"]:
+        # A series holds out its last windows, in time order.
+        order = order[n - held:] + order[:n - held]
+    else:
+        rng = RandomStream(SEED, RandomStream.VALIDATION_SPLIT)
+        for i in range(n - 1, 0, -1):
+            j = rng.index_below(i + 1)
+            order[i], order[j] = order[j], order[i]
     kept, out = sorted(order[held:]), sorted(order[:held])
     return (train[0][kept], train[1][kept]), (train[0][out], train[1][out])
 

@@ -103,3 +103,47 @@ struct TextDataTests {
         #expect(throws: GenerationError.self) { try greedy.generate(prompt: "", length: 1, seed: 0) }
     }
 }
+
+/// Time series windows (`data.train: {series, window, horizon, targets, stride}`).
+struct SeriesDataTests {
+    static func spec(_ data: String, input: String = "[3, 2]") -> String {
+        """
+        dnnc: 1
+        data:
+          train:
+            series: [[1, 10], [2, 20], [3, 30], [4, 40], [5, 50], [6, 60], [7, 70], [8, 80], [9, 90], [10, 100]]
+        \(data)
+        model:
+          input: \(input)
+          layers:
+            - flatten
+            - dense: {units: 1}
+        train: {loss: mse, optimizer: {sgd: {lr: 0.001}}, epochs: 1, batch_size: 2}
+        """
+    }
+
+    @Test func windowsReadConsecutiveRowsAndTheRowHorizonStepsOn() throws {
+        let model = try model(Self.spec("    window: 3\n    horizon: 2\n    targets: [1]"))
+        // Starts 0 ... 10 − 3 − 2 = 5: six windows; the first reads rows 0–2, its target row 0 + 3 + 2 − 1 = 4.
+        #expect(model.train.inputs.rows == 6 && model.train.inputs.row(0).map(Int.init) == [1, 10, 2, 20, 3, 30])
+        #expect(model.train.targets.values.map(Int.init) == [50, 60, 70, 80, 90, 100])
+    }
+
+    @Test func aSeriesSplitHoldsOutItsLastWindowsInTimeOrder() throws {
+        let text = Self.spec("    window: 3\n    targets: [1]\n  validation: {split: 0.25}")
+        let model = try model(text)
+        // Seven windows, the last two held out.
+        #expect(model.train.targets.values.map(Int.init) == [40, 50, 60, 70, 80])
+        #expect(model.validation?.targets.values.map(Int.init) == [90, 100])
+        #expect(!compile(text).diagnostics.all.contains { $0.code == .windowsSplitAtRandom })
+    }
+
+    @Test func aSeriesProblemsAreLocated() throws {
+        expectDiagnostic(Self.spec("    window: 3\n    targets: [2]"), .dataFile, at: "2", onLineWith: "targets: [2]")
+        let named = compile(Self.spec("    window: 3\n    targets: [load]")).diagnostics.all.first
+        #expect(named?.message == "the series has no column `load`" && named?.help == "its file has no header: name columns by index")
+        expectDiagnostic(Self.spec("    window: 10", input: "[10, 2]"), .dataFile, at: "10", onLineWith: "window: 10")
+        // The model's input must hold a window.
+        expectDiagnostic(Self.spec("    window: 4\n    targets: [1]"), .inputWidth, at: "[[1, 10], [2, 20]", onLineWith: "series:")
+    }
+}

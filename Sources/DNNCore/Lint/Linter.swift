@@ -27,6 +27,24 @@ public enum Linter {
         graphUse(spec, model, &bag)
         doubleActivation(spec, model, &bag)
         sequenceLayout(spec, model, &bag)
+        windowsSplitAtRandom(spec, model, &bag)
+    }
+
+    /// W0360: rows that are overlapping windows of one series (row r + 1 is row r one time step on),
+    /// held out at random. Consecutive training rows are compared; most must repeat their predecessor
+    /// shifted by one step (the last axis of a [window, features] input, else one value).
+    static func windowsSplitAtRandom(_ spec: ResolvedSpec, _ model: ModelIR, _ bag: inout DiagnosticBag) {
+        guard case .split(let fraction)? = spec.data.validation, !spec.data.train.isSeries else { return }
+        let rows = model.train.inputs, n = rows.columns
+        let step = model.inputShape.count == 2 ? model.inputShape[1] : 1
+        guard rows.rows >= 4, n > step else { return }
+        var shifted = 0
+        for r in 0 ..< rows.rows - 1 where rows.row(r).dropFirst(step).elementsEqual(rows.row(r + 1).dropLast(step)) { shifted += 1 }
+        guard 2 * shifted >= rows.rows - 1 else { return }
+        bag.report(.windowsSplitAtRandom,
+                   "\(shifted) of \(rows.rows - 1) consecutive training rows repeat the row before shifted by one step, overlapping windows of one series; a random split leaves each held-out window's neighbors in training",
+                   at: fraction.range, notes: [DiagnosticNote("the windows are here", at: spec.data.train.inputs.range)],
+                   help: "give the series as `{series: …, window: \(rows.columns / step)}`, whose split holds out its last windows in time order")
     }
 
     /// W0359: [length, features] read as [channels, length]. The shapes fit, so nothing else notices.

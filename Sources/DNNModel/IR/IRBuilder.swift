@@ -86,7 +86,7 @@ struct Builder {
         var trainData = trainSet
         switch data.validation {
         case .split(let fraction)?:
-            (trainData, validation) = self.split(trainSet, fraction: fraction.value, at: fraction.range)
+            (trainData, validation) = self.split(trainSet, fraction: fraction.value, at: fraction.range, inTimeOrder: data.train.isSeries)
         case .set(let set)?:
             validation = dataset(set, loss: loss, classes: &names, outputWidth: outputWidth, inputWidth: inputWidth, lastLayer: built.last!)
         case nil:
@@ -273,6 +273,8 @@ struct Builder {
             (written, columns) = (name, selected)
         case .text(let windows, let targets):
             return text(windows, targets: targets)
+        case .series(let windows, let targets):
+            return series(windows, targets: targets)
         }
         let name = written.value
         let whole: DataTable
@@ -399,6 +401,57 @@ struct Builder {
         }
     }
 
+    /// A series set's windows [rows, window·columns], or their target rows [rows, targets]: the window
+    /// starting at row s reads rows s ..< s + window, and its target is row s + window + horizon − 1.
+    mutating func series(_ windows: SeriesWindows, targets: Bool) -> DataTable? {
+        guard let table = table(windows.series), let rows = numeric(table, at: windows.series) else { return nil }
+        let W = windows.window.value, H = windows.horizon, F = rows.columns
+        var targetColumns = Array(0 ..< F)
+        if let written = windows.targets {
+            targetColumns = []
+            for column in written {
+                switch column.value {
+                case .index(let index):
+                    guard index < F else {
+                        bag.error(.dataFile, "the series has \(F) column\(F == 1 ? "" : "s"), so there is no column \(index) (counted from 0)", at: column.range)
+                        return nil
+                    }
+                    targetColumns.append(index)
+                case .name(let name):
+                    guard let index = table.header?.firstIndex(of: name) else {
+                        let names = table.header ?? []
+                        bag.error(.dataFile, "the series has no column `\(name)`", at: column.range,
+                                  help: Suggestions.didYouMean(name, among: names) ?? (names.isEmpty ? "its file has no header: name columns by index" : "its columns are " + names.map { "`\($0)`" }.joined(separator: ", ")))
+                        return nil
+                    }
+                    targetColumns.append(index)
+                }
+            }
+        }
+        guard rows.rows >= W + H else {
+            bag.error(.dataFile, "the series has \(rows.rows) row\(rows.rows == 1 ? "" : "s"); a window of \(W) and a target \(H) after it need \(W + H)",
+                      at: windows.window.range, help: "use a smaller window, or a longer series")
+            return nil
+        }
+        let starts = Swift.stride(from: 0, through: rows.rows - W - H, by: windows.stride)
+        guard starts.underestimatedCount.multipliedReportingOverflow(by: W * F + targetColumns.count).partialValue <= TextCorpus.maxValues else {
+            bag.error(.dataFile, "the series makes \(starts.underestimatedCount) windows of \(W) rows, more than \(TextCorpus.maxValues) values",
+                      at: windows.window.range, help: "set a larger `stride`")
+            return nil
+        }
+        var out: [Float] = []
+        for s in starts {
+            if targets {
+                let row = (s + W + H - 1) * F
+                for c in targetColumns { out.append(rows.values[row + c]) }
+            } else {
+                out += rows.values[s * F ..< (s + W) * F]
+            }
+        }
+        let columns = targets ? targetColumns.count : W * F
+        return DataTable(rows: out.count / max(columns, 1), columns: columns, numbers: [], floats: out, texts: [], header: nil)
+    }
+
     /// A text set's windows, or the characters after them, in the training text's vocabulary.
     mutating func text(_ windows: TextWindows, targets: Bool) -> DataTable? {
         guard let vocabulary = textVocabulary, let corpus = corpus(windows.file) else {
@@ -473,8 +526,9 @@ struct Builder {
         return DataMatrix(rows: table.rows, columns: table.columns, values: indices)
     }
 
-    /// Holds out `fraction` of the rows, drawn by the seed's validation stream.
-    mutating func split(_ set: Dataset, fraction: Double, at range: SourceRange) -> (Dataset, Dataset?) {
+    /// Holds out `fraction` of the rows, drawn by the seed's validation stream; a series' last rows (its
+    /// latest windows), in time order.
+    mutating func split(_ set: Dataset, fraction: Double, at range: SourceRange, inTimeOrder: Bool = false) -> (Dataset, Dataset?) {
         let n = set.inputs.rows
         let held = Int((Double(n) * fraction).rounded())
         guard held >= 1, held < n else {
@@ -483,8 +537,13 @@ struct Builder {
             return (set, nil)
         }
         var order = Array(0..<n)
-        var rng = RandomStream(seed: UInt64(spec.seed.value), stream: RandomStream.validationSplit)
-        for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.index(below: i + 1)) }
+        if inTimeOrder {
+            // Held out first in `order`: the last `held` rows.
+            order = Array(n - held ..< n) + Array(0 ..< n - held)
+        } else {
+            var rng = RandomStream(seed: UInt64(spec.seed.value), stream: RandomStream.validationSplit)
+            for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.index(below: i + 1)) }
+        }
         func take(_ rows: ArraySlice<Int>) -> Dataset {
             Dataset(inputs: set.inputs.rows(rows.sorted()), targets: set.targets.rows(rows.sorted()))
         }

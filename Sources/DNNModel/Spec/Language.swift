@@ -113,17 +113,27 @@ public enum Language {
         .optional("stride", .integer(.size), default: .int(1), "characters from one window's start to the next's"),
     ])
 
+    /// A time series cut into windows of consecutive rows, each with the row `horizon` steps after it.
+    static let seriesSet = Record(name: "data.series", fields: [
+        .required("series", dataMatrix, "the series: one row per time step, in time order, inline or from a file"),
+        .required("window", .integer(.size), "time steps per window: the model's input is [window, columns]"),
+        .optional("horizon", .integer(.size), default: .int(1), "how many steps after the window's last the target row is"),
+        .optional("targets", .list(.oneOf([.integer(.countOrZero), .string]), minCount: 1), default: .contextual("every column"),
+                  "the series' columns to predict, by header name or index from 0 among those read"),
+        .optional("stride", .integer(.size), default: .int(1), "time steps from one window's start to the next's"),
+    ])
+
     public static let spec = Record(name: "spec", fields: [
         .required("dnnc", .integer(.any), "the language version; this dnnc reads 1"),
         .optional("name", .string, default: .contextual("the file's stem"), "the run's name, printed in the summary"),
         .optional("seed", .integer(.seed), default: .int(0), "seeds every random draw: initializers, shuffling, dropout and splits"),
         .required("data", .record(Record(name: "data", fields: [
-            .required("train", .oneOf([.record(dataSet), .record(textSet)]),
-                      "the training set: inputs and targets, or `{text: corpus.txt, context: 64}`, windows of a text with the next character of each position (an [context, classes] output) or of the window (a [classes] output); the vocabulary is the sorted characters of the training text"),
+            .required("train", .oneOf([.record(dataSet), .record(textSet), .record(seriesSet)]),
+                      "the training set: inputs and targets; or `{text: corpus.txt, context: 64}`, windows of a text with the next character of each position (an [context, classes] output) or of the window (a [classes] output), the vocabulary the sorted characters of the training text; or `{series: {file: f.csv}, window: 24, horizon: 1}`, windows of a time series with the row `horizon` steps after each"),
             .optional("validation", .oneOf([.record(Record(name: "data.validation", fields: [
                 .required("split", .number(Bounds(min: 0, minExclusive: true, max: 1, maxExclusive: true)),
-                          "the share of the training rows held out, drawn with the seed"),
-            ])), .record(dataSet), .record(textSet)]), default: .off("none"),
+                          "the share of the training rows held out, drawn with the seed (a series: its last windows, in time order)"),
+            ])), .record(dataSet), .record(textSet), .record(seriesSet)]), default: .off("none"),
                       "a validation set: inline or from files like train, a text with the training text's characters, or `{split: 0.2}` of the training rows"),
             .optional("classes", .list(.string, minCount: 2), default: .off("the sorted distinct names in the targets"),
                       "class names in index order, for targets written as names"),

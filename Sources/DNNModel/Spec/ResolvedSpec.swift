@@ -52,11 +52,13 @@ public enum DataColumn: Sendable, Equatable {
 
 /// Inputs or targets: a matrix written inline, or a file beside the spec.
 public struct DataSource: Sendable {
-    public enum Origin: Sendable {
+    public indirect enum Origin: Sendable {
         case inline(SpecMatrix)
         case file(Located<String>, columns: [Located<DataColumn>]?)
         /// A text's windows (the inputs) or the characters after them (the targets).
         case text(TextWindows, targets: Bool)
+        /// A series' windows (the inputs) or the rows after them (the targets).
+        case series(SeriesWindows, targets: Bool)
     }
 
     public var origin: Origin
@@ -67,6 +69,7 @@ public struct DataSource: Sendable {
         switch origin {
         case .file(let name, _): name
         case .text(let windows, _): windows.file
+        case .series(let windows, _): windows.series.fileName
         case .inline: nil
         }
     }
@@ -87,10 +90,28 @@ public struct TextWindows: Sendable {
     public var stride: Int
 }
 
+/// `{series, window, horizon, targets, stride}`: windows of `window` consecutive rows of a series, one
+/// every `stride`, each with its target columns `horizon` rows after the window's last.
+public struct SeriesWindows: Sendable {
+    /// The rows, inline or from a file (with its columns).
+    public var series: DataSource
+    public var window: Located<Int>
+    public var horizon: Int
+    /// nil: every column read.
+    public var targets: [Located<DataColumn>]?
+    public var stride: Int
+}
+
 /// A training or validation set.
 public struct DataSetSection: Sendable {
     public var inputs: DataSource
     public var targets: DataSource
+
+    /// Whether the set is windows of a series (its split is taken from the end, in time order).
+    public var isSeries: Bool {
+        if case .series = inputs.origin { return true }
+        return false
+    }
 }
 
 public struct DataSection: Sendable {
@@ -268,6 +289,13 @@ extension ResolvedSpec {
             let windows = TextWindows(file: text.located(\.string), context: record["context"]!.located(\.int), stride: record["stride"]!.int!)
             return DataSetSection(inputs: DataSource(origin: .text(windows, targets: false), range: text.range),
                                   targets: DataSource(origin: .text(windows, targets: true), range: text.range))
+        }
+        if let series = record["series"] {
+            let windows = SeriesWindows(series: dataSource(series), window: record["window"]!.located(\.int), horizon: record["horizon"]!.int!,
+                                        targets: record["targets"]?.list?.map { Located($0.int.map(DataColumn.index) ?? .name($0.string!), at: $0.range) },
+                                        stride: record["stride"]!.int!)
+            return DataSetSection(inputs: DataSource(origin: .series(windows, targets: false), range: series.range),
+                                  targets: DataSource(origin: .series(windows, targets: true), range: series.range))
         }
         return DataSetSection(inputs: dataSource(record["inputs"]!), targets: dataSource(record["targets"]!))
     }

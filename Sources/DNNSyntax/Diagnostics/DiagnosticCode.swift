@@ -55,6 +55,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case dropoutLast = "W0357"
     case doubleActivation = "W0358"
     case sequenceLayout = "W0359"
+    case windowsSplitAtRandom = "W0360"
     // Training
     case invalidOptimizer = "E0401"
     case batchLargerThanData = "E0402"
@@ -118,6 +119,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
         case .dropoutLast: "dropout as the last layer"
         case .doubleActivation: "an output activation the loss already applies"
         case .sequenceLayout: "a [length, features] sequence read as [channels, length]"
+        case .windowsSplitAtRandom: "overlapping windows of a series split at random"
         case .invalidOptimizer: "optimizer settings that cannot work together"
         case .batchLargerThanData: "a batch size larger than the training set"
         case .phaseEpochs: "the phases' epochs do not add up to train.epochs"

@@ -329,6 +329,21 @@ extension DiagnosticCode {
                 use nll after log_softmax, or bce after sigmoid.
                 """, bad: edit(("  loss: mse", "  loss: cross_entropy"), (out, "{units: 3, activation: softmax, name: out}")),
                 good: edit(("  loss: mse", "  loss: cross_entropy"), (out, "{units: 3, name: out}")))
+        case .windowsSplitAtRandom:
+            let windows = "    inputs: [[1, 2, 3], [2, 3, 4], [3, 4, 5], [4, 5, 6], [5, 6, 7], [6, 7, 8], [7, 8, 9], [8, 9, 10]]\n"
+                + "    targets: [[4], [5], [6], [7], [8], [9], [10], [11]]\n"
+            return make("""
+                The training rows look like overlapping windows of one series: each row repeats the one \
+                before it shifted by one time step. A `split` holds out rows at random, so every held-out \
+                window has its neighbors, which share all but one of its values, in the training set, and \
+                the validation loss says little about data the model has not seen. Give the series itself as \
+                `{series: …, window: …}`, whose split holds out its last windows in time order, or validate \
+                on a later stretch of the series.
+                """, bad: edit(("    inputs: [[0, 0], [0, 1], [1, 0], [1, 1]]\n", windows), (targetsLine, "  validation: {split: 0.25}\n"),
+                               ("  input: [2]", "  input: [3]")),
+                good: edit(("    inputs: [[0, 0], [0, 1], [1, 0], [1, 1]]\n", "    series: [[1], [2], [3], [4], [5], [6], [7], [8], [9], [10], [11]]\n    window: 3\n"),
+                           (targetsLine, "  validation: {split: 0.25}\n"), ("  input: [2]", "  input: [3, 1]"),
+                           ("    - dense: {units: 8, activation: tanh, name: hidden}\n", "    - flatten\n    - dense: {units: 8, activation: tanh, name: hidden}\n")))
         case .sequenceLayout:
             let sequence = "- embedding: {vocab: 2, dim: 4}\n"
             return make("""
