@@ -147,3 +147,49 @@ struct SeriesDataTests {
         expectDiagnostic(Self.spec("    window: 4\n    targets: [1]"), .inputWidth, at: "[[1, 10], [2, 20]", onLineWith: "series:")
     }
 }
+
+/// Integer token sequences from files: an int64 .npy of [N, L], and CSV rows with a header.
+struct TokenFileTests {
+    static func npy(_ rows: [[Int64]]) -> [UInt8] {
+        var header = "{'descr': '<i8', 'fortran_order': False, 'shape': (\(rows.count), \(rows[0].count)), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8)
+        for v in rows.joined() { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+        return bytes
+    }
+
+    @Test func tokensFromNpyAndCsvFeedAnEmbedding() throws {
+        let tokens: [[Int64]] = [[1, 2, 0, 0], [3, 1, 2, 0], [2, 2, 3, 1]]
+        let csv = "t0,t1,t2,t3,label\n1,2,0,0,a\n3,1,2,0,b\n2,2,3,1,a\n"
+        for data in ["inputs: {file: x.npy}\n    targets: {file: y.csv, columns: [label]}",
+                     "inputs: {file: y.csv, columns: [t0, t1, t2, t3]}\n    targets: {file: y.csv, columns: [label]}"] {
+            let spec = """
+                dnnc: 1
+                data:
+                  train:
+                    \(data)
+                model:
+                  input: [4]
+                  layers:
+                    - embedding: {vocab: 4, dim: 3, padding_index: 0}
+                    - gru: {units: 4}
+                    - dense: {units: 2}
+                train: {loss: cross_entropy, optimizer: {sgd: {lr: 0.1}}, epochs: 1}
+                """
+            let (result, folder) = try TextDataTests.compiled(spec, files: ["x.npy": Self.npy(tokens), "y.csv": Array(csv.utf8)])
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let model = try #require(result.model, "\(result.diagnostics.all.map(\.message))")
+            #expect(model.train.inputs.values.map(Int.init) == tokens.joined().map(Int.init) && model.classes == ["a", "b"])
+        }
+        // A token beyond the table is an error at the data, naming the row and column.
+        let (bad, folder) = try TextDataTests.compiled("""
+            dnnc: 1
+            data: {train: {inputs: {file: x.npy}, targets: [[0], [1], [0]]}}
+            model: {input: [4], layers: [{embedding: {vocab: 3, dim: 2}}, {flatten: {}}, {dense: {units: 2}}]}
+            train: {loss: cross_entropy, optimizer: {sgd: {lr: 0.1}}, epochs: 1}
+            """, files: ["x.npy": Self.npy(tokens)])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(bad.diagnostics.all.first?.code == .classOutOfRange)
+    }
+}
