@@ -138,6 +138,31 @@ struct InsightTests {
                 == "warning: epoch 5: the gradients of layer `fc1` explode: each step moves its parameters by 2 times their size; lower the learning rate")
     }
 
+    /// Saturated gates and collapsed heads, named with the layer, the part and the epoch in both logs.
+    @Test func stuckGatesAndHeadsAreNamedInTheLog() throws {
+        let gates = DiagnosticCode.saturatedGate.explanation.bad, heads = DiagnosticCode.collapsedHead.explanation.bad
+        for (text, part, expected) in [(gates, "forget gate saturated near 0 or 1 in 4 of 4 units", "lstm_1"),
+                                      (heads, "head 1 uniform over its keys", "attention_1")] {
+            let trainer = Trainer(model: try model(text))
+            var logs: [EpochLog] = []
+            trainer.train(TrainingOptions(watchHealth: true)) { logs.append($0) }
+            let layer = try #require(logs.first?.layers.first { $0.name == expected })
+            #expect(layer.stuck.map(\.description).contains(part), "\(layer.stuck)")
+            #expect(RunReport.logLine(logs[0], format: .text, epochs: 100).contains("\(expected): \(part)"))
+            let line = RunReport.logLine(logs[0], format: .jsonl, epochs: 100)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let entry = try #require((object["layers"] as? [[String: Any]])?.first { $0["name"] as? String == expected })
+            #expect((entry["stuck"] as? [String])?.contains(part) == true)
+        }
+        // The fixed examples' gates and heads keep working.
+        for code in [DiagnosticCode.saturatedGate, .collapsedHead] {
+            let trainer = Trainer(model: try model(code.explanation.good))
+            var logs: [EpochLog] = []
+            trainer.train(TrainingOptions(watchHealth: true)) { logs.append($0) }
+            #expect(logs.allSatisfy { $0.layers.allSatisfy(\.stuck.isEmpty) })
+        }
+    }
+
     @Test func theProgressLineShowsEpochCostETAAndRate() {
         let line = RunReport.progressLine(epoch: 1249, epochs: 5000, cost: 0.0123, seconds: 2, steps: 5000)
         #expect(line == "epoch 1250/5000 [#####...............]  25%  cost 0.0123000  ETA 0:06  2500 steps/s")

@@ -88,6 +88,50 @@ public struct Attention: LayerOp, Equatable {
         OpBuffers(saved: capacity * perSample + queries * keys)
     }
 
+    /// A head collapses when every query (with more than one key to see) of every sample spreads its
+    /// weight evenly, its entropy at least `uniformShare` of log(keys seen) (two keys: each weight within
+    /// 0.48 to 0.52), or puts at least `oneKeyShare` of it on one key: it passes on an average, or one
+    /// position, whatever its input.
+    public static let uniformShare: Float = 0.999
+    public static let oneKeyShare: Float = 0.99
+
+    /// Two slots per head: each query's entropy over log(keys seen), and its largest weight.
+    public var watchedSlots: Int { 2 * heads }
+
+    public func watch(_ io: LayerIO, _ pass: PassContext, _ tally: inout PartTally) {
+        let B = pass.rows, buffer = layout(io.saved!, B), Lq = queries, Lk = keys
+        let padded = keyPadding != nil ? pass.padding : nil
+        for b in 0 ..< B {
+            for h in 0 ..< heads {
+                let p = buffer.p + (b * heads + h) * Lq * Lk
+                for i in 0 ..< Lq {
+                    let row = p + i * Lk
+                    // The keys it may see: causal ones up to i, padded ones left out.
+                    var seen = 0, entropy: Float = 0, largest: Float = 0
+                    for j in 0 ..< (causal ? min(i + 1, Lk) : Lk) {
+                        if let padded, padded[b * Lk + j] != 0 { continue }
+                        seen += 1
+                        let w = row[j]
+                        if w > 0 { entropy -= w * Foundation.log(w) }
+                        largest = max(largest, w)
+                    }
+                    guard seen > 1 else { continue }
+                    tally.add(2 * h, entropy / Foundation.log(Float(seen)))
+                    tally.add(2 * h + 1, largest)
+                }
+            }
+        }
+    }
+
+    public func stuckParts(_ tally: PartTally) -> [StuckPart] {
+        (0 ..< heads).compactMap { h in
+            guard tally.observed(2 * h) else { return nil }
+            if tally.low[2 * h] >= Self.uniformShare { return StuckPart(.head, "head \(h + 1)", "uniform over its keys") }
+            if tally.low[2 * h + 1] >= Self.oneKeyShare { return StuckPart(.head, "head \(h + 1)", "focused on one key") }
+            return nil
+        }
+    }
+
     public func multiplyAdds(_ layer: Layer) -> Int {
         queries * width * width * 2 + keys * width * width * 2 + 2 * heads * queries * keys * headWidth
     }

@@ -51,6 +51,47 @@ public struct OpBuffers: Sendable, Equatable {
     }
 }
 
+/// What the trainer's census pass tallies for an op whose parts can stop working (recurrent gates,
+/// attention heads): per slot (the op says what a slot is), the least and the largest value of a
+/// statistic over every sample of the training set.
+public struct PartTally: Sendable, Equatable {
+    public var low: [Float]
+    public var high: [Float]
+
+    public init(slots: Int) {
+        low = [Float](repeating: .infinity, count: slots)
+        high = [Float](repeating: -.infinity, count: slots)
+    }
+
+    @inline(__always)
+    public mutating func add(_ slot: Int, _ value: Float) {
+        if value < low[slot] { low[slot] = value }
+        if value > high[slot] { high[slot] = value }
+    }
+
+    /// Whether the slot saw a value.
+    public func observed(_ slot: Int) -> Bool { high[slot] >= low[slot] }
+}
+
+/// A part of a layer that did the same for every sample of the training set: a gate saturated, a head
+/// collapsed.
+public struct StuckPart: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case gate, head }
+    public var kind: Kind
+    /// "forget gate", "update gate (reverse)", "head 2".
+    public var part: String
+    /// "saturated near 1", "uniform over its keys", "on one key".
+    public var state: String
+
+    public init(_ kind: Kind, _ part: String, _ state: String) {
+        self.kind = kind
+        self.part = part
+        self.state = state
+    }
+
+    public var description: String { "\(part) \(state)" }
+}
+
 /// Padded token positions: the model's input is `length` tokens, and a position holding `index` (an
 /// embedding's padding_index) is padding. Values that descend from that embedding carry it, and the
 /// layers that can leave padding out (attention's keys, global_avgpool's mean) do so.
@@ -189,6 +230,12 @@ public protocol LayerOp: Sendable {
     /// Whether it reads PassContext.padding (attention's keys, global_avgpool): the PyTorch program
     /// passes it the padding mask.
     var readsPadding: Bool { get }
+    /// Slots its census tally keeps (PartTally); 0 when no part of it can get stuck.
+    var watchedSlots: Int { get }
+    /// Adds the last forward pass's `pass.rows` samples to the tally.
+    func watch(_ io: LayerIO, _ pass: PassContext, _ tally: inout PartTally)
+    /// The parts the tally shows doing the same for every sample.
+    func stuckParts(_ tally: PartTally) -> [StuckPart]
     /// Sets what its module's constructor fixes after its tensors are drawn (embedding: the padding row
     /// is zeros); `parameters` is its learnable tensors, contiguous.
     func initialized(_ parameters: UnsafeMutablePointer<Float>)
@@ -213,6 +260,9 @@ extension LayerOp {
     public var vocabulary: Int? { nil }
     public var padding: Padding? { nil }
     public var readsPadding: Bool { false }
+    public var watchedSlots: Int { 0 }
+    public func watch(_ io: LayerIO, _ pass: PassContext, _ tally: inout PartTally) {}
+    public func stuckParts(_ tally: PartTally) -> [StuckPart] { [] }
     public func initialized(_ parameters: UnsafeMutablePointer<Float>) {}
     public func buffers(_ layer: Layer, capacity: Int) -> OpBuffers { OpBuffers() }
     public func multiplyAdds(_ layer: Layer) -> Int { 0 }

@@ -106,6 +106,53 @@ public struct Recurrent: LayerOp, Equatable {
 
     public func multiplyAdds(_ layer: Layer) -> Int { directions * length * cell.gates * units * (features + units) }
 
+    /// The gates after a sigmoid, by index in PyTorch's order, with their names: lstm's i, f, o; gru's r, z.
+    var sigmoidGates: [(index: Int, name: String)] {
+        switch cell {
+        case .lstm: [(0, "input gate"), (1, "forget gate"), (3, "output gate")]
+        case .gru: [(0, "reset gate"), (1, "update gate")]
+        case .rnnTanh, .rnnRelu: []
+        }
+    }
+
+    /// A gate is saturated when at least this share of its units stays within `saturationMargin` of 0 or
+    /// of 1 for every sample and step: it passes almost no gradient and no longer depends on its input.
+    public static let saturatedShare = 0.9
+    public static let saturationMargin: Float = 0.05
+
+    /// One slot per direction, sigmoid gate and unit: the gate's value over every sample and step.
+    public var watchedSlots: Int { directions * sigmoidGates.count * units }
+
+    public func watch(_ io: LayerIO, _ pass: PassContext, _ tally: inout PartTally) {
+        let B = pass.rows, U = units, G = cell.gates * U, watched = sigmoidGates
+        for d in 0 ..< directions {
+            let gates = blocks(io.saved!, d, B).gates
+            for r in 0 ..< B * length {
+                let row = gates + r * G
+                for (k, gate) in watched.enumerated() {
+                    let slot = (d * watched.count + k) * U
+                    for u in 0 ..< U { tally.add(slot + u, row[gate.index * U + u]) }
+                }
+            }
+        }
+    }
+
+    public func stuckParts(_ tally: PartTally) -> [StuckPart] {
+        let U = units, watched = sigmoidGates, m = Self.saturationMargin
+        var stuck: [StuckPart] = []
+        for d in 0 ..< directions {
+            for (k, gate) in watched.enumerated() {
+                let slots = (d * watched.count + k) * U ..< (d * watched.count + k + 1) * U
+                guard slots.allSatisfy(tally.observed) else { continue }
+                let low = slots.filter { tally.high[$0] < m }.count, high = slots.filter { tally.low[$0] > 1 - m }.count
+                guard Double(low + high) >= Self.saturatedShare * Double(U) else { continue }
+                let side = high == 0 ? "near 0" : low == 0 ? "near 1" : "near 0 or 1"
+                stuck.append(StuckPart(.gate, gate.name + (d == 1 ? " (reverse)" : ""), "saturated \(side) in \(low + high) of \(U) units"))
+            }
+        }
+        return stuck
+    }
+
     /// Direction d's weight_ih, weight_hh, bias_ih and bias_hh, as declared.
     func tensors(_ base: UnsafeMutablePointer<Float>, _ d: Int) -> (wih: UnsafeMutablePointer<Float>, whh: UnsafeMutablePointer<Float>,
                                                                    bih: UnsafeMutablePointer<Float>, bhh: UnsafeMutablePointer<Float>) {

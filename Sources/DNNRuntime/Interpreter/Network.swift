@@ -465,6 +465,11 @@ public final class Network {
         withCode(l) { $0.markPassing(z: z, a: a, rows: B, flags: flags) }
     }
 
+    /// Adds layer l's last forward pass to its census tally (LayerOp.watch).
+    func watch(_ l: Int, _ tally: inout PartTally) {
+        model.layers[l].kind.watch(plans[l].io, pass.pointee, &tally)
+    }
+
     /// Adds the gradient of layer l's penalties, ∂(l1·Σ|w| + l2·Σw²)/∂w.
     func addPenalty(_ l: Int) {
         let layer = model.layers[l], g = grads.baseAddress!

@@ -40,6 +40,7 @@ public enum RunReport {
             let width = String(max(epochs - 1, 0)).count
             let epoch = String(repeating: " ", count: max(0, width - String(log.epoch).count)) + String(log.epoch)
             let dead = log.layers.filter { $0.dead > 0 }.map { "\($0.name): \($0.dead)/\($0.units) units dead" }
+                + log.layers.flatMap { layer in layer.stuck.map { "\(layer.name): \($0.description)" } }
             var line = "epoch \(epoch)  cost \(Format.c("%#.6g", log.cost))"
             if let validation = log.validationLoss { line += "  val_loss \(Format.c("%#.6g", validation))" }
             for metric in log.metrics { line += "  \(metric.name) \(Format.c("%.4g", metric.value))" }
@@ -53,7 +54,8 @@ public enum RunReport {
                 fields.append(("layers", .array(log.layers.map { layer in
                     .object([("name", .string(layer.name)), ("units", .int(layer.units)), ("dead", .int(layer.dead)),
                              ("grad_norm", .float(Float(layer.gradientNorm))), ("weight_norm", .float(Float(layer.weightNorm))),
-                             ("update_ratio", .float(Float(layer.updateRatio)))])
+                             ("update_ratio", .float(Float(layer.updateRatio)))]
+                            + (layer.stuck.isEmpty ? [] : [("stuck", .array(layer.stuck.map { .string($0.description) }))]))
                 })))
             }
             return JSONValue.object(fields).compact + "\n"
@@ -64,6 +66,25 @@ public enum RunReport {
     /// spec; `firstCost` is the first logged epoch's cost, against which a loss counts as converged
     /// (LayerHealth.vanishes).
     public static func healthDiagnostics(_ log: EpochLog, firstCost: Double, model: ModelIR? = nil) -> [(layer: String, diagnostic: Diagnostic)] {
+        gradientDiagnostics(log, firstCost: firstCost, model: model) + log.layers.flatMap { layer in
+            let range = model?.layers.first { $0.name == layer.name }?.range ?? .none
+            return layer.stuck.map { part in
+                switch part.kind {
+                case .gate:
+                    (layer.name + " " + part.part, Diagnostic(.saturatedGate,
+                        "epoch \(log.epoch): the \(part.part) of layer `\(layer.name)` is \(part.state) for every training sample: it no longer depends on its input and passes almost no gradient",
+                        at: range, help: "normalize the layer's inputs, or lower the learning rate"))
+                case .head:
+                    (layer.name + " " + part.part, Diagnostic(.collapsedHead,
+                        "epoch \(log.epoch): \(part.part) of layer `\(layer.name)` is \(part.state) for every query of every training sample",
+                        at: range, help: "give the sequence positions (position_embedding) and keys that differ; fewer heads may do"))
+                }
+            }
+        }
+    }
+
+    /// Vanishing or exploding gradients, at most one per layer.
+    static func gradientDiagnostics(_ log: EpochLog, firstCost: Double, model: ModelIR?) -> [(layer: String, diagnostic: Diagnostic)] {
         log.layers.compactMap { layer in
             let range = model?.layers.first { $0.name == layer.name }?.range ?? .none
             if layer.vanishes(cost: log.cost, firstCost: firstCost) {

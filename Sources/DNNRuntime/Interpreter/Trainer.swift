@@ -332,7 +332,8 @@ public final class Trainer {
         let passes = census().passes
         return model.layers.enumerated().map { l, layer in
             let dead = layer.activation.function.canDie ? passes[l].filter { !$0 }.count : 0
-            return LayerHealth(name: layer.name, units: passes[l].count, dead: dead, gradientNorm: 0, weightNorm: 0, updateRatio: 0)
+            return LayerHealth(name: layer.name, units: passes[l].count, dead: dead, gradientNorm: 0, weightNorm: 0, updateRatio: 0,
+                               stuck: census().stuck[l])
         }
     }
 
@@ -340,17 +341,19 @@ public final class Trainer {
     /// (before any target scaling) and, per layer, which units pass a gradient for some sample. Logging,
     /// the metrics, the classification report and the final predictions all need it; it is computed
     /// once per parameter revision.
-    private var lastCensus: (revision: Int, outputs: [Float], passes: [[Bool]])?
+    private var lastCensus: (revision: Int, outputs: [Float], passes: [[Bool]], stuck: [[StuckPart]])?
 
     /// Wall time spent in evaluation passes, which a step-by-step comparison with other frameworks leaves out.
     public private(set) var evaluationSeconds = 0.0
 
-    private func census() -> (outputs: [Float], passes: [[Bool]]) {
-        if let lastCensus, lastCensus.revision == network.revision { return (lastCensus.outputs, lastCensus.passes) }
+    private func census() -> (outputs: [Float], passes: [[Bool]], stuck: [[StuckPart]]) {
+        if let lastCensus, lastCensus.revision == network.revision { return (lastCensus.outputs, lastCensus.passes, lastCensus.stuck) }
         let started = DispatchTime.now().uptimeNanoseconds
         defer { evaluationSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
         network.training = false
         var passes = model.layers.map { [Bool](repeating: false, count: $0.outputShape.reduce(1, *)) }
+        // The parts that may get stuck (gates, heads), tallied over every sample (LayerOp.watch).
+        var tallies = model.layers.map { PartTally(slots: $0.kind.watchedSlots) }
         let width = model.outputWidth
         var outputs = [Float](repeating: 0, count: inputs.rows * width)
         var start = 0
@@ -361,11 +364,13 @@ public final class Trainer {
             for (l, layer) in model.layers.enumerated() where layer.activation.function.canDie {
                 passes[l].withUnsafeMutableBufferPointer { network.markPassing(l, rows: rows.count, flags: $0) }
             }
+            for l in tallies.indices where !tallies[l].low.isEmpty { network.watch(l, &tallies[l]) }
             for k in 0 ..< rows.count * width { outputs[start * width + k] = network.a.last![k] }
             start += network.capacity
         }
-        lastCensus = (network.revision, outputs, passes)
-        return (outputs, passes)
+        let stuck = model.layers.enumerated().map { l, layer in tallies[l].low.isEmpty ? [] : layer.kind.stuckParts(tallies[l]) }
+        lastCensus = (network.revision, outputs, passes, stuck)
+        return (outputs, passes, stuck)
     }
 
     /// Dead units now, with the gradient statistics of the epoch just run.

@@ -17,6 +17,8 @@ public struct LayerHealth: Sendable, Equatable {
     public var weightNorm: Double
     /// Mean over the epoch's steps of ‖Δθ‖ / ‖θ‖ for the layer's parameters.
     public var updateRatio: Double
+    /// Its parts that did the same for every training sample (saturated gates, collapsed heads).
+    public var stuck: [StuckPart] = []
 
     /// Gradients vanish when they are below this fraction of the weights (and not exactly 0, which
     /// the dead-unit diagnosis explains).

@@ -66,6 +66,8 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case trainingDiverged = "E0404"
     case vanishingGradients = "W0452"
     case explodingGradients = "W0453"
+    case saturatedGate = "W0454"
+    case collapsedHead = "W0455"
 
     public var severity: Severity { rawValue.hasPrefix("W") ? .warning : .error }
 
@@ -128,6 +130,8 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
         case .trainingDiverged: "training reached a value that is not finite"
         case .vanishingGradients: "a layer's gradients vanish while the loss is still high"
         case .explodingGradients: "a layer's gradients move its parameters by more than their size in a step"
+        case .saturatedGate: "a recurrent gate saturated near 0 or 1 for every training sample"
+        case .collapsedHead: "an attention head uniform, or on one key, for every query"
         }
     }
 }

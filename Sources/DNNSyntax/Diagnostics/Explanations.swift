@@ -454,6 +454,33 @@ extension DiagnosticCode {
                 """, bad: edit(("{units: 8, activation: tanh, name: hidden}", "{units: 8, activation: sigmoid, name: hidden, bias: {constant: {value: 16}}}"),
                           ("lr: 0.1", "lr: 0.01")),
                 good: edit(("{units: 8, activation: tanh, name: hidden}", "{units: 8, activation: sigmoid, name: hidden}"), ("lr: 0.1", "lr: 0.01")))
+        case .saturatedGate:
+            return whileTraining("""
+                In a logged epoch a gate of a recurrent layer (an LSTM's input, forget or output gate, a GRU's \
+                reset or update gate) stayed within 0.05 of 0 or of 1, in at least 90% of its units, for every \
+                training sample and every step. A saturated gate no longer depends on its input: a forget \
+                gate stuck at 0 forgets everything at each step, one stuck at 1 never forgets, an update gate \
+                stuck at 1 never takes new input. And a sigmoid at its limits passes almost no gradient, so the \
+                gate cannot learn its way out. Large inputs are the usual cause: normalize them, or lower the \
+                learning rate. The log names the layer, the gate and the epoch.
+                """, bad: edit((hidden, "{units: 8, name: hidden, bias: {constant: {value: 50}}}\n    - reshape: {shape: [2, 4]}\n    - lstm: {units: 4}"),
+                               ("lr: 0.1", "lr: 0.01")),
+                good: edit((hidden, "{units: 8, name: hidden, activation: tanh}\n    - reshape: {shape: [2, 4]}\n    - lstm: {units: 4}"),
+                           ("lr: 0.1", "lr: 0.01")),
+                accompaniedBy: [.vanishingGradients])
+        case .collapsedHead:
+            return whileTraining("""
+                In a logged epoch an attention head did the same for every query of every training sample: \
+                it spread its weight evenly over the keys it sees (entropy at least 99.9% of the most there \
+                can be), or put at least 0.99 of it on one key. An even head passes on the average of the values, \
+                whatever the input; a one-key head, a single position. Keys that do not differ cause the \
+                first: a sequence whose positions are alike, with nothing to tell them apart (add a \
+                position_embedding); a head that has learnt to ignore its input, the second. The log names \
+                the layer, the head and the epoch.
+                """, bad: edit((hidden, "{units: 2, name: hidden, activation: tanh}\n    - reshape: {shape: [1, 2], name: step}\n    - concat: {inputs: [step, step]}\n    - attention: {heads: 1}\n    - flatten"),
+                               ("lr: 0.1", "lr: 0.01")),
+                good: edit((hidden, "{units: 8, name: hidden, activation: tanh}\n    - reshape: {shape: [4, 2]}\n    - attention: {heads: 2}\n    - flatten"),
+                           ("lr: 0.1", "lr: 0.01")))
         case .explodingGradients:
             return whileTraining("""
                 In a logged epoch a layer's steps moved its parameters by more than their own size: the updates \
