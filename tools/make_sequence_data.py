@@ -10,9 +10,13 @@ adding_*.npy: the adding problem (Hochreiter & Schmidhuber 1997) at length 50. E
 target is the sum of the two marked values. Always answering 1 has a mean squared error of
 Var(u1 + u2) = 2/12 = 0.167. Stored as float32 rows of 100 values, step after step.
 
+arithmetic*.txt: lines "a+b=c" with a and b uniform from 0 to 999 (Python's random, seed 15): 6000
+training lines and 300 test lines, for the character-level language model.
+
     python3 tools/make_sequence_data.py
 """
 import os
+import random
 
 import numpy as np
 
@@ -27,6 +31,14 @@ def order(n, rng, length=12):
         x[i, a], x[i, b] = 1, 2
         labels[i] = 0 if a < b else 1
     return x.astype(np.int64), labels
+
+
+def sums(n, rng, digits=3):
+    lines = []
+    for _ in range(n):
+        a, b = rng.randint(0, 10 ** digits - 1), rng.randint(0, 10 ** digits - 1)
+        lines.append(f"{a}+{b}={a + b}")
+    return "\n".join(lines) + "\n"
 
 
 def adding(n, rng, length=50):
@@ -51,3 +63,7 @@ if __name__ == "__main__":
         x, y = adding(n, rng)
         np.save(os.path.join(OUT, f"adding_{name}_x.npy"), x)
         np.save(os.path.join(OUT, f"adding_{name}_y.npy"), y)
+    text = random.Random(15)
+    for name, n in [("arithmetic.txt", 6000), ("arithmetic-test.txt", 300)]:
+        with open(os.path.join(OUT, name), "w", encoding="utf-8", newline="") as f:
+            f.write(sums(n, text))

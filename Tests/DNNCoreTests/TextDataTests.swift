@@ -193,3 +193,27 @@ struct TokenFileTests {
         #expect(bad.diagnostics.all.first?.code == .classOutOfRange)
     }
 }
+
+/// specs/sequence/arithmetic-lm.yaml's trained checkpoint (what `dnnc run` of the spec saves, committed
+/// beside it) completes "a+b=" prompts of the test lines with the sum at the rate its README states.
+struct ArithmeticModelTests {
+    @Test func generateCompletesSumsAtTheStatedRate() throws {
+        let spec = try Repo.file("specs/sequence/arithmetic-lm.yaml")
+        let result = Compiler.compile(SourceFile(path: Repo.path("specs/sequence/arithmetic-lm.yaml"), bytes: spec.bytes))
+        let model = try #require(result.model, "\(result.diagnostics.all.map(\.message))")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: Repo.path("specs/sequence/arithmetic-lm.safetensors")))
+        let checkpoint = try Checkpoint.decode(Array(bytes))
+        try checkpoint.check(for: model, force: false)
+        let generator = try Generator(predictor: try Predictor(model: model, checkpoint: checkpoint, batch: 1), temperature: 0, topK: nil)
+        let lines = try String(contentsOfFile: Repo.path("specs/sequence/arithmetic-test.txt"), encoding: .utf8)
+            .split(separator: "\n").prefix(100)
+        var correct = 0
+        for line in lines {
+            let parts = line.split(separator: "=")
+            let answer = try generator.generate(prompt: parts[0] + "=", length: parts[1].count + 1, seed: 0)
+            if answer == parts[1] + "\n" { correct += 1 }
+        }
+        // specs/sequence/README.md: 71 of the first 100 test prompts.
+        #expect(correct >= 70, "\(correct) of 100 sums completed")
+    }
+}
