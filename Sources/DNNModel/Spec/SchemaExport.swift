@@ -53,19 +53,24 @@ public enum SchemaExport {
         return out
     }
 
-    static func record(_ r: Record, doc: String?) -> JSONValue {
+    /// `placeholders`: each field may also be a block parameter, `"${name}"` (a layer's keys, which a
+    /// block's layers may write so).
+    static func record(_ r: Record, doc: String?, placeholders: Bool = false) -> JSONValue {
         var pairs: [(String, JSONValue)] = [("type", .string("object"))]
         if let doc { pairs.append(("description", .string(doc))) }
-        pairs.append(("properties", .object(r.fields.map { ($0.name, field($0)) })))
+        pairs.append(("properties", .object(r.fields.map { ($0.name, field($0, placeholders: placeholders)) })))
         let required = r.fields.filter(\.isRequired).map { JSONValue.string($0.name) }
         if !required.isEmpty { pairs.append(("required", .array(required))) }
         pairs.append(("additionalProperties", .bool(false)))
         return .object(pairs)
     }
 
-    static func field(_ f: Field) -> JSONValue {
+    /// A block parameter written for a value: `${name}`.
+    static let placeholder = JSONValue.object([("type", .string("string")), ("pattern", .string("^\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}$"))])
+
+    static func field(_ f: Field, placeholders: Bool = false) -> JSONValue {
         var pairs: [(String, JSONValue)] = [("description", .string(f.doc))]
-        pairs += type(f.type)
+        pairs += placeholders ? [("anyOf", .array([.object(type(f.type)), placeholder]))] : type(f.type)
         switch f.defaultValue {
         case .int(let i): pairs.append(("default", .int(i)))
         case .number(let x): pairs.append(("default", .number(x)))
@@ -82,7 +87,8 @@ public enum SchemaExport {
         var options: [JSONValue] = [.object([("enum", .array(bare.map { .string($0) }))])]
         for kind in catalog.kinds {
             for name in [kind.name] + kind.aliases {
-                guard case .object(var params) = record(Record(name: kind.name, fields: kind.params), doc: nil) else { continue }
+                guard case .object(var params) = record(Record(name: kind.name, fields: kind.params), doc: nil,
+                                                        placeholders: catalog.name == Language.layers.name) else { continue }
                 params[0] = ("type", kind.canBeBare ? .array([.string("object"), .string("null")]) : .string("object"))
                 options.append(.object([
                     ("type", .string("object")),
