@@ -3,7 +3,7 @@ as dnnc's specs in bench/specs (bench/make_data.py writes both).
 
     python frameworks.py FRAMEWORK WORKLOAD [--threads N]
 
-FRAMEWORK is torch, jax or numpy; WORKLOAD is w1, w2, w4 or w5 (numpy has no w4; only torch has w5). Prints one JSON line:
+FRAMEWORK is torch, jax or numpy; WORKLOAD is w1, w2, w4, w5 or w6 (numpy has no w4; only torch has w5 and w6). Prints one JSON line:
 the training loop's seconds (JAX: with and without its compile) and the epoch costs at the epochs dnnc
 logs, each the sum of the batch losses, so that bench/run.py can check every framework computed the
 same thing before it compares times.
@@ -31,6 +31,7 @@ W1_EPOCHS, W1_LR, W1_LOGGED = 5000, 0.01, [0, 1000, 2000, 3000, 4000, 4999]
 W2_EPOCHS, W2_BATCH, W2_LR, W2_MOMENTUM = 3, 128, 0.01, 0.9
 W4_EPOCHS, W4_BATCH, W4_LR, W4_MOMENTUM = 1, 64, 0.01, 0.9
 W5_EPOCHS, W5_BATCH, W5_LR, W5_LENGTH, W5_FEATURES, W5_UNITS = 1, 32, 0.01, 50, 32, 128
+W6_BATCH, W6_LR = 32, 0.01
 
 
 def weights(workload):
@@ -53,6 +54,8 @@ def run_torch(workload, threads):
     w = {k: torch.from_numpy(v.copy()) for k, v in weights(workload).items()}
     if workload == "w5":
         return run_torch_w5(w)
+    if workload == "w6":
+        return run_torch_w6(w)
     if workload == "w1":
         model = nn.Sequential(nn.Linear(2, 10), nn.ReLU(), nn.Linear(10, 10), nn.ReLU(), nn.Linear(10, 1), nn.ReLU())
         names = ["fc1", "fc2", "fc3"]
@@ -132,6 +135,59 @@ def run_torch_w5(w):
             optimizer.step()
             cost += loss.item()
         costs[epoch] = cost
+    return {"loop_seconds": time.perf_counter() - start, "costs": costs}
+
+
+def run_torch_w6(w):
+    """W6: two post-norm transformer blocks (nn.MultiheadAttention with a causal mask, nn.LayerNorm,
+    nn.Linear and exact GELU), dnnc's tensors under their names; cross-entropy over every position."""
+    import torch
+    from torch import nn
+    import torch.nn.functional as F
+
+    E, H, L, V = 128, 4, 64, 64
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.att = nn.MultiheadAttention(E, H, batch_first=True)
+            self.n1, self.n2 = nn.LayerNorm(E), nn.LayerNorm(E)
+            self.ff, self.out = nn.Linear(E, 4 * E), nn.Linear(4 * E, E)
+
+        def forward(self, x, mask):
+            h = self.n1(self.att(x, x, x, attn_mask=mask, need_weights=False)[0] + x)
+            return self.n2(self.out(F.gelu(self.ff(h))) + h)
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(V, E)
+            self.pos = nn.Parameter(torch.zeros(L, E))
+            self.b1, self.b2 = Block(), Block()
+            self.head = nn.Linear(E, V)
+
+        def forward(self, tokens, mask):
+            h = self.emb(tokens) + self.pos
+            return self.head(self.b2(self.b1(h, mask), mask))
+
+    model = Model()
+    state = {("pos" if k == "pos.weight" else k): v for k, v in w.items()}
+    model.load_state_dict(state)
+    x = torch.from_numpy(np.load(os.path.join(DATA, "w6_x.npy"))).long()
+    y = torch.from_numpy(np.load(os.path.join(DATA, "w6_y.npy"))).long()
+    mask = torch.triu(torch.full((L, L), float("-inf")), 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=W6_LR)
+    costs = {}
+    start = time.perf_counter()
+    cost = 0.0
+    for first in range(0, x.shape[0], W6_BATCH):
+        xb, yb = x[first:first + W6_BATCH], y[first:first + W6_BATCH]
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(xb, mask).reshape(-1, V), yb.reshape(-1))
+        loss.backward()
+        optimizer.step()
+        cost += loss.item()
+    costs[0] = cost
     return {"loop_seconds": time.perf_counter() - start, "costs": costs}
 
 
@@ -272,7 +328,7 @@ def run_numpy(workload, threads):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("framework", choices=["torch", "jax", "numpy"])
-    parser.add_argument("workload", choices=["w1", "w2", "w4", "w5"])
+    parser.add_argument("workload", choices=["w1", "w2", "w4", "w5", "w6"])
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     result = {"torch": run_torch, "jax": run_jax, "numpy": run_numpy}[args.framework](args.workload, args.threads)

@@ -31,7 +31,7 @@ FRAMEWORKS_PY = os.path.join(HERE, "frameworks.py")
 BEGIN, END = "<!-- bench/run.py: begin -->", "<!-- bench/run.py: end -->"
 
 # Epochs and steps per workload, as the specs in bench/specs say.
-STEPS = {"w1": 20000, "w2": 3 * 64, "w4": 128, "w5": 64}
+STEPS = {"w1": 20000, "w2": 3 * 64, "w4": 128, "w5": 64, "w6": 64}
 
 
 def run(command, env=None):
@@ -161,7 +161,7 @@ def main():
     args = parser.parse_args()
     frameworks = [f for f in args.frameworks.split(",") if f]
     rounds = 1 if args.quick else args.rounds
-    workloads = ["w1"] if args.quick else ["w1", "w2", "w4", "w5"]
+    workloads = ["w1"] if args.quick else ["w1", "w2", "w4", "w5", "w6"]
     lines = []
     say = lines.append
 
@@ -170,7 +170,7 @@ def main():
     for r in range(rounds):
         for w in workloads:
             for name in ["dnnc"] + frameworks:
-                if (name == "numpy" and w == "w4") or (name in ("numpy", "jax") and w == "w5"):
+                if (name == "numpy" and w == "w4") or (name in ("numpy", "jax") and w in ("w5", "w6")):
                     continue
                 print(f"round {r + 1}/{rounds}: {w} {name}", file=sys.stderr, flush=True)
                 result = dnnc(w) if name == "dnnc" else framework(name, w)
