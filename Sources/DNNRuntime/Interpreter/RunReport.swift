@@ -127,8 +127,16 @@ public enum RunReport {
                                    positions: Int = 1, limit: Int = 20) -> String {
         switch format {
         case .jsonl:
-            let rows = (0..<predictions.rows).map { r in JSONValue.array(predictions.row(r).map { .float($0) }) }
-            return JSONValue.object([("predictions", .array(rows))]).compact + "\n"
+            // {"predictions":[[…],…]}, written value by value: a tree of JSONValues for every output of
+            // every row would take gigabytes for a language model's [rows, positions · classes].
+            var out = "{\"predictions\":["
+            out.reserveCapacity(16 + predictions.values.count * 12)
+            for r in 0 ..< predictions.rows {
+                out += r == 0 ? "[" : ",["
+                for (k, v) in predictions.row(r).enumerated() { out += (k == 0 ? "" : ",") + JSONValue.float(v).compact }
+                out += "]"
+            }
+            return out + "]}\n"
         case .text:
             let shown = min(limit, predictions.rows)
             var rows: [[String]] = [["input", "prediction", "target"]]
