@@ -33,6 +33,24 @@ SPEC_ACTIVATION = {"identity": "identity", "relu": "relu", "tanh": "tanh", "sigm
                    "leaky_relu": "{leaky_relu: {alpha: 0.1}}", "prelu": "prelu"}
 
 
+def train_steps(params, forward, loss_fn, opt, x, y, steps, after_step=None):
+    """`steps` full-batch steps of `opt` on loss_fn(forward(x), y): the loss before each step, the first
+    step's gradients and the parameters after the last (all as lists, by parameter name)."""
+    losses, first_grads = [], None
+    for step in range(steps):
+        opt.zero_grad()
+        value = loss_fn(forward(x), y)
+        value.backward()
+        losses.append(float(value.detach()))
+        if step == 0:
+            first_grads = {k: v.grad.numpy().ravel().tolist() for k, v in params.items()}
+        opt.step()
+        if after_step:
+            after_step(losses[-1])
+    final = {k: v.detach().numpy().ravel().tolist() for k, v in params.items()}
+    return losses, first_grads, final
+
+
 def case(name, widths, activations, loss, optimizer, spec_optimizer, steps=3, rows=5, seed=0,
          scheduler=None, spec_train=()):
     rng = np.random.default_rng(seed)
@@ -64,21 +82,13 @@ def case(name, widths, activations, loss, optimizer, spec_optimizer, steps=3, ro
     opt = optimizer(list(params.values()))
     sched = scheduler(opt) if scheduler else None
     loss_fn = LOSSES[loss]()
-    xt, yt = torch.tensor(x), torch.tensor(y)
-    losses, first_grads = [], None
-    for step in range(steps):
-        opt.zero_grad()
-        value = loss_fn(forward(xt), yt)
-        value.backward()
-        losses.append(float(value.detach()))
-        if step == 0:
-            first_grads = {k: v.grad.numpy().ravel().tolist() for k, v in params.items()}
-        opt.step()
+    def after_step(loss):
         if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
-            sched.step(losses[-1])
+            sched.step(loss)
         elif sched:
             sched.step()
-    final = {k: v.detach().numpy().ravel().tolist() for k, v in params.items()}
+
+    losses, first_grads, final = train_steps(params, forward, loss_fn, opt, torch.tensor(x), torch.tensor(y), steps, after_step)
     matrix = lambda m: "[" + ", ".join("[" + ", ".join(repr(float(v)) for v in row) + "]" for row in m) + "]"
     spec = "\n".join([
         "dnnc: 1",
@@ -290,17 +300,7 @@ def sequence_fixture(name, x, y, length, features, layer, params, forward, optim
     the first step's gradients and the final parameters."""
     initial = {k: {"shape": list(v.shape), "values": v.detach().numpy().ravel().tolist()} for k, v in params.items()}
     opt = optimizer(list(params.values()))
-    xt, yt = torch.tensor(x), torch.tensor(y)
-    losses, first_grads = [], None
-    for step in range(steps):
-        opt.zero_grad()
-        value = torch.nn.MSELoss()(forward(xt), yt)
-        value.backward()
-        losses.append(float(value.detach()))
-        if step == 0:
-            first_grads = {k: v.grad.numpy().ravel().tolist() for k, v in params.items()}
-        opt.step()
-    final = {k: v.detach().numpy().ravel().tolist() for k, v in params.items()}
+    losses, first_grads, final = train_steps(params, forward, torch.nn.MSELoss(), opt, torch.tensor(x), torch.tensor(y), steps)
     matrix = lambda m: "[" + ", ".join("[" + ", ".join(repr(float(v)) for v in row) + "]" for row in m) + "]"
     spec = "\n".join([
         "dnnc: 1", f"name: {name}", "data:", "  train:", f"    inputs: {matrix(x)}", f"    targets: {matrix(y)}",
@@ -359,17 +359,7 @@ def token_fixture(name, x, y, layer_lines, params, forward, loss_fn, spec_loss, 
     parameters, losses, the first step's gradients and the final parameters."""
     initial = {k: {"shape": list(v.shape), "values": v.detach().numpy().ravel().tolist()} for k, v in params.items()}
     opt = optimizer(list(params.values()))
-    xt, yt = torch.tensor(x), torch.tensor(y)
-    losses, first_grads = [], None
-    for step in range(steps):
-        opt.zero_grad()
-        value = loss_fn(forward(xt), yt)
-        value.backward()
-        losses.append(float(value.detach()))
-        if step == 0:
-            first_grads = {k: v.grad.numpy().ravel().tolist() for k, v in params.items()}
-        opt.step()
-    final = {k: v.detach().numpy().ravel().tolist() for k, v in params.items()}
+    losses, first_grads, final = train_steps(params, forward, loss_fn, opt, torch.tensor(x), torch.tensor(y), steps)
     matrix = lambda m: "[" + ", ".join("[" + ", ".join(str(int(v)) for v in np.atleast_1d(row)) + "]" for row in m) + "]"
     spec = "\n".join([
         "dnnc: 1", f"name: {name}", "data:", "  train:", f"    inputs: {matrix(x)}", f"    targets: {matrix(y)}",

@@ -49,14 +49,12 @@ public struct GlobalPooling: LayerOp, Equatable {
         if skipsPadding != nil, let padded = pass.padding {
             // The mean over the positions kept: z = Σ_s x·(1 − pad) / max(kept, 1).
             for b in 0 ..< pass.rows {
-                let pad = padded + b * S
-                var kept: Float = 0
-                for s in 0..<S where pad[s] == 0 { kept += 1 }
+                let pad = padded + b * S, kept = Self.kept(pad, S)
                 for c in 0..<channels {
                     let plane = x + (b * channels + c) * S
                     var sum: Float = 0
                     for s in 0..<S where pad[s] == 0 { sum += plane[s] }
-                    z[b * channels + c] = sum / max(kept, 1)
+                    z[b * channels + c] = sum / kept
                 }
             }
             return
@@ -81,9 +79,7 @@ public struct GlobalPooling: LayerOp, Equatable {
         let S = spatial
         if skipsPadding != nil, let padded = pass.padding {
             for b in 0 ..< pass.rows {
-                let pad = padded + b * S
-                var kept: Float = 0
-                for s in 0..<S where pad[s] == 0 { kept += 1 }
+                let pad = padded + b * S, kept = Self.kept(pad, S)
                 for c in 0..<channels {
                     let nc = b * channels + c
                     for s in 0..<S where pad[s] == 0 { dx[nc * S + s] += dz[nc] / kept }
@@ -98,6 +94,13 @@ public struct GlobalPooling: LayerOp, Equatable {
                 for s in 0..<S { dx[nc * S + s] += dz[nc] / Float(S) }
             }
         }
+    }
+
+    /// Positions of one sample that are not padding, at least 1 (all padding: a mean of 0).
+    static func kept(_ pad: UnsafePointer<Float>, _ S: Int) -> Float {
+        var kept: Float = 0
+        for s in 0..<S where pad[s] == 0 { kept += 1 }
+        return max(kept, 1)
     }
 
     public func onnx<G: ONNXGraph>(_ layer: Layer, inputs: [String], _ graph: inout G) -> String {

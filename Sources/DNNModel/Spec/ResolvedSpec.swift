@@ -540,13 +540,7 @@ extension ModelSection {
                                  _ bag: inout DiagnosticBag) -> SpecValue? {
             switch value.content {
             case .placeholder(let name):
-                used.insert(name)
-                guard case .binding(_, let node)? = values?[name]?.content else {
-                    bag.error(.missingKey, "block `\(block)` uses `${\(name)}`, but `\(instance)` gives it no value", at: value.range,
-                              notes: [DiagnosticNote("the instance is here", at: instanceRange)],
-                              help: "add `\(name): …` to the instance's `with:`")
-                    return nil
-                }
+                guard let node = given(name, usedAt: value.range, &bag) else { return nil }
                 var checker = SpecChecker()
                 let checked = checker.value(node, type, path: path)
                 for var d in checker.bag.all {
@@ -597,16 +591,7 @@ extension ModelSection {
 
         /// A nested instance's `with:` value with this instance's values in place of its `${name}`s.
         mutating func substitute(_ node: YAMLNode, _ bag: inout DiagnosticBag) -> YAMLNode? {
-            if let name = SpecValue.placeholderName(node) {
-                used.insert(name)
-                guard case .binding(_, let value)? = values?[name]?.content else {
-                    bag.error(.missingKey, "block `\(block)` uses `${\(name)}`, but `\(instance)` gives it no value", at: node.range,
-                              notes: [DiagnosticNote("the instance is here", at: instanceRange)],
-                              help: "add `\(name): …` to the instance's `with:`")
-                    return nil
-                }
-                return value
-            }
+            if let name = SpecValue.placeholderName(node) { return given(name, usedAt: node.range, &bag) }
             switch node.content {
             case .sequence(let items):
                 var out: [YAMLNode] = []
@@ -619,6 +604,18 @@ extension ModelSection {
             default:
                 return node
             }
+        }
+
+        /// The value `with:` gives for `${name}`, written at `range`; an error when it gives none.
+        mutating func given(_ name: String, usedAt range: SourceRange, _ bag: inout DiagnosticBag) -> YAMLNode? {
+            used.insert(name)
+            guard case .binding(_, let node)? = values?[name]?.content else {
+                bag.error(.missingKey, "block `\(block)` uses `${\(name)}`, but `\(instance)` gives it no value", at: range,
+                          notes: [DiagnosticNote("the instance is here", at: instanceRange)],
+                          help: "add `\(name): …` to the instance's `with:`")
+                return nil
+            }
+            return node
         }
 
         /// Reports `with:` values the block never uses; false when there is one.
