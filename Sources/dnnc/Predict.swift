@@ -92,7 +92,8 @@ struct Predict: ParsableCommand {
         }
         let reader: RowReader
         do {
-            reader = try RowReader(path: input == "-" ? nil : input, displayName: input == "-" ? "<stdin>" : input, width: predictor.inputWidth)
+            reader = try RowReader(path: input == "-" ? nil : input, displayName: input == "-" ? "<stdin>" : input, width: predictor.inputWidth,
+                                   columns: ir.inputColumns)
         } catch {
             throw Console.fail(error.description)
         }
@@ -210,8 +211,9 @@ struct Evaluate: ParsableCommand {
         }
         do throws(DataFileError) {
             if let targets {
-                let x = try RowReader(path: data, displayName: data, width: I)
-                let y = try RowReader(path: targets, displayName: targets, width: T, names: names.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: (0 ..< T).map { ($0, names) }))
+                let x = try RowReader(path: data, displayName: data, width: I, columns: ir.inputColumns)
+                let y = try RowReader(path: targets, displayName: targets, width: T, names: names.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: (0 ..< T).map { ($0, names) }),
+                                      columns: ir.targetColumns)
                 var bx: [Float] = [], by: [Float] = []
                 while true {
                     let n = try x.next(maxRows: 4096, into: &bx), m = try y.next(maxRows: n == 0 ? 1 : n, into: &by)
@@ -225,7 +227,10 @@ struct Evaluate: ParsableCommand {
                     labels += by
                 }
             } else {
-                let reader = try RowReader(path: data, displayName: data, width: I + T, names: names.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: (I ..< I + T).map { ($0, names) }))
+                // A header names the inputs and the targets both; without one, the inputs come first.
+                let both = ir.inputColumns.flatMap { inputs in ir.targetColumns.map { inputs + $0 } }
+                let reader = try RowReader(path: data, displayName: data, width: I + T, names: names.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: (I ..< I + T).map { ($0, names) }),
+                                           columns: both)
                 var batch: [Float] = [], bx: [Float] = [], by: [Float] = []
                 while true {
                     let n = try reader.next(maxRows: 4096, into: &batch)

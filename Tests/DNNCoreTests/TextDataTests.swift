@@ -217,3 +217,43 @@ struct ArithmeticModelTests {
         #expect(correct >= 70, "\(correct) of 100 sums completed")
     }
 }
+
+/// Data laid out otherwise than the model reads it is an error, never reshaped silently.
+struct DataLayoutTests {
+    @Test func anNpyInAnotherLayoutAndInputsThatHoldTheTargetAreRefused() throws {
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 4, 3), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var npy: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8)
+        for v in 0 ..< 24 { withUnsafeBytes(of: Float(v).bitPattern.littleEndian) { npy += $0 } }
+        let layout = """
+            dnnc: 1
+            data: {train: {inputs: {file: x.npy}, targets: [[0], [1]]}}
+            model: {input: [3, 4], layers: [{conv1d: {filters: 1, kernel: 2}}, {flatten: {}}, {dense: {units: 1}}]}
+            train: {loss: mse, optimizer: {sgd: {lr: 0.1}}, epochs: 1}
+            """
+        let (result, folder) = try TextDataTests.compiled(layout, files: ["x.npy": npy])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let error = try #require(result.diagnostics.all.first)
+        #expect(error.code == .inputWidth && error.message == "x.npy holds samples of shape [4, 3], but model.input is [3, 4]: the same values in another layout")
+        #expect(error.help?.contains("`permute`") == true)
+        // The same file flattened by the model is fine.
+        let flat = layout.replacingOccurrences(of: "{input: [3, 4], layers: [{conv1d: {filters: 1, kernel: 2}}, {flatten: {}},", with: "{input: [12], layers: [")
+        let (fine, other) = try TextDataTests.compiled(flat, files: ["x.npy": npy])
+        defer { try? FileManager.default.removeItem(at: other) }
+        #expect(fine.model != nil, "\(fine.diagnostics.all.map(\.message))")
+
+        // Inputs that read the targets' file whole.
+        let csv = Array("a,b,species\n1,2,x\n2,1,y\n".utf8)
+        let whole = """
+            dnnc: 1
+            data: {train: {inputs: {file: t.csv}, targets: {file: t.csv, columns: [species]}}}
+            model: {input: [2], layers: [{dense: {units: 2}}]}
+            train: {loss: cross_entropy, optimizer: {sgd: {lr: 0.1}}, epochs: 1}
+            """
+        let (target, third) = try TextDataTests.compiled(whole, files: ["t.csv": csv])
+        defer { try? FileManager.default.removeItem(at: third) }
+        let leak = try #require(target.diagnostics.all.first)
+        #expect(leak.message == "the inputs read all of t.csv, the target column `species` too" && leak.help == "give the inputs `columns: [a, b]`")
+    }
+}

@@ -564,3 +564,48 @@ struct GenerateCommandTests {
         #expect(notText.status == 2 && notText.stderr.contains("`generate` samples from a model trained on a text"))
     }
 }
+
+/// predict and evaluate read a CSV with a header by the names the training file gave its columns.
+struct ColumnNameTests {
+    @Test func columnsAreReadByNameInAnyOrderAndExtraOnesIgnored() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func write(_ name: String, _ text: String) throws { try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        var train = "a,b,species\n", reordered = "id,b,a\n", positional = "", labelled = "species,b,a\n"
+        for i in 0 ..< 30 {
+            let c = i % 3, a = Double(c) + Double(i % 5) / 10, b = 2 * Double(c) + Double(i % 7) / 10
+            let name = ["setosa", "versicolor", "virginica"][c]
+            train += "\(a),\(b),\(name)\n"
+            if i < 6 { reordered += "\(i),\(b),\(a)\n"; positional += "\(a),\(b)\n"; labelled += "\(name),\(b),\(a)\n" }
+        }
+        try write("train.csv", train)
+        try write("new.csv", reordered)
+        try write("pos.csv", positional)
+        try write("labelled.csv", labelled)
+        try write("missing.csv", "id,b\n1,2\n")
+        try write("t.yaml", """
+            dnnc: 1
+            data:
+              train:
+                inputs: {file: train.csv, columns: [a, b]}
+                targets: {file: train.csv, columns: [species]}
+            model:
+              input: [2]
+              layers:
+                - dense: {units: 8, activation: relu}
+                - dense: {units: 3}
+            train: {loss: cross_entropy, optimizer: {adam: {lr: 0.05}}, epochs: 200, batch_size: 30}
+            """)
+        let spec = folder.appendingPathComponent("t.yaml").path, weights = folder.appendingPathComponent("w.safetensors").path
+        #expect(try Binary.run(["run", spec, "--save", weights, "--no-progress"]).status == 0)
+        let byName = try Binary.run(["predict", spec, "--weights", weights, "--input", folder.appendingPathComponent("new.csv").path])
+        let byPosition = try Binary.run(["predict", spec, "--weights", weights, "--input", folder.appendingPathComponent("pos.csv").path])
+        #expect(byName.status == 0 && byName.stdout == "class\nsetosa\nversicolor\nvirginica\nsetosa\nversicolor\nvirginica\n", "\(byName.stderr)")
+        #expect(byName.stdout == byPosition.stdout, "the header's order and the id column change nothing")
+        let missing = try Binary.run(["predict", spec, "--weights", weights, "--input", folder.appendingPathComponent("missing.csv").path])
+        #expect(missing.status == 2 && missing.stderr.contains("missing.csv has no column `a`; the model reads `a`, `b`")
+                && missing.stderr.contains("its columns are `id`, `b`"))
+        let evaluated = try Binary.run(["evaluate", spec, "--weights", weights, "--data", folder.appendingPathComponent("labelled.csv").path])
+        #expect(evaluated.status == 0 && evaluated.stdout.hasPrefix("rows: 6\n") && evaluated.stdout.contains("accuracy: 1\n"), "\(evaluated.stderr)")
+    }
+}

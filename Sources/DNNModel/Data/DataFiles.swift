@@ -16,6 +16,8 @@ public struct DataTable: Sendable {
     public var floats: [Float]? = nil
     public var texts: [String]
     public var header: [String]?
+    /// A .npy file's shape after its first (row) dimension: [784], or [28, 28].
+    public var npyShape: [Int]? = nil
     /// For a CSV file: the line of each row, and the (1-based) field of each column, for messages.
     public var rowLines: [Int] = []
     public var columnFields: [Int] = []
@@ -246,7 +248,7 @@ public enum DataFiles {
     }
 
     static func npy(_ bytes: UnsafeRawBufferPointer, _ name: String) throws(DataFileError) -> DataTable {
-        let (descr, rows, columns, width, dataStart, _) = try npyHeader(bytes, name, checkSize: true)
+        let (descr, rows, columns, width, dataStart, dims) = try npyHeader(bytes, name, checkSize: true)
         let count = rows * columns
         if descr == "<f4" {
             let floats = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
@@ -256,9 +258,9 @@ public enum DataFiles {
                 initialized = count
             }
             if let bad = floats.firstIndex(where: { !$0.isFinite }) {
-                throw DataFileError(message: "\(name): value \(bad) (row \(bad / max(columns, 1)), column \(bad % max(columns, 1))) is not finite", help: nil)
+                throw DataFileError(message: "\(name): value \(bad) (row \(bad / max(columns, 1) + 1), column \(bad % max(columns, 1) + 1)) is not finite", help: nil)
             }
-            return DataTable(rows: rows, columns: columns, numbers: [], floats: floats, texts: [], header: nil)
+            return DataTable(rows: rows, columns: columns, numbers: [], floats: floats, texts: [], header: nil, npyShape: Array(dims.dropFirst()))
         }
         var numbers = [Double?](repeating: nil, count: count)
         for i in 0..<count {
@@ -270,8 +272,8 @@ public enum DataFiles {
             }
         }
         if let bad = numbers.firstIndex(where: { !($0!.isFinite) }) {
-            throw DataFileError(message: "\(name): value \(bad) (row \(bad / max(columns, 1)), column \(bad % max(columns, 1))) is not finite", help: nil)
+            throw DataFileError(message: "\(name): value \(bad) (row \(bad / max(columns, 1) + 1), column \(bad % max(columns, 1) + 1)) is not finite", help: nil)
         }
-        return DataTable(rows: rows, columns: columns, numbers: numbers, texts: [], header: nil)
+        return DataTable(rows: rows, columns: columns, numbers: numbers, texts: [], header: nil, npyShape: Array(dims.dropFirst()))
     }
 }

@@ -30,12 +30,18 @@ public final class RowReader {
     private var records: CSVRecords
     private var firstRow: [Float]?
     private var firstRowLine = 0
-    /// Per column: class names that stand for their index (a classifier's target column).
+    /// Per column read: class names that stand for their index (a classifier's target column).
     private let names: [Int: [String: Int]]
+    /// For a CSV read by header names: the file's column of each value read, and the file's width.
+    private var selection: [Int]? = nil
+    private var fileWidth = 0
 
     /// Opens a CSV (any other name, or stdin) or .npy file, expecting `width` values per row when given.
-    /// `names` maps text cells of a column to numbers (class names in a target column).
-    public init(path: String?, displayName: String, width expected: Int?, names: [Int: [String: Int]] = [:]) throws(DataFileError) {
+    /// `names` maps text cells of a column to numbers (class names in a target column). `columns`: the
+    /// header names the model reads, in its order; a CSV with a header row is read by them (its columns
+    /// in any order, others ignored, a missing one an error), one without is read by position.
+    public init(path: String?, displayName: String, width expected: Int?, names: [Int: [String: Int]] = [:],
+                columns: [String]? = nil) throws(DataFileError) {
         name = displayName
         self.names = names
         if let path {
@@ -68,13 +74,28 @@ public final class RowReader {
                 throw DataFileError(message: "\(displayName) holds no rows", help: nil)
             }
             // DataFiles.csv's header rule: a header when no cell is a number (or a class name) or empty.
-            if (0 ..< csv.count).allSatisfy({ !csv.cell($0).isEmpty && Self.value(csv, $0, names) == nil }) {
+            if (0 ..< csv.count).allSatisfy({ !csv.cell($0).isEmpty && Self.value(csv, $0, names[$0]) == nil }) {
                 header = try (0 ..< csv.count).map { (k: Int) throws(DataFileError) in try csv.text(k) }
             }
-            width = csv.count
+            fileWidth = csv.count
+            if let header, let columns {
+                var chosen: [Int] = []
+                for column in columns {
+                    let found = header.indices.filter { header[$0] == column }
+                    guard found.count == 1 else {
+                        let guess = Suggestions.didYouMean(column, among: header.filter { !columns.contains($0) })
+                        throw DataFileError(message: found.isEmpty ? "\(displayName) has no column `\(column)`; the model reads " + columns.map { "`\($0)`" }.joined(separator: ", ")
+                                                                  : "\(displayName)'s header names `\(column)` twice, so the column is ambiguous",
+                                            help: found.isEmpty ? (guess ?? "its columns are " + header.map { "`\($0)`" }.joined(separator: ", ")) : "give the columns distinct names")
+                    }
+                    chosen.append(found[0])
+                }
+                selection = chosen
+            }
+            width = selection?.count ?? csv.count
             if header == nil {
                 firstRowLine = line
-                firstRow = try Self.parse(csv, line: line, width: width, names: names)
+                firstRow = try Self.parse(csv, line: line, width: fileWidth, selection: nil, names: names)
             }
             records = csv
         }
@@ -100,7 +121,7 @@ public final class RowReader {
                 rows = 1
             }
             while rows < maxRows, let line = try records.next() {
-                out += try Self.parse(records, line: line, width: width, names: names)
+                out += try Self.parse(records, line: line, width: fileWidth, selection: selection, names: names)
                 batchLines.append(line)
                 rows += 1
             }
@@ -125,7 +146,7 @@ public final class RowReader {
             }
             if let bad = out[start...].firstIndex(where: { !$0.isFinite }) {
                 let i = bad - start
-                throw DataFileError(message: "\(name): row \(rowsRead + i / width), column \(i % width) is not finite", help: nil)
+                throw DataFileError(message: "\(name): row \(rowsRead + i / width + 1), column \(i % width + 1) is not finite", help: nil)
             }
             rows = count
         }
@@ -142,24 +163,27 @@ public final class RowReader {
     }
 
     /// Cell k of the current record as a value: a number (unquoted), or the index of a class name.
-    private static func value(_ records: CSVRecords, _ k: Int, _ names: [Int: [String: Int]]) -> Float? {
+    private static func value(_ records: CSVRecords, _ k: Int, _ names: [String: Int]?) -> Float? {
         let cell = records.cell(k)
         if !records.cells[k].quoted, let v = DataFiles.decimal(cell), v.isFinite { return Float(v) }
-        return names[k].flatMap { names in String(validating: cell, as: UTF8.self).flatMap { names[$0] } }.map(Float.init)
+        return names.flatMap { names in String(validating: cell, as: UTF8.self).flatMap { names[$0] } }.map(Float.init)
     }
 
-    private static func parse(_ records: CSVRecords, line: Int, width: Int, names: [Int: [String: Int]]) throws(DataFileError) -> [Float] {
+    /// One record's values: every cell, or those `selection` names (file columns, in the order read);
+    /// `names` is keyed by the value's place in the row read.
+    private static func parse(_ records: CSVRecords, line: Int, width: Int, selection: [Int]?, names: [Int: [String: Int]]) throws(DataFileError) -> [Float] {
         guard records.count == width else {
             throw DataFileError(message: "\(records.name):\(line):\(min(records.count, width) + 1): the row has \(records.count) values, but the first row has \(width)",
                                 help: "give every row the same number of values")
         }
+        let read = selection ?? Array(0 ..< width)
         var row: [Float] = []
-        row.reserveCapacity(width)
-        for c in 0 ..< width {
-            guard let v = value(records, c, names) else {
+        row.reserveCapacity(read.count)
+        for (k, c) in read.enumerated() {
+            guard let v = value(records, c, names[k]) else {
                 let cell = try records.text(c)
-                throw DataFileError(message: "\(records.name):\(line):\(c + 1): \(DataFiles.notANumber(DNNSyntax.Format.printable(cell)))" + (names[c] == nil ? "" : " or a class name"),
-                                    help: names[c].map { "the classes are " + $0.sorted { $0.value < $1.value }.map(\.key).joined(separator: ", ") })
+                throw DataFileError(message: "\(records.name):\(line):\(c + 1): \(DataFiles.notANumber(DNNSyntax.Format.printable(cell)))" + (names[k] == nil ? "" : " or a class name"),
+                                    help: names[k].map { "the classes are " + $0.sorted { $0.value < $1.value }.map(\.key).joined(separator: ", ") })
             }
             row.append(v)
         }

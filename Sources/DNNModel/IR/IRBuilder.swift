@@ -190,6 +190,9 @@ struct Builder {
         ir.validation = validation
         if loss.isClassification { ir.classes = names ?? (0..<ir.classWidth).map(String.init) }
         if case .text(let windows, _) = data.train.inputs.origin { ir.textContext = windows.context.value }
+        // The names predict and evaluate read a CSV by: the training file's header, as selected.
+        if case .file = data.train.inputs.origin { ir.inputColumns = table(data.train.inputs)?.header }
+        if case .file = data.train.targets.origin { ir.targetColumns = table(data.train.targets)?.header }
         return ir
     }
 
@@ -198,7 +201,29 @@ struct Builder {
                           lastLayer: Layer) -> Dataset? {
         let inputsValue = set.inputs, targetsValue = set.targets
         guard let inputTable = table(inputsValue), let targetTable = table(targetsValue) else { return nil }
+        // Inputs that read the targets' file whole would train on the target column too.
+        if sameFile(inputsValue, targetsValue), let header = inputTable.header, let targetNames = targetTable.header,
+           targetNames.allSatisfy(header.contains) {
+            let rest = header.filter { !targetNames.contains($0) }
+            bag.error(.inputWidth, "the inputs read all of \(inputsValue.fileName!.value), the target column\(targetNames.count == 1 ? "" : "s") "
+                          + targetNames.map { "`\($0)`" }.joined(separator: ", ") + " too",
+                      at: inputsValue.range, notes: [DiagnosticNote("the targets are here", at: targetsValue.range)],
+                      help: "give the inputs `columns: [" + rest.joined(separator: ", ") + "]`")
+            return nil
+        }
         guard let inputs = numeric(inputTable, at: inputsValue) else { return nil }
+        // A .npy of several dimensions per sample must have model.input's, not a permutation of it
+        // (Keras's [length, channels] for [channels, length] would be read silently wrong).
+        let inputShape = spec.model.input.value
+        if let shape = inputTable.npyShape, shape.count >= 2, inputShape.count >= 2, shape != inputShape {
+            let transposed = shape.sorted() == inputShape.sorted()
+            bag.error(.inputWidth, "\(inputsValue.fileName?.value ?? "the inputs") holds samples of shape \(shape), but model.input is \(inputShape)"
+                          + (transposed ? ": the same values in another layout" : ""),
+                      at: inputsValue.range, notes: [DiagnosticNote("model.input is declared here", at: spec.model.input.range)],
+                      help: transposed ? "declare model.input \(shape) and put a `permute` layer first to reorder the axes, or save the array as \(inputShape)"
+                                       : "make model.input \(shape), or save the array with the model's shape")
+            return nil
+        }
         let targets: DataMatrix?
         // A class loss on an [L, classes] output reads L class indices per row, one per position.
         let positions = ModelIR.positions(output: lastLayer.outputShape, loss: loss, targetColumns: targetTable.columns)
@@ -239,6 +264,12 @@ struct Builder {
         return valid ? Dataset(inputs: inputs, targets: targets) : nil
     }
 
+    /// Whether inputs and targets read the same file, the inputs without a column selection.
+    func sameFile(_ inputs: DataSource, _ targets: DataSource) -> Bool {
+        guard case .file(let a, let columns) = inputs.origin, columns == nil, case .file(let b, _) = targets.origin else { return false }
+        return a.value == b.value
+    }
+
     /// The inputs against model.input's width, and the targets' row count against theirs (E0301,
     /// E0302): what the data must satisfy whatever the layers are. False when either fails.
     mutating func checkInputs(_ inputs: DataMatrix, targetRows: Int, in set: DataSetSection, inputWidth: Int) -> Bool {
@@ -249,7 +280,9 @@ struct Builder {
             bag.error(.inputWidth,
                       "each input row has \(inputs.columns) value\(inputs.columns == 1 ? "" : "s"), but model.input \(inputShape) (line \(inputShapeRange.start.line)) takes \(inputWidth)",
                       at: inputsValue.firstRow, notes: [DiagnosticNote("model.input is declared here", at: inputShapeRange)],
-                      help: "make model.input [\(inputs.columns)] or fix the rows")
+                      help: sameFile(inputsValue, targetsValue) && inputs.columns > inputWidth
+                          ? "the inputs read the targets' file whole, the target column too: give the inputs `columns:`, the ones the model reads"
+                          : "make model.input [\(inputs.columns)] or fix the rows")
             valid = false
         }
         if inputs.rows != targetRows {

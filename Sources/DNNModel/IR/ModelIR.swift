@@ -230,6 +230,11 @@ public struct ModelIR: Sendable {
     public var validation: Dataset? = nil
     /// For classification: the class names, in index order (names given in the spec or the data).
     public var classes: [String]? = nil
+    /// The header names of the training CSV's columns the model reads as inputs, and as targets, in
+    /// order (nil for inline data, .npy files and files without a header): `predict` and `evaluate`
+    /// read a CSV with a header by these names.
+    public var inputColumns: [String]? = nil
+    public var targetColumns: [String]? = nil
     /// Characters per window when the model trains on a text (`data.train: {text, context}`): its
     /// classes are the text's characters, and `dnnc generate` samples from it.
     public var textContext: Int? = nil
