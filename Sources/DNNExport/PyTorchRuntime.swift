@@ -195,8 +195,23 @@ def is_number(cell):
         return False
 
 
+def column_indices(columns, header, width):
+    """Written columns (names, indices, `a..b` ranges of either, both ends included) as indices."""
+    def one(c):
+        return header.index(c) if isinstance(c, str) and not c.isdigit() else int(c)
+    out = []
+    for c in columns:
+        if isinstance(c, str) and ".." in c and not (header and c in header):
+            first, last = c.split("..")
+            out += list(range(one(first), one(last) + 1))
+        else:
+            out.append(one(c))
+    return out
+
+
 def read_table(source, folder):
-    """Rows of cells (numbers or class names) from inline rows or {file, columns}."""
+    """Rows of cells (numbers or class names) from inline rows or {file, columns}; `columns` may be a
+    list or {exclude: [...]}."""
     if isinstance(source, list):
         return [row if isinstance(row, list) else [row] for row in source]
     path = os.path.join(folder, source["file"])
@@ -204,15 +219,19 @@ def read_table(source, folder):
     if path.lower().endswith(".npy"):
         a = np.load(path)
         a = a.reshape(a.shape[0], -1)
-        if columns is not None:
-            a = a[:, columns]
-        return a.tolist()
-    with open(path, newline="", encoding="utf-8") as f:
-        records = [[c.strip() for c in row] for row in csv.reader(f) if any(c.strip() for c in row)]
-    header = records[0] if any(not is_number(c) for c in records[0]) else None
-    body = records[1:] if header else records
+        header, body = None, a.tolist()
+    else:
+        with open(path, newline="", encoding="utf-8") as f:
+            records = [[c.strip() for c in row] for row in csv.reader(f) if any(c.strip() for c in row)]
+        header = records[0] if any(not is_number(c) for c in records[0]) else None
+        body = records[1:] if header else records
     if columns is not None:
-        index = [header.index(c) if isinstance(c, str) else c for c in columns]
+        width = len(body[0]) if body else 0
+        if isinstance(columns, dict):
+            left = column_indices(columns["exclude"], header, width)
+            index = [i for i in range(width) if i not in left]
+        else:
+            index = column_indices(columns, header, width)
         body = [[row[i] for i in index] for row in body]
     return body
 
@@ -271,6 +290,12 @@ def series_windows(record, folder):
 def load_data(folder):
     """The training and validation sets as dnnc builds them, the split drawn by dnnc's stream 3."""
     def load(record):
+        if isinstance(record["targets"], dict) and "column" in record["targets"]:
+            # One column of the inputs' file; the inputs read the others unless they say.
+            inputs = dict(record["inputs"])
+            inputs.setdefault("columns", {"exclude": [record["targets"]["column"]]})
+            targets = {"file": inputs["file"], "columns": [record["targets"]["column"]]}
+            record = {"inputs": inputs, "targets": targets}
         if "text" in record:
             return text_windows(record, folder)
         if "series" in record:

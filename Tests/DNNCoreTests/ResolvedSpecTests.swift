@@ -105,12 +105,12 @@ import Testing
         train: {loss: mse, optimizer: {sgd: {lr: 0.1}}, epochs: 1}
         """
         let spec = try #require(compile(text, path: folder.appendingPathComponent("s.yaml").path).resolved)
-        guard case .file(let file, let columns) = spec.data.train.inputs.origin else {
-            Issue.record("inputs are a file")
+        guard case .file(let file, .only(let columns)?) = spec.data.train.inputs.origin else {
+            Issue.record("inputs are a file with columns")
             return
         }
         #expect(file.value == "d.csv")
-        #expect(columns?.map(\.value) == [.name("a"), .index(1)])
+        #expect(columns.map(\.value) == [.name("a"), .index(1)])
         guard case .split(let fraction)? = spec.data.validation else {
             Issue.record("validation is a split")
             return

@@ -141,7 +141,7 @@ struct SeriesDataTests {
     @Test func aSeriesProblemsAreLocated() throws {
         expectDiagnostic(Self.spec("    window: 3\n    targets: [2]"), .dataFile, at: "2", onLineWith: "targets: [2]")
         let named = compile(Self.spec("    window: 3\n    targets: [load]")).diagnostics.all.first
-        #expect(named?.message == "the series has no column `load`" && named?.help == "its file has no header: name columns by index")
+        #expect(named?.message == "the series has no header row, so columns must be numbers (from 0)")
         expectDiagnostic(Self.spec("    window: 10", input: "[10, 2]"), .dataFile, at: "10", onLineWith: "window: 10")
         // The model's input must hold a window.
         expectDiagnostic(Self.spec("    window: 4\n    targets: [1]"), .inputWidth, at: "[[1, 10], [2, 20]", onLineWith: "series:")
@@ -254,6 +254,47 @@ struct DataLayoutTests {
         let (target, third) = try TextDataTests.compiled(whole, files: ["t.csv": csv])
         defer { try? FileManager.default.removeItem(at: third) }
         let leak = try #require(target.diagnostics.all.first)
-        #expect(leak.message == "the inputs read all of t.csv, the target column `species` too" && leak.help == "give the inputs `columns: [a, b]`")
+        #expect(leak.message == "the inputs read all of t.csv, the target column `species` too"
+                && leak.help == "give the inputs `columns: [a, b]`, or the targets as `{column: …}`")
+    }
+}
+
+/// Columns by name, index, range or exclusion, and the target as one column of the inputs' file.
+struct ColumnSelectionTests {
+    static let csv = Array("id,a,b,c,species\n1,0.5,1,2,x\n2,1.5,0,1,y\n3,0.1,2,2,x\n".utf8)
+
+    static func inputs(_ inputs: String, targets: String = "{column: species}", input: Int = 3) throws -> CompileResult {
+        let spec = """
+            dnnc: 1
+            data: {train: {inputs: \(inputs), targets: \(targets)}}
+            model: {input: [\(input)], layers: [{dense: {units: 2}}]}
+            train: {loss: cross_entropy, optimizer: {sgd: {lr: 0.1}}, epochs: 1}
+            """
+        let (result, folder) = try TextDataTests.compiled(spec, files: ["t.csv": csv])
+        try? FileManager.default.removeItem(at: folder)
+        return result
+    }
+
+    @Test func everyWayOfNamingTheInputsReadsTheSameColumns() throws {
+        for written in ["{file: t.csv, columns: [a, b, c]}", "{file: t.csv, columns: [a..c]}", "{file: t.csv, columns: [1..3]}",
+                        "{file: t.csv, columns: {exclude: [id, species]}}", "{file: t.csv, columns: [a, 2..3]}"] {
+            let model = try #require(try Self.inputs(written).model, "\(written)")
+            #expect(model.train.inputs.values == [0.5, 1, 2, 1.5, 0, 1, 0.1, 2, 2], "\(written)")
+            #expect(model.inputColumns == ["a", "b", "c"] && model.targetColumns == ["species"] && model.classes == ["x", "y"])
+        }
+        // {column} alone: the inputs read every other column, id included.
+        let all = try #require(try Self.inputs("{file: t.csv}", input: 4).model)
+        #expect(all.inputColumns == ["id", "a", "b", "c"])
+    }
+
+    @Test func aColumnBothInputAndTargetAndBadRangesAreLocated() throws {
+        let both = try #require(try Self.inputs("{file: t.csv, columns: [b..species]}").diagnostics.all.first)
+        #expect(both.message == "`species` is both an input and a target" && both.help == "leave `species` out of the inputs' columns")
+        let backwards = try #require(try Self.inputs("{file: t.csv, columns: [c..a]}").diagnostics.all.first)
+        #expect(backwards.message.hasPrefix("the range `c..a` runs backwards"))
+        let twice = try #require(try Self.inputs("{file: t.csv, columns: [a..c, b]}").diagnostics.all.first)
+        #expect(twice.message == "`columns` names `b` twice")
+        let inline = try #require(try Self.inputs("[[1, 2, 3]]").diagnostics.all.first)
+        #expect(inline.message == "`targets: {column: …}` reads a column of the inputs' file, but the inputs are written inline")
     }
 }

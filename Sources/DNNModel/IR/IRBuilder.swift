@@ -201,15 +201,24 @@ struct Builder {
                           lastLayer: Layer) -> Dataset? {
         let inputsValue = set.inputs, targetsValue = set.targets
         guard let inputTable = table(inputsValue), let targetTable = table(targetsValue) else { return nil }
-        // Inputs that read the targets' file whole would train on the target column too.
-        if sameFile(inputsValue, targetsValue), let header = inputTable.header, let targetNames = targetTable.header,
-           targetNames.allSatisfy(header.contains) {
-            let rest = header.filter { !targetNames.contains($0) }
-            bag.error(.inputWidth, "the inputs read all of \(inputsValue.fileName!.value), the target column\(targetNames.count == 1 ? "" : "s") "
-                          + targetNames.map { "`\($0)`" }.joined(separator: ", ") + " too",
-                      at: inputsValue.range, notes: [DiagnosticNote("the targets are here", at: targetsValue.range)],
-                      help: "give the inputs `columns: [" + rest.joined(separator: ", ") + "]`")
-            return nil
+        // A column of one file read as an input and as a target would train on the target.
+        if case .file(let a, let selected) = inputsValue.origin, case .file(let b, _) = targetsValue.origin, a.value == b.value,
+           let header = inputTable.header, let targetNames = targetTable.header {
+            let both = targetNames.filter(header.contains)
+            if !both.isEmpty {
+                let names = both.map { "`\($0)`" }.joined(separator: ", ")
+                if selected == nil {
+                    let rest = header.filter { !targetNames.contains($0) }
+                    bag.error(.inputWidth, "the inputs read all of \(a.value), the target column\(both.count == 1 ? "" : "s") \(names) too",
+                              at: inputsValue.range, notes: [DiagnosticNote("the targets are here", at: targetsValue.range)],
+                              help: "give the inputs `columns: [" + rest.joined(separator: ", ") + "]`, or the targets as `{column: …}`")
+                } else {
+                    bag.error(.inputWidth, "\(names) \(both.count == 1 ? "is" : "are") both an input and a target", at: inputsValue.range,
+                              notes: [DiagnosticNote("the targets are here", at: targetsValue.range)],
+                              help: "leave \(names) out of the inputs' columns")
+                }
+                return nil
+            }
         }
         guard let inputs = numeric(inputTable, at: inputsValue) else { return nil }
         // A .npy of several dimensions per sample must have model.input's, not a permutation of it
@@ -297,17 +306,21 @@ struct Builder {
 
     /// An inline matrix or a file, as a table of cells.
     mutating func table(_ source: DataSource) -> DataTable? {
-        let written: Located<String>, columns: [Located<DataColumn>]?
+        let written: Located<String>, selection: ColumnSelection?
         switch source.origin {
         case .inline(let m):
             return DataTable(rows: m.rows.count, columns: m.columns, numbers: m.rows.flatMap { $0.map { Optional($0) } },
                              texts: [], header: nil)
         case .file(let name, let selected):
-            (written, columns) = (name, selected)
+            (written, selection) = (name, selected)
         case .text(let windows, let targets):
             return text(windows, targets: targets)
         case .series(let windows, let targets):
             return series(windows, targets: targets)
+        case .columnOfInlineInputs(let column):
+            bag.error(.dataFile, "`targets: {column: …}` reads a column of the inputs' file, but the inputs are written inline", at: column.range,
+                      help: "give the targets as rows, or read the inputs from a file")
+            return nil
         }
         let name = written.value
         let whole: DataTable
@@ -324,43 +337,19 @@ struct Builder {
             bag.error(.dataFile, error.message, at: written.range, help: error.help)
             return nil
         }
-        guard let columns else { return whole }
-        var indices: [Int] = []
-        for column in columns {
-            // Reading one column twice is never what a spec means: it is refused, as is a name the
-            // header itself gives to two columns.
-            let sameAsBefore = columns.prefix { $0.range != column.range }.contains { $0.value == column.value }
-            if sameAsBefore {
-                let text = switch column.value { case .name(let name): "`\(name)`"; case .index(let index): "column \(index)" }
-                bag.error(.dataFile, "`columns` names \(text) twice", at: column.range,
-                          help: "list each column once")
+        let indices: [Int]
+        switch selection {
+        case nil:
+            return whole
+        case .only(let columns):
+            guard let chosen = self.columns(columns, of: whole, name: name) else { return nil }
+            indices = chosen
+        case .excluding(let columns):
+            guard let left = self.columns(columns, of: whole, name: name) else { return nil }
+            indices = (0 ..< whole.columns).filter { !left.contains($0) }
+            guard !indices.isEmpty else {
+                bag.error(.dataFile, "excluding those columns leaves none of \(name)'s \(whole.columns)", at: columns[0].range)
                 return nil
-            }
-            switch column.value {
-            case .index(let index):
-                guard index < whole.columns else {
-                    bag.error(.dataFile, "\(name) has \(whole.columns) columns, so there is no column \(index) (counted from 0)", at: column.range)
-                    return nil
-                }
-                indices.append(index)
-            case .name(let wanted):
-                if let header = whole.header, header.filter({ $0 == wanted }).count > 1 {
-                    bag.error(.dataFile, "\(name)'s header names `\(wanted)` twice, so the column is ambiguous", at: column.range,
-                              help: "give the columns distinct names, or select them by index (from 0)")
-                    return nil
-                }
-                guard let header = whole.header else {
-                    bag.error(.dataFile, "\(name) has no header row, so columns must be numbers (from 0)", at: column.range)
-                    return nil
-                }
-                guard let index = header.firstIndex(of: wanted) else {
-                    let guess = Suggestions.guess(wanted, among: header, at: column.range)
-                    bag.error(.dataFile, "\(name) has no column `\(wanted)`", at: column.range,
-                              help: guess.help ?? "its columns are " + header.map { "`\($0)`" }.joined(separator: ", "),
-                              fixes: guess.fixes)
-                    return nil
-                }
-                indices.append(index)
             }
         }
         var numbers: [Double?] = [], texts: [String] = []
@@ -373,6 +362,67 @@ struct Builder {
         return DataTable(rows: whole.rows, columns: indices.count, numbers: numbers, texts: texts,
                          header: whole.header.map { h in indices.map { h[$0] } }, rowLines: whole.rowLines,
                          columnFields: whole.columnFields.isEmpty ? [] : indices.map { whole.columnFields[$0] })
+    }
+
+    /// The indices (from 0) of written columns of a table: names, indices and ranges of either, both
+    /// ends included. A column named twice, a name the header gives twice, or one it lacks is an error.
+    mutating func columns(_ columns: [Located<DataColumn>], of whole: DataTable, name: String) -> [Int]? {
+        func index(_ column: DataColumn, at range: SourceRange) -> Int? {
+            switch column {
+            case .index(let index):
+                guard index < whole.columns else {
+                    bag.error(.dataFile, "\(name) has \(whole.columns) columns, so there is no column \(index) (counted from 0)", at: range)
+                    return nil
+                }
+                return index
+            case .name(let wanted):
+                guard let header = whole.header else {
+                    bag.error(.dataFile, "\(name) has no header row, so columns must be numbers (from 0)", at: range)
+                    return nil
+                }
+                if header.filter({ $0 == wanted }).count > 1 {
+                    bag.error(.dataFile, "\(name)'s header names `\(wanted)` twice, so the column is ambiguous", at: range,
+                              help: "give the columns distinct names, or select them by index (from 0)")
+                    return nil
+                }
+                guard let index = header.firstIndex(of: wanted) else {
+                    let guess = Suggestions.guess(wanted, among: header, at: range)
+                    bag.error(.dataFile, "\(name) has no column `\(wanted)`", at: range,
+                              help: guess.help ?? "its columns are " + header.map { "`\($0)`" }.joined(separator: ", "),
+                              fixes: guess.fixes)
+                    return nil
+                }
+                return index
+            case .range(_, _, let text):
+                // A header name that holds `..` is that column.
+                if whole.header?.contains(text) == true { return index(.name(text), at: range) }
+                return nil
+            }
+        }
+        var indices: [Int] = []
+        for column in columns {
+            var found: [Int]
+            if case .range(let from, let to, let text) = column.value, whole.header?.contains(text) != true {
+                guard let a = index(from, at: column.range), let b = index(to, at: column.range) else { return nil }
+                guard a <= b else {
+                    bag.error(.dataFile, "the range `\(text)` runs backwards: column \(a) comes after column \(b) (counted from 0)", at: column.range,
+                              help: "write the first column first")
+                    return nil
+                }
+                found = Array(a ... b)
+            } else {
+                guard let k = index(column.value, at: column.range) else { return nil }
+                found = [k]
+            }
+            // Reading one column twice is never what a spec means.
+            if let twice = found.first(where: indices.contains) {
+                let label = whole.header.map { "`\($0[twice])`" } ?? "column \(twice)"
+                bag.error(.dataFile, "`columns` names \(label) twice", at: column.range, help: "list each column once")
+                return nil
+            }
+            indices += found
+        }
+        return indices
     }
 
     /// A table of numbers only; a text cell is an error naming its row and column.
@@ -441,25 +491,8 @@ struct Builder {
         let W = windows.window.value, H = windows.horizon, F = rows.columns
         var targetColumns = Array(0 ..< F)
         if let written = windows.targets {
-            targetColumns = []
-            for column in written {
-                switch column.value {
-                case .index(let index):
-                    guard index < F else {
-                        bag.error(.dataFile, "the series has \(F) column\(F == 1 ? "" : "s"), so there is no column \(index) (counted from 0)", at: column.range)
-                        return nil
-                    }
-                    targetColumns.append(index)
-                case .name(let name):
-                    guard let index = table.header?.firstIndex(of: name) else {
-                        let names = table.header ?? []
-                        bag.error(.dataFile, "the series has no column `\(name)`", at: column.range,
-                                  help: Suggestions.didYouMean(name, among: names) ?? (names.isEmpty ? "its file has no header: name columns by index" : "its columns are " + names.map { "`\($0)`" }.joined(separator: ", ")))
-                        return nil
-                    }
-                    targetColumns.append(index)
-                }
-            }
+            guard let chosen = columns(written, of: table, name: "the series") else { return nil }
+            targetColumns = chosen
         }
         guard rows.rows >= W + H else {
             bag.error(.dataFile, "the series has \(rows.rows) row\(rows.rows == 1 ? "" : "s"); a window of \(W) and a target \(H) after it need \(W + H)",

@@ -95,15 +95,22 @@ public enum Language {
     static let normalization = ValueType.word(["none", "standard", "minmax"])
 
     /// A data matrix written inline, or read from a file beside the spec.
+    static let column = ValueType.oneOf([.integer(.countOrZero), .string])
     static let dataMatrix = ValueType.oneOf([.matrix, .record(Record(name: "file", fields: [
         .required("file", .string, "a .csv or .npy file, relative to the spec's folder"),
-        .optional("columns", .list(.oneOf([.integer(.countOrZero), .string]), minCount: 1), default: .contextual("every column"),
-                  "CSV: the columns to read, by header name or index from 0"),
+        .optional("columns", .oneOf([.list(column, minCount: 1), .record(Record(name: "columns", fields: [
+            .required("exclude", .list(column, minCount: 1), "the columns left out, by name, index or range"),
+        ]))]), default: .contextual("every column (the inputs: every column but the targets' `column`)"),
+                  "the columns to read: header names, indices from 0, ranges (`sepal_length..petal_width`, `0..12`, both ends included), or `{exclude: [...]}`"),
     ]))])
+    /// The targets: like the inputs, or one column of the inputs' file.
+    static let targetsMatrix = ValueType.oneOf([.matrix, .record(Record(name: "column", fields: [
+        .required("column", column, "the target column of the inputs' file, by header name or index from 0; the inputs then read every other column unless they say"),
+    ])), dataMatrix])
 
     static let dataSet = Record(name: "data.train", fields: [
         .required("inputs", dataMatrix, "one row per sample, inline or from a file"),
-        .required("targets", dataMatrix, "one row per sample, as many rows as inputs; class indices or names for classification"),
+        .required("targets", targetsMatrix, "one row per sample, as many rows as inputs; class indices or names for classification; or `{column: species}` of the inputs' file"),
     ])
 
     /// A text corpus cut into windows of characters, each with the characters that follow.

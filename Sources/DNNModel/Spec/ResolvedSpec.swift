@@ -48,13 +48,33 @@ public struct ResolvedSpec: Sendable {
 public enum DataColumn: Sendable, Equatable {
     case index(Int)
     case name(String)
+    /// `a..b` (both ends included; `text` as written, in case a header name holds `..`).
+    indirect case range(DataColumn, DataColumn, text: String)
+
+    /// A written column: an index, a name, or a range of either.
+    static func written(_ value: SpecValue) -> DataColumn {
+        if let index = value.int { return .index(index) }
+        let text = value.string!
+        let ends = text.components(separatedBy: "..")
+        guard ends.count == 2, !ends[0].isEmpty, !ends[1].isEmpty else { return .name(text) }
+        func end(_ s: String) -> DataColumn { Int(s).map(DataColumn.index) ?? .name(s) }
+        return .range(end(ends[0]), end(ends[1]), text: text)
+    }
+}
+
+/// Which columns of a file are read.
+public enum ColumnSelection: Sendable {
+    case only([Located<DataColumn>])
+    case excluding([Located<DataColumn>])
 }
 
 /// Inputs or targets: a matrix written inline, or a file beside the spec.
 public struct DataSource: Sendable {
     public indirect enum Origin: Sendable {
         case inline(SpecMatrix)
-        case file(Located<String>, columns: [Located<DataColumn>]?)
+        case file(Located<String>, columns: ColumnSelection?)
+        /// `targets: {column}` when the inputs are not a file: an error when the data is read.
+        case columnOfInlineInputs(Located<DataColumn>)
         /// A text's windows (the inputs) or the characters after them (the targets).
         case text(TextWindows, targets: Bool)
         /// A series' windows (the inputs) or the rows after them (the targets).
@@ -70,7 +90,7 @@ public struct DataSource: Sendable {
         case .file(let name, _): name
         case .text(let windows, _): windows.file
         case .series(let windows, _): windows.series.fileName
-        case .inline: nil
+        case .inline, .columnOfInlineInputs: nil
         }
     }
 
@@ -278,8 +298,9 @@ extension ResolvedSpec {
     static func dataSource(_ value: SpecValue) -> DataSource {
         if let matrix = value.matrix { return DataSource(origin: .inline(matrix), range: value.range) }
         let record = value.record!
-        let columns = record["columns"]?.list?.map { column in
-            Located(column.int.map(DataColumn.index) ?? .name(column.string!), at: column.range)
+        let columns: ColumnSelection? = record["columns"].map { columns in
+            if let excluded = columns.record?["exclude"]?.list { return .excluding(excluded.map { Located(DataColumn.written($0), at: $0.range) }) }
+            return .only(columns.list!.map { Located(DataColumn.written($0), at: $0.range) })
         }
         return DataSource(origin: .file(record["file"]!.located(\.string), columns: columns), range: value.range)
     }
@@ -292,12 +313,22 @@ extension ResolvedSpec {
         }
         if let series = record["series"] {
             let windows = SeriesWindows(series: dataSource(series), window: record["window"]!.located(\.int), horizon: record["horizon"]!.int!,
-                                        targets: record["targets"]?.list?.map { Located($0.int.map(DataColumn.index) ?? .name($0.string!), at: $0.range) },
+                                        targets: record["targets"]?.list?.map { Located(DataColumn.written($0), at: $0.range) },
                                         stride: record["stride"]!.int!)
             return DataSetSection(inputs: DataSource(origin: .series(windows, targets: false), range: series.range),
                                   targets: DataSource(origin: .series(windows, targets: true), range: series.range))
         }
-        return DataSetSection(inputs: dataSource(record["inputs"]!), targets: dataSource(record["targets"]!))
+        var inputs = dataSource(record["inputs"]!)
+        // `targets: {column: c}`: that column of the inputs' file, which the inputs then leave out.
+        if let column = record["targets"]!.record?["column"] {
+            let target = Located(DataColumn.written(column), at: column.range)
+            guard case .file(let name, let selected) = inputs.origin else {
+                return DataSetSection(inputs: inputs, targets: DataSource(origin: .columnOfInlineInputs(target), range: record["targets"]!.range))
+            }
+            if selected == nil { inputs.origin = .file(name, columns: .excluding([target])) }
+            return DataSetSection(inputs: inputs, targets: DataSource(origin: .file(name, columns: .only([target])), range: record["targets"]!.range))
+        }
+        return DataSetSection(inputs: inputs, targets: dataSource(record["targets"]!))
     }
 
     static func dataSection(_ data: SpecRecord) -> DataSection {
