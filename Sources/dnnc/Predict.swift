@@ -82,7 +82,10 @@ struct Predict: ParsableCommand {
     func run() throws {
         let (ir, checkpoint) = try model.load()
         if proba && raw { throw Console.fail("--proba and --raw exclude each other") }
-        if proba && !ir.loss.isClassification {
+        // A binary loss with one output: its class (a name when the targets were names) and, with --proba,
+        // the probability of class 1. Without names and --proba, the output as before.
+        let binary = ProbabilityOfOne(ir.loss).flatMap { ir.outputWidth == 1 && !raw && (proba || ir.classes != nil) ? $0 : nil }
+        if proba && !ir.loss.isClassification && binary == nil {
             throw Console.fail("--proba is for classifiers; this model's loss, \(ir.loss.name), is a regression's")
         }
         try checkOutputs([("--output", output)], inputs: [model.spec, model.weights, input] + ir.dataFiles)
@@ -101,9 +104,11 @@ struct Predict: ParsableCommand {
         let classifier = ir.loss.isClassification && !raw
         // A class per position (ModelIR.positions) of V classes each; one position for most models.
         let P = ir.positions, V = predictor.outputWidth / P
-        let width = classifier ? P * (1 + (proba ? V : 0)) : predictor.outputWidth
+        let width = binary != nil ? (proba ? 2 : 1) : classifier ? P * (1 + (proba ? V : 0)) : predictor.outputWidth
         var header: [String] = []
-        if classifier {
+        if binary != nil {
+            header = ["class"] + (proba ? ["p_" + (classes.count == 2 ? classes[1] : "1")] : [])
+        } else if classifier {
             for position in 0 ..< P {
                 let suffix = P == 1 ? "" : "_\(position)"
                 header += ["class" + suffix]
@@ -127,7 +132,18 @@ struct Predict: ParsableCommand {
                     throw DataFileError(message: reader.place(ofBatchRow: error.row, column: error.column) + ": " + error.description,
                                         help: "an embedding's input is a whole number from 0 to vocab − 1")
                 }
-                if classifier {
+                if let binary {
+                    var out: [Float] = []
+                    for r in 0 ..< n {
+                        let p = binary.probability(outputs[r])
+                        out.append(p > 0.5 ? 1 : 0)
+                        if proba { out.append(p) }
+                    }
+                    try writer.write(out[...]) { column, value in
+                        guard column == 0 else { return "\(value)" }
+                        return classes.count == 2 ? classes[Int(value)] : String(Int(value))
+                    }
+                } else if classifier {
                     var out: [Float] = []
                     out.reserveCapacity(n * width)
                     for i in 0 ..< n * P {
@@ -189,7 +205,8 @@ struct Evaluate: ParsableCommand {
         var names: [String: Int] = [:]
         let classifier = ir.loss.targetsAreIndices(columns: T, positions: ir.positions), V = ir.classWidth
         let ignored = ir.loss.ignoreIndex.map(Float.init)
-        if classifier {
+        // Class names stand for their index: a classifier's, or a binary loss's two.
+        if classifier || (ir.loss.isBinary && predictor.classes?.count == 2) {
             for (k, name) in (predictor.classes ?? []).enumerated() { names[name] = k }
         }
         var inputs: [Float] = [], labels: [Float] = []

@@ -290,7 +290,8 @@ struct Run: ParsableCommand {
         let inputs = model.train.inputs
         Console.out(RunReport.predictions(inputs: inputs, predictions: trainer.predict(inputs),
                                           targets: model.train.targets, format: logFormat, classes: model.classes,
-                                          outputActivation: model.layers.last!.activation, positions: model.positions))
+                                          outputActivation: model.layers.last!.activation, positions: model.positions,
+                                          binary: ProbabilityOfOne(model.loss)))
         if model.loss.isClassification, logFormat == .text {
             Console.out(Metrics.classificationReport(model, trainer: trainer))
         }

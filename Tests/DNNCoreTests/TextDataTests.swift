@@ -298,3 +298,28 @@ struct ColumnSelectionTests {
         #expect(inline.message == "`targets: {column: …}` reads a column of the inputs' file, but the inputs are written inline")
     }
 }
+
+/// A binary loss whose targets are two class names.
+struct BinaryClassNameTests {
+    @Test func twoNamesAreClassesZeroAndOneAndAThirdIsAnError() throws {
+        func compiled(_ targets: String, classes: String = "") throws -> CompileResult {
+            let spec = """
+                dnnc: 1
+                data: {train: {inputs: {file: t.csv, columns: [a]}, targets: {file: t.csv, columns: [y]}}\(classes)}
+                model: {input: [1], layers: [{dense: {units: 1}}]}
+                train: {loss: bce_with_logits, optimizer: {sgd: {lr: 0.1}}, epochs: 1}
+                """
+            let (result, folder) = try TextDataTests.compiled(spec, files: ["t.csv": Array("a,y\n\(targets)".utf8)])
+            try? FileManager.default.removeItem(at: folder)
+            return result
+        }
+        let sorted = try #require(try compiled("1,yes\n2,no\n3,yes\n").model)
+        #expect(sorted.classes == ["no", "yes"] && sorted.train.targets.values == [1, 0, 1])
+        // data.classes decides which is 1.
+        let declared = try #require(try compiled("1,yes\n2,no\n3,yes\n", classes: ", classes: [yes, no]").model)
+        #expect(declared.classes == ["yes", "no"] && declared.train.targets.values == [0, 1, 0])
+        let three = try #require(try compiled("1,yes\n2,no\n3,maybe\n").diagnostics.all.first)
+        #expect(three.message == "a binary loss takes two classes, but the targets name 3: `maybe`, `no`, `yes`" && three.help == "use cross_entropy for more classes")
+        #expect(ProbabilityOfOne(sorted.loss)?.probability(0) == 0.5)
+    }
+}

@@ -189,6 +189,8 @@ struct Builder {
             inputShape: inputShape, layers: built, loss: loss, optimizer: optimizer, schedule: schedule)
         ir.validation = validation
         if loss.isClassification { ir.classes = names ?? (0..<ir.classWidth).map(String.init) }
+        // A binary loss's targets written as names: class 1 is the second.
+        if loss.isBinary, let names, names.count == 2 { ir.classes = names }
         if case .text(let windows, _) = data.train.inputs.origin { ir.textContext = windows.context.value }
         // The names predict and evaluate read a CSV by: the training file's header, as selected.
         if case .file = data.train.inputs.origin { ir.inputColumns = table(data.train.inputs)?.header }
@@ -239,6 +241,8 @@ struct Builder {
         if loss.targetsAreIndices(columns: targetTable.columns, positions: positions) {
             targets = labels(targetTable, at: targetsValue, classes: &classes, outputWidth: outputWidth / positions, lastLayer: lastLayer,
                              ignoring: loss.ignoreIndex)
+        } else if loss.isBinary, targetTable.columns == 1, targetTable.firstText != nil {
+            targets = binaryLabels(targetTable, at: targetsValue, classes: &classes)
         } else {
             targets = numeric(targetTable, at: targetsValue)
         }
@@ -544,6 +548,28 @@ struct Builder {
         }
         let cut = TextCorpus.windows(ids, context: context, stride: windows.stride, targetColumns: textTargetColumns)
         return targets ? cut.targets : cut.inputs
+    }
+
+    /// A binary loss's targets written as two class names: the first (in data.classes, else in sorted
+    /// order) is 0, the other 1.
+    mutating func binaryLabels(_ table: DataTable, at value: DataSource, classes: inout [String]?) -> DataMatrix? {
+        let names = classes ?? Array(Set(table.texts.enumerated().filter { table.number($0.offset) == nil }.map(\.element))).sorted()
+        guard names.count == 2 else {
+            bag.error(.classOutOfRange, "a binary loss takes two classes, but the targets name \(names.count): " + names.prefix(5).map { "`\($0)`" }.joined(separator: ", "),
+                      at: spec.data.classes?.range ?? value.range, help: "use cross_entropy for more classes")
+            return nil
+        }
+        classes = names
+        var out: [Float] = []
+        for (r, text) in table.texts.enumerated() {
+            guard let k = names.firstIndex(of: text) else {
+                bag.error(.classOutOfRange, "row \(r + 1): `\(text)` is neither of the classes `\(names[0])` and `\(names[1])`", at: value.rowRange(r),
+                          help: Suggestions.didYouMean(text, among: names) ?? "give every row one of the two class names")
+                return nil
+            }
+            out.append(Float(k))
+        }
+        return DataMatrix(rows: table.rows, columns: 1, values: out)
     }
 
     /// Class indices (a column, or one per position), or class names mapped to indices by `classes`

@@ -12,6 +12,24 @@ public struct Metric: Sendable, Equatable {
     public var value: Double
 }
 
+/// How a binary loss's output reads as the probability of class 1: itself (bce, after a sigmoid), or
+/// the sigmoid of a logit (bce_with_logits).
+public enum ProbabilityOfOne: Sendable {
+    case itself, sigmoidOfLogit
+
+    public init?(_ loss: Loss) {
+        guard loss.isBinary else { return nil }
+        self = loss.takesLogits ? .sigmoidOfLogit : .itself
+    }
+
+    public func probability(_ output: Float) -> Float {
+        switch self {
+        case .itself: output
+        case .sigmoidOfLogit: 1 / (1 + Foundation.exp(-output))
+        }
+    }
+}
+
 public enum Metrics {
     /// The metrics of the trainer's current parameters.
     public static func evaluate(_ model: ModelIR, trainer: Trainer) -> [Metric] {

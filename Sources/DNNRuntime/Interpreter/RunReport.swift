@@ -124,7 +124,7 @@ public enum RunReport {
     /// per position (`positions` > 1), the predicted and the target class of every position.
     public static func predictions(inputs: DataMatrix, predictions: DataMatrix, targets: DataMatrix,
                                    format: LogFormat, classes: [String]? = nil, outputActivation: Activation = .identity,
-                                   positions: Int = 1, limit: Int = 20) -> String {
+                                   positions: Int = 1, binary: ProbabilityOfOne? = nil, limit: Int = 20) -> String {
         switch format {
         case .jsonl:
             // {"predictions":[[…],…]}, written value by value: a tree of JSONValues for every output of
@@ -141,7 +141,13 @@ public enum RunReport {
             let shown = min(limit, predictions.rows)
             var rows: [[String]] = [["input", "prediction", "target"]]
             for r in 0..<shown {
-                if let classes, positions > 1 {
+                if let classes, let binary, classes.count == 2 {
+                    // A binary loss's one output: the probability of the second class.
+                    let p = binary.probability(predictions.values[r])
+                    let one = p > 0.5
+                    rows.append([vector(inputs.row(r)), "\(name(one ? 1 : 0, classes)) (p \(Format.c("%.3f", Double(one ? p : 1 - p))))",
+                                 name(Int(targets.values[r]), classes)])
+                } else if let classes, positions > 1 {
                     let V = predictions.columns / positions, row = predictions.row(r)
                     let best = (0 ..< positions).map { i in Format.printable(name(Metrics.argmax(row.dropFirst(i * V).prefix(V)), classes)) }
                     let labels = targets.row(r).map { $0.index(below: classes.count).map { Format.printable(name($0, classes)) } ?? Format.number(Double($0)) }
