@@ -323,3 +323,19 @@ struct BinaryClassNameTests {
         #expect(ProbabilityOfOne(sorted.loss)?.probability(0) == 0.5)
     }
 }
+
+struct ClassesFromOneTests {
+    @Test func indicesFromOneGetAHelpThatSaysSo() throws {
+        let text = """
+            dnnc: 1
+            data:
+              train: {inputs: [[0], [1], [2]], targets: [[1], [2], [3]]}
+            model: {input: [1], layers: [{dense: {units: 3}}]}
+            train: {loss: cross_entropy, optimizer: {sgd: {lr: 0.1}}, epochs: 1}
+            """
+        #expect(compile(text).diagnostics.all.first?.help == "class indices count from 0, and these run from 1 to 3: subtract 1 from each")
+        // Indices from 0 beyond the output still get the width.
+        let beyond = text.replacingOccurrences(of: "[[1], [2], [3]]", with: "[[0], [2], [3]]")
+        #expect(compile(beyond).diagnostics.all.first?.help == "give the last layer 4 units")
+    }
+}

@@ -550,6 +550,15 @@ struct Builder {
         return targets ? cut.targets : cut.inputs
     }
 
+    /// The help for class indices that run from 1 to the output's width: they count from 1, where dnnc's
+    /// (and PyTorch's) count from 0.
+    func countsFromOne(_ indices: [Float], _ width: Int, _ ignoring: Int?) -> String? {
+        let counted = indices.filter { $0 != ignoring.map(Float.init) }
+        guard counted.min() == 1, counted.max() == Float(width) else { return nil }
+        return "class indices count from 0, and these run from 1 to \(width): subtract 1 from each"
+            + (spec.data.classes == nil ? "" : " (data.classes names them in that order, from index 0)")
+    }
+
     /// A binary loss's targets written as two class names: the first (in data.classes, else in sorted
     /// order) is 0, the other 1.
     mutating func binaryLabels(_ table: DataTable, at value: DataSource, classes: inout [String]?) -> DataMatrix? {
@@ -612,7 +621,8 @@ struct Builder {
                       "\(place(r)) is class \(indices[r].wholeNumber.map(String.init) ?? "\(indices[r])"), but \(lastLayer.name) has \(outputWidth) output\(outputWidth == 1 ? "" : "s") (classes 0 to \(outputWidth - 1))",
                       at: value.rowRange(r / C),
                       notes: [DiagnosticNote("the output layer is here", at: unitsRange)],
-                      help: indices.max()!.index(below: 1 << 24).map { "give the last layer \(max(classCount, $0 + 1)) units" } ?? "fix the class indices in the data")
+                      help: countsFromOne(indices, outputWidth, ignoring)
+                          ?? indices.max()!.index(below: 1 << 24).map { "give the last layer \(max(classCount, $0 + 1)) units" } ?? "fix the class indices in the data")
             return nil
         }
         return DataMatrix(rows: table.rows, columns: table.columns, values: indices)
