@@ -339,3 +339,15 @@ struct ClassesFromOneTests {
         #expect(compile(beyond).diagnostics.all.first?.help == "give the last layer 4 units")
     }
 }
+
+struct BinaryAreaTests {
+    /// scikit-learn 1.x on these scores (ties at 0.4 across both labels): roc_auc_score 0.76,
+    /// average_precision_score 0.7428571428571429.
+    @Test func rocAndPrAreasMatchScikitLearn() throws {
+        let labels: [Float] = [0, 1, 1, 0, 1, 0, 0, 1, 1, 0]
+        let scores: [Float] = [0.1, 0.9, 0.4, 0.4, 0.35, 0.8, 0.2, 0.7, 0.4, 0.05]
+        let (roc, pr) = try #require(Metrics.areas(scores, labels))
+        #expect(abs(roc - 0.76) < 1e-12 && abs(pr - 0.7428571428571429) < 1e-12, "\(roc) \(pr)")
+        #expect(Metrics.areas(scores, [Float](repeating: 1, count: 10)) == nil, "no negative: no curve")
+    }
+}

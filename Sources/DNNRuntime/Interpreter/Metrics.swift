@@ -50,7 +50,12 @@ public enum Metrics {
             // A logit above 0 is a probability above 0.5.
             let threshold: Float = model.loss.takesLogits ? 0 : 0.5
             let hits = zip(predictions.values, targets.values).filter { ($0 > threshold) == ($1 > 0.5) }.count
-            return [Metric(name: prefix + "accuracy", value: Double(hits) / Double(max(predictions.values.count, 1)))]
+            var metrics = [Metric(name: prefix + "accuracy", value: Double(hits) / Double(max(predictions.values.count, 1)))]
+            // One output against labels 0 and 1: the areas under the ROC and precision-recall curves.
+            if predictions.columns == 1, targets.values.allSatisfy({ $0 == 0 || $0 == 1 }), let (roc, pr) = areas(predictions.values, targets.values) {
+                metrics += [Metric(name: prefix + "auc", value: roc), Metric(name: prefix + "pr_auc", value: pr)]
+            }
+            return metrics
         }
         var absolute = 0.0, squared = 0.0, mean = 0.0
         let n = Double(max(targets.values.count, 1))
@@ -64,6 +69,37 @@ public enum Metrics {
         let total = targets.values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }
         return [Metric(name: prefix + "mae", value: absolute / n), Metric(name: prefix + "rmse", value: (squared / n).squareRoot()),
                 Metric(name: prefix + "r2", value: total > 0 ? 1 - squared / total : 0)]
+    }
+
+    /// The area under the ROC curve (the chance that a positive scores above a negative, ties counting
+    /// half: the Mann–Whitney statistic) and the average precision (Σ (Rₙ − Rₙ₋₁)·Pₙ over the distinct
+    /// scores from the highest, as scikit-learn's average_precision_score). Scores may be logits or
+    /// probabilities: only their order counts. nil without both a positive and a negative.
+    static func areas(_ scores: [Float], _ labels: [Float]) -> (roc: Double, pr: Double)? {
+        let positives = labels.filter { $0 == 1 }.count, negatives = labels.count - positives
+        guard positives > 0, negatives > 0 else { return nil }
+        let order = scores.indices.sorted { scores[$0] > scores[$1] }
+        var truePositives = 0, seen = 0, negativesAbove = 0.0, rocSum = 0.0, pr = 0.0, lastRecall = 0.0
+        var i = 0
+        while i < order.count {
+            // A group of equal scores moves the curves at once.
+            var j = i, groupPositives = 0
+            while j < order.count, scores[order[j]] == scores[order[i]] {
+                if labels[order[j]] == 1 { groupPositives += 1 }
+                j += 1
+            }
+            let groupNegatives = (j - i) - groupPositives
+            rocSum += Double(groupPositives) * (negativesAbove + Double(groupNegatives) / 2)
+            negativesAbove += Double(groupNegatives)
+            truePositives += groupPositives
+            seen = j
+            let recall = Double(truePositives) / Double(positives), precision = Double(truePositives) / Double(seen)
+            pr += (recall - lastRecall) * precision
+            lastRecall = recall
+            i = j
+        }
+        // rocSum counts, for each positive, the negatives scored above it; AUC is the share below.
+        return (1 - rocSum / Double(positives * negatives), pr)
     }
 
     /// A classifier's class probabilities from one output row: the row itself after softmax, its
