@@ -295,6 +295,11 @@ struct Run: ParsableCommand {
         if model.loss.isClassification, logFormat == .text {
             Console.out(Metrics.classificationReport(model, trainer: trainer))
         }
+        // The test set, once, with the final parameters: reported apart, never used to choose anything.
+        if let test = model.test {
+            let metrics = Metrics.measure(model, predictions: trainer.predict(test.inputs), targets: test.targets)
+            Console.out(RunReport.testLine(rows: test.inputs.rows, loss: trainer.evaluate(test), metrics: metrics, format: logFormat))
+        }
         if let saveBest, let best = result.best {
             let final = (trainer.parameters(), trainer.statistics())
             trainer.restore(parameters: best.parameters)

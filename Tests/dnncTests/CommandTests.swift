@@ -609,3 +609,30 @@ struct ColumnNameTests {
         #expect(evaluated.status == 0 && evaluated.stdout.hasPrefix("rows: 6\n") && evaluated.stdout.contains("accuracy: 1\n"), "\(evaluated.stderr)")
     }
 }
+
+/// data.test: evaluated once after training, reported apart, and never trained on.
+struct TestSetTests {
+    @Test func theTestSetIsReportedOnceAfterTraining() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let spec = folder.appendingPathComponent("t.yaml").path
+        try """
+            dnnc: 1
+            data:
+              train: {inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [2]]}
+              test: {inputs: [[2, 2], [0, 2]], targets: [[4], [2]]}
+            model: {input: [2], layers: [{dense: {units: 1}}]}
+            train: {loss: mse, optimizer: {sgd: {lr: 0.1}}, epochs: 300}
+            """.write(toFile: spec, atomically: true, encoding: .utf8)
+        let text = try Binary.run(["run", spec, "--no-progress"])
+        #expect(text.status == 0)
+        let line = try #require(text.stdout.split(separator: "\n").last)
+        // The linear fit of x + y is exact on the test rows too.
+        #expect(line.hasPrefix("test (2 rows): loss ") && line.contains("  mae "), "\(line)")
+        let json = try Binary.run(["run", spec, "--no-progress", "--log-format", "jsonl"])
+        let last = try #require(json.stdout.split(separator: "\n").last)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        let test = try #require(object["test"] as? [String: Any])
+        #expect(test["rows"] as? Int == 2 && (test["loss"] as? Double ?? 1) < 1e-3 && test["r2"] != nil)
+    }
+}

@@ -92,11 +92,13 @@ struct Builder {
         case nil:
             break
         }
+        let test = data.test.flatMap { dataset($0, loss: loss, classes: &names, outputWidth: outputWidth, inputWidth: inputWidth, lastLayer: built.last!) }
         let trainInputs = data.train.inputs.range
         for layer in built {
             if let vocab = layer.kind.vocabulary, layer.inputs == [-1] {
                 checkIndices(trainData.inputs, below: vocab, at: trainInputs, layer: layer)
                 if let validation { checkIndices(validation.inputs, below: vocab, at: trainInputs, layer: layer) }
+                if let test, let range = data.test?.inputs.range { checkIndices(test.inputs, below: vocab, at: range, layer: layer) }
                 // Indices must reach the table as written: normalizing them would make them fractions.
                 let normalize = data.normalizeInputs
                 if !normalize.isDefault, normalize.value != .none {
@@ -188,6 +190,7 @@ struct Builder {
             targetNormalization: data.normalizeTargets.value,
             inputShape: inputShape, layers: built, loss: loss, optimizer: optimizer, schedule: schedule)
         ir.validation = validation
+        ir.test = test
         if loss.isClassification { ir.classes = names ?? (0..<ir.classWidth).map(String.init) }
         // A binary loss's targets written as names: class 1 is the second.
         if loss.isBinary, let names, names.count == 2 { ir.classes = names }

@@ -228,6 +228,8 @@ public struct ModelIR: Sendable {
     public var train: Dataset
     /// Held-out data, evaluated every `schedule.validateEvery` epochs.
     public var validation: Dataset? = nil
+    /// `data.test`: evaluated once, after training, and reported apart.
+    public var test: Dataset? = nil
     /// For classification: the class names, in index order (names given in the spec or the data).
     public var classes: [String]? = nil
     /// The header names of the training CSV's columns the model reads as inputs, and as targets, in

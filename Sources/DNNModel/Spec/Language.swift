@@ -142,6 +142,8 @@ public enum Language {
                           "the share of the training rows held out, drawn with the seed (a series: its last windows, in time order)"),
             ])), .record(dataSet), .record(textSet), .record(seriesSet)]), default: .off("none"),
                       "a validation set: inline or from files like train, a text with the training text's characters, or `{split: 0.2}` of the training rows"),
+            .optional("test", .oneOf([.record(dataSet), .record(textSet), .record(seriesSet)]), default: .off("none"),
+                      "a test set like train, evaluated once after training and reported apart (`test_` metrics); never used to choose anything"),
             .optional("classes", .list(.string, minCount: 2), default: .off("the sorted distinct names in the targets"),
                       "class names in index order, for targets written as names"),
             .optional("normalize", .record(Record(name: "data.normalize", fields: [

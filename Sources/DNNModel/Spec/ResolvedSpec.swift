@@ -143,6 +143,8 @@ public struct DataSection: Sendable {
 
     public var train: DataSetSection
     public var validation: Validation?
+    /// `data.test`: evaluated once, after training.
+    public var test: DataSetSection?
     public var classes: Located<[String]>?
     public var normalizeInputs: Located<Normalization>
     public var normalizeTargets: Located<Normalization>
@@ -341,7 +343,7 @@ extension ResolvedSpec {
             guard let value = normalize?[key] else { return Located(.none, at: .none, isDefault: true) }
             return value.located { $0.string.flatMap(Normalization.init(rawValue:)) }
         }
-        return DataSection(train: dataSet(data["train"]!.record!), validation: validation,
+        return DataSection(train: dataSet(data["train"]!.record!), validation: validation, test: data["test"]?.record.map(dataSet),
                            classes: data["classes"].map { $0.located { $0.list?.compactMap(\.string) } },
                            normalizeInputs: normalization("inputs"), normalizeTargets: normalization("targets"), checked: data)
     }

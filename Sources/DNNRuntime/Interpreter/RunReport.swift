@@ -168,6 +168,19 @@ public enum RunReport {
         }
     }
 
+    /// The test set's loss and metrics: `test (N rows): loss …  accuracy …`, or `{"test": {...}}`.
+    public static func testLine(rows: Int, loss: Double, metrics: [Metric], format: LogFormat) -> String {
+        switch format {
+        case .text:
+            var line = "test (\(rows) row\(rows == 1 ? "" : "s")): loss \(Format.c("%#.6g", loss))"
+            for metric in metrics { line += "  \(metric.name) \(Format.c("%.4g", metric.value))" }
+            return line + "\n"
+        case .jsonl:
+            let fields: [(String, JSONValue)] = [("rows", .int(rows)), ("loss", .float(Float(loss)))] + metrics.map { ($0.name, .number($0.value)) }
+            return JSONValue.object([("test", .object(fields))]).compact + "\n"
+        }
+    }
+
     static func name(_ index: Int, _ classes: [String]) -> String { index < classes.count ? classes[index] : String(index) }
 
     /// `[a, b, c]`, or the first six and the count, as `vector` shows numbers.
