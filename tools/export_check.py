@@ -13,7 +13,7 @@ With --pytorch PYTHON it also exports each spec as a PyTorch program and compare
 outputs (`--init-from` the same checkpoint, `--predict` the same rows) with dnnc's, to the same
 tolerance. Usage: tools/export_check.py DNNC [--pytorch PYTHON] [SPEC...]
 """
-import os, subprocess, sys, tempfile
+import json, os, subprocess, sys, tempfile
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -327,6 +327,11 @@ def check(dnnc, spec, work):
             return f"probabilities differ: {worst}"
         if not np.array_equal(outputs["class"], table[:, 0].astype(np.int64)):
             return "classes differ"
+        # The string output and the metadata name each class as the checkpoint does.
+        names = json.loads({p.key: p.value for p in model.metadata_props}["dnnc_classes"])
+        names += [str(k) for k in range(len(names), int(outputs["class"].max()) + 1)]
+        if [str(label) for label in outputs["label"].reshape(-1)] != [names[k] for k in outputs["class"].reshape(-1)]:
+            return "labels differ from the class names"
     if PYTORCH:
         # The exported PyTorch program, loaded with the same checkpoint, on the same rows.
         program = os.path.join(work, name + ".py")

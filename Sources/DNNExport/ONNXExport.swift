@@ -35,6 +35,13 @@ public enum ONNXExport {
         proto.opsetImport = [set]
         proto.graph = builder.graph
         proto.graph.name = model.name
+        // A classifier's class names, in index order, for a deployment to read (also the `label` output).
+        if let classes = model.classes, model.loss.isClassification {
+            var entry = Onnx_StringStringEntryProto()
+            entry.key = "dnnc_classes"
+            entry.value = JSONValue.array(classes.map { .string($0) }).compact
+            proto.metadataProps = [entry]
+        }
         do { return try [UInt8](proto.serializedBytes() as [UInt8]) } catch {
             throw ExportError("the model could not be serialized: \(error)")
         }
@@ -208,9 +215,21 @@ struct GraphBuilder: ONNXGraph {
                 node("Softmax", [y], name: "probabilities", output: "probabilities", [Self.attribute("axis", int: axis)])
             }
             node("ArgMax", [y], name: "class", output: "class", [Self.attribute("axis", int: axis), Self.attribute("keepdims", int: 0)])
+            // The class's name: the names as a string constant, gathered at the class.
+            var names = Onnx_TensorProto()
+            names.name = "class_names"
+            names.dataType = Int32(Onnx_TensorProto.DataType.string.rawValue)
+            let named = model.classes ?? []
+            let classes = named + (named.count ..< max(model.classWidth, named.count)).map(String.init)
+            names.dims = [Int64(classes.count)]
+            names.stringData = classes.map { Data($0.utf8) }
+            graph.initializer.append(names)
+            node("Gather", ["class_names", "class"], name: "label", output: "label", [Self.attribute("axis", int: 0)])
+            let classShape: [Int?] = [nil] + model.layers.last!.outputShape.dropLast()
             graph.output = [Self.valueInfo("output", elementType: .float, shape: outputShape),
                             Self.valueInfo("probabilities", elementType: .float, shape: outputShape),
-                            Self.valueInfo("class", elementType: .int64, shape: [nil] + model.layers.last!.outputShape.dropLast())]
+                            Self.valueInfo("class", elementType: .int64, shape: classShape),
+                            Self.valueInfo("label", elementType: .string, shape: classShape)]
         } else {
             if targetNormalizer.kind != .none {
                 let flat = model.layers.last!.outputShape.count == 1

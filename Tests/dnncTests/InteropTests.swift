@@ -213,8 +213,12 @@ struct InteropTests {
         let proto = try Onnx_ModelProto(serializedBytes: Data(contentsOf: URL(fileURLWithPath: onnx)))
         #expect(proto.opsetImport.first?.version == 17)
         #expect(proto.graph.input.map(\.name) == ["input"])
-        #expect(proto.graph.output.map(\.name) == ["output", "probabilities", "class"])
-        #expect(proto.graph.node.map(\.opType) == ["Sub", "Div", "Gemm", "Relu", "Gemm", "Identity", "Softmax", "ArgMax"])
+        #expect(proto.graph.output.map(\.name) == ["output", "probabilities", "class", "label"])
+        #expect(proto.graph.node.map(\.opType) == ["Sub", "Div", "Gemm", "Relu", "Gemm", "Identity", "Softmax", "ArgMax", "Gather"])
+        // The class names: a string constant the label gathers from, and the model's metadata.
+        let names = try #require(proto.graph.initializer.first { $0.name == "class_names" })
+        #expect(names.stringData.map { String(decoding: $0, as: UTF8.self) } == (0 ..< 10).map(String.init))
+        #expect(proto.metadataProps.first { $0.key == "dnnc_classes" }?.value == "[\"0\",\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"]")
         let checkpoint = try Checkpoint.decode([UInt8](Data(contentsOf: URL(fileURLWithPath: weights))))
         for name in ["dense_1.weight", "dense_1.bias", "dense_2.weight", "dense_2.bias"] {
             let initializer = try #require(proto.graph.initializer.first { $0.name == name })
