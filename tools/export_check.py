@@ -191,6 +191,14 @@ model:
     - global_avgpool: {}
     - dense: {units: 3}
 """,
+    "series": """
+data: {train: {series: {file: x.npy, columns: [0, 1]}, window: 4, horizon: 2}, validation: {split: 0.25}}
+model:
+  input: [4, 2]
+  layers:
+    - gru: {units: 3}
+    - dense: {units: 2}
+""",
     "lstm-last": """
 data: {train: {inputs: {file: seq.npy}, targets: {file: y.npy}}}
 model:

@@ -290,7 +290,7 @@ def series_windows(record, folder):
 def load_data(folder):
     """The training and validation sets as dnnc builds them, the split drawn by dnnc's stream 3."""
     def load(record):
-        if isinstance(record["targets"], dict) and "column" in record["targets"]:
+        if isinstance(record.get("targets"), dict) and "column" in record["targets"]:
             # One column of the inputs' file; the inputs read the others unless they say.
             inputs = dict(record["inputs"])
             inputs.setdefault("columns", {"exclude": [record["targets"]["column"]]})
