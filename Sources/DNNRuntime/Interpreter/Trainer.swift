@@ -329,11 +329,11 @@ public final class Trainer {
 
     /// Per layer, the units that pass no gradient for any training sample under the current parameters.
     public func deadUnits() -> [LayerHealth] {
-        let passes = census().passes
+        let (_, passes, stuck) = census()
         return model.layers.enumerated().map { l, layer in
             let dead = layer.activation.function.canDie ? passes[l].filter { !$0 }.count : 0
             return LayerHealth(name: layer.name, units: passes[l].count, dead: dead, gradientNorm: 0, weightNorm: 0, updateRatio: 0,
-                               stuck: census().stuck[l])
+                               stuck: stuck[l])
         }
     }
 
