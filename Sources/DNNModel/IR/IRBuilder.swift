@@ -79,8 +79,8 @@ struct Builder {
             guard let vocabulary = textVocabulary(windows, lastLayer: built.last!, loss: loss) else { return nil }
             names = vocabulary.map { String($0) }
         }
-        guard let trainSet = dataset(data.train, loss: loss, classes: &names, outputWidth: outputWidth,
-                                     inputWidth: inputWidth, lastLayer: built.last!)
+        guard let (trainSet, inputColumns, targetColumns) = dataset(data.train, loss: loss, classes: &names, outputWidth: outputWidth,
+                                                                   inputWidth: inputWidth, lastLayer: built.last!)
         else { return nil }
         var validation: Dataset? = nil
         var trainData = trainSet
@@ -88,11 +88,11 @@ struct Builder {
         case .split(let fraction)?:
             (trainData, validation) = self.split(trainSet, fraction: fraction.value, at: fraction.range, inTimeOrder: data.train.isSeries)
         case .set(let set)?:
-            validation = dataset(set, loss: loss, classes: &names, outputWidth: outputWidth, inputWidth: inputWidth, lastLayer: built.last!)
+            validation = dataset(set, loss: loss, classes: &names, outputWidth: outputWidth, inputWidth: inputWidth, lastLayer: built.last!)?.set
         case nil:
             break
         }
-        let test = data.test.flatMap { dataset($0, loss: loss, classes: &names, outputWidth: outputWidth, inputWidth: inputWidth, lastLayer: built.last!) }
+        let test = data.test.flatMap { dataset($0, loss: loss, classes: &names, outputWidth: outputWidth, inputWidth: inputWidth, lastLayer: built.last!)?.set }
         let trainInputs = data.train.inputs.range
         for layer in built {
             if let vocab = layer.kind.vocabulary, layer.inputs == [-1] {
@@ -196,16 +196,24 @@ struct Builder {
         if loss.isBinary, let names, names.count == 2 { ir.classes = names }
         if case .text(let windows, _) = data.train.inputs.origin { ir.textContext = windows.context.value }
         // The names predict and evaluate read a CSV by: the training file's header, as selected.
-        if case .file = data.train.inputs.origin { ir.inputColumns = table(data.train.inputs)?.header }
-        if case .file = data.train.targets.origin { ir.targetColumns = table(data.train.targets)?.header }
+        ir.inputColumns = inputColumns
+        ir.targetColumns = targetColumns
         return ir
     }
 
-    /// A training or validation set: its inputs and targets, read and checked against the model.
+    /// A training, validation or test set: its inputs and targets, read and checked against the model,
+    /// with the header names of the columns each reads (for predict and evaluate).
     mutating func dataset(_ set: DataSetSection, loss: Loss, classes: inout [String]?, outputWidth: Int, inputWidth: Int,
-                          lastLayer: Layer) -> Dataset? {
+                          lastLayer: Layer) -> (set: Dataset, inputColumns: [String]?, targetColumns: [String]?)? {
         let inputsValue = set.inputs, targetsValue = set.targets
-        guard let inputTable = table(inputsValue), let targetTable = table(targetsValue) else { return nil }
+        // A text's or a series' windows and their targets are cut together.
+        let tables: (inputs: DataTable, targets: DataTable)?
+        switch inputsValue.origin {
+        case .text(let windows, _): tables = text(windows)
+        case .series(let windows, _): tables = series(windows)
+        default: tables = table(inputsValue).flatMap { inputs in table(targetsValue).map { (inputs, $0) } }
+        }
+        guard let (inputTable, targetTable) = tables else { return nil }
         // A column of one file read as an input and as a target would train on the target.
         if case .file(let a, let selected) = inputsValue.origin, case .file(let b, _) = targetsValue.origin, a.value == b.value,
            let header = inputTable.header, let targetNames = targetTable.header {
@@ -277,7 +285,7 @@ struct Builder {
                 valid = false
             }
         }
-        return valid ? Dataset(inputs: inputs, targets: targets) : nil
+        return valid ? (Dataset(inputs: inputs, targets: targets), inputTable.header, targetTable.header) : nil
     }
 
     /// Whether inputs and targets read the same file, the inputs without a column selection.
@@ -321,9 +329,9 @@ struct Builder {
         case .file(let name, let selected):
             (written, selection) = (name, selected)
         case .text(let windows, let targets):
-            return text(windows, targets: targets)
+            return text(windows).map { targets ? $0.targets : $0.inputs }
         case .series(let windows, let targets):
-            return series(windows, targets: targets)
+            return series(windows).map { targets ? $0.targets : $0.inputs }
         case .columnOfInlineInputs(let column):
             bag.error(.dataFile, "`targets: {column: …}` reads a column of the inputs' file, but the inputs are written inline", at: column.range,
                       help: "give the targets as rows, or read the inputs from a file")
@@ -491,9 +499,9 @@ struct Builder {
         }
     }
 
-    /// A series set's windows [rows, window·columns], or their target rows [rows, targets]: the window
+    /// A series set's windows [rows, window·columns] and their target rows [rows, targets]: the window
     /// starting at row s reads rows s ..< s + window, and its target is row s + window + horizon − 1.
-    mutating func series(_ windows: SeriesWindows, targets: Bool) -> DataTable? {
+    mutating func series(_ windows: SeriesWindows) -> (inputs: DataTable, targets: DataTable)? {
         guard let table = table(windows.series), let rows = numeric(table, at: windows.series) else { return nil }
         let W = windows.window.value, H = windows.horizon, F = rows.columns
         var targetColumns = Array(0 ..< F)
@@ -512,21 +520,19 @@ struct Builder {
                       at: windows.window.range, help: "set a larger `stride`")
             return nil
         }
-        var out: [Float] = []
+        var inputs: [Float] = [], targets: [Float] = []
         for s in starts {
-            if targets {
-                let row = (s + W + H - 1) * F
-                for c in targetColumns { out.append(rows.values[row + c]) }
-            } else {
-                out += rows.values[s * F ..< (s + W) * F]
-            }
+            inputs += rows.values[s * F ..< (s + W) * F]
+            let row = (s + W + H - 1) * F
+            for c in targetColumns { targets.append(rows.values[row + c]) }
         }
-        let columns = targets ? targetColumns.count : W * F
-        return DataTable(rows: out.count / max(columns, 1), columns: columns, numbers: [], floats: out, texts: [], header: nil)
+        let count = inputs.count / max(W * F, 1)
+        return (DataTable(rows: count, columns: W * F, numbers: [], floats: inputs, texts: [], header: nil),
+                DataTable(rows: count, columns: targetColumns.count, numbers: [], floats: targets, texts: [], header: nil))
     }
 
-    /// A text set's windows, or the characters after them, in the training text's vocabulary.
-    mutating func text(_ windows: TextWindows, targets: Bool) -> DataTable? {
+    /// A text set's windows and the characters after them, in the training text's vocabulary.
+    mutating func text(_ windows: TextWindows) -> (inputs: DataTable, targets: DataTable)? {
         guard let vocabulary = textVocabulary, let corpus = corpus(windows.file) else {
             bag.error(.dataFile, "a text set reads characters, so the training set must be a text too", at: windows.file.range,
                       help: "give data.train as `{text: …, context: …}`")
@@ -549,8 +555,7 @@ struct Builder {
                       at: windows.context.range, help: "set a larger `stride`, or use a shorter text")
             return nil
         }
-        let cut = TextCorpus.windows(ids, context: context, stride: windows.stride, targetColumns: textTargetColumns)
-        return targets ? cut.targets : cut.inputs
+        return TextCorpus.windows(ids, context: context, stride: windows.stride, targetColumns: textTargetColumns)
     }
 
     /// The help for class indices that run from 1 to the output's width: they count from 1, where dnnc's
