@@ -120,6 +120,12 @@ public struct LayerSpec {
     let inputRanges: [SourceRange]
     /// Per input: the padded token positions its values descend from (an embedding's padding_index).
     let paddings: [Padding?]
+
+    /// The padding index of input k's tokens when `positions` of its positions are one per token (an
+    /// embedding's padding_index upstream, and as many positions as tokens); else nil.
+    func paddingIndex(input k: Int, positions: Int) -> Int? {
+        paddings[k].flatMap { $0.length == positions ? $0.index : nil }
+    }
     let defaultWeights: Initializer
     let defaultBias: Initializer
     let modelInitRange: SourceRange?

@@ -62,7 +62,7 @@ public struct Attention: LayerOp, Equatable {
         }
         let op = Attention(width: E, heads: heads.int!, queries: shapes[0][0], keys: shapes.last![0], causal: choice["causal"]!.bool!,
                            dropout: Float(choice["dropout"]!.double!), isCross: shapes.count == 2,
-                           keyPadding: layer.paddings.last!.flatMap { $0.length == shapes.last![0] ? $0.index : nil })
+                           keyPadding: layer.paddingIndex(input: shapes.count - 1, positions: shapes.last![0]))
         let bound = 1 / Double(E).squareRoot()
         let parameters = [layer.parameter("in_proj_weight", .weight, [3 * E, E], .glorotUniform, fanIn: E, fanOut: 3 * E),
                           layer.parameter("in_proj_bias", .bias, [3 * E], .zeros, fanIn: E, fanOut: 3 * E),

@@ -28,7 +28,7 @@ public struct GlobalPooling: LayerOp, Equatable {
                               help: "use it after a convolution")
         }
         let isMax = kind == Self.kinds[1].name
-        let skipsPadding = !isMax && shape.count == 2 ? layer.paddings[0].flatMap { $0.length == shape[1] ? $0.index : nil } : nil
+        let skipsPadding = !isMax && shape.count == 2 ? layer.paddingIndex(input: 0, positions: shape[1]) : nil
         return LoweredLayer(GlobalPooling(isMax: isMax, channels: shape[0], spatial: shape.dropFirst().reduce(1, *), skipsPadding: skipsPadding),
                             output: [shape[0]])
     }
