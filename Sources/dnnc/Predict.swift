@@ -103,7 +103,7 @@ struct Predict: ParsableCommand {
         let classes = predictor.classes ?? []
         let classifier = ir.loss.isClassification && !raw
         // A class per position (ModelIR.positions) of V classes each; one position for most models.
-        let P = ir.positions, V = predictor.outputWidth / P
+        let P = ir.positions, V = ir.classWidth
         let width = binary != nil ? (proba ? 2 : 1) : classifier ? P * (1 + (proba ? V : 0)) : predictor.outputWidth
         var header: [String] = []
         if binary != nil {

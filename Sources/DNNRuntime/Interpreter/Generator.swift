@@ -77,7 +77,7 @@ public struct Generator {
                                   help: "give a prompt of at least \(context) characters")
         }
         var rng = RandomStream(seed: seed, stream: RandomStream.generation)
-        let V = predictor.outputWidth / max(perPosition ? context : 1, 1)
+        let V = predictor.model.classWidth
         var out = ""
         for _ in 0 ..< length {
             let window = Array(ids.suffix(context))

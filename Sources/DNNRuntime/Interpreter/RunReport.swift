@@ -184,15 +184,18 @@ public enum RunReport {
     static func name(_ index: Int, _ classes: [String]) -> String { index < classes.count ? classes[index] : String(index) }
 
     /// `[a, b, c]`, or the first six and the count, as `vector` shows numbers.
-    static func words(_ values: [String]) -> String {
-        let shown = values.prefix(values.count > 8 ? 6 : 8)
-        return "[" + shown.joined(separator: ", ") + (values.count > 8 ? ", … \(values.count) values" : "") + "]"
-    }
+    static func words(_ values: [String]) -> String { listed(count: values.count) { values[$0] } }
 
     /// `[1, 2, 3]`, or for long rows the first six values and the count: `[0, 0, 5, 13, 9, 1, … 64 values]`.
     static func vector<C: Collection>(_ values: C) -> String where C.Element == Float {
-        let shown = values.prefix(values.count > 8 ? 6 : 8).map { Format.c("%.6g", Double($0)) }
-        return "[" + shown.joined(separator: ", ") + (values.count > 8 ? ", … \(values.count) values" : "") + "]"
+        let head = Array(values.prefix(8))
+        return listed(count: values.count) { Format.c("%.6g", Double(head[$0])) }
+    }
+
+    /// `count` items as `[a, b, c]`, or past 8 the first six and the count; `item(i)` writes the i-th shown.
+    static func listed(count: Int, _ item: (Int) -> String) -> String {
+        let shown = (0 ..< (count > 8 ? 6 : count)).map(item)
+        return "[" + shown.joined(separator: ", ") + (count > 8 ? ", … \(count) values" : "") + "]"
     }
 
     package static func shape(_ dims: [Int]) -> String { "[" + dims.map(String.init).joined(separator: ", ") + "]" }
