@@ -210,10 +210,15 @@ def column_indices(columns, header, width):
 
 
 def read_table(source, folder):
-    """Rows of cells (numbers or class names) from inline rows or {file, columns}; `columns` may be a
-    list or {exclude: [...]}."""
+    """Rows of cells (numbers or class names) from inline rows or {file, columns}."""
+    return read_columns(source, folder)[1]
+
+
+def read_columns(source, folder):
+    """The header of the columns read (None without one) and their rows, from inline rows or {file,
+    columns}; `columns` may be a list or {exclude: [...]}."""
     if isinstance(source, list):
-        return [row if isinstance(row, list) else [row] for row in source]
+        return None, [row if isinstance(row, list) else [row] for row in source]
     path = os.path.join(folder, source["file"])
     columns = source.get("columns")
     if path.lower().endswith(".npy"):
@@ -233,7 +238,8 @@ def read_table(source, folder):
         else:
             index = column_indices(columns, header, width)
         body = [[row[i] for i in index] for row in body]
-    return body
+        header = [header[i] for i in index] if header else None
+    return header, body
 
 
 def as_inputs(rows):
@@ -268,19 +274,11 @@ def text_windows(record, folder):
 def series_windows(record, folder):
     """A series' windows of `window` rows every `stride`, each with its target columns `horizon` rows after
     the window's last (IRBuilder.series)."""
-    table = read_table(record["series"], folder)
-    header = None
-    if isinstance(record["series"], dict) and not record["series"]["file"].lower().endswith(".npy"):
-        path = os.path.join(folder, record["series"]["file"])
-        with open(path, newline="", encoding="utf-8") as f:
-            first = next(row for row in csv.reader(f) if any(c.strip() for c in row))
-        if any(not is_number(c.strip()) for c in first):
-            columns = record["series"].get("columns")
-            header = [c.strip() for c in first] if columns is None else [c if isinstance(c, str) else first[c].strip() for c in columns]
+    header, table = read_columns(record["series"], folder)
     rows = as_inputs(table)
     window, horizon, stride = record["window"], record.get("horizon", 1), record.get("stride", 1)
     targets = record.get("targets")
-    columns = list(range(rows.shape[1])) if targets is None else [header.index(c) if isinstance(c, str) else c for c in targets]
+    columns = list(range(rows.shape[1])) if targets is None else column_indices(targets, header, rows.shape[1])
     starts = range(0, len(rows) - window - horizon + 1, stride)
     x = np.array([rows[s:s + window].reshape(-1) for s in starts], dtype=np.float32)
     y = np.array([rows[s + window + horizon - 1, columns] for s in starts], dtype=np.float32)
