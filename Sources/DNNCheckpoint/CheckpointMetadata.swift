@@ -15,6 +15,7 @@ public struct CheckpointMetadata: Sendable, Equatable {
     public static let inputNormalizationKey = "dnnc_input_normalization"
     public static let targetNormalizationKey = "dnnc_target_normalization"
     public static let classesKey = "dnnc_classes"
+    public static let encodingKey = "dnnc_input_encoding"
     public static let epochKey = "dnnc_epoch"
 
     public var version: String
@@ -22,16 +23,19 @@ public struct CheckpointMetadata: Sendable, Equatable {
     public var inputNormalizer: Normalizer
     public var targetNormalizer: Normalizer
     public var classes: [String]?
+    /// The input columns' encoding fitted on the training rows (TabularEncoder), when the model has one.
+    public var encoder: TabularEncoder?
     /// The epochs trained when it was written (nil when not recorded).
     public var epochsTrained: Int?
 
     public init(version: String = DNNCVersion.current, modelHash: String, inputNormalizer: Normalizer,
-                targetNormalizer: Normalizer, classes: [String]?, epochsTrained: Int? = nil) {
+                targetNormalizer: Normalizer, classes: [String]?, encoder: TabularEncoder? = nil, epochsTrained: Int? = nil) {
         self.version = version
         self.modelHash = modelHash
         self.inputNormalizer = inputNormalizer
         self.targetNormalizer = targetNormalizer
         self.classes = classes
+        self.encoder = encoder
         self.epochsTrained = epochsTrained
     }
 
@@ -44,6 +48,7 @@ public struct CheckpointMetadata: Sendable, Equatable {
         ]
         if let classes { m[Self.classesKey] = JSONValue.array(classes.map { .string($0) }).compact }
         if let epochsTrained { m[Self.epochKey] = String(epochsTrained) }
+        if let encoder { m[Self.encodingKey] = encoder.json.compact }
         return m
     }
 
@@ -64,9 +69,14 @@ public struct CheckpointMetadata: Sendable, Equatable {
             }
             classes = list
         }
+        var encoder: TabularEncoder? = nil
+        if let text = metadata[encodingKey] {
+            guard let read = TabularEncoder(json: text) else { throw CheckpointError("its metadata `\(encodingKey)` is malformed") }
+            encoder = read
+        }
         return CheckpointMetadata(version: metadata[versionKey] ?? "unknown", modelHash: hash,
                                   inputNormalizer: try normalizer(inputNormalizationKey),
-                                  targetNormalizer: try normalizer(targetNormalizationKey), classes: classes,
+                                  targetNormalizer: try normalizer(targetNormalizationKey), classes: classes, encoder: encoder,
                                   epochsTrained: metadata[epochKey].flatMap { Int($0) })
     }
 
@@ -105,6 +115,19 @@ extension CheckpointMetadata {
             // Float's range is about 3.4e38: a shift beyond 1e30 or a scale below 1e-30 would overflow it.
             if let j = (0 ..< width).first(where: { !(abs(normalizer.shift[$0]) <= 1e30) || !(abs(normalizer.scale[$0]) >= 1e-30 && abs(normalizer.scale[$0]) <= 1e30) }) {
                 throw CheckpointError("its \(what) normalization of column \(j) (shift \(normalizer.shift[j]), scale \(normalizer.scale[j])) would not give finite values")
+            }
+        }
+        // The encoding must give the model's input width from the columns the spec reads.
+        switch (encoder, model.encoder) {
+        case (nil, nil): break
+        case (nil, _?): throw CheckpointError("it carries no input encoding, but the spec's inputs have categories or empty cells to encode")
+        case (_?, nil): throw CheckpointError("it carries an input encoding, but the spec's inputs are numbers read as they are")
+        case (let stored?, let own?):
+            guard stored.columns.map(\.name) == own.columns.map(\.name) else {
+                throw CheckpointError("its input columns (\(stored.columns.prefix(5).map(\.name).joined(separator: ", "))) are not the spec's (\(own.columns.prefix(5).map(\.name).joined(separator: ", ")))")
+            }
+            guard stored.width == model.inputShape.reduce(1, *) else {
+                throw CheckpointError("its input encoding gives \(stored.width) values per row, but model.input takes \(model.inputShape.reduce(1, *))")
             }
         }
         if let classes {

@@ -20,9 +20,9 @@ public enum ONNXExport {
 
     /// The serialized ModelProto of `model` with the checkpoint's parameters and normalization.
     public static func serialize(_ model: ModelIR, parameters: [String: Tensor], inputNormalizer: Normalizer,
-                                 targetNormalizer: Normalizer) throws(ExportError) -> [UInt8] {
+                                 targetNormalizer: Normalizer, encoder: TabularEncoder? = nil) throws(ExportError) -> [UInt8] {
         var builder = GraphBuilder()
-        try builder.build(model, parameters: parameters, inputNormalizer: inputNormalizer, targetNormalizer: targetNormalizer)
+        try builder.build(model, parameters: parameters, inputNormalizer: inputNormalizer, targetNormalizer: targetNormalizer, encoder: encoder)
         var proto = Onnx_ModelProto()
         proto.irVersion = irVersion
         proto.producerName = "dnnc"
@@ -33,6 +33,12 @@ public enum ONNXExport {
         set.domain = ""
         set.version = opset
         proto.opsetImport = [set]
+        if encoder != nil {
+            var ml = Onnx_OperatorSetIdProto()
+            ml.domain = "ai.onnx.ml"
+            ml.version = 2
+            proto.opsetImport.append(ml)
+        }
         proto.graph = builder.graph
         proto.graph.name = model.name
         // A classifier's class names, in index order, for a deployment to read (also the `label` output).
@@ -41,6 +47,13 @@ public enum ONNXExport {
             entry.key = "dnnc_classes"
             entry.value = JSONValue.array(classes.map { .string($0) }).compact
             proto.metadataProps = [entry]
+        }
+        // The encoding as dnnc fitted it: the columns, their categories and fills, for a deployment to read.
+        if let encoder {
+            var entry = Onnx_StringStringEntryProto()
+            entry.key = "dnnc_input_encoding"
+            entry.value = encoder.json.compact
+            proto.metadataProps.append(entry)
         }
         do { return try [UInt8](proto.serializedBytes() as [UInt8]) } catch {
             throw ExportError("the model could not be serialized: \(error)")
@@ -80,9 +93,11 @@ struct GraphBuilder: ONNXGraph {
     }
 
     @discardableResult
-    mutating func node(_ op: String, _ inputs: [String], name: String, output: String? = nil, _ attributes: [Onnx_AttributeProto] = []) -> String {
+    mutating func node(_ op: String, _ inputs: [String], name: String, output: String? = nil, domain: String = "",
+                       _ attributes: [Onnx_AttributeProto] = []) -> String {
         var n = Onnx_NodeProto()
         n.opType = op
+        n.domain = domain
         n.input = inputs
         let out = output ?? fresh(name + "/" + op)
         n.output = [out]
@@ -173,9 +188,13 @@ struct GraphBuilder: ONNXGraph {
     }
 
     mutating func build(_ model: ModelIR, parameters: [String: Tensor], inputNormalizer: Normalizer,
-                        targetNormalizer: Normalizer) throws(ExportError) {
-        graph.input = [Self.valueInfo("input", elementType: .float, shape: [nil] + model.inputShape)]
+                        targetNormalizer: Normalizer, encoder: TabularEncoder? = nil) throws(ExportError) {
         var x = "input"
+        if let encoder {
+            x = try encodeInputs(encoder, inputShape: model.inputShape)
+        } else {
+            graph.input = [Self.valueInfo("input", elementType: .float, shape: [nil] + model.inputShape)]
+        }
         if inputNormalizer.kind != .none {
             let shift = constant("normalization/input_shift", inputNormalizer.shift.map(Float.init), shape: model.inputShape)
             let scale = constant("normalization/input_scale", inputNormalizer.scale.map(Float.init), shape: model.inputShape)

@@ -45,6 +45,10 @@ public enum PyTorchExport {
             DATA = \(py(.record(data.checked)))
             DATA_FOLDER = \(py(dataFolder))  # relative to this file's folder
             CLASSES = \(model.classes.map { "[" + $0.map(py).joined(separator: ", ") + "]" } ?? "None")
+            # The input columns' encoding dnnc fitted on the training rows (Data/TabularEncoder.swift); None: numbers as read.
+            ENCODING = \(model.encoder.map { "json.loads(" + py($0.json.compact) + ")" } ?? "None")
+            # Per encoded input: whether normalize.inputs scales it (a numeric column's value; None: all).
+            INPUT_SCALED = \(model.encoder.map { "[" + $0.scaled.map(pyBool).joined(separator: ", ") + "]" } ?? "None")
             NORMALIZE = {"inputs": \(py(model.inputNormalization.rawValue)), "targets": \(py(model.appliedTargetNormalization.rawValue))}
             INPUT_SHAPE = \(pyTuple(model.inputShape))
             OUTPUT_SHAPE = \(pyTuple(model.layers.last!.outputShape))

@@ -246,6 +246,44 @@ def as_inputs(rows):
     return np.array([[np.float32(float(c)) for c in row] for row in rows], dtype=np.float32)
 
 
+def category(cell):
+    """A cell as a category: a number as dnnc's Format.number writes it (`3`, not `3.0`)."""
+    if not is_number(cell):
+        return cell
+    x = float(cell)
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+
+
+def encode(header, rows):
+    """Input columns through dnnc's fitted encoding (Data/TabularEncoder.swift), read by header name:
+    numeric as is, binary 0 or 1, categorical one-hot with a last slot for an unseen category, an empty
+    cell filled, and a 0/1 indicator after a column that had empty cells in training."""
+    if ENCODING is None:
+        return as_inputs(rows)
+    index = [header.index(c["name"]) for c in ENCODING]
+    out = []
+    for row in rows:
+        values = []
+        for c, k in zip(ENCODING, index):
+            cell, slots = row[k], len(c["categories"]) + 1
+            if cell == "":
+                if c["fill"] is None:
+                    raise ValueError(f"the `{c['name']}` cell is empty")
+                values += [float(s == int(c["fill"])) for s in range(slots)] if c["kind"] == "categorical" else [c["fill"]]
+            elif c["kind"] == "numeric":
+                values.append(float(cell))
+            elif c["kind"] == "binary":
+                values.append(float(c["categories"].index(category(cell))))
+            else:
+                text = category(cell)
+                slot = c["categories"].index(text) if text in c["categories"] else slots - 1
+                values += [float(s == slot) for s in range(slots)]
+            if c["indicator"]:
+                values.append(float(cell == ""))
+        out.append(values)
+    return np.array(out, dtype=np.float32).reshape((len(rows),) + INPUT_SHAPE)
+
+
 def as_targets(rows):
     if CLASSES is not None and len(rows[0]) == 1:
         return np.array([[CLASSES.index(r[0]) if not is_number(r[0]) else float(r[0])] for r in rows], dtype=np.float32)
@@ -298,7 +336,7 @@ def load_data(folder):
             return text_windows(record, folder)
         if "series" in record:
             return series_windows(record, folder)
-        return as_inputs(read_table(record["inputs"], folder)), as_targets(read_table(record["targets"], folder))
+        return encode(*read_columns(record["inputs"], folder)), as_targets(read_table(record["targets"], folder))
 
     train = load(DATA["train"])
     validation = DATA.get("validation")
@@ -324,12 +362,14 @@ def load_data(folder):
 class Normalizer:
     """Per column, fitted on the training set in float64 (Data/Normalizer.swift)."""
 
-    def __init__(self, kind, data):
+    def __init__(self, kind, data, scaled=None):
         self.kind = kind
         columns = data.reshape(len(data), -1).astype(np.float64).T
         self.shift = np.zeros(len(columns))
         self.scale = np.ones(len(columns))
         for j, column in enumerate(columns):
+            if scaled is not None and not scaled[j]:
+                continue  # an encoded one-hot or 0/1 value
             values = column.tolist()
             if kind == "standard":
                 mean = sum(values) / len(values)
@@ -436,7 +476,7 @@ def main():
         Dropout.stream = RandomStream(SEED, RandomStream.DROPOUT)
 
     (x, y), validation = load_data(args.data_folder)
-    inputs = Normalizer(NORMALIZE["inputs"], x)
+    inputs = Normalizer(NORMALIZE["inputs"], x, INPUT_SCALED)
     targets = Normalizer(NORMALIZE["targets"], y)
     x = torch.from_numpy(inputs.apply(x).reshape((len(x),) + INPUT_SHAPE))
     y = torch.from_numpy(targets.apply(y))

@@ -54,7 +54,7 @@ struct Export: ParsableCommand {
             }
             do {
                 bytes = try ONNXExport.serialize(model, parameters: checkpoint.tensors, inputNormalizer: predictor.inputNormalizer,
-                                                 targetNormalizer: predictor.targetNormalizer)
+                                                 targetNormalizer: predictor.targetNormalizer, encoder: predictor.encoder)
             } catch {
                 Console.error("\(file.path):1:1: error: \(error.description)")
                 throw ExitCode(1)

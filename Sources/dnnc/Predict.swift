@@ -96,7 +96,7 @@ struct Predict: ParsableCommand {
         let reader: RowReader
         do {
             reader = try RowReader(path: input == "-" ? nil : input, displayName: input == "-" ? "<stdin>" : input, width: predictor.inputWidth,
-                                   columns: ir.inputColumns)
+                                   columns: ir.inputColumns, encoder: predictor.encoder)
         } catch {
             throw Console.fail(error.description)
         }
@@ -162,6 +162,7 @@ struct Predict: ParsableCommand {
                 }
             }
             try writer.finish()
+            predictor.encoder?.unseenNote(reader.unseen).map(Console.error)
         } catch let error as DataFileError {
             writer.abandon()
             throw Console.fail(error.description)
@@ -228,7 +229,8 @@ struct Evaluate: ParsableCommand {
         }
         do throws(DataFileError) {
             if let targets {
-                let x = try RowReader(path: data, displayName: data, width: I, columns: ir.inputColumns)
+                let x = try RowReader(path: data, displayName: data, width: I, columns: ir.inputColumns, encoder: predictor.encoder)
+                defer { predictor.encoder?.unseenNote(x.unseen).map(Console.error) }
                 let y = try RowReader(path: targets, displayName: targets, width: T, names: names.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: (0 ..< T).map { ($0, names) }),
                                       columns: ir.targetColumns)
                 var bx: [Float] = [], by: [Float] = []
@@ -246,8 +248,11 @@ struct Evaluate: ParsableCommand {
             } else {
                 // A header names the inputs and the targets both; without one, the inputs come first.
                 let both = ir.inputColumns.flatMap { inputs in ir.targetColumns.map { inputs + $0 } }
-                let reader = try RowReader(path: data, displayName: data, width: I + T, names: names.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: (I ..< I + T).map { ($0, names) }),
-                                           columns: both)
+                // The targets' place in the row read: after the input columns (before they are encoded).
+                let C = predictor.encoder?.columns.count ?? I
+                let reader = try RowReader(path: data, displayName: data, width: I + T, names: names.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: (C ..< C + T).map { ($0, names) }),
+                                           columns: both, encoder: predictor.encoder)
+                defer { predictor.encoder?.unseenNote(reader.unseen).map(Console.error) }
                 var batch: [Float] = [], bx: [Float] = [], by: [Float] = []
                 while true {
                     let n = try reader.next(maxRows: 4096, into: &batch)

@@ -15,14 +15,15 @@ public struct Normalizer: Sendable, Equatable {
         self.scale = scale
     }
 
-    /// Fits the statistics of each column of `data`.
-    public init(_ kind: Normalization, fittedOn data: DataMatrix) {
+    /// Fits the statistics of each column of `data`; with `scaled`, only the columns it marks (the
+    /// others keep shift 0 and scale 1: an encoder's one-hot and 0/1 values).
+    public init(_ kind: Normalization, fittedOn data: DataMatrix, scaled: [Bool]? = nil) {
         self.kind = kind
         let n = data.rows, c = data.columns
         shift = [Double](repeating: 0, count: c)
         scale = [Double](repeating: 1, count: c)
         guard kind != .none else { return }
-        for j in 0..<c {
+        for j in 0..<c where scaled?[j] ?? true {
             let column = (0..<n).map { Double(data.values[$0 * c + j]) }
             switch kind {
             case .none: break

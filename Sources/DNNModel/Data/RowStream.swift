@@ -35,15 +35,23 @@ public final class RowReader {
     /// For a CSV read by header names: the file's column of each value read, and the file's width.
     private var selection: [Int]? = nil
     private var fileWidth = 0
+    /// The training encoder of the first columns read (categories, empty cells), when the model has one.
+    private let encoder: TabularEncoder?
+    /// Per encoded column: the cells whose category the training rows never held (the unknown slot).
+    public private(set) var unseen: [Int] = []
 
     /// Opens a CSV (any other name, or stdin) or .npy file, expecting `width` values per row when given.
     /// `names` maps text cells of a column to numbers (class names in a target column). `columns`: the
     /// header names the model reads, in its order; a CSV with a header row is read by them (its columns
     /// in any order, others ignored, a missing one an error), one without is read by position.
+    /// `encoder`: the model's input encoding, which reads the first `encoder.columns` of `columns` (a
+    /// CSV with a header only) and turns them into `encoder.width` values.
     public init(path: String?, displayName: String, width expected: Int?, names: [Int: [String: Int]] = [:],
-                columns: [String]? = nil) throws(DataFileError) {
+                columns: [String]? = nil, encoder: TabularEncoder? = nil) throws(DataFileError) {
         name = displayName
         self.names = names
+        self.encoder = encoder
+        unseen = [Int](repeating: 0, count: encoder?.columns.count ?? 0)
         if let path {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw DataFileError(message: "cannot read \(displayName): no such file", help: nil)
@@ -63,6 +71,10 @@ public final class RowReader {
             try? handle.seek(toOffset: 0)
             let headerBytes = (try? handle.read(upToCount: start + length)).map { [UInt8]($0) } ?? []
             let info = try DataFiles.npyHeader(headerBytes, displayName, checkSize: false)
+            if encoder != nil {
+                throw DataFileError(message: "\(displayName) is a .npy array, but the model reads a table's columns by name (categories, empty cells)",
+                                    help: "give a CSV file with the training file's header row")
+            }
             width = info.columns
             format = .npy(descr: info.descr, rows: info.rows, itemSize: info.itemSize)
             try? handle.seek(toOffset: UInt64(info.dataStart))
@@ -92,10 +104,15 @@ public final class RowReader {
                 }
                 selection = chosen
             }
-            width = selection?.count ?? csv.count
+            if let encoder, selection == nil {
+                throw DataFileError(message: "\(displayName) has no header row, but the model reads its columns by name: " + encoder.columns.prefix(8).map { "`\($0.name)`" }.joined(separator: ", "),
+                                    help: "give the file a header row naming its columns, as the training file's does")
+            }
+            width = (selection?.count ?? csv.count) - (encoder?.columns.count ?? 0) + (encoder?.width ?? 0)
             if header == nil {
                 firstRowLine = line
-                firstRow = try Self.parse(csv, line: line, width: fileWidth, selection: nil, names: names)
+                records = csv
+                firstRow = try parse(line: line)
             }
             records = csv
         }
@@ -121,7 +138,7 @@ public final class RowReader {
                 rows = 1
             }
             while rows < maxRows, let line = try records.next() {
-                out += try Self.parse(records, line: line, width: fileWidth, selection: selection, names: names)
+                out += try parse(line: line)
                 batchLines.append(line)
                 rows += 1
             }
@@ -169,18 +186,34 @@ public final class RowReader {
         return names.flatMap { names in String(validating: cell, as: UTF8.self).flatMap { names[$0] } }.map(Float.init)
     }
 
-    /// One record's values: every cell, or those `selection` names (file columns, in the order read);
-    /// `names` is keyed by the value's place in the row read.
-    private static func parse(_ records: CSVRecords, line: Int, width: Int, selection: [Int]?, names: [Int: [String: Int]]) throws(DataFileError) -> [Float] {
-        guard records.count == width else {
-            throw DataFileError(message: "\(records.name):\(line):\(min(records.count, width) + 1): the row has \(records.count) values, but the first row has \(width)",
+    /// The current record's values: every cell, or those `selection` names (file columns, in the order
+    /// read), the first ones through the encoder when there is one; `names` is keyed by the value's place
+    /// in the row read.
+    private func parse(line: Int) throws(DataFileError) -> [Float] {
+        guard records.count == fileWidth else {
+            throw DataFileError(message: "\(records.name):\(line):\(min(records.count, fileWidth) + 1): the row has \(records.count) values, but the first row has \(fileWidth)",
                                 help: "give every row the same number of values")
         }
-        let read = selection ?? Array(0 ..< width)
+        let read = selection ?? Array(0 ..< fileWidth)
         var row: [Float] = []
-        row.reserveCapacity(read.count)
-        for (k, c) in read.enumerated() {
-            guard let v = value(records, c, names[k]) else {
+        row.reserveCapacity(width)
+        var start = 0
+        if let encoder {
+            let records = self.records
+            do {
+                try encoder.encode({ (k: Int) -> TableCell in
+                    let cell = records.cell(read[k])
+                    if cell.isEmpty { return .missing }
+                    if !records.cells[read[k]].quoted, let v = DataFiles.decimal(cell), v.isFinite { return .number(v) }
+                    return .text(String(decoding: cell, as: UTF8.self))
+                }, into: &row, unseen: &unseen)
+            } catch {
+                throw DataFileError(message: "\(records.name):\(line):\(read[error.column] + 1): \(error.message)", help: error.help)
+            }
+            start = encoder.columns.count
+        }
+        for (k, c) in read.enumerated().dropFirst(start) {
+            guard let v = Self.value(records, c, names[k]) else {
                 let cell = try records.text(c)
                 throw DataFileError(message: "\(records.name):\(line):\(c + 1): \(DataFiles.notANumber(DNNSyntax.Format.printable(cell)))" + (names[k] == nil ? "" : " or a class name"),
                                     help: names[k].map { "the classes are " + $0.sorted { $0.value < $1.value }.map(\.key).joined(separator: ", ") })

@@ -46,6 +46,8 @@ struct Builder {
     /// (context: one per position; 1: the window's next character), set before its windows are cut.
     var textVocabulary: [Unicode.Scalar]? = nil
     var textTargetColumns = 1
+    /// The training inputs' encoder, once fitted (TabularFitting.swift); the other sets use it.
+    var encoder: TabularEncoder? = nil
 
     mutating func build() -> ModelIR? {
         let data = spec.data, train = spec.train
@@ -80,7 +82,7 @@ struct Builder {
             names = vocabulary.map { String($0) }
         }
         guard let (trainSet, inputColumns, targetColumns) = dataset(data.train, loss: loss, classes: &names, outputWidth: outputWidth,
-                                                                   inputWidth: inputWidth, lastLayer: built.last!)
+                                                                   inputWidth: inputWidth, lastLayer: built.last!, training: true)
         else { return nil }
         var validation: Dataset? = nil
         var trainData = trainSet
@@ -198,13 +200,14 @@ struct Builder {
         // The names predict and evaluate read a CSV by: the training file's header, as selected.
         ir.inputColumns = inputColumns
         ir.targetColumns = targetColumns
+        ir.encoder = encoder
         return ir
     }
 
     /// A training, validation or test set: its inputs and targets, read and checked against the model,
     /// with the header names of the columns each reads (for predict and evaluate).
     mutating func dataset(_ set: DataSetSection, loss: Loss, classes: inout [String]?, outputWidth: Int, inputWidth: Int,
-                          lastLayer: Layer) -> (set: Dataset, inputColumns: [String]?, targetColumns: [String]?)? {
+                          lastLayer: Layer, training: Bool = false) -> (set: Dataset, inputColumns: [String]?, targetColumns: [String]?)? {
         let inputsValue = set.inputs, targetsValue = set.targets
         // A text's or a series' windows and their targets are cut together.
         let tables: (inputs: DataTable, targets: DataTable)?
@@ -233,7 +236,7 @@ struct Builder {
                 return nil
             }
         }
-        guard let inputs = numeric(inputTable, at: inputsValue) else { return nil }
+        guard let inputs = inputMatrix(inputTable, at: inputsValue, training: training, isSeries: set.isSeries) else { return nil }
         // A .npy of several dimensions per sample must have model.input's, not a permutation of it
         // (Keras's [length, channels] for [channels, length] would be read silently wrong).
         let inputShape = spec.model.input.value
@@ -288,6 +291,22 @@ struct Builder {
         return valid ? (Dataset(inputs: inputs, targets: targets), inputTable.header, targetTable.header) : nil
     }
 
+    /// A set's inputs as numbers: through the training encoder when there is one (fitted here, on the
+    /// training rows a validation split leaves, for the training set), else the table's numbers.
+    mutating func inputMatrix(_ table: DataTable, at source: DataSource, training: Bool, isSeries: Bool) -> DataMatrix? {
+        if training, needsEncoder(table) {
+            var rows = Array(0 ..< table.rows)
+            if case .split(let fraction)? = spec.data.validation {
+                guard let (order, held) = splitOrder(rows: table.rows, fraction: fraction.value, at: fraction.range, inTimeOrder: isSeries) else { return nil }
+                rows = order[held...].sorted()
+            }
+            guard let fitted = fitEncoder(table, at: source, rows: rows) else { return nil }
+            encoder = fitted
+        }
+        if let encoder { return encode(table, with: encoder, at: source) }
+        return numeric(table, at: source)
+    }
+
     /// Whether inputs and targets read the same file, the inputs without a column selection.
     func sameFile(_ inputs: DataSource, _ targets: DataSource) -> Bool {
         guard case .file(let a, let columns) = inputs.origin, columns == nil, case .file(let b, _) = targets.origin else { return false }
@@ -304,9 +323,11 @@ struct Builder {
             bag.error(.inputWidth,
                       "each input row has \(inputs.columns) value\(inputs.columns == 1 ? "" : "s"), but model.input \(inputShape) (line \(inputShapeRange.start.line)) takes \(inputWidth)",
                       at: inputsValue.firstRow, notes: [DiagnosticNote("model.input is declared here", at: inputShapeRange)],
-                      help: sameFile(inputsValue, targetsValue) && inputs.columns > inputWidth
+                      help: encoder.map { "the columns encode to \(inputs.columns) values (\($0.summary)): make model.input [\(inputs.columns)]" }
+                          ?? (sameFile(inputsValue, targetsValue) && inputs.columns > inputWidth
                           ? "the inputs read the targets' file whole, the target column too: give the inputs `columns:`, the ones the model reads"
-                          : "make model.input [\(inputs.columns)] or fix the rows")
+                          : "make model.input [\(inputs.columns)] or fix the rows"),
+                      fixes: encoder != nil && inputShape.count == 1 ? [FixIt(inputShapeRange, "[\(inputs.columns)]")] : [])
             valid = false
         }
         if inputs.rows != targetRows {
@@ -639,21 +660,7 @@ struct Builder {
     /// Holds out `fraction` of the rows, drawn by the seed's validation stream; a series' last rows (its
     /// latest windows), in time order.
     mutating func split(_ set: Dataset, fraction: Double, at range: SourceRange, inTimeOrder: Bool = false) -> (Dataset, Dataset?) {
-        let n = set.inputs.rows
-        let held = Int((Double(n) * fraction).rounded())
-        guard held >= 1, held < n else {
-            bag.error(.splitSize, "a split of \(Format.number(fraction)) of \(n) rows holds out \(held); it must leave at least one row on each side",
-                      at: range)
-            return (set, nil)
-        }
-        var order = Array(0..<n)
-        if inTimeOrder {
-            // Held out first in `order`: the last `held` rows.
-            order = Array(n - held ..< n) + Array(0 ..< n - held)
-        } else {
-            var rng = RandomStream(seed: UInt64(spec.seed.value), stream: RandomStream.validationSplit)
-            for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.index(below: i + 1)) }
-        }
+        guard let (order, held) = splitOrder(rows: set.inputs.rows, fraction: fraction, at: range, inTimeOrder: inTimeOrder) else { return (set, nil) }
         func take(_ rows: ArraySlice<Int>) -> Dataset {
             Dataset(inputs: set.inputs.rows(rows.sorted()), targets: set.targets.rows(rows.sorted()))
         }

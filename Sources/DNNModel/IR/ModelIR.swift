@@ -237,6 +237,9 @@ public struct ModelIR: Sendable {
     /// read a CSV with a header by these names.
     public var inputColumns: [String]? = nil
     public var targetColumns: [String]? = nil
+    /// How the input columns become the model's input values (categories, two-valued columns, empty
+    /// cells), fitted on the training rows; nil for a table of numbers read as they are.
+    public var encoder: TabularEncoder? = nil
     /// Characters per window when the model trains on a text (`data.train: {text, context}`): its
     /// classes are the text's characters, and `dnnc generate` samples from it.
     public var textContext: Int? = nil

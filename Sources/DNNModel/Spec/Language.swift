@@ -11,7 +11,7 @@ public enum Language {
     public static let version = 1
 
     /// Every catalog, in the order the reference lists them.
-    public static var catalogs: [Catalog] { [layers, activations, initializers, losses, optimizers, schedules, clipping] }
+    public static var catalogs: [Catalog] { [layers, activations, initializers, losses, optimizers, schedules, clipping, columnTypes] }
 
     /// Every activation: the types' own entries (Ops/Activations/, listed by `Ops.activations`).
     public static let activations = Catalog(name: "activation", kinds: Ops.activations.flatMap { $0.kinds })
@@ -62,6 +62,23 @@ public enum Language {
                    doc: "scale every gradient so that their global L2 norm is at most max, as clip_grad_norm_"),
         ChoiceKind(name: "value", params: [.required("max", .number(.positive), "the largest magnitude of any gradient element")],
                    doc: "clamp every gradient element to [−max, max], as clip_grad_value_"),
+    ])
+
+    /// What a table's input column holds (`data.types`); TabularEncoder encodes each.
+    public static let columnTypes = Catalog(name: "column type", kinds: [
+        ChoiceKind(name: "numeric", doc: "a number per row, scaled as `data.normalize.inputs` says"),
+        ChoiceKind(name: "categorical",
+                   doc: "one of a set of values, text or numbers: one-hot, a slot per value the training rows hold (sorted) and one for a value they never held"),
+        ChoiceKind(name: "binary",
+                   doc: "two values: one input, 0 for no, false, 0 or n (else the first in sorted order) and 1 for the other"),
+    ])
+
+    /// What an empty cell of an input column becomes.
+    static let fillStrategy = ValueType.oneOf([
+        .word(["error", "mean", "median", "most_frequent"]),
+        .record(Record(name: "data.missing.constant", fields: [
+            .required("constant", .oneOf([.number(.any), .string]), "the value an empty cell takes: a number, or a category"),
+        ])),
     ])
 
     // Fields several layer kinds share.
@@ -146,6 +163,15 @@ public enum Language {
                       "a test set like train, evaluated once after training and reported apart (`test_` metrics); never used to choose anything"),
             .optional("classes", .list(.string, minCount: 2), default: .off("the sorted distinct names in the targets"),
                       "class names in index order, for targets written as names"),
+            .optional("types", .columns(.choice(columnTypes)), default: .contextual("inferred from the training rows"),
+                      "input columns' types by header name, where inference is not wanted: numbers are numeric, two values such as yes/no or true/false binary, other text categorical"),
+            .optional("missing", .oneOf([.record(Record(name: "data.missing", fields: [
+                .optional("strategy", fillStrategy, default: .word("error"), "what an empty cell of any input column becomes"),
+                .optional("columns", .columns(fillStrategy), default: .off("none"), "a strategy per column, by header name, over `strategy`"),
+                .optional("indicator", .boolean, default: .bool(false),
+                          "add a 0/1 input `<column>_missing` after each column that has empty cells in the training rows"),
+            ])), fillStrategy]), default: .word("error"),
+                      "empty cells of the input columns: `error` (located), `mean`, `median`, `most_frequent` or `{constant: V}`, fitted on the training rows"),
             .optional("normalize", .record(Record(name: "data.normalize", fields: [
                 .optional("inputs", normalization, default: .word("none"), "per column, fitted on the training inputs"),
                 .optional("targets", normalization, default: .word("none"),

@@ -146,10 +146,30 @@ public struct DataSection: Sendable {
     /// `data.test`: evaluated once, after training.
     public var test: DataSetSection?
     public var classes: Located<[String]>?
+    /// `data.types`: input columns by header name, in the order written.
+    public var types: [(column: String, kind: Located<ColumnKind>)]
+    public var missing: MissingSection
     public var normalizeInputs: Located<Normalization>
     public var normalizeTargets: Located<Normalization>
     /// The section as checked, for the PyTorch program, which prints it back as its `DATA`.
     public var checked: SpecRecord
+}
+
+/// `data.missing`: what empty input cells become.
+public struct MissingSection: Sendable {
+    /// For every column without its own.
+    public var strategy: Located<FillStrategy>
+    /// Per column, by header name, in the order written.
+    public var columns: [(column: String, strategy: Located<FillStrategy>)]
+    public var indicator: Bool
+
+    /// The strategy for a column: its own, or the one for all.
+    public func strategy(for column: String) -> Located<FillStrategy> {
+        columns.first { $0.column == column }?.strategy ?? strategy
+    }
+
+    /// Whether the spec says anything about empty cells.
+    public var isWritten: Bool { strategy.value != .error || !columns.isEmpty || indicator }
 }
 
 // MARK: - model
@@ -343,9 +363,27 @@ extension ResolvedSpec {
             guard let value = normalize?[key] else { return Located(.none, at: .none, isDefault: true) }
             return value.located { $0.string.flatMap(Normalization.init(rawValue:)) }
         }
+        let types = data["types"]?.record.map { record in
+            record.order.map { (column: $0, kind: record[$0]!.located { $0.choice.flatMap { ColumnKind(rawValue: $0.kind) } }) }
+        } ?? []
         return DataSection(train: dataSet(data["train"]!.record!), validation: validation, test: data["test"]?.record.map(dataSet),
                            classes: data["classes"].map { $0.located { $0.list?.compactMap(\.string) } },
+                           types: types, missing: missingSection(data["missing"]!),
                            normalizeInputs: normalization("inputs"), normalizeTargets: normalization("targets"), checked: data)
+    }
+
+    /// `missing: mean`, `missing: {constant: 0}`, or `missing: {strategy, columns, indicator}`.
+    static func missingSection(_ value: SpecValue) -> MissingSection {
+        func strategy(_ value: SpecValue) -> Located<FillStrategy> {
+            value.located { v in
+                if let word = v.string { return ["error": .error, "mean": .mean, "median": .median, "most_frequent": .mostFrequent][word] }
+                let constant = v.record!["constant"]!
+                return .constant(constant.string.map(FillConstant.text) ?? .number(constant.double!))
+            }
+        }
+        guard let record = value.record, record["constant"] == nil else { return MissingSection(strategy: strategy(value), columns: [], indicator: false) }
+        let columns = record["columns"]?.record.map { r in r.order.map { (column: $0, strategy: strategy(r[$0]!)) } } ?? []
+        return MissingSection(strategy: strategy(record["strategy"]!), columns: columns, indicator: record["indicator"]!.bool!)
     }
 
     static func trainSection(_ train: SpecRecord) -> TrainSection {

@@ -43,6 +43,8 @@ public enum SchemaExport {
             return [("anyOf", .array(types.map { .object(type($0)) }))]
         case .bindings:
             return [("type", .string("object")), ("propertyNames", .object([("pattern", .string("^[A-Za-z_][A-Za-z0-9_]*$"))]))]
+        case .columns(let value):
+            return [("type", .string("object")), ("additionalProperties", .object(type(value)))]
         }
     }
 

@@ -214,6 +214,26 @@ public struct SpecChecker {
                 order.append(key)
             }
             return make(.record(SpecRecord(fields: fields, order: order, range: node.range)))
+        case .columns(let valueType):
+            guard case .mapping(let pairs) = node.content else { return typeError(node, "a mapping of column names to values", path) }
+            var fields: [String: SpecValue] = [:], order: [String] = []
+            var valid = true
+            for pair in pairs {
+                guard let key = pair.key.scalarText, case .scalar = pair.key.content, !key.isEmpty else {
+                    bag.error(.wrongType, "a column's name is a header name, found \(pair.key.kindDescription)", at: pair.key.range,
+                              help: "name the column as the CSV file's header row does")
+                    valid = false
+                    continue
+                }
+                guard fields[key] == nil else { continue }  // a duplicate key, reported by the YAML stage
+                if let v = value(pair.value, valueType, path: "\(path).\(key)") {
+                    fields[key] = v
+                    order.append(key)
+                } else {
+                    valid = false
+                }
+            }
+            return valid ? make(.record(SpecRecord(fields: fields, order: order, range: node.range))) : nil
         case .oneOf(let types):
             // The first type that fits without an error; else the errors of the type meant for this kind of node.
             for type in types {
@@ -230,7 +250,7 @@ public struct SpecChecker {
     /// Whether a type is written with this kind of node (a mapping, a list or a scalar).
     static func accepts(_ type: ValueType, _ node: YAMLNode) -> Bool {
         switch (type, node.content) {
-        case (.record, .mapping), (.choice, .mapping), (.choice, .scalar): true
+        case (.record, .mapping), (.choice, .mapping), (.choice, .scalar), (.columns, .mapping): true
         case (.list, .sequence), (.matrix, .sequence), (.shape, .sequence), (.dims, .sequence): true
         case (.integer, .scalar), (.number, .scalar), (.boolean, .scalar), (.string, .scalar), (.word, .scalar), (.dims, .scalar): true
         case (.oneOf(let types), _): types.contains { accepts($0, node) }

@@ -14,6 +14,9 @@ public final class Predictor {
     public let targetNormalizer: Normalizer
     /// Class names in index order, for a classifier.
     public let classes: [String]?
+    /// How the input columns become the model's values: the checkpoint's, fitted on the rows it was
+    /// trained on (the spec's, for a checkpoint that carries none).
+    public let encoder: TabularEncoder?
 
     public init(model: ModelIR, checkpoint: Checkpoint, batch: Int = 256) throws(CheckpointError) {
         self.model = model
@@ -24,8 +27,10 @@ public final class Predictor {
             inputNormalizer = metadata.inputNormalizer
             targetNormalizer = metadata.targetNormalizer
             classes = metadata.classes ?? model.classes
+            encoder = metadata.encoder ?? model.encoder
         } else {
-            inputNormalizer = Normalizer(model.inputNormalization, fittedOn: model.train.inputs)
+            encoder = model.encoder
+            inputNormalizer = Normalizer(model.inputNormalization, fittedOn: model.train.inputs, scaled: model.encoder?.scaled)
             targetNormalizer = Normalizer(model.appliedTargetNormalization, fittedOn: model.train.targets)
             classes = model.classes
         }

@@ -98,7 +98,7 @@ public final class Trainer {
     public init(model: ModelIR) {
         self.model = model
         let data = model.train
-        inputNormalizer = Normalizer(model.inputNormalization, fittedOn: data.inputs)
+        inputNormalizer = Normalizer(model.inputNormalization, fittedOn: data.inputs, scaled: model.encoder?.scaled)
         targetNormalizer = Normalizer(model.appliedTargetNormalization, fittedOn: data.targets)
         inputs = inputNormalizer.apply(data.inputs)
         targets = targetNormalizer.apply(data.targets)

@@ -207,6 +207,7 @@ extension CheckpointMetadata {
     /// The metadata of a trainer's current model.
     public init(_ trainer: Trainer) {
         self.init(modelHash: trainer.model.architectureHash, inputNormalizer: trainer.inputNormalizer,
-                  targetNormalizer: trainer.targetNormalizer, classes: trainer.model.classes, epochsTrained: trainer.epochsRun)
+                  targetNormalizer: trainer.targetNormalizer, classes: trainer.model.classes, encoder: trainer.model.encoder,
+                  epochsTrained: trainer.epochsRun)
     }
 }

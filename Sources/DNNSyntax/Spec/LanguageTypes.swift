@@ -77,6 +77,8 @@ public indirect enum ValueType: Sendable {
     case oneOf([ValueType])
     /// A block instance's `with:`: parameter names to values, each checked where the block uses it.
     case bindings
+    /// A mapping of a table's column names (header names) to values of one type (`types: {city: categorical}`).
+    case columns(ValueType)
 
     /// How the reference names the type.
     package var description: String {
@@ -94,6 +96,7 @@ public indirect enum ValueType: Sendable {
         case .dims: "integer or list of integers"
         case .oneOf(let types): types.map(\.description).joined(separator: " or ")
         case .bindings: "mapping of parameter names to values"
+        case .columns(let value): "mapping of column names to \(value.description)"
         }
     }
 }

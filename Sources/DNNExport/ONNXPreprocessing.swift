@@ -1,0 +1,85 @@
+// The input encoding (DNNModel/Data/TabularEncoder.swift) as ONNX nodes, so that a deployment feeds raw
+// rows: one graph input per column, named by its header, [N, 1]: float for a numeric column (NaN for an
+// empty cell), string for a binary or categorical one (numbers written as Format.number writes them, "" for
+// an empty cell). Strings become numbers through ai.onnx.ml's LabelEncoder (opset 2); a category the
+// training rows never held goes to the unknown slot. The encoded columns are concatenated into `input`,
+// which the normalization and the layers read as they read a plain model's input.
+
+import DNNCore
+import Foundation
+
+extension GraphBuilder {
+    /// The graph's names that a column's input may not take.
+    static let reservedNames: Set<String> = ["input", "output", "probabilities", "class", "label", "class_names"]
+
+    /// Adds the column inputs and the nodes that encode them; returns `input`, [N, encoder.width].
+    mutating func encodeInputs(_ encoder: TabularEncoder, inputShape: [Int]) throws(ExportError) -> String {
+        scope = "encoding"
+        var parts: [String] = []
+        for column in encoder.columns {
+            guard !Self.reservedNames.contains(column.name), !column.name.contains("/") else {
+                throw ExportError("the input column `\(column.name)` would name an ONNX input the graph uses itself; rename the column (its header) to export the model")
+            }
+            switch column.kind {
+            case .numeric:
+                graph.input.append(Self.valueInfo(column.name, elementType: .float, shape: [nil, 1]))
+                var x = column.name
+                let isMissing = node("IsNaN", [x], name: "encoding/\(column.name)")
+                if let fill = column.fill {
+                    let value = constant(fresh("encoding/\(column.name)/fill"), [Float(fill)], shape: [1])
+                    x = node("Where", [isMissing, value, x], name: "encoding/\(column.name)")
+                }
+                parts.append(x)
+                if column.indicator { parts.append(node("Cast", [isMissing], name: "encoding/\(column.name)", [Self.attribute("to", int: 1)])) }
+            case .binary, .categorical:
+                graph.input.append(Self.valueInfo(column.name, elementType: .string, shape: [nil, 1]))
+                let K = column.categories.count
+                var keys = column.categories
+                var values = Array(0 ..< K).map(Int64.init)
+                // An empty cell: the fill's slot, else (categorical) the unknown one.
+                if let fill = column.fill, !keys.contains("") {
+                    keys.append("")
+                    values.append(Int64(fill))
+                }
+                if column.kind == .binary {
+                    // 0 or 1; a value the training rows never held (or an empty cell without a fill) is NaN.
+                    let code = labelEncoder(column.name, keys: keys, values: values.map(Float.init), default: .nan)
+                    parts.append(code)
+                } else {
+                    let slot = labelEncoder(column.name, keys: keys, values: values, default: Int64(K))
+                    let slots = int64s(fresh("encoding/\(column.name)/slots"), Array(0 ... Int64(K)))
+                    let hot = node("Equal", [slot, slots], name: "encoding/\(column.name)")
+                    parts.append(node("Cast", [hot], name: "encoding/\(column.name)", [Self.attribute("to", int: 1)]))
+                }
+                if column.indicator {
+                    parts.append(labelEncoder(column.name, keys: [""], values: [Float(1)], default: 0))
+                }
+            }
+        }
+        let flat = parts.count == 1 ? node("Identity", parts, name: "encoding", output: inputShape.count == 1 ? "input" : nil)
+                                    : node("Concat", parts, name: "encoding", output: inputShape.count == 1 ? "input" : nil, [Self.attribute("axis", int: 1)])
+        if inputShape.count > 1 {
+            let shape = int64s(fresh("encoding/shape"), [-1] + inputShape.map(Int64.init))
+            node("Reshape", [flat, shape], name: "encoding", output: "input")
+        }
+        return "input"
+    }
+
+    /// ai.onnx.ml LabelEncoder from a string column to int64 codes.
+    mutating func labelEncoder(_ column: String, keys: [String], values: [Int64], default: Int64) -> String {
+        var a = Self.attribute("values_int64s", ints: values.map(Int.init))
+        a.name = "values_int64s"
+        return node("LabelEncoder", [column], name: "encoding/\(column)", domain: "ai.onnx.ml",
+                    [Self.attribute("keys_strings", strings: keys), a, Self.attribute("default_int64", int: Int(`default`))])
+    }
+
+    /// ai.onnx.ml LabelEncoder from a string column to float codes.
+    mutating func labelEncoder(_ column: String, keys: [String], values: [Float], default: Float) -> String {
+        var floats = Onnx_AttributeProto()
+        floats.name = "values_floats"
+        floats.type = .floats
+        floats.floats = values
+        return node("LabelEncoder", [column], name: "encoding/\(column)", domain: "ai.onnx.ml",
+                    [Self.attribute("keys_strings", strings: keys), floats, Self.attribute("default_float", float: `default`)])
+    }
+}
