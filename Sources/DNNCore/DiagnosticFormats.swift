@@ -18,7 +18,7 @@ public enum DiagnosticFormats {
             if let range = note.range, !range.isNone { fields += location(path, range) }
             return .object(fields)
         }
-        return .object(location(path, d.range) + [
+        return .object(location(d.otherFile?.path ?? path, d.range) + [
             ("severity", .string(d.severity.rawValue)),
             ("code", .string(d.code.rawValue)),
             ("message", .string(d.message)),
@@ -65,7 +65,7 @@ public enum DiagnosticFormats {
                     ("ruleIndex", .int(codes.firstIndex(of: d.code)!)),
                     ("level", .string(level(d.severity))),
                     ("message", .object([("text", .string(message))])),
-                    ("locations", .array([sarifLocation(result.file.path, d.range, message: nil)])),
+                    ("locations", .array([sarifLocation(d.otherFile?.path ?? result.file.path, d.range, message: nil)])),
                 ]
                 let related = d.notes.compactMap { note -> JSONValue? in
                     guard let range = note.range, !range.isNone else { return nil }
@@ -149,7 +149,7 @@ public enum DiagnosticFormats {
         for result in results {
             for d in result.diagnostics.sorted {
                 let (line, column, endLine, endColumn) = DiagnosticRenderer.span(d.range)
-                var properties = "file=\(escapeProperty(result.file.path)),line=\(line),col=\(column)"
+                var properties = "file=\(escapeProperty(d.otherFile?.path ?? result.file.path)),line=\(line),col=\(column)"
                 // GitHub's endColumn names the last column, inclusive, and applies only within one line.
                 if endLine == line, endColumn > column + 1 {
                     properties += ",endLine=\(endLine),endColumn=\(endColumn - 1)"

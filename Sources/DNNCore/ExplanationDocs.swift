@@ -2,6 +2,7 @@
 // Each shows what `dnnc check` reports for the bad example, compiled on the spot (or, for a code found
 // while training, what training it reports), so the docs cannot drift from the checker or the trainer.
 
+import Foundation
 import DNNSyntax
 import DNNModel
 import DNNCheckpoint
@@ -13,7 +14,7 @@ public enum ExplanationDocs {
     /// What the explanation's bad example reports: `dnnc check`'s diagnostics; for a code found while
     /// training, those of a clean check and then of training it, as `dnnc run` reports them.
     public static func diagnostics(_ explanation: Explanation) -> (file: SourceFile, diagnostics: [Diagnostic]) {
-        let result = Compiler.compile(SourceFile(path: examplePath, text: explanation.bad), options: CompileOptions(limits: explanation.limits))
+        let result = compile(explanation)
         guard explanation.stage == .run, result.diagnostics.all.isEmpty, let model = result.model else {
             return (result.file, result.diagnostics.sorted)
         }
@@ -23,6 +24,27 @@ public enum ExplanationDocs {
             found += watched.after(log, firstCost: trainer.firstCost ?? log.cost)
         }
         return (result.file, found + (watched.end(outcome).map { [$0] } ?? []))
+    }
+
+    /// The bad example compiled; with its data files written beside it in a temporary folder, which the
+    /// diagnostics then do not name.
+    static func compile(_ explanation: Explanation) -> CompileResult {
+        let options = CompileOptions(limits: explanation.limits)
+        guard !explanation.files.isEmpty else { return Compiler.compile(SourceFile(path: examplePath, text: explanation.bad), options: options) }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dnnc-example-\(explanation.code.rawValue)-\(ProcessInfo.processInfo.processIdentifier)").path
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for (name, text) in explanation.files { try? text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8) }
+        var result = Compiler.compile(SourceFile(path: folder + "/" + examplePath, text: explanation.bad), options: options)
+        result.file = SourceFile(path: examplePath, text: explanation.bad)
+        var shown = result.diagnostics
+        shown.replace(with: result.diagnostics.all.map { d in
+            var d = d
+            if let other = d.otherFile { d.otherFile?.path = String(other.path.dropFirst(folder.count + 1)) }
+            return d
+        })
+        result.diagnostics = shown
+        return result
     }
 
     /// What `dnnc check` (or `dnnc run`, for a code found while training) prints for the bad example.

@@ -21,6 +21,8 @@ public struct DataTable: Sendable {
     /// For a CSV file: the line of each row, and the (1-based) field of each column, for messages.
     public var rowLines: [Int] = []
     public var columnFields: [Int] = []
+    /// For a CSV file with a header: its line's number and text, for diagnostics at a header cell.
+    public var headerLine: (number: Int, text: String)? = nil
 
     /// Cell i (row-major): its number, or nil for text.
     public func number(_ i: Int) -> Double? { floats.map { Double($0[i]) } ?? numbers[i] }
@@ -68,6 +70,7 @@ public enum DataFiles {
         var header: [String]? = nil
         var width = 0, rows = 0
         var rowLines: [Int] = []
+        var headerLine: (number: Int, text: String)? = nil
         var records = CSVRecords(name: name, bytes: bytes)
         var row: [(text: String, number: Double?)] = []
         while let line = try records.next() {
@@ -87,6 +90,7 @@ public enum DataFiles {
                 }
                 if row.allSatisfy({ $0.number == nil && !$0.text.isEmpty }) {
                     header = row.map(\.text)
+                    headerLine = (line, sourceLine(bytes, line))
                     continue
                 }
             }
@@ -108,7 +112,16 @@ public enum DataFiles {
         guard rows > 0 || header != nil else { throw DataFileError(message: "\(name) holds no rows", help: nil) }
         guard rows > 0 else { throw DataFileError(message: "\(name) has a header but no rows", help: nil) }
         return DataTable(rows: rows, columns: width, numbers: numbers, texts: texts, header: header,
-                         rowLines: rowLines, columnFields: (0 ..< width).map { $0 + 1 })
+                         rowLines: rowLines, columnFields: (0 ..< width).map { $0 + 1 }, headerLine: headerLine)
+    }
+
+    /// Line `number` (from 1) of a file's bytes, without its terminator or a byte order mark.
+    static func sourceLine(_ bytes: [UInt8], _ number: Int) -> String {
+        var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0, line = 1
+        while line < number, let newline = bytes[start...].firstIndex(of: 0x0A) { start = newline + 1; line += 1 }
+        var end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.endIndex
+        if end > start, bytes[end - 1] == 0x0D { end -= 1 }
+        return String(decoding: bytes[start ..< min(end, start + 65536)], as: UTF8.self)
     }
 
     /// `inf`, `infinity` or `nan` with an optional sign, in any case: words other readers take for

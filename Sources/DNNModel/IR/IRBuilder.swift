@@ -48,6 +48,8 @@ struct Builder {
     var textTargetColumns = 1
     /// The training inputs' encoder, once fitted (TabularFitting.swift); the other sets use it.
     var encoder: TabularEncoder? = nil
+    /// The sets as read, for the data lint (DataLint.swift).
+    var read: [SetRole: ReadSet] = [:]
 
     mutating func build() -> ModelIR? {
         let data = spec.data, train = spec.train
@@ -82,7 +84,7 @@ struct Builder {
             names = vocabulary.map { String($0) }
         }
         guard let (trainSet, inputColumns, targetColumns) = dataset(data.train, loss: loss, classes: &names, outputWidth: outputWidth,
-                                                                   inputWidth: inputWidth, lastLayer: built.last!, training: true)
+                                                                   inputWidth: inputWidth, lastLayer: built.last!, role: .train)
         else { return nil }
         var validation: Dataset? = nil
         var trainData = trainSet
@@ -90,11 +92,13 @@ struct Builder {
         case .split(let fraction)?:
             (trainData, validation) = self.split(trainSet, fraction: fraction.value, at: fraction.range, inTimeOrder: data.train.isSeries)
         case .set(let set)?:
-            validation = dataset(set, loss: loss, classes: &names, outputWidth: outputWidth, inputWidth: inputWidth, lastLayer: built.last!)?.set
+            validation = dataset(set, loss: loss, classes: &names, outputWidth: outputWidth, inputWidth: inputWidth, lastLayer: built.last!,
+                                 role: .validation)?.set
         case nil:
             break
         }
-        let test = data.test.flatMap { dataset($0, loss: loss, classes: &names, outputWidth: outputWidth, inputWidth: inputWidth, lastLayer: built.last!)?.set }
+        let test = data.test.flatMap { dataset($0, loss: loss, classes: &names, outputWidth: outputWidth, inputWidth: inputWidth, lastLayer: built.last!,
+                                               role: .test)?.set }
         let trainInputs = data.train.inputs.range
         for layer in built {
             if let vocab = layer.kind.vocabulary, layer.inputs == [-1] {
@@ -201,13 +205,19 @@ struct Builder {
         ir.inputColumns = inputColumns
         ir.targetColumns = targetColumns
         ir.encoder = encoder
+        var trainRows: [Int]? = nil
+        if case .split(let fraction)? = data.validation,
+           let (order, held) = splitOrder(rows: trainSet.inputs.rows, fraction: fraction.value, at: fraction.range, inTimeOrder: data.train.isSeries) {
+            trainRows = Array(order[held...])
+        }
+        lintData(loss: loss, classes: ir.classes, trainRows: trainRows)
         return ir
     }
 
     /// A training, validation or test set: its inputs and targets, read and checked against the model,
     /// with the header names of the columns each reads (for predict and evaluate).
     mutating func dataset(_ set: DataSetSection, loss: Loss, classes: inout [String]?, outputWidth: Int, inputWidth: Int,
-                          lastLayer: Layer, training: Bool = false) -> (set: Dataset, inputColumns: [String]?, targetColumns: [String]?)? {
+                          lastLayer: Layer, role: SetRole) -> (set: Dataset, inputColumns: [String]?, targetColumns: [String]?)? {
         let inputsValue = set.inputs, targetsValue = set.targets
         // A text's or a series' windows and their targets are cut together.
         let tables: (inputs: DataTable, targets: DataTable)?
@@ -236,7 +246,7 @@ struct Builder {
                 return nil
             }
         }
-        guard let inputs = inputMatrix(inputTable, at: inputsValue, training: training, isSeries: set.isSeries) else { return nil }
+        guard let inputs = inputMatrix(inputTable, at: inputsValue, training: role == .train, isSeries: set.isSeries) else { return nil }
         // A .npy of several dimensions per sample must have model.input's, not a permutation of it
         // (Keras's [length, channels] for [channels, length] would be read silently wrong).
         let inputShape = spec.model.input.value
@@ -288,7 +298,9 @@ struct Builder {
                 valid = false
             }
         }
-        return valid ? (Dataset(inputs: inputs, targets: targets), inputTable.header, targetTable.header) : nil
+        guard valid else { return nil }
+        read[role] = ReadSet(inputs: inputTable, inputsSource: inputsValue, targets: targetTable, targetsSource: targetsValue, data: Dataset(inputs: inputs, targets: targets))
+        return (Dataset(inputs: inputs, targets: targets), inputTable.header, targetTable.header)
     }
 
     /// A set's inputs as numbers: through the training encoder when there is one (fitted here, on the
@@ -397,7 +409,7 @@ struct Builder {
         }
         return DataTable(rows: whole.rows, columns: indices.count, numbers: numbers, texts: texts,
                          header: whole.header.map { h in indices.map { h[$0] } }, rowLines: whole.rowLines,
-                         columnFields: whole.columnFields.isEmpty ? [] : indices.map { whole.columnFields[$0] })
+                         columnFields: whole.columnFields.isEmpty ? [] : indices.map { whole.columnFields[$0] }, headerLine: whole.headerLine)
     }
 
     /// The indices (from 0) of written columns of a table: names, indices and ranges of either, both

@@ -6,9 +6,10 @@ import DNNSyntax
 
 extension Builder {
     /// Whether a set's input table goes through an encoder: the spec types columns or fills empty
-    /// cells, or the training inputs hold text or empty cells.
+    /// cells, or the training inputs (with a header) hold text or empty cells.
     func needsEncoder(_ table: DataTable) -> Bool {
-        !spec.data.types.isEmpty || spec.data.missing.isWritten || table.firstText != nil
+        // A headerless file's text cell is a bad number, reported as such.
+        !spec.data.types.isEmpty || spec.data.missing.isWritten || (table.firstText != nil && table.header != nil)
     }
 
     /// Cell i of a table, as the encoder reads it.

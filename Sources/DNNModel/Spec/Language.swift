@@ -163,7 +163,7 @@ public enum Language {
                       "a test set like train, evaluated once after training and reported apart (`test_` metrics); never used to choose anything"),
             .optional("classes", .list(.string, minCount: 2), default: .off("the sorted distinct names in the targets"),
                       "class names in index order, for targets written as names"),
-            .optional("types", .columns(.choice(columnTypes)), default: .contextual("inferred from the training rows"),
+            .optional("types", .columns(.choice(columnTypes)), default: .off("inferred from the training rows"),
                       "input columns' types by header name, where inference is not wanted: numbers are numeric, two values such as yes/no or true/false binary, other text categorical"),
             .optional("missing", .oneOf([.record(Record(name: "data.missing", fields: [
                 .optional("strategy", fillStrategy, default: .word("error"), "what an empty cell of any input column becomes"),

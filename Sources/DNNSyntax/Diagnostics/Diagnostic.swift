@@ -31,10 +31,25 @@ public struct FixIt: Sendable, Equatable {
     }
 }
 
+/// A place in a file other than the spec (a data file's cell), with the text of its line for the snippet.
+public struct OtherFile: Sendable, Equatable {
+    /// The file's path as the spec's path is shown (the spec's folder joined with the name written).
+    public var path: String
+    public var lineText: String
+
+    public init(path: String, lineText: String) {
+        self.path = path
+        self.lineText = lineText
+    }
+}
+
 public struct Diagnostic: Sendable, Equatable, Error {
     public var code: DiagnosticCode
     public var message: String
+    /// In the spec, or in `otherFile` when it is set.
     public var range: SourceRange
+    /// The file `range` is in when it is not the spec; the first note then points into the spec.
+    public var otherFile: OtherFile? = nil
     public var notes: [DiagnosticNote]
     /// What would fix it: a did-you-mean, an accepted range, a rewrite.
     public var help: String?
@@ -42,6 +57,9 @@ public struct Diagnostic: Sendable, Equatable, Error {
     public var fixes: [FixIt]
 
     public var severity: Severity { code.severity }
+
+    /// Where it stands in the spec: its range, or for one in another file its first note's.
+    public var anchor: SourceRange { otherFile == nil ? range : notes.first?.range ?? .none }
 
     public init(_ code: DiagnosticCode, _ message: String, at range: SourceRange,
                 notes: [DiagnosticNote] = [], help: String? = nil, fixes: [FixIt] = []) {
@@ -109,11 +127,12 @@ public struct DiagnosticBag: Sendable {
         omittedWarnings += other.omittedWarnings
     }
 
-    /// The diagnostics in source order (stable for equal positions), as a reader expects them.
+    /// The diagnostics in source order (stable for equal positions), as a reader expects them; one in
+    /// another file sits where its spec note does.
     public var sorted: [Diagnostic] {
         all.enumerated().sorted { a, b in
-            a.element.range.start != b.element.range.start
-                ? a.element.range.start < b.element.range.start : a.offset < b.offset
+            a.element.anchor.start != b.element.anchor.start
+                ? a.element.anchor.start < b.element.anchor.start : a.offset < b.offset
         }.map(\.element)
     }
 }

@@ -7,17 +7,18 @@ public enum DiagnosticRenderer {
         let paint = Paint(enabled: color)
         let range = diagnostic.range
         let severityColor = diagnostic.severity == .error ? Paint.red : Paint.yellow
-        var out = paint("\(Format.printable(file.path)):\(position(range)):", Paint.bold) + " "
+        var out = paint("\(Format.printable(diagnostic.otherFile?.path ?? file.path)):\(position(range)):", Paint.bold) + " "
             + paint("\(diagnostic.severity.rawValue)[\(diagnostic.code.rawValue)]:", severityColor)
             + " " + paint(Format.printable(diagnostic.message), Paint.bold) + "\n"
         // One gutter width for the whole diagnostic, so the `|` columns line up as in rustc.
         let lines = [range] + diagnostic.notes.compactMap(\.range)
         let gutter = lines.map { String($0.start.line).count }.max() ?? 1
-        out += snippet(range, in: file, gutter: gutter, paint: paint, caretColor: severityColor)
+        out += snippet(range, line: diagnostic.otherFile.map { Substring($0.lineText) } ?? file.line(range.start.line), gutter: gutter,
+                       paint: paint, caretColor: severityColor)
         for note in diagnostic.notes {
             if let noteRange = note.range, !noteRange.isNone {
                 out += "  " + paint("note:", Paint.bold) + " \(file.path):\(position(noteRange)): \(Format.printable(note.message))\n"
-                out += snippet(noteRange, in: file, gutter: gutter, paint: paint, caretColor: Paint.blue)
+                out += snippet(noteRange, line: file.line(noteRange.start.line), gutter: gutter, paint: paint, caretColor: Paint.blue)
             } else {
                 out += "  " + paint("note:", Paint.bold) + " \(Format.printable(note.message))\n"
             }
@@ -43,9 +44,9 @@ public enum DiagnosticRenderer {
     }
 
     /// The source line of the range's start with `^` under the span (to the line's end when it spans lines).
-    static func snippet(_ range: SourceRange, in file: SourceFile, gutter width: Int, paint: Paint,
+    static func snippet(_ range: SourceRange, line fullLine: Substring?, gutter width: Int, paint: Paint,
                         caretColor: String) -> String {
-        guard !range.isNone, let fullLine = file.line(range.start.line) else { return "" }
+        guard !range.isNone, let fullLine else { return "" }
         let digits = String(range.start.line)
         let number = String(repeating: " ", count: max(0, width - digits.count)) + digits
         let gutter = String(repeating: " ", count: number.count)

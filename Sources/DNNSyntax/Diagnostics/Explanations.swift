@@ -17,6 +17,8 @@ public struct Explanation: Sendable {
     /// Codes that come with it by nature, which its example may report too: a run diverges after its
     /// steps have overshot (W0453).
     public var accompaniedBy: [DiagnosticCode] = []
+    /// Data files the bad example reads, beside it: name and text.
+    public var files: [(name: String, text: String)] = []
 
     public enum Stage: Sendable, Equatable { case check, run }
 }
@@ -42,7 +44,24 @@ extension DiagnosticCode {
     """
 
     /// The base spec with each `old` text replaced by `new` (each must occur).
-    static func edit(_ edits: (String, String)...) -> String {
+    static func edit(_ edits: (String, String)...) -> String { edited(edits) }
+
+    static let hidden = "{units: 8, activation: tanh, name: hidden}"
+    static let out = "{units: 1, name: out}"
+    static let targetsLine = "    targets: [[0], [1], [1], [2]]\n"
+
+    /// Ten training rows for the data rules' examples: a first column as given, a second of distinct
+    /// fractions, and targets that neither determines.
+    static func tenRows(first: [String]) -> [(String, String)] {
+        let second = ["0.3", "0.9", "0.1", "0.7", "0.5", "0.2", "0.8", "0.4", "0.6", "0.15"]
+        return [("    inputs: [[0, 0], [0, 1], [1, 0], [1, 1]]\n", "    inputs: [" + zip(first, second).map { "[\($0), \($1)]" }.joined(separator: ", ") + "]\n"),
+                (targetsLine, "    targets: [" + tenTargets.map { "[\($0)]" }.joined(separator: ", ") + "]\n")]
+    }
+    static let tenTargets = ["0.2", "0.5", "0.1", "0.9", "0.4", "0.6", "0.3", "0.8", "0.7", "0"]
+    static let twoValues = (0 ..< 10).map { String($0 % 2 + 1) }
+
+    /// The base spec with each `old` text replaced by `new`.
+    static func edited(_ edits: [(String, String)]) -> String {
         var text = exampleBase
         for (old, new) in edits {
             precondition(text.contains(old), "the example base has no `\(old)`")
@@ -50,10 +69,6 @@ extension DiagnosticCode {
         }
         return text
     }
-
-    static let hidden = "{units: 8, activation: tanh, name: hidden}"
-    static let out = "{units: 1, name: out}"
-    static let targetsLine = "    targets: [[0], [1], [1], [2]]\n"
 
     public var explanation: Explanation {
         let base = DiagnosticCode.exampleBase
@@ -329,6 +344,61 @@ extension DiagnosticCode {
                 use nll after log_softmax, or bce after sigmoid.
                 """, bad: edit(("  loss: mse", "  loss: cross_entropy"), (out, "{units: 3, activation: softmax, name: out}")),
                 good: edit(("  loss: mse", "  loss: cross_entropy"), (out, "{units: 3, name: out}")))
+        case .idLikeColumn:
+            return make("""
+                An input column holds a different value in every training row: text, or whole numbers that \
+                count the rows. Such a column is an identifier (a row number, a customer ID), not a \
+                property of the sample: the model can memorize each training row by it, and what it \
+                learns from it carries over to no new row. Leave it out of the inputs.
+                """, bad: DiagnosticCode.edited(DiagnosticCode.tenRows(first: (1 ... 10).map(String.init))),
+                good: DiagnosticCode.edited(DiagnosticCode.tenRows(first: DiagnosticCode.twoValues)))
+        case .constantColumn:
+            return make("""
+                An input column holds the same value in every training row, so it cannot tell samples \
+                apart and the model learns nothing from it; after standard normalization it is all zeros. \
+                Often it is a filter's leftover (every row of one country) or a broken export.
+                """, bad: DiagnosticCode.edited(DiagnosticCode.tenRows(first: Array(repeating: "1", count: 10))),
+                good: DiagnosticCode.edited(DiagnosticCode.tenRows(first: DiagnosticCode.twoValues)))
+        case .leakingColumn:
+            return make("""
+                An input column equals the target, determines it (each of its values comes with one \
+                target value in every training row, while it has at most half as many values as rows), \
+                or for a regression is a linear function of it. Such a column is usually recorded after \
+                the outcome (a refund flag beside "fraud", the price per square meter beside the price): \
+                the model fits it perfectly in training and fails where the target is unknown.
+                """, bad: DiagnosticCode.edited(DiagnosticCode.tenRows(first: DiagnosticCode.tenTargets)),
+                good: DiagnosticCode.edited(DiagnosticCode.tenRows(first: DiagnosticCode.twoValues)))
+        case .classImbalance:
+            let twelve = (0 ..< 12).map { "[\($0 % 2 + 1), \(Format.number(Double($0) / 12))]" }.joined(separator: ", ")
+            func targets(_ ones: Int) -> String { "    targets: [" + (0 ..< 12).map { $0 < 12 - ones ? "[0]" : "[1]" }.joined(separator: ", ") + "]\n" }
+            let classifier = [("  loss: mse", "  loss: cross_entropy"), (out, "{units: 2, name: out}"),
+                              ("    inputs: [[0, 0], [0, 1], [1, 0], [1, 1]]\n", "    inputs: [\(twelve)]\n")]
+            return make("""
+                The rarest class has fewer than a tenth of the training rows of the commonest. A model can \
+                then score high accuracy by always predicting the common class, so accuracy says little: \
+                judge it by the rare class's recall and precision and by PR-AUC (`dnnc evaluate` reports \
+                them), and collect more rows of the rare class where you can.
+                """, bad: DiagnosticCode.edited(classifier + [(targetsLine, targets(1))]),
+                good: DiagnosticCode.edited(classifier + [(targetsLine, targets(6))]))
+        case .duplicatedAcrossSets:
+            let validation = "  validation:\n    inputs: [[VALUE, 0.35]]\n    targets: [[0.5]]\nmodel:\n"
+            return make("""
+                Rows of the validation or test set are also training rows (the same input values, as the \
+                model reads them). The model has seen them, so their loss measures how well it remembers, \
+                not how well it does on new data. Remove the duplicates before splitting, or split by \
+                whatever makes rows related (a customer, a day).
+                """, bad: DiagnosticCode.edited(DiagnosticCode.tenRows(first: DiagnosticCode.twoValues)).replacingOccurrences(of: "model:\n", with: validation.replacingOccurrences(of: "[VALUE, 0.35]", with: "[1, 0.3]")),
+                good: DiagnosticCode.edited(DiagnosticCode.tenRows(first: DiagnosticCode.twoValues)).replacingOccurrences(of: "model:\n", with: validation.replacingOccurrences(of: "VALUE", with: "3")))
+        case .mostlyMissing:
+            var explanation = make("""
+                An input column is empty in more than half of the training rows. Whatever `data.missing` \
+                fills it with, most of its values are then made up, and the model learns the fill. Leave \
+                the column out, or keep it with `missing: {strategy: …, indicator: true}`, so that the \
+                model sees where a value was empty, which can itself be informative.
+                """, bad: edit(("    inputs: [[0, 0], [0, 1], [1, 0], [1, 1]]\n", "    inputs: {file: rooms.csv}\n"), (targetsLine, "    targets: {column: price}\n  missing: median\n"),
+                               ("  input: [2]", "  input: [2]")))
+            explanation.files = [("rooms.csv", "rooms,garden,price\n1,,0.1\n2,,0.3\n3,,0.2\n2,,0.5\n1,,0.4\n3,,0.2\n2,4,0.3\n1,,0.6\n3,2,0.7\n2,,0.4\n")]
+            return explanation
         case .windowsSplitAtRandom:
             let windows = "    inputs: [[1, 2, 3], [2, 3, 4], [3, 4, 5], [4, 5, 6], [5, 6, 7], [6, 7, 8], [7, 8, 9], [8, 9, 10]]\n"
                 + "    targets: [[4], [5], [6], [7], [8], [9], [10], [11]]\n"

@@ -21,7 +21,7 @@ public struct Suppression: Sendable {
         guard diagnostic.code == code else { return false }
         switch scope {
         case .file: return true
-        case .lines(let lines): return lines.contains(diagnostic.range.start.line)
+        case .lines(let lines): return lines.contains(diagnostic.anchor.start.line)
         }
     }
 }
