@@ -13,6 +13,7 @@ With --pytorch PYTHON it also exports each spec as a PyTorch program and compare
 outputs (`--init-from` the same checkpoint, `--predict` the same rows) with dnnc's, to the same
 tolerance. Usage: tools/export_check.py DNNC [--pytorch PYTHON] [SPEC...]
 """
+import csv
 import json, os, subprocess, sys, tempfile
 import numpy as np
 import onnx
@@ -225,6 +226,20 @@ model:
     - dense: {units: 4, activation: log_softmax}
 train_loss: nll
 """,
+    # A table with a categorical, a yes/no and an often empty numeric column; class names as targets.
+    "tabular-classes": """
+data:
+  train: {inputs: {file: table.csv}, targets: {column: kind}}
+  types: {size: categorical}
+  missing: {strategy: mean, columns: {size: {constant: 2}}, indicator: true}
+  normalize: {inputs: standard}
+model:
+  input: [12]
+  layers:
+    - dense: {units: 6, activation: tanh}
+    - dense: {units: 3}
+train_loss: cross_entropy
+""",
 }
 for k, act in enumerate(ACTIVATIONS):
     CATALOG[f"activation-{k:02d}"] = f"""
@@ -253,6 +268,13 @@ def write_catalog(folder):
     following[:, -1] = -100
     np.save(os.path.join(folder, "pidx.npy"), tokens.astype(np.float32))
     np.save(os.path.join(folder, "next.npy"), following.astype(np.float32))
+    with open(os.path.join(folder, "table.csv"), "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["city", "flag", "x", "size", "kind"])
+        for r in range(40):
+            x = "" if r % 5 == 0 else repr(float(np.float32(rng.normal(1, 2))))
+            size = "" if r % 7 == 3 else str(int(rng.integers(1, 4)))
+            w.writerow([["Paris", "Lyon", "Nice"][r % 3], ["yes", "no"][r % 2], x, size, ["a", "b", "c"][int(rng.integers(0, 3))]])
     specs = []
     for name, body in CATALOG.items():
         loss = "mse"
@@ -289,6 +311,12 @@ def check(dnnc, spec, work):
     session = ort.InferenceSession(model_path, providers=["CPUExecutionProvider"])
     shape = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim[1:]]
     rng = np.random.default_rng(7)
+    metadata = {p.key: p.value for p in model.metadata_props}
+    if "dnnc_input_encoding" in metadata:
+        # Raw columns: a CSV in another column order with an extra column, and one input per column.
+        inputs, feed = raw_rows(json.loads(metadata["dnnc_input_encoding"]), rng, os.path.join(work, name + ".inputs.csv"))
+        outputs = {o.name: v for o, v in zip(session.get_outputs(), session.run(None, feed))}
+        return compare(dnnc, spec, weights, inputs, outputs, model, name, work)
     has_embedding = any(n.op_type == "Gather" for n in model.graph.node)
     if has_embedding:
         vocab = next(i for i in model.graph.initializer if i.name.endswith(".weight") and len(i.dims) == 2).dims[0]
@@ -301,6 +329,40 @@ def check(dnnc, spec, work):
     inputs = os.path.join(work, name + ".inputs.npy")
     np.save(inputs, x.reshape(100, -1))
     outputs = {o.name: v for o, v in zip(session.get_outputs(), session.run(None, {"input": x}))}
+    return compare(dnnc, spec, weights, inputs, outputs, model, name, work)
+
+
+def raw_rows(encoding, rng, path):
+    """100 raw rows for an encoded model: numbers near 0 (spread 2), categories of the training rows and
+    one they never held, both values of a binary column, and empty cells where a column has a fill.
+    Written as a CSV with the columns reversed and an `id` column first; returned with the ONNX feed."""
+    columns = {}
+    for c in encoding:
+        if c["kind"] == "numeric":
+            values = [repr(float(v)) for v in rng.normal(0, 2, 100).astype(np.float32)]
+        else:
+            pool = c["categories"] + (["never_seen"] if c["kind"] == "categorical" else [])
+            values = [pool[k] for k in rng.integers(0, len(pool), 100)]
+        if c["fill"] is not None:
+            values = ["" if rng.random() < 0.15 else v for v in values]
+        columns[c["name"]] = values
+    order = list(reversed(list(columns)))
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["id"] + order)
+        for r in range(100):
+            w.writerow([str(r + 1)] + [columns[c][r] for c in order])
+    feed = {}
+    for c in encoding:
+        if c["kind"] == "numeric":
+            feed[c["name"]] = np.array([[float(v) if v != "" else np.nan] for v in columns[c["name"]]], dtype=np.float32)
+        else:
+            feed[c["name"]] = np.array([[v] for v in columns[c["name"]]], dtype=object)
+    return path, feed
+
+
+def compare(dnnc, spec, weights, inputs, outputs, model, name, work):
+    """dnnc predict (and the PyTorch program) on `inputs` against the ONNX graph's outputs."""
     raw_path = os.path.join(work, name + ".raw.npy")
     r = run([dnnc, "predict", spec, "--weights", weights, "--input", inputs, "--raw", "--output", raw_path])
     if r.returncode != 0:

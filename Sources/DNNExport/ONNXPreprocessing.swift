@@ -35,18 +35,18 @@ extension GraphBuilder {
                 graph.input.append(Self.valueInfo(column.name, elementType: .string, shape: [nil, 1]))
                 let K = column.categories.count
                 var keys = column.categories
-                var values = Array(0 ..< K).map(Int64.init)
-                // An empty cell: the fill's slot, else (categorical) the unknown one.
-                if let fill = column.fill, !keys.contains("") {
+                // An empty cell: the fill (a binary column's may be a fraction, its mean), else
+                // (categorical) the unknown slot.
+                var fill: [Double] = []
+                if let value = column.fill, !keys.contains("") {
                     keys.append("")
-                    values.append(Int64(fill))
+                    fill = [value]
                 }
                 if column.kind == .binary {
                     // 0 or 1; a value the training rows never held (or an empty cell without a fill) is NaN.
-                    let code = labelEncoder(column.name, keys: keys, values: values.map(Float.init), default: .nan)
-                    parts.append(code)
+                    parts.append(labelEncoder(column.name, keys: keys, values: ([0, 1] + fill).map(Float.init), default: .nan))
                 } else {
-                    let slot = labelEncoder(column.name, keys: keys, values: values, default: Int64(K))
+                    let slot = labelEncoder(column.name, keys: keys, values: (Array(0 ..< K) + fill.map(Int.init)).map(Int64.init), default: Int64(K))
                     let slots = int64s(fresh("encoding/\(column.name)/slots"), Array(0 ... Int64(K)))
                     let hot = node("Equal", [slot, slots], name: "encoding/\(column.name)")
                     parts.append(node("Cast", [hot], name: "encoding/\(column.name)", [Self.attribute("to", int: 1)]))
@@ -67,10 +67,9 @@ extension GraphBuilder {
 
     /// ai.onnx.ml LabelEncoder from a string column to int64 codes.
     mutating func labelEncoder(_ column: String, keys: [String], values: [Int64], default: Int64) -> String {
-        var a = Self.attribute("values_int64s", ints: values.map(Int.init))
-        a.name = "values_int64s"
-        return node("LabelEncoder", [column], name: "encoding/\(column)", domain: "ai.onnx.ml",
-                    [Self.attribute("keys_strings", strings: keys), a, Self.attribute("default_int64", int: Int(`default`))])
+        node("LabelEncoder", [column], name: "encoding/\(column)", domain: "ai.onnx.ml",
+             [Self.attribute("keys_strings", strings: keys), Self.attribute("values_int64s", ints: values.map(Int.init)),
+              Self.attribute("default_int64", int: Int(`default`))])
     }
 
     /// ai.onnx.ml LabelEncoder from a string column to float codes.

@@ -451,8 +451,8 @@ def main():
     parser.add_argument("--max-epochs", type=int, help="stop after this many epochs (the schedule still spans the spec's)")
     parser.add_argument("--log-every", type=int, default=SCHEDULE["log_every"], help="log the cost every N epochs")
     parser.add_argument("--log-format", choices=["text", "jsonl"], default="text")
-    parser.add_argument("--predict", metavar="INPUTS.npy",
-                        help="instead of training: write the model's outputs for these input rows (with --init-from's parameters) to --output")
+    parser.add_argument("--predict", metavar="INPUTS",
+                        help="instead of training: write the model's outputs for these input rows (.npy, or .csv read by header name) with --init-from's parameters to --output")
     parser.add_argument("--output", help="the .npy file --predict writes: the targets' units, or a classifier's scores")
     parser.add_argument("--torch-random", action="store_true",
                         help="shuffle and draw dropout masks with torch's generators (faster; the costs then differ from dnnc's)")
@@ -491,7 +491,12 @@ def main():
         initialize(model)
     if args.predict:
         # Inference as `dnnc predict --raw`: normalized inputs in, outputs in the targets' units.
-        rows = np.load(args.predict).astype(np.float32)
+        # A .npy of the model's input values, or a CSV of raw columns read by header name (encoded as dnnc does).
+        if args.predict.lower().endswith(".csv"):
+            header, body = read_columns({"file": os.path.abspath(args.predict)}, "")
+            rows = encode(header, body) if ENCODING is not None else as_inputs(body)
+        else:
+            rows = np.load(args.predict).astype(np.float32)
         model.eval()
         with torch.no_grad():
             out = model(torch.from_numpy(inputs.apply(rows).reshape((len(rows),) + INPUT_SHAPE))).numpy()
