@@ -610,6 +610,42 @@ struct ColumnNameTests {
     }
 }
 
+/// A table with categories and empty cells, as specs/tabular/housing.yaml reads it: trained, then new rows
+/// predicted by header name, with an unseen city counted on stderr.
+struct TabularCommandTests {
+    @Test func housingPredictsRawRowsByNameAndCountsUnseenCategories() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let weights = folder.appendingPathComponent("w.safetensors").path
+        let spec = "specs/tabular/housing.yaml"
+        let run = try Binary.run(["run", spec, "--epochs", "20", "--save", weights, "--no-progress"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let predicted = try Binary.run(["predict", spec, "--weights", weights, "--input", "specs/tabular/housing-new.csv"])
+        #expect(predicted.status == 0, "\(predicted.stderr)")
+        let lines = predicted.stdout.split(separator: "\n")
+        #expect(lines.first == "prediction" && lines.count == 51 && lines.dropFirst().allSatisfy { Double($0).map { $0 > 0 } ?? false })
+        #expect(predicted.stderr == "note: categories the training rows never held went to the unknown slot: 1 in `city`\n")
+        // Rows in the training file's order give the same numbers as the same rows reordered.
+        let header = "city,heating,area,rooms,year_built,garden,distance_km\n", row = "Lyon,gas,70,3,1990,no,4.5\n"
+        let a = folder.appendingPathComponent("a.csv"), b = folder.appendingPathComponent("b.csv")
+        try (header + row).write(to: a, atomically: true, encoding: .utf8)
+        try "garden,distance_km,rooms,area,city,year_built,heating,extra\nno,4.5,3,70,Lyon,1990,gas,x\n".write(to: b, atomically: true, encoding: .utf8)
+        let first = try Binary.run(["predict", spec, "--weights", weights, "--input", a.path])
+        let second = try Binary.run(["predict", spec, "--weights", weights, "--input", b.path])
+        #expect(first.status == 0 && first.stdout == second.stdout)
+        // A column the model reads is missing: exit 2, naming it; a word in a numeric column is an
+        // error at its line and field (every column here has a fill for empty cells).
+        try "city,heating,area,rooms,year_built,garden\nLyon,gas,70,3,1990,no\n".write(to: a, atomically: true, encoding: .utf8)
+        let missing = try Binary.run(["predict", spec, "--weights", weights, "--input", a.path])
+        #expect(missing.status == 2 && missing.stderr.contains("has no column `distance_km`"), "\(missing.stderr)")
+        try (header + "Lyon,gas,seventy,3,1990,no,4.5\n").write(to: a, atomically: true, encoding: .utf8)
+        let word = try Binary.run(["predict", spec, "--weights", weights, "--input", a.path])
+        #expect(word.status == 2 && word.stderr.contains("a.csv:2:3: `seventy` in `area` is not a number"), "\(word.stderr)")
+        let evaluated = try Binary.run(["evaluate", spec, "--weights", weights, "--data", "specs/tabular/housing-test.csv"])
+        #expect(evaluated.status == 0 && evaluated.stdout.hasPrefix("rows: 250\n") && evaluated.stdout.contains("r2: "), "\(evaluated.stderr)")
+    }
+}
+
 /// data.test: evaluated once after training, reported apart, and never trained on.
 struct TestSetTests {
     @Test func theTestSetIsReportedOnceAfterTraining() throws {
