@@ -40,7 +40,7 @@ SETS = {
     "wine": ("cultivar", True, (32,), 0.01, 16, 60),
     "breast-cancer": ("diagnosis", True, (16,), 0.01, 32, 100),
     "diabetes": ("progression", False, (8,), 0.001, 32, 100),
-    "housing": ("price_k", False, (64, 32), 0.003, 32, 150),
+    "housing": ("price_k", False, (64, 32), 0.003, 32, 150),  # scikit-learn one-hot encodes the city, dnnc embeds it
 }
 
 

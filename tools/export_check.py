@@ -226,15 +226,16 @@ model:
     - dense: {units: 4, activation: log_softmax}
 train_loss: nll
 """,
-    # A table with a categorical, a yes/no and an often empty numeric column; class names as targets.
+    # A table with an embedded and a one-hot categorical, a yes/no and an often empty numeric column;
+    # class names as targets.
     "tabular-classes": """
 data:
   train: {inputs: {file: table.csv}, targets: {column: kind}}
-  types: {size: categorical}
+  types: {size: categorical, city: {categorical: {embedding: 3}}}
   missing: {strategy: mean, columns: {size: {constant: 2}}, indicator: true}
   normalize: {inputs: standard}
 model:
-  input: [12]
+  input: [11]
   layers:
     - dense: {units: 6, activation: tanh}
     - dense: {units: 3}

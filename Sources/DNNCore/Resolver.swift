@@ -82,8 +82,11 @@ public enum Resolver {
             for instance in resolved.model.blocks where !instance.entries.isEmpty {
                 lastLayerOf[entries[instance.entries.last!].name.value] = instance.name.value
             }
+            /// A layer's name as the spec reads it: the model's input for the op that embeds columns,
+            /// which the spec does not write.
+            func written(_ l: Int) -> String { l < 0 || model.layers[l].kind is ColumnEmbedding ? "input" : model.layers[l].name }
             func name(_ l: Int) -> String {
-                let full = l < 0 ? "input" : model.layers[l].name
+                let full = written(l)
                 return lastLayerOf[full] ?? full
             }
             var layers = modelRecord["layers"]!.list!
@@ -112,7 +115,7 @@ public enum Resolver {
                           var choice = inner[place.item].choice, let l = index[entries[e].name.value] else { continue }
                     let j = place.item
                     let inputs = model.layers[l].inputs.map { source -> String in
-                        let full = source < 0 ? "input" : model.layers[source].name
+                        let full = written(source)
                         if full == instance.input { return "input" }
                         let prefix = instance.name.value + "."
                         return full.hasPrefix(prefix) ? String(full.dropFirst(prefix.count)) : full

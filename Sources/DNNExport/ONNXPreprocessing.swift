@@ -47,9 +47,14 @@ extension GraphBuilder {
                     parts.append(labelEncoder(column.name, keys: keys, values: ([0, 1] + fill).map(Float.init), default: .nan))
                 } else {
                     let slot = labelEncoder(column.name, keys: keys, values: (Array(0 ..< K) + fill.map(Int.init)).map(Int64.init), default: Int64(K))
+                    if column.embedding != nil {
+                        // The slot itself, which the model's column_embedding looks up.
+                        parts.append(node("Cast", [slot], name: "encoding/\(column.name)", [Self.attribute("to", int: 1)]))
+                    } else {
                     let slots = int64s(fresh("encoding/\(column.name)/slots"), Array(0 ... Int64(K)))
                     let hot = node("Equal", [slot, slots], name: "encoding/\(column.name)")
                     parts.append(node("Cast", [hot], name: "encoding/\(column.name)", [Self.attribute("to", int: 1)]))
+                    }
                 }
                 if column.indicator {
                     parts.append(labelEncoder(column.name, keys: [""], values: [Float(1)], default: 0))

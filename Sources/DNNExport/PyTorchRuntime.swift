@@ -257,7 +257,8 @@ def category(cell):
 def encode(header, rows):
     """Input columns through dnnc's fitted encoding (Data/TabularEncoder.swift), read by header name:
     numeric as is, binary 0 or 1, categorical one-hot with a last slot for an unseen category, an empty
-    cell filled, and a 0/1 indicator after a column that had empty cells in training."""
+    cell filled, and a 0/1 indicator after a column that had empty cells in training; an embedded
+    categorical column is its slot, which the model's ColumnEmbedding looks up."""
     if ENCODING is None:
         return as_inputs(rows)
     index = [header.index(c["name"]) for c in ENCODING]
@@ -266,10 +267,11 @@ def encode(header, rows):
         values = []
         for c, k in zip(ENCODING, index):
             cell, slots = row[k], len(c["categories"]) + 1
+            one_hot = c["kind"] == "categorical" and c.get("embedding") is None
             if cell == "":
                 if c["fill"] is None:
                     raise ValueError(f"the `{c['name']}` cell is empty")
-                values += [float(s == int(c["fill"])) for s in range(slots)] if c["kind"] == "categorical" else [c["fill"]]
+                values += [float(s == int(c["fill"])) for s in range(slots)] if one_hot else [c["fill"]]
             elif c["kind"] == "numeric":
                 values.append(float(cell))
             elif c["kind"] == "binary":
@@ -277,7 +279,7 @@ def encode(header, rows):
             else:
                 text = category(cell)
                 slot = c["categories"].index(text) if text in c["categories"] else slots - 1
-                values += [float(s == slot) for s in range(slots)]
+                values += [float(s == slot) for s in range(slots)] if one_hot else [float(slot)]
             if c["indicator"]:
                 values.append(float(cell == ""))
         out.append(values)

@@ -243,8 +243,34 @@ struct GradientTests {
         try checkAgainstCentralDifferences(text.replacingOccurrences(of: "-100", with: loss.contains("-100") ? "-100" : "2"), name: loss)
     }
 
+    /// A table's embedded and one-hot categorical columns (column_embedding, first in the network).
+    @Test func columnEmbeddingGradientsMatchCentralDifferences() throws {
+        let folder = try TableFolder(["t.csv": "city,x,kind,y\nParis,0.5,a,0.2\nLyon,-1.2,b,-0.4\nNice,0.9,a,1.0\n"])
+        defer { folder.remove() }
+        let result = folder.compile("""
+            dnnc: 1
+            seed: 7
+            data:
+              train: {inputs: {file: t.csv}, targets: {column: y}}
+              types: {city: {categorical: {embedding: 2}}}
+            model:
+              input: [6]
+              init: {weights: glorot_normal, bias: {uniform: {low: -0.3, high: 0.3}}}
+              layers:
+                - dense: {units: 3, activation: tanh}
+                - dense: {units: 1}
+            train: {loss: mse, optimizer: {sgd: {lr: 0.1}}, epochs: 1, batch_size: 3, shuffle: false}
+            """)
+        let ir = try #require(result.model, "\(result.diagnostics.all.map(\.message))")
+        #expect(ir.layers[0].kind is ColumnEmbedding && ir.inputShape == [5])
+        try checkAgainstCentralDifferences(ir, name: "column_embedding")
+    }
+
     func checkAgainstCentralDifferences(_ text: String, name checked: String) throws {
-        let ir = try model(text)
+        try checkAgainstCentralDifferences(try model(text), name: checked)
+    }
+
+    func checkAgainstCentralDifferences(_ ir: ModelIR, name checked: String) throws {
         let trainer = Trainer(model: ir)
         let network = trainer.network
         network.training = true

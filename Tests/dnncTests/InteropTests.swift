@@ -302,7 +302,8 @@ struct InteropTests {
 
     @Test(.enabled(if: torchPython != nil || torchRequired, "torch is not installed here: set DNNC_TORCH_PYTHON to a Python with torch and numpy, or run bench/run.sh once"),
           arguments: [("specs/seed/relu.yaml", 25, false, false), ("specs/seed/relu.yaml", 25, true, false), ("specs/digits/mlp.yaml", 3, true, false),
-                      ("specs/digits/mlp.yaml", 3, false, true), ("specs/digits/cnn.yaml", 3, false, true)])
+                      ("specs/digits/mlp.yaml", 3, false, true), ("specs/digits/cnn.yaml", 3, false, true),
+                      ("specs/tabular/housing.yaml", 3, false, true)])
     func thePyTorchProgramLogsDnncsCostsOverTheFirstHundredSteps(_ spec: String, _ epochs: Int, _ initFrom: Bool, _ shuffle: Bool) throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

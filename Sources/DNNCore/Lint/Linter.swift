@@ -111,7 +111,9 @@ public enum Linter {
     /// W0350: features on scales far from 1, or far apart, slow or stall gradient descent.
     static func unscaledInputs(_ spec: ResolvedSpec, _ model: ModelIR, _ bag: inout DiagnosticBag) {
         guard model.inputNormalization == .none else { return }
-        let scales = columnScales(model.train.inputs)
+        // An encoded table's slots, one-hot and 0/1 values are not magnitudes: only numeric columns count.
+        let scaled = model.encoder?.scaled
+        let scales = columnScales(model.train.inputs).enumerated().map { scaled?[$0.offset] ?? true ? $0.element : 0 }
         let largest = scales.max() ?? 0
         let help = "add `normalize: {inputs: standard}` under `data:`, or rescale the inputs"
         if largest > largeMagnitude {

@@ -5,7 +5,7 @@
 // stored in the checkpoint, and applied unchanged to validation, test, predict and evaluate rows; the
 // ONNX graph and the PyTorch program apply the same tables.
 //
-// Encoded width: numeric 1, binary 1, categorical K + 1; + 1 for an indicator.
+// Encoded width: numeric 1, binary 1, categorical K + 1 (embedded: 1, its slot); + 1 for an indicator.
 
 import Foundation
 import DNNSyntax
@@ -65,22 +65,24 @@ public struct TabularEncoder: Sendable, Equatable {
         public var fill: Double?
         /// A 0/1 input after the column's own: 1 where the cell was empty.
         public var indicator: Bool
+        /// A categorical column's embedding size: it is then one value, its slot, which the model's
+        /// column_embedding op looks up (Ops/ColumnEmbedding.swift); nil: one-hot.
+        public var embedding: Int?
 
-        public init(name: String, kind: ColumnKind, categories: [String] = [], fill: Double? = nil, indicator: Bool = false) {
+        public init(name: String, kind: ColumnKind, categories: [String] = [], fill: Double? = nil, indicator: Bool = false, embedding: Int? = nil) {
             self.name = name
             self.kind = kind
             self.categories = categories
             self.fill = fill
             self.indicator = indicator
+            self.embedding = embedding
         }
 
-        /// The values it becomes.
-        public var width: Int { (kind == .categorical ? categories.count + 1 : 1) + (indicator ? 1 : 0) }
+        /// Whether it is one-hot: a slot per category and the unknown one.
+        var isOneHot: Bool { kind == .categorical && embedding == nil }
 
-        /// The names of those values: `city=Paris`, `city=<unknown>`, `age`, `age_missing`.
-        public var encodedNames: [String] {
-            (kind == .categorical ? categories.map { "\(name)=\($0)" } + ["\(name)=<unknown>"] : [name]) + (indicator ? ["\(name)_missing"] : [])
-        }
+        /// The values it becomes in the data.
+        public var width: Int { (isOneHot ? categories.count + 1 : 1) + (indicator ? 1 : 0) }
     }
 
     public var columns: [Column]
@@ -89,10 +91,28 @@ public struct TabularEncoder: Sendable, Equatable {
 
     public var width: Int { columns.reduce(0) { $0 + $1.width } }
 
+    /// The values the model's layers read: an embedded column's vector in place of its slot.
+    public var modelWidth: Int { columns.reduce(0) { $0 + $1.width - ($1.embedding == nil ? 0 : 1) + ($1.embedding ?? 0) } }
+
+    /// The model's first op when a column is embedded: the encoded row with each slot looked up.
+    public var columnEmbedding: ColumnEmbedding? {
+        guard columns.contains(where: { $0.embedding != nil }) else { return nil }
+        var segments: [ColumnEmbedding.Segment] = []
+        func pass(_ n: Int) {
+            if case .pass(let m)? = segments.last { segments[segments.count - 1] = .pass(m + n) } else { segments.append(.pass(n)) }
+        }
+        for c in columns {
+            if let dim = c.embedding { segments.append(.embed(vocab: c.categories.count + 1, dim: dim)) } else { pass(c.width - (c.indicator ? 1 : 0)) }
+            if c.indicator { pass(1) }
+        }
+        return ColumnEmbedding(segments: segments)
+    }
+
     /// The encoded values in words, for messages: `city: 4 (3 categories and unknown), area, area_missing`.
     public var summary: String {
         let parts = columns.map { c in
-            (c.kind == .categorical ? "\(c.name): \(c.categories.count + 1) (\(c.categories.count) categor\(c.categories.count == 1 ? "y" : "ies") and unknown)" : c.name)
+            (c.embedding.map { "\(c.name): \($0) (an embedding)" }
+                ?? (c.kind == .categorical ? "\(c.name): \(c.categories.count + 1) (\(c.categories.count) categor\(c.categories.count == 1 ? "y" : "ies") and unknown)" : c.name))
                 + (c.indicator ? ", \(c.name)_missing" : "")
         }
         return parts.prefix(8).joined(separator: ", ") + (parts.count > 8 ? ", …" : "")
@@ -131,10 +151,10 @@ public struct TabularEncoder: Sendable, Equatable {
                     throw CellError(column: c, message: "the `\(column.name)` cell is empty",
                                     help: "fill it, or give `data.missing` a strategy for it (mean, median, most_frequent or {constant: V})")
                 }
-                if column.kind == .categorical {
+                if column.isOneHot {
                     for k in 0 ... column.categories.count { out.append(k == Int(fill) ? 1 : 0) }
                 } else {
-                    out.append(Float(fill))
+                    out.append(Float(fill))  // a number, or an embedded column's slot
                 }
                 if column.indicator { out.append(1) }
                 continue
@@ -157,7 +177,11 @@ public struct TabularEncoder: Sendable, Equatable {
                 let text = Self.text(of: value)!
                 let slot = Self.slot(of: text, in: column.categories)
                 if slot == column.categories.count { unseen[c] += 1 }
-                for k in 0 ... column.categories.count { out.append(k == slot ? 1 : 0) }
+                if column.embedding != nil {
+                    out.append(Float(slot))
+                } else {
+                    for k in 0 ... column.categories.count { out.append(k == slot ? 1 : 0) }
+                }
             }
             if column.indicator { out.append(0) }
         }
@@ -190,7 +214,8 @@ extension TabularEncoder {
         .array(columns.map { c in
             .object([("name", .string(c.name)), ("kind", .string(c.kind.rawValue)),
                      ("categories", .array(c.categories.map { .string($0) })),
-                     ("fill", c.fill.map { .number($0) } ?? .null), ("indicator", .bool(c.indicator))])
+                     ("fill", c.fill.map { .number($0) } ?? .null), ("indicator", .bool(c.indicator)),
+                     ("embedding", c.embedding.map { .int($0) } ?? .null)])
         })
     }
 
@@ -209,6 +234,11 @@ extension TabularEncoder {
             } else if !(item["fill"] is NSNull) {
                 return nil
             }
+            var embedding: Int? = nil
+            if let size = item["embedding"] as? Int {
+                guard kind == .categorical, size >= 1, size <= 1 << 20 else { return nil }
+                embedding = size
+            }
             switch kind {
             case .numeric: guard categories.isEmpty else { return nil }
             case .binary: guard categories.count == 2, categories[0] != categories[1] else { return nil }
@@ -216,7 +246,7 @@ extension TabularEncoder {
                 guard zip(categories, categories.dropFirst()).allSatisfy({ $0 < $1 }) else { return nil }
                 if let fill { guard fill == fill.rounded(), fill >= 0, fill <= Double(categories.count) else { return nil } }
             }
-            columns.append(Column(name: name, kind: kind, categories: categories, fill: fill, indicator: indicator))
+            columns.append(Column(name: name, kind: kind, categories: categories, fill: fill, indicator: indicator, embedding: embedding))
         }
         self.init(columns: columns)
     }

@@ -115,6 +115,23 @@ struct Builder {
             }
         }
 
+        // An embedded column: the model's first op looks its slot up (Ops/ColumnEmbedding.swift), and the
+        // layers the spec writes read its output, model.input.
+        var network = built, networkInput = inputShape
+        if let front = encoder?.columnEmbedding {
+            if let clash = built.first(where: { $0.name == ColumnEmbedding.layerName }) {
+                bag.error(.duplicateName, "`\(clash.name)` is the name of the op that embeds data.types' columns", at: clash.source.name,
+                          help: "rename the layer")
+                return nil
+            }
+            network = [front.layer(range: spec.data.train.inputs.range)] + built.map { layer in
+                var layer = layer
+                layer.inputs = layer.inputs.map { $0 + 1 }
+                return layer
+            }
+            networkInput = [front.inputWidth]
+        }
+
         // Training.
         let optimizer = Lowering.optimizer(train.optimizer)
         optimizer.rule.check(optimizer, train.optimizer, &bag)
@@ -173,7 +190,7 @@ struct Builder {
                 var frozen: [Int] = []
                 for reference in phase.freeze {
                     let name = reference.value
-                    guard let index = built.firstIndex(where: { $0.name == name }) else {
+                    guard let index = network.firstIndex(where: { $0.name == name }) else {
                         let guess = Suggestions.guess(name, among: built.map(\.name), at: reference.range)
                         bag.error(.badReference, "no layer named `\(name)` to freeze", at: reference.range,
                                   help: guess.help,
@@ -194,7 +211,7 @@ struct Builder {
             train: trainData,
             inputNormalization: data.normalizeInputs.value,
             targetNormalization: data.normalizeTargets.value,
-            inputShape: inputShape, layers: built, loss: loss, optimizer: optimizer, schedule: schedule)
+            inputShape: networkInput, layers: network, loss: loss, optimizer: optimizer, schedule: schedule)
         ir.validation = validation
         ir.test = test
         if loss.isClassification { ir.classes = names ?? (0..<ir.classWidth).map(String.init) }
@@ -331,15 +348,21 @@ struct Builder {
         let inputsValue = set.inputs, targetsValue = set.targets
         let inputShape = spec.model.input.value, inputShapeRange = spec.model.input.range
         var valid = true
-        if inputs.columns != inputWidth {
+        // What the layers read: an encoded table's values, an embedded column's vector in place of its slot.
+        let width = encoder?.modelWidth ?? inputs.columns
+        if width != inputWidth {
             bag.error(.inputWidth,
-                      "each input row has \(inputs.columns) value\(inputs.columns == 1 ? "" : "s"), but model.input \(inputShape) (line \(inputShapeRange.start.line)) takes \(inputWidth)",
+                      "each input row has \(width) value\(width == 1 ? "" : "s"), but model.input \(inputShape) (line \(inputShapeRange.start.line)) takes \(inputWidth)",
                       at: inputsValue.firstRow, notes: [DiagnosticNote("model.input is declared here", at: inputShapeRange)],
-                      help: encoder.map { "the columns encode to \(inputs.columns) values (\($0.summary)): make model.input [\(inputs.columns)]" }
+                      help: encoder.map { "the columns encode to \(width) values (\($0.summary)): make model.input [\(width)]" }
                           ?? (sameFile(inputsValue, targetsValue) && inputs.columns > inputWidth
                           ? "the inputs read the targets' file whole, the target column too: give the inputs `columns:`, the ones the model reads"
                           : "make model.input [\(inputs.columns)] or fix the rows"),
-                      fixes: encoder != nil && inputShape.count == 1 ? [FixIt(inputShapeRange, "[\(inputs.columns)]")] : [])
+                      fixes: encoder != nil && inputShape.count == 1 ? [FixIt(inputShapeRange, "[\(width)]")] : [])
+            valid = false
+        } else if encoder?.columnEmbedding != nil, inputShape.count != 1 {
+            bag.error(.inputWidth, "an embedded column's vector joins the other values in one row, so model.input must be one axis, [\(width)]",
+                      at: inputShapeRange, help: "write model.input [\(width)]", fixes: [FixIt(inputShapeRange, "[\(width)]")])
             valid = false
         }
         if inputs.rows != targetRows {

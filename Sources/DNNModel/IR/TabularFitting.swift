@@ -48,7 +48,7 @@ extension Builder {
 
         var columns: [TabularEncoder.Column] = []
         for (c, column) in header.enumerated() {
-            let declared = spec.data.types.first { $0.column == column }?.kind
+            let typed = spec.data.types.first { $0.column == column }, declared = typed?.kind
             var numbers: [Double] = [], texts: [String] = [], missingRows = 0
             var firstText: (row: Int, text: String)? = nil
             for r in rows {
@@ -83,7 +83,7 @@ extension Builder {
                 kind = Self.binaryOrder(Set(texts)) != nil ? .binary : .categorical
             }
             let values = texts + numbers.map { Format.number($0) }
-            var encoded = TabularEncoder.Column(name: column, kind: kind)
+            var encoded = TabularEncoder.Column(name: column, kind: kind, embedding: typed?.embedding)
             switch kind {
             case .numeric: break
             case .binary:

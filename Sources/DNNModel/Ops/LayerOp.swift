@@ -314,7 +314,7 @@ public let onnxInt64Type = 7
 public enum Ops {
     public static let layers: [any LayerOp.Type] = [
         Dense.self, Convolution.self, Pooling.self, GlobalPooling.self, Reshape.self, Dropout.self, BatchNorm.self,
-        LayerNorm.self, Embedding.self, ActivationLayer.self, Merge.self,
+        LayerNorm.self, Embedding.self, ActivationLayer.self, Merge.self, ColumnEmbedding.self,
         Permute.self, Upsample.self, ConvTranspose.self, GroupNorm.self, RMSNorm.self, Recurrent.self, Attention.self, PositionEncoding.self,
     ]
 

@@ -67,8 +67,10 @@ public enum Language {
     /// What a table's input column holds (`data.types`); TabularEncoder encodes each.
     public static let columnTypes = Catalog(name: "column type", kinds: [
         ChoiceKind(name: "numeric", doc: "a number per row, scaled as `data.normalize.inputs` says"),
-        ChoiceKind(name: "categorical",
-                   doc: "one of a set of values, text or numbers: one-hot, a slot per value the training rows hold (sorted) and one for a value they never held"),
+        ChoiceKind(name: "categorical", params: [
+            .optional("embedding", .integer(.size), default: .off("one-hot"),
+                      "a learned vector of this size per category instead of one-hot, as an embedding of its slot (torch.nn.Embedding)"),
+        ], doc: "one of a set of values, text or numbers: one-hot, a slot per value the training rows hold (sorted) and one for a value they never held; or `{categorical: {embedding: d}}`, a learned vector of size d per slot"),
         ChoiceKind(name: "binary",
                    doc: "two values: one input, 0 for no, false, 0 or n (else the first in sorted order) and 1 for the other"),
     ])

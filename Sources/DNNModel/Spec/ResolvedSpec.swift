@@ -146,8 +146,9 @@ public struct DataSection: Sendable {
     /// `data.test`: evaluated once, after training.
     public var test: DataSetSection?
     public var classes: Located<[String]>?
-    /// `data.types`: input columns by header name, in the order written.
-    public var types: [(column: String, kind: Located<ColumnKind>)]
+    /// `data.types`: input columns by header name, in the order written; a categorical column's
+    /// embedding size, where written.
+    public var types: [(column: String, kind: Located<ColumnKind>, embedding: Int?)]
     public var missing: MissingSection
     public var normalizeInputs: Located<Normalization>
     public var normalizeTargets: Located<Normalization>
@@ -364,7 +365,8 @@ extension ResolvedSpec {
             return value.located { $0.string.flatMap(Normalization.init(rawValue:)) }
         }
         let types = data["types"]?.record.map { record in
-            record.order.map { (column: $0, kind: record[$0]!.located { $0.choice.flatMap { ColumnKind(rawValue: $0.kind) } }) }
+            record.order.map { (column: $0, kind: record[$0]!.located { $0.choice.flatMap { ColumnKind(rawValue: $0.kind) } },
+                                embedding: record[$0]!.choice?["embedding"]?.int) }
         } ?? []
         return DataSection(train: dataSet(data["train"]!.record!), validation: validation, test: data["test"]?.record.map(dataSet),
                            classes: data["classes"].map { $0.located { $0.list?.compactMap(\.string) } },
