@@ -114,6 +114,21 @@ struct TabularTests {
         #expect(messages("", mixed.replacingOccurrences(of: "model:", with: "  types: {a: categorical}\nmodel:")).contains { $0.contains("model.input [2]") })
     }
 
+    @Test func aColumnOfManyWordsIsRefusedBeforeItIsEncoded() throws {
+        // 20,000 distinct words would be 20,001 one-hot values per row: refused from the fitted encoding,
+        // with no row encoded; a header naming a column twice cannot be read by name.
+        var rows = "id,x,y\n"
+        for i in 0 ..< 20_000 { rows += "u\(i),\(i % 7),\(i % 3)\n" }
+        let folder = try TableFolder(["big.csv": rows, "twice.csv": "a,a,y\nx,1,2\ny,2,3\n"])
+        defer { folder.remove() }
+        let spec = Self.spec(input: 2).replacingOccurrences(of: "houses.csv", with: "big.csv").replacingOccurrences(of: "column: price", with: "column: y")
+        let error = try #require(folder.compile(spec).diagnostics.all.first)
+        #expect(error.code == .inputWidth && error.message.hasPrefix("the columns encode to 20002 values per row, but model.input [2]"))
+        #expect(error.help?.contains("give a column of many categories an `embedding`") == true)
+        let twice = folder.compile(spec.replacingOccurrences(of: "big.csv", with: "twice.csv")).diagnostics.all.map(\.message)
+        #expect(twice == ["twice.csv's header names `a` twice, and the inputs' columns are read by their names"])
+    }
+
     @Test func theEncodingIsFittedOnTheRowsASplitLeavesForTraining() throws {
         // 40 rows; `Rare` is in one row only. Whichever side it falls on, the vocabulary holds it only
         // when that row trains.
@@ -128,8 +143,8 @@ struct TabularTests {
             let result = folder.compile(spec)
             // The width tells the vocabulary: a, b (+ Rare) and unknown, then x.
             let width = try #require(result.diagnostics.all.first { $0.code == .inputWidth }?.message)
-            let trainsOnRare = width.hasPrefix("each input row has 5 values")
-            #expect(trainsOnRare || width.hasPrefix("each input row has 4 values"), "\(width)")
+            let trainsOnRare = width.hasPrefix("the columns encode to 5 values")
+            #expect(trainsOnRare || width.hasPrefix("the columns encode to 4 values"), "\(width)")
             let order = try #require({ var b = Builder(spec: result.resolved!, file: result.file, options: CompileOptions()); return b.splitOrder(rows: 40, fraction: 0.25, at: .none, inTimeOrder: false) }())
             #expect(trainsOnRare == order.order[order.held...].contains(17), "seed \(seed)")
         }

@@ -331,6 +331,22 @@ struct Builder {
             }
             guard let fitted = fitEncoder(table, at: source, rows: rows) else { return nil }
             encoder = fitted
+            // Checked before any row is encoded: a column of a million distinct words would be a million
+            // one-hot values per row.
+            let (width, declared) = (fitted.modelWidth, IRBuilder.checkedProduct(spec.model.input.value) ?? 0)
+            if width != declared {
+                let range = spec.model.input.range
+                bag.error(.inputWidth, "the columns encode to \(width) values per row, but model.input \(spec.model.input.value) (line \(range.start.line)) takes \(declared)",
+                          at: source.firstRow, notes: [DiagnosticNote("model.input is declared here", at: range)],
+                          help: "the values are \(fitted.summary): make model.input [\(width)]" + (width > 4096 ? ", or give a column of many categories an `embedding`, or leave it out" : ""),
+                          fixes: spec.model.input.value.count == 1 ? [FixIt(range, "[\(width)]")] : [])
+                return nil
+            }
+            guard fitted.width.multipliedReportingOverflow(by: table.rows).partialValue <= TextCorpus.maxValues else {
+                bag.error(.dataFile, "\(table.rows) rows of \(fitted.width) encoded values are more than \(TextCorpus.maxValues) values", at: source.range,
+                          help: "give columns of many categories an `embedding`, or read fewer rows")
+                return nil
+            }
         }
         if let encoder { return encode(table, with: encoder, at: source) }
         return numeric(table, at: source)
@@ -348,17 +364,16 @@ struct Builder {
         let inputsValue = set.inputs, targetsValue = set.targets
         let inputShape = spec.model.input.value, inputShapeRange = spec.model.input.range
         var valid = true
-        // What the layers read: an encoded table's values, an embedded column's vector in place of its slot.
+        // What the layers read: an encoded table's values (checked against model.input when the encoding
+        // was fitted), an embedded column's vector in place of its slot.
         let width = encoder?.modelWidth ?? inputs.columns
         if width != inputWidth {
             bag.error(.inputWidth,
                       "each input row has \(width) value\(width == 1 ? "" : "s"), but model.input \(inputShape) (line \(inputShapeRange.start.line)) takes \(inputWidth)",
                       at: inputsValue.firstRow, notes: [DiagnosticNote("model.input is declared here", at: inputShapeRange)],
-                      help: encoder.map { "the columns encode to \(width) values (\($0.summary)): make model.input [\(width)]" }
-                          ?? (sameFile(inputsValue, targetsValue) && inputs.columns > inputWidth
+                      help: sameFile(inputsValue, targetsValue) && inputs.columns > inputWidth
                           ? "the inputs read the targets' file whole, the target column too: give the inputs `columns:`, the ones the model reads"
-                          : "make model.input [\(inputs.columns)] or fix the rows"),
-                      fixes: encoder != nil && inputShape.count == 1 ? [FixIt(inputShapeRange, "[\(width)]")] : [])
+                          : "make model.input [\(inputs.columns)] or fix the rows")
             valid = false
         } else if encoder?.columnEmbedding != nil, inputShape.count != 1 {
             bag.error(.inputWidth, "an embedded column's vector joins the other values in one row, so model.input must be one axis, [\(width)]",

@@ -34,6 +34,12 @@ extension Builder {
                       help: table.firstText != nil ? "give the file a header row naming its columns" : "give the file a header row, or leave data.types and data.missing out")
             return nil
         }
+        // Columns are told apart by their names: predict and the exports read them so.
+        if let twice = header.enumerated().first(where: { header[..<$0.offset].contains($0.element) })?.element {
+            bag.error(.dataFile, "\(name)'s header names `\(twice)` twice, and the inputs' columns are read by their names", at: source.range,
+                      help: "give the columns distinct names")
+            return nil
+        }
         // Every typed or filled column must be an input column.
         var valid = true
         let named = spec.data.types.map { ($0.column, $0.kind.range, "data.types") }
