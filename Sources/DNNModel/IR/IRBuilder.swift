@@ -70,7 +70,7 @@ struct Builder {
             // still read and checked, so one run reports both (files, cells, widths, row counts).
             let set = data.train
             if let inputTable = table(set.inputs), let targetTable = table(set.targets),
-               let inputs = numeric(inputTable, at: set.inputs) {
+               let inputs = inputMatrix(inputTable, at: set.inputs, training: true, isSeries: set.isSeries) {
                 _ = checkInputs(inputs, targetRows: targetTable.rows, in: set, inputWidth: inputWidth)
             }
             return nil
