@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import DNNCore
+import DNNExport
 import Foundation
 import Synchronization
 
@@ -151,6 +152,9 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Draw the cost of every epoch into this SVG file.")
     var plot: String?
 
+    @Option(name: .long, help: "Write TensorBoard event files into this folder (over the spec's train.tensorboard.path): each logged epoch's scalars, weight histograms, the resolved spec.")
+    var tensorboard: String?
+
     @Flag(help: "Train on when the network is dead instead of stopping with a diagnosis.")
     var keepGoing = false
 
@@ -175,7 +179,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         guard let file = readSpec(spec, limit: input.maxSpecSize) else { throw ExitCode(2) }
-        var (_, model) = try compileOrExit(file, try overrides.parsed(), input.compileOptions)
+        var (compiled, model) = try compileOrExit(file, try overrides.parsed(), input.compileOptions)
         if let seed { model.seed = seed }
         if let epochs { model.schedule.epochs = epochs }
         let estimate = MemoryEstimate(model)
@@ -238,8 +242,19 @@ struct Run: ParsableCommand {
         let timing = ProcessInfo.processInfo.environment["DNNC_TIMING"] == "1"
         let started = DispatchTime.now().uptimeNanoseconds
         let options = TrainingOptions(stopWhenDead: !keepGoing, watchHealth: true, stopRequested: { signals.received != nil })
+        // TensorBoard: the resolved spec once, each logged epoch's scalars, the weights every N epochs and after the last.
+        let board = try tensorboardWriter(model, compiled)
+        let histogramEvery = model.schedule.tensorboard?.histogramEvery ?? 10
+        var lastHistogram = -1
+        func histograms(_ epoch: Int) {
+            guard let board, epoch != lastHistogram else { return }
+            board.histograms(step: epoch, trainer.network.checkpointTensors().map { ($0.name, $0.tensor.values) })
+            lastHistogram = epoch
+        }
         let result = session.train(options, progress: bar.map { bar in { bar.update(epoch: $0, cost: $1) } },
                                    warn: { Console.error("dnnc: warning: " + $0) }) { log in
+            board?.log(log)
+            if log.epoch % histogramEvery == 0 { histograms(log.epoch) }
             let line = RunReport.logLine(log, format: logFormat, epochs: model.schedule.epochs)
             if let bar { bar.print(line) } else { Console.out(line) }
             for warning in watched.after(log, firstCost: trainer.firstCost ?? log.cost) {
@@ -248,6 +263,7 @@ struct Run: ParsableCommand {
             }
         }
         bar?.finish()
+        if trainer.epochsRun > 0 { histograms(trainer.epochsRun - 1) }
         if timing {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             Console.error("dnnc-timing: training \(Format.c("%.6f", seconds)) s, \(trainer.steps) steps, evaluation passes \(Format.c("%.6f", trainer.evaluationSeconds)) s")
@@ -325,6 +341,19 @@ struct Run: ParsableCommand {
             break
         }
         if failOnDead, result.outputDead { throw trainingFailed }
+    }
+
+    /// The TensorBoard writer for --tensorboard (relative to the working folder) or train.tensorboard, with
+    /// the resolved spec written as its text; nil when neither asks for one.
+    private func tensorboardWriter(_ model: ModelIR, _ compiled: CompileResult) throws -> TensorBoardWriter? {
+        guard let folder = tensorboard ?? model.schedule.tensorboard?.folder else { return nil }
+        do {
+            let writer = try TensorBoardWriter(folder: folder)
+            if let text = Resolver.resolve(compiled) { writer.text("spec", "```yaml\n" + text + "```\n") }
+            return writer
+        } catch {
+            throw Console.fail(error.description)
+        }
     }
 
     /// Writes the network's parameters as a checkpoint with the metadata prediction needs (the

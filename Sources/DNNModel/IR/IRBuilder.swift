@@ -171,6 +171,14 @@ struct Builder {
                 bag.error(.outputFolder, "the checkpoint folder " + error.message, at: at, help: error.help)
             }
         }
+        if let tensorboard = train.tensorboard {
+            do {
+                let folder = try FilePolicy.resolveOutputFolder(tensorboard.path.value, specPath: file.path, allowOutsideRoot: options.allowOutsideRoot)
+                schedule.tensorboard = TensorBoardPolicy(folder: folder, histogramEvery: tensorboard.histogramEvery)
+            } catch {
+                bag.error(.outputFolder, "the TensorBoard folder " + error.message, at: tensorboard.path.range, help: error.help)
+            }
+        }
         let monitors = [(train.earlyStopping?.monitor?.range, schedule.earlyStopping?.monitor),
                         (scheduleType?.monitorRange(train.schedule), schedule.learningRate.monitor)]
         for (range, monitor) in monitors {

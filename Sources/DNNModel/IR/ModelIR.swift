@@ -186,6 +186,16 @@ public struct Phase: Sendable, Equatable {
 
 /// `train.checkpoint`: every `every` epochs the training state is written to `folder` as
 /// `epoch-NNNNNN.safetensors`, and all but the newest `keep` of the run's are deleted.
+public struct TensorBoardPolicy: Sendable, Equatable {
+    public var folder: String
+    public var histogramEvery: Int
+
+    public init(folder: String, histogramEvery: Int) {
+        self.folder = folder
+        self.histogramEvery = histogramEvery
+    }
+}
+
 public struct CheckpointPolicy: Sendable, Equatable {
     public var every: Int
     public var keep: Int
@@ -217,6 +227,9 @@ public struct Schedule: Sendable, Equatable {
     public var phases: [Phase] = []
     /// Where and how often the whole training state is saved, for `dnnc run --resume`.
     public var checkpoint: CheckpointPolicy? = nil
+    /// `train.tensorboard`: the event files' folder, resolved and confined to the project, and the
+    /// epochs between weight histograms.
+    public var tensorboard: TensorBoardPolicy? = nil
 
     /// Epoch numbers (from 0) after which the cost is logged: every `logEvery`-th, and the last.
     public func logs(epoch: Int) -> Bool { epoch % logEvery == 0 || epoch == epochs - 1 }

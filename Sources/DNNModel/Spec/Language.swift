@@ -229,6 +229,11 @@ public enum Language {
                           "the folder of the checkpoints, relative to the spec's folder"),
             ])), default: .off("off"),
                       "save the whole training state every N epochs as epoch-NNNNNN.safetensors, for `dnnc run --resume`"),
+            .optional("tensorboard", .record(Record(name: "train.tensorboard", fields: [
+                .required("path", .string, "the folder of the event files, relative to the spec's folder (inside the project, as checkpoints)"),
+                .optional("histogram_every", .integer(.count), default: .int(10), "epochs between the weights' histograms; the last epoch's is always written"),
+            ])), default: .off("off"),
+                      "write TensorBoard event files: each logged epoch's scalars (as the jsonl log), weight histograms, the resolved spec as text"),
         ])), "the training schedule"),
     ])
 }

@@ -304,6 +304,8 @@ public struct TrainSection: Sendable {
     public var validateEvery: Int
     public var earlyStopping: EarlyStoppingSection?
     public var checkpoint: CheckpointSection?
+    /// `train.tensorboard`: the folder as written, and the epochs between histograms.
+    public var tensorboard: (path: Located<String>, histogramEvery: Int)?
 }
 
 // MARK: - resolving the tree
@@ -410,7 +412,8 @@ extension ResolvedSpec {
                             batchSize: train["batch_size"]!.located(\.int), shuffle: train["shuffle"]!.bool!,
                             logEvery: train["log_every"]!.located(\.int), phases: phases, schedule: train["schedule"]!.choice!,
                             warmup: train["warmup"]!.int!, clip: train["clip"]?.choice, validateEvery: train["validate_every"]!.int!,
-                            earlyStopping: early, checkpoint: checkpoint)
+                            earlyStopping: early, checkpoint: checkpoint,
+                            tensorboard: train["tensorboard"]?.record.map { (path: $0["path"]!.located(\.string), histogramEvery: $0["histogram_every"]!.int!) })
     }
 
     static func modelSection(_ model: SpecRecord, _ bag: inout DiagnosticBag) -> ModelSection {
