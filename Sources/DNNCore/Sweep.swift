@@ -38,6 +38,28 @@ public struct SweepRun: Sendable, Equatable {
     /// Per layer with dead units at the end: name, dead and all units.
     public var dead: [LayerHealth]
     public var outcome: Outcome
+    /// The last logged epoch's validation loss and metrics (on the validation set when there is one).
+    public var validationLoss: Double? = nil
+    public var metrics: [Metric] = []
+
+    /// The value a sweep ranks by: `cost` (the final cost), `val_loss`, or a metric's name.
+    public func value(of name: String) -> Double? {
+        switch name {
+        case "cost": finalCost
+        case "val_loss": validationLoss
+        default: metrics.first { $0.name == name }?.value
+        }
+    }
+}
+
+/// A variant's place in a sweep's ranking: the ranked value's mean, standard deviation (population)
+/// and best over its seeds.
+public struct SweepRank: Sendable, Equatable {
+    public var variant: Int
+    public var mean: Double
+    public var spread: Double
+    public var best: Double
+    public var runs: Int
 }
 
 public enum Sweep {
@@ -129,7 +151,9 @@ public enum Sweep {
     }
 
     /// Trains every (variant, seed) pair on `jobs` threads; the runs come back ordered by variant, then seed.
-    public static func run(_ models: [ModelIR], seeds: [UInt64], jobs: Int, stopWhenDead: Bool) -> [SweepRun] {
+    /// `observe` gives, per run, what to call with each logged epoch (a TensorBoard writer's log).
+    public static func run(_ models: [ModelIR], seeds: [UInt64], jobs: Int, stopWhenDead: Bool,
+                           observe: @Sendable (Int, UInt64) -> ((EpochLog) -> Void)? = { _, _ in nil }) -> [SweepRun] {
         let tasks = models.indices.flatMap { v in seeds.map { (v, $0) } }
         let results = ResultSlots(count: tasks.count)
         let workers = max(1, min(jobs, tasks.count))
@@ -139,11 +163,16 @@ public enum Sweep {
                 var model = models[v]
                 model.seed = seed
                 let trainer = Trainer(model: model)
-                let result = trainer.train(TrainingOptions(stopWhenDead: stopWhenDead)) { _ in }
+                let observer = observe(v, seed)
+                var last: EpochLog? = nil
+                let result = trainer.train(TrainingOptions(stopWhenDead: stopWhenDead)) { log in
+                    observer?(log)
+                    last = log
+                }
                 results.store(index, SweepRun(
                     variant: v, seed: seed, finalCost: result.costs.last ?? .nan, bestEpoch: result.bestEpoch,
                     epochsRun: result.costs.count, dead: result.deadAtEnd.filter { $0.dead > 0 },
-                    outcome: classify(result)))
+                    outcome: classify(result), validationLoss: last?.validationLoss, metrics: last?.metrics ?? []))
             }
         }
         return results.all()
@@ -174,29 +203,70 @@ public enum Sweep {
         }.joined()
     }
 
-    public static func table(_ runs: [SweepRun], _ variants: [SweepVariant], format: SweepFormat) -> String {
+    /// What a sweep can rank by: the final cost, and with validation data its loss and metrics, as the
+    /// runs logged them.
+    public static func rankable(_ runs: [SweepRun]) -> [String] {
+        ["cost"] + (runs.first?.validationLoss != nil ? ["val_loss"] : []) + (runs.first?.metrics.map(\.name) ?? [])
+    }
+
+    /// The quantity ranked by default: the validation loss when there is one, else the final cost.
+    public static func defaultMetric(_ runs: [SweepRun]) -> String { runs.first?.validationLoss != nil ? "val_loss" : "cost" }
+
+    /// The variants ordered by the mean of `metric` over their seeds, best first (Metric.higherIsBetter
+    /// says which way); a run without a finite value is left out of its variant's figures.
+    public static func ranking(_ runs: [SweepRun], _ variants: [SweepVariant], metric: String) -> [SweepRank] {
+        let higher = Metric.higherIsBetter(metric)
+        let ranks = variants.indices.compactMap { v -> SweepRank? in
+            let values = runs.filter { $0.variant == v }.compactMap { $0.value(of: metric) }.filter(\.isFinite)
+            guard !values.isEmpty else { return nil }
+            let mean = values.reduce(0, +) / Double(values.count)
+            let spread = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)).squareRoot()
+            return SweepRank(variant: v, mean: mean, spread: spread, best: higher ? values.max()! : values.min()!, runs: values.count)
+        }
+        return ranks.sorted { a, b in a.mean != b.mean ? (higher ? a.mean > b.mean : a.mean < b.mean) : a.variant < b.variant }
+    }
+
+    /// The ranking as lines: `1. label  val_loss 0.123 ± 0.004 over 10 seeds, best 0.118`.
+    static func rankingText(_ ranks: [SweepRank], _ variants: [SweepVariant], metric: String) -> String {
+        var out = "ranked by \(metric), the mean over seeds (\(Metric.higherIsBetter(metric) ? "higher" : "lower") is better):\n"
+        let width = variants.map(\.label.count).max() ?? 0
+        for (k, rank) in ranks.enumerated() {
+            let label = variants[rank.variant].label
+            out += "  \(k + 1). \(label)\(String(repeating: " ", count: width - label.count))  \(g(rank.mean)) ± \(g(rank.spread)) over \(rank.runs) seed\(rank.runs == 1 ? "" : "s"), best \(g(rank.best))\n"
+        }
+        return out
+    }
+
+    public static func table(_ runs: [SweepRun], _ variants: [SweepVariant], format: SweepFormat, metric: String? = nil) -> String {
+        let metric = metric ?? defaultMetric(runs)
+        // With validation data, its loss and metrics beside the final cost (a table without stays as it was).
+        let extra = runs.first?.validationLoss != nil ? rankable(runs).dropFirst() : []
+        func extras(_ run: SweepRun) -> [String] { extra.map { name in run.value(of: name).map(g) ?? "-" } }
+        let ranks = ranking(runs, variants, metric: metric)
         switch format {
         case .text:
-            var rows: [[String]] = [["variant", "seed", "final cost", "best epoch", "epochs", "dead units", "outcome"]]
+            var rows: [[String]] = [["variant", "seed", "final cost"] + extra + ["best epoch", "epochs", "dead units", "outcome"]]
             for run in runs {
-                rows.append([variants[run.variant].label, String(run.seed), g(run.finalCost), String(run.bestEpoch),
-                             String(run.epochsRun), deadText(run.dead), run.outcome.rawValue])
+                rows.append([variants[run.variant].label, String(run.seed), g(run.finalCost)] + extras(run)
+                             + [String(run.bestEpoch), String(run.epochsRun), deadText(run.dead), run.outcome.rawValue])
             }
-            return RunReport.table(rows, rightAligned: [1, 2, 3, 4]) + "\n" + summary(runs, variants)
+            return RunReport.table(rows, rightAligned: Set(1 ... 4 + extra.count)) + "\n" + summary(runs, variants) + "\n"
+                + rankingText(ranks, variants, metric: metric)
         case .csv:
-            var out = "variant,seed,final_cost,best_epoch,epochs,dead_units,outcome\n"
+            var out = (["variant", "seed", "final_cost"] + extra + ["best_epoch", "epochs", "dead_units", "outcome"]).joined(separator: ",") + "\n"
             for run in runs {
-                out += [csv(variants[run.variant].label), String(run.seed), g(run.finalCost), String(run.bestEpoch),
-                        String(run.epochsRun), csv(deadText(run.dead)), run.outcome.rawValue].joined(separator: ",") + "\n"
+                out += ([csv(variants[run.variant].label), String(run.seed), g(run.finalCost)] + extras(run)
+                        + [String(run.bestEpoch), String(run.epochsRun), csv(deadText(run.dead)), run.outcome.rawValue]).joined(separator: ",") + "\n"
             }
             return out
         case .json:
             let items = runs.map { run -> JSONValue in
                 .object([("variant", .string(variants[run.variant].label)), ("seed", .int(Int(run.seed))),
-                         ("final_cost", .number(run.finalCost)), ("best_epoch", .int(run.bestEpoch)),
-                         ("epochs", .int(run.epochsRun)),
-                         ("dead_units", .object(run.dead.map { ($0.name, .int($0.dead)) })),
-                         ("outcome", .string(run.outcome.rawValue))])
+                         ("final_cost", .number(run.finalCost))]
+                        + extra.map { name in (name, run.value(of: name).map(JSONValue.number) ?? .null) }
+                        + [("best_epoch", .int(run.bestEpoch)), ("epochs", .int(run.epochsRun)),
+                           ("dead_units", .object(run.dead.map { ($0.name, .int($0.dead)) })),
+                           ("outcome", .string(run.outcome.rawValue))])
             }
             let summaries = variants.enumerated().map { v, variant -> JSONValue in
                 let mine = runs.filter { $0.variant == v }
@@ -204,7 +274,12 @@ public enum Sweep {
                                + Outcome.allCases.map { o in (o.rawValue, .int(mine.filter { $0.outcome == o }.count)) }
                                + [("runs", .int(mine.count))])
             }
-            return JSONValue.object([("runs", .array(items)), ("summary", .array(summaries))]).pretty + "\n"
+            let ranking = JSONValue.object([("metric", .string(metric)), ("higher_is_better", .bool(Metric.higherIsBetter(metric))),
+                                            ("variants", .array(ranks.map { r in
+                                                .object([("variant", .string(variants[r.variant].label)), ("mean", .number(r.mean)),
+                                                         ("spread", .number(r.spread)), ("best", .number(r.best)), ("runs", .int(r.runs))])
+                                            }))])
+            return JSONValue.object([("runs", .array(items)), ("summary", .array(summaries)), ("ranking", ranking)]).pretty + "\n"
         }
     }
 

@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import DNNCore
+import DNNExport
 import Foundation
 
 struct SweepCommand: ParsableCommand {
@@ -40,6 +41,12 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "Train dead runs to the end instead of stopping them.")
     var keepGoing = false
 
+    @Option(help: "Rank the variants by this: cost (the final cost), val_loss, or a logged metric (val_accuracy, val_r2, ...). Default: val_loss with validation data, else cost.")
+    var metric: String?
+
+    @Option(help: "Write TensorBoard event files into this folder, one subfolder per variant and seed (<variant>/seed-<n>).")
+    var tensorboard: String?
+
     func validate() throws {
         if Sweep.seeds(seeds) == nil { throw ValidationError("--seeds takes A..B, N or a comma list of seeds, got \(seeds)") }
         try requireCount(jobs, "--jobs", 1 ... 1024)
@@ -68,8 +75,28 @@ struct SweepCommand: ParsableCommand {
             models.append(model)
         }
         try checkOutputs([("--plot", plot)], inputs: [spec] + models.flatMap(\.dataFiles))
-        let runs = Sweep.run(models, seeds: Sweep.seeds(seeds)!, jobs: jobs, stopWhenDead: !keepGoing)
-        Console.out(Sweep.table(runs, variants, format: format))
+        // One TensorBoard run per variant and seed, named so that TensorBoard lists them side by side.
+        var made: [String: TensorBoardWriter] = [:]
+        if let folder = tensorboard {
+            for (v, variant) in variants.enumerated() {
+                for seed in Sweep.seeds(seeds)! {
+                    let name = String(variant.label.map { $0.isLetter || $0.isNumber || "=.-_".contains($0) ? $0 : "_" })
+                    do { made["\(v)/\(seed)"] = try TensorBoardWriter(folder: folder + "/" + name + "/seed-\(seed)") } catch {
+                        throw Console.fail(error.description)
+                    }
+                }
+            }
+        }
+        let writers = SendableWriters(made)
+        let runs: [SweepRun] = Sweep.run(models, seeds: Sweep.seeds(seeds)!, jobs: jobs, stopWhenDead: !keepGoing) { v, seed in
+            guard let writer = writers.all["\(v)/\(seed)"] else { return nil }
+            return { writer.log($0) }
+        }
+        if let metric, !Sweep.rankable(runs).contains(metric) {
+            throw Console.fail("--metric \(metric): the runs logged " + Sweep.rankable(runs).map { "`\($0)`" }.joined(separator: ", ")
+                               + (Suggestions.didYouMean(metric, among: Sweep.rankable(runs)).map { "; " + $0 } ?? ""))
+        }
+        Console.out(Sweep.table(runs, variants, format: format, metric: metric))
         if let plot {
             let columns = variants.enumerated().map { v, variant in
                 (label: variant.label, costs: runs.filter { $0.variant == v }.map(\.finalCost))
@@ -84,3 +111,9 @@ struct SweepCommand: ParsableCommand {
 }
 
 extension SweepFormat: ExpressibleByArgument {}
+
+/// The sweep's writers, each written by the one worker that trains its run.
+struct SendableWriters: @unchecked Sendable {
+    let all: [String: TensorBoardWriter]
+    init(_ all: [String: TensorBoardWriter]) { self.all = all }
+}

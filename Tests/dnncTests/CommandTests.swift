@@ -471,6 +471,33 @@ struct CommandTests {
         #expect(try Binary.run(["sweep", "specs/seed/relu.yaml", "--vary", "model.layers.fc3.dense.activation=relu,rleu"]).status == 2)
     }
 
+    /// With validation data a sweep ranks its variants by the validation loss, or by --metric, with the
+    /// mean, spread and best over seeds, in every format; TensorBoard gets one run per variant and seed.
+    @Test func sweepRanksVariantsByValidation() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let args = ["sweep", "specs/tabular/iris.yaml", "--seeds", "0..2", "--set", "train.epochs=20", "--set", "data.validation={split: 0.25}",
+                    "--vary", "train.optimizer.adam.lr=0.0001,0.01"]
+        let text = try Binary.run(args)
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("\nranked by val_loss, the mean over seeds (lower is better):\n  1. optimizer.adam.lr=0.01  "), "\(text.stdout)")
+        let json = try Binary.run(args + ["--format", "json", "--metric", "val_accuracy", "--tensorboard", folder.path])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let ranking = try #require(object["ranking"] as? [String: Any]), variants = try #require(ranking["variants"] as? [[String: Any]])
+        let runs = try #require(object["runs"] as? [[String: Any]])
+        #expect(ranking["metric"] as? String == "val_accuracy" && ranking["higher_is_better"] as? Bool == true)
+        // The ranked mean is the mean of the runs' values.
+        for variant in variants {
+            let values = runs.filter { $0["variant"] as? String == variant["variant"] as? String }.compactMap { $0["val_accuracy"] as? Double }
+            #expect(values.count == 3 && abs((variant["mean"] as? Double ?? -1) - values.reduce(0, +) / 3) < 1e-12)
+        }
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)) == ["optimizer.adam.lr=0.0001", "optimizer.adam.lr=0.01"])
+        let csv = try Binary.run(args + ["--format", "csv"])
+        #expect(csv.stdout.hasPrefix("variant,seed,final_cost,val_loss,val_accuracy,best_epoch,"), "\(csv.stdout)")
+        let wrong = try Binary.run(args + ["--metric", "val_acuracy"])
+        #expect(wrong.status == 2 && wrong.stderr.contains("did you mean `val_accuracy`?"), "\(wrong.stderr)")
+    }
+
     @Test func summaryAndGraphNeedNoTraining() throws {
         let summary = try Binary.run(["summary", "specs/seed/relu.yaml"])
         #expect(summary.status == 0)

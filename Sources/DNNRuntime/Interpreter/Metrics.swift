@@ -10,6 +10,12 @@ import DNNCheckpoint
 public struct Metric: Sendable, Equatable {
     public var name: String
     public var value: Double
+
+    /// Whether a larger value of the named quantity is better: accuracy, top5, auc, pr_auc and r2 (with
+    /// or without `val_`/`test_`); losses, costs and errors (mae, rmse) are better smaller.
+    public static func higherIsBetter(_ name: String) -> Bool {
+        ["accuracy", "top5", "auc", "pr_auc", "r2"].contains { name == $0 || name.hasSuffix("_" + $0) }
+    }
 }
 
 /// How a binary loss's output reads as the probability of class 1: itself (bce, after a sigmoid), or
