@@ -15,6 +15,8 @@ public struct CompileResult: Sendable {
     public var diagnostics: DiagnosticBag
     /// The warnings `# dnnc: disable` comments silenced.
     public var silenced: [Diagnostic] = []
+    /// Where `--set` overrides replaced values: the values there are not the file's text.
+    public var overridden: [SourceRange] = []
 }
 
 /// What a compile may read: the YAML limits, and whether data may come from outside the project.
@@ -34,6 +36,7 @@ public enum Compiler {
         }
         var placed: [(range: SourceRange, override: Override)] = []
         if !overrides.isEmpty { (root, placed) = try Overrides.apply(overrides, to: root) }
+        result.overridden = placed.map(\.range)
         let suppressions = Suppressions.parse(file, quoted: quotedRanges(root), diagnostics: &bag)
         var checker = SpecChecker()
         let spec = checker.check(root)

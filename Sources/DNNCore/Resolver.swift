@@ -11,7 +11,7 @@ public enum Resolver {
     /// The resolved spec of a compile result that produced a model; nil otherwise.
     public static func resolve(_ result: CompileResult) -> String? {
         guard let spec = result.resolved, let model = result.model else { return nil }
-        var emitter = Emitter(file: result.file)
+        var emitter = Emitter(file: result.file, overridden: result.overridden)
         emitter.line("# \(result.file.path) resolved by dnnc \(DNNCVersion.current): `# default` marks what the spec left out")
         // Comments do not survive resolution; the warnings the original silenced stay silenced.
         let silenced = Set(result.silenced.map(\.code.rawValue)).sorted()
@@ -134,6 +134,8 @@ public enum Resolver {
     /// Writes block-style YAML from the spec tree and the language table.
     struct Emitter {
         let file: SourceFile
+        /// Where --set overrides replaced values (CompileResult.overridden).
+        var overridden: [SourceRange] = []
         var out = ""
 
         mutating func line(_ text: String) { out += text + "\n" }
@@ -204,7 +206,9 @@ public enum Resolver {
         /// A scalar as written, or, for a default, in its canonical form.
         func scalar(_ value: SpecValue) -> String {
             // An alias's value stands at the alias (`*width`): it is written in canonical form below.
-            if !value.isDefault, !value.range.isNone, value.range.start.line == value.range.end.line, !source(value.range).hasPrefix("*") {
+            // A value a --set override put there stands at the value it replaced: it is written in canonical form.
+            if !value.isDefault, !value.range.isNone, value.range.start.line == value.range.end.line, !source(value.range).hasPrefix("*"),
+               !overridden.contains(where: { $0.start <= value.range.start && value.range.end <= $0.end }) {
                 // An anchored node's range starts at its anchor: `&width 8` is written as `8`.
                 let text = source(value.range)
                 guard text.hasPrefix("&"), let space = text.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return text }

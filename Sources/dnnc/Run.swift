@@ -152,6 +152,9 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Draw the cost of every epoch into this SVG file.")
     var plot: String?
 
+    @Option(name: .long, help: "Keep the run together in this new folder: the resolved spec, the jsonl log, the final (and best) weights, TensorBoard events, the cost plot, summary.json and report.html.")
+    var out: String?
+
     @Option(name: .long, help: "Write TensorBoard event files into this folder (over the spec's train.tensorboard.path): each logged epoch's scalars, weight histograms, the resolved spec.")
     var tensorboard: String?
 
@@ -197,6 +200,21 @@ struct Run: ParsableCommand {
             throw ExitCode(1)
         }
 
+        // --out: the run's folder, new or empty; what it holds stands in for the options not given.
+        if let out {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: out, isDirectory: &isFolder) {
+                guard isFolder.boolValue, (try? FileManager.default.contentsOfDirectory(atPath: out))?.isEmpty == true else {
+                    throw Console.fail("--out \(out) already exists and is not an empty folder; give a new name for the run")
+                }
+            }
+            do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
+                throw Console.fail("cannot create --out \(out): \(error.localizedDescription)")
+            }
+        }
+        let save = self.save ?? out.map { $0 + "/model.safetensors" }
+        let saveBest = self.saveBest ?? (model.validation == nil ? nil : out.map { $0 + "/best.safetensors" })
+        let plot = self.plot ?? out.map { $0 + "/cost.svg" }
         let initial = try initFrom.map { try readCheckpoint($0, for: model, force: force, verb: "start from").tensors }
         if saveBest != nil && model.validation == nil {
             throw Console.fail("--save-best needs validation data: add `validation: {split: 0.2}` under `data:`")
@@ -246,6 +264,15 @@ struct Run: ParsableCommand {
         let board = try tensorboardWriter(model, compiled)
         let histogramEvery = model.schedule.tensorboard?.histogramEvery ?? 10
         var lastHistogram = -1
+        // --out's jsonl log, written as the run goes; the logs, for its report.
+        let logFile = try out.map { folder -> FileHandle in
+            let path = folder + "/log.jsonl"
+            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+                throw Console.fail("cannot write \(path)")
+            }
+            return handle
+        }
+        var logs: [EpochLog] = []
         func histograms(_ epoch: Int) {
             guard let board, epoch != lastHistogram else { return }
             board.histograms(step: epoch, trainer.network.checkpointTensors().map { ($0.name, $0.tensor.values) })
@@ -254,6 +281,8 @@ struct Run: ParsableCommand {
         let result = session.train(options, progress: bar.map { bar in { bar.update(epoch: $0, cost: $1) } },
                                    warn: { Console.error("dnnc: warning: " + $0) }) { log in
             board?.log(log)
+            logFile?.write(Data(RunReport.logLine(log, format: .jsonl, epochs: model.schedule.epochs).utf8))
+            if out != nil { logs.append(log) }
             if log.epoch % histogramEvery == 0 { histograms(log.epoch) }
             let line = RunReport.logLine(log, format: logFormat, epochs: model.schedule.epochs)
             if let bar { bar.print(line) } else { Console.out(line) }
@@ -312,9 +341,25 @@ struct Run: ParsableCommand {
             Console.out(Metrics.classificationReport(model, trainer: trainer))
         }
         // The test set, once, with the final parameters: reported apart, never used to choose anything.
+        var tested: (loss: Double, metrics: [Metric], line: String)? = nil
         if let test = model.test {
             let metrics = Metrics.measure(model, predictions: trainer.predict(test.inputs), targets: test.targets)
-            Console.out(RunReport.testLine(rows: test.inputs.rows, loss: trainer.evaluate(test), metrics: metrics, format: logFormat))
+            let loss = trainer.evaluate(test)
+            tested = (loss, metrics, RunReport.testLine(rows: test.inputs.rows, loss: loss, metrics: metrics, format: .text))
+            Console.out(RunReport.testLine(rows: test.inputs.rows, loss: loss, metrics: metrics, format: logFormat))
+        }
+        if let out {
+            try? logFile?.close()
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            let classes = model.loss.isClassification ? Metrics.classificationReport(model, trainer: trainer) : nil
+            let files: [(String, String)] = [
+                ("spec.yaml", Resolver.resolve(compiled) ?? String(decoding: file.bytes, as: UTF8.self)),
+                ("summary.json", RunFolder.summaryJSON(model: model, last: logs.last, test: tested?.metrics, testLoss: tested?.loss, seconds: seconds)),
+                ("report.html", RunFolder.report(model: model, summary: summary, logs: logs, costs: result.costs, validation: result.validationLosses,
+                                                 classes: classes, test: tested?.line, seconds: seconds)),
+            ]
+            for (name, text) in files { try write(Array(text.utf8), to: out + "/" + name) }
+            Console.error("dnnc: the run is in \(out)/ (report.html, log.jsonl, model.safetensors, events/)")
         }
         if let saveBest, let best = result.best {
             let final = (trainer.parameters(), trainer.statistics())
@@ -346,7 +391,7 @@ struct Run: ParsableCommand {
     /// The TensorBoard writer for --tensorboard (relative to the working folder) or train.tensorboard, with
     /// the resolved spec written as its text; nil when neither asks for one.
     private func tensorboardWriter(_ model: ModelIR, _ compiled: CompileResult) throws -> TensorBoardWriter? {
-        guard let folder = tensorboard ?? model.schedule.tensorboard?.folder else { return nil }
+        guard let folder = tensorboard ?? out.map({ $0 + "/events" }) ?? model.schedule.tensorboard?.folder else { return nil }
         do {
             let writer = try TensorBoardWriter(folder: folder)
             if let text = Resolver.resolve(compiled) { writer.text("spec", "```yaml\n" + text + "```\n") }

@@ -65,6 +65,37 @@ public enum Plot {
         return svg + "</svg>\n"
     }
 
+    /// Several series over the logged epochs, one polyline each with a legend line: per-layer health in
+    /// the run report (gradient norms on a log scale; dead units as a share, on a linear one from 0 to 1).
+    public static func series(_ lines: [(label: String, points: [(epoch: Int, value: Double)])], lastEpoch: Int, title: String,
+                              yLabel: String, logScale: Bool) -> String {
+        let colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+        let scale = LogScale(lines.flatMap { $0.points.map(\.value) })
+        func y(_ v: Double) -> Double { logScale ? scale.y(v) : top + plotHeight * (1 - min(max(v, 0), 1)) }
+        func x(_ epoch: Int) -> Double { left + plotWidth * Double(epoch) / Double(max(lastEpoch, 1)) }
+        var svg = header(title)
+        if logScale {
+            svg += yAxis(scale, label: yLabel)
+        } else {
+            svg += "<g class=\"y-axis\">\n"
+            for tick in [0.0, 0.25, 0.5, 0.75, 1] {
+                svg += "<line x1=\"\(n(left - 5))\" y1=\"\(n(y(tick)))\" x2=\"\(n(left + plotWidth))\" y2=\"\(n(y(tick)))\" stroke=\"#dddddd\"/>\n"
+                svg += "<text x=\"\(n(left - 8))\" y=\"\(n(y(tick)))\" text-anchor=\"end\" dominant-baseline=\"middle\">\(Format.number(tick))</text>\n"
+            }
+            svg += "<text transform=\"translate(18,\(n(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>\n</g>\n"
+        }
+        for tick in linearTicks(upTo: lastEpoch) {
+            svg += "<text x=\"\(n(x(tick)))\" y=\"\(n(top + plotHeight + 20))\" text-anchor=\"middle\">\(tick)</text>\n"
+        }
+        for (k, line) in lines.enumerated() {
+            let color = colors[k % colors.count]
+            let points = line.points.map { "\(n(x($0.epoch))),\(n(y($0.value)))" }.joined(separator: " ")
+            svg += "<polyline class=\"series\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" points=\"\(points)\"/>\n"
+            svg += "<text x=\"\(n(left + 8))\" y=\"\(n(top + 16 + 14 * Double(k)))\" fill=\"\(color)\">\(escape(line.label))</text>\n"
+        }
+        return svg + "</svg>\n"
+    }
+
     /// The median of some numbers (the mean of the middle two for an even count).
     public static func median(_ values: [Double]) -> Double? {
         guard !values.isEmpty else { return nil }
