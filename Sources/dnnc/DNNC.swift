@@ -15,7 +15,7 @@ struct DNNC: ParsableCommand {
             143 stopped by SIGTERM.
             """,
         version: DNNCVersion.current,
-        subcommands: [Run.self, Predict.self, Evaluate.self, Generate.self, Export.self, Check.self, SweepCommand.self, Summary.self, Graph.self, Resolve.self, Explain.self, Schema.self, Reference.self, SaveLoop.self, Compare.self]
+        subcommands: [Run.self, Predict.self, Evaluate.self, Generate.self, Export.self, Check.self, SweepCommand.self, Summary.self, Graph.self, Resolve.self, Explain.self, Schema.self, Reference.self, SaveLoop.self, Compare.self, LSP.self]
     )
 
     /// Parses and runs a command, mapping every failure to dnnc's exit codes: a spec error is 1
