@@ -45,7 +45,7 @@ let package = Package(
         // Counts heap allocations per thread, for the test that a training step makes none.
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(name: "DNNCoreTests", dependencies: ["DNNSyntax", "DNNModel", "DNNCheckpoint", "DNNRuntime", "DNNCore", "DNNExport", "AllocationCounter"], exclude: ["Fixtures"]),
-        .testTarget(name: "dnncTests", dependencies: ["dnnc", "DNNSyntax", "DNNModel", "DNNCheckpoint", "DNNRuntime", "DNNCore", "DNNExport"], exclude: ["Corpus"]),
+        .testTarget(name: "dnncTests", dependencies: ["dnnc", "DNNSyntax", "DNNModel", "DNNCheckpoint", "DNNRuntime", "DNNCore", "DNNExport"], exclude: ["Corpus", "Editors"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -17,6 +17,9 @@ public struct CompileResult: Sendable {
     public var silenced: [Diagnostic] = []
     /// Where `--set` overrides replaced values: the values there are not the file's text.
     public var overridden: [SourceRange] = []
+    /// The model the IR builder made even though the spec has errors elsewhere (an unknown key): what an
+    /// editor's hover shows; never trained, exported or linted.
+    public var partialModel: ModelIR? = nil
 }
 
 /// What a compile may read: the YAML limits, and whether data may come from outside the project.
@@ -65,6 +68,7 @@ public enum Compiler {
                 model = building.hasErrors ? nil : model
             }
             let clean = !bag.hasErrors
+            result.partialModel = model
             bag.append(contentsOf: building)
             if clean, let model {
                 result.model = model

@@ -148,3 +148,32 @@ struct LanguageServerTests {
         #expect(server.process.terminationStatus == 0)
     }
 }
+
+/// A real client: Neovim's built-in LSP client, headless, attached to `dnnc lsp` (Editors/nvim-lsp.lua).
+struct NeovimTests {
+    static let nvim: String? = ["/usr/bin/nvim", "/usr/local/bin/nvim"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    /// DNNC_REQUIRE_NEOVIM=1 (as .ci/run sets) makes a missing Neovim a failure, never a skip.
+    static let required = ProcessInfo.processInfo.environment["DNNC_REQUIRE_NEOVIM"] == "1"
+
+    @Test(.enabled(if: nvim != nil || required, "Neovim is not installed here (Debian's `neovim`; .ci/run installs it)"))
+    func neovimShowsTheDiagnosticsAHoverAndACompletion() throws {
+        let nvim = try #require(Self.nvim, "DNNC_REQUIRE_NEOVIM=1, but nvim is missing")
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let spec = folder.appendingPathComponent("t.yaml"), out = folder.appendingPathComponent("out.json")
+        try LanguageServerTests.spec.replacingOccurrences(of: "rleu", with: "tanh").replacingOccurrences(of: "  epochs: 10\n", with: "  epochs: 10\n  batch_sise: 2\n")
+            .write(to: spec, atomically: true, encoding: .utf8)
+        let script = Binary.root.appendingPathComponent("Tests/dnncTests/Editors/nvim-lsp.lua").path
+        let run = try Binary.run(["--headless", "--clean", spec.path, "-c", "luafile " + script], environment: ["DNNC": Binary.dnnc.path, "DNNC_NVIM_OUT": out.path],
+                                 executable: nvim, directory: folder)
+        #expect(run.status == 0, "\(run.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out)) as? [String: Any], "\(run.stderr)")
+        let diagnostics = try #require(result["diagnostics"] as? [[String: Any]])
+        #expect(diagnostics.count == 1 && diagnostics.first?["code"] as? String == "E0202" && diagnostics.first?["line"] as? Int == 12
+                && (diagnostics.first?["message"] as? String)?.contains("did you mean `batch_size`?") == true, "\(diagnostics)")
+        // The spec has an error, and the hover still shows the layer's shapes.
+        #expect(result["hover"] as? String == "**hidden** (dense)\n\ninput [2] → output [8]\n\n24 parameters, 16 multiply-adds per sample, activation tanh")
+        let completion = try #require(result["completion"] as? [String])
+        #expect(completion.contains("relu") && completion.contains("gelu") && !completion.contains("units"))
+    }
+}

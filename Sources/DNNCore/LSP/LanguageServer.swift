@@ -200,7 +200,7 @@ public final class LanguageServer {
         } else if !found.isKey, let field = Self.field(at: path, in: Language.spec), let kind = Self.choiceKind(field.type, named: found.text) {
             text = Self.describe(kind.kind, in: kind.catalog)
         }
-        if text == nil, layerIndex != nil, let model = document.compiled.model,
+        if text == nil, layerIndex != nil, let model = document.compiled.model ?? document.compiled.partialModel,
            let layer = model.layers.last(where: { !($0.kind is ColumnEmbedding) && $0.range.start <= at && at <= $0.range.end }) {
             let inputs = layer.inputShapes.map { "\($0)" }.joined(separator: ", ")
             text = "**\(layer.name)** (\(layer.kind.name))\n\ninput \(inputs) → output \(layer.outputShape)\n\n"
@@ -363,7 +363,9 @@ public final class LanguageServer {
         if let brace = current.prefix(column).lastIndex(of: "{"), let kind = current[..<brace].range(of: #"([A-Za-z_]+):\s*$"#, options: .regularExpression) {
             path.insert(String(current[kind].prefix { $0 != ":" }), at: 0)
         }
-        var level = indent(current) + (current.trimmingCharacters(in: .whitespaces).hasPrefix("- ") ? 1 : 0)
+        // The cursor's line is itself a list item (`- dense: {…`): it is in an item of the list above.
+        if current.trimmingCharacters(in: .whitespaces).hasPrefix("- ") { path.insert("[]", at: 0) }
+        var level = indent(current)
         var k = index - 1
         while k >= 0, level > 0 {
             let text = lines[k]
@@ -384,7 +386,7 @@ public final class LanguageServer {
                         path.insert(key, at: 0)
                     }
                 }
-                level = depth + (isItem ? 0 : 0)
+                level = depth
                 if depth == 0 { break }
             }
             k -= 1
