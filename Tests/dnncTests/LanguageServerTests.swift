@@ -118,6 +118,10 @@ struct LanguageServerTests {
         // A layer: its shapes, parameters and multiply-adds; a key: its reference entry; a kind: its doc.
         #expect(try hover(6, 8) == "**hidden** (dense)\n\ninput [2] → output [8]\n\n24 parameters, 16 multiply-adds per sample, activation relu")
         #expect(try hover(11, 3)?.hasPrefix("**epochs**: integer (required)") == true)
+        // A mapping's key: the keys it leaves out, resolved as `dnnc resolve` resolves them.
+        let train = try #require(try hover(8, 2))
+        #expect(train.hasPrefix("**train**: mapping (required)") && train.contains("\n\nleft out, so resolved to:\n") && train.contains("- `shuffle: true`")
+                && train.contains("- `batch_size: 4 ("), "\(train)")
         #expect(try hover(10, 16)?.hasPrefix("**sgd** (optimizer)") == true)
         #expect(try hover(6, 37)?.hasPrefix("**relu** (activation)") == true)
 

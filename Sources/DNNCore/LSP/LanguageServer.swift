@@ -206,8 +206,46 @@ public final class LanguageServer {
             text = "**\(layer.name)** (\(layer.kind.name))\n\ninput \(inputs) → output \(layer.outputShape)\n\n"
                 + "\(layer.parameterCount) parameters, \(layer.kind.multiplyAdds(layer)) multiply-adds per sample, activation \(layer.activation.name)"
         }
-        guard let text else { return .null }
+        guard var text else { return .null }
+        // The keys this mapping leaves out, with the values dnnc resolves them to (`dnnc resolve`).
+        if found.isKey, let omitted = omittedDefaults(document, path), !omitted.isEmpty {
+            text += "\n\nleft out, so resolved to:\n" + omitted.map { "- `\($0)`" }.joined(separator: "\n")
+        }
         return .object([("contents", .object([("kind", .string("markdown")), ("value", .string(text))])), ("range", document.range(found.range))])
+    }
+
+    /// The `key: value` lines `dnnc resolve` marks `# default` directly in the mapping at `path` (the
+    /// resolved spec's own order), with what their comment says when the default depends on context.
+    func omittedDefaults(_ document: Document, _ path: [String]) -> [String]? {
+        guard let resolved = Resolver.resolve(document.compiled) else { return nil }
+        let file = SourceFile(path: document.path, text: resolved)
+        var bag = DiagnosticBag()
+        guard var node = YAMLParser.parse(file, diagnostics: &bag) else { return nil }
+        for component in path {
+            switch node.content {
+            case .mapping(let pairs):
+                guard let pair = pairs.first(where: { $0.key.scalarText == component }) else { return nil }
+                node = pair.value
+            case .sequence(let items):
+                guard let open = component.lastIndex(of: "["), let k = Int(component[component.index(after: open)...].dropLast()), k < items.count else { return nil }
+                node = items[k]
+            default:
+                return nil
+            }
+            // A list item's path names the list and the index at once (`layers[0]`).
+            if case .mapping(let pairs) = node.content, let open = component.lastIndex(of: "["), component.hasSuffix("]"),
+               let pair = pairs.first(where: { $0.key.scalarText == String(component[..<open]) }),
+               case .sequence(let items) = pair.value.content, let k = Int(component[component.index(after: open)...].dropLast()), k < items.count {
+                node = items[k]
+            }
+        }
+        guard case .mapping(let pairs) = node.content else { return nil }
+        return pairs.compactMap { pair in
+            guard let line = file.line(pair.key.range.start.line), let hash = line.range(of: "  # default") else { return nil }
+            let entry = line[..<hash.lowerBound].trimmingCharacters(in: .whitespaces)
+            let note = line[hash.upperBound...].drop { $0 == ":" || $0 == " " }
+            return entry.hasSuffix(":") ? nil : entry + (note.isEmpty ? "" : " (\(note))")
+        }
     }
 
     /// A field's reference entry: its type, default and meaning.
