@@ -36,12 +36,12 @@ extension Builder {
         }
         let table = train.inputs, n = table.rows
         guard n >= Self.minimumRows else { return }
-        let targetKeys: [String]? = train.targets.columns == 1 ? (0 ..< n).map { Self.key(Self.cell(train.targets, $0)) ?? "" } : nil
+        let targetKeys: [String]? = train.targets.columns == 1 ? (0 ..< n).map { TabularEncoder.text(of: Self.cell(train.targets, $0)) ?? "" } : nil
         let regression = !loss.isClassification && !loss.isBinary
         for c in 0 ..< table.columns {
             let cells = (0 ..< n).map { Self.cell(table, $0 * table.columns + c) }
             let label = table.header.map { "`\($0[c])`" } ?? "column \(c + 1)"
-            let keys = cells.compactMap(Self.key)
+            let keys = cells.compactMap(TabularEncoder.text(of:))
             let missing = n - keys.count
             if 2 * missing > n {
                 dataWarning(.mostlyMissing, "\(label) is empty in \(missing) of the \(n) training rows", train.inputs, column: c, source: train.inputsSource,
@@ -65,12 +65,12 @@ extension Builder {
             // Leakage: the target itself, a column each of whose values comes with one target value, or
             // (a regression) a linear function of the target.
             var leak: String? = nil
-            if missing == 0, zip(cells.compactMap(Self.key), targetKeys).allSatisfy({ $0 == $1 }) {
+            if missing == 0, zip(cells.compactMap(TabularEncoder.text(of:)), targetKeys).allSatisfy({ $0 == $1 }) {
                 leak = "equals the target"
             } else if 2 * distinct.count <= n, Set(targetKeys).count >= 2 {
                 var seen: [String: String] = [:]
                 if zip(cells, targetKeys).allSatisfy({ cell, target in
-                    guard let k = Self.key(cell) else { return true }
+                    guard let k = TabularEncoder.text(of: cell) else { return true }
                     if let before = seen[k] { return before == target }
                     seen[k] = target
                     return true
@@ -117,15 +117,6 @@ extension Builder {
                         "\(repeated.count) of the \(rows.count) \(name) rows \(repeated.count == 1 ? "is a training row" : "are training rows") too, so their loss measures memory, not generalization",
                         set.inputs, row: first, source: set.inputsSource,
                         help: "remove the duplicates from one side before splitting")
-        }
-    }
-
-    /// A cell as a comparable key: numbers in Format.number's form; nil when empty.
-    static func key(_ cell: TableCell) -> String? {
-        switch cell {
-        case .number(let x): Format.number(x)
-        case .text(let s): s
-        case .missing: nil
         }
     }
 
