@@ -460,7 +460,14 @@ def main():
                         help="shuffle and draw dropout masks with torch's generators (faster; the costs then differ from dnnc's)")
     parser.add_argument("--data-folder", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), DATA_FOLDER),
                         help="the folder the spec's data files are relative to")
+    parser.add_argument("--device", default="auto", help="auto (a GPU when there is one, else the CPU), cpu, cuda or cuda:N")
+    parser.add_argument("--accumulate", type=int, default=1, metavar="N",
+                        help="accumulate the gradients of N batches before each step: the same updates as a batch N times larger")
+    parser.add_argument("--amp", choices=["bf16", "fp16"],
+                        help="mixed precision: the forward pass in bfloat16, or float16 with a gradient scaler (the costs then differ from dnnc's)")
     args = parser.parse_args()
+    if args.accumulate < 1:
+        parser.error("--accumulate takes a count of at least 1")
 
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if distributed:
@@ -471,7 +478,11 @@ def main():
         if device.type == "cuda":
             torch.cuda.set_device(device)
     else:
-        rank, world, device = 0, 1, torch.device("cpu")
+        rank, world = 0, 1
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else torch.device(args.device)
+    if rank == 0:
+        name = f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""
+        print(f"device: {device}{name}" + (f", {world} processes" if distributed else ""), file=sys.stderr, flush=True)
     torch.manual_seed(SEED)
     dnnc_random = not distributed and not args.torch_random
     if dnnc_random:
@@ -517,9 +528,13 @@ def main():
         sampler = torch.utils.data.distributed.DistributedSampler(dataset, num_replicas=world, rank=rank,
                                                                   shuffle=SCHEDULE["shuffle"], seed=SEED)
     batch = max(1, -(-SCHEDULE["batch_size"] // world))
+    # --accumulate N: batches of the spec's size, N of them to a step, as one batch N times larger
+    # would be cut (and counted by the schedule: a step is an update).
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch, sampler=sampler)
     epochs = SCHEDULE["epochs"]
-    steps_per_epoch = len(loader)
+    steps_per_epoch = -(-len(loader) // args.accumulate)
+    amp = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(args.amp)
+    scaler = torch.cuda.amp.GradScaler() if args.amp == "fp16" and device.type == "cuda" else None
     rate = LearningRate(OPTIMIZER["lr"], SCHEDULE["learning_rate"], SCHEDULE["warmup"], steps_per_epoch * epochs)
     phases = SCHEDULE["phases"] or [{"epochs": epochs, "optimizer": OPTIMIZER, "frozen": []}]
     early = SCHEDULE["early_stopping"]
@@ -552,14 +567,30 @@ def main():
         sampler.set_epoch(epoch)
         model.train()
         cost = torch.zeros((), dtype=torch.float64, device=device)
-        for xb, yb in loader:
-            xb, yb = xb.to(device), yb.to(device)
+        batches = iter(loader)
+        while True:
+            group = [b for _, b in zip(range(args.accumulate), batches)]
+            if not group:
+                break
             lr = rate.rate(phase["optimizer"]["lr"], epoch, step)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
+            for parameters in optimizer.param_groups:
+                parameters["lr"] = lr
             optimizer.zero_grad()
-            loss = loss_function(net(xb), yb) + penalty(model)
-            loss.backward()
+            # Each batch's mean loss weighs by its share of the group's rows (a sum loss adds up), so the
+            # gradient is the larger batch's; the penalty counts once per step.
+            # The last batch's backward carries the penalty: with one batch, the step is the loss and penalty's.
+            rows = sum(len(yb) for _, yb in group)
+            loss = 0.0
+            for k, (xb, yb) in enumerate(group):
+                xb, yb = xb.to(device), yb.to(device)
+                with torch.autocast(device_type=device.type, dtype=amp, enabled=amp is not None):
+                    part = loss_function(net(xb).float(), yb) * (1 if LOSS["reduction"] == "sum" else len(yb) / rows)
+                if k == len(group) - 1:
+                    part = part + penalty(model)
+                (scaler.scale(part) if scaler else part).backward()
+                loss = loss + part.detach()
+            if scaler:
+                scaler.unscale_(optimizer)
             if SCHEDULE["clip"] is not None:
                 kind, limit = SCHEDULE["clip"]
                 if kind == "norm":
@@ -567,7 +598,11 @@ def main():
                 else:
                     torch.nn.utils.clip_grad_value_(model.parameters(), limit)
             kept = [p.detach().clone() for p in frozen]
-            optimizer.step()
+            if scaler:
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                optimizer.step()
             with torch.no_grad():
                 for p, value in zip(frozen, kept):
                     p.copy_(value)

@@ -334,6 +334,29 @@ struct InteropTests {
         }
     }
 
+    /// --accumulate N: the program's steps over N batches of the spec's size are dnnc's steps over
+    /// batches N times larger (shuffled, with an L2 penalty and a schedule); the program says its device.
+    @Test(.enabled(if: torchPython != nil || torchRequired, "torch is not installed here: set DNNC_TORCH_PYTHON to a Python with torch and numpy, or run bench/run.sh once"))
+    func accumulatingGradientsMatchALargerBatch() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let spec = "specs/digits/mlp.yaml", program = folder.appendingPathComponent("train.py").path
+        let settings = ["--set", "train.batch_size=16", "--set", "model.layers.dense_1.dense.l2=0.001"]
+        #expect(try Binary.run(["export", spec, "--to", "pytorch", "-o", program] + settings).status == 0)
+        let dnnc = try Binary.run(["run", spec, "--set", "train.batch_size=48", "--set", "model.layers.dense_1.dense.l2=0.001", "--set", "train.log_every=1",
+                                   "--log-format", "jsonl"])
+        #expect(dnnc.status == 0, "\(dnnc.stderr)")
+        let torch = try Binary.run([try Self.python(), program, "--accumulate", "3", "--max-epochs", "3", "--log-every", "1", "--log-format", "jsonl"],
+                                   executable: "/usr/bin/env")
+        #expect(torch.status == 0 && torch.stderr.hasPrefix("device: "), "\(torch.stderr)")
+        let expected = Self.costs(dnnc.stdout), got = Self.costs(torch.stdout)
+        #expect(got.count == 3)
+        for epoch in 0 ..< 3 {
+            let e = try #require(expected[epoch]), g = try #require(got[epoch])
+            #expect(abs(g - e) <= 1e-4 * abs(e), "epoch \(epoch): PyTorch with --accumulate 3 \(g), dnnc with a batch 3 times larger \(e)")
+        }
+    }
+
     /// Every schedule's rate, as the program computes it, is dnnc's to the last bit: a factor of the
     /// spec optimizer's lr times the phase's lr, with warmup, min_lr and max_lr, and the plateau's
     /// reductions down to min_lr. The costs follow.
