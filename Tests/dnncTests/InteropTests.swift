@@ -417,8 +417,10 @@ struct InteropTests {
     static func readNpy(_ url: URL) throws -> [Float] {
         let bytes = try [UInt8](Data(contentsOf: url))
         let start = 10 + (Int(bytes[8]) | Int(bytes[9]) << 8)
-        return stride(from: start, to: bytes.count, by: 4).map { k in
-            Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[k + $1]) << (8 * UInt32($1)) })
+        return stride(from: start, to: bytes.count, by: 4).map { (k: Int) -> Float in
+            var bits: UInt32 = 0
+            for b in 0 ..< 4 { bits |= UInt32(bytes[k + b]) << UInt32(8 * b) }
+            return Float(bitPattern: bits)
         }
     }
 
