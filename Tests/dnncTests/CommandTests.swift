@@ -673,6 +673,42 @@ struct TabularCommandTests {
     }
 }
 
+/// uint8 .npy (images' pixels) in training and in predict: 0 to 255 as they are, scaled as data.normalize says.
+struct ByteArrayTests {
+    static func npy(_ pixels: [[UInt8]]) -> Data {
+        var header = "{'descr': '|u1', 'fortran_order': False, 'shape': (\(pixels.count), \(pixels[0].count)), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        return Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8) + pixels.joined())
+    }
+
+    @Test func uint8ArraysTrainAndPredictAsTheirValues() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let pixels: [[UInt8]] = [[0, 255, 128], [255, 0, 64], [10, 20, 30], [200, 100, 0]]
+        try Self.npy(pixels).write(to: folder.appendingPathComponent("x.npy"))
+        try "y\n1\n0\n1\n0\n".write(to: folder.appendingPathComponent("y.csv"), atomically: true, encoding: .utf8)
+        let spec = folder.appendingPathComponent("t.yaml").path
+        try """
+            dnnc: 1
+            data:
+              train: {inputs: {file: x.npy}, targets: {file: y.csv}}
+              normalize: {inputs: minmax}
+            model: {input: [3], layers: [{dense: {units: 1}}]}
+            train: {loss: mse, optimizer: {sgd: {lr: 0.1}}, epochs: 2}
+            """.write(toFile: spec, atomically: true, encoding: .utf8)
+        let weights = folder.appendingPathComponent("w.safetensors").path
+        let run = try Binary.run(["run", spec, "--save", weights, "--no-progress"])
+        #expect(run.status == 0 && run.stdout.contains("[0, 255, 128]"), "\(run.stdout)\(run.stderr)")
+        // The same rows as bytes or as the CSV of their values predict the same numbers.
+        let csv = folder.appendingPathComponent("x.csv")
+        try ("a,b,c\n" + pixels.map { $0.map(String.init).joined(separator: ",") }.joined(separator: "\n") + "\n").write(to: csv, atomically: true, encoding: .utf8)
+        let fromBytes = try Binary.run(["predict", spec, "--weights", weights, "--input", folder.appendingPathComponent("x.npy").path])
+        let fromText = try Binary.run(["predict", spec, "--weights", weights, "--input", csv.path])
+        #expect(fromBytes.status == 0 && fromBytes.stdout == fromText.stdout && fromBytes.stdout.split(separator: "\n").count == 5, "\(fromBytes.stderr)")
+    }
+}
+
 /// data.test: evaluated once after training, reported apart, and never trained on.
 struct TestSetTests {
     @Test func theTestSetIsReportedOnceAfterTraining() throws {

@@ -1,5 +1,5 @@
 // Data matrices from files beside the spec: CSV (a header row of names, or none) and NumPy .npy
-// (float32, float64, int32, int64, C order). A bad cell, a ragged row, a missing column or a short
+// (uint8, float32, float64, int32, int64, C order). A bad cell, a ragged row, a missing column or a short
 // .npy names the file, the row and the column, so the spec's diagnostic can say exactly where.
 
 import Foundation
@@ -240,10 +240,11 @@ public enum DataFiles {
         }
         let width: Int
         switch descr {
+        case "|u1": width = 1
         case "<f4", "<i4": width = 4
         case "<f8", "<i8": width = 8
         default:
-            throw DataFileError(message: "\(name) holds `\(descr)` values", help: "dnnc reads little-endian float32, float64, int32 and int64 (<f4, <f8, <i4, <i8)")
+            throw DataFileError(message: "\(name) holds `\(descr)` values", help: "dnnc reads uint8 and little-endian float32, float64, int32 and int64 (|u1, <f4, <f8, <i4, <i8)")
         }
         let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
         let (size, sizeOverflow) = count.multipliedReportingOverflow(by: width)
@@ -272,6 +273,14 @@ public enum DataFiles {
             }
             if let bad = floats.firstIndex(where: { !$0.isFinite }) {
                 throw DataFileError(message: "\(name): value \(bad) (row \(bad / max(columns, 1) + 1), column \(bad % max(columns, 1) + 1)) is not finite", help: nil)
+            }
+            return DataTable(rows: rows, columns: columns, numbers: [], floats: floats, texts: [], header: nil, npyShape: Array(dims.dropFirst()))
+        }
+        if descr == "|u1" {
+            // Bytes (images' pixels): 0 to 255 as they are, scaled as data.normalize says.
+            let floats = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                for i in 0..<count { buffer[i] = Float(bytes[dataStart + i]) }
+                initialized = count
             }
             return DataTable(rows: rows, columns: columns, numbers: [], floats: floats, texts: [], header: nil, npyShape: Array(dims.dropFirst()))
         }

@@ -154,6 +154,7 @@ public final class RowReader {
             data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
                 for i in 0 ..< count * width {
                     switch descr {
+                    case "|u1": out.append(Float(bytes[i]))
                     case "<f4": out.append(Float(bitPattern: bytes.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self).littleEndian))
                     case "<f8": out.append(Float(Double(bitPattern: bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self).littleEndian)))
                     case "<i4": out.append(Float(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 4, as: Int32.self))))
