@@ -48,6 +48,17 @@ public enum ONNXExport {
             entry.value = JSONValue.array(classes.map { .string($0) }).compact
             proto.metadataProps = [entry]
         }
+        // What the graph expects, for a deployment to read: the input's layout per sample (row-major, as
+        // model.input), its type, and the normalization the graph applies itself (raw values go in).
+        var input = Onnx_StringStringEntryProto()
+        input.key = "dnnc_input"
+        input.value = JSONValue.object([
+            ("shape", .array(([nil] + model.inputShape.map(Optional.some)).map { $0.map(JSONValue.int) ?? .string("N") })),
+            ("dtype", .string(encoder == nil ? "float32" : "one input per column")),
+            ("normalization", .string(inputNormalizer.kind.rawValue)),
+            ("normalized_in_graph", .bool(true)),
+        ]).compact
+        proto.metadataProps.append(input)
         // The encoding as dnnc fitted it: the columns, their categories and fills, for a deployment to read.
         if let encoder {
             var entry = Onnx_StringStringEntryProto()

@@ -219,6 +219,9 @@ struct InteropTests {
         let names = try #require(proto.graph.initializer.first { $0.name == "class_names" })
         #expect(names.stringData.map { String(decoding: $0, as: UTF8.self) } == (0 ..< 10).map(String.init))
         #expect(proto.metadataProps.first { $0.key == "dnnc_classes" }?.value == "[\"0\",\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"]")
+        // The input's layout and scaling, for a deployment: raw pixels go in, the graph normalizes.
+        #expect(proto.metadataProps.first { $0.key == "dnnc_input" }?.value
+                == "{\"shape\":[\"N\",64],\"dtype\":\"float32\",\"normalization\":\"standard\",\"normalized_in_graph\":true}")
         let checkpoint = try Checkpoint.decode([UInt8](Data(contentsOf: URL(fileURLWithPath: weights))))
         for name in ["dense_1.weight", "dense_1.bias", "dense_2.weight", "dense_2.bias"] {
             let initializer = try #require(proto.graph.initializer.first { $0.name == name })
