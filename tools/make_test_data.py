@@ -26,7 +26,7 @@ write("empty.csv", "")
 write("infinity.csv", "a,b\ninf,1\n2,3\n1,1\n")
 np.save(os.path.join(OUT, "f8.npy"), np.arange(12, dtype=np.float64).reshape(4, 3) / 4)
 np.save(os.path.join(OUT, "i4.npy"), np.array([0, 1, 1, 0], dtype=np.int32))
-np.save(os.path.join(OUT, "u1.npy"), np.array([1, 2], dtype=np.uint8))
+np.save(os.path.join(OUT, "f2.npy"), np.array([1, 2], dtype=np.float16))
 with open(os.path.join(OUT, "f8.npy"), "rb") as f:
     whole = f.read()
 with open(os.path.join(OUT, "short.npy"), "wb") as f:

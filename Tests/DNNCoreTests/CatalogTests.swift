@@ -159,7 +159,7 @@ struct DataFileTests {
         ("{file: animals.csv, columns: [7]}", "animals.csv has 3 columns, so there is no column 7 (counted from 0)"),
         ("{file: short.npy}", "short.npy declares shape [4, 3] but holds only 10 values"),
         ("{file: fortran.npy}", "fortran.npy is in Fortran order"),
-        ("{file: u1.npy}", "u1.npy holds `|u1` values"),
+        ("{file: f2.npy}", "f2.npy holds `<f2` values"),
         ("{file: animals.txt}", "cannot read animals.txt: no such file"),
     ]
 
