@@ -29,6 +29,19 @@ public struct DataTable: Sendable {
 
     /// The first cell that is text, if any.
     public var firstText: Int? { floats == nil ? numbers.firstIndex(where: { $0 == nil }) : nil }
+
+    /// Cell i as a table cell: a number, text, or empty (missing).
+    public func cell(_ i: Int) -> TableCell {
+        if let x = number(i) { return .number(x) }
+        let text = texts.isEmpty ? "" : texts[i]
+        return text.isEmpty ? .missing : .text(text)
+    }
+
+    /// Where cell (r, c) is, for a message: `file:line:field` for a CSV, else `file, row r, column c`
+    /// (both from 1).
+    public func place(_ r: Int, _ c: Int, _ name: String) -> String {
+        rowLines.isEmpty ? "\(name), row \(r + 1), column \(c + 1)" : "\(name):\(rowLines[r]):\(columnFields[c])"
+    }
 }
 
 public enum DataFiles {

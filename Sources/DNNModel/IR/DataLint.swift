@@ -36,10 +36,10 @@ extension Builder {
         }
         let table = train.inputs, n = table.rows
         guard n >= Self.minimumRows else { return }
-        let targetKeys: [String]? = train.targets.columns == 1 ? (0 ..< n).map { TabularEncoder.text(of: Self.cell(train.targets, $0)) ?? "" } : nil
+        let targetKeys: [String]? = train.targets.columns == 1 ? (0 ..< n).map { TabularEncoder.text(of: train.targets.cell($0)) ?? "" } : nil
         let regression = !loss.isClassification && !loss.isBinary
         for c in 0 ..< table.columns {
-            let cells = (0 ..< n).map { Self.cell(table, $0 * table.columns + c) }
+            let cells = (0 ..< n).map { table.cell($0 * table.columns + c) }
             let label = table.header.map { "`\($0[c])`" } ?? "column \(c + 1)"
             let keys = cells.compactMap(TabularEncoder.text(of:))
             let missing = n - keys.count

@@ -524,9 +524,8 @@ struct Builder {
         if let i = table.firstText {
             let name = value.fileName?.value ?? "the data"
             let r = i / table.columns, c = i % table.columns
-            let place = table.rowLines.isEmpty ? "\(name), row \(r + 1), column \(c + 1)" : "\(name):\(table.rowLines[r]):\(table.columnFields[c])"
             let text = table.texts.isEmpty ? "" : table.texts[i]
-            bag.error(.dataFile, "\(place): \(DataFiles.notANumber(text))",
+            bag.error(.dataFile, "\(table.place(r, c, name)): \(DataFiles.notANumber(text))",
                       at: value.fileName?.range ?? value.range)
             return nil
         }

@@ -12,18 +12,6 @@ extension Builder {
         !spec.data.types.isEmpty || spec.data.missing.isWritten || (table.firstText != nil && table.header != nil)
     }
 
-    /// Cell i of a table, as the encoder reads it.
-    static func cell(_ table: DataTable, _ i: Int) -> TableCell {
-        if let x = table.number(i) { return .number(x) }
-        let text = table.texts.isEmpty ? "" : table.texts[i]
-        return text.isEmpty ? .missing : .text(text)
-    }
-
-    /// Where cell (r, c) is, for a message: `file:line:field`, or `file, row r, column c` (from 1).
-    static func place(_ table: DataTable, _ r: Int, _ c: Int, _ name: String) -> String {
-        table.rowLines.isEmpty ? "\(name), row \(r + 1), column \(c + 1)" : "\(name):\(table.rowLines[r]):\(table.columnFields[c])"
-    }
-
     /// The training inputs' encoder, fitted on `rows` (the rows left after a validation split, or all).
     mutating func fitEncoder(_ table: DataTable, at source: DataSource, rows: [Int]) -> TabularEncoder? {
         let name = source.fileName?.value ?? "the inputs"
@@ -58,7 +46,7 @@ extension Builder {
             var numbers: [Double] = [], texts: [String] = [], missingRows = 0
             var firstText: (row: Int, text: String)? = nil
             for r in rows {
-                switch Self.cell(table, r * table.columns + c) {
+                switch table.cell(r * table.columns + c) {
                 case .number(let x): numbers.append(x)
                 case .text(let s):
                     texts.append(s)
@@ -71,7 +59,7 @@ extension Builder {
             if let declared {
                 kind = declared.value
                 if kind == .numeric, let (r, text) = firstText {
-                    bag.error(.dataFile, "\(Self.place(table, r, c, name)): `\(Format.printable(text))` is not a number, and data.types makes `\(column)` numeric",
+                    bag.error(.dataFile, "\(table.place(r, c, name)): `\(Format.printable(text))` is not a number, and data.types makes `\(column)` numeric",
                               at: declared.range, notes: [DiagnosticNote("the inputs are here", at: source.range)],
                               help: "fix the cell, or make `\(column)` categorical")
                     valid = false
@@ -80,7 +68,7 @@ extension Builder {
             } else if texts.isEmpty {
                 kind = .numeric
             } else if !numbers.isEmpty, let (r, text) = firstText {
-                bag.error(.dataFile, "\(Self.place(table, r, c, name)): \(DataFiles.notANumber(Format.printable(text)))",
+                bag.error(.dataFile, "\(table.place(r, c, name)): \(DataFiles.notANumber(Format.printable(text)))",
                           at: source.fileName?.range ?? source.range,
                           help: "\(numbers.count) of `\(column)`'s cells are numbers: fix the cell, or declare `types: {\(column): categorical}` under data: if the column holds categories")
                 valid = false
@@ -223,9 +211,9 @@ extension Builder {
         var unseen = [Int](repeating: 0, count: encoder.columns.count)
         for r in 0 ..< table.rows {
             do {
-                try encoder.encode({ Self.cell(table, r * table.columns + positions[$0]) }, into: &values, unseen: &unseen)
+                try encoder.encode({ table.cell(r * table.columns + positions[$0]) }, into: &values, unseen: &unseen)
             } catch {
-                bag.error(.dataFile, "\(Self.place(table, r, positions[error.column], name)): \(error.message)",
+                bag.error(.dataFile, "\(table.place(r, positions[error.column], name)): \(error.message)",
                           at: source.fileName?.range ?? source.range, help: error.help)
                 return nil
             }
