@@ -28,7 +28,7 @@ extension Builder {
     /// The rarest class's share of the commonest's below which W0364 warns (1 : 10).
     static let imbalanceRatio = 0.1
 
-    mutating func lintData(loss: Loss, classes: [String]?, trainRows: [Int]?) {
+    mutating func lintData(loss: Loss, classes: [String]?) {
         guard let train = read[.train] else { return }
         switch train.inputsSource.origin {
         case .file, .inline: break
@@ -65,7 +65,7 @@ extension Builder {
             // Leakage: the target itself, a column each of whose values comes with one target value, or
             // (a regression) a linear function of the target.
             var leak: String? = nil
-            if missing == 0, zip(cells.compactMap(TabularEncoder.text(of:)), targetKeys).allSatisfy({ $0 == $1 }) {
+            if missing == 0, zip(keys, targetKeys).allSatisfy({ $0 == $1 }) {
                 leak = "equals the target"
             } else if 2 * distinct.count <= n, Set(targetKeys).count >= 2 {
                 var seen: [String: String] = [:]
@@ -103,7 +103,12 @@ extension Builder {
         // Held-out rows that are training rows, as the model reads them.
         var seen = Set<[Float]>()
         let trainData = train.data.inputs
-        let heldOut = Set(trainRows.map { Set(0 ..< trainData.rows).subtracting($0) } ?? [])
+        // The rows a split holds out (drawn once, by splitOrder): the first `held` of its order.
+        var heldOut = Set<Int>()
+        if case .split(let fraction)? = spec.data.validation,
+           let (order, held) = splitOrder(rows: trainData.rows, fraction: fraction.value, at: fraction.range, inTimeOrder: spec.data.train.isSeries) {
+            heldOut = Set(order[..<held])
+        }
         for r in 0 ..< trainData.rows where !heldOut.contains(r) { seen.insert(Array(trainData.row(r))) }
         var sets: [(String, ReadSet, [Int])] = []
         if !heldOut.isEmpty { sets.append(("validation split", train, heldOut.sorted())) }

@@ -50,6 +50,9 @@ struct Builder {
     var encoder: TabularEncoder? = nil
     /// The sets as read, for the data lint (DataLint.swift).
     var read: [SetRole: ReadSet] = [:]
+    /// The training rows' validation split once drawn (splitOrder): the rows in their drawn order, the
+    /// first `held` held out.
+    var drawnSplit: (order: [Int], held: Int)? = nil
 
     mutating func build() -> ModelIR? {
         let data = spec.data, train = spec.train
@@ -230,12 +233,7 @@ struct Builder {
         ir.inputColumns = inputColumns
         ir.targetColumns = targetColumns
         ir.encoder = encoder
-        var trainRows: [Int]? = nil
-        if case .split(let fraction)? = data.validation,
-           let (order, held) = splitOrder(rows: trainSet.inputs.rows, fraction: fraction.value, at: fraction.range, inTimeOrder: data.train.isSeries) {
-            trainRows = Array(order[held...])
-        }
-        lintData(loss: loss, classes: ir.classes, trainRows: trainRows)
+        lintData(loss: loss, classes: ir.classes)
         return ir
     }
 
@@ -324,8 +322,9 @@ struct Builder {
             }
         }
         guard valid else { return nil }
-        read[role] = ReadSet(inputs: inputTable, inputsSource: inputsValue, targets: targetTable, targetsSource: targetsValue, data: Dataset(inputs: inputs, targets: targets))
-        return (Dataset(inputs: inputs, targets: targets), inputTable.header, targetTable.header)
+        let read = Dataset(inputs: inputs, targets: targets)
+        self.read[role] = ReadSet(inputs: inputTable, inputsSource: inputsValue, targets: targetTable, targetsSource: targetsValue, data: read)
+        return (read, inputTable.header, targetTable.header)
     }
 
     /// A set's inputs as numbers: through the training encoder when there is one (fitted here, on the

@@ -224,7 +224,9 @@ extension Builder {
     /// The rows a validation split holds out, first in the returned order: the last `held` rows of a
     /// series (in time order), else a shuffle drawn from the seed. nil with an error when either side
     /// would be empty.
+    /// Drawn once: the encoding's fitting, the split itself and the data lint all ask for it.
     mutating func splitOrder(rows n: Int, fraction: Double, at range: SourceRange, inTimeOrder: Bool) -> (order: [Int], held: Int)? {
+        if let drawn = drawnSplit, drawn.order.count == n { return (drawn.order, drawn.held) }
         let held = Int((Double(n) * fraction).rounded())
         guard held >= 1, held < n else {
             bag.error(.splitSize, "a split of \(Format.number(fraction)) of \(n) rows holds out \(held); it must leave at least one row on each side",
@@ -238,6 +240,7 @@ extension Builder {
             var rng = RandomStream(seed: UInt64(spec.seed.value), stream: RandomStream.validationSplit)
             for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.index(below: i + 1)) }
         }
+        drawnSplit = (order, held)
         return (order, held)
     }
 }
