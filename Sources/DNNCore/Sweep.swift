@@ -198,7 +198,7 @@ public enum Sweep {
             let mine = runs.filter { $0.variant == v }
             let counts = Outcome.allCases.map { outcome in "\(outcome.rawValue): \(mine.filter { $0.outcome == outcome }.count)/\(mine.count)" }
             let costs = mine.map(\.finalCost)
-            let spread = costs.isEmpty ? "" : "; final cost min \(g(costs.min()!)), median \(g(Plot.median(costs)!)), max \(g(costs.max()!))"
+            let spread = costs.isEmpty ? "" : "; final cost min \(g(costs.min()!)), median \(g(costs.median!)), max \(g(costs.max()!))"
             return "\(variant.label): " + counts.joined(separator: ", ") + spread + "\n"
         }.joined()
     }

@@ -59,7 +59,7 @@ struct ReportTests {
         #expect(parsed.counts["circle"] == 7)
         #expect(parsed.attributes["line"]?.filter { _ in true }.count ?? 0 >= 2)
         #expect(svg.contains(">relu</text>") && svg.contains(">prelu</text>"))
-        #expect(Plot.median([20, 1e-12, 3e-11, 20]) == (3e-11 + 20) / 2)
+        #expect([20, 1e-12, 3e-11, 20].median == (3e-11 + 20) / 2)
     }
 
     @Test func theSummaryCountsParametersAndMultiplyAdds() throws {

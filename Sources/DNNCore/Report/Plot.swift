@@ -54,7 +54,7 @@ public enum Plot {
                 let offset = (Double((i * 37) % 41) / 40 - 0.5) * column * 0.5
                 svg += "<circle cx=\"\(n(center + offset))\" cy=\"\(n(scale.y(cost)))\" r=\"3\" fill=\"#1f77b4\" fill-opacity=\"0.6\"/>\n"
             }
-            if let median = median(variant.costs) {
+            if let median = variant.costs.median {
                 let y = n(scale.y(median))
                 svg += "<line class=\"median\" x1=\"\(n(center - column * 0.35))\" y1=\"\(y)\" x2=\"\(n(center + column * 0.35))\" y2=\"\(y)\" stroke=\"#d62728\" stroke-width=\"2\"/>\n"
             }
@@ -94,14 +94,6 @@ public enum Plot {
             svg += "<text x=\"\(n(left + 8))\" y=\"\(n(top + 16 + 14 * Double(k)))\" fill=\"\(color)\">\(escape(line.label))</text>\n"
         }
         return svg + "</svg>\n"
-    }
-
-    /// The median of some numbers (the mean of the middle two for an even count).
-    public static func median(_ values: [Double]) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        let mid = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
     }
 
     /// A base-10 log scale over the positive finite values, whole decades from the smallest to the

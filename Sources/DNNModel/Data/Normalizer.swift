@@ -66,3 +66,13 @@ public struct Normalizer: Sendable, Equatable {
         return out
     }
 }
+
+extension Collection where Element == Double {
+    /// The median (the mean of the middle two for an even count, as numpy's); nil when empty. The one
+    /// definition: an empty cell's `median` fill, a sweep's summary and its plot.
+    public var median: Double? {
+        guard !isEmpty else { return nil }
+        let sorted = self.sorted(), mid = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+    }
+}

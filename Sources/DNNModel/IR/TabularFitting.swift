@@ -93,37 +93,27 @@ extension Builder {
             case .categorical:
                 encoded.categories = Set(values).sorted()
             }
+            guard !values.isEmpty else {
+                bag.error(.dataFile, "`\(column)` is empty in every training row", at: source.range,
+                          help: "leave the column out of the inputs' `columns`")
+                valid = false
+                continue
+            }
             // Empty cells.
             let strategy = spec.data.missing.strategy(for: column)
             guard let fill = fillValue(strategy, kind: kind, numbers: kind == .binary ? values.map { Double(encoded.categories.firstIndex(of: $0)!) } : numbers,
-                                       values: values, column: column, explicit: spec.data.missing.columns.contains { $0.column == column })
+                                       values: values, binary: encoded.categories, column: column,
+                                       explicit: spec.data.missing.columns.contains { $0.column == column })
             else { valid = false; continue }
             switch fill {
             case .none: break
-            case .number(let x):
-                if kind == .binary, case .constant(.text(let text)) = strategy.value {
-                    guard let k = encoded.categories.firstIndex(of: text) else {
-                        bag.error(.dataFile, "`\(text)` is neither of `\(column)`'s values, `\(encoded.categories[0])` and `\(encoded.categories[1])`", at: strategy.range,
-                                  help: "give one of them, or 0 or 1")
-                        valid = false
-                        continue
-                    }
-                    encoded.fill = Double(k)
-                } else {
-                    encoded.fill = x
-                }
+            case .number(let x): encoded.fill = x
             case .category(let text):
                 // The fill is a category of its own when the training rows have empty cells.
                 if missingRows > 0, !encoded.categories.contains(text) { encoded.categories = (encoded.categories + [text]).sorted() }
                 encoded.fill = Double(TabularEncoder.slot(of: text, in: encoded.categories))
             }
             encoded.indicator = spec.data.missing.indicator && missingRows > 0
-            if values.isEmpty {
-                bag.error(.dataFile, "`\(column)` is empty in every training row", at: source.range,
-                          help: "leave the column out of the inputs' `columns`")
-                valid = false
-                continue
-            }
             columns.append(encoded)
         }
         return valid ? TabularEncoder(columns: columns) : nil
@@ -144,12 +134,11 @@ extension Builder {
     enum Fill { case none, number(Double), category(String) }
 
     /// What an empty cell of a column becomes under a strategy. `numbers` are its training values as
-    /// numbers (a binary column's as 0 and 1), `values` as categories. A numeric strategy written for
-    /// all columns (`missing: mean`) fills a categorical one with its most frequent category; written
-    /// for that column, it is an error.
+    /// numbers (a binary column's as 0 and 1), `values` as categories (never empty), `binary` a binary
+    /// column's two values in their order. A numeric strategy written for all columns (`missing: mean`)
+    /// fills a categorical one with its most frequent category; written for that column, it is an error.
     mutating func fillValue(_ strategy: Located<FillStrategy>, kind: ColumnKind, numbers: [Double], values: [String],
-                            column: String, explicit: Bool) -> Fill? {
-        guard !values.isEmpty else { return Fill.none }  // reported by the caller
+                            binary: [String], column: String, explicit: Bool) -> Fill? {
         /// The most frequent value, the smallest among ties.
         func mostFrequent<T: Hashable & Comparable>(_ items: [T]) -> T {
             var counts: [T: Int] = [:]
@@ -169,8 +158,7 @@ extension Builder {
         case (.mean, _):
             return .number(numbers.reduce(0, +) / Double(numbers.count))
         case (.median, _):
-            let sorted = numbers.sorted(), n = sorted.count
-            return .number(n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2)
+            return .number(numbers.median!)
         case (.mostFrequent, .categorical):
             return .category(mostFrequent(values))
         case (.mostFrequent, _):
@@ -183,8 +171,13 @@ extension Builder {
             bag.error(.dataFile, "`\(column)` is numeric, so its empty cells take a number, not `\(text)`", at: strategy.range,
                       help: "give a number, or a strategy for `\(column)` under data.missing.columns")
             return nil
-        case (.constant(.text), .binary):
-            return .number(0)  // the caller maps the text to its value
+        case (.constant(.text(let text)), .binary):
+            guard let k = binary.firstIndex(of: text) else {
+                bag.error(.dataFile, "`\(text)` is neither of `\(column)`'s values, `\(binary[0])` and `\(binary[1])`", at: strategy.range,
+                          help: "give one of them, or 0 or 1")
+                return nil
+            }
+            return .number(Double(k))
         }
     }
 
