@@ -64,7 +64,16 @@ public final class LanguageServer {
             return parsed
         }
 
-        var lines: [Substring] { text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 } }
+        private var linesRevision = -1
+        private var split: [Substring] = []
+        /// The text's lines, split once per revision: every position and range conversion reads them.
+        var lines: [Substring] {
+            if linesRevision != revision {
+                split = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+                linesRevision = revision
+            }
+            return split
+        }
 
         /// LSP position → dnnc location.
         func location(line: Int, character: Int) -> SourceLocation {
