@@ -109,12 +109,11 @@ public final class RowReader {
                                     help: "give the file a header row naming its columns, as the training file's does")
             }
             width = (selection?.count ?? csv.count) - (encoder?.columns.count ?? 0) + (encoder?.width ?? 0)
+            records = csv
             if header == nil {
                 firstRowLine = line
-                records = csv
                 firstRow = try parse(line: line)
             }
-            records = csv
         }
         if let expected, width != expected {
             throw DataFileError(message: "\(displayName) has \(width) values per row, but the model reads \(expected)",
@@ -180,11 +179,16 @@ public final class RowReader {
         return "\(name): row \(rowsRead - lastBatchRows + row + 1), column \(column + 1)"
     }
 
-    /// Cell k of the current record as a value: a number (unquoted), or the index of a class name.
+    /// Cell k of the current record as a number: unquoted and decimal, finite.
+    private static func number(_ records: CSVRecords, _ k: Int) -> Double? {
+        guard !records.cells[k].quoted, let v = DataFiles.decimal(records.cell(k)), v.isFinite else { return nil }
+        return v
+    }
+
+    /// Cell k of the current record as a value: a number, or the index of a class name.
     private static func value(_ records: CSVRecords, _ k: Int, _ names: [String: Int]?) -> Float? {
-        let cell = records.cell(k)
-        if !records.cells[k].quoted, let v = DataFiles.decimal(cell), v.isFinite { return Float(v) }
-        return names.flatMap { names in String(validating: cell, as: UTF8.self).flatMap { names[$0] } }.map(Float.init)
+        if let v = number(records, k) { return Float(v) }
+        return names.flatMap { names in String(validating: records.cell(k), as: UTF8.self).flatMap { names[$0] } }.map(Float.init)
     }
 
     /// The current record's values: every cell, or those `selection` names (file columns, in the order
@@ -205,8 +209,7 @@ public final class RowReader {
                 try encoder.encode({ (k: Int) -> TableCell in
                     let cell = records.cell(read[k])
                     if cell.isEmpty { return .missing }
-                    if !records.cells[read[k]].quoted, let v = DataFiles.decimal(cell), v.isFinite { return .number(v) }
-                    return .text(String(decoding: cell, as: UTF8.self))
+                    return Self.number(records, read[k]).map(TableCell.number) ?? .text(String(decoding: cell, as: UTF8.self))
                 }, into: &row, unseen: &unseen)
             } catch {
                 throw DataFileError(message: "\(records.name):\(line):\(read[error.column] + 1): \(error.message)", help: error.help)
