@@ -164,6 +164,14 @@ struct GraphBuilder: ONNXGraph {
         return a
     }
 
+    static func attribute(_ name: String, floats: [Float]) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name
+        a.type = .floats
+        a.floats = floats
+        return a
+    }
+
     static func attribute(_ name: String, strings: [String]) -> Onnx_AttributeProto {
         var a = Onnx_AttributeProto()
         a.name = name

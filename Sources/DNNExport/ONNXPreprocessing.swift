@@ -51,9 +51,9 @@ extension GraphBuilder {
                         // The slot itself, which the model's column_embedding looks up.
                         parts.append(node("Cast", [slot], name: "encoding/\(column.name)", [Self.attribute("to", int: 1)]))
                     } else {
-                    let slots = int64s(fresh("encoding/\(column.name)/slots"), Array(0 ... Int64(K)))
-                    let hot = node("Equal", [slot, slots], name: "encoding/\(column.name)")
-                    parts.append(node("Cast", [hot], name: "encoding/\(column.name)", [Self.attribute("to", int: 1)]))
+                        let slots = int64s(fresh("encoding/\(column.name)/slots"), Array(0 ... Int64(K)))
+                        let hot = node("Equal", [slot, slots], name: "encoding/\(column.name)")
+                        parts.append(node("Cast", [hot], name: "encoding/\(column.name)", [Self.attribute("to", int: 1)]))
                     }
                 }
                 if column.indicator {
@@ -79,11 +79,8 @@ extension GraphBuilder {
 
     /// ai.onnx.ml LabelEncoder from a string column to float codes.
     mutating func labelEncoder(_ column: String, keys: [String], values: [Float], default: Float) -> String {
-        var floats = Onnx_AttributeProto()
-        floats.name = "values_floats"
-        floats.type = .floats
-        floats.floats = values
-        return node("LabelEncoder", [column], name: "encoding/\(column)", domain: "ai.onnx.ml",
-                    [Self.attribute("keys_strings", strings: keys), floats, Self.attribute("default_float", float: `default`)])
+        node("LabelEncoder", [column], name: "encoding/\(column)", domain: "ai.onnx.ml",
+             [Self.attribute("keys_strings", strings: keys), Self.attribute("values_floats", floats: values),
+              Self.attribute("default_float", float: `default`)])
     }
 }
