@@ -276,13 +276,15 @@ struct InteropTests {
     }
 
     /// A Python with torch: DNNC_TORCH_PYTHON, bench/.venv's (bench/run.sh installs it), or python3.
-    static let torchPython: String? = {
-        let candidates: [String?] = [ProcessInfo.processInfo.environment["DNNC_TORCH_PYTHON"], Binary.root.appendingPathComponent("bench/.venv/bin/python").path, "python3"]
-        for candidate in candidates.compactMap({ $0 }) {
-            if let r = try? Binary.run([candidate, "-c", "import torch, numpy"], executable: "/usr/bin/env"), r.status == 0 { return candidate }
+    static let torchPython = python(importing: "torch, numpy",
+                                    among: [ProcessInfo.processInfo.environment["DNNC_TORCH_PYTHON"], Binary.root.appendingPathComponent("bench/.venv/bin/python").path, "python3"])
+
+    /// The first of the candidate Pythons that imports the modules, or nil.
+    static func python(importing modules: String, among candidates: [String?]) -> String? {
+        candidates.compactMap { $0 }.first { candidate in
+            (try? Binary.run([candidate, "-c", "import " + modules], executable: "/usr/bin/env"))?.status == 0
         }
-        return nil
-    }()
+    }
 
     /// DNNC_REQUIRE_TORCH=1 (as .ci/run sets) makes a missing torch a failure, never a skip.
     static let torchRequired = ProcessInfo.processInfo.environment["DNNC_REQUIRE_TORCH"] == "1"

@@ -7,13 +7,8 @@ import Testing
 
 struct TensorBoardTests {
     /// A Python with the tensorboard package: DNNC_TORCH_PYTHON (where .ci/run installs it), or python3.
-    static let tensorboardPython: String? = {
-        let candidates: [String?] = [ProcessInfo.processInfo.environment["DNNC_TORCH_PYTHON"], "python3"]
-        for candidate in candidates.compactMap({ $0 }) {
-            if let r = try? Binary.run([candidate, "-c", "import tensorboard, numpy"], executable: "/usr/bin/env"), r.status == 0 { return candidate }
-        }
-        return nil
-    }()
+    static let tensorboardPython = InteropTests.python(importing: "tensorboard, numpy",
+                                                       among: [ProcessInfo.processInfo.environment["DNNC_TORCH_PYTHON"], "python3"])
 
     @Test func framingIsTFRecordsWithMaskedCRC32C() {
         // CRC-32C's check value (RFC 3720, B.4), and a record's layout: length, its CRC, data, its CRC.
