@@ -22,8 +22,12 @@ let package = Package(
         // The pipeline's stages, each a module that imports only the ones before it (DNNCore/Exports.swift
         // draws the map): YAML and the spec tree → the language, IR and ops → checkpoints → the
         // interpreter → the tools over them, which re-export all of it.
+        // libpng and libjpeg-turbo's TurboJPEG, the system libraries (Debian: libpng-dev,
+        // libturbojpeg0-dev): image data sets are decoded with them.
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .target(name: "DNNSyntax", dependencies: ["CYAML"]),
-        .target(name: "DNNModel", dependencies: ["DNNSyntax"]),
+        .target(name: "DNNModel", dependencies: ["DNNSyntax", "CPNG", "CTurboJPEG"]),
         .target(name: "DNNCheckpoint", dependencies: ["DNNSyntax", "DNNModel"]),
         .target(name: "DNNRuntime", dependencies: ["DNNSyntax", "DNNModel", "DNNCheckpoint"]),
         .target(name: "DNNCore", dependencies: ["DNNSyntax", "DNNModel", "DNNCheckpoint", "DNNRuntime"]),

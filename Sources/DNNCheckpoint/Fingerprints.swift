@@ -32,7 +32,7 @@ extension ModelIR {
     /// optimizer, the seed, the loss, a checksum of the training data and the validation rows.
     package func trainingText(dataChecksum: UInt32) -> String {
         "\(architectureHash) \(schedule.fingerprint) Optimizer\(optimizer.fingerprintFields) \(seed) \(loss.function.fingerprint) "
-            + "\(dataChecksum) \(validation?.inputs.rows ?? 0)"
+            + "\(dataChecksum) \(validation?.inputs.rows ?? 0)" + (augmentations.isEmpty ? "" : " augment \(augmentations)")
     }
 }
 

@@ -34,7 +34,11 @@ public enum ExplanationDocs {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dnnc-example-\(explanation.code.rawValue)-\(ProcessInfo.processInfo.processIdentifier)").path
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        for (name, text) in explanation.files { try? text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8) }
+        for (name, contents) in explanation.files {
+            let path = folder + "/" + name
+            try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: path, contents: Data(contents))
+        }
         var result = Compiler.compile(SourceFile(path: folder + "/" + examplePath, text: explanation.bad), options: options)
         result.file = SourceFile(path: examplePath, text: explanation.bad)
         var shown = result.diagnostics

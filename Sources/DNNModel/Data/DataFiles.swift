@@ -18,6 +18,8 @@ public struct DataTable: Sendable {
     public var header: [String]?
     /// A .npy file's shape after its first (row) dimension: [784], or [28, 28].
     public var npyShape: [Int]? = nil
+    /// The largest value a cell can hold when the data is pixels: 255 for a uint8 .npy, 1 for images.
+    public var pixelMax: Float? = nil
     /// For a CSV file: the line of each row, and the (1-based) field of each column, for messages.
     public var rowLines: [Int] = []
     public var columnFields: [Int] = []
@@ -295,7 +297,8 @@ public enum DataFiles {
                 for i in 0..<count { buffer[i] = Float(bytes[dataStart + i]) }
                 initialized = count
             }
-            return DataTable(rows: rows, columns: columns, numbers: [], floats: floats, texts: [], header: nil, npyShape: Array(dims.dropFirst()))
+            return DataTable(rows: rows, columns: columns, numbers: [], floats: floats, texts: [], header: nil, npyShape: Array(dims.dropFirst()),
+                             pixelMax: 255)
         }
         var numbers = [Double?](repeating: nil, count: count)
         for i in 0..<count {

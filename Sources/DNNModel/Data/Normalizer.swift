@@ -43,11 +43,16 @@ public struct Normalizer: Sendable, Equatable {
     public func apply(_ m: DataMatrix) -> DataMatrix {
         guard kind != .none else { return m }
         var out = m
-        for i in out.values.indices {
-            let j = i % m.columns
-            out.values[i] = Float((Double(m.values[i]) - shift[j]) / scale[j])
+        out.values.withUnsafeMutableBufferPointer { values in
+            for r in 0 ..< m.rows { apply(row: values.baseAddress! + r * m.columns) }
         }
         return out
+    }
+
+    /// Normalizes one row of `shift.count` values in place (the trainer's augmented rows).
+    public func apply(row: UnsafeMutablePointer<Float>) {
+        guard kind != .none else { return }
+        for j in 0 ..< shift.count { row[j] = Float((Double(row[j]) - shift[j]) / scale[j]) }
     }
 
     /// Targets as a network with this target normalization trains on them: class indices (one

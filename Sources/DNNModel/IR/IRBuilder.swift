@@ -50,6 +50,10 @@ struct Builder {
     var encoder: TabularEncoder? = nil
     /// The sets as read, for the data lint (DataLint.swift).
     var read: [SetRole: ReadSet] = [:]
+    /// Image sets read so far, by the name written (train and validation may share a list file), and
+    /// those that failed (reported once).
+    var imageSets: [String: ImageRead] = [:]
+    var failedImageSets: Set<String> = []
     /// The training rows' validation split once drawn (splitOrder): the rows in their drawn order, the
     /// first `held` held out.
     var drawnSplit: (order: [Int], held: Int)? = nil
@@ -85,6 +89,11 @@ struct Builder {
         if case .text(let windows, _) = data.train.inputs.origin {
             guard let vocabulary = textVocabulary(windows, lastLayer: built.last!, loss: loss) else { return nil }
             names = vocabulary.map { String($0) }
+        }
+        // A folder's classes are its subfolders, sorted, one without images among them.
+        if names == nil, case .images(let source, _) = data.train.inputs.origin, !source.isList {
+            guard let read = images(source) else { return nil }
+            names = read.classes
         }
         guard let (trainSet, inputColumns, targetColumns) = dataset(data.train, loss: loss, classes: &names, outputWidth: outputWidth,
                                                                    inputWidth: inputWidth, lastLayer: built.last!, role: .train)
@@ -229,6 +238,8 @@ struct Builder {
         // A binary loss's targets written as names: class 1 is the second.
         if loss.isBinary, let names, names.count == 2 { ir.classes = names }
         if case .text(let windows, _) = data.train.inputs.origin { ir.textContext = windows.context.value }
+        ir.pixelMax = read[.train]?.inputs.pixelMax
+        ir.augmentations = augmentations()
         // The names predict and evaluate read a CSV by: the training file's header, as selected.
         ir.inputColumns = inputColumns
         ir.targetColumns = targetColumns
@@ -247,6 +258,7 @@ struct Builder {
         switch inputsValue.origin {
         case .text(let windows, _): tables = text(windows)
         case .series(let windows, _): tables = series(windows)
+        case .images(let source, _): tables = images(source).map { ($0.inputs, $0.targets) }
         default: tables = table(inputsValue).flatMap { inputs in table(targetsValue).map { (inputs, $0) } }
         }
         guard let (inputTable, targetTable) = tables else { return nil }
@@ -397,6 +409,96 @@ struct Builder {
         return valid
     }
 
+    /// `data.augment`, lowered against model.input, which must be [C, H, W].
+    mutating func augmentations() -> [Augmentation] {
+        let written = spec.data.augment, input = spec.model.input
+        guard let first = written.first else { return [] }
+        guard input.value.count == 3 else {
+            bag.error(.inputWidth, "data.augment changes images, [channels, height, width], but model.input is \(input.value)", at: first.nameRange,
+                      notes: [DiagnosticNote("model.input is declared here", at: input.range)],
+                      help: "augment image data only: declare model.input [C, H, W] for it")
+            return []
+        }
+        return written.compactMap { Augmentation.lower($0, shape: input.value, at: input.range, &bag) }
+    }
+
+    /// An image set (ImageSet.swift), read once: its listing, then every image decoded into model.input,
+    /// which must be [1 or 3, H, W]. Files that do not decode are one error naming them; images of another
+    /// size or channel count are a warning each (they are resized or converted, as stated).
+    mutating func images(_ source: ImageSource) -> ImageRead? {
+        let name = source.images.value, range = source.images.range
+        if let read = imageSets[name] { return read }
+        guard !failedImageSets.contains(name) else { return nil }
+        failedImageSets.insert(name)
+        let input = spec.model.input, shape = input.value
+        guard shape.count == 3, shape[0] == 1 || shape[0] == 3 else {
+            bag.error(.inputWidth, "images are read as [channels, height, width] with 1 (grayscale) or 3 (RGB) channels, but model.input is \(shape)",
+                      at: input.range, notes: [DiagnosticNote("the images are read here", at: range)],
+                      help: "declare model.input [1, H, W] or [3, H, W]; each image is resized to H × W")
+            return nil
+        }
+        let listing: ImageListing
+        do {
+            if source.isList {
+                let path = try FilePolicy.resolve(name, specPath: file.path, allowOutsideRoot: options.allowOutsideRoot)
+                dataFiles.append(path)
+                let table = try DataFiles.read(path, displayName: name)
+                guard let header = table.header else {
+                    bag.error(.dataFile, "\(name) has no header row", at: range,
+                              help: "begin the list with a header such as `path,label`, so that no image is taken for one")
+                    return nil
+                }
+                if let cell = header.first(where: { ImageFiles.isImageName($0) }) {
+                    bag.error(.dataFile, "\(name)'s first row names an image (`\(Format.printable(cell))`), so it would be read as the header and that image dropped",
+                              at: range, help: "begin the list with a header such as `path,label`")
+                    return nil
+                }
+                guard table.columns >= 2 || source.path != nil && source.target != nil else {
+                    bag.error(.dataFile, "\(name) has \(table.columns) column; a list of images needs a path column and a target column", at: range)
+                    return nil
+                }
+                guard let paths = columns(source.path.map { [$0] } ?? [Located(.index(0), at: range)], of: table, name: name),
+                      let targets = columns(source.target.map { [$0] } ?? [Located(.index(1), at: range)], of: table, name: name) else { return nil }
+                listing = try ImageSet.list(table, csvPath: path, shown: name, pathColumn: paths[0], targetColumn: targets[0],
+                                            allowOutsideRoot: options.allowOutsideRoot)
+            } else {
+                let path = try FilePolicy.resolveFolder(name, specPath: file.path, allowOutsideRoot: options.allowOutsideRoot)
+                listing = try ImageSet.folder(path, shown: name, root: options.allowOutsideRoot ? nil : FilePolicy.folders(ofSpecAt: file.path).root)
+            }
+        } catch {
+            bag.error(.dataFile, error.message, at: range, help: error.help)
+            return nil
+        }
+        dataFiles += listing.entries.map(\.path)
+        let read = ImageSet.read(listing, shape: shape)
+        if !read.failures.isEmpty {
+            let shown = read.failures.prefix(5).map { "\($0.shown): \($0.message)" }.joined(separator: "; ")
+            bag.error(.dataFile, "\(read.failures.count) of the \(read.shown.count) images in \(name) cannot be decoded: " + shown
+                          + (read.failures.count > 5 ? "; and \(read.failures.count - 5) more" : ""),
+                      at: range, help: "replace or remove the files; dnnc reads PNG and JPEG")
+            return nil
+        }
+        let (C, H, W) = (shape[0], shape[1], shape[2])
+        let resized = read.sizes.indices.filter { read.sizes[$0].width != W || read.sizes[$0].height != H }
+        if let first = resized.first {
+            let size = read.sizes[first]
+            bag.report(.imagesResized, "\(resized.count) of the \(read.shown.count) images in \(name) are not \(W)×\(H) (\(read.shown[first]) is \(size.width)×\(size.height)): each is resized bilinearly to model.input's height and width",
+                        at: range, notes: [DiagnosticNote("model.input is declared here", at: input.range)],
+                        help: "make the images \(W)×\(H), or declare model.input with their size")
+        }
+        let converted = read.sizes.indices.filter { read.sizes[$0].channels != C }
+        if let first = converted.first {
+            let gray = read.sizes[first].channels == 1
+            bag.report(.imageChannels, "\(converted.count) of the \(read.shown.count) images in \(name) are \(gray ? "grayscale" : "RGB") (\(read.shown[first])), but model.input has \(C) channel\(C == 1 ? "" : "s"): "
+                            + (gray ? "each gray value is repeated in the 3 channels" : "each is converted to grayscale (luma, as PIL's convert(\"L\"))"),
+                        at: range, notes: [DiagnosticNote("model.input is declared here", at: input.range)],
+                        help: gray ? "declare model.input [1, \(H), \(W)] for gray images" : "declare model.input [3, \(H), \(W)] to keep the colors")
+        }
+        imageSets[name] = read
+        failedImageSets.remove(name)
+        return read
+    }
+
     /// An inline matrix or a file, as a table of cells.
     mutating func table(_ source: DataSource) -> DataTable? {
         let written: Located<String>, selection: ColumnSelection?
@@ -410,6 +512,8 @@ struct Builder {
             return text(windows).map { targets ? $0.targets : $0.inputs }
         case .series(let windows, let targets):
             return series(windows).map { targets ? $0.targets : $0.inputs }
+        case .images(let source, let targets):
+            return images(source).map { targets ? $0.targets : $0.inputs }
         case .columnOfInlineInputs(let column):
             bag.error(.dataFile, "`targets: {column: …}` reads a column of the inputs' file, but the inputs are written inline", at: column.range,
                       help: "give the targets as rows, or read the inputs from a file")

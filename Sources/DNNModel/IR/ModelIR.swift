@@ -256,6 +256,11 @@ public struct ModelIR: Sendable {
     /// Characters per window when the model trains on a text (`data.train: {text, context}`): its
     /// classes are the text's characters, and `dnnc generate` samples from it.
     public var textContext: Int? = nil
+    /// `data.augment`, in order: what the trainer does to each training sample before normalization.
+    public var augmentations: [Augmentation] = []
+    /// The largest value a training input can hold as read: 1 for image files, 255 for a uint8 .npy
+    /// (brightness clamps there); nil for other data.
+    public var pixelMax: Float? = nil
     /// The data files read, as canonical paths (outputs must not overwrite them).
     public var dataFiles: [String] = []
     public var inputNormalization: Normalization

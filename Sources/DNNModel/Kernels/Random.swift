@@ -1,6 +1,6 @@
 // The one random generator behind every draw in dnnc: xoshiro256** (Blackman & Vigna, 2018), its
 // state filled by SplitMix64 from the spec's seed and a stream number, so initialization (stream 0),
-// shuffling (1), dropout (2), the validation split (3) and `dnnc generate` (4) never disturb each other. Documented in
+// shuffling (1), dropout (2), the validation split (3), `dnnc generate` (4) and augmentation (5) never disturb each other. Documented in
 // grammar/README.md.
 
 import Foundation
@@ -13,6 +13,8 @@ public struct RandomStream: Sendable {
     public static let validationSplit: UInt64 = 3
     /// `dnnc generate`'s draws, from its --seed.
     public static let generation: UInt64 = 4
+    /// `data.augment`'s draws, sample after sample (Data/Augmentation.swift).
+    public static let augmentation: UInt64 = 5
 
     private var s: (UInt64, UInt64, UInt64, UInt64)
 

@@ -11,7 +11,7 @@ public enum Language {
     public static let version = 1
 
     /// Every catalog, in the order the reference lists them.
-    public static var catalogs: [Catalog] { [layers, activations, initializers, losses, optimizers, schedules, clipping, columnTypes] }
+    public static var catalogs: [Catalog] { [layers, activations, initializers, losses, optimizers, schedules, clipping, columnTypes, augmentations] }
 
     /// Every activation: the types' own entries (Ops/Activations/, listed by `Ops.activations`).
     public static let activations = Catalog(name: "activation", kinds: Ops.activations.flatMap { $0.kinds })
@@ -74,6 +74,9 @@ public enum Language {
         ChoiceKind(name: "binary",
                    doc: "two values: one input, 0 for no, false, 0 or n (else the first in sorted order) and 1 for the other"),
     ])
+
+    /// `data.augment`'s kinds: each augmentation's own entry (Data/Augmentation.swift).
+    public static let augmentations = Catalog(name: "augmentation", kinds: Augmentation.kinds)
 
     /// What an empty cell of an input column becomes.
     static let fillStrategy = ValueType.oneOf([
@@ -139,6 +142,13 @@ public enum Language {
         .optional("stride", .integer(.size), default: .int(1), "characters from one window's start to the next's"),
     ])
 
+    /// Images in class subfolders, or listed by a CSV file (ImageSet.swift).
+    static let imageSet = Record(name: "data.images", fields: [
+        .required("images", .string, "a folder with one subfolder of images per class (the classes are the subfolders' names, sorted), or a .csv file listing image paths, relative to it, and their targets; PNG or JPEG, made model.input's [C, H, W]: C 1 (grayscale) or 3 (RGB), resized bilinearly to H × W, each value v / 255"),
+        .optional("path", column, default: .contextual("column 0"), "a list's column of image paths, by header name or index from 0"),
+        .optional("target", column, default: .contextual("column 1"), "a list's column of targets: class names or indices, or numbers"),
+    ])
+
     /// A time series cut into windows of consecutive rows, each with the row `horizon` steps after it.
     static let seriesSet = Record(name: "data.series", fields: [
         .required("series", dataMatrix, "the series: one row per time step, in time order, inline or from a file"),
@@ -154,14 +164,14 @@ public enum Language {
         .optional("name", .string, default: .contextual("the file's stem"), "the run's name, printed in the summary"),
         .optional("seed", .integer(.seed), default: .int(0), "seeds every random draw: initializers, shuffling, dropout and splits"),
         .required("data", .record(Record(name: "data", fields: [
-            .required("train", .oneOf([.record(dataSet), .record(textSet), .record(seriesSet)]),
-                      "the training set: inputs and targets; or `{text: corpus.txt, context: 64}`, windows of a text with the next character of each position (an [context, classes] output) or of the window (a [classes] output), the vocabulary the sorted characters of the training text; or `{series: {file: f.csv}, window: 24, horizon: 1}`, windows of a time series with the row `horizon` steps after each"),
+            .required("train", .oneOf([.record(dataSet), .record(textSet), .record(seriesSet), .record(imageSet)]),
+                      "the training set: inputs and targets; or `{images: folder/}`, images in class subfolders (or listed by a .csv file); or `{text: corpus.txt, context: 64}`, windows of a text with the next character of each position (an [context, classes] output) or of the window (a [classes] output), the vocabulary the sorted characters of the training text; or `{series: {file: f.csv}, window: 24, horizon: 1}`, windows of a time series with the row `horizon` steps after each"),
             .optional("validation", .oneOf([.record(Record(name: "data.validation", fields: [
                 .required("split", .number(Bounds(min: 0, minExclusive: true, max: 1, maxExclusive: true)),
                           "the share of the training rows held out, drawn with the seed (a series: its last windows, in time order)"),
-            ])), .record(dataSet), .record(textSet), .record(seriesSet)]), default: .off("none"),
+            ])), .record(dataSet), .record(textSet), .record(seriesSet), .record(imageSet)]), default: .off("none"),
                       "a validation set: inline or from files like train, a text with the training text's characters, or `{split: 0.2}` of the training rows"),
-            .optional("test", .oneOf([.record(dataSet), .record(textSet), .record(seriesSet)]), default: .off("none"),
+            .optional("test", .oneOf([.record(dataSet), .record(textSet), .record(seriesSet), .record(imageSet)]), default: .off("none"),
                       "a test set like train, evaluated once after training and reported apart (`test_` metrics); never used to choose anything"),
             .optional("classes", .list(.string, minCount: 2), default: .off("the sorted distinct names in the targets"),
                       "class names in index order, for targets written as names"),
@@ -174,6 +184,8 @@ public enum Language {
                           "add a 0/1 input `<column>_missing` after each column that has empty cells in the training rows"),
             ])), fillStrategy]), default: .word("error"),
                       "empty cells of the input columns: `error` (located), `mean`, `median`, `most_frequent` or `{constant: V}`, fitted on the training rows"),
+            .optional("augment", .list(.choice(augmentations), minCount: 1), default: .off("none"),
+                      "random changes to each training sample, applied in order each time it is drawn, from the seed's own stream (so `--resume` stays exact), before normalization; evaluation, predict and export never augment; model.input must be [C, H, W]"),
             .optional("normalize", .record(Record(name: "data.normalize", fields: [
                 .optional("inputs", normalization, default: .word("none"), "per column, fitted on the training inputs"),
                 .optional("targets", normalization, default: .word("none"),

@@ -79,6 +79,8 @@ public struct DataSource: Sendable {
         case text(TextWindows, targets: Bool)
         /// A series' windows (the inputs) or the rows after them (the targets).
         case series(SeriesWindows, targets: Bool)
+        /// An image set's images (the inputs) or their classes or targets.
+        case images(ImageSource, targets: Bool)
     }
 
     public var origin: Origin
@@ -90,6 +92,7 @@ public struct DataSource: Sendable {
         case .file(let name, _): name
         case .text(let windows, _): windows.file
         case .series(let windows, _): windows.series.fileName
+        case .images(let source, _): source.images
         case .inline, .columnOfInlineInputs: nil
         }
     }
@@ -110,6 +113,16 @@ public struct TextWindows: Sendable {
     public var stride: Int
 }
 
+/// `{images, path, target}`: a folder of class subfolders, or a CSV list with a path and a target column.
+public struct ImageSource: Sendable {
+    public var images: Located<String>
+    public var path: Located<DataColumn>?
+    public var target: Located<DataColumn>?
+
+    /// Whether `images` names a list (a .csv file) rather than a folder.
+    public var isList: Bool { images.value.lowercased().hasSuffix(".csv") }
+}
+
 /// `{series, window, horizon, targets, stride}`: windows of `window` consecutive rows of a series, one
 /// every `stride`, each with its target columns `horizon` rows after the window's last.
 public struct SeriesWindows: Sendable {
@@ -126,6 +139,12 @@ public struct SeriesWindows: Sendable {
 public struct DataSetSection: Sendable {
     public var inputs: DataSource
     public var targets: DataSource
+
+    /// Whether the set is images read from files.
+    public var isImages: Bool {
+        if case .images = inputs.origin { return true }
+        return false
+    }
 
     /// Whether the set is windows of a series (its split is taken from the end, in time order).
     public var isSeries: Bool {
@@ -152,6 +171,8 @@ public struct DataSection: Sendable {
     public var missing: MissingSection
     public var normalizeInputs: Located<Normalization>
     public var normalizeTargets: Located<Normalization>
+    /// `data.augment`, in order: checked choices of Augmentation's kinds.
+    public var augment: [SpecChoice]
     /// The section as checked, for the PyTorch program, which prints it back as its `DATA`.
     public var checked: SpecRecord
 }
@@ -336,6 +357,12 @@ extension ResolvedSpec {
             return DataSetSection(inputs: DataSource(origin: .text(windows, targets: false), range: text.range),
                                   targets: DataSource(origin: .text(windows, targets: true), range: text.range))
         }
+        if let images = record["images"] {
+            func column(_ key: String) -> Located<DataColumn>? { record[key].map { Located(DataColumn.written($0), at: $0.range) } }
+            let source = ImageSource(images: images.located(\.string), path: column("path"), target: column("target"))
+            return DataSetSection(inputs: DataSource(origin: .images(source, targets: false), range: images.range),
+                                  targets: DataSource(origin: .images(source, targets: true), range: images.range))
+        }
         if let series = record["series"] {
             let windows = SeriesWindows(series: dataSource(series), window: record["window"]!.located(\.int), horizon: record["horizon"]!.int!,
                                         targets: record["targets"]?.list?.map { Located(DataColumn.written($0), at: $0.range) },
@@ -373,7 +400,8 @@ extension ResolvedSpec {
         return DataSection(train: dataSet(data["train"]!.record!), validation: validation, test: data["test"]?.record.map(dataSet),
                            classes: data["classes"].map { $0.located { $0.list?.compactMap(\.string) } },
                            types: types, missing: missingSection(data["missing"]!),
-                           normalizeInputs: normalization("inputs"), normalizeTargets: normalization("targets"), checked: data)
+                           normalizeInputs: normalization("inputs"), normalizeTargets: normalization("targets"),
+                           augment: data["augment"]?.list?.compactMap(\.choice) ?? [], checked: data)
     }
 
     /// `missing: mean`, `missing: {constant: 0}`, or `missing: {strategy, columns, indicator}`.

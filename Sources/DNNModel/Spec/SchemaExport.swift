@@ -92,10 +92,14 @@ public enum SchemaExport {
                 guard case .object(var params) = record(Record(name: kind.name, fields: kind.params), doc: nil,
                                                         placeholders: catalog.name == Language.layers.name) else { continue }
                 params[0] = ("type", kind.canBeBare ? .array([.string("object"), .string("null")]) : .string("object"))
+                var value = JSONValue.object(params)
+                if let shorthand = kind.params.first(where: { $0.name == kind.shorthand }) {
+                    value = .object([("anyOf", .array([value, .object(type(shorthand.type))]))])
+                }
                 options.append(.object([
                     ("type", .string("object")),
                     ("description", .string(kind.doc)),
-                    ("properties", .object([(name, .object(params))])),
+                    ("properties", .object([(name, value)])),
                     ("required", .array([.string(name)])),
                     ("additionalProperties", .bool(false)),
                 ]))
@@ -146,7 +150,8 @@ public enum SchemaExport {
             out += "\n## \(catalog.name.hasSuffix("s") ? catalog.name + "es" : catalog.name + "s")\n"
             for kind in catalog.kinds {
                 let aliases = kind.aliases.isEmpty ? "" : " (alias " + kind.aliases.map { "`\($0)`" }.joined(separator: ", ") + ")"
-                out += "\n### `\(kind.name)`\(aliases)\n\n\(kind.doc).\n"
+                let shorthand = kind.shorthand.map { " Written `{\(kind.name): value}`, the value is its `\($0)`." } ?? ""
+                out += "\n### `\(kind.name)`\(aliases)\n\n\(kind.doc).\(shorthand)\n"
                 if !kind.params.isEmpty { out += "\n" + table(kind.params) }
             }
         }

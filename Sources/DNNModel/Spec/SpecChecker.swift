@@ -310,6 +310,13 @@ public struct SpecChecker {
         }
         let record = Record(name: kind.name, fields: kind.params)
         let paramPath = join(path, kind.name)
+        // `{rotate: 15}`: a value that is not a mapping is the kind's shorthand parameter.
+        if let shorthand = kind.shorthand, let value = paramsNode {
+            if case .mapping = value.content {} else {
+                let key = YAMLNode(content: .scalar(YAMLScalar(text: shorthand, isPlain: true, value: .string(shorthand))), range: value.range)
+                paramsNode = YAMLNode(content: .mapping([YAMLNode.Pair(key: key, value: value)]), range: value.range)
+            }
+        }
         let params: SpecRecord?
         if let paramsNode {
             params = self.record(paramsNode, record, path: paramPath)

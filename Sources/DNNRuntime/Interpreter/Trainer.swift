@@ -27,6 +27,11 @@ public final class Trainer {
     /// The training set after normalization: what the network sees.
     package let inputs: DataMatrix
     package let targets: DataMatrix
+    /// With `data.augment`: the training inputs as read, which each step augments, then normalizes.
+    let augmented: DataMatrix?
+    /// The augmentations' draws, and one sample's scratch.
+    @exclusivity(unchecked) var augmenter: RandomStream
+    @exclusivity(unchecked) private var augmentScratch: [Float]
     let batchSize: Int
     @exclusivity(unchecked) var order: [Int]
     @exclusivity(unchecked) var shuffler: RandomStream
@@ -101,6 +106,9 @@ public final class Trainer {
         inputNormalizer = Normalizer(model.inputNormalization, fittedOn: data.inputs, scaled: model.encoder?.scaled)
         targetNormalizer = Normalizer(model.appliedTargetNormalization, fittedOn: data.targets)
         inputs = inputNormalizer.apply(data.inputs)
+        augmented = model.augmentations.isEmpty ? nil : data.inputs
+        augmenter = RandomStream(seed: model.seed, stream: RandomStream.augmentation)
+        augmentScratch = [Float](repeating: 0, count: model.augmentations.isEmpty ? 0 : data.inputs.columns)
         targets = targetNormalizer.apply(data.targets)
         batchSize = min(model.schedule.batchSize, data.inputs.rows)
         network = Network(model: model, capacity: batchSize)
@@ -258,7 +266,12 @@ public final class Trainer {
         let B = rows.count
         network.training = true
         defer { network.training = false }
-        network.load(inputs, rows: rows, into: network.x)
+        if let augmented {
+            network.load(augmented, rows: rows, into: network.x)
+            augment(rows: B)
+        } else {
+            network.load(inputs, rows: rows, into: network.x)
+        }
         network.load(targets, rows: rows, into: network.t)
         network.forward(rows: B)
         markAlive(rows: B)
@@ -317,6 +330,23 @@ public final class Trainer {
             }
             watchedSteps += 1
         }
+    }
+
+    /// Augments the batch's rows in network.x, sample after sample, then normalizes them as `inputs` are.
+    private func augment(rows B: Int) {
+        let shape = model.inputShape, columns = augmentScratch.count
+        var rng = augmenter
+        augmentScratch.withUnsafeMutableBufferPointer { scratch in
+            for k in 0 ..< B {
+                let row = network.x.baseAddress! + k * columns
+                for augmentation in model.augmentations {
+                    augmentation.apply(row, channels: shape[0], height: shape[1], width: shape[2], scratch: scratch.baseAddress!,
+                                       pixelMax: model.pixelMax, rng: &rng)
+                }
+                inputNormalizer.apply(row: row)
+            }
+        }
+        augmenter = rng
     }
 
     /// Records which units passed a gradient for some row of the last forward pass.

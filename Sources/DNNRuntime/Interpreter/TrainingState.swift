@@ -41,6 +41,8 @@ extension Trainer {
         add("best_validation.parameters", loop.bestValidation?.parameters)
         add("best_validation.statistics", loop.bestValidation?.statistics)
         func hex(_ x: Double) -> JSONValue { .string(String(x.bitPattern, radix: 16)) }
+        // The augmentations' generator only where there are augmentations: other checkpoints keep their bytes.
+        let augment: [(String, JSONValue)] = model.augmentations.isEmpty ? [] : [("augment_rng", .array(augmenter.state.map { .string(String($0, radix: 16)) }))]
         let state = JSONValue.object([
             ("training_hash", .string(trainingHash)),
             ("next_epoch", .int(loop.nextEpoch)),
@@ -50,6 +52,7 @@ extension Trainer {
             ("current_rate", hex(currentRate)),
             ("plateau_factor", .array([hex(learningRate.plateau.factor), hex(learningRate.plateau.best), .int(learningRate.plateau.badEpochs)])),
             ("dropout_rng", .array(network.dropoutStream.state.map { .string(String($0, radix: 16)) })),
+            ("augment_rng", .array(augmenter.state.map { .string(String($0, radix: 16)) })),
             ("costs", .array(loop.costs.map(hex))),
             ("stuck_since", loop.stuckSince.map { .int($0) } ?? .null),
             ("best_monitored", hex(loop.bestMonitored)),
@@ -59,7 +62,7 @@ extension Trainer {
             ("best_validation_epoch", loop.bestValidation.map { .int($0.epoch) } ?? .null),
             ("phase", .array([.int(loop.phaseIndex), .int(loop.phaseEnd)])),
             ("gemm", .string(Gemm.implementation)),
-        ])
+        ] + augment)
         var metadata = CheckpointMetadata(self).strings
         metadata[Self.stateKey] = state.compact
         return (tensors, metadata)
@@ -119,6 +122,12 @@ extension Trainer {
         let rng = try list("dropout_rng").compactMap { ($0 as? String).flatMap { UInt64($0, radix: 16) } }
         guard rng.count == 4 else { throw CheckpointError("its training state has a malformed `dropout_rng`") }
         network.dropoutStream.state = rng
+        // Written where data.augment is; a run without augmentations never draws from it.
+        if !model.augmentations.isEmpty {
+            let augment = try list("augment_rng").compactMap { ($0 as? String).flatMap { UInt64($0, radix: 16) } }
+            guard augment.count == 4 else { throw CheckpointError("its training state has a malformed `augment_rng`") }
+            augmenter.state = augment
+        }
         loop.costs = try list("costs").map { (x: Any) throws(CheckpointError) in try double(x) }
         loop.stuckSince = (state["stuck_since"] as? NSNumber)?.intValue
         loop.bestMonitored = try double(state["best_monitored"])

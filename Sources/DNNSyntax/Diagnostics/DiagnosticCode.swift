@@ -62,6 +62,8 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case classImbalance = "W0364"
     case duplicatedAcrossSets = "W0365"
     case mostlyMissing = "W0366"
+    case imagesResized = "W0367"
+    case imageChannels = "W0368"
     // Training
     case invalidOptimizer = "E0401"
     case batchLargerThanData = "E0402"
@@ -134,6 +136,8 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
         case .classImbalance: "one class far rarer than another in the training targets"
         case .duplicatedAcrossSets: "validation or test rows that are also training rows"
         case .mostlyMissing: "an input column empty in most training rows"
+        case .imagesResized: "images of another size than model.input's, resized"
+        case .imageChannels: "images with other channels than model.input's, converted"
         case .invalidOptimizer: "optimizer settings that cannot work together"
         case .batchLargerThanData: "a batch size larger than the training set"
         case .phaseEpochs: "the phases' epochs do not add up to train.epochs"

@@ -17,8 +17,8 @@ public struct Explanation: Sendable {
     /// Codes that come with it by nature, which its example may report too: a run diverges after its
     /// steps have overshot (W0453).
     public var accompaniedBy: [DiagnosticCode] = []
-    /// Data files the bad example reads, beside it: name and text.
-    public var files: [(name: String, text: String)] = []
+    /// Data files the bad example reads, beside it: a path (its folders are made) and the bytes.
+    public var files: [(name: String, contents: [UInt8])] = []
 
     public enum Stage: Sendable, Equatable { case check, run }
 }
@@ -42,6 +42,10 @@ extension DiagnosticCode {
       epochs: 100
 
     """
+
+    /// Tiny PNG files for the image rules' examples: 4×4 gray stripes, and 2×2 RGB.
+    static let grayPNG4x4: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x04, 0x08, 0x00, 0x00, 0x00, 0x00, 0x8C, 0x9A, 0xC1, 0xA2, 0x00, 0x00, 0x00, 0x0E, 0x49, 0x44, 0x41, 0x54, 0x78, 0xDA, 0x63, 0x60, 0xF8, 0x0F, 0x84, 0xA8, 0x04, 0x00, 0x4B, 0xC8, 0x07, 0xF9, 0x76, 0xB6, 0x61, 0x0A, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82]
+    static let rgbPNG2x2: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0xFD, 0xD4, 0x9A, 0x73, 0x00, 0x00, 0x00, 0x12, 0x49, 0x44, 0x41, 0x54, 0x78, 0xDA, 0x63, 0xF8, 0xCF, 0xC0, 0xC0, 0x00, 0xC2, 0x0C, 0xFF, 0x81, 0x00, 0x00, 0x1F, 0xEE, 0x05, 0xFB, 0xF1, 0xAB, 0xBA, 0x77, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82]
 
     /// The base spec with each `old` text replaced by `new` (each must occur).
     static func edit(_ edits: (String, String)...) -> String { edited(edits) }
@@ -397,7 +401,26 @@ extension DiagnosticCode {
                 model sees where a value was empty, which can itself be informative.
                 """, bad: edit(("    inputs: [[0, 0], [0, 1], [1, 0], [1, 1]]\n", "    inputs: {file: rooms.csv}\n"), (targetsLine, "    targets: {column: price}\n  missing: median\n"),
                                ("  input: [2]", "  input: [2]")))
-            explanation.files = [("rooms.csv", "rooms,garden,price\n1,,0.1\n2,,0.3\n3,,0.2\n2,,0.5\n1,,0.4\n3,,0.2\n2,4,0.3\n1,,0.6\n3,2,0.7\n2,,0.4\n")]
+            explanation.files = [("rooms.csv", Array("rooms,garden,price\n1,,0.1\n2,,0.3\n3,,0.2\n2,,0.5\n1,,0.4\n3,,0.2\n2,4,0.3\n1,,0.6\n3,2,0.7\n2,,0.4\n".utf8))]
+            return explanation
+        case .imagesResized, .imageChannels:
+            let resized = self == .imagesResized
+            var explanation = make(resized ? """
+                Some images of an image set are not model.input's height and width. dnnc resizes each \
+                (bilinear, as PyTorch's interpolate with align_corners=False), so training works, but the \
+                model sees stretched or blurred images, and whatever predicts with it later must resize \
+                the same way. Make the images the size the model takes, or declare model.input with \
+                their size.
+                """ : """
+                Some images of an image set have another number of channels than model.input's first \
+                axis: RGB images read by a model of 1 channel are converted to grayscale (luma, as PIL's \
+                convert("L")), and gray images read by a model of 3 channels repeat their one channel. \
+                That may be what you want; if the colors matter, declare model.input [3, H, W].
+                """, bad: edit(("  train:\n    inputs: [[0, 0], [0, 1], [1, 0], [1, 1]]\n" + targetsLine, "  train: {images: shapes}\n"),
+                                ("  input: [2]", "  input: [1, 2, 2]"), ("- dense: " + hidden, "- flatten\n    - dense: " + hidden),
+                                ("{units: 1, name: out}", "{units: 2, name: out}"), ("loss: mse", "loss: cross_entropy")))
+            explanation.files = resized ? [("shapes/a/1.png", Self.grayPNG4x4), ("shapes/b/1.png", Self.grayPNG4x4)]
+                                        : [("shapes/a/1.png", Self.rgbPNG2x2), ("shapes/b/1.png", Self.rgbPNG2x2)]
             return explanation
         case .windowsSplitAtRandom:
             let windows = "    inputs: [[1, 2, 3], [2, 3, 4], [3, 4, 5], [4, 5, 6], [5, 6, 7], [6, 7, 8], [7, 8, 9], [8, 9, 10]]\n"

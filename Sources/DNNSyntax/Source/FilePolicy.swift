@@ -31,6 +31,24 @@ public enum FilePolicy {
 
     /// The file a spec names, checked: inside the project root (unless allowed), a regular file.
     public static func resolve(_ written: String, specPath: String, allowOutsideRoot: Bool) throws(DataFileError) -> String {
+        let path = try resolveInside(written, specPath: specPath, allowOutsideRoot: allowOutsideRoot)
+        try checkRegular(path, shown: written)
+        return path
+    }
+
+    /// A folder a spec names (an image data set's), checked as a file is: inside the project root
+    /// (unless allowed), and a directory.
+    public static func resolveFolder(_ written: String, specPath: String, allowOutsideRoot: Bool) throws(DataFileError) -> String {
+        let path = try resolveInside(written, specPath: specPath, allowOutsideRoot: allowOutsideRoot)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw DataFileError(message: "`\(written)` is not a folder", help: "give a folder with one subfolder of images per class, or a .csv list of images")
+        }
+        return path
+    }
+
+    /// A written path made canonical and confined to the project root (unless allowed).
+    static func resolveInside(_ written: String, specPath: String, allowOutsideRoot: Bool) throws(DataFileError) -> String {
         let (folder, root) = folders(ofSpecAt: specPath)
         if written.hasPrefix("/") && !allowOutsideRoot {
             throw DataFileError(message: "`\(written)` is an absolute path; a spec reads files inside its project (\(root))",
@@ -44,7 +62,6 @@ public enum FilePolicy {
             throw DataFileError(message: "`\(written)` leads to \(path), outside the project root \(root)",
                                 help: "keep data inside the project, or pass --allow-outside-root")
         }
-        try checkRegular(path, shown: written)
         return path
     }
 
@@ -63,7 +80,7 @@ public enum FilePolicy {
 
     /// Whether a resolved path is the project root or lies below it: the one test of confinement for
     /// what a spec reads and what it writes.
-    static func isInside(_ path: String, root: String) -> Bool {
+    package static func isInside(_ path: String, root: String) -> Bool {
         path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/")
     }
 

@@ -159,12 +159,14 @@ public struct ChoiceKind: Sendable {
     public var aliases: [String] = []
     public var params: [Field] = []
     public var doc: String
+    /// The parameter a value that is not a mapping stands for: `{rotate: 15}` is `{rotate: {degrees: 15}}`.
+    public var shorthand: String? = nil
 
-
-    package init(name: String, aliases: [String] = [], params: [Field] = [], doc: String) {
+    package init(name: String, aliases: [String] = [], params: [Field] = [], shorthand: String? = nil, doc: String) {
         self.name = name
         self.aliases = aliases
         self.params = params
+        self.shorthand = shorthand
         self.doc = doc
     }
 

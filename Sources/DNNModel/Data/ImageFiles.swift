@@ -1,0 +1,164 @@
+// Image files as model inputs: PNG decoded by libpng's simplified API, JPEG by libjpeg-turbo's
+// TurboJPEG, then made the model's [C, H, W] as grammar/README.md ("Image data sets") states and
+// torchvision users would do it by hand:
+// - channels: a gray image given 3 channels repeats its one; a color image given 1 takes PIL's
+//   `convert("L")` luma, (19595 R + 38470 G + 7471 B + 2^15) >> 16; an alpha channel is dropped;
+// - values: each 8-bit value v becomes v / 255, in [0, 1] (torchvision's ToTensor);
+// - size: bilinear with half-pixel centres and no antialiasing, as
+//   `torch.nn.functional.interpolate(x, size=(H, W), mode="bilinear", align_corners=False)`, when the
+//   image is not already H × W.
+// A file that does not decode is an error naming it; a decoded image larger than `maxPixels` is refused
+// before its pixels are allocated (a 1 KB PNG may declare 10^5 × 10^5 pixels).
+
+import Foundation
+import CPNG
+import CTurboJPEG
+import DNNSyntax
+
+/// An image as decoded: 8-bit values, row-major, `channels` (1: gray, 3: RGB) interleaved.
+public struct DecodedImage: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var channels: Int
+    public var pixels: [UInt8]
+
+    public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.pixels = pixels
+    }
+}
+
+public enum ImageFiles {
+    /// The file name endings read as images, in any case; other files in an image folder are skipped.
+    public static let extensions = ["png", "jpg", "jpeg"]
+    /// The most pixels one image may declare.
+    public static let maxPixels = 1 << 26
+
+    public static func isImageName(_ name: String) -> Bool {
+        guard let dot = name.lastIndex(of: "."), !name.hasPrefix(".") else { return false }
+        return extensions.contains(name[name.index(after: dot)...].lowercased())
+    }
+
+    /// Decodes a PNG or JPEG file's bytes (told apart by their signature, not their name). The error's
+    /// message says what is wrong without the file's name, which the caller adds.
+    public static func decode(_ bytes: [UInt8]) throws(DataFileError) -> DecodedImage {
+        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return try png(bytes) }
+        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return try jpeg(bytes) }
+        throw DataFileError(message: bytes.isEmpty ? "the file is empty" : "it is neither a PNG nor a JPEG file (no PNG or JPEG signature)",
+                            help: "dnnc reads PNG and JPEG images")
+    }
+
+    static func checkSize(width: Int, height: Int) throws(DataFileError) {
+        guard width > 0, height > 0 else { throw DataFileError(message: "it declares an empty image (\(width)×\(height))", help: nil) }
+        guard width <= maxPixels / height else {
+            throw DataFileError(message: "it declares \(width)×\(height) pixels, more than \(maxPixels)", help: "resize the image")
+        }
+    }
+
+    static func png(_ bytes: [UInt8]) throws(DataFileError) -> DecodedImage {
+        var image = png_image()
+        image.version = png_uint_32(dnnc_png_image_version)
+        defer { png_image_free(&image) }
+        func failure(_ image: png_image) -> DataFileError {
+            let message = withUnsafeBytes(of: image.message) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            return DataFileError(message: "libpng cannot read it: \(message)", help: nil)
+        }
+        let began = bytes.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
+        guard began != 0 else { throw failure(image) }
+        let (width, height) = (Int(image.width), Int(image.height))
+        try checkSize(width: width, height: height)
+        // Read as 8-bit RGBA whatever is stored (palette, gray, 16-bit), then keep gray or RGB.
+        let color = image.format & png_uint_32(PNG_FORMAT_FLAG_COLOR) != 0
+        image.format = png_uint_32(dnnc_png_format_rgba)
+        var rgba = [UInt8](repeating: 0, count: width * height * 4)
+        let finished = bytes.withUnsafeBytes { _ in
+            rgba.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
+        }
+        guard finished != 0 else { throw failure(image) }
+        let channels = color ? 3 : 1
+        var pixels = [UInt8](repeating: 0, count: width * height * channels)
+        for p in 0 ..< width * height {
+            for c in 0 ..< channels { pixels[p * channels + c] = rgba[p * 4 + c] }
+        }
+        return DecodedImage(width: width, height: height, channels: channels, pixels: pixels)
+    }
+
+    static func jpeg(_ bytes: [UInt8]) throws(DataFileError) -> DecodedImage {
+        guard let handle = tjInitDecompress() else { throw DataFileError(message: "libjpeg-turbo cannot start a decoder", help: nil) }
+        defer { tjDestroy(handle) }
+        func failure() -> DataFileError {
+            DataFileError(message: "libjpeg-turbo cannot read it: \(String(cString: tjGetErrorStr2(handle)))", help: nil)
+        }
+        var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
+        let header = bytes.withUnsafeBufferPointer {
+            tjDecompressHeader3(handle, $0.baseAddress, UInt(bytes.count), &width, &height, &subsampling, &colorspace)
+        }
+        guard header == 0 else { throw failure() }
+        try checkSize(width: Int(width), height: Int(height))
+        let gray = colorspace == Int32(TJCS_GRAY.rawValue)
+        let channels = gray ? 1 : 3
+        var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * channels)
+        let decoded = bytes.withUnsafeBufferPointer { source in
+            pixels.withUnsafeMutableBufferPointer { target in
+                tjDecompress2(handle, source.baseAddress, UInt(bytes.count), target.baseAddress, width, 0, height,
+                              Int32(gray ? TJPF_GRAY.rawValue : TJPF_RGB.rawValue), 0)
+            }
+        }
+        // A warning (a truncated file's missing rows, filled gray) is an error here: the image is not
+        // what its file was meant to hold.
+        guard decoded == 0 else { throw failure() }
+        return DecodedImage(width: Int(width), height: Int(height), channels: channels, pixels: pixels)
+    }
+
+    /// The image as one model input, [channels, height, width] in [0, 1], written to `out`.
+    public static func sample(_ image: DecodedImage, channels: Int, height: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
+        let (h, w) = (image.height, image.width)
+        // The planes at the image's own size, converted to the model's channels.
+        var planes = [Float](repeating: 0, count: channels * h * w)
+        for p in 0 ..< h * w {
+            let source = image.pixels[(p * image.channels)...]
+            if image.channels == channels {
+                for c in 0 ..< channels { planes[c * h * w + p] = Float(source[source.startIndex + c]) / 255 }
+            } else if image.channels == 1 {
+                for c in 0 ..< channels { planes[c * h * w + p] = Float(source[source.startIndex]) / 255 }
+            } else {
+                let (r, g, b) = (Int(source[source.startIndex]), Int(source[source.startIndex + 1]), Int(source[source.startIndex + 2]))
+                planes[p] = Float((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16) / 255
+            }
+        }
+        guard h != height || w != width else {
+            out.update(from: planes, count: planes.count)
+            return
+        }
+        for c in 0 ..< channels {
+            planes.withUnsafeBufferPointer { all in
+                bilinear(all.baseAddress! + c * h * w, height: h, width: w, into: out + c * height * width, height: height, width: width)
+            }
+        }
+    }
+
+    /// PyTorch's upsample_bilinear2d with align_corners=False (and no scale factor given), in float:
+    /// a source coordinate (dst + 0.5) · in/out − 0.5, clamped at 0; the next pixel clamped at the edge.
+    static func bilinear(_ x: UnsafePointer<Float>, height inH: Int, width inW: Int,
+                         into y: UnsafeMutablePointer<Float>, height outH: Int, width outW: Int) {
+        let scaleH = Float(inH) / Float(outH), scaleW = Float(inW) / Float(outW)
+        func source(_ dst: Int, _ scale: Float, _ size: Int) -> (Int, Int, Float, Float) {
+            let real = max(scale * (Float(dst) + 0.5) - 0.5, 0)
+            let index = Int(real), step = index < size - 1 ? 1 : 0
+            let lambda1 = real - Float(index)
+            return (index, step, 1 - lambda1, lambda1)
+        }
+        for oy in 0 ..< outH {
+            let (h1, hp, h0l, h1l) = source(oy, scaleH, inH)
+            for ox in 0 ..< outW {
+                let (w1, wp, w0l, w1l) = source(ox, scaleW, inW)
+                let top = x + h1 * inW + w1, bottom = top + hp * inW
+                y[oy * outW + ox] = h0l * (w0l * top[0] + w1l * top[wp]) + h1l * (w0l * bottom[0] + w1l * bottom[wp])
+            }
+        }
+    }
+}

@@ -1,0 +1,144 @@
+// An image data set (`data.train: {images: …}`): a folder with one subfolder per class, as Keras's
+// image_dataset_from_directory reads, or a CSV list of image paths and targets. Its images are decoded
+// (ImageFiles.swift) into the model's [C, H, W] on every core, each into its own row, so the rows are
+// the same bytes whatever the thread count.
+
+import Foundation
+import Dispatch
+import DNNSyntax
+
+/// One image of a set: its canonical path, its path as shown (relative to the spec's folder), and its
+/// target: a class name (a folder's) or a list's target cell.
+public struct ImageEntry: Sendable {
+    public var path: String
+    public var shown: String
+    public var target: TableCell
+}
+
+/// The images a set names, in order: a folder's sorted by class, then by path within the class.
+public struct ImageListing: Sendable {
+    public var entries: [ImageEntry]
+    /// A folder's class names, its subfolders sorted (one without images among them); nil for a list.
+    public var classes: [String]?
+}
+
+/// A set's images as the model reads them, with what `dnnc check` reports about them.
+public struct ImageRead: Sendable {
+    /// One row per image, [C, H, W] values in [0, 1]; `npyShape` is [C, H, W].
+    public var inputs: DataTable
+    /// One row per image: its class name, or the list's target cell.
+    public var targets: DataTable
+    /// Each image's own size and channels, before it was made the model's.
+    public var sizes: [(width: Int, height: Int, channels: Int)]
+    /// Files that did not decode: their shown path and why.
+    public var failures: [(shown: String, message: String)]
+    public var shown: [String]
+    /// A folder's class names (ImageListing.classes).
+    public var classes: [String]?
+}
+
+public enum ImageSet {
+    /// The images of a folder of class subfolders. Files that are not images (by name) and hidden
+    /// files are skipped, as Keras does; a class subfolder's own subfolders are searched too.
+    public static func folder(_ path: String, shown: String, root: String?) throws(DataFileError) -> ImageListing {
+        let manager = FileManager.default
+        let classes = ((try? manager.contentsOfDirectory(atPath: path)) ?? []).filter { name in
+            var isDirectory: ObjCBool = false
+            return !name.hasPrefix(".") && manager.fileExists(atPath: path + "/" + name, isDirectory: &isDirectory) && isDirectory.boolValue
+        }.sorted()
+        guard !classes.isEmpty else {
+            throw DataFileError(message: "\(shown) has no class subfolders", help: "put each class's images in a subfolder named after the class: \(shown)/cat/1.png, \(shown)/dog/1.png")
+        }
+        var entries: [ImageEntry] = []
+        for name in classes {
+            let folder = path + "/" + name
+            let files = (manager.enumerator(atPath: folder)?.allObjects as? [String] ?? []).filter { relative in
+                !relative.split(separator: "/").contains { $0.hasPrefix(".") } && ImageFiles.isImageName((relative as NSString).lastPathComponent)
+            }.sorted()
+            for relative in files {
+                let shownPath = "\(shown)/\(name)/\(relative)"
+                guard let canonical = FilePolicy.canonical(folder + "/" + relative) else { continue }
+                if let root, !FilePolicy.isInside(canonical, root: root) {
+                    throw DataFileError(message: "`\(shownPath)` leads to \(canonical), outside the project root \(root)",
+                                        help: "keep data inside the project, or pass --allow-outside-root")
+                }
+                try FilePolicy.checkRegular(canonical, shown: shownPath)
+                entries.append(ImageEntry(path: canonical, shown: shownPath, target: .text(name)))
+            }
+        }
+        guard !entries.isEmpty else {
+            throw DataFileError(message: "\(shown)'s class subfolders hold no images", help: "dnnc reads .png, .jpg and .jpeg files")
+        }
+        return ImageListing(entries: entries, classes: classes)
+    }
+
+    /// The images a CSV file lists: a path column (relative to the file's folder) and a target column.
+    public static func list(_ table: DataTable, csvPath: String, shown: String, pathColumn: Int, targetColumn: Int,
+                            allowOutsideRoot: Bool) throws(DataFileError) -> ImageListing {
+        let folder = (shown as NSString).deletingLastPathComponent
+        var entries: [ImageEntry] = []
+        for r in 0 ..< table.rows {
+            guard case .text(let written) = table.cell(r * table.columns + pathColumn) else {
+                throw DataFileError(message: "\(table.place(r, pathColumn, shown)): an image path must be text", help: nil)
+            }
+            let target = table.cell(r * table.columns + targetColumn)
+            if case .missing = target {
+                throw DataFileError(message: "\(table.place(r, targetColumn, shown)): the target is empty", help: "give every image a target")
+            }
+            let path: String
+            do {
+                path = try FilePolicy.resolve(written, specPath: csvPath, allowOutsideRoot: allowOutsideRoot)
+            } catch {
+                throw DataFileError(message: "\(table.place(r, pathColumn, shown)): \(error.message)", help: "image paths are relative to the list's folder")
+            }
+            entries.append(ImageEntry(path: path, shown: folder.isEmpty ? written : folder + "/" + written, target: target))
+        }
+        return ImageListing(entries: entries, classes: nil)
+    }
+
+    /// Decodes every image of a listing into the model's [channels, height, width].
+    public static func read(_ listing: ImageListing, shape: [Int]) -> ImageRead {
+        let (channels, height, width) = (shape[0], shape[1], shape[2])
+        let n = listing.entries.count, size = channels * height * width
+        var floats = [Float](repeating: 0, count: n * size)
+        // Each image writes its own slot of these, so the threads share nothing.
+        nonisolated(unsafe) let sizes = UnsafeMutableBufferPointer<(width: Int, height: Int, channels: Int)>.allocate(capacity: n)
+        nonisolated(unsafe) let failures = UnsafeMutableBufferPointer<String?>.allocate(capacity: n)
+        sizes.initialize(repeating: (0, 0, 0))
+        failures.initialize(repeating: nil)
+        defer { sizes.deallocate(); failures.deallocate() }
+        floats.withUnsafeMutableBufferPointer { rows in
+            nonisolated(unsafe) let rows = rows
+            DispatchQueue.concurrentPerform(iterations: n) { i in
+                let entry = listing.entries[i]
+                do throws(DataFileError) {
+                    guard let data = FileManager.default.contents(atPath: entry.path) else {
+                        throw DataFileError(message: "it cannot be read", help: nil)
+                    }
+                    guard data.count <= DataFiles.maxBytes else { throw DataFileError(message: "it is larger than 1 GiB", help: nil) }
+                    let image = try ImageFiles.decode([UInt8](data))
+                    sizes[i] = (image.width, image.height, image.channels)
+                    ImageFiles.sample(image, channels: channels, height: height, width: width, into: rows.baseAddress! + i * size)
+                } catch {
+                    failures[i] = error.message
+                }
+            }
+        }
+        let shown = listing.entries.map(\.shown)
+        let targets = listing.entries.map(\.target)
+        var numbers: [Double?] = [], texts: [String] = []
+        for cell in targets {
+            switch cell {
+            case .number(let x): numbers.append(x); texts.append("")
+            case .text(let s): numbers.append(nil); texts.append(s)
+            case .missing: numbers.append(nil); texts.append("")
+            }
+        }
+        return ImageRead(
+            inputs: DataTable(rows: n, columns: size, numbers: [], floats: floats, texts: [], header: nil, npyShape: shape, pixelMax: 1),
+            targets: DataTable(rows: n, columns: 1, numbers: numbers, texts: texts.contains(where: { !$0.isEmpty }) ? texts : [], header: nil),
+            sizes: Array(sizes),
+            failures: (0 ..< n).compactMap { i in failures[i].map { (shown[i], $0) } },
+            shown: shown, classes: listing.classes)
+    }
+}
