@@ -104,6 +104,7 @@ struct Check: ParsableCommand {
             let colored = color.enabled(for: STDOUT_FILENO)
             return results.map { result in
                 result.diagnostics.sorted.map { DiagnosticRenderer.text($0, in: result.file, color: colored) + "\n" }.joined()
+                    + (result.model?.dataSummary ?? []).map { "\(result.file.path): data: \(Format.printable($0))\n" }.joined()
                     + (result.diagnostics.omitted > 0
                         ? "\(result.file.path): \(result.diagnostics.omitted) more diagnostic\(result.diagnostics.omitted == 1 ? "" : "s") not shown (dnnc shows the first \(DiagnosticBag.limit) of a file)\n\n"
                         : "")

@@ -47,14 +47,15 @@ struct Predict: ParsableCommand {
         abstract: "Run a trained model on new inputs.",
         discussion: """
             Inputs are rows of the model's input values: CSV (a header row is allowed) or .npy, or CSV on \
-            standard input. Outputs are in the targets' original units. A classifier writes the class, \
+            standard input; or, for a model of [C, H, W] images, a PNG or JPEG file or a folder of them, \
+            which writes a CSV row per image: its path, its class and each class's probability. Outputs are in the targets' original units. A classifier writes the class, \
             and with --proba one probability per class after it. The rows stream through in batches, so a \
             file of any length runs in bounded memory.
             """)
 
     @OptionGroup var model: TrainedModelOptions
 
-    @Option(help: "The inputs: a .csv or .npy file, or - for CSV on standard input.")
+    @Option(help: "The inputs: a .csv or .npy file, - for CSV on standard input, or an image file or folder.")
     var input = "-"
 
     @Option(help: "Write the outputs to this file (.csv or .npy) instead of CSV on standard output.")
@@ -92,6 +93,9 @@ struct Predict: ParsableCommand {
         let predictor: Predictor
         do { predictor = try Predictor(model: ir, checkpoint: checkpoint, batch: min(batchSize, 1024)) } catch {
             throw Console.fail("cannot use \(model.weights): \(error)")
+        }
+        if input != "-", ImageFiles.isImageName(input) || FileManager.default.isFolder(input) {
+            return try predictImages(ir, predictor)
         }
         let reader: RowReader
         do {
@@ -170,6 +174,81 @@ struct Predict: ParsableCommand {
             writer.abandon()
             throw Console.fail(error.description)
         }
+    }
+}
+
+extension Predict {
+    /// `--input` an image file, or a folder of them at any depth: each read as training read its images
+    /// (ImageFiles.swift), a batch at a time, into one CSV row: its path, then a classifier's class and
+    /// every class's probability, or the outputs.
+    func predictImages(_ ir: ModelIR, _ predictor: Predictor) throws {
+        let shape = ir.inputShape
+        guard shape.count == 3, shape[0] == 1 || shape[0] == 3, ir.encoder == nil else {
+            throw Console.fail("\(input) holds images, but the model reads \(shape), not [1 or 3, height, width]")
+        }
+        if output?.lowercased().hasSuffix(".npy") == true { throw Console.fail("predictions for images are CSV (path, class, probabilities): give --output a .csv name") }
+        let folder = FileManager.default.isFolder(input)
+        let files = folder ? ImageSet.images(under: input).map { (input.hasSuffix("/") ? input : input + "/") + $0 } : [input]
+        guard !files.isEmpty else { throw Console.fail("\(input) holds no images (.png, .jpg or .jpeg files)") }
+        let classes = predictor.classes ?? [], V = ir.classWidth
+        let classifier = ir.loss.isClassification && ir.positions == 1 && !raw
+        let header = ["path"] + (classifier ? ["class"] + (0 ..< V).map { "p_" + ($0 < classes.count ? classes[$0] : String($0)) }
+                                            : predictor.outputWidth == 1 ? ["prediction"] : (0 ..< predictor.outputWidth).map { "prediction_\($0)" })
+        let writer: RowWriter
+        do { writer = try RowWriter(path: output, format: .csv, width: header.count, header: header.map(Escape.csv)) } catch {
+            throw Console.fail(error.description)
+        }
+        do {
+            for start in stride(from: 0, to: files.count, by: batchSize) {
+                let batch = Array(files[start ..< min(start + batchSize, files.count)])
+                var entries: [ImageEntry] = []
+                for path in batch {
+                    guard let canonical = FilePolicy.canonical(path) else { throw DataFileError(message: "cannot read \(path): no such file", help: nil) }
+                    try FilePolicy.checkRegular(canonical, shown: path)
+                    entries.append(ImageEntry(path: canonical, shown: path, target: .missing))
+                }
+                let read = ImageSet.read(ImageListing(entries: entries, classes: nil), shape: shape)
+                if let failure = read.failures.first { throw DataFileError(message: "\(failure.shown): \(failure.message)", help: nil) }
+                let n = batch.count
+                let outputs: [Float]
+                outputs = try predictor.outputs(read.inputs.floats!, rows: n)
+                var out: [Float] = []
+                for r in 0 ..< n {
+                    out.append(Float(r))
+                    let row = outputs[r * predictor.outputWidth ..< (r + 1) * predictor.outputWidth]
+                    if classifier {
+                        var best = row.startIndex
+                        for i in row.indices where row[i] > row[best] { best = i }
+                        out.append(Float(best - row.startIndex))
+                        out += predictor.probabilities(row)
+                    } else {
+                        out += row
+                    }
+                }
+                try writer.write(out[...]) { column, value in
+                    if column == 0 { return Escape.csv(batch[Int(value)]) }
+                    if column == 1, classifier { return Escape.csv(Int(value) < classes.count ? classes[Int(value)] : String(Int(value))) }
+                    return "\(value)"
+                }
+            }
+            try writer.finish()
+        } catch let error as DataFileError {
+            writer.abandon()
+            throw Console.fail(error.description)
+        } catch let error as CheckpointError {
+            writer.abandon()
+            throw Console.fail(error.description)
+        } catch let error as IndexViolation {
+            writer.abandon()
+            throw Console.fail(error.description)
+        }
+    }
+}
+
+extension FileManager {
+    func isFolder(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 }
 

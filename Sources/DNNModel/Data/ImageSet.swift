@@ -13,6 +13,12 @@ public struct ImageEntry: Sendable {
     public var path: String
     public var shown: String
     public var target: TableCell
+
+    public init(path: String, shown: String, target: TableCell) {
+        self.path = path
+        self.shown = shown
+        self.target = target
+    }
 }
 
 /// The images a set names, in order: a folder's sorted by class, then by path within the class.
@@ -20,6 +26,11 @@ public struct ImageListing: Sendable {
     public var entries: [ImageEntry]
     /// A folder's class names, its subfolders sorted (one without images among them); nil for a list.
     public var classes: [String]?
+
+    public init(entries: [ImageEntry], classes: [String]?) {
+        self.entries = entries
+        self.classes = classes
+    }
 }
 
 /// A set's images as the model reads them, with what `dnnc check` reports about them.
@@ -52,10 +63,7 @@ public enum ImageSet {
         var entries: [ImageEntry] = []
         for name in classes {
             let folder = path + "/" + name
-            let files = (manager.enumerator(atPath: folder)?.allObjects as? [String] ?? []).filter { relative in
-                !relative.split(separator: "/").contains { $0.hasPrefix(".") } && ImageFiles.isImageName((relative as NSString).lastPathComponent)
-            }.sorted()
-            for relative in files {
+            for relative in images(under: folder) {
                 let shownPath = "\(shown)/\(name)/\(relative)"
                 guard let canonical = FilePolicy.canonical(folder + "/" + relative) else { continue }
                 if let root, !FilePolicy.isInside(canonical, root: root) {
@@ -70,6 +78,14 @@ public enum ImageSet {
             throw DataFileError(message: "\(shown)'s class subfolders hold no images", help: "dnnc reads .png, .jpg and .jpeg files")
         }
         return ImageListing(entries: entries, classes: classes)
+    }
+
+    /// The image files under a folder, at any depth, as paths relative to it, sorted; hidden files and
+    /// folders are skipped.
+    public static func images(under folder: String) -> [String] {
+        (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? []).filter { relative in
+            !relative.split(separator: "/").contains { $0.hasPrefix(".") } && ImageFiles.isImageName((relative as NSString).lastPathComponent)
+        }.sorted()
     }
 
     /// The images a CSV file lists: a path column (relative to the file's folder) and a target column.

@@ -30,15 +30,19 @@ extension Builder {
 
     mutating func lintData(loss: Loss, classes: [String]?) {
         guard let train = read[.train] else { return }
+        // Columns are judged in tables; images only by their classes and their duplicates; windows of a
+        // text or a series not at all.
+        let columns: Int
         switch train.inputsSource.origin {
-        case .file, .inline: break
-        default: return  // windows of a text or a series: not a table of columns
+        case .file, .inline: columns = train.inputs.columns
+        case .images: columns = 0
+        default: return
         }
         let table = train.inputs, n = table.rows
         guard n >= Self.minimumRows else { return }
         let targetKeys: [String]? = train.targets.columns == 1 ? (0 ..< n).map { TabularEncoder.text(of: train.targets.cell($0)) ?? "" } : nil
         let regression = !loss.isClassification && !loss.isBinary
-        for c in 0 ..< table.columns {
+        for c in 0 ..< columns {
             let cells = (0 ..< n).map { table.cell($0 * table.columns + c) }
             let label = table.header.map { "`\($0[c])`" } ?? "column \(c + 1)"
             let keys = cells.compactMap(TabularEncoder.text(of:))
@@ -118,6 +122,15 @@ extension Builder {
         for (name, set, rows) in sets {
             let repeated = rows.filter { seen.contains(Array(set.data.inputs.row($0))) }
             guard let first = repeated.first else { continue }
+            // Images are named by their paths: the first held-out one and the training image it repeats.
+            if case .images(let source, _) = set.inputsSource.origin, let shown = imageSets[source.images.value]?.shown,
+               case .images(let trainSource, _) = train.inputsSource.origin, let trainShown = imageSets[trainSource.images.value]?.shown,
+               let twin = (0 ..< trainData.rows).first(where: { !heldOut.contains($0) && trainData.row($0).elementsEqual(set.data.inputs.row(first)) }) {
+                dataWarning(.duplicatedAcrossSets,
+                            "\(repeated.count) of the \(rows.count) \(name) images \(repeated.count == 1 ? "is" : "are") identical to training images (\(shown[first]) is \(trainShown[twin])), so their loss measures memory, not generalization",
+                            set.inputs, source: set.inputsSource, help: "remove the duplicates from one side before splitting")
+                continue
+            }
             dataWarning(.duplicatedAcrossSets,
                         "\(repeated.count) of the \(rows.count) \(name) rows \(repeated.count == 1 ? "is a training row" : "are training rows") too, so their loss measures memory, not generalization",
                         set.inputs, row: first, source: set.inputsSource,

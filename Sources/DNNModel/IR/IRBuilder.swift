@@ -239,6 +239,7 @@ struct Builder {
         if loss.isBinary, let names, names.count == 2 { ir.classes = names }
         if case .text(let windows, _) = data.train.inputs.origin { ir.textContext = windows.context.value }
         ir.pixelMax = read[.train]?.inputs.pixelMax
+        ir.dataSummary = imageSummary(classes: ir.classes, validation: validation)
         ir.augmentations = augmentations()
         // The names predict and evaluate read a CSV by: the training file's header, as selected.
         ir.inputColumns = inputColumns
@@ -407,6 +408,29 @@ struct Builder {
             valid = false
         }
         return valid
+    }
+
+    /// Each image set's images and, for a classifier, their count per class: the training set (less a
+    /// split's held-out images, counted apart), then the validation and test sets.
+    func imageSummary(classes: [String]?, validation: Dataset?) -> [String] {
+        var lines: [String] = []
+        func counts(_ targets: DataMatrix) -> String {
+            guard let classes, targets.columns == 1 else { return "" }
+            var count = [Int](repeating: 0, count: classes.count)
+            for y in targets.values { if let k = y.index(below: classes.count) { count[k] += 1 } }
+            return ": " + zip(classes, count).map { "\($0) \($1)" }.joined(separator: ", ")
+        }
+        for role in [SetRole.train, .validation, .test] {
+            guard let set = read[role], case .images(let source, _) = set.inputsSource.origin else { continue }
+            let name = source.images.value
+            if role == .train, case .split? = spec.data.validation, let validation {
+                let trainRows = set.data.inputs.rows - validation.inputs.rows
+                lines.append("\(name): \(set.data.inputs.rows) images, \(trainRows) for training and \(validation.inputs.rows) held out" + counts(set.data.targets))
+            } else {
+                lines.append("\(name): \(set.data.inputs.rows) images" + counts(set.data.targets))
+            }
+        }
+        return lines
     }
 
     /// `data.augment`, lowered against model.input, which must be [C, H, W].

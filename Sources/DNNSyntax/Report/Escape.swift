@@ -65,6 +65,13 @@ public enum Escape {
         }
     }
 
+    /// A CSV cell (RFC 4180): as it is, or in double quotes with its quotes doubled when it holds a
+    /// comma, a quote or a line break (or starts or ends with a space, which readers may trim).
+    public static func csv(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) || text.first == " " || text.last == " " else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
     /// HTML text or an attribute value in double quotes.
     public static func html(_ text: String) -> String {
         escaping(text) { scalar in
