@@ -67,15 +67,30 @@ public enum Augmentation: Sendable, Equatable {
         return .randomCrop(height: dims[0], width: dims[1], padding: padding)
     }
 
-    /// Changes one sample [channels, height, width] in place, drawing from `rng`; `scratch` holds at
-    /// least one sample; `pixelMax` bounds brightness (nil: no upper bound).
-    public func apply(_ x: UnsafeMutablePointer<Float>, channels: Int, height: Int, width: Int, scratch: UnsafeMutablePointer<Float>,
-                      pixelMax: Float?, rng: inout RandomStream) {
-        let plane = height * width, count = channels * plane
+    /// The numbers one application draws: a crop's top and left, a flip's 1 (mirror) or 0, a rotation's
+    /// angle in degrees, a brightness factor.
+    public func draw(_ rng: inout RandomStream, height: Int, width: Int) -> [Double] {
         switch self {
         case .randomCrop(let h, let w, let p):
             // torchvision draws the top, then the left, each uniformly among the positions that fit.
-            let top = rng.index(below: height + 2 * p - h + 1), left = rng.index(below: width + 2 * p - w + 1)
+            let top = rng.index(below: height + 2 * p - h + 1)
+            return [Double(top), Double(rng.index(below: width + 2 * p - w + 1))]
+        case .flip: return [rng.uniform() < 0.5 ? 1 : 0]
+        case .rotate(let degrees): return [(rng.uniform() * 2 - 1) * degrees]
+        case .brightness(let b):
+            let low = max(0, 1 - b)
+            return [low + rng.uniform() * (1 + b - low)]
+        }
+    }
+
+    /// Changes one sample [channels, height, width] in place by what `draw` drew; `scratch` holds at
+    /// least one sample; `pixelMax` bounds brightness (nil: no upper bound).
+    public func transform(_ x: UnsafeMutablePointer<Float>, channels: Int, height: Int, width: Int, drawn: [Double],
+                          scratch: UnsafeMutablePointer<Float>, pixelMax: Float?) {
+        let plane = height * width, count = channels * plane
+        switch self {
+        case .randomCrop(let h, let w, let p):
+            let (top, left) = (Int(drawn[0]), Int(drawn[1]))
             scratch.update(from: x, count: count)
             for c in 0 ..< channels {
                 for y in 0 ..< h {
@@ -87,7 +102,7 @@ public enum Augmentation: Sendable, Equatable {
                 }
             }
         case .flip(let horizontal):
-            guard rng.uniform() < 0.5 else { return }
+            guard drawn[0] == 1 else { return }
             for c in 0 ..< channels {
                 let base = x + c * plane
                 if horizontal {
@@ -102,11 +117,11 @@ public enum Augmentation: Sendable, Equatable {
                     }
                 }
             }
-        case .rotate(let degrees):
+        case .rotate:
             // torchvision's rotate on a tensor: an inverse affine grid about the image's centre, sampled
             // by grid_sample(mode="nearest", align_corners=False): source = R(θ)·(output − centre) + centre,
             // rounded half to even.
-            let angle = (rng.uniform() * 2 - 1) * degrees * .pi / 180
+            let angle = drawn[0] * .pi / 180
             let (cosine, sine) = (Float(cos(angle)), Float(sin(angle)))
             let cx = Float(width - 1) / 2, cy = Float(height - 1) / 2
             scratch.update(from: x, count: count)
@@ -122,9 +137,8 @@ public enum Augmentation: Sendable, Equatable {
                     }
                 }
             }
-        case .brightness(let b):
-            let low = max(0, 1 - b)
-            let factor = Float(low + rng.uniform() * (1 + b - low))
+        case .brightness:
+            let factor = Float(drawn[0])
             for i in 0 ..< count { x[i] = min(max(x[i] * factor, 0), pixelMax ?? .infinity) }
         }
     }

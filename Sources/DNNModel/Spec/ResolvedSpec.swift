@@ -401,7 +401,7 @@ extension ResolvedSpec {
                            classes: data["classes"].map { $0.located { $0.list?.compactMap(\.string) } },
                            types: types, missing: missingSection(data["missing"]!),
                            normalizeInputs: normalization("inputs"), normalizeTargets: normalization("targets"),
-                           augment: data["augment"]?.list?.compactMap(\.choice) ?? [], checked: data)
+                           augment: data["augment"]?.list?.compactMap(\.choice).filter { !$0.isBroken } ?? [], checked: data)
     }
 
     /// `missing: mean`, `missing: {constant: 0}`, or `missing: {strategy, columns, indicator}`.

@@ -340,8 +340,9 @@ public final class Trainer {
             for k in 0 ..< B {
                 let row = network.x.baseAddress! + k * columns
                 for augmentation in model.augmentations {
-                    augmentation.apply(row, channels: shape[0], height: shape[1], width: shape[2], scratch: scratch.baseAddress!,
-                                       pixelMax: model.pixelMax, rng: &rng)
+                    let drawn = augmentation.draw(&rng, height: shape[1], width: shape[2])
+                    augmentation.transform(row, channels: shape[0], height: shape[1], width: shape[2], drawn: drawn,
+                                           scratch: scratch.baseAddress!, pixelMax: model.pixelMax)
                 }
                 inputNormalizer.apply(row: row)
             }

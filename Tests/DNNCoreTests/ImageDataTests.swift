@@ -1,0 +1,274 @@
+// Image data sets: PNG and JPEG decoded and made model.input's [C, H, W] as PIL and torch make them
+// (Fixtures/images, written by tools/make_image_fixtures.py), augmentations as torchvision applies them
+// for the same draws, folders and lists read with their errors and warnings, and augmented training
+// deterministic and exact under --resume.
+
+import Foundation
+import Testing
+@testable import DNNCore
+@testable import DNNSyntax
+@testable import DNNModel
+@testable import DNNCheckpoint
+@testable import DNNRuntime
+
+struct ImageDataTests {
+    static let fixtures = Repo.path("Tests/DNNCoreTests/Fixtures/images")
+
+    static func json(_ name: String) throws -> [[String: Any]] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: fixtures + "/" + name))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+    }
+
+    static func floats(_ value: Any?) -> [Float] { (value as? [NSNumber] ?? []).map(\.floatValue) }
+    static func ints(_ value: Any?) -> [Int] { (value as? [NSNumber] ?? []).map(\.intValue) }
+
+    @Test func everyKindOfFileDecodesAsPILAndTorchReadIt() throws {
+        let cases = try Self.json("images.json")
+        #expect(cases.count == 28)
+        for c in cases {
+            let file = try #require(c["file"] as? String), shape = Self.ints(c["shape"]), want = Self.floats(c["values"])
+            let bytes = try #require(FileManager.default.contents(atPath: Self.fixtures + "/" + file))
+            let image = try ImageFiles.decode([UInt8](bytes))
+            var got = [Float](repeating: .nan, count: shape.reduce(1, *))
+            got.withUnsafeMutableBufferPointer { ImageFiles.sample(image, channels: shape[0], height: shape[1], width: shape[2], into: $0.baseAddress!) }
+            #expect(got.count == want.count)
+            // Decoding and the channel conversion are exact; resizing computes PyTorch's float formula,
+            // whose kernel may order the same four products differently: one float32 rounding apart.
+            let resized = shape[1] != image.height || shape[2] != image.width
+            let worst = zip(got, want).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(resized ? worst <= 1e-6 : worst == 0, "\(file) as \(shape): largest difference \(worst)")
+        }
+    }
+
+    @Test func augmentationsChangeASampleAsTorchvisionDoesForTheSameDraws() throws {
+        let cases = try Self.json("augment.json")
+        #expect(cases.count == 15)
+        for c in cases {
+            let spec = try #require(c["augmentation"] as? [String: Any]), kind = try #require(spec.keys.first)
+            let augmentation: Augmentation
+            switch kind {
+            case "random_crop":
+                let params = try #require(spec[kind] as? [String: Any]), size = Self.ints(params["size"])
+                augmentation = .randomCrop(height: size[0], width: size[1], padding: (params["padding"] as? NSNumber)?.intValue ?? 0)
+            case "flip": augmentation = .flip(horizontal: spec[kind] as? String == "horizontal")
+            case "rotate": augmentation = .rotate(degrees: (spec[kind] as? NSNumber)?.doubleValue ?? 0)
+            default: augmentation = .brightness((spec[kind] as? NSNumber)?.doubleValue ?? 0)
+            }
+            let shape = Self.ints(c["shape"]), drawn = (c["drawn"] as? [NSNumber] ?? []).map(\.doubleValue)
+            var x = Self.floats(c["input"]), scratch = x
+            x.withUnsafeMutableBufferPointer { x in
+                scratch.withUnsafeMutableBufferPointer { scratch in
+                    augmentation.transform(x.baseAddress!, channels: shape[0], height: shape[1], width: shape[2], drawn: drawn,
+                                           scratch: scratch.baseAddress!, pixelMax: 1)
+                }
+            }
+            #expect(x == Self.floats(c["output"]), "\(spec) drawing \(drawn)")
+        }
+    }
+
+    @Test func drawsAreInTheirRangesAndFollowTheSeed() {
+        var a = RandomStream(seed: 3, stream: RandomStream.augmentation), b = a
+        for _ in 0 ..< 2000 {
+            let crop = Augmentation.randomCrop(height: 6, width: 8, padding: 2).draw(&a, height: 6, width: 8)
+            #expect((0...4).contains(crop[0]) && (0...4).contains(crop[1]))
+            let angle = Augmentation.rotate(degrees: 15).draw(&a, height: 6, width: 8)[0]
+            #expect(abs(angle) <= 15)
+            let factor = Augmentation.brightness(1.5).draw(&a, height: 6, width: 8)[0]
+            #expect(factor >= 0 && factor <= 2.5)
+        }
+        let first = Augmentation.rotate(degrees: 15).draw(&b, height: 6, width: 8)
+        var c = RandomStream(seed: 3, stream: RandomStream.augmentation)
+        #expect(Augmentation.rotate(degrees: 15).draw(&c, height: 6, width: 8) == first)
+    }
+
+    @Test func corruptAndUnknownFilesAreRefusedWithWhy() {
+        #expect(throws: DataFileError.self) { try ImageFiles.decode([]) }
+        #expect(throws: DataFileError.self) { try ImageFiles.decode(Array("not an image".utf8)) }
+        let png = DiagnosticCode.grayPNG4x4
+        for cut in [12, 30, png.count - 20] {
+            #expect(throws: DataFileError.self, "a PNG cut at \(cut) bytes") { try ImageFiles.decode(Array(png.prefix(cut))) }
+        }
+        // A header declaring 2^20 × 2^20 pixels is refused before any pixel is allocated.
+        var huge = png
+        huge.replaceSubrange(16 ..< 24, with: [0, 0x10, 0, 0, 0, 0x10, 0, 0])
+        #expect(throws: DataFileError.self) { try ImageFiles.decode(huge) }
+        let jpeg = FileManager.default.contents(atPath: Self.fixtures + "/rgb.jpg").map { [UInt8]($0) } ?? []
+        #expect(throws: DataFileError.self, "a JPEG cut short") { try ImageFiles.decode(Array(jpeg.prefix(jpeg.count / 2))) }
+    }
+
+    /// A folder of class subfolders of tiny PNGs: `counts` images per class, a 4×4 gray picture each,
+    /// made distinct by a value per image.
+    static func folder(_ counts: [String: Int], in url: URL, name: String = "pics", color: Bool = false) throws {
+        for (label, count) in counts {
+            let folder = url.appendingPathComponent("\(name)/\(label)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for i in 0 ..< count {
+                try Data(png(seed: label.hashValueStable &* 1000 &+ i, color: color)).write(to: folder.appendingPathComponent(String(format: "%03d.png", i)))
+            }
+        }
+    }
+
+    /// A 4×4 PNG of deterministic pixels, written with stored (uncompressed) deflate blocks.
+    static func png(seed: Int, color: Bool) -> [UInt8] {
+        let channels = color ? 3 : 1, (w, h) = (4, 4)
+        var raw: [UInt8] = []
+        var state = UInt32(truncatingIfNeeded: seed) &* 2654435761 | 1
+        for _ in 0 ..< h {
+            raw.append(0)
+            for _ in 0 ..< w * channels {
+                state ^= state << 13; state ^= state >> 17; state ^= state << 5
+                raw.append(UInt8(truncatingIfNeeded: state))
+            }
+        }
+        func be(_ x: UInt32) -> [UInt8] { [UInt8(x >> 24), UInt8(x >> 16 & 0xFF), UInt8(x >> 8 & 0xFF), UInt8(x & 0xFF)] }
+        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+            let body = Array(type.utf8) + data
+            return be(UInt32(data.count)) + body + be(CRC32.checksum(body))
+        }
+        var a: UInt32 = 1, b: UInt32 = 0
+        for byte in raw { a = (a + UInt32(byte)) % 65521; b = (b + a) % 65521 }
+        let zlib: [UInt8] = [0x78, 0x01, 0x01, UInt8(raw.count & 0xFF), UInt8(raw.count >> 8), UInt8(~raw.count & 0xFF), UInt8((~raw.count >> 8) & 0xFF)] + raw + be(b << 16 | a)
+        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", be(UInt32(w)) + be(UInt32(h)) + [8, color ? 2 : 0, 0, 0, 0])
+            + chunk("IDAT", zlib) + chunk("IEND", [])
+    }
+
+    static func spec(_ data: String, input: String = "[1, 4, 4]", classes: Int = 3, extra: String = "") -> String {
+        """
+        dnnc: 1
+        seed: 4
+        data:
+        \(data)
+        model:
+          input: \(input)
+          layers:
+            - conv2d: {filters: 2, kernel: 3, padding: same, activation: relu}
+            - flatten
+            - dense: {units: \(classes)}
+        train:
+          loss: cross_entropy
+          optimizer: {adam: {lr: 0.01}}
+          epochs: 4
+          batch_size: 4
+        \(extra)
+        """
+    }
+
+    @Test func aFolderOfClassSubfoldersIsReadInSortedOrder() throws {
+        let url = try temporaryFolderForTests()
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Self.folder(["dog": 4, "cat": 3], in: url)
+        try FileManager.default.createDirectory(at: url.appendingPathComponent("pics/emu"), withIntermediateDirectories: true)
+        try Data("not an image".utf8).write(to: url.appendingPathComponent("pics/cat/notes.txt"))
+        try Data(Self.png(seed: 99, color: false)).write(to: url.appendingPathComponent("pics/cat/.hidden.png"))
+        let result = Compiler.compile(SourceFile(path: url.appendingPathComponent("t.yaml").path, text: Self.spec("  train: {images: pics}")))
+        #expect(result.diagnostics.all.isEmpty, "\(result.diagnostics.all.map(\.message))")
+        let model = try #require(result.model)
+        // An empty class folder is a class, as Keras's class_names; text files and hidden files are skipped.
+        #expect(model.classes == ["cat", "dog", "emu"])
+        #expect(model.train.targets.values == [0, 0, 0, 1, 1, 1, 1])
+        #expect(model.train.inputs.columns == 16)
+        #expect(model.pixelMax == 1)
+        #expect(model.dataSummary == ["pics: 7 images: cat 3, dog 4, emu 0"])
+        let first = try ImageFiles.decode([UInt8](try Data(contentsOf: url.appendingPathComponent("pics/cat/000.png"))))
+        #expect(Array(model.train.inputs.row(0)) == first.pixels.map { Float($0) / 255 })
+    }
+
+    @Test func aListNamesImagesAndTargetsByColumn() throws {
+        let url = try temporaryFolderForTests()
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Self.folder(["a": 3, "b": 3], in: url)
+        try "file,score,kind\npics/a/000.png,0.5,x\npics/b/001.png,1.5,y\n\"pics/a/002.png\",2,x\npics/b/002.png,3,y\n".write(to: url.appendingPathComponent("list.csv"), atomically: true, encoding: .utf8)
+        let regression = Self.spec("  train: {images: list.csv, path: file, target: score}", classes: 1).replacingOccurrences(of: "cross_entropy", with: "mse")
+        let result = Compiler.compile(SourceFile(path: url.appendingPathComponent("t.yaml").path, text: regression))
+        #expect(result.diagnostics.all.isEmpty, "\(result.diagnostics.all.map(\.message))")
+        #expect(result.model?.train.targets.values == [0.5, 1.5, 2, 3])
+        let classes = Compiler.compile(SourceFile(path: url.appendingPathComponent("t.yaml").path, text: Self.spec("  train: {images: list.csv, target: kind}", classes: 2)))
+        #expect(classes.model?.classes == ["x", "y"])
+        #expect(classes.model?.train.targets.values == [0, 1, 0, 1])
+    }
+
+    func errors(_ spec: String, in url: URL) -> [String] {
+        Compiler.compile(SourceFile(path: url.appendingPathComponent("t.yaml").path, text: spec)).diagnostics.all.map { "\($0.code.rawValue) \($0.message)" }
+    }
+
+    @Test func badImageSetsAreLocatedErrors() throws {
+        let url = try temporaryFolderForTests()
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Self.folder(["a": 2, "b": 2], in: url)
+        try Data("garbage".utf8).write(to: url.appendingPathComponent("pics/b/bad.png"))
+        let corrupt = errors(Self.spec("  train: {images: pics}", classes: 2), in: url)
+        #expect(corrupt.count == 1 && corrupt[0].hasPrefix("E0307 1 of the 5 images in pics cannot be decoded: pics/b/bad.png: it is neither a PNG nor a JPEG"), "\(corrupt)")
+        try FileManager.default.removeItem(at: url.appendingPathComponent("pics/b/bad.png"))
+        #expect(errors(Self.spec("  train: {images: nowhere}"), in: url) == ["E0307 cannot read nowhere: no such file"])
+        let flat = errors(Self.spec("  train: {images: pics}", input: "[16]"), in: url)
+        #expect(flat.contains { $0.hasPrefix("E0301 images are read as [channels, height, width]") }, "\(flat)")
+        #expect(errors(Self.spec("  train: {images: pics}", input: "[2, 4, 4]"), in: url).first?.hasPrefix("E0301 images are read as") == true)
+        // A list without a header would lose its first image as one.
+        try "pics/a/000.png,a\npics/b/000.png,b\n".write(to: url.appendingPathComponent("bare.csv"), atomically: true, encoding: .utf8)
+        #expect(errors(Self.spec("  train: {images: bare.csv}", classes: 2), in: url).first?.contains("names an image") == true)
+        // A listed path that leaves the project is refused like a data file.
+        try "path,label\n../../../etc/passwd.png,a\n".write(to: url.appendingPathComponent("out.csv"), atomically: true, encoding: .utf8)
+        #expect(errors(Self.spec("  train: {images: out.csv}", classes: 2), in: url).first?.hasPrefix("E0307 out.csv:2:1:") == true)
+        // A crop of another size than the model's input.
+        let crop = errors(Self.spec("  train: {images: pics}\n  augment: [{random_crop: {size: 3, padding: 1}}]", classes: 2), in: url)
+        #expect(crop.count == 1 && crop[0].hasPrefix("E0404 random_crop's size [3, 3] is not model.input's height and width [4, 4]") || crop.first?.contains("random_crop's size [3, 3]") == true, "\(crop)")
+        #expect(errors(Self.spec("  train: {images: pics}\n  augment: [{rotate: 0}]", classes: 2), in: url).count == 1)
+    }
+
+    @Test func imagesOfOtherSizesChannelsOrSharedAcrossSetsAreWarnings() throws {
+        let url = try temporaryFolderForTests()
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Self.folder(["a": 6, "b": 6], in: url)
+        try Self.folder(["a": 2], in: url, name: "rgb", color: true)
+        let resized = errors(Self.spec("  train: {images: pics}", input: "[1, 8, 8]", classes: 2), in: url)
+        #expect(resized == ["W0367 12 of the 12 images in pics are not 8×8 (pics/a/000.png is 4×4): each is resized bilinearly to model.input's height and width"])
+        let converted = errors(Self.spec("  train: {images: pics}", input: "[3, 4, 4]", classes: 2), in: url)
+        #expect(converted.count == 1 && converted[0].hasPrefix("W0368 12 of the 12 images in pics are grayscale (pics/a/000.png), but model.input has 3 channels"))
+        // The validation folder repeats a training image (same pixels, another name).
+        try FileManager.default.createDirectory(at: url.appendingPathComponent("val/b"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: url.appendingPathComponent("pics/b/003.png"), to: url.appendingPathComponent("val/b/x.png"))
+        try Data(Self.png(seed: 12345, color: false)).write(to: url.appendingPathComponent("val/b/y.png"))
+        let shared = errors(Self.spec("  train: {images: pics}\n  validation: {images: val}", classes: 2), in: url)
+        #expect(shared == ["W0365 1 of the 2 validation images is identical to training images (val/b/x.png is pics/b/003.png), so their loss measures memory, not generalization"])
+    }
+
+    /// The bytes of a run's saved parameters.
+    static func train(_ model: ModelIR, epochs: Int? = nil) -> [Float] {
+        let trainer = Trainer(model: model)
+        trainer.train { _ in }
+        return trainer.parameters()
+    }
+
+    @Test func augmentedTrainingIsDeterministicAndResumesExactly() throws {
+        let url = try temporaryFolderForTests()
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Self.folder(["a": 5, "b": 6], in: url)
+        let augment = "  augment: [{random_crop: {size: 4, padding: 1}}, {flip: horizontal}, {rotate: 20}, {brightness: 0.3}]"
+        let path = url.appendingPathComponent("t.yaml").path
+        let plain = try #require(Compiler.compile(SourceFile(path: path, text: Self.spec("  train: {images: pics}", classes: 2))).model)
+        let augmented = try #require(Compiler.compile(SourceFile(path: path, text: Self.spec("  train: {images: pics}\n" + augment, classes: 2))).model)
+        #expect(augmented.augmentations.count == 4)
+        let once = Self.train(augmented)
+        #expect(once == Self.train(augmented), "the same seed draws the same augmentations")
+        #expect(once != Self.train(plain), "augmentation changes what the network trains on")
+        // Stopped after 2 of 4 epochs and resumed from the checkpoint: the same parameters.
+        let first = Trainer(model: augmented)
+        var saved: [UInt8] = []
+        first.train(TrainingOptions(checkpointEvery: 2), checkpoint: { epoch in
+            if epoch == 1 {
+                let state = first.checkpointState()
+                saved = SafeTensors.encode(state.tensors, metadata: state.metadata)
+            }
+        }) { _ in }
+        #expect(first.parameters() == once)
+        let resumed = Trainer(model: augmented)
+        try resumed.resume(from: saved)
+        resumed.train { _ in }
+        #expect(resumed.parameters() == once)
+    }
+}
+
+extension String {
+    /// A hash of the text that is the same in every process (Swift's hashValue is seeded per process).
+    var hashValueStable: Int { utf8.reduce(5381) { ($0 &* 33) &+ Int($1) } }
+}
