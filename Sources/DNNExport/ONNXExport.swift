@@ -57,7 +57,7 @@ public enum ONNXExport {
             ("dtype", .string(encoder == nil ? "float32" : "one input per column")),
             ("normalization", .string(inputNormalizer.kind.rawValue)),
             ("normalized_in_graph", .bool(true)),
-        ]).compact
+        ] + pixels(model)).compact
         proto.metadataProps.append(input)
         // The encoding as dnnc fitted it: the columns, their categories and fills, for a deployment to read.
         if let encoder {
@@ -69,6 +69,23 @@ public enum ONNXExport {
         do { return try [UInt8](proto.serializedBytes() as [UInt8]) } catch {
             throw ExportError("the model could not be serialized: \(error)")
         }
+    }
+}
+
+/// How a model trained on pixels reads them, for `dnnc_input`: image files as dnnc decodes them
+/// (ImageFiles.swift), or a uint8 array's values as they are.
+func pixels(_ model: ModelIR) -> [(String, JSONValue)] {
+    switch model.pixelMax {
+    case 1?:
+        let channels = model.inputShape.first == 1 ? "grayscale (PIL's convert(\"L\"))" : "RGB, alpha dropped"
+        return [("images", .object([
+            ("layout", .string("NCHW")),
+            ("channels", .string(channels)),
+            ("scale", .string("8-bit value / 255, in [0, 1], before the normalization")),
+            ("resize", .string("bilinear to H × W as torch.nn.functional.interpolate(align_corners=False), when the image is not H × W")),
+        ]))]
+    case 255?: return [("pixels", .string("uint8 values 0 to 255 as they are, before the normalization"))]
+    default: return []
     }
 }
 

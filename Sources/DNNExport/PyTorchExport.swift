@@ -51,6 +51,10 @@ public enum PyTorchExport {
             INPUT_SCALED = \(model.encoder.map { "[" + $0.scaled.map(pyBool).joined(separator: ", ") + "]" } ?? "None")
             NORMALIZE = {"inputs": \(py(model.inputNormalization.rawValue)), "targets": \(py(model.appliedTargetNormalization.rawValue))}
             INPUT_SHAPE = \(pyTuple(model.inputShape))
+            # data.augment (Data/Augmentation.swift), applied to each training sample before normalization;
+            # PIXEL_MAX bounds brightness (1 for image files, 255 for uint8 arrays; None: unbounded).
+            AUGMENT = [\(model.augmentations.map(\.python).joined(separator: ", "))]
+            PIXEL_MAX = \(model.pixelMax.map { "\($0)" } ?? "None")
             OUTPUT_SHAPE = \(pyTuple(model.layers.last!.outputShape))
             LOSS = \(model.loss.python)
             OPTIMIZER = \(optimizer(model.optimizer))

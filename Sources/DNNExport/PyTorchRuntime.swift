@@ -47,7 +47,7 @@ def rotl(x, k):
 
 
 class RandomStream:
-    INITIALIZATION, SHUFFLING, DROPOUT, VALIDATION_SPLIT = 0, 1, 2, 3
+    INITIALIZATION, SHUFFLING, DROPOUT, VALIDATION_SPLIT, AUGMENTATION = 0, 1, 2, 3, 5
 
     def __init__(self, seed, stream):
         x = (seed ^ ((stream * 0xD1B54A32D192ED03) & MASK)) & MASK
@@ -325,6 +325,84 @@ def series_windows(record, folder):
     return x, y
 
 
+IMAGE_ENDINGS = (".png", ".jpg", ".jpeg")
+
+
+def image_rows(paths):
+    """Images as dnnc reads them (Data/ImageFiles.swift): PIL's convert("L") or convert("RGB"), v / 255,
+    resized as torch's bilinear interpolate (align_corners=False) when not the model's H × W."""
+    from PIL import Image
+    c, h, w = INPUT_SHAPE
+    rows = np.zeros((len(paths), c * h * w), dtype=np.float32)
+    for i, path in enumerate(paths):
+        with Image.open(path) as image:
+            array = np.asarray(image.convert("L" if c == 1 else "RGB"), dtype=np.float32) / 255
+        x = torch.from_numpy(array.reshape(array.shape[0], array.shape[1], -1)).permute(2, 0, 1)[None]
+        if x.shape[2:] != (h, w):
+            x = F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False)
+        rows[i] = x.reshape(-1).numpy()
+    return rows
+
+
+def image_set(record, folder):
+    """`{images: folder}`: class subfolders, sorted, their images at any depth sorted by path (hidden
+    files skipped); or `{images: list.csv, path, target}` (Data/ImageSet.swift)."""
+    where = os.path.join(folder, record["images"])
+    if record["images"].lower().endswith(".csv"):
+        with open(where, newline="", encoding="utf-8-sig") as f:
+            table = [row for row in csv.reader(f) if any(c.strip() for c in row)]
+        header, body = table[0], table[1:]
+        path = column_indices([record.get("path", 0)], header, len(header))[0]
+        target = column_indices([record.get("target", 1)], header, len(header))[0]
+        paths = [os.path.join(os.path.dirname(where), row[path]) for row in body]
+        labels = [row[target] for row in body]
+        y = [[float(v)] if is_number(v) else [CLASSES.index(v)] for v in labels]
+    else:
+        paths, y = [], []
+        classes = sorted(d for d in os.listdir(where) if not d.startswith(".") and os.path.isdir(os.path.join(where, d)))
+        for name in classes:
+            found = []
+            for root, dirs, files in os.walk(os.path.join(where, name)):
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                relative = os.path.relpath(root, os.path.join(where, name))
+                for f in files:
+                    if not f.startswith(".") and f.lower().endswith(IMAGE_ENDINGS):
+                        found.append(f if relative == "." else relative + "/" + f)
+            paths += [os.path.join(where, name, f) for f in sorted(found)]
+            y += [[CLASSES.index(name)]] * len(found)
+    return image_rows(paths), np.array(y, dtype=np.float32)
+
+
+def augment_sample(x, rng):
+    """One sample [C, H, W] changed as dnnc's Augmentation.draw and .transform change it, in float32."""
+    c, h, w = x.shape
+    for kind, *args in AUGMENT:
+        if kind == "random_crop":
+            ch, cw, p = args
+            top = rng.index_below(h + 2 * p - ch + 1)
+            left = rng.index_below(w + 2 * p - cw + 1)
+            padded = np.zeros((c, h + 2 * p, w + 2 * p), dtype=np.float32)
+            padded[:, p:p + h, p:p + w] = x
+            x = padded[:, top:top + ch, left:left + cw].copy()
+        elif kind == "flip":
+            if rng.uniform() < 0.5:
+                x = x[:, :, ::-1].copy() if args[0] else x[:, ::-1, :].copy()
+        elif kind == "rotate":
+            angle = (rng.uniform() * 2 - 1) * args[0] * math.pi / 180
+            cosine, sine = np.float32(math.cos(angle)), np.float32(math.sin(angle))
+            cx, cy = np.float32(w - 1) / np.float32(2), np.float32(h - 1) / np.float32(2)
+            dy, dx = np.meshgrid(np.arange(h, dtype=np.float32) - cy, np.arange(w, dtype=np.float32) - cx, indexing="ij")
+            sx = np.rint(cosine * dx - sine * dy + cx).astype(np.int64)
+            sy = np.rint(sine * dx + cosine * dy + cy).astype(np.int64)
+            inside = (sx >= 0) & (sx < w) & (sy >= 0) & (sy < h)
+            x = np.where(inside[None], x[:, np.clip(sy, 0, h - 1), np.clip(sx, 0, w - 1)], np.float32(0))
+        elif kind == "brightness":
+            low = max(0.0, 1 - args[0])
+            factor = np.float32(low + rng.uniform() * (1 + args[0] - low))
+            x = np.clip(x * factor, 0, np.float32(PIXEL_MAX) if PIXEL_MAX is not None else np.inf).astype(np.float32)
+    return x
+
+
 def load_data(folder):
     """The training and validation sets as dnnc builds them, the split drawn by dnnc's stream 3."""
     def load(record):
@@ -338,6 +416,8 @@ def load_data(folder):
             return text_windows(record, folder)
         if "series" in record:
             return series_windows(record, folder)
+        if "images" in record:
+            return image_set(record, folder)
         return encode(*read_columns(record["inputs"], folder)), as_targets(read_table(record["targets"], folder))
 
     train = load(DATA["train"])
@@ -491,7 +571,9 @@ def main():
     (x, y), validation = load_data(args.data_folder)
     inputs = Normalizer(NORMALIZE["inputs"], x, INPUT_SCALED)
     targets = Normalizer(NORMALIZE["targets"], y)
-    x = torch.from_numpy(inputs.apply(x).reshape((len(x),) + INPUT_SHAPE))
+    # With data.augment the samples stay as read: each batch is augmented, then normalized.
+    x = torch.from_numpy((x if AUGMENT else inputs.apply(x)).reshape((len(x),) + INPUT_SHAPE))
+    augmenter = RandomStream(SEED, RandomStream.AUGMENTATION)
     y = torch.from_numpy(targets.apply(y))
     if validation is not None:
         vx = torch.from_numpy(inputs.apply(validation[0]).reshape((len(validation[0]),) + INPUT_SHAPE)).to(device)
@@ -582,6 +664,9 @@ def main():
             rows = sum(len(yb) for _, yb in group)
             loss = 0.0
             for k, (xb, yb) in enumerate(group):
+                if AUGMENT:
+                    xb = np.stack([augment_sample(sample, augmenter) for sample in xb.numpy()])
+                    xb = torch.from_numpy(inputs.apply(xb))
                 xb, yb = xb.to(device), yb.to(device)
                 with torch.autocast(device_type=device.type, dtype=amp, enabled=amp is not None):
                     part = loss_function(net(xb).float(), yb) * (1 if LOSS["reduction"] == "sum" else len(yb) / rows)

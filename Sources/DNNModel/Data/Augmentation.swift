@@ -67,6 +67,16 @@ public enum Augmentation: Sendable, Equatable {
         return .randomCrop(height: dims[0], width: dims[1], padding: padding)
     }
 
+    /// The augmentation for the exported PyTorch program's AUGMENT (its `augment_sample` applies it).
+    public var python: String {
+        switch self {
+        case .randomCrop(let h, let w, let p): "(\"random_crop\", \(h), \(w), \(p))"
+        case .flip(let horizontal): "(\"flip\", \(horizontal ? "True" : "False"))"
+        case .rotate(let degrees): "(\"rotate\", \(degrees))"
+        case .brightness(let b): "(\"brightness\", \(b))"
+        }
+    }
+
     /// The numbers one application draws: a crop's top and left, a flip's 1 (mirror) or 0, a rotation's
     /// angle in degrees, a brightness factor.
     public func draw(_ rng: inout RandomStream, height: Int, width: Int) -> [Double] {
