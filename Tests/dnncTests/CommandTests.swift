@@ -735,3 +735,51 @@ struct TestSetTests {
         #expect(test["rows"] as? Int == 2 && (test["loss"] as? Double ?? 1) < 1e-3 && test["r2"] != nil)
     }
 }
+
+/// specs/images/shapes trained briefly, then predicting an image folder and single files.
+struct ImageCommandTests {
+    @Test func predictWritesAPathAClassAndProbabilitiesPerImage() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let weights = folder.appendingPathComponent("w.safetensors").path
+        let trained = try Binary.run(["run", "specs/images/shapes.yaml", "--epochs", "1", "--save", weights, "--no-progress"])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let all = try Binary.run(["predict", "specs/images/shapes.yaml", "--weights", weights, "--input", "specs/images/shapes/validation"])
+        let lines = all.stdout.split(separator: "\n")
+        #expect(all.status == 0 && lines.first == "path,class,p_circle,p_square,p_triangle", "\(all.stderr)")
+        #expect(lines.count == 151 && lines[1].hasPrefix("specs/images/shapes/validation/circle/00000.png,"))
+        for line in lines.dropFirst() {
+            let cells = line.split(separator: ",")
+            let p = cells.dropFirst(2).compactMap { Double($0) }
+            #expect(cells.count == 5 && ["circle", "square", "triangle"].contains(String(cells[1])) && abs(p.reduce(0, +) - 1) < 1e-5, "\(line)")
+        }
+        // One file, its name holding a comma: the path cell is quoted; its row is the folder's row.
+        let odd = folder.appendingPathComponent("a, b.png").path
+        try FileManager.default.copyItem(atPath: Binary.root.appendingPathComponent("specs/images/shapes/validation/circle/00000.png").path, toPath: odd)
+        let one = try Binary.run(["predict", "specs/images/shapes.yaml", "--weights", weights, "--input", odd])
+        // (A batch of one multiplies in another blocking than a batch of 150: the last bit may differ.)
+        let row = try #require(one.stdout.split(separator: "\n").last), quoted = "\"\(odd)\","
+        #expect(one.status == 0 && row.hasPrefix(quoted), "\(one.stdout)")
+        let mine = row.dropFirst(quoted.count).split(separator: ","), theirs = lines[1].split(separator: ",").dropFirst()
+        #expect(mine.first == theirs.first && zip(mine.dropFirst(), theirs.dropFirst()).allSatisfy { abs(Double($0)! - Double($1)!) < 1e-6 }, "\(row)")
+        // A corrupt file is named, nothing is written, exit 2.
+        let bad = folder.appendingPathComponent("bad.jpg").path
+        try Data("not a jpeg".utf8).write(to: URL(fileURLWithPath: bad))
+        let out = folder.appendingPathComponent("out.csv").path
+        let refused = try Binary.run(["predict", "specs/images/shapes.yaml", "--weights", weights, "--input", folder.path, "--output", out])
+        #expect(refused.status == 2 && refused.stderr.contains("bad.jpg: it is neither a PNG nor a JPEG file"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+        let npy = try Binary.run(["predict", "specs/images/shapes.yaml", "--weights", weights, "--input", odd, "--output", folder.appendingPathComponent("o.npy").path])
+        #expect(npy.status == 2 && npy.stderr.contains("predictions for images are CSV"))
+    }
+
+    @Test func checkCountsTheImagesOfEachClass() throws {
+        let checked = try Binary.run(["check", "specs/images/shapes.yaml"])
+        #expect(checked.status == 0)
+        #expect(checked.stdout == """
+            specs/images/shapes.yaml: data: shapes/train: 600 images: circle 200, square 200, triangle 200
+            specs/images/shapes.yaml: data: shapes/validation: 150 images: circle 50, square 50, triangle 50
+
+            """)
+    }
+}
