@@ -94,7 +94,9 @@ struct Predict: ParsableCommand {
         do { predictor = try Predictor(model: ir, checkpoint: checkpoint, batch: min(batchSize, 1024)) } catch {
             throw Console.fail("cannot use \(model.weights): \(error)")
         }
-        if input != "-", ImageFiles.isImageName(input) || FileManager.default.isFolder(input) {
+        // An image file, or a folder when the model reads images ([1 or 3, H, W]).
+        let readsImages = ir.inputShape.count == 3 && (ir.inputShape[0] == 1 || ir.inputShape[0] == 3) && ir.encoder == nil
+        if input != "-", ImageFiles.isImageName(input) || readsImages && FileManager.default.isFolder(input) {
             return try predictImages(ir, predictor)
         }
         let reader: RowReader
@@ -184,7 +186,7 @@ extension Predict {
     func predictImages(_ ir: ModelIR, _ predictor: Predictor) throws {
         let shape = ir.inputShape
         guard shape.count == 3, shape[0] == 1 || shape[0] == 3, ir.encoder == nil else {
-            throw Console.fail("\(input) holds images, but the model reads \(shape), not [1 or 3, height, width]")
+            throw Console.fail("\(input) is an image, but the model reads \(shape), not [1 or 3, height, width] images")
         }
         if output?.lowercased().hasSuffix(".npy") == true { throw Console.fail("predictions for images are CSV (path, class, probabilities): give --output a .csv name") }
         let folder = FileManager.default.isFolder(input)
