@@ -336,7 +336,7 @@ struct Run: ParsableCommand {
         Console.out(RunReport.predictions(inputs: inputs, predictions: trainer.predict(inputs),
                                           targets: model.train.targets, format: logFormat, classes: model.classes,
                                           outputActivation: model.layers.last!.activation, positions: model.positions,
-                                          binary: ProbabilityOfOne(model.loss)))
+                                          binary: ProbabilityOfOne(model.loss), names: model.sampleNames))
         if model.loss.isClassification, logFormat == .text {
             Console.out(Metrics.classificationReport(model, trainer: trainer))
         }

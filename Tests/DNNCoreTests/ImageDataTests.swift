@@ -169,6 +169,7 @@ struct ImageDataTests {
         #expect(model.train.inputs.columns == 16)
         #expect(model.pixelMax == 1)
         #expect(model.dataSummary == ["pics: 7 images: cat 3, dog 4, emu 0"])
+        #expect(model.sampleNames == ["pics/cat/000.png", "pics/cat/001.png", "pics/cat/002.png", "pics/dog/000.png", "pics/dog/001.png", "pics/dog/002.png", "pics/dog/003.png"])
         let first = try ImageFiles.decode([UInt8](try Data(contentsOf: url.appendingPathComponent("pics/cat/000.png"))))
         #expect(Array(model.train.inputs.row(0)) == first.pixels.map { Float($0) / 255 })
     }
@@ -209,6 +210,9 @@ struct ImageDataTests {
         // A listed path that leaves the project is refused like a data file.
         try "path,label\n../../../etc/passwd.png,a\n".write(to: url.appendingPathComponent("out.csv"), atomically: true, encoding: .utf8)
         #expect(errors(Self.spec("  train: {images: out.csv}", classes: 2), in: url).first?.hasPrefix("E0307 out.csv:2:1:") == true)
+        // More values than dnnc holds in memory, refused before any image is decoded.
+        let huge = errors(Self.spec("  train: {images: pics}", input: "[1, 8000, 8000]", classes: 2), in: url)
+        #expect(huge.contains { $0.hasPrefix("E0307 pics holds 4 images of 1×8000×8000 values, more than the 268435456") }, "\(huge)")
         // A crop of another size than the model's input.
         let crop = errors(Self.spec("  train: {images: pics}\n  augment: [{random_crop: {size: 3, padding: 1}}]", classes: 2), in: url)
         #expect(crop.count == 1 && crop[0].hasPrefix("E0404 random_crop's size [3, 3] is not model.input's height and width [4, 4]") || crop.first?.contains("random_crop's size [3, 3]") == true, "\(crop)")

@@ -240,6 +240,9 @@ struct Builder {
         if case .text(let windows, _) = data.train.inputs.origin { ir.textContext = windows.context.value }
         ir.pixelMax = read[.train]?.inputs.pixelMax
         ir.dataSummary = imageSummary(classes: ir.classes, validation: validation)
+        if case .images(let source, _) = data.train.inputs.origin, let shown = imageSets[source.images.value]?.shown {
+            if case .split? = data.validation, let (order, held) = drawnSplit { ir.sampleNames = order[held...].sorted().map { shown[$0] } } else { ir.sampleNames = shown }
+        }
         ir.augmentations = augmentations()
         // The names predict and evaluate read a CSV by: the training file's header, as selected.
         ir.inputColumns = inputColumns
@@ -491,6 +494,14 @@ struct Builder {
             }
         } catch {
             bag.error(.dataFile, error.message, at: range, help: error.help)
+            return nil
+        }
+        // Held in memory as float32: bounded before any image is decoded, as a table's values are.
+        let values = listing.entries.count.multipliedReportingOverflow(by: shape.reduce(1, *))
+        guard !values.overflow, values.partialValue <= TextCorpus.maxValues else {
+            bag.error(.dataFile, "\(name) holds \(listing.entries.count) images of \(shape.map(String.init).joined(separator: "×")) values, more than the \(TextCorpus.maxValues) (1 GiB of float32) dnnc holds in memory",
+                      at: range, notes: [DiagnosticNote("model.input is declared here", at: input.range)],
+                      help: "train on fewer images, or smaller ones (model.input's height and width)")
             return nil
         }
         dataFiles += listing.entries.map(\.path)

@@ -261,6 +261,8 @@ public struct ModelIR: Sendable {
     /// The largest value a training input can hold as read: 1 for image files, 255 for a uint8 .npy
     /// (brightness clamps there); nil for other data.
     public var pixelMax: Float? = nil
+    /// For an image set: each training sample's path as shown, for the run's table of predictions.
+    public var sampleNames: [String]? = nil
     /// What `dnnc check` says about the data besides diagnostics: an image set's images per class.
     public var dataSummary: [String] = []
     /// The data files read, as canonical paths (outputs must not overwrite them).

@@ -124,7 +124,8 @@ public enum RunReport {
     /// per position (`positions` > 1), the predicted and the target class of every position.
     public static func predictions(inputs: DataMatrix, predictions: DataMatrix, targets: DataMatrix,
                                    format: LogFormat, classes: [String]? = nil, outputActivation: Activation = .identity,
-                                   positions: Int = 1, binary: ProbabilityOfOne? = nil, limit: Int = 20) -> String {
+                                   positions: Int = 1, binary: ProbabilityOfOne? = nil, limit: Int = 20,
+                                   names: [String]? = nil) -> String {
         switch format {
         case .jsonl:
             // {"predictions":[[…],…]}, written value by value: a tree of JSONValues for every output of
@@ -140,26 +141,28 @@ public enum RunReport {
         case .text:
             let shown = min(limit, predictions.rows)
             var rows: [[String]] = [["input", "prediction", "target"]]
+            // A sample is shown by its name where it has one (an image's path), else by its values.
+            func sample(_ r: Int) -> String { names.map { Format.printable($0[r]) } ?? vector(inputs.row(r)) }
             for r in 0..<shown {
                 if let classes, let binary, classes.count == 2 {
                     // A binary loss's one output: the probability of the second class.
                     let p = binary.probability(predictions.values[r])
                     let one = p > 0.5
-                    rows.append([vector(inputs.row(r)), "\(name(one ? 1 : 0, classes)) (p \(Format.c("%.3f", Double(one ? p : 1 - p))))",
+                    rows.append([sample(r), "\(name(one ? 1 : 0, classes)) (p \(Format.c("%.3f", Double(one ? p : 1 - p))))",
                                  name(Int(targets.values[r]), classes)])
                 } else if let classes, positions > 1 {
                     let V = predictions.columns / positions, row = predictions.row(r)
                     let best = (0 ..< positions).map { i in Format.printable(name(Metrics.argmax(row.dropFirst(i * V).prefix(V)), classes)) }
                     let labels = targets.row(r).map { $0.index(below: classes.count).map { Format.printable(name($0, classes)) } ?? Format.number(Double($0)) }
-                    rows.append([vector(inputs.row(r)), words(best), words(labels)])
+                    rows.append([sample(r), words(best), words(labels)])
                 } else if let classes {
                     let probabilities = Metrics.probabilities(predictions.row(r), after: outputActivation)
                     let best = Metrics.argmax(predictions.row(r))
                     let label = targets.columns == 1 ? Int(targets.values[r]) : Metrics.argmax(targets.row(r))
-                    rows.append([vector(inputs.row(r)), "\(name(best, classes)) (p \(Format.c("%.3f", Double(probabilities[best]))))",
+                    rows.append([sample(r), "\(name(best, classes)) (p \(Format.c("%.3f", Double(probabilities[best]))))",
                                  name(label, classes)])
                 } else {
-                    rows.append([vector(inputs.row(r)), vector(predictions.row(r)), vector(targets.row(r))])
+                    rows.append([sample(r), vector(predictions.row(r)), vector(targets.row(r))])
                 }
             }
             var out = "predictions (\(shown) of \(predictions.rows) rows):\n"
