@@ -6,13 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-600}
 shift || true
-targets=${*:-spec csv checkpoint npy metadata state set}
+targets=${*:-spec csv checkpoint npy metadata state set image}
 export LSAN_OPTIONS="suppressions=$PWD/lsan.supp"
 # -sanitize=fuzzer alone no longer instruments the library targets for coverage (Swift 6.3: no
 # __sancov_cntrs in DNNCore's objects, "no interesting inputs" from libFuzzer); name the coverage
 # libFuzzer reads (inline 8-bit counters and the PC table) and comparison tracing explicitly.
 swift build -c debug --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING \
     -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp >/dev/null
+mkdir -p crashes  # libFuzzer writes a crash there and refuses to start without it
 for target in $targets; do
   export FUZZ_TARGET=$target
   scratch=$(mktemp -d)

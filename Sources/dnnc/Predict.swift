@@ -259,14 +259,15 @@ struct Evaluate: ParsableCommand {
         abstract: "The loss and metrics of a trained model on labelled data.",
         discussion: """
             --data holds each row's inputs followed by its targets (CSV or .npy), or only the inputs when \
-            --targets names the targets' file. A classifier's target is its class index or name. The loss \
+            --targets names the targets' file; for a model of images, --data may be a folder with one \
+            subfolder of images per class, as training reads one. A classifier's target is its class index or name. The loss \
             is computed as training computes it (on normalized targets, penalties included); the metrics \
             are in the targets' units, as `dnnc run` logs them.
             """)
 
     @OptionGroup var model: TrainedModelOptions
 
-    @Option(help: "The labelled rows: a .csv or .npy file.")
+    @Option(help: "The labelled rows: a .csv or .npy file, or for a model of images a folder of class subfolders.")
     var data: String
 
     @Option(help: "The targets, when --data holds only the inputs.")
@@ -308,8 +309,23 @@ struct Evaluate: ParsableCommand {
                 }
             }
         }
+        let readsImages = ir.inputShape.count == 3 && (ir.inputShape[0] == 1 || ir.inputShape[0] == 3) && ir.encoder == nil
         do throws(DataFileError) {
-            if let targets {
+            if readsImages, FileManager.default.isFolder(data) {
+                // A folder of class subfolders, as training reads one: each subfolder's name is its images' class.
+                guard targets == nil else { throw DataFileError(message: "--targets is for rows; a folder's classes are its subfolders' names", help: nil) }
+                let listing = try ImageSet.folder(data, shown: data, root: nil)
+                let read = ImageSet.read(listing, shape: ir.inputShape)
+                if let failure = read.failures.first { throw DataFileError(message: "\(failure.shown): \(failure.message)", help: nil) }
+                for entry in listing.entries {
+                    guard case .text(let name) = entry.target, let k = names[name] else {
+                        throw DataFileError(message: "\(entry.shown): its folder's name is not one of the model's classes (" + (predictor.classes ?? []).prefix(10).joined(separator: ", ") + ")",
+                                            help: "name each subfolder after a class the model was trained on")
+                    }
+                    labels.append(Float(k))
+                }
+                inputs = read.inputs.floats ?? []
+            } else if let targets {
                 let x = try RowReader(path: data, displayName: data, width: I, columns: ir.inputColumns, encoder: predictor.encoder)
                 defer { predictor.encoder?.unseenNote(x.unseen).map(Console.error) }
                 let y = try RowReader(path: targets, displayName: targets, width: T, names: names.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: (0 ..< T).map { ($0, names) }),

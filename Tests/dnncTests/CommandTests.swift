@@ -742,7 +742,7 @@ struct ImageCommandTests {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let weights = folder.appendingPathComponent("w.safetensors").path
-        let trained = try Binary.run(["run", "specs/images/shapes.yaml", "--epochs", "1", "--save", weights, "--no-progress"])
+        let trained = try Binary.run(["run", "specs/images/shapes.yaml", "--epochs", "1", "--save", weights, "--no-progress", "--log-format", "jsonl"])
         #expect(trained.status == 0, "\(trained.stderr)")
         let all = try Binary.run(["predict", "specs/images/shapes.yaml", "--weights", weights, "--input", "specs/images/shapes/validation"])
         let lines = all.stdout.split(separator: "\n")
@@ -771,6 +771,18 @@ struct ImageCommandTests {
         #expect(!FileManager.default.fileExists(atPath: out))
         let npy = try Binary.run(["predict", "specs/images/shapes.yaml", "--weights", weights, "--input", odd, "--output", folder.appendingPathComponent("o.npy").path])
         #expect(npy.status == 2 && npy.stderr.contains("predictions for images are CSV"))
+        // evaluate reads a folder of class subfolders as training does: the run's last val_loss.
+        let last = try #require(trained.stdout.split(separator: "\n").last { $0.contains("\"val_loss\"") })
+        let valLoss = try #require((try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])?["val_loss"] as? Double)
+        let evaluated = try Binary.run(["evaluate", "specs/images/shapes.yaml", "--weights", weights, "--data", "specs/images/shapes/validation", "--format", "json"])
+        let measured = try #require(try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any])
+        #expect(measured["rows"] as? Int == 150 && abs((measured["loss"] as? Double ?? 0) - valLoss) < 1e-5 * valLoss, "\(evaluated.stdout) \(valLoss)")
+        let other = folder.appendingPathComponent("hexagon")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: odd, toPath: other.appendingPathComponent("1.png").path)
+        try FileManager.default.removeItem(atPath: bad)
+        let unknown = try Binary.run(["evaluate", "specs/images/shapes.yaml", "--weights", weights, "--data", folder.path])
+        #expect(unknown.status == 2 && unknown.stderr.contains("hexagon/1.png: its folder's name is not one of the model's classes (circle, square, triangle)"), "\(unknown.stderr)")
     }
 
     @Test func checkCountsTheImagesOfEachClass() throws {

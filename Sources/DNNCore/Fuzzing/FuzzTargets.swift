@@ -29,6 +29,18 @@ public enum FuzzTargets {
         _ = try? DataFiles.npy(bytes, "fuzz.npy")
     }
 
+    /// An image file as an image set reads it: decoded (PNG or JPEG, by signature), then made a gray
+    /// and an RGB sample of other sizes than its own (every branch of the conversion and the resize).
+    public static func image(_ bytes: [UInt8]) {
+        guard let image = try? ImageFiles.decode(bytes) else { return }
+        precondition(image.pixels.count == image.width * image.height * image.channels, "a decoded image's pixels do not fill it")
+        for (channels, height, width) in [(1, 5, 7), (3, 8, 8), (3, image.height, image.width)] {
+            var sample = [Float](repeating: .nan, count: channels * height * width)
+            sample.withUnsafeMutableBufferPointer { ImageFiles.sample(image, channels: channels, height: height, width: width, into: $0.baseAddress!) }
+            precondition(sample.allSatisfy { $0 >= 0 && $0 <= 1 }, "a sample value outside [0, 1]")
+        }
+    }
+
     /// The checkpoint reader.
     public static func checkpoint(_ bytes: [UInt8]) {
         _ = try? SafeTensors.decode(bytes)
@@ -102,6 +114,6 @@ public enum FuzzTargets {
     /// Every target by its name, for the fuzzer's entry point, the replayer and the replay test.
     public static let all: [(name: String, run: @Sendable ([UInt8]) -> Void)] = [
         ("spec", spec), ("csv", csv), ("checkpoint", checkpoint), ("npy", npy),
-        ("metadata", metadata), ("state", trainingState), ("set", set),
+        ("metadata", metadata), ("state", trainingState), ("set", set), ("image", image),
     ]
 }
