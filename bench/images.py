@@ -17,8 +17,9 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run import run  # noqa: E402  (bench/run.py's timing of a whole process: wall seconds, peak RSS)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -62,20 +63,6 @@ print(json.dumps({"seconds": time.perf_counter() - start, "accuracy": right / le
 '''
 
 
-def timed(command):
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - start
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{stderr[-2000:]}")
-    return wall, usage.ru_maxrss / 1024, stdout
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
@@ -84,10 +71,10 @@ def main():
         subprocess.run([sys.executable, os.path.join(ROOT, "tools", "make_images.py"), DATA, "--train", "3000", "--validation", "600"], check=True)
     results = {"dnnc": [], "torch": []}
     for _ in range(args.rounds):
-        wall, rss, out = timed([DNNC, "run", "bench/specs/w7.yaml", "--threads", "2", "--no-progress", "--log-format", "jsonl"])
+        wall, rss, out, _ = run([DNNC, "run", "bench/specs/w7.yaml", "--threads", "2", "--no-progress", "--log-format", "jsonl"])
         last = [json.loads(line) for line in out.splitlines() if line.startswith("{") and '"epoch"' in line][-1]
         results["dnnc"].append((wall, rss, last["val_accuracy"]))
-        wall, rss, out = timed([sys.executable, "-c", TORCH, DATA])
+        wall, rss, out, _ = run([sys.executable, "-c", TORCH, DATA])
         results["torch"].append((wall, rss, json.loads(out.strip().splitlines()[-1])["accuracy"]))
     print(f"W7, {args.rounds} rounds: whole process, median (min–max); peak RSS of the main process; last validation accuracy")
     for name, runs in results.items():

@@ -129,12 +129,12 @@ struct Predict: ParsableCommand {
             throw Console.fail(error.description)
         }
         var rows: [Float] = []
-        do {
+        try writeRows(writer) {
             while true {
                 let n = try reader.next(maxRows: batchSize, into: &rows)
                 if n == 0 { break }
                 let outputs: [Float]
-                do { outputs = try predictor.outputs(rows, rows: n) } catch {
+                do throws(IndexViolation) { outputs = try predictor.outputs(rows, rows: n) } catch {
                     throw DataFileError(message: reader.place(ofBatchRow: error.row, column: error.column) + ": " + error.description,
                                         help: "an embedding's input is a whole number from 0 to vocab − 1")
                 }
@@ -169,12 +169,6 @@ struct Predict: ParsableCommand {
             }
             try writer.finish()
             predictor.encoder?.unseenNote(reader.unseen).map(Console.error)
-        } catch let error as DataFileError {
-            writer.abandon()
-            throw Console.fail(error.description)
-        } catch let error as CheckpointError {
-            writer.abandon()
-            throw Console.fail(error.description)
         }
     }
 }
@@ -200,7 +194,7 @@ extension Predict {
         do { writer = try RowWriter(path: output, format: .csv, width: header.count, header: header.map(Escape.csv)) } catch {
             throw Console.fail(error.description)
         }
-        do {
+        try writeRows(writer) {
             for start in stride(from: 0, to: files.count, by: batchSize) {
                 let batch = Array(files[start ..< min(start + batchSize, files.count)])
                 var entries: [ImageEntry] = []
@@ -234,15 +228,20 @@ extension Predict {
                 }
             }
             try writer.finish()
-        } catch let error as DataFileError {
+        }
+    }
+
+    /// Runs `body`, which writes rows to `writer`: an error abandons the file (nothing is left half
+    /// written) and ends the command with the error's message.
+    func writeRows(_ writer: RowWriter, _ body: () throws -> Void) throws {
+        do { try body() } catch {
             writer.abandon()
-            throw Console.fail(error.description)
-        } catch let error as CheckpointError {
-            writer.abandon()
-            throw Console.fail(error.description)
-        } catch let error as IndexViolation {
-            writer.abandon()
-            throw Console.fail(error.description)
+            switch error {
+            case let error as DataFileError: throw Console.fail(error.description)
+            case let error as CheckpointError: throw Console.fail(error.description)
+            case let error as IndexViolation: throw Console.fail(error.description)
+            default: throw error
+            }
         }
     }
 }
