@@ -236,6 +236,22 @@ struct ImageDataTests {
         #expect(shared == ["W0365 1 of the 2 validation images is identical to training images (val/b/x.png is pics/b/003.png), so their loss measures memory, not generalization"])
     }
 
+    @Test func augmentationsAreSetByIndexOrNameAndByTheirShorthand() throws {
+        let url = try temporaryFolderForTests()
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Self.folder(["a": 2, "b": 2], in: url)
+        let text = Self.spec("  train: {images: pics}\n  augment: [{flip: horizontal}, {rotate: 15}]", classes: 2)
+        func augmentations(_ sets: String...) throws -> [Augmentation]? {
+            try Compiler.compile(SourceFile(path: url.appendingPathComponent("t.yaml").path, text: text), overrides: sets.map { try Override($0) }).model?.augmentations
+        }
+        #expect(try augmentations() == [.flip(horizontal: true), .rotate(degrees: 15)])
+        for set in ["data.augment.1.rotate=30", "data.augment.rotate_1.rotate=30", "data.augment.1.rotate.degrees=30", "data.augment.1={rotate: 30}"] {
+            #expect(try augmentations(set) == [.flip(horizontal: true), .rotate(degrees: 30)], "\(set)")
+        }
+        #expect(try augmentations("data.augment.flip_1.flip=vertical") == [.flip(horizontal: false), .rotate(degrees: 15)])
+        #expect(throws: OverrideError.self) { try augmentations("data.augment.1.rotate=-3") }
+    }
+
     /// The bytes of a run's saved parameters.
     static func train(_ model: ModelIR, epochs: Int? = nil) -> [Float] {
         let trainer = Trainer(model: model)

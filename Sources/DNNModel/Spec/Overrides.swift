@@ -126,7 +126,11 @@ public enum Overrides {
                     throw fail("`\(path)` is \(current), not \(segment)",
                                help: "to change the \(catalog.name), set the whole value: --set '\(path)={\(segment): {...}}'")
                 }
-                let paramsType = ValueType.record(Record(name: kind.name, fields: kind.params))
+                var paramsType = ValueType.record(Record(name: kind.name, fields: kind.params))
+                // `--set data.augment.2.rotate=30`: a kind's shorthand value may be set as the kind's value.
+                if rest.count == 1, let shorthand = kind.params.first(where: { $0.name == kind.shorthand }) {
+                    paramsType = .oneOf([paramsType, shorthand.type])
+                }
                 let newParams = try set(params ?? emptyMapping(node.range), paramsType, at: rest.dropFirst(), path: here)
                 let key = YAMLNode(content: .scalar(YAMLScalar(text: segment, isPlain: true, value: .string(segment))), range: node.range)
                 return YAMLNode(content: .mapping([YAMLNode.Pair(key: key, value: newParams)]), range: node.range)
