@@ -92,6 +92,12 @@ struct ImageDataTests {
         var huge = png
         huge.replaceSubrange(16 ..< 24, with: [0, 0x10, 0, 0, 0, 0x10, 0, 0])
         #expect(throws: DataFileError.self) { try ImageFiles.decode(huge) }
+        // A 16-bit gray PNG (bit depth 16 in its header; its data is never reached).
+        var deep = png
+        deep[24] = 16
+        let crc = CRC32.checksum(deep[12 ..< 29])
+        deep.replaceSubrange(29 ..< 33, with: [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)])
+        #expect(throws: DataFileError(message: "it is a 16-bit PNG; dnnc reads 8-bit images", help: "convert it to 8 bits per channel")) { try ImageFiles.decode(deep) }
         let jpeg = FileManager.default.contents(atPath: Self.fixtures + "/rgb.jpg").map { [UInt8]($0) } ?? []
         #expect(throws: DataFileError.self, "a JPEG cut short") { try ImageFiles.decode(Array(jpeg.prefix(jpeg.count / 2))) }
     }

@@ -8,7 +8,7 @@
 //   `torch.nn.functional.interpolate(x, size=(H, W), mode="bilinear", align_corners=False)`, when the
 //   image is not already H × W.
 // A file that does not decode is an error naming it; a decoded image larger than `maxPixels` is refused
-// before its pixels are allocated (a 1 KB PNG may declare 10^5 × 10^5 pixels).
+// before its pixels are allocated (a 1 KB PNG may declare 10^5 × 10^5 pixels), and so is a 16-bit PNG.
 
 import Foundation
 import CPNG
@@ -71,6 +71,11 @@ public enum ImageFiles {
         guard began != 0 else { throw failure(image) }
         let (width, height) = (Int(image.width), Int(image.height))
         try checkSize(width: width, height: height)
+        // 16 bits per channel: libpng would reduce it to 8 as linear light encoded to sRGB, which is not
+        // v / 65535 nor what PIL makes of it; refused rather than read differently from the others.
+        guard image.format & png_uint_32(PNG_FORMAT_FLAG_LINEAR) == 0 else {
+            throw DataFileError(message: "it is a 16-bit PNG; dnnc reads 8-bit images", help: "convert it to 8 bits per channel")
+        }
         // Read as 8-bit RGBA whatever is stored (palette, gray, 16-bit), then keep gray or RGB.
         let color = image.format & png_uint_32(PNG_FORMAT_FLAG_COLOR) != 0
         image.format = png_uint_32(dnnc_png_format_rgba)
