@@ -301,6 +301,10 @@ struct Run: ParsableCommand {
         if let plot {
             try write(Array(Plot.costCurve(result.costs, validation: result.validationLosses, title: "\(model.name): cost per epoch").utf8), to: plot)
         }
+        if case .unreadableData(let message) = result.end {
+            throw Console.fail("\(message); training stopped during epoch \(trainer.epochsRun - 1)")
+        }
+        if let error = trainer.dataError { throw Console.fail(error.message) }
         if case .interrupted(let epoch, let step) = result.end {
             let signal = signals.received ?? SIGINT
             Console.error("dnnc: stopped by \(signal == SIGTERM ? "SIGTERM" : "SIGINT") during epoch \(epoch), after step \(step)")

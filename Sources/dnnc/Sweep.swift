@@ -72,6 +72,8 @@ struct SweepCommand: ParsableCommand {
             }
             if index == 0 || result.model == nil { printDiagnostics(result) }
             guard let model = result.model else { throw ExitCode(1) }
+            // Runs side by side would each hold their streams' batches and read the files at once.
+            if model.stream != nil { throw Console.fail("dnnc sweep trains images held in memory: leave out the training set's `stream: true`") }
             models.append(model)
         }
         try checkOutputs([("--plot", plot)], inputs: [spec] + models.flatMap(\.dataFiles))

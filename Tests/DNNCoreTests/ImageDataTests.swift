@@ -294,6 +294,99 @@ struct ImageDataTests {
     }
 }
 
+/// `stream: true`: the training images read from disk a batch at a time, with the in-memory bytes.
+struct ImageStreamTests {
+    func compile(_ url: URL, _ train: String, rest: String = "", augment: Bool = true) throws -> ModelIR {
+        let data = "  train: \(train)\n" + rest + (augment ? "  augment: [{random_crop: {size: 4, padding: 1}}, {flip: horizontal}, {rotate: 20}, {brightness: 0.3}]\n" : "")
+        let result = Compiler.compile(SourceFile(path: url.appendingPathComponent("t.yaml").path, text: ImageDataTests.spec(String(data.dropLast()), classes: 2)))
+        #expect(result.diagnostics.all.isEmpty, "\(result.diagnostics.all.map(\.message))")
+        return try #require(result.model)
+    }
+
+    @Test func aStreamedSetTrainsOnTheSameBytesAsInMemory() throws {
+        let url = try temporaryFolderForTests()
+        defer { try? FileManager.default.removeItem(at: url) }
+        try ImageDataTests.folder(["a": 9, "b": 10], in: url)
+        for rest in ["", "  validation: {split: 0.25}\n  normalize: {inputs: standard}\n", "  normalize: {inputs: minmax}\n"] {
+            let memory = try compile(url, "{images: pics}", rest: rest)
+            let inMemory = ImageDataTests.train(memory)
+            #expect(memory.stream == nil)
+            for prefetch in [1, 3] {
+                let streamed = try compile(url, "{images: pics, stream: true, prefetch: \(prefetch)}", rest: rest)
+                #expect(streamed.train.inputs.isStreamed && streamed.stream?.entries.count == memory.train.inputs.rows)
+                #expect(streamed.validation?.inputs == memory.validation?.inputs && streamed.train.targets == memory.train.targets)
+                #expect(ImageDataTests.train(streamed) == inMemory, "\(rest) prefetch \(prefetch)")
+                let estimate = MemoryEstimate(streamed).bytes, held = MemoryEstimate(memory).bytes
+                #expect(estimate < held + (prefetch + 1) * 4 * 16 * 4 + 1)
+            }
+        }
+    }
+
+    @Test func aStreamedRunResumesExactly() throws {
+        let url = try temporaryFolderForTests()
+        defer { try? FileManager.default.removeItem(at: url) }
+        try ImageDataTests.folder(["a": 5, "b": 6], in: url)
+        let model = try compile(url, "{images: pics, stream: true, prefetch: 2}")
+        let whole = ImageDataTests.train(model)
+        let first = Trainer(model: model)
+        var saved: [UInt8] = []
+        first.train(TrainingOptions(checkpointEvery: 1), checkpoint: { epoch in
+            if epoch == 1 { saved = SafeTensors.encode(first.checkpointState().tensors, metadata: first.checkpointState().metadata) }
+        }) { _ in }
+        let resumed = Trainer(model: model)
+        try resumed.resume(from: saved)
+        resumed.train { _ in }
+        #expect(resumed.parameters() == whole)
+    }
+
+    @Test func aFileThatBreaksAfterTheCheckEndsTheRunNamingIt() throws {
+        let url = try temporaryFolderForTests()
+        defer { try? FileManager.default.removeItem(at: url) }
+        try ImageDataTests.folder(["a": 5, "b": 6], in: url)
+        let model = try compile(url, "{images: pics, stream: true}", augment: false)
+        let normalized = try compile(url, "{images: pics, stream: true}", rest: "  normalize: {inputs: standard}\n", augment: false)
+        // Its header still reads (the check passed), its pixels no longer do.
+        let path = url.appendingPathComponent("pics/b/002.png")
+        let bytes = try Data(contentsOf: path)
+        try bytes.prefix(40).write(to: path)
+        let failed = "pics/b/002.png: libpng cannot read it"
+        let result = Trainer(model: model).train { _ in }
+        guard case .unreadableData(let message) = result.end else { Issue.record("\(result.end)"); return }
+        #expect(message.hasPrefix(failed) && result.costs.isEmpty, "\(message)")
+        // With a normalization to fit, the fit meets it first, before any step.
+        let fitting = Trainer(model: normalized)
+        #expect(fitting.dataError?.message.hasPrefix(failed) == true)
+        let stopped = fitting.train { _ in }
+        #expect(stopped.costs.isEmpty && fitting.steps == 0)
+    }
+
+    @Test func onlyTheTrainingSetStreamsAndItsHeadersAreChecked() throws {
+        let url = try temporaryFolderForTests()
+        defer { try? FileManager.default.removeItem(at: url) }
+        try ImageDataTests.folder(["a": 3, "b": 3], in: url)
+        func messages(_ data: String) -> [String] {
+            Compiler.compile(SourceFile(path: url.appendingPathComponent("t.yaml").path, text: ImageDataTests.spec(data, classes: 2)))
+                .diagnostics.all.map { "\($0.code.rawValue) \($0.message)" }
+        }
+        #expect(messages("  train: {images: pics}\n  validation: {images: pics, stream: true}")
+                    .contains("E0307 only the training set streams; validation and test images are read into memory"))
+        #expect(messages("  train: {images: pics, stream: true}").isEmpty)
+        // Sizes come from the headers (no image is decoded before training) ...
+        #expect(messages("  train: {images: pics, stream: true}").isEmpty)
+        let resized = Compiler.compile(SourceFile(path: url.appendingPathComponent("t.yaml").path,
+                                                  text: ImageDataTests.spec("  train: {images: pics, stream: true}", input: "[1, 8, 8]", classes: 2)))
+        #expect(resized.diagnostics.all.map(\.code) == [.imagesResized])
+        // ... and a file that is no image is found there, before training.
+        try Data("garbage".utf8).write(to: url.appendingPathComponent("pics/a/009.png"))
+        #expect(messages("  train: {images: pics, stream: true}").first?.hasPrefix("E0307 1 of the 7 images in pics cannot be decoded: pics/a/009.png") == true)
+        // A streamed set is not bounded by memory: 9000×9000 samples pass the check.
+        try FileManager.default.removeItem(at: url.appendingPathComponent("pics/a/009.png"))
+        let huge = Compiler.compile(SourceFile(path: url.appendingPathComponent("t.yaml").path,
+                                               text: ImageDataTests.spec("  train: {images: pics, stream: true}", input: "[1, 9000, 9000]", classes: 2)))
+        #expect(!huge.diagnostics.all.contains { $0.code == .dataFile })
+    }
+}
+
 extension String {
     /// A hash of the text that is the same in every process (Swift's hashValue is seeded per process).
     var hashValueStable: Int { utf8.reduce(5381) { ($0 &* 33) &+ Int($1) } }

@@ -34,7 +34,7 @@ public enum Linter {
     /// held out at random. Consecutive training rows are compared; most must repeat their predecessor
     /// shifted by one step (the last axis of a [window, features] input, else one value).
     static func windowsSplitAtRandom(_ spec: ResolvedSpec, _ model: ModelIR, _ bag: inout DiagnosticBag) {
-        guard case .split(let fraction)? = spec.data.validation, !spec.data.train.isSeries else { return }
+        guard case .split(let fraction)? = spec.data.validation, !spec.data.train.isSeries, !model.train.inputs.isStreamed else { return }
         let rows = model.train.inputs, n = rows.columns
         let step = model.inputShape.count == 2 ? model.inputShape[1] : 1
         guard rows.rows >= 4, n > step else { return }
@@ -110,7 +110,8 @@ public enum Linter {
 
     /// W0350: features on scales far from 1, or far apart, slow or stall gradient descent.
     static func unscaledInputs(_ spec: ResolvedSpec, _ model: ModelIR, _ bag: inout DiagnosticBag) {
-        guard model.inputNormalization == .none else { return }
+        // (A streamed set's images are in [0, 1] and not read before training.)
+        guard model.inputNormalization == .none, !model.train.inputs.isStreamed else { return }
         // An encoded table's slots, one-hot and 0/1 values are not magnitudes: only numeric columns count.
         let scaled = model.encoder?.scaled
         let scales = columnScales(model.train.inputs).enumerated().map { scaled?[$0.offset] ?? true ? $0.element : 0 }

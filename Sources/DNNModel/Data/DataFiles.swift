@@ -20,6 +20,8 @@ public struct DataTable: Sendable {
     public var npyShape: [Int]? = nil
     /// The largest value a cell can hold when the data is pixels: 255 for a uint8 .npy, 1 for images.
     public var pixelMax: Float? = nil
+    /// A streamed image set's stand-in: rows and columns, no cells (ImageStream reads them).
+    public var streamed = false
     /// For a CSV file: the line of each row, and the (1-based) field of each column, for messages.
     public var rowLines: [Int] = []
     public var columnFields: [Int] = []

@@ -46,8 +46,12 @@ public enum ImageFiles {
     public static func decode(_ bytes: [UInt8]) throws(DataFileError) -> DecodedImage {
         if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return try png(bytes) }
         if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return try jpeg(bytes) }
-        throw DataFileError(message: bytes.isEmpty ? "the file is empty" : "it is neither a PNG nor a JPEG file (no PNG or JPEG signature)",
-                            help: "dnnc reads PNG and JPEG images")
+        throw unknownFormat(bytes)
+    }
+
+    static func unknownFormat(_ bytes: [UInt8]) -> DataFileError {
+        DataFileError(message: bytes.isEmpty ? "the file is empty" : "it is neither a PNG nor a JPEG file (no PNG or JPEG signature)",
+                      help: "dnnc reads PNG and JPEG images")
     }
 
     static func checkSize(width: Int, height: Int) throws(DataFileError) {
@@ -57,18 +61,27 @@ public enum ImageFiles {
         }
     }
 
-    static func png(_ bytes: [UInt8]) throws(DataFileError) -> DecodedImage {
-        var image = png_image()
-        image.version = png_uint_32(dnnc_png_image_version)
-        defer { png_image_free(&image) }
-        func failure(_ image: png_image) -> DataFileError {
-            let message = withUnsafeBytes(of: image.message) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            return DataFileError(message: "libpng cannot read it: \(message)", help: nil)
+    /// A file's size and channels from its header alone, checked as `decode` checks them: what a
+    /// streamed set knows of its images before training decodes them.
+    public static func header(_ bytes: [UInt8]) throws(DataFileError) -> (width: Int, height: Int, channels: Int) {
+        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
+            var image = png_image()
+            defer { png_image_free(&image) }
+            return try pngHeader(bytes, &image)
         }
+        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
+            guard let handle = tjInitDecompress() else { throw DataFileError(message: "libjpeg-turbo cannot start a decoder", help: nil) }
+            defer { tjDestroy(handle) }
+            return try jpegHeader(bytes, handle)
+        }
+        throw unknownFormat(bytes)
+    }
+
+    /// Reads a PNG's header into `image` and checks it: size, and 8 bits per channel.
+    static func pngHeader(_ bytes: [UInt8], _ image: inout png_image) throws(DataFileError) -> (width: Int, height: Int, channels: Int) {
+        image.version = png_uint_32(dnnc_png_image_version)
         let began = bytes.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
-        guard began != 0 else { throw failure(image) }
+        guard began != 0 else { throw pngFailure(image) }
         let (width, height) = (Int(image.width), Int(image.height))
         try checkSize(width: width, height: height)
         // 16 bits per channel: libpng would reduce it to 8 as linear light encoded to sRGB, which is not
@@ -76,15 +89,25 @@ public enum ImageFiles {
         guard image.format & png_uint_32(PNG_FORMAT_FLAG_LINEAR) == 0 else {
             throw DataFileError(message: "it is a 16-bit PNG; dnnc reads 8-bit images", help: "convert it to 8 bits per channel")
         }
-        // Read as 8-bit RGBA whatever is stored (palette, gray, 16-bit), then keep gray or RGB.
-        let color = image.format & png_uint_32(PNG_FORMAT_FLAG_COLOR) != 0
+        return (width, height, image.format & png_uint_32(PNG_FORMAT_FLAG_COLOR) != 0 ? 3 : 1)
+    }
+
+    static func pngFailure(_ image: png_image) -> DataFileError {
+        let message = withUnsafeBytes(of: image.message) { raw in String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        return DataFileError(message: "libpng cannot read it: \(message)", help: nil)
+    }
+
+    static func png(_ bytes: [UInt8]) throws(DataFileError) -> DecodedImage {
+        var image = png_image()
+        defer { png_image_free(&image) }
+        let (width, height, channels) = try pngHeader(bytes, &image)
+        // Read as 8-bit RGBA whatever is stored (palette, gray, alpha or not), then keep gray or RGB.
         image.format = png_uint_32(dnnc_png_format_rgba)
         var rgba = [UInt8](repeating: 0, count: width * height * 4)
         let finished = bytes.withUnsafeBytes { _ in
             rgba.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
         }
-        guard finished != 0 else { throw failure(image) }
-        let channels = color ? 3 : 1
+        guard finished != 0 else { throw pngFailure(image) }
         var pixels = [UInt8](repeating: 0, count: width * height * channels)
         for p in 0 ..< width * height {
             for c in 0 ..< channels { pixels[p * channels + c] = rgba[p * 4 + c] }
@@ -92,31 +115,37 @@ public enum ImageFiles {
         return DecodedImage(width: width, height: height, channels: channels, pixels: pixels)
     }
 
-    static func jpeg(_ bytes: [UInt8]) throws(DataFileError) -> DecodedImage {
-        guard let handle = tjInitDecompress() else { throw DataFileError(message: "libjpeg-turbo cannot start a decoder", help: nil) }
-        defer { tjDestroy(handle) }
-        func failure() -> DataFileError {
-            DataFileError(message: "libjpeg-turbo cannot read it: \(String(cString: tjGetErrorStr2(handle)))", help: nil)
-        }
+    static func jpegFailure(_ handle: tjhandle) -> DataFileError {
+        DataFileError(message: "libjpeg-turbo cannot read it: \(String(cString: tjGetErrorStr2(handle)))", help: nil)
+    }
+
+    /// Reads a JPEG's header and checks its size.
+    static func jpegHeader(_ bytes: [UInt8], _ handle: tjhandle) throws(DataFileError) -> (width: Int, height: Int, channels: Int) {
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
         let header = bytes.withUnsafeBufferPointer {
             tjDecompressHeader3(handle, $0.baseAddress, UInt(bytes.count), &width, &height, &subsampling, &colorspace)
         }
-        guard header == 0 else { throw failure() }
+        guard header == 0 else { throw jpegFailure(handle) }
         try checkSize(width: Int(width), height: Int(height))
-        let gray = colorspace == Int32(TJCS_GRAY.rawValue)
-        let channels = gray ? 1 : 3
-        var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * channels)
+        return (Int(width), Int(height), colorspace == Int32(TJCS_GRAY.rawValue) ? 1 : 3)
+    }
+
+    static func jpeg(_ bytes: [UInt8]) throws(DataFileError) -> DecodedImage {
+        guard let handle = tjInitDecompress() else { throw DataFileError(message: "libjpeg-turbo cannot start a decoder", help: nil) }
+        defer { tjDestroy(handle) }
+        let (width, height, channels) = try jpegHeader(bytes, handle)
+        let gray = channels == 1
+        var pixels = [UInt8](repeating: 0, count: width * height * channels)
         let decoded = bytes.withUnsafeBufferPointer { source in
             pixels.withUnsafeMutableBufferPointer { target in
-                tjDecompress2(handle, source.baseAddress, UInt(bytes.count), target.baseAddress, width, 0, height,
+                tjDecompress2(handle, source.baseAddress, UInt(bytes.count), target.baseAddress, Int32(width), 0, Int32(height),
                               Int32(gray ? TJPF_GRAY.rawValue : TJPF_RGB.rawValue), 0)
             }
         }
         // A warning (a truncated file's missing rows, filled gray) is an error here: the image is not
         // what its file was meant to hold.
-        guard decoded == 0 else { throw failure() }
-        return DecodedImage(width: Int(width), height: Int(height), channels: channels, pixels: pixels)
+        guard decoded == 0 else { throw jpegFailure(handle) }
+        return DecodedImage(width: width, height: height, channels: channels, pixels: pixels)
     }
 
     /// The image as one model input, [channels, height, width] in [0, 1], written to `out`.

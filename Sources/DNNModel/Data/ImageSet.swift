@@ -46,6 +46,8 @@ public struct ImageRead: Sendable {
     public var shown: [String]
     /// A folder's class names (ImageListing.classes).
     public var classes: [String]?
+    /// The images, in row order.
+    public var entries: [ImageEntry]
 }
 
 public enum ImageSet {
@@ -112,11 +114,12 @@ public enum ImageSet {
         return ImageListing(entries: entries, classes: nil)
     }
 
-    /// Decodes every image of a listing into the model's [channels, height, width].
-    public static func read(_ listing: ImageListing, shape: [Int]) -> ImageRead {
+    /// Decodes every image of a listing into the model's [channels, height, width]; with `headersOnly`
+    /// (a streamed set), reads only each file's header: its size and channels, and whether it is one.
+    public static func read(_ listing: ImageListing, shape: [Int], headersOnly: Bool = false) -> ImageRead {
         let (channels, height, width) = (shape[0], shape[1], shape[2])
         let n = listing.entries.count, size = channels * height * width
-        var floats = [Float](repeating: 0, count: n * size)
+        var floats = [Float](repeating: 0, count: headersOnly ? 0 : n * size)
         // Each image writes its own slot of these, so the threads share nothing.
         nonisolated(unsafe) let sizes = UnsafeMutableBufferPointer<(width: Int, height: Int, channels: Int)>.allocate(capacity: n)
         nonisolated(unsafe) let failures = UnsafeMutableBufferPointer<String?>.allocate(capacity: n)
@@ -132,6 +135,10 @@ public enum ImageSet {
                         throw DataFileError(message: "it cannot be read", help: nil)
                     }
                     guard data.count <= DataFiles.maxBytes else { throw DataFileError(message: "it is larger than 1 GiB", help: nil) }
+                    if headersOnly {
+                        sizes[i] = try ImageFiles.header([UInt8](data))
+                        return
+                    }
                     let image = try ImageFiles.decode([UInt8](data))
                     sizes[i] = (image.width, image.height, image.channels)
                     ImageFiles.sample(image, channels: channels, height: height, width: width, into: rows.baseAddress! + i * size)
@@ -151,10 +158,53 @@ public enum ImageSet {
             }
         }
         return ImageRead(
-            inputs: DataTable(rows: n, columns: size, numbers: [], floats: floats, texts: [], header: nil, npyShape: shape, pixelMax: 1),
+            inputs: DataTable(rows: n, columns: size, numbers: [], floats: headersOnly ? nil : floats, texts: [], header: nil, npyShape: shape, pixelMax: 1,
+                              streamed: headersOnly),
             targets: DataTable(rows: n, columns: 1, numbers: numbers, texts: texts.contains(where: { !$0.isEmpty }) ? texts : [], header: nil),
             sizes: Array(sizes),
             failures: (0 ..< n).compactMap { i in failures[i].map { (shown[i], $0) } },
-            shown: shown, classes: listing.classes)
+            shown: shown, classes: listing.classes, entries: listing.entries)
+    }
+}
+
+/// A training image set read from disk a batch at a time (`stream: true`): the images in row order,
+/// decoded as in-memory sets decode them, so a streamed run trains on the same bytes.
+public struct ImageStream: Sendable {
+    public var entries: [ImageEntry]
+    /// model.input, [C, H, W].
+    public var shape: [Int]
+    /// Batches decoded ahead of the one training.
+    public var prefetch: Int
+
+    public init(entries: [ImageEntry], shape: [Int], prefetch: Int) {
+        self.entries = entries
+        self.shape = shape
+        self.prefetch = prefetch
+    }
+
+    public var sampleSize: Int { shape.reduce(1, *) }
+
+    /// Decodes the images of `rows` (indices into `entries`) into consecutive samples at `out`, on the
+    /// calling thread. A file that cannot be read or decoded is an error naming it.
+    public func decode<Rows: Collection<Int>>(_ rows: Rows, into out: UnsafeMutablePointer<Float>) throws(DataFileError) {
+        for (k, row) in rows.enumerated() {
+            let entry = entries[row]
+            do throws(DataFileError) {
+                guard let data = FileManager.default.contents(atPath: entry.path) else { throw DataFileError(message: "it cannot be read", help: nil) }
+                guard data.count <= DataFiles.maxBytes else { throw DataFileError(message: "it is larger than 1 GiB", help: nil) }
+                let image = try ImageFiles.decode([UInt8](data))
+                ImageFiles.sample(image, channels: shape[0], height: shape[1], width: shape[2], into: out + k * sampleSize)
+            } catch {
+                throw DataFileError(message: "\(entry.shown): \(error.message)", help: "the file changed after the run started; replace it, or remove it and start again")
+            }
+        }
+    }
+
+    /// The files' paths and sizes, for the training hash: what a resumed run must find again.
+    public var fingerprint: String {
+        entries.map { entry in
+            let size = (try? FileManager.default.attributesOfItem(atPath: entry.path)[.size] as? Int) ?? -1
+            return "\(entry.shown)\t\(size ?? -1)"
+        }.joined(separator: "\n")
     }
 }

@@ -40,6 +40,47 @@ public struct Normalizer: Sendable, Equatable {
         }
     }
 
+    /// Fits on a streamed set, reading it `chunk` images at a time: the same sums, in the same order
+    /// (row after row for every column), as the in-memory fit, so the same statistics to the bit.
+    public init(_ kind: Normalization, fittedOn stream: ImageStream, chunk: Int = 256) throws(DataFileError) {
+        self.kind = kind
+        let n = stream.entries.count, c = stream.sampleSize
+        shift = [Double](repeating: 0, count: c)
+        scale = [Double](repeating: 1, count: c)
+        guard kind != .none, n > 0 else { return }
+        var buffer = [Float](repeating: 0, count: min(chunk, n) * c)
+        /// Calls body(row) for every row, in order.
+        func pass(_ body: (UnsafeBufferPointer<Float>) -> Void) throws(DataFileError) {
+            for start in stride(from: 0, to: n, by: chunk) {
+                let rows = start ..< min(start + chunk, n)
+                try buffer.withUnsafeMutableBufferPointer { (b: inout UnsafeMutableBufferPointer<Float>) throws(DataFileError) in
+                    try stream.decode(rows, into: b.baseAddress!)
+                    for k in 0 ..< rows.count { body(UnsafeBufferPointer(rebasing: b[k * c ..< (k + 1) * c])) }
+                }
+            }
+        }
+        switch kind {
+        case .none: break
+        case .standard:
+            var sums = [Double](repeating: 0, count: c)
+            try pass { row in for j in 0 ..< c { sums[j] += Double(row[j]) } }
+            let means = sums.map { $0 / Double(n) }
+            var squares = [Double](repeating: 0, count: c)
+            try pass { row in for j in 0 ..< c { squares[j] += (Double(row[j]) - means[j]) * (Double(row[j]) - means[j]) } }
+            for j in 0 ..< c {
+                shift[j] = means[j]
+                scale[j] = squares[j] / Double(n) > 0 ? (squares[j] / Double(n)).squareRoot() : 1
+            }
+        case .minmax:
+            var low = [Double](repeating: .infinity, count: c), high = [Double](repeating: -.infinity, count: c)
+            try pass { row in for j in 0 ..< c { low[j] = min(low[j], Double(row[j])); high[j] = max(high[j], Double(row[j])) } }
+            for j in 0 ..< c {
+                shift[j] = low[j]
+                scale[j] = high[j] > low[j] ? high[j] - low[j] : 1
+            }
+        }
+    }
+
     public func apply(_ m: DataMatrix) -> DataMatrix {
         guard kind != .none else { return m }
         var out = m

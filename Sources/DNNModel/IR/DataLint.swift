@@ -104,9 +104,11 @@ extension Builder {
                             help: "judge the model by the rare class's recall, precision and PR-AUC (`dnnc evaluate`), not by accuracy; collect more rows of it if you can")
             }
         }
-        // Held-out rows that are training rows, as the model reads them.
+        // Held-out rows that are training rows, as the model reads them (not for a streamed set, whose
+        // images are not decoded before training).
         var seen = Set<[Float]>()
         let trainData = train.data.inputs
+        guard !trainData.isStreamed else { return }
         // The rows a split holds out (drawn once, by splitOrder): the first `held` of its order.
         var heldOut = Set<Int>()
         if case .split(let fraction)? = spec.data.validation,

@@ -101,6 +101,9 @@ struct Builder {
         var validation: Dataset? = nil
         var trainData = trainSet
         switch data.validation {
+        case .split(let fraction)? where trainSet.inputs.isStreamed:
+            guard let (kept, held) = streamedSplit(trainSet, fraction: fraction) else { return nil }
+            (trainData, validation) = (kept, held)
         case .split(let fraction)?:
             (trainData, validation) = self.split(trainSet, fraction: fraction.value, at: fraction.range, inTimeOrder: data.train.isSeries)
         case .set(let set)?:
@@ -111,8 +114,19 @@ struct Builder {
         }
         let test = data.test.flatMap { dataset($0, loss: loss, classes: &names, outputWidth: outputWidth, inputWidth: inputWidth, lastLayer: built.last!,
                                                role: .test)?.set }
+        for set in [data.validation.flatMap { if case .set(let set) = $0 { return set } else { return nil } }, data.test].compactMap({ $0 }) {
+            if case .images(let source, _) = set.inputs.origin, let stream = source.stream {
+                bag.error(.dataFile, "only the training set streams; validation and test images are read into memory", at: stream.range,
+                          help: "remove `stream` here")
+            }
+        }
         let trainInputs = data.train.inputs.range
         for layer in built {
+            if layer.kind.vocabulary != nil, layer.inputs == [-1], trainData.inputs.isStreamed {
+                bag.error(.layerGeometry, "\(layer.kind.name) `\(layer.name)` reads the images as indices, which a streamed set cannot check before training",
+                          at: layer.range, help: "read the images into memory (leave out `stream`)")
+                continue
+            }
             if let vocab = layer.kind.vocabulary, layer.inputs == [-1] {
                 checkIndices(trainData.inputs, below: vocab, at: trainInputs, layer: layer)
                 if let validation { checkIndices(validation.inputs, below: vocab, at: trainInputs, layer: layer) }
@@ -244,6 +258,10 @@ struct Builder {
             if case .split? = data.validation, let (order, held) = drawnSplit { ir.sampleNames = order[held...].sorted().map { shown[$0] } } else { ir.sampleNames = shown }
         }
         ir.augmentations = augmentations()
+        if trainData.inputs.isStreamed, case .images(let source, _) = data.train.inputs.origin, let read = imageSets[source.images.value] {
+            let rows = drawnSplit.map { Array($0.order[$0.held...]).sorted() } ?? Array(read.entries.indices)
+            ir.stream = ImageStream(entries: rows.map { read.entries[$0] }, shape: spec.model.input.value, prefetch: source.prefetch)
+        }
         // The names predict and evaluate read a CSV by: the training file's header, as selected.
         ir.inputColumns = inputColumns
         ir.targetColumns = targetColumns
@@ -346,6 +364,7 @@ struct Builder {
     /// A set's inputs as numbers: through the training encoder when there is one (fitted here, on the
     /// training rows a validation split leaves, for the training set), else the table's numbers.
     mutating func inputMatrix(_ table: DataTable, at source: DataSource, training: Bool, isSeries: Bool) -> DataMatrix? {
+        if table.streamed { return DataMatrix(streamedRows: table.rows, columns: table.columns) }
         if training, needsEncoder(table) {
             var rows = Array(0 ..< table.rows)
             if case .split(let fraction)? = spec.data.validation {
@@ -436,6 +455,22 @@ struct Builder {
         return lines
     }
 
+    /// A streamed set's validation split: the held-out images decoded into memory (they are evaluated
+    /// every epoch), the others left on disk (build() makes them ModelIR.stream).
+    mutating func streamedSplit(_ set: Dataset, fraction: Located<Double>) -> (Dataset, Dataset?)? {
+        guard case .images(let source, _) = spec.data.train.inputs.origin, let read = imageSets[source.images.value],
+              let (order, held) = splitOrder(rows: set.inputs.rows, fraction: fraction.value, at: fraction.range, inTimeOrder: false) else { return (set, nil) }
+        let kept = order[held...].sorted(), out = order[..<held].sorted()
+        let decoded = ImageSet.read(ImageListing(entries: out.map { read.entries[$0] }, classes: nil), shape: spec.model.input.value)
+        if let failure = decoded.failures.first {
+            bag.error(.dataFile, "\(failure.shown) cannot be decoded: \(failure.message)", at: source.images.range, help: "replace or remove the file")
+            return nil
+        }
+        let validation = Dataset(inputs: DataMatrix(rows: out.count, columns: set.inputs.columns, values: decoded.inputs.floats ?? []),
+                                 targets: set.targets.rows(out))
+        return (Dataset(inputs: DataMatrix(streamedRows: kept.count, columns: set.inputs.columns), targets: set.targets.rows(kept)), validation)
+    }
+
     /// `data.augment`, lowered against model.input, which must be [C, H, W].
     mutating func augmentations() -> [Augmentation] {
         let written = spec.data.augment, input = spec.model.input
@@ -496,16 +531,16 @@ struct Builder {
             bag.error(.dataFile, error.message, at: range, help: error.help)
             return nil
         }
-        // Held in memory as float32: bounded before any image is decoded, as a table's values are.
+        // Held in memory as float32 (unless streamed): bounded before any image is decoded, as a table's values are.
         let values = listing.entries.count.multipliedReportingOverflow(by: shape.reduce(1, *))
-        guard !values.overflow, values.partialValue <= TextCorpus.maxValues else {
+        guard source.stream != nil || !values.overflow && values.partialValue <= TextCorpus.maxValues else {
             bag.error(.dataFile, "\(name) holds \(listing.entries.count) images of \(shape.map(String.init).joined(separator: "×")) values, more than the \(TextCorpus.maxValues) (1 GiB of float32) dnnc holds in memory",
                       at: range, notes: [DiagnosticNote("model.input is declared here", at: input.range)],
-                      help: "train on fewer images, or smaller ones (model.input's height and width)")
+                      help: "stream them from disk (`stream: true`), or train on fewer images or smaller ones (model.input's height and width)")
             return nil
         }
         dataFiles += listing.entries.map(\.path)
-        let read = ImageSet.read(listing, shape: shape)
+        let read = ImageSet.read(listing, shape: shape, headersOnly: source.stream != nil)
         if !read.failures.isEmpty {
             let shown = read.failures.prefix(5).map { "\($0.shown): \($0.message)" }.joined(separator: "; ")
             bag.error(.dataFile, "\(read.failures.count) of the \(read.shown.count) images in \(name) cannot be decoded: " + shown

@@ -155,6 +155,16 @@ public struct DataMatrix: Sendable, Equatable {
         self.values = values
     }
 
+    /// A streamed set's stand-in (ModelIR.stream holds its images): its shape, and no values.
+    public init(streamedRows rows: Int, columns: Int) {
+        self.rows = rows
+        self.columns = columns
+        values = []
+    }
+
+    /// Whether the values are on disk, read a batch at a time (ModelIR.stream), not here.
+    public var isStreamed: Bool { values.isEmpty && rows > 0 && columns > 0 }
+
     public func row(_ r: Int) -> ArraySlice<Float> { values[r * columns ..< (r + 1) * columns] }
 }
 
@@ -256,6 +266,9 @@ public struct ModelIR: Sendable {
     /// Characters per window when the model trains on a text (`data.train: {text, context}`): its
     /// classes are the text's characters, and `dnnc generate` samples from it.
     public var textContext: Int? = nil
+    /// `stream: true`: the training images, read from disk a batch at a time; `train.inputs` is then
+    /// a stand-in without values (DataMatrix.isStreamed).
+    public var stream: ImageStream? = nil
     /// `data.augment`, in order: what the trainer does to each training sample before normalization.
     public var augmentations: [Augmentation] = []
     /// The largest value a training input can hold as read: 1 for image files, 255 for a uint8 .npy

@@ -147,6 +147,9 @@ public enum Language {
         .required("images", .string, "a folder with one subfolder of images per class (the classes are the subfolders' names, sorted), or a .csv file listing image paths, relative to it, and their targets; PNG or JPEG, made model.input's [C, H, W]: C 1 (grayscale) or 3 (RGB), resized bilinearly to H × W, each value v / 255"),
         .optional("path", column, default: .contextual("column 0"), "a list's column of image paths, by header name or index from 0"),
         .optional("target", column, default: .contextual("column 1"), "a list's column of targets: class names or indices, or numbers"),
+        .optional("stream", .boolean, default: .bool(false),
+                  "training images only: read each batch's images from disk while the batch before trains, instead of holding the set in memory (for sets larger than memory); the same order and bytes"),
+        .optional("prefetch", .integer(.count), default: .int(4), "with `stream`: the batches decoded ahead of the one training, the memory a streamed set takes"),
     ])
 
     /// A time series cut into windows of consecutive rows, each with the row `horizon` steps after it.

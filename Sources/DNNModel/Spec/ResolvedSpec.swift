@@ -118,6 +118,9 @@ public struct ImageSource: Sendable {
     public var images: Located<String>
     public var path: Located<DataColumn>?
     public var target: Located<DataColumn>?
+    /// `stream: true`, where written, and the batches decoded ahead.
+    public var stream: Located<Bool>?
+    public var prefetch: Int
 
     /// Whether `images` names a list (a .csv file) rather than a folder.
     public var isList: Bool { images.value.lowercased().hasSuffix(".csv") }
@@ -359,7 +362,9 @@ extension ResolvedSpec {
         }
         if let images = record["images"] {
             func column(_ key: String) -> Located<DataColumn>? { record[key].map { Located(DataColumn.written($0), at: $0.range) } }
-            let source = ImageSource(images: images.located(\.string), path: column("path"), target: column("target"))
+            let stream = record["stream"].flatMap { $0.isDefault ? nil : $0.located(\.bool) }
+            let source = ImageSource(images: images.located(\.string), path: column("path"), target: column("target"),
+                                     stream: stream?.value == true ? stream : nil, prefetch: record["prefetch"]!.int!)
             return DataSetSection(inputs: DataSource(origin: .images(source, targets: false), range: images.range),
                                   targets: DataSource(origin: .images(source, targets: true), range: images.range))
         }

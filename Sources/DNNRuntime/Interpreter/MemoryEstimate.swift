@@ -1,7 +1,7 @@
 // What a run will allocate, computed from the IR before anything is: the execution plan's workspace for
 // one batch (ExecutionPlan.Workspace, the account Network.init allocates from: the parameters with their
 // gradients and the optimizer's three state buffers, the running statistics, every layer's buffers),
-// and the data (as read and as normalized). A run over the limit is refused with the
+// and the data (as read and as normalized; a streamed set's batches read ahead). A run over the limit is refused with the
 // figures, instead of failing or swapping after minutes.
 
 import Foundation
@@ -20,6 +20,10 @@ public struct MemoryEstimate: Sendable, Equatable {
         var floats = workspace.values
         for set in [model.train] + (model.validation.map { [$0] } ?? []) {
             floats += 2 * (set.inputs.values.count + set.targets.values.count)
+        }
+        // A streamed set: the batches decoded ahead and the one being loaded (BatchLoader).
+        if let stream = model.stream {
+            floats += (stream.prefetch + 1) * min(model.schedule.batchSize, model.train.inputs.rows) * stream.sampleSize
         }
         parameters = workspace.learnable + workspace.statistics
         bytes = floats * MemoryLayout<Float>.size

@@ -30,7 +30,13 @@ public final class Predictor {
             encoder = metadata.encoder ?? model.encoder
         } else {
             encoder = model.encoder
-            inputNormalizer = Normalizer(model.inputNormalization, fittedOn: model.train.inputs, scaled: model.encoder?.scaled)
+            if let stream = model.stream {
+                do { inputNormalizer = try Normalizer(model.inputNormalization, fittedOn: stream) } catch {
+                    throw CheckpointError("it has no normalization of its own, and fitting the spec's failed: \(error.message)")
+                }
+            } else {
+                inputNormalizer = Normalizer(model.inputNormalization, fittedOn: model.train.inputs, scaled: model.encoder?.scaled)
+            }
             targetNormalizer = Normalizer(model.appliedTargetNormalization, fittedOn: model.train.targets)
             classes = model.classes
         }

@@ -29,6 +29,9 @@ public final class Trainer {
     package let targets: DataMatrix
     /// With `data.augment`: the training inputs as read, which each step augments, then normalizes.
     let augmented: DataMatrix?
+    /// A streamed set's loader (model.stream), and the first file it could not read, which ends the run.
+    let loader: BatchLoader?
+    public private(set) var dataError: DataFileError?
     /// The augmentations' draws, and one sample's scratch.
     @exclusivity(unchecked) var augmenter: RandomStream
     @exclusivity(unchecked) private var augmentScratch: [Float]
@@ -103,10 +106,20 @@ public final class Trainer {
     public init(model: ModelIR) {
         self.model = model
         let data = model.train
-        inputNormalizer = Normalizer(model.inputNormalization, fittedOn: data.inputs, scaled: model.encoder?.scaled)
+        if let stream = model.stream {
+            // Fitted by reading the images (twice for standard); a file that fails ends the run at once.
+            do { inputNormalizer = try Normalizer(model.inputNormalization, fittedOn: stream) } catch {
+                inputNormalizer = Normalizer(.none, fittedOn: data.inputs)
+                dataError = error
+            }
+            loader = BatchLoader(stream: stream, batchSize: min(model.schedule.batchSize, data.inputs.rows))
+        } else {
+            inputNormalizer = Normalizer(model.inputNormalization, fittedOn: data.inputs, scaled: model.encoder?.scaled)
+            loader = nil
+        }
         targetNormalizer = Normalizer(model.appliedTargetNormalization, fittedOn: data.targets)
-        inputs = inputNormalizer.apply(data.inputs)
-        augmented = model.augmentations.isEmpty ? nil : data.inputs
+        inputs = data.inputs.isStreamed ? data.inputs : inputNormalizer.apply(data.inputs)
+        augmented = model.augmentations.isEmpty || data.inputs.isStreamed ? nil : data.inputs
         augmenter = RandomStream(seed: model.seed, stream: RandomStream.augmentation)
         augmentScratch = [Float](repeating: 0, count: model.augmentations.isEmpty ? 0 : data.inputs.columns)
         targets = targetNormalizer.apply(data.targets)
@@ -147,6 +160,10 @@ public final class Trainer {
             watching = options.watchHealth && logs
             stopRequested = options.stopRequested
             let cost = runEpoch()
+            if let dataError {
+                end = .unreadableData(dataError.message)
+                break
+            }
             // A non-finite value outranks a stop request: the parameters are no longer fit to save.
             if stopRequested?() == true && fault == nil {
                 end = .interrupted(epoch: epoch, step: steps)
@@ -207,6 +224,10 @@ public final class Trainer {
                 entry.metrics = Metrics.evaluate(model, trainer: self)
                 log(entry)
             }
+            if let dataError {  // a streamed file that failed in the evaluation pass
+                end = .unreadableData(dataError.message)
+                break
+            }
             loop.nextEpoch = epoch + 1
             if let stop {
                 end = stop
@@ -237,7 +258,9 @@ public final class Trainer {
         defer { epochsRun += 1 }
         var cost = 0.0
         var start = 0
-        while start < order.count, fault == nil, stopRequested?() != true {
+        loader?.begin(order: order)
+        defer { loader?.end() }
+        while start < order.count, fault == nil, dataError == nil, stopRequested?() != true {
             let rows = order[start ..< min(start + batchSize, order.count)]
             step(rows)
             cost += Double(lastLoss)
@@ -266,7 +289,18 @@ public final class Trainer {
         let B = rows.count
         network.training = true
         defer { network.training = false }
-        if let augmented {
+        if let loader {
+            // A streamed batch, as read: augmented (and normalized), or normalized.
+            do { try loader.next(rows: B, into: network.x.baseAddress!) } catch {
+                dataError = error
+                return
+            }
+            if model.augmentations.isEmpty {
+                for k in 0 ..< B { inputNormalizer.apply(row: network.x.baseAddress! + k * inputs.columns) }
+            } else {
+                augment(rows: B)
+            }
+        } else if let augmented {
             network.load(augmented, rows: rows, into: network.x)
             augment(rows: B)
         } else {
@@ -390,7 +424,16 @@ public final class Trainer {
         var start = 0
         while start < inputs.rows {
             let rows = start ..< min(start + network.capacity, inputs.rows)
-            network.load(inputs, rows: ArraySlice(rows), into: network.x)
+            if let stream = model.stream {
+                // A streamed set, read in order on this thread; a file that fails ends the run after this pass.
+                do { try stream.decode(rows, into: network.x.baseAddress!) } catch {
+                    dataError = dataError ?? error
+                    network.x.update(repeating: 0)
+                }
+                for k in 0 ..< rows.count { inputNormalizer.apply(row: network.x.baseAddress! + k * inputs.columns) }
+            } else {
+                network.load(inputs, rows: ArraySlice(rows), into: network.x)
+            }
             network.forward(rows: rows.count)
             for (l, layer) in model.layers.enumerated() where layer.activation.function.canDie {
                 passes[l].withUnsafeMutableBufferPointer { network.markPassing(l, rows: rows.count, flags: $0) }

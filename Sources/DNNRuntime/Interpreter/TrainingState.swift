@@ -22,6 +22,8 @@ extension Trainer {
     func computeTrainingHash() -> String {
         var crc = model.train.inputs.values.withUnsafeBytes { CRC32.checksum($0) }
         crc ^= model.train.targets.values.withUnsafeBytes { CRC32.checksum($0) }
+        // A streamed set's images are not in memory: their paths and sizes stand for them.
+        if let stream = model.stream { crc ^= CRC32.checksum(Array(stream.fingerprint.utf8)) }
         let text = model.trainingText(dataChecksum: crc)
         return String(FNV1a.hash(text), radix: 16)
     }

@@ -115,6 +115,8 @@ public enum RunEnd: Sendable, Equatable {
     case earlyStopped(bestEpoch: Int)
     /// Asked to stop (a signal): the step under way finished, the epoch did not.
     case interrupted(epoch: Int, step: Int)
+    /// A streamed set's file could not be read or decoded (it changed after the run started).
+    case unreadableData(String)
 }
 
 public struct TrainingOptions: Sendable {
