@@ -14,7 +14,7 @@ outputs (`--init-from` the same checkpoint, `--predict` the same rows) with dnnc
 tolerance. Usage: tools/export_check.py DNNC [--pytorch PYTHON] [SPEC...]
 """
 import csv
-import json, os, subprocess, sys, tempfile
+import json, os, struct, subprocess, sys, tempfile, zlib
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -241,6 +241,21 @@ model:
     - dense: {units: 3}
 train_loss: cross_entropy
 """,
+    # Images listed by a CSV: gray and RGB PNGs of other sizes than the model's (converted and resized
+    # by dnnc and by the PyTorch program's PIL path), streamed, augmented, with class names.
+    "images-list": """
+data:
+  train: {images: images.csv, path: file, target: kind, stream: true}
+  augment: [{random_crop: {size: 6, padding: 1}}, {flip: horizontal}, {rotate: 30}, {brightness: 0.3}]
+  normalize: {inputs: standard}
+model:
+  input: [3, 6, 6]
+  layers:
+    - conv2d: {filters: 3, kernel: 3, padding: same, activation: relu}
+    - flatten
+    - dense: {units: 3}
+train_loss: cross_entropy
+""",
 }
 for k, act in enumerate(ACTIVATIONS):
     CATALOG[f"activation-{k:02d}"] = f"""
@@ -276,6 +291,21 @@ def write_catalog(folder):
             x = "" if r % 5 == 0 else repr(float(np.float32(rng.normal(1, 2))))
             size = "" if r % 7 == 3 else str(int(rng.integers(1, 4)))
             w.writerow([["Paris", "Lyon", "Nice"][r % 3], ["yes", "no"][r % 2], x, size, ["a", "b", "c"][int(rng.integers(0, 3))]])
+    # 24 small PNGs, written by hand (zlib and struct): 8×7 RGB and 5×5 gray, listed with class names.
+    def png(width, height, channels, pixels):
+        def chunk(kind, data):
+            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        rows = b"".join(b"\x00" + bytes(pixels[y * width * channels:(y + 1) * width * channels]) for y in range(height))
+        header = struct.pack(">IIBBBBB", width, height, 8, 2 if channels == 3 else 0, 0, 0, 0)
+        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    os.makedirs(os.path.join(folder, "pictures"), exist_ok=True)
+    with open(os.path.join(folder, "images.csv"), "w", newline="") as f:
+        f.write("file,kind\n")
+        for r in range(24):
+            width, height, channels = (8, 7, 3) if r % 2 else (5, 5, 1)
+            with open(os.path.join(folder, "pictures", f"{r}.png"), "wb") as image:
+                image.write(png(width, height, channels, rng.integers(0, 256, width * height * channels).tolist()))
+            f.write(f"pictures/{r}.png,{['a', 'b', 'c'][r % 3]}\n")
     specs = []
     for name, body in CATALOG.items():
         loss = "mse"
