@@ -44,10 +44,13 @@ public enum ImageFiles {
     /// Decodes a PNG or JPEG file's bytes (told apart by their signature, not their name). The error's
     /// message says what is wrong without the file's name, which the caller adds.
     public static func decode(_ bytes: [UInt8]) throws(DataFileError) -> DecodedImage {
-        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return try png(bytes) }
-        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return try jpeg(bytes) }
+        if bytes.starts(with: pngSignature) { return try png(bytes) }
+        if bytes.starts(with: jpegSignature) { return try jpeg(bytes) }
         throw unknownFormat(bytes)
     }
+
+    /// The first bytes of every PNG file, and of every JPEG file (SOI and a marker's first byte).
+    static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], jpegSignature: [UInt8] = [0xFF, 0xD8, 0xFF]
 
     static func unknownFormat(_ bytes: [UInt8]) -> DataFileError {
         DataFileError(message: bytes.isEmpty ? "the file is empty" : "it is neither a PNG nor a JPEG file (no PNG or JPEG signature)",
@@ -64,12 +67,12 @@ public enum ImageFiles {
     /// A file's size and channels from its header alone, checked as `decode` checks them: what a
     /// streamed set knows of its images before training decodes them.
     public static func header(_ bytes: [UInt8]) throws(DataFileError) -> (width: Int, height: Int, channels: Int) {
-        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
+        if bytes.starts(with: pngSignature) {
             var image = png_image()
             defer { png_image_free(&image) }
             return try pngHeader(bytes, &image)
         }
-        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
+        if bytes.starts(with: jpegSignature) {
             guard let handle = tjInitDecompress() else { throw DataFileError(message: "libjpeg-turbo cannot start a decoder", help: nil) }
             defer { tjDestroy(handle) }
             return try jpegHeader(bytes, handle)
