@@ -313,7 +313,7 @@ struct ImageStreamTests {
             #expect(memory.stream == nil)
             for prefetch in [1, 3] {
                 let streamed = try compile(url, "{images: pics, stream: true, prefetch: \(prefetch)}", rest: rest)
-                #expect(streamed.train.inputs.isStreamed && streamed.stream?.entries.count == memory.train.inputs.rows)
+                #expect(streamed.train.inputs.isStreamed && streamed.stream?.count == memory.train.inputs.rows)
                 #expect(streamed.validation?.inputs == memory.validation?.inputs && streamed.train.targets == memory.train.targets)
                 #expect(ImageDataTests.train(streamed) == inMemory, "\(rest) prefetch \(prefetch)")
                 let estimate = MemoryEstimate(streamed).bytes, held = MemoryEstimate(memory).bytes
@@ -384,6 +384,86 @@ struct ImageStreamTests {
         let huge = Compiler.compile(SourceFile(path: url.appendingPathComponent("t.yaml").path,
                                                text: ImageDataTests.spec("  train: {images: pics, stream: true}", input: "[1, 9000, 9000]", classes: 2)))
         #expect(!huge.diagnostics.all.contains { $0.code == .dataFile })
+    }
+}
+
+/// `inputs: {file: x.npy, stream: true}`: a .npy file's rows read from disk a batch at a time.
+struct NpyStreamTests {
+    /// A .npy file of `rows` rows of `columns` values of `descr` (|u1, <f4 or <f8), deterministic.
+    static func npy(_ descr: String, rows: Int, columns: Int, seed: Int) -> [UInt8] {
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
+        while (10 + header.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count & 0xFF), UInt8(header.count >> 8)] + Array(header.utf8)
+        var state = UInt64(seed) &* 0x9E3779B97F4A7C15 | 1
+        for _ in 0 ..< rows * columns {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            let x = Double(state % 1000) / 100
+            switch descr {
+            case "|u1": bytes.append(UInt8(state % 256))
+            case "<f4": withUnsafeBytes(of: Float(x).bitPattern.littleEndian) { bytes += $0 }
+            default: withUnsafeBytes(of: x.bitPattern.littleEndian) { bytes += $0 }
+            }
+        }
+        return bytes
+    }
+
+    static func spec(_ inputs: String, rest: String = "") -> String {
+        """
+        dnnc: 1
+        seed: 3
+        data:
+          train:
+            inputs: \(inputs)
+            targets: {file: y.npy}
+        \(rest)
+        model:
+          input: [6]
+          layers:
+            - dense: {units: 5, activation: tanh}
+            - dense: {units: 3}
+        train: {loss: cross_entropy, optimizer: {adam: {lr: 0.01}}, epochs: 3, batch_size: 4}
+        """
+    }
+
+    @Test func aStreamedFileTrainsOnTheSameBytesAsInMemory() throws {
+        let url = try temporaryFolderForTests()
+        defer { try? FileManager.default.removeItem(at: url) }
+        var labels = "{'descr': '<i8', 'fortran_order': False, 'shape': (23,), }"
+        while (10 + labels.count + 1) % 64 != 0 { labels += " " }
+        var y: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(labels.count + 1), 0] + Array((labels + "\n").utf8)
+        for r in 0 ..< 23 { withUnsafeBytes(of: Int64(r % 3).littleEndian) { y += $0 } }
+        try Data(y).write(to: url.appendingPathComponent("y.npy"))
+        func model(_ text: String) throws -> ModelIR {
+            let result = Compiler.compile(SourceFile(path: url.appendingPathComponent("t.yaml").path, text: text))
+            #expect(!result.diagnostics.hasErrors, "\(result.diagnostics.all.map(\.message))")
+            return try #require(result.model)
+        }
+        for (k, descr) in ["<f4", "|u1", "<f8"].enumerated() {
+            try Data(Self.npy(descr, rows: 23, columns: 6, seed: k + 1)).write(to: url.appendingPathComponent("x.npy"))
+            for rest in ["", "  validation: {split: 0.3}\n  normalize: {inputs: standard}"] {
+                let memory = try model(Self.spec("{file: x.npy}", rest: rest))
+                let streamed = try model(Self.spec("{file: x.npy, stream: true, prefetch: 2}", rest: rest))
+                #expect(streamed.train.inputs.isStreamed && streamed.stream?.count == memory.train.inputs.rows)
+                #expect(streamed.validation?.inputs == memory.validation?.inputs)
+                #expect(streamed.pixelMax == memory.pixelMax)
+                #expect(ImageDataTests.train(streamed) == ImageDataTests.train(memory), "\(descr) \(rest)")
+            }
+        }
+        // Only the training inputs stream, and whole rows.
+        func errors(_ text: String) -> [String] {
+            Compiler.compile(SourceFile(path: url.appendingPathComponent("t.yaml").path, text: text)).diagnostics.all.map(\.message)
+        }
+        #expect(errors(Self.spec("{file: x.npy, columns: [0, 1, 2, 3, 4, 5], stream: true}")).contains { $0.hasPrefix("a streamed .npy file is read row by row whole") })
+        #expect(errors(Self.spec("{file: x.npy}").replacingOccurrences(of: "targets: {file: y.npy}", with: "targets: {file: y.npy, stream: true}"))
+                    .contains { $0.hasPrefix("only the training inputs stream") })
+        // A file cut short after the check ends the run naming it.
+        let streamed = try model(Self.spec("{file: x.npy, stream: true}"))
+        let bytes = try Data(contentsOf: url.appendingPathComponent("x.npy"))
+        try bytes.prefix(bytes.count - 100).write(to: url.appendingPathComponent("x.npy"))
+        let result = Trainer(model: streamed).train { _ in }
+        guard case .unreadableData(let message) = result.end else { Issue.record("\(result.end)"); return }
+        #expect(message.hasPrefix("x.npy: row ") && message.contains("cannot be read"), "\(message)")
     }
 }
 

@@ -317,3 +317,86 @@ public enum DataFiles {
         return DataTable(rows: rows, columns: columns, numbers: numbers, texts: [], header: nil, npyShape: Array(dims.dropFirst()))
     }
 }
+
+/// A .npy file's rows read from disk a batch at a time (`inputs: {file: x.npy, stream: true}`): only its
+/// header is read before training, so the 1 GiB limit of files read whole does not apply. Each row is
+/// converted as DataFiles.npy converts it.
+public struct NpyStream: SampleStream {
+    public var path: String
+    public var shown: String
+    public var descr: String
+    public var dataStart: Int
+    public var itemSize: Int
+    /// Values per row, and the file's rows this stream reads, in order.
+    public var sampleSize: Int
+    public var rows: [Int]
+    public var prefetch: Int
+
+    public var count: Int { rows.count }
+
+    public func subset(_ kept: [Int]) -> any SampleStream {
+        var stream = self
+        stream.rows = kept.map { rows[$0] }
+        return stream
+    }
+
+    public func decode<Rows: Collection<Int>>(_ wanted: Rows, into out: UnsafeMutablePointer<Float>) throws(DataFileError) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw DataFileError(message: "cannot read \(shown): \(String(cString: strerror(errno)))", help: nil) }
+        defer { close(fd) }
+        let rowBytes = sampleSize * itemSize
+        var buffer = [UInt8](repeating: 0, count: rowBytes)
+        for (k, r) in wanted.enumerated() {
+            let row = rows[r]
+            let read = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, rowBytes, off_t(dataStart + row * rowBytes)) }
+            guard read == rowBytes else {
+                throw DataFileError(message: "\(shown): row \(row + 1) cannot be read (the file is shorter than its header says; it changed after the run started)", help: nil)
+            }
+            let target = out + k * sampleSize
+            let bad: Int? = buffer.withUnsafeBytes { bytes in
+                for i in 0 ..< sampleSize {
+                    let offset = i * itemSize
+                    let value: Float
+                    switch descr {
+                    case "|u1": value = Float(bytes[offset])
+                    case "<f4": value = Float(bitPattern: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
+                    case "<f8": value = Float(Double(bitPattern: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian))
+                    case "<i4": value = Float(Double(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self))))
+                    default: value = Float(Double(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self))))
+                    }
+                    guard value.isFinite else { return i }
+                    target[i] = value
+                }
+                return nil
+            }
+            if let bad { throw DataFileError(message: "\(shown): row \(row + 1), column \(bad + 1) is not a finite float32", help: nil) }
+        }
+    }
+
+    public var fingerprint: String {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1
+        return "\(shown)\t\(size ?? -1)\t\(rows.count)"
+    }
+}
+
+extension DataFiles {
+    /// A .npy file opened for streaming: its header read and checked against the file's size, a
+    /// stand-in table of its shape (no cells), and the stream of its rows.
+    public static func npyStream(_ path: String, displayName: String, prefetch: Int) throws(DataFileError) -> (DataTable, NpyStream) {
+        guard path.lowercased().hasSuffix(".npy") else {
+            throw DataFileError(message: "\(displayName) is not a .npy file; only .npy inputs and image sets stream", help: "read it into memory (leave out `stream`)")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw DataFileError(message: "cannot read \(displayName)", help: nil) }
+        defer { try? handle.close() }
+        let head = [UInt8]((try? handle.read(upToCount: 1 << 16)) ?? Data())
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        let (descr, rows, columns, itemSize, dataStart, dims) = try npyHeader(head, displayName, checkSize: false)
+        guard size - dataStart >= rows * columns * itemSize else {
+            throw DataFileError(message: "\(displayName) declares shape \(dims) but holds only \((size - dataStart) / itemSize) values", help: nil)
+        }
+        let table = DataTable(rows: rows, columns: columns, numbers: [], floats: nil, texts: [], header: nil, npyShape: Array(dims.dropFirst()),
+                              pixelMax: descr == "|u1" ? 255 : nil, streamed: true)
+        return (table, NpyStream(path: path, shown: displayName, descr: descr, dataStart: dataStart, itemSize: itemSize, sampleSize: columns,
+                                 rows: Array(0 ..< rows), prefetch: prefetch))
+    }
+}

@@ -167,9 +167,27 @@ public enum ImageSet {
     }
 }
 
-/// A training image set read from disk a batch at a time (`stream: true`): the images in row order,
-/// decoded as in-memory sets decode them, so a streamed run trains on the same bytes.
-public struct ImageStream: Sendable {
+/// A training set read from disk a batch at a time (`stream: true`): an image set's files, or a .npy
+/// file's rows. Each reads its rows as the in-memory path reads them, so a streamed run trains on the
+/// same bytes.
+public protocol SampleStream: Sendable {
+    /// Rows, and values per row.
+    var count: Int { get }
+    var sampleSize: Int { get }
+    /// Batches decoded ahead of the one training.
+    var prefetch: Int { get }
+    /// Reads rows (from 0) into consecutive samples at `out`, on the calling thread; a file that cannot
+    /// be read is an error naming it.
+    func decode<Rows: Collection<Int>>(_ rows: Rows, into out: UnsafeMutablePointer<Float>) throws(DataFileError)
+    /// The stream of those rows only, in that order (a validation split's training rows).
+    func subset(_ rows: [Int]) -> any SampleStream
+    /// What a resumed run must find again: the files' paths and sizes.
+    var fingerprint: String { get }
+}
+
+/// A training image set read from disk a batch at a time: the images in row order, decoded as
+/// in-memory sets decode them.
+public struct ImageStream: SampleStream {
     public var entries: [ImageEntry]
     /// model.input, [C, H, W].
     public var shape: [Int]
@@ -183,6 +201,11 @@ public struct ImageStream: Sendable {
     }
 
     public var sampleSize: Int { shape.reduce(1, *) }
+    public var count: Int { entries.count }
+
+    public func subset(_ rows: [Int]) -> any SampleStream {
+        ImageStream(entries: rows.map { entries[$0] }, shape: shape, prefetch: prefetch)
+    }
 
     /// Decodes the images of `rows` (indices into `entries`) into consecutive samples at `out`, on the
     /// calling thread. A file that cannot be read or decoded is an error naming it.

@@ -42,9 +42,9 @@ public struct Normalizer: Sendable, Equatable {
 
     /// Fits on a streamed set, reading it `chunk` images at a time: the same sums, in the same order
     /// (row after row for every column), as the in-memory fit, so the same statistics to the bit.
-    public init(_ kind: Normalization, fittedOn stream: ImageStream, chunk: Int = 256) throws(DataFileError) {
+    public init(_ kind: Normalization, fittedOn stream: any SampleStream, chunk: Int = 256) throws(DataFileError) {
         self.kind = kind
-        let n = stream.entries.count, c = stream.sampleSize
+        let n = stream.count, c = stream.sampleSize
         shift = [Double](repeating: 0, count: c)
         scale = [Double](repeating: 1, count: c)
         guard kind != .none, n > 0 else { return }

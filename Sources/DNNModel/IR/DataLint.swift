@@ -34,7 +34,7 @@ extension Builder {
         // text or a series not at all.
         let columns: Int
         switch train.inputsSource.origin {
-        case .file, .inline: columns = train.inputs.columns
+        case .file, .inline: columns = train.inputs.streamed ? 0 : train.inputs.columns  // a streamed file's cells are on disk
         case .images: columns = 0
         default: return
         }

@@ -54,6 +54,8 @@ struct Builder {
     /// those that failed (reported once).
     var imageSets: [String: ImageRead] = [:]
     var failedImageSets: Set<String> = []
+    /// Streamed inputs by the name written: an image set's files or a .npy file's rows.
+    var streams: [String: any SampleStream] = [:]
     /// The training rows' validation split once drawn (splitOrder): the rows in their drawn order, the
     /// first `held` held out.
     var drawnSplit: (order: [Int], held: Int)? = nil
@@ -258,9 +260,10 @@ struct Builder {
             if case .split? = data.validation, let (order, held) = drawnSplit { ir.sampleNames = order[held...].sorted().map { shown[$0] } } else { ir.sampleNames = shown }
         }
         ir.augmentations = augmentations()
-        if trainData.inputs.isStreamed, case .images(let source, _) = data.train.inputs.origin, let read = imageSets[source.images.value] {
-            let rows = drawnSplit.map { Array($0.order[$0.held...]).sorted() } ?? Array(read.entries.indices)
-            ir.stream = ImageStream(entries: rows.map { read.entries[$0] }, shape: spec.model.input.value, prefetch: source.prefetch)
+        if trainData.inputs.isStreamed, let name = data.train.inputs.fileName?.value, let stream = streams[name] {
+            ir.stream = drawnSplit.map { stream.subset(Array($0.order[$0.held...]).sorted()) } ?? stream
+            // A streamed .npy file's rows are named by their place in it, as images by their paths.
+            if let rows = ir.stream as? NpyStream { ir.sampleNames = rows.rows.map { "\(rows.shown) row \($0 + 1)" } }
         }
         // The names predict and evaluate read a CSV by: the training file's header, as selected.
         ir.inputColumns = inputColumns
@@ -458,16 +461,19 @@ struct Builder {
     /// A streamed set's validation split: the held-out images decoded into memory (they are evaluated
     /// every epoch), the others left on disk (build() makes them ModelIR.stream).
     mutating func streamedSplit(_ set: Dataset, fraction: Located<Double>) -> (Dataset, Dataset?)? {
-        guard case .images(let source, _) = spec.data.train.inputs.origin, let read = imageSets[source.images.value],
+        guard let written = spec.data.train.inputs.fileName, let stream = streams[written.value],
               let (order, held) = splitOrder(rows: set.inputs.rows, fraction: fraction.value, at: fraction.range, inTimeOrder: false) else { return (set, nil) }
         let kept = order[held...].sorted(), out = order[..<held].sorted()
-        let decoded = ImageSet.read(ImageListing(entries: out.map { read.entries[$0] }, classes: nil), shape: spec.model.input.value)
-        if let failure = decoded.failures.first {
-            bag.error(.dataFile, "\(failure.shown) cannot be decoded: \(failure.message)", at: source.images.range, help: "replace or remove the file")
+        var values = [Float](repeating: 0, count: out.count * set.inputs.columns)
+        do throws(DataFileError) {
+            try values.withUnsafeMutableBufferPointer { (buffer: inout UnsafeMutableBufferPointer<Float>) throws(DataFileError) in
+                try stream.decode(out, into: buffer.baseAddress!)
+            }
+        } catch {
+            bag.error(.dataFile, error.message, at: written.range, help: "replace or remove the file")
             return nil
         }
-        let validation = Dataset(inputs: DataMatrix(rows: out.count, columns: set.inputs.columns, values: decoded.inputs.floats ?? []),
-                                 targets: set.targets.rows(out))
+        let validation = Dataset(inputs: DataMatrix(rows: out.count, columns: set.inputs.columns, values: values), targets: set.targets.rows(out))
         return (Dataset(inputs: DataMatrix(streamedRows: kept.count, columns: set.inputs.columns), targets: set.targets.rows(kept)), validation)
     }
 
@@ -565,6 +571,7 @@ struct Builder {
                         help: gray ? "declare model.input [1, \(H), \(W)] for gray images" : "declare model.input [3, \(H), \(W)] to keep the colors")
         }
         imageSets[name] = read
+        if source.stream != nil { streams[name] = ImageStream(entries: read.entries, shape: shape, prefetch: source.prefetch) }
         failedImageSets.remove(name)
         return read
     }
@@ -590,6 +597,29 @@ struct Builder {
             return nil
         }
         let name = written.value
+        if let stream = source.stream {
+            // Only the training inputs stream (a file of them, not a series); the header alone is read.
+            guard case .file = spec.data.train.inputs.origin, source.range == spec.data.train.inputs.range else {
+                bag.error(.dataFile, "only the training inputs stream; targets, series, validation and test data are read into memory", at: stream.range,
+                          help: "remove `stream` here")
+                return nil
+            }
+            guard selection == nil else {
+                bag.error(.dataFile, "a streamed .npy file is read row by row whole: `columns` cannot pick among its values", at: stream.range,
+                          help: "save the columns the model reads as their own .npy file")
+                return nil
+            }
+            do {
+                let path = try FilePolicy.resolve(name, specPath: file.path, allowOutsideRoot: options.allowOutsideRoot)
+                dataFiles.append(path)
+                let (table, rows) = try DataFiles.npyStream(path, displayName: name, prefetch: source.prefetch)
+                streams[name] = rows
+                return table
+            } catch {
+                bag.error(.dataFile, error.message, at: written.range, help: error.help)
+                return nil
+            }
+        }
         let whole: DataTable
         do {
             let path = try FilePolicy.resolve(name, specPath: file.path, allowOutsideRoot: options.allowOutsideRoot)

@@ -266,9 +266,9 @@ public struct ModelIR: Sendable {
     /// Characters per window when the model trains on a text (`data.train: {text, context}`): its
     /// classes are the text's characters, and `dnnc generate` samples from it.
     public var textContext: Int? = nil
-    /// `stream: true`: the training images, read from disk a batch at a time; `train.inputs` is then
-    /// a stand-in without values (DataMatrix.isStreamed).
-    public var stream: ImageStream? = nil
+    /// `stream: true`: the training inputs, read from disk a batch at a time (an image set's files or a
+    /// .npy file's rows); `train.inputs` is then a stand-in without values (DataMatrix.isStreamed).
+    public var stream: (any SampleStream)? = nil
     /// `data.augment`, in order: what the trainer does to each training sample before normalization.
     public var augmentations: [Augmentation] = []
     /// The largest value a training input can hold as read: 1 for image files, 255 for a uint8 .npy

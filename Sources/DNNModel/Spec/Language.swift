@@ -124,6 +124,9 @@ public enum Language {
             .required("exclude", .list(column, minCount: 1), "the columns left out, by name, index or range"),
         ]))]), default: .contextual("every column (the inputs: every column but the targets' `column`)"),
                   "the columns to read: header names, indices from 0, ranges (`sepal_length..petal_width`, `0..12`, both ends included), or `{exclude: [...]}`"),
+        .optional("stream", .boolean, default: .bool(false),
+                  "the training inputs only, a .npy file: read each batch's rows from disk while the batch before trains, instead of reading the file whole (for files larger than memory; no 1 GiB limit); the same order and bytes"),
+        .optional("prefetch", .integer(.count), default: .int(4), "with `stream`: the batches read ahead of the one training"),
     ]))])
     /// The targets: like the inputs, or one column of the inputs' file.
     static let targetsMatrix = ValueType.oneOf([.matrix, .record(Record(name: "column", fields: [

@@ -85,6 +85,9 @@ public struct DataSource: Sendable {
 
     public var origin: Origin
     public var range: SourceRange
+    /// A file's `stream: true`, where written, and the batches read ahead.
+    public var stream: Located<Bool>? = nil
+    public var prefetch = 4
 
     /// The file's name as written, or nil for inline data.
     public var fileName: Located<String>? {
@@ -351,7 +354,10 @@ extension ResolvedSpec {
             if let excluded = columns.record?["exclude"]?.list { return .excluding(excluded.map { Located(DataColumn.written($0), at: $0.range) }) }
             return .only(columns.list!.map { Located(DataColumn.written($0), at: $0.range) })
         }
-        return DataSource(origin: .file(record["file"]!.located(\.string), columns: columns), range: value.range)
+        var source = DataSource(origin: .file(record["file"]!.located(\.string), columns: columns), range: value.range)
+        if let stream = record["stream"], !stream.isDefault, stream.bool == true { source.stream = stream.located(\.bool) }
+        source.prefetch = record["prefetch"]?.int ?? 4
+        return source
     }
 
     static func dataSet(_ record: SpecRecord) -> DataSetSection {

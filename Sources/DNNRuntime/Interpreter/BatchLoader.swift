@@ -10,7 +10,7 @@ import DNNSyntax
 import DNNModel
 
 final class BatchLoader: @unchecked Sendable {
-    let stream: ImageStream
+    let stream: any SampleStream
     let batchSize: Int
     /// `prefetch` slots of a batch each, and each slot's error (a file that failed).
     private let slots: [UnsafeMutableBufferPointer<Float>]
@@ -21,7 +21,7 @@ final class BatchLoader: @unchecked Sendable {
     private var consumed = 0
     private var running = false
 
-    init(stream: ImageStream, batchSize: Int) {
+    init(stream: any SampleStream, batchSize: Int) {
         self.stream = stream
         self.batchSize = batchSize
         slots = (0 ..< max(stream.prefetch, 1)).map { _ in

@@ -142,7 +142,9 @@ public enum RunReport {
             let shown = min(limit, predictions.rows)
             var rows: [[String]] = [["input", "prediction", "target"]]
             // A sample is shown by its name where it has one (an image's path), else by its values.
-            func sample(_ r: Int) -> String { names.map { Format.printable($0[r]) } ?? vector(inputs.row(r)) }
+            func sample(_ r: Int) -> String {
+                names.map { Format.printable($0[r]) } ?? (inputs.isStreamed ? "row \(r + 1)" : vector(inputs.row(r)))
+            }
             for r in 0..<shown {
                 if let classes, let binary, classes.count == 2 {
                     // A binary loss's one output: the probability of the second class.
