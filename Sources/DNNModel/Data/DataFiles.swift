@@ -327,16 +327,20 @@ public struct NpyStream: SampleStream {
     public var descr: String
     public var dataStart: Int
     public var itemSize: Int
-    /// Values per row, and the file's rows this stream reads, in order.
+    /// Values per row; the file's rows this stream reads, in order (nil: all of them, without an
+    /// array of as many indices), and how many.
     public var sampleSize: Int
-    public var rows: [Int]
+    public var rows: [Int]?
+    public var count: Int
     public var prefetch: Int
 
-    public var count: Int { rows.count }
+    /// The file's row that row `r` of the stream is.
+    public func fileRow(_ r: Int) -> Int { rows?[r] ?? r }
 
     public func subset(_ kept: [Int]) -> any SampleStream {
         var stream = self
-        stream.rows = kept.map { rows[$0] }
+        stream.rows = kept.map(fileRow)
+        stream.count = kept.count
         return stream
     }
 
@@ -347,7 +351,7 @@ public struct NpyStream: SampleStream {
         let rowBytes = sampleSize * itemSize
         var buffer = [UInt8](repeating: 0, count: rowBytes)
         for (k, r) in wanted.enumerated() {
-            let row = rows[r]
+            let row = fileRow(r)
             let read = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, rowBytes, off_t(dataStart + row * rowBytes)) }
             guard read == rowBytes else {
                 throw DataFileError(message: "\(shown): row \(row + 1) cannot be read (the file is shorter than its header says; it changed after the run started)", help: nil)
@@ -375,7 +379,7 @@ public struct NpyStream: SampleStream {
 
     public var fingerprint: String {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1
-        return "\(shown)\t\(size ?? -1)\t\(rows.count)"
+        return "\(shown)\t\(size ?? -1)\t\(count)"
     }
 }
 
@@ -397,6 +401,6 @@ extension DataFiles {
         let table = DataTable(rows: rows, columns: columns, numbers: [], floats: nil, texts: [], header: nil, npyShape: Array(dims.dropFirst()),
                               pixelMax: descr == "|u1" ? 255 : nil, streamed: true)
         return (table, NpyStream(path: path, shown: displayName, descr: descr, dataStart: dataStart, itemSize: itemSize, sampleSize: columns,
-                                 rows: Array(0 ..< rows), prefetch: prefetch))
+                                 rows: nil, count: rows, prefetch: prefetch))
     }
 }

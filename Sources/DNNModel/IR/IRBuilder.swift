@@ -262,8 +262,9 @@ struct Builder {
         ir.augmentations = augmentations()
         if trainData.inputs.isStreamed, let name = data.train.inputs.fileName?.value, let stream = streams[name] {
             ir.stream = drawnSplit.map { stream.subset(Array($0.order[$0.held...]).sorted()) } ?? stream
-            // A streamed .npy file's rows are named by their place in it, as images by their paths.
-            if let rows = ir.stream as? NpyStream { ir.sampleNames = rows.rows.map { "\(rows.shown) row \($0 + 1)" } }
+            // A streamed .npy file's rows are named by their place in it, as images by their paths: the
+            // first hundred, which the run's table shows (a name per row of a huge file would not fit).
+            if let rows = ir.stream as? NpyStream { ir.sampleNames = (0 ..< min(rows.count, 100)).map { "\(rows.shown) row \(rows.fileRow($0) + 1)" } }
         }
         // The names predict and evaluate read a CSV by: the training file's header, as selected.
         ir.inputColumns = inputColumns

@@ -274,7 +274,8 @@ public struct ModelIR: Sendable {
     /// The largest value a training input can hold as read: 1 for image files, 255 for a uint8 .npy
     /// (brightness clamps there); nil for other data.
     public var pixelMax: Float? = nil
-    /// For an image set: each training sample's path as shown, for the run's table of predictions.
+    /// For an image set: each training sample's path as shown, for the run's table of predictions (for
+    /// a streamed .npy file: its first hundred rows' places in the file).
     public var sampleNames: [String]? = nil
     /// What `dnnc check` says about the data besides diagnostics: an image set's images per class.
     public var dataSummary: [String] = []

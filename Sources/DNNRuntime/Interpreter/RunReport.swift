@@ -143,7 +143,8 @@ public enum RunReport {
             var rows: [[String]] = [["input", "prediction", "target"]]
             // A sample is shown by its name where it has one (an image's path), else by its values.
             func sample(_ r: Int) -> String {
-                names.map { Format.printable($0[r]) } ?? (inputs.isStreamed ? "row \(r + 1)" : vector(inputs.row(r)))
+                if let names, r < names.count { return Format.printable(names[r]) }
+                return inputs.isStreamed ? "row \(r + 1)" : vector(inputs.row(r))
             }
             for r in 0..<shown {
                 if let classes, let binary, classes.count == 2 {
