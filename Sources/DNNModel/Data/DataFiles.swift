@@ -58,7 +58,8 @@ public enum DataFiles {
             throw DataFileError(message: "cannot read \(displayName): no such file", help: "paths are relative to the spec's folder")
         }
         if let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int, size > maxBytes {
-            throw DataFileError(message: "\(displayName) is larger than 1 GiB", help: nil)
+            throw DataFileError(message: "\(displayName) is larger than 1 GiB",
+                                help: path.lowercased().hasSuffix(".npy") ? "stream the training inputs from it: `{file: \(displayName), stream: true}`" : nil)
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DataFileError(message: "cannot read \(displayName): permission denied or unreadable", help: nil)
