@@ -304,18 +304,25 @@ public enum DataFiles {
                              pixelMax: 255)
         }
         var numbers = [Double?](repeating: nil, count: count)
-        for i in 0..<count {
-            let offset = dataStart + i * width
-            switch descr {
-            case "<f8": numbers[i] = Double(bitPattern: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian)
-            case "<i4": numbers[i] = Double(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
-            default: numbers[i] = Double(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
-            }
-        }
+        for i in 0..<count { numbers[i] = npyValue(bytes, at: dataStart + i * width, descr) }
         if let bad = numbers.firstIndex(where: { !($0!.isFinite) }) {
             throw DataFileError(message: "\(name): value \(bad) (row \(bad / max(columns, 1) + 1), column \(bad % max(columns, 1) + 1)) is not finite", help: nil)
         }
         return DataTable(rows: rows, columns: columns, numbers: numbers, texts: [], header: nil, npyShape: Array(dims.dropFirst()))
+    }
+}
+
+extension DataFiles {
+    /// One value of a .npy file of any dtype dnnc reads, at a byte offset: what both the in-memory reader
+    /// and a streamed file's rows take it for.
+    static func npyValue(_ bytes: UnsafeRawBufferPointer, at offset: Int, _ descr: String) -> Double {
+        switch descr {
+        case "|u1": Double(bytes[offset])
+        case "<f4": Double(Float(bitPattern: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian))
+        case "<f8": Double(bitPattern: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian)
+        case "<i4": Double(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+        default: Double(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+        }
     }
 }
 
@@ -360,15 +367,8 @@ public struct NpyStream: SampleStream {
             let target = out + k * sampleSize
             let bad: Int? = buffer.withUnsafeBytes { bytes in
                 for i in 0 ..< sampleSize {
-                    let offset = i * itemSize
-                    let value: Float
-                    switch descr {
-                    case "|u1": value = Float(bytes[offset])
-                    case "<f4": value = Float(bitPattern: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
-                    case "<f8": value = Float(Double(bitPattern: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian))
-                    case "<i4": value = Float(Double(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self))))
-                    default: value = Float(Double(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self))))
-                    }
+                    // Float of the Double, as the in-memory DataMatrix makes it (exact for |u1 and <f4).
+                    let value = Float(DataFiles.npyValue(bytes, at: i * itemSize, descr))
                     guard value.isFinite else { return i }
                     target[i] = value
                 }
