@@ -728,6 +728,9 @@ def main():
     if args.save and rank == 0:
         save_safetensors({k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}, args.save)
     if distributed:
+        # Every rank done (rank 0 has saved) before any tears the group down: a rank that destroys it
+        # while its peer still works can leave gloo's threads to abort the process (exit -6).
+        dist.barrier()
         dist.destroy_process_group()
 
 
