@@ -191,11 +191,13 @@ struct Run: ParsableCommand {
         let limit = maxMemory ?? MemoryEstimate.defaultLimit(room: room)
         if estimate.bytes > limit {
             Console.error("\(file.path):1:1: error[E0306]: the model needs \(estimate.description), more than --max-memory (\(Format.bytes(limit)))")
+            // A streamed set's batches read ahead count too: `prefetch` is one more thing to lower.
+            let smaller = model.stream == nil ? "a smaller batch_size" : "a smaller batch_size or prefetch"
             if let room, room < Int(ProcessInfo.processInfo.physicalMemory / 2) {
                 Console.error("  note: the address-space limit (ulimit -v, \(Format.bytes(SystemMemory.addressSpaceLimit!))) leaves \(Format.bytes(max(room, 0))) beside what dnnc has mapped")
-                Console.error("  help: use fewer units or a smaller batch_size, or raise the limit")
+                Console.error("  help: use fewer units or \(smaller), or raise the limit")
             } else {
-                Console.error("  help: use fewer units or a smaller batch_size, or raise --max-memory")
+                Console.error("  help: use fewer units or \(smaller), or raise --max-memory")
             }
             throw ExitCode(1)
         }
