@@ -49,7 +49,7 @@ struct NpyHeaderGrammarTests {
         var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8)
         bytes += [UInt8](repeating: 0, count: 8)
         #expect(throws: DataFileError.self) { try DataFiles.npy(bytes, "x.npy") }
-        #expect(throws: DataFileError.self) { try DataFiles.npyHeader(bytes, "x.npy", checkSize: false) }
+        #expect(throws: DataFileError.self) { try DataFiles.npyHeader(bytes, "x.npy", fileSize: nil) }
     }
 }
 

@@ -237,8 +237,9 @@ public enum DataFiles {
     }
 
     /// A .npy file's header: its dtype, rows, values per row, bytes per value and where the data starts.
-    /// With `checkSize`, `bytes` is the whole file and must hold all the values the header declares.
-    static func npyHeader(_ bytes: UnsafeRawBufferPointer, _ name: String, checkSize: Bool)
+    /// With `fileSize` (`bytes.count` when `bytes` is the whole file), the file must hold all the values
+    /// the header declares.
+    static func npyHeader(_ bytes: UnsafeRawBufferPointer, _ name: String, fileSize: Int?)
         throws(DataFileError) -> (descr: String, rows: Int, columns: Int, itemSize: Int, dataStart: Int, dims: [Int]) {
         let (start, headerLength) = try npyPreamble(Array(bytes.prefix(12)), name)
         guard bytes.count >= start + headerLength, let header = String(bytes: bytes[start ..< start + headerLength], encoding: .ascii) else {
@@ -268,19 +269,32 @@ public enum DataFiles {
         let (size, sizeOverflow) = count.multipliedReportingOverflow(by: width)
         guard !overflow, !sizeOverflow else { throw DataFileError(message: "\(name)'s shape \(dims) overflows", help: nil) }
         let dataStart = start + headerLength
-        guard !checkSize || bytes.count - dataStart >= size else {
-            throw DataFileError(message: "\(name) declares shape \(dims) but holds only \((bytes.count - dataStart) / width) values", help: nil)
+        if let fileSize, fileSize - dataStart < size {
+            throw DataFileError(message: "\(name) declares shape \(dims) but holds only \(max(fileSize - dataStart, 0) / width) values", help: nil)
         }
         return (descr, rows, columns, width, dataStart, dims)
     }
 
-    package static func npyHeader(_ bytes: [UInt8], _ name: String, checkSize: Bool)
+    package static func npyHeader(_ bytes: [UInt8], _ name: String, fileSize: Int?)
         throws(DataFileError) -> (descr: String, rows: Int, columns: Int, itemSize: Int, dataStart: Int, dims: [Int]) {
-        try bytes.withUnsafeBytes { raw in Result { () throws(DataFileError) in try npyHeader(raw, name, checkSize: checkSize) } }.get()
+        try bytes.withUnsafeBytes { raw in Result { () throws(DataFileError) in try npyHeader(raw, name, fileSize: fileSize) } }.get()
+    }
+
+    /// The header of a .npy file open for reading, read from its start: the preamble, then the header
+    /// text (up to 1 MiB). With `fileSize`, checked against it as above.
+    static func npyHeader(reading handle: FileHandle, _ name: String, fileSize: Int?)
+        throws(DataFileError) -> (descr: String, rows: Int, columns: Int, itemSize: Int, dataStart: Int, dims: [Int]) {
+        try? handle.seek(toOffset: 0)
+        let prefix = (try? handle.read(upToCount: 12)).map { [UInt8]($0) } ?? []
+        let (start, length) = try npyPreamble(prefix, name)
+        guard length < 1 << 20 else { throw DataFileError(message: "\(name) has a header of \(length) bytes; dnnc reads up to 1 MiB", help: nil) }
+        try? handle.seek(toOffset: 0)
+        let headerBytes = (try? handle.read(upToCount: start + length)).map { [UInt8]($0) } ?? []
+        return try npyHeader(headerBytes, name, fileSize: fileSize)
     }
 
     static func npy(_ bytes: UnsafeRawBufferPointer, _ name: String) throws(DataFileError) -> DataTable {
-        let (descr, rows, columns, width, dataStart, dims) = try npyHeader(bytes, name, checkSize: true)
+        let (descr, rows, columns, width, dataStart, dims) = try npyHeader(bytes, name, fileSize: bytes.count)
         let count = rows * columns
         if descr == "<f4" {
             let floats = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
@@ -393,12 +407,8 @@ extension DataFiles {
         }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw DataFileError(message: "cannot read \(displayName)", help: nil) }
         defer { try? handle.close() }
-        let head = [UInt8]((try? handle.read(upToCount: 1 << 16)) ?? Data())
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        let (descr, rows, columns, itemSize, dataStart, dims) = try npyHeader(head, displayName, checkSize: false)
-        guard size - dataStart >= rows * columns * itemSize else {
-            throw DataFileError(message: "\(displayName) declares shape \(dims) but holds only \((size - dataStart) / itemSize) values", help: nil)
-        }
+        let (descr, rows, columns, itemSize, dataStart, dims) = try npyHeader(reading: handle, displayName, fileSize: size)
         let table = DataTable(rows: rows, columns: columns, numbers: [], floats: nil, texts: [], header: nil, npyShape: Array(dims.dropFirst()),
                               pixelMax: descr == "|u1" ? 255 : nil, streamed: true)
         return (table, NpyStream(path: path, shown: displayName, descr: descr, dataStart: dataStart, itemSize: itemSize, sampleSize: columns,

@@ -52,6 +52,14 @@ public enum ImageFiles {
     /// The first bytes of every PNG file, and of every JPEG file (SOI and a marker's first byte).
     static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], jpegSignature: [UInt8] = [0xFF, 0xD8, 0xFF]
 
+    /// An image file's bytes, read and checked against the 1 GiB limit of files read whole: what every
+    /// reader of image files decodes (or reads the header of).
+    public static func contents(_ path: String) throws(DataFileError) -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw DataFileError(message: "it cannot be read", help: nil) }
+        guard data.count <= DataFiles.maxBytes else { throw DataFileError(message: "it is larger than 1 GiB", help: nil) }
+        return [UInt8](data)
+    }
+
     static func unknownFormat(_ bytes: [UInt8]) -> DataFileError {
         DataFileError(message: bytes.isEmpty ? "the file is empty" : "it is neither a PNG nor a JPEG file (no PNG or JPEG signature)",
                       help: "dnnc reads PNG and JPEG images")

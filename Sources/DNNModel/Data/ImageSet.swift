@@ -43,11 +43,13 @@ public struct ImageRead: Sendable {
     public var sizes: [(width: Int, height: Int, channels: Int)]
     /// Files that did not decode: their shown path and why.
     public var failures: [(shown: String, message: String)]
-    public var shown: [String]
     /// A folder's class names (ImageListing.classes).
     public var classes: [String]?
     /// The images, in row order.
     public var entries: [ImageEntry]
+
+    /// Each image's path as shown.
+    public var shown: [String] { entries.map(\.shown) }
 }
 
 public enum ImageSet {
@@ -131,15 +133,12 @@ public enum ImageSet {
             DispatchQueue.concurrentPerform(iterations: n) { i in
                 let entry = listing.entries[i]
                 do throws(DataFileError) {
-                    guard let data = FileManager.default.contents(atPath: entry.path) else {
-                        throw DataFileError(message: "it cannot be read", help: nil)
-                    }
-                    guard data.count <= DataFiles.maxBytes else { throw DataFileError(message: "it is larger than 1 GiB", help: nil) }
+                    let bytes = try ImageFiles.contents(entry.path)
                     if headersOnly {
-                        sizes[i] = try ImageFiles.header([UInt8](data))
+                        sizes[i] = try ImageFiles.header(bytes)
                         return
                     }
-                    let image = try ImageFiles.decode([UInt8](data))
+                    let image = try ImageFiles.decode(bytes)
                     sizes[i] = (image.width, image.height, image.channels)
                     ImageFiles.sample(image, channels: channels, height: height, width: width, into: rows.baseAddress! + i * size)
                 } catch {
@@ -147,7 +146,6 @@ public enum ImageSet {
                 }
             }
         }
-        let shown = listing.entries.map(\.shown)
         let targets = listing.entries.map(\.target)
         var numbers: [Double?] = [], texts: [String] = []
         for cell in targets {
@@ -162,8 +160,8 @@ public enum ImageSet {
                               streamed: headersOnly),
             targets: DataTable(rows: n, columns: 1, numbers: numbers, texts: texts.contains(where: { !$0.isEmpty }) ? texts : [], header: nil),
             sizes: Array(sizes),
-            failures: (0 ..< n).compactMap { i in failures[i].map { (shown[i], $0) } },
-            shown: shown, classes: listing.classes, entries: listing.entries)
+            failures: (0 ..< n).compactMap { i in failures[i].map { (listing.entries[i].shown, $0) } },
+            classes: listing.classes, entries: listing.entries)
     }
 }
 
@@ -213,9 +211,7 @@ public struct ImageStream: SampleStream {
         for (k, row) in rows.enumerated() {
             let entry = entries[row]
             do throws(DataFileError) {
-                guard let data = FileManager.default.contents(atPath: entry.path) else { throw DataFileError(message: "it cannot be read", help: nil) }
-                guard data.count <= DataFiles.maxBytes else { throw DataFileError(message: "it is larger than 1 GiB", help: nil) }
-                let image = try ImageFiles.decode([UInt8](data))
+                let image = try ImageFiles.decode(try ImageFiles.contents(entry.path))
                 ImageFiles.sample(image, channels: shape[0], height: shape[1], width: shape[2], into: out + k * sampleSize)
             } catch {
                 throw DataFileError(message: "\(entry.shown): \(error.message)", help: "the file changed after the run started; replace it, or remove it and start again")

@@ -65,12 +65,7 @@ public final class RowReader {
             handle = FileHandle.standardInput
         }
         if path?.lowercased().hasSuffix(".npy") == true {
-            let prefix = (try? handle.read(upToCount: 12)).map { [UInt8]($0) } ?? []
-            let (start, length) = try DataFiles.npyPreamble(prefix, displayName)
-            guard length < 1 << 20 else { throw DataFileError(message: "\(displayName) has a header of \(length) bytes; dnnc reads up to 1 MiB", help: nil) }
-            try? handle.seek(toOffset: 0)
-            let headerBytes = (try? handle.read(upToCount: start + length)).map { [UInt8]($0) } ?? []
-            let info = try DataFiles.npyHeader(headerBytes, displayName, checkSize: false)
+            let info = try DataFiles.npyHeader(reading: handle, displayName, fileSize: nil)
             if encoder != nil {
                 throw DataFileError(message: "\(displayName) is a .npy array, but the model reads a table's columns by name (categories, empty cells)",
                                     help: "give a CSV file with the training file's header row")

@@ -550,7 +550,7 @@ struct Builder {
         let read = ImageSet.read(listing, shape: shape, headersOnly: source.stream != nil)
         if !read.failures.isEmpty {
             let shown = read.failures.prefix(5).map { "\($0.shown): \($0.message)" }.joined(separator: "; ")
-            bag.error(.dataFile, "\(read.failures.count) of the \(read.shown.count) images in \(name) cannot be decoded: " + shown
+            bag.error(.dataFile, "\(read.failures.count) of the \(read.entries.count) images in \(name) cannot be decoded: " + shown
                           + (read.failures.count > 5 ? "; and \(read.failures.count - 5) more" : ""),
                       at: range, help: "replace or remove the files; dnnc reads PNG and JPEG")
             return nil
@@ -559,14 +559,14 @@ struct Builder {
         let resized = read.sizes.indices.filter { read.sizes[$0].width != W || read.sizes[$0].height != H }
         if let first = resized.first {
             let size = read.sizes[first]
-            bag.report(.imagesResized, "\(resized.count) of the \(read.shown.count) images in \(name) are not \(W)×\(H) (\(read.shown[first]) is \(size.width)×\(size.height)): each is resized bilinearly to model.input's height and width",
+            bag.report(.imagesResized, "\(resized.count) of the \(read.entries.count) images in \(name) are not \(W)×\(H) (\(read.entries[first].shown) is \(size.width)×\(size.height)): each is resized bilinearly to model.input's height and width",
                         at: range, notes: [DiagnosticNote("model.input is declared here", at: input.range)],
                         help: "make the images \(W)×\(H), or declare model.input with their size")
         }
         let converted = read.sizes.indices.filter { read.sizes[$0].channels != C }
         if let first = converted.first {
             let gray = read.sizes[first].channels == 1
-            bag.report(.imageChannels, "\(converted.count) of the \(read.shown.count) images in \(name) are \(gray ? "grayscale" : "RGB") (\(read.shown[first])), but model.input has \(C) channel\(C == 1 ? "" : "s"): "
+            bag.report(.imageChannels, "\(converted.count) of the \(read.entries.count) images in \(name) are \(gray ? "grayscale" : "RGB") (\(read.entries[first].shown)), but model.input has \(C) channel\(C == 1 ? "" : "s"): "
                             + (gray ? "each gray value is repeated in the 3 channels" : "each is converted to grayscale (luma, as PIL's convert(\"L\"))"),
                         at: range, notes: [DiagnosticNote("model.input is declared here", at: input.range)],
                         help: gray ? "declare model.input [1, \(H), \(W)] for gray images" : "declare model.input [3, \(H), \(W)] to keep the colors")

@@ -296,7 +296,7 @@ public final class Trainer {
                 return
             }
             if model.augmentations.isEmpty {
-                for k in 0 ..< B { inputNormalizer.apply(row: network.x.baseAddress! + k * inputs.columns) }
+                normalizeInputRows(B)
             } else {
                 augment(rows: B)
             }
@@ -366,6 +366,11 @@ public final class Trainer {
         }
     }
 
+    /// Normalizes the first `B` rows of network.x in place: a streamed batch, as read.
+    private func normalizeInputRows(_ B: Int) {
+        for k in 0 ..< B { inputNormalizer.apply(row: network.x.baseAddress! + k * inputs.columns) }
+    }
+
     /// Augments the batch's rows in network.x, sample after sample, then normalizes them as `inputs` are.
     private func augment(rows B: Int) {
         let shape = model.inputShape, columns = augmentScratch.count
@@ -430,7 +435,7 @@ public final class Trainer {
                     dataError = dataError ?? error
                     network.x.update(repeating: 0)
                 }
-                for k in 0 ..< rows.count { inputNormalizer.apply(row: network.x.baseAddress! + k * inputs.columns) }
+                normalizeInputRows(rows.count)
             } else {
                 network.load(inputs, rows: ArraySlice(rows), into: network.x)
             }
