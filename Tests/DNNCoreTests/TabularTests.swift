@@ -207,4 +207,33 @@ struct TabularTests {
         let silenced = folder.compile(spec.replacingOccurrences(of: "inputs: {file: t.csv}", with: "inputs: {file: t.csv}  # dnnc: disable=W0361,W0362,W0363,W0366"))
         #expect(silenced.diagnostics.all.filter { $0.severity == .warning }.isEmpty)
     }
+
+    /// The lint compares cells as their texts compare (a number's shortest form), without making the
+    /// texts: 0 and -0 are one value, a quoted "1" is the number 1, and 1.5 and 1.50 are one value.
+    @Test func theDataLintComparesCellsAsTheirTexts() throws {
+        var rows = "zero,one,half,x,y\n"
+        for i in 0 ..< 12 { rows += "\(i % 2 == 0 ? "0" : "-0.0"),\(i % 3 == 0 ? "\"1\"" : "1"),\(i % 2 == 0 ? "1.5" : "1.50"),\(i),\(i % 2)\n" }
+        let folder = try TableFolder(["t.csv": rows])
+        defer { folder.remove() }
+        let spec = """
+            dnnc: 1
+            data:
+              train:
+                inputs: {file: t.csv, columns: [zero, one, half, x]}
+                targets: {file: t.csv, columns: [y]}
+              types: {one: categorical}
+            model:
+              input: [5]
+              layers:
+                - dense: {units: 2}
+            train: {loss: cross_entropy, optimizer: {sgd: {lr: 0.1}}, epochs: 1}
+            """
+        let found = folder.compile(spec).diagnostics.all.filter { $0.severity == .warning }
+        #expect(found.filter { $0.code == .constantColumn }.map(\.message).sorted()
+                == ["`half` holds one value (`1.5`) in every training row, which tells the model nothing",
+                    "`one` holds one value (`1`) in every training row, which tells the model nothing",
+                    "`zero` holds one value (`0`) in every training row, which tells the model nothing"], "\(found.map(\.message))")
+        #expect(Builder.distinctCount([0, -0.0, .nan, -.nan, 1, 1, 2.5]) == 4)
+        #expect(Builder.distinctCount((0 ..< 5000).map { Double($0 % 977) }) == 977)
+    }
 }

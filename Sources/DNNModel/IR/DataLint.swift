@@ -40,27 +40,37 @@ extension Builder {
         }
         let table = train.inputs, n = table.rows
         guard n >= Self.minimumRows else { return }
-        let targetKeys: [String]? = train.targets.columns == 1 ? (0 ..< n).map { TabularEncoder.text(of: train.targets.cell($0)) ?? "" } : nil
+        let targetKeys: [CellKey]? = train.targets.columns == 1 ? (0 ..< n).map { CellKey(train.targets.cell($0)) } : nil
+        let targetsVary = targetKeys.map { Set($0).count >= 2 } ?? false
         let regression = !loss.isClassification && !loss.isBinary
         for c in 0 ..< columns {
-            let cells = (0 ..< n).map { table.cell($0 * table.columns + c) }
             let label = table.header.map { "`\($0[c])`" } ?? "column \(c + 1)"
-            let keys = cells.compactMap(TabularEncoder.text(of:))
-            let missing = n - keys.count
+            let cells = (0 ..< n).map { table.cell($0 * table.columns + c) }
+            let numbers = cells.compactMap { if case .number(let x) = $0 { return x } else { return nil } }
+            let allText = numbers.isEmpty, allNumbers = numbers.count == n
+            // The cells' keys, and how many differ: a column of numbers (every column of a .npy) without
+            // a key per cell; a Set of them took most of `check`'s time on W2's data.
+            let keys = allNumbers ? [] : cells.compactMap(CellKey.init(present:))
+            let missing = allNumbers ? 0 : n - keys.count
             if 2 * missing > n {
                 dataWarning(.mostlyMissing, "\(label) is empty in \(missing) of the \(n) training rows", train.inputs, column: c, source: train.inputsSource,
                             help: "leave it out of the inputs, or fill it with `data.missing` and add `indicator: true` so the model sees where it was empty")
                 continue
             }
-            let distinct = Set(keys)
-            if distinct.count <= 1 {
-                dataWarning(.constantColumn, "\(label) holds one value" + (distinct.first.map { " (`\(Format.printable($0))`)" } ?? "") + " in every training row, which tells the model nothing",
+            let distinct: Int, someValue: String?
+            if allNumbers {
+                distinct = Self.distinctCount(numbers)
+                someValue = Format.number(numbers[0])
+            } else {
+                let set = Set(keys)
+                (distinct, someValue) = (set.count, set.first?.text)
+            }
+            if distinct <= 1 {
+                dataWarning(.constantColumn, "\(label) holds one value" + (someValue.map { " (`\(Format.printable($0))`)" } ?? "") + " in every training row, which tells the model nothing",
                             table, column: c, source: train.inputsSource, help: "leave it out of the inputs")
                 continue
             }
-            let numbers = cells.compactMap { if case .number(let x) = $0 { return x } else { return nil } }
-            let allText = numbers.isEmpty, allNumbers = numbers.count == n
-            if distinct.count == n, allText || (allNumbers && numbers.allSatisfy { $0 == $0.rounded() } && numbers.max()! - numbers.min()! == Double(n - 1)) {
+            if distinct == n, allText || (allNumbers && numbers.allSatisfy { $0 == $0.rounded() } && numbers.max()! - numbers.min()! == Double(n - 1)) {
                 dataWarning(.idLikeColumn, "\(label) has a different value in each of the \(n) training rows, like a row ID: the model can memorize rows by it and learns nothing that carries over",
                             table, column: c, source: train.inputsSource, help: "leave it out of the inputs (`columns: {exclude: [...]}`)")
                 continue
@@ -69,17 +79,17 @@ extension Builder {
             // Leakage: the target itself, a column each of whose values comes with one target value, or
             // (a regression) a linear function of the target.
             var leak: String? = nil
-            if missing == 0, zip(keys, targetKeys).allSatisfy({ $0 == $1 }) {
+            if missing == 0, zip(cells, targetKeys).allSatisfy({ CellKey($0) == $1 }) {
                 leak = "equals the target"
-            } else if 2 * distinct.count <= n, Set(targetKeys).count >= 2 {
-                var seen: [String: String] = [:]
+            } else if 2 * distinct <= n, targetsVary {
+                var seen: [CellKey: CellKey] = [:]
                 if zip(cells, targetKeys).allSatisfy({ cell, target in
-                    guard let k = TabularEncoder.text(of: cell) else { return true }
+                    guard let k = CellKey(present: cell) else { return true }
                     if let before = seen[k] { return before == target }
                     seen[k] = target
                     return true
                 }) {
-                    leak = "determines the target: each of its \(distinct.count) values comes with one target value in every training row"
+                    leak = "determines the target: each of its \(distinct) values comes with one target value in every training row"
                 }
             } else if regression, allNumbers, let r = Self.correlation(numbers, train.data.targets.values.map(Double.init)), abs(r) >= 0.99999 {
                 leak = "is a linear function of the target (correlation \(Format.c("%.5f", r)))"
@@ -106,7 +116,6 @@ extension Builder {
         }
         // Held-out rows that are training rows, as the model reads them (not for a streamed set, whose
         // images are not decoded before training).
-        var seen = Set<[Float]>()
         let trainData = train.data.inputs
         guard !trainData.isStreamed else { return }
         // The rows a split holds out (drawn once, by splitOrder): the first `held` of its order.
@@ -115,19 +124,18 @@ extension Builder {
            let (order, held) = splitOrder(rows: trainData.rows, fraction: fraction.value, at: fraction.range, inTimeOrder: spec.data.train.isSeries) {
             heldOut = Set(order[..<held])
         }
-        for r in 0 ..< trainData.rows where !heldOut.contains(r) { seen.insert(Array(trainData.row(r))) }
+        let seen = RowIndex(trainData, rows: (0 ..< trainData.rows).filter { !heldOut.contains($0) })
         var sets: [(String, ReadSet, [Int])] = []
         if !heldOut.isEmpty { sets.append(("validation split", train, heldOut.sorted())) }
         for (role, name) in [(SetRole.validation, "validation"), (.test, "test")] {
             if let set = read[role] { sets.append((name, set, Array(0 ..< set.data.inputs.rows))) }
         }
         for (name, set, rows) in sets {
-            let repeated = rows.filter { seen.contains(Array(set.data.inputs.row($0))) }
-            guard let first = repeated.first else { continue }
+            let repeated = rows.compactMap { r in seen.first(equalTo: set.data.inputs.row(r)).map { (r, $0) } }
+            guard let (first, twin) = repeated.first else { continue }
             // Images are named by their paths: the first held-out one and the training image it repeats.
             if case .images(let source, _) = set.inputsSource.origin, let shown = imageSets[source.images.value]?.shown,
-               case .images(let trainSource, _) = train.inputsSource.origin, let trainShown = imageSets[trainSource.images.value]?.shown,
-               let twin = (0 ..< trainData.rows).first(where: { !heldOut.contains($0) && trainData.row($0).elementsEqual(set.data.inputs.row(first)) }) {
+               case .images(let trainSource, _) = train.inputsSource.origin, let trainShown = imageSets[trainSource.images.value]?.shown {
                 dataWarning(.duplicatedAcrossSets,
                             "\(repeated.count) of the \(rows.count) \(name) images \(repeated.count == 1 ? "is" : "are") identical to training images (\(shown[first]) is \(trainShown[twin])), so their loss measures memory, not generalization",
                             set.inputs, source: set.inputsSource, help: "remove the duplicates from one side before splitting")
@@ -137,6 +145,81 @@ extension Builder {
                         "\(repeated.count) of the \(rows.count) \(name) rows \(repeated.count == 1 ? "is a training row" : "are training rows") too, so their loss measures memory, not generalization",
                         set.inputs, row: first, source: set.inputsSource,
                         help: "remove the duplicates from one side before splitting")
+        }
+    }
+
+    /// How many of the numbers differ (0 and -0 alike, every NaN alike), counted in an open-addressed
+    /// table under a multiplicative hash: Swift's Set hashes each key with SipHash, which took most
+    /// of `check`'s time on the 6.4 million cells of W2's data.
+    static func distinctCount(_ numbers: [Double]) -> Int {
+        let shift = max(4, (2 * numbers.count).bitWidth - (2 * numbers.count).leadingZeroBitCount), size = 1 << shift
+        var slots = [UInt64](repeating: 0, count: size), used = [Bool](repeating: false, count: size), count = 0
+        for x in numbers {
+            let key = CellKey.bits(x)
+            var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - shift))
+            while used[i], slots[i] != key { i = (i + 1) & (size - 1) }
+            if !used[i] { (used[i], slots[i], count) = (true, key, count + 1) }
+        }
+        return count
+    }
+
+    /// Rows of a matrix found by their values (Float's ==, so 0 equals -0 and a row with a NaN equals
+    /// none), under a hash of their bits: a Set of [Float] hashed each value through SipHash.
+    struct RowIndex {
+        private let matrix: DataMatrix
+        private var buckets: [UInt64: [Int]] = [:]
+
+        init(_ matrix: DataMatrix, rows: [Int]) {
+            self.matrix = matrix
+            for r in rows { buckets[Self.hash(matrix.row(r)), default: []].append(r) }
+        }
+
+        /// The first indexed row equal to `row`, nil if none is.
+        func first(equalTo row: ArraySlice<Float>) -> Int? {
+            buckets[Self.hash(row)]?.first { matrix.row($0).elementsEqual(row) }
+        }
+
+        private static func hash(_ row: ArraySlice<Float>) -> UInt64 {
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325
+            for x in row { h = (h ^ UInt64(x == 0 ? 0 : x.bitPattern)) &* 0x0000_0100_0000_01B3; h ^= h >> 29 }
+            return h
+        }
+    }
+
+    /// A cell as the rules compare cells: equal exactly when TabularEncoder's texts of the cells are
+    /// equal (a number's text is its shortest round-trip form: equal numbers, 0 and -0, and every NaN
+    /// have one; a quoted "1" is text that reads as the number 1), without making that text for every
+    /// number: the columns of an 8192 × 784 .npy took `check` 2 s as text.
+    struct CellKey: Hashable {
+        private enum Value: Hashable { case number(UInt64), text(String), missing }
+        private let value: Value
+
+        /// A number's key: one for 0 and -0, one for every NaN.
+        static func bits(_ x: Double) -> UInt64 { x.isNaN ? Double.nan.bitPattern : x == 0 ? 0 : x.bitPattern }
+
+        init(_ cell: TableCell) {
+            switch cell {
+            case .number(let x): value = .number(Self.bits(x))
+            case .text(let s):
+                let x = DataFiles.number(s) ?? ["nan": .nan, "inf": .infinity, "-inf": -.infinity][s]
+                value = x.map { Format.number($0) == s ? .number(Self.bits($0)) : .text(s) } ?? .text(s)
+            case .missing: value = .missing
+            }
+        }
+
+        /// The key of a cell that is not empty, nil for an empty one.
+        init?(present cell: TableCell) {
+            if case .missing = cell { return nil }
+            self.init(cell)
+        }
+
+        /// The cell's text, for a message.
+        var text: String {
+            switch value {
+            case .number(let bits): Format.number(Double(bitPattern: bits))
+            case .text(let s): s
+            case .missing: ""
+            }
         }
     }
 

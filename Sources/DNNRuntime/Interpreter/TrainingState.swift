@@ -54,7 +54,6 @@ extension Trainer {
             ("current_rate", hex(currentRate)),
             ("plateau_factor", .array([hex(learningRate.plateau.factor), hex(learningRate.plateau.best), .int(learningRate.plateau.badEpochs)])),
             ("dropout_rng", .array(network.dropoutStream.state.map { .string(String($0, radix: 16)) })),
-            ("augment_rng", .array(augmenter.state.map { .string(String($0, radix: 16)) })),
             ("costs", .array(loop.costs.map(hex))),
             ("stuck_since", loop.stuckSince.map { .int($0) } ?? .null),
             ("best_monitored", hex(loop.bestMonitored)),
