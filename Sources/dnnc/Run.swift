@@ -297,7 +297,8 @@ struct Run: ParsableCommand {
         if trainer.epochsRun > 0 { histograms(trainer.epochsRun - 1) }
         if timing {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-            Console.error("dnnc-timing: training \(Format.c("%.6f", seconds)) s, \(trainer.steps) steps, evaluation passes \(Format.c("%.6f", trainer.evaluationSeconds)) s")
+            let forward = trainer.timeForwardPass().map { ", a forward pass \(Format.c("%.6f", $0)) s" } ?? ""
+            Console.error("dnnc-timing: training \(Format.c("%.6f", seconds)) s, \(trainer.steps) steps, evaluation passes \(Format.c("%.6f", trainer.evaluationSeconds)) s\(forward)")
         }
 
         if let plot {
@@ -339,10 +340,9 @@ struct Run: ParsableCommand {
             try writeCheckpoint(trainer, to: save)
         }
         let inputs = model.train.inputs
-        Console.out(RunReport.predictions(inputs: inputs, predictions: trainer.predict(inputs),
-                                          targets: model.train.targets, format: logFormat, classes: model.classes,
-                                          outputActivation: model.layers.last!.activation, positions: model.positions,
-                                          binary: ProbabilityOfOne(model.loss), names: model.sampleNames))
+        RunReport.predictions(inputs: inputs, predictions: trainer.predict(inputs), targets: model.train.targets, format: logFormat,
+                              classes: model.classes, outputActivation: model.layers.last!.activation, positions: model.positions,
+                              binary: ProbabilityOfOne(model.loss), names: model.sampleNames, write: Console.out)
         if model.loss.isClassification, logFormat == .text {
             Console.out(Metrics.classificationReport(model, trainer: trainer))
         }

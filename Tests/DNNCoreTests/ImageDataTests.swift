@@ -389,7 +389,7 @@ struct ImageStreamTests {
 
 /// `inputs: {file: x.npy, stream: true}`: a .npy file's rows read from disk a batch at a time.
 struct NpyStreamTests {
-    /// A .npy file of `rows` rows of `columns` values of `descr` (|u1, <f4 or <f8), deterministic.
+    /// A .npy file of `rows` rows of `columns` values of `descr` (|u1, <f4, <f8, <i4 or <i8), deterministic.
     static func npy(_ descr: String, rows: Int, columns: Int, seed: Int) -> [UInt8] {
         var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
         while (10 + header.count + 1) % 64 != 0 { header += " " }
@@ -402,6 +402,8 @@ struct NpyStreamTests {
             switch descr {
             case "|u1": bytes.append(UInt8(state % 256))
             case "<f4": withUnsafeBytes(of: Float(x).bitPattern.littleEndian) { bytes += $0 }
+            case "<i4": withUnsafeBytes(of: (Int32(state % 1000) - 500).littleEndian) { bytes += $0 }
+            case "<i8": withUnsafeBytes(of: (Int64(state % 100_000) - 50_000).littleEndian) { bytes += $0 }
             default: withUnsafeBytes(of: x.bitPattern.littleEndian) { bytes += $0 }
             }
         }
@@ -439,7 +441,7 @@ struct NpyStreamTests {
             #expect(!result.diagnostics.hasErrors, "\(result.diagnostics.all.map(\.message))")
             return try #require(result.model)
         }
-        for (k, descr) in ["<f4", "|u1", "<f8"].enumerated() {
+        for (k, descr) in ["<f4", "|u1", "<f8", "<i4", "<i8"].enumerated() {
             try Data(Self.npy(descr, rows: 23, columns: 6, seed: k + 1)).write(to: url.appendingPathComponent("x.npy"))
             for rest in ["", "  validation: {split: 0.3}\n  normalize: {inputs: standard}"] {
                 let memory = try model(Self.spec("{file: x.npy}", rest: rest))
@@ -450,6 +452,13 @@ struct NpyStreamTests {
                 #expect(ImageDataTests.train(streamed) == ImageDataTests.train(memory), "\(descr) \(rest)")
             }
         }
+        // One conversion for every type, which names the first value that is not finite.
+        let values: [Float] = [1.5, -2, .nan, 4]
+        let raw = values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian, Array.init) }
+        var out = [Float](repeating: 0, count: 4)
+        #expect(raw.withUnsafeBytes { NpyType.float32.floats($0, at: 0, count: 4, into: &out) } == 2)
+        #expect(raw.withUnsafeBytes { NpyType.float32.floats($0, at: 0, count: 2, into: &out) } == nil && out[..<2] == [1.5, -2])
+        #expect(raw.withUnsafeBytes { NpyType.uint8.floats($0, at: 4, count: 4, into: &out) } == nil && out == [0, 0, 0, 192])
         // Only the training inputs stream, and whole rows.
         func errors(_ text: String) -> [String] {
             Compiler.compile(SourceFile(path: url.appendingPathComponent("t.yaml").path, text: text)).diagnostics.all.map(\.message)

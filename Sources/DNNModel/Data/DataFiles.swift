@@ -240,7 +240,7 @@ public enum DataFiles {
     /// With `fileSize` (`bytes.count` when `bytes` is the whole file), the file must hold all the values
     /// the header declares.
     static func npyHeader(_ bytes: UnsafeRawBufferPointer, _ name: String, fileSize: Int?)
-        throws(DataFileError) -> (descr: String, rows: Int, columns: Int, itemSize: Int, dataStart: Int, dims: [Int]) {
+        throws(DataFileError) -> (type: NpyType, rows: Int, columns: Int, itemSize: Int, dataStart: Int, dims: [Int]) {
         let (start, headerLength) = try npyPreamble(Array(bytes.prefix(12)), name)
         guard bytes.count >= start + headerLength, let header = String(bytes: bytes[start ..< start + headerLength], encoding: .ascii) else {
             throw DataFileError(message: "\(name) is cut short in its header", help: nil)
@@ -257,14 +257,10 @@ public enum DataFiles {
             guard !overflow else { throw DataFileError(message: "\(name)'s shape overflows", help: nil) }
             columns = product
         }
-        let width: Int
-        switch descr {
-        case "|u1": width = 1
-        case "<f4", "<i4": width = 4
-        case "<f8", "<i8": width = 8
-        default:
+        guard let type = NpyType(rawValue: descr) else {
             throw DataFileError(message: "\(name) holds `\(descr)` values", help: "dnnc reads uint8 and little-endian float32, float64, int32 and int64 (|u1, <f4, <f8, <i4, <i8)")
         }
+        let width = type.size
         let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
         let (size, sizeOverflow) = count.multipliedReportingOverflow(by: width)
         guard !overflow, !sizeOverflow else { throw DataFileError(message: "\(name)'s shape \(dims) overflows", help: nil) }
@@ -272,18 +268,18 @@ public enum DataFiles {
         if let fileSize, fileSize - dataStart < size {
             throw DataFileError(message: "\(name) declares shape \(dims) but holds only \(max(fileSize - dataStart, 0) / width) values", help: nil)
         }
-        return (descr, rows, columns, width, dataStart, dims)
+        return (type, rows, columns, width, dataStart, dims)
     }
 
     package static func npyHeader(_ bytes: [UInt8], _ name: String, fileSize: Int?)
-        throws(DataFileError) -> (descr: String, rows: Int, columns: Int, itemSize: Int, dataStart: Int, dims: [Int]) {
+        throws(DataFileError) -> (type: NpyType, rows: Int, columns: Int, itemSize: Int, dataStart: Int, dims: [Int]) {
         try bytes.withUnsafeBytes { raw in Result { () throws(DataFileError) in try npyHeader(raw, name, fileSize: fileSize) } }.get()
     }
 
     /// The header of a .npy file open for reading, read from its start: the preamble, then the header
     /// text (up to 1 MiB). With `fileSize`, checked against it as above.
     static func npyHeader(reading handle: FileHandle, _ name: String, fileSize: Int?)
-        throws(DataFileError) -> (descr: String, rows: Int, columns: Int, itemSize: Int, dataStart: Int, dims: [Int]) {
+        throws(DataFileError) -> (type: NpyType, rows: Int, columns: Int, itemSize: Int, dataStart: Int, dims: [Int]) {
         try? handle.seek(toOffset: 0)
         let prefix = (try? handle.read(upToCount: 12)).map { [UInt8]($0) } ?? []
         let (start, length) = try npyPreamble(prefix, name)
@@ -294,31 +290,23 @@ public enum DataFiles {
     }
 
     static func npy(_ bytes: UnsafeRawBufferPointer, _ name: String) throws(DataFileError) -> DataTable {
-        let (descr, rows, columns, width, dataStart, dims) = try npyHeader(bytes, name, fileSize: bytes.count)
+        let (type, rows, columns, width, dataStart, dims) = try npyHeader(bytes, name, fileSize: bytes.count)
         let count = rows * columns
-        if descr == "<f4" {
+        if type == .float32 || type == .uint8 {
+            // Float32 as it is; bytes (images' pixels) 0 to 255 as they are, scaled as data.normalize says.
+            var bad: Int? = nil
             let floats = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                for i in 0..<count {
-                    buffer[i] = Float(bitPattern: bytes.loadUnaligned(fromByteOffset: dataStart + i * 4, as: UInt32.self).littleEndian)
-                }
-                initialized = count
+                bad = type.floats(bytes, at: dataStart, count: count, into: buffer.baseAddress!)
+                initialized = bad == nil ? count : 0
             }
-            if let bad = floats.firstIndex(where: { !$0.isFinite }) {
+            if let bad {
                 throw DataFileError(message: "\(name): value \(bad) (row \(bad / max(columns, 1) + 1), column \(bad % max(columns, 1) + 1)) is not finite", help: nil)
             }
-            return DataTable(rows: rows, columns: columns, numbers: [], floats: floats, texts: [], header: nil, npyShape: Array(dims.dropFirst()))
-        }
-        if descr == "|u1" {
-            // Bytes (images' pixels): 0 to 255 as they are, scaled as data.normalize says.
-            let floats = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                for i in 0..<count { buffer[i] = Float(bytes[dataStart + i]) }
-                initialized = count
-            }
             return DataTable(rows: rows, columns: columns, numbers: [], floats: floats, texts: [], header: nil, npyShape: Array(dims.dropFirst()),
-                             pixelMax: 255)
+                             pixelMax: type == .uint8 ? 255 : nil)
         }
         var numbers = [Double?](repeating: nil, count: count)
-        for i in 0..<count { numbers[i] = npyValue(bytes, at: dataStart + i * width, descr) }
+        for i in 0..<count { numbers[i] = type.value(bytes, at: dataStart + i * width) }
         if let bad = numbers.firstIndex(where: { !($0!.isFinite) }) {
             throw DataFileError(message: "\(name): value \(bad) (row \(bad / max(columns, 1) + 1), column \(bad % max(columns, 1) + 1)) is not finite", help: nil)
         }
@@ -326,16 +314,49 @@ public enum DataFiles {
     }
 }
 
-extension DataFiles {
-    /// One value of a .npy file of any dtype dnnc reads, at a byte offset: what both the in-memory reader
-    /// and a streamed file's rows take it for.
-    static func npyValue(_ bytes: UnsafeRawBufferPointer, at offset: Int, _ descr: String) -> Double {
-        switch descr {
-        case "|u1": Double(bytes[offset])
-        case "<f4": Double(Float(bitPattern: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian))
-        case "<f8": Double(bitPattern: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian)
-        case "<i4": Double(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
-        default: Double(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+/// A .npy file's value type (its header's `descr`), its size, and how a value reads: the one place that
+/// knows them, for the in-memory reader, predict's rows and streamed inputs.
+public enum NpyType: String, Sendable {
+    case uint8 = "|u1", float32 = "<f4", float64 = "<f8", int32 = "<i4", int64 = "<i8"
+
+    public var size: Int {
+        switch self {
+        case .uint8: 1
+        case .float32, .int32: 4
+        case .float64, .int64: 8
+        }
+    }
+
+    /// The value at byte `offset`, as a Double (exact but for int64 beyond 2^53).
+    @inline(__always)
+    func value(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Double {
+        switch self {
+        case .uint8: Double(bytes[offset])
+        case .float32: Double(Float(bitPattern: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian))
+        case .float64: Double(bitPattern: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian)
+        case .int32: Double(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+        case .int64: Double(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+        }
+    }
+
+    /// `count` values from byte `offset` into `out` as Float (the Float of `value`, as a DataMatrix
+    /// holds it); the index of the first that is not finite, nil when all are. The type is looked at
+    /// once per call, not once per value.
+    func floats(_ bytes: UnsafeRawBufferPointer, at offset: Int, count: Int, into out: UnsafeMutablePointer<Float>) -> Int? {
+        @inline(__always) func each(_ type: NpyType) -> Int? {
+            for i in 0 ..< count {
+                let v = Float(type.value(bytes, at: offset + i * type.size))
+                guard v.isFinite else { return i }
+                out[i] = v
+            }
+            return nil
+        }
+        switch self {
+        case .uint8: return each(.uint8)
+        case .float32: return each(.float32)
+        case .float64: return each(.float64)
+        case .int32: return each(.int32)
+        case .int64: return each(.int64)
         }
     }
 }
@@ -346,7 +367,7 @@ extension DataFiles {
 public struct NpyStream: SampleStream {
     public var path: String
     public var shown: String
-    public var descr: String
+    public var type: NpyType
     public var dataStart: Int
     public var itemSize: Int
     /// Values per row; the file's rows this stream reads, in order (nil: all of them, without an
@@ -378,18 +399,20 @@ public struct NpyStream: SampleStream {
             guard read == rowBytes else {
                 throw DataFileError(message: "\(shown): row \(row + 1) cannot be read (the file is shorter than its header says; it changed after the run started)", help: nil)
             }
-            let target = out + k * sampleSize
-            let bad: Int? = buffer.withUnsafeBytes { bytes in
-                for i in 0 ..< sampleSize {
-                    // Float of the Double, as the in-memory DataMatrix makes it (exact for |u1 and <f4).
-                    let value = Float(DataFiles.npyValue(bytes, at: i * itemSize, descr))
-                    guard value.isFinite else { return i }
-                    target[i] = value
-                }
-                return nil
+            if let bad = buffer.withUnsafeBytes({ type.floats($0, at: 0, count: sampleSize, into: out + k * sampleSize) }) {
+                throw DataFileError(message: "\(shown): row \(row + 1), column \(bad + 1) is not a finite float32", help: nil)
             }
-            if let bad { throw DataFileError(message: "\(shown): row \(row + 1), column \(bad + 1) is not a finite float32", help: nil) }
         }
+    }
+
+    /// Asks the kernel to start reading the rows' pages (posix_fadvise WILLNEED), so that a batch's
+    /// reads from a cold cache are in flight together instead of one after another.
+    public func willRead<Rows: Collection<Int>>(_ wanted: Rows) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let rowBytes = sampleSize * itemSize
+        for r in wanted { _ = posix_fadvise(fd, off_t(dataStart + fileRow(r) * rowBytes), off_t(rowBytes), Int32(POSIX_FADV_WILLNEED)) }
     }
 
     public var fingerprint: String {
@@ -408,10 +431,10 @@ extension DataFiles {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw DataFileError(message: "cannot read \(displayName)", help: nil) }
         defer { try? handle.close() }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        let (descr, rows, columns, itemSize, dataStart, dims) = try npyHeader(reading: handle, displayName, fileSize: size)
+        let (type, rows, columns, itemSize, dataStart, dims) = try npyHeader(reading: handle, displayName, fileSize: size)
         let table = DataTable(rows: rows, columns: columns, numbers: [], floats: nil, texts: [], header: nil, npyShape: Array(dims.dropFirst()),
-                              pixelMax: descr == "|u1" ? 255 : nil, streamed: true)
-        return (table, NpyStream(path: path, shown: displayName, descr: descr, dataStart: dataStart, itemSize: itemSize, sampleSize: columns,
+                              pixelMax: type == .uint8 ? 255 : nil, streamed: true)
+        return (table, NpyStream(path: path, shown: displayName, type: type, dataStart: dataStart, itemSize: itemSize, sampleSize: columns,
                                  rows: nil, count: rows, prefetch: prefetch))
     }
 }

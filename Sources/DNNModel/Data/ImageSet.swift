@@ -177,6 +177,9 @@ public protocol SampleStream: Sendable {
     /// Reads rows (from 0) into consecutive samples at `out`, on the calling thread; a file that cannot
     /// be read is an error naming it.
     func decode<Rows: Collection<Int>>(_ rows: Rows, into out: UnsafeMutablePointer<Float>) throws(DataFileError)
+    /// Asks the kernel to start reading these rows' bytes (posix_fadvise WILLNEED), so that reads from
+    /// a cold cache overlap; the loader calls it for the batch after the one it decodes.
+    func willRead<Rows: Collection<Int>>(_ rows: Rows)
     /// The stream of those rows only, in that order (a validation split's training rows).
     func subset(_ rows: [Int]) -> any SampleStream
     /// What a resumed run must find again: the files' paths and sizes.
@@ -216,6 +219,15 @@ public struct ImageStream: SampleStream {
             } catch {
                 throw DataFileError(message: "\(entry.shown): \(error.message)", help: "the file changed after the run started; replace it, or remove it and start again")
             }
+        }
+    }
+
+    public func willRead<Rows: Collection<Int>>(_ rows: Rows) {
+        for row in rows {
+            let fd = open(entries[row].path, O_RDONLY)
+            guard fd >= 0 else { continue }
+            _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_WILLNEED))
+            close(fd)
         }
     }
 

@@ -23,7 +23,7 @@ public final class RowReader {
     private let format: Format
     private enum Format {
         case csv
-        case npy(descr: String, rows: Int, itemSize: Int)
+        case npy(type: NpyType, rows: Int, itemSize: Int)
     }
 
     // CSV state: the records, and the values of a first row that was data, not a header.
@@ -71,7 +71,7 @@ public final class RowReader {
                                     help: "give a CSV file with the training file's header row")
             }
             width = info.columns
-            format = .npy(descr: info.descr, rows: info.rows, itemSize: info.itemSize)
+            format = .npy(type: info.type, rows: info.rows, itemSize: info.itemSize)
             try? handle.seek(toOffset: UInt64(info.dataStart))
             records = CSVRecords(name: displayName, bytes: [])
         } else {
@@ -136,7 +136,7 @@ public final class RowReader {
                 batchLines.append(line)
                 rows += 1
             }
-        case .npy(let descr, let total, let itemSize):
+        case .npy(let type, let total, let itemSize):
             let count = min(maxRows, total - rowsRead)
             guard count > 0 else { return 0 }
             let want = count * width * itemSize
@@ -145,19 +145,11 @@ public final class RowReader {
                 throw DataFileError(message: "\(name) declares \(total) rows but ends after \(rowsRead + data.count / max(width * itemSize, 1))", help: nil)
             }
             let start = out.count
-            data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
-                for i in 0 ..< count * width {
-                    switch descr {
-                    case "|u1": out.append(Float(bytes[i]))
-                    case "<f4": out.append(Float(bitPattern: bytes.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self).littleEndian))
-                    case "<f8": out.append(Float(Double(bitPattern: bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self).littleEndian)))
-                    case "<i4": out.append(Float(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 4, as: Int32.self))))
-                    default: out.append(Float(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))))
-                    }
-                }
+            out += repeatElement(0, count: count * width)
+            let bad = data.withUnsafeBytes { bytes in
+                out.withUnsafeMutableBufferPointer { type.floats(bytes, at: 0, count: count * width, into: $0.baseAddress! + start) }
             }
-            if let bad = out[start...].firstIndex(where: { !$0.isFinite }) {
-                let i = bad - start
+            if let i = bad {
                 throw DataFileError(message: "\(name): row \(rowsRead + i / width + 1), column \(i % width + 1) is not finite", help: nil)
             }
             rows = count

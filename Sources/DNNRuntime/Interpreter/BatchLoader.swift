@@ -54,11 +54,15 @@ final class BatchLoader: @unchecked Sendable {
         let (free, filled, finished) = (self.free, self.filled, self.finished)
         let thread = Thread { [self] in
             var b = 0
+            func batch(_ start: Int) -> ArraySlice<Int> { order[min(start, order.count) ..< min(start + batchSize, order.count)] }
+            stream.willRead(batch(0))
             for start in stride(from: 0, to: order.count, by: batchSize) {
                 free.wait()
                 if cancelled { break }
+                // The next batch's reads start while this one's are waited for.
+                stream.willRead(batch(start + batchSize))
                 let slot = b % slots.count
-                do throws(DataFileError) { try stream.decode(order[start ..< min(start + batchSize, order.count)], into: slots[slot].baseAddress!) } catch {
+                do throws(DataFileError) { try stream.decode(batch(start), into: slots[slot].baseAddress!) } catch {
                     errors[slot] = error
                 }
                 b += 1

@@ -126,18 +126,33 @@ public enum RunReport {
                                    format: LogFormat, classes: [String]? = nil, outputActivation: Activation = .identity,
                                    positions: Int = 1, binary: ProbabilityOfOne? = nil, limit: Int = 20,
                                    names: [String]? = nil) -> String {
+        var text = ""
+        Self.predictions(inputs: inputs, predictions: predictions, targets: targets, format: format, classes: classes,
+                    outputActivation: outputActivation, positions: positions, binary: binary, limit: limit, names: names) { text += $0 }
+        return text
+    }
+
+    /// The same, handed to `write` in pieces: jsonl's record of every row's outputs a few thousand rows
+    /// at a time, so that it is never held whole (1.4 million rows of 10 classes made a string of 170 MB).
+    public static func predictions(inputs: DataMatrix, predictions: DataMatrix, targets: DataMatrix,
+                                   format: LogFormat, classes: [String]? = nil, outputActivation: Activation = .identity,
+                                   positions: Int = 1, binary: ProbabilityOfOne? = nil, limit: Int = 20,
+                                   names: [String]? = nil, write: (String) -> Void) {
         switch format {
         case .jsonl:
             // {"predictions":[[…],…]}, written value by value: a tree of JSONValues for every output of
             // every row would take gigabytes for a language model's [rows, positions · classes].
             var out = "{\"predictions\":["
-            out.reserveCapacity(16 + predictions.values.count * 12)
             for r in 0 ..< predictions.rows {
                 out += r == 0 ? "[" : ",["
                 for (k, v) in predictions.row(r).enumerated() { out += (k == 0 ? "" : ",") + JSONValue.float(v).compact }
                 out += "]"
+                if out.utf8.count >= 1 << 16 {
+                    write(out)
+                    out = ""
+                }
             }
-            return out + "]}\n"
+            write(out + "]}\n")
         case .text:
             let shown = min(limit, predictions.rows)
             var rows: [[String]] = [["input", "prediction", "target"]]
@@ -168,9 +183,7 @@ public enum RunReport {
                     rows.append([sample(r), vector(predictions.row(r)), vector(targets.row(r))])
                 }
             }
-            var out = "predictions (\(shown) of \(predictions.rows) rows):\n"
-            out += table(rows, rightAligned: [])
-            return out
+            write("predictions (\(shown) of \(predictions.rows) rows):\n" + table(rows, rightAligned: []))
         }
     }
 

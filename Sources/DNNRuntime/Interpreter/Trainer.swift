@@ -416,6 +416,16 @@ public final class Trainer {
     /// Wall time spent in evaluation passes, which a step-by-step comparison with other frameworks leaves out.
     public private(set) var evaluationSeconds = 0.0
 
+    /// Seconds of one bare forward pass over the in-memory training set (nil for a streamed one), in
+    /// the workspace's batches: what `DNNC_TIMING` sets beside an evaluation pass, which is that pass
+    /// and the census of dead units.
+    public func timeForwardPass() -> Double? {
+        guard model.stream == nil else { return nil }
+        let started = DispatchTime.now().uptimeNanoseconds
+        _ = network.outputs(inputs)
+        return Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+    }
+
     private func census() -> (outputs: [Float], passes: [[Bool]], stuck: [[StuckPart]]) {
         if let lastCensus, lastCensus.revision == network.revision { return (lastCensus.outputs, lastCensus.passes, lastCensus.stuck) }
         let started = DispatchTime.now().uptimeNanoseconds

@@ -1,0 +1,145 @@
+"""W9: a .npy training set four times the page cache it is given, streamed from disk (`stream: true`).
+
+W2's network (784 → 512 → 256 → 10) trains one shuffled epoch on float32 rows that this script writes
+into bench/data/stream-npy (1,400,000 rows, 4.4 GB, by default; and a quarter of that to show that the
+peak RSS does not grow with the set). Each set trains twice:
+
+- "cached": every page of the file read into the page cache first, with no limit on it;
+- "cold, 1 GiB": the file dropped from the page cache first (posix_fadvise DONTNEED) and dnnc run in a
+  memory cgroup (v1) limited to 1 GiB, which the page cache counts against, so the 4.4 GB set is four
+  times what it may cache and every row comes from the disk.
+
+The cgroup needs root and the v1 memory controller at /sys/fs/cgroup/memory; without them the cold
+runs are left out and the script says so.
+
+    python bench/stream_npy.py [--rows 1400000] [--budget-mib 1024]
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run import DNNC, HERE, ROOT  # noqa: E402
+
+DATA = os.path.join(HERE, "data", "stream-npy")
+CGROUP = "/sys/fs/cgroup/memory/dnnc-w9"
+WIDTH = 784
+
+
+def make(rows):
+    """x-<rows>.npy (uniform floats) and y-<rows>.npy (the argmax of a fixed random projection: learnable)."""
+    x_path, y_path = os.path.join(DATA, f"x-{rows}.npy"), os.path.join(DATA, f"y-{rows}.npy")
+    if os.path.exists(x_path) and os.path.exists(y_path):
+        return x_path
+    import numpy as np
+    from numpy.lib.format import open_memmap
+    os.makedirs(DATA, exist_ok=True)
+    rng = np.random.default_rng(0)
+    projection = rng.standard_normal((WIDTH, 10)).astype(np.float32)
+    x = open_memmap(x_path + ".part", mode="w+", dtype=np.float32, shape=(rows, WIDTH))
+    y = np.empty(rows, dtype=np.int64)
+    for start in range(0, rows, 50_000):
+        end = min(rows, start + 50_000)
+        chunk = rng.random((end - start, WIDTH), dtype=np.float32)
+        x[start:end] = chunk
+        y[start:end] = np.argmax((chunk - 0.5) @ projection, axis=1)
+    x.flush()
+    del x
+    os.replace(x_path + ".part", x_path)
+    np.save(y_path, y)
+    return x_path
+
+
+def evict(path):
+    fd = os.open(path, os.O_RDONLY)
+    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    os.close(fd)
+
+
+def warm(path):
+    with open(path, "rb") as f:
+        while f.read(1 << 24):
+            pass
+
+
+def cgroup(budget):
+    """The memory cgroup limited to `budget` bytes, or None where it cannot be made."""
+    try:
+        os.makedirs(CGROUP, exist_ok=True)
+        with open(os.path.join(CGROUP, "memory.limit_in_bytes"), "w") as f:
+            f.write(str(budget))
+        return CGROUP
+    except OSError as error:
+        print(f"(no memory cgroup: {error}; the cold runs are left out)", file=sys.stderr)
+        return None
+
+
+def run(spec, group):
+    """One run; returns (wall s, peak RSS MB, training loop s, steps, evaluation s, MB read from disk, cost line)."""
+    command = [DNNC, "run", spec, "--threads", "2", "--no-progress", "--log-format", "jsonl"]
+    if group:
+        command = ["sh", "-c", f'echo $$ > {group}/cgroup.procs && exec "$@"', "sh"] + command
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=out, stderr=err, env={**os.environ, "DNNC_TIMING": "1"}, cwd=ROOT)
+    # The process's bytes fetched from storage (/proc/PID/io read_bytes) and its peak RSS (VmHWM in
+    # /proc/PID/status), sampled until it ends (sh execs dnnc: the same PID).
+    read_bytes = peak = 0
+    while process.poll() is None:
+        try:
+            with open(f"/proc/{process.pid}/io") as f:
+                read_bytes = max(read_bytes, int(re.search(r"read_bytes: (\d+)", f.read()).group(1)))
+            with open(f"/proc/{process.pid}/status") as f:
+                peak = max(peak, int(re.search(r"VmHWM:\s+(\d+) kB", f.read()).group(1)))
+        except (OSError, AttributeError):
+            pass
+        time.sleep(0.1)
+    wall = time.perf_counter() - start
+    out.seek(0)
+    err.seek(0)
+    stdout, stderr = out.read(), err.read()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{stderr.decode()[-2000:]}")
+    stderr = stderr.decode()
+    timing = re.search(r"training ([0-9.]+) s, (\d+) steps, evaluation passes ([0-9.]+) s", stderr)
+    record = json.loads([line for line in stdout.decode().splitlines() if line.startswith("{") and '"cost"' in line][-1])
+    last = f"cost {record['cost']}, accuracy {record['accuracy']:.4f}"
+    return (wall, peak / 1024, float(timing.group(1)), int(timing.group(2)),
+            float(timing.group(3)), read_bytes / 2**20, last)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_400_000)
+    parser.add_argument("--budget-mib", type=int, default=1024)
+    args = parser.parse_args()
+    group = cgroup(args.budget_mib << 20)
+    print(f"| training rows | data on disk | run | peak RSS | training loop | per step (evaluation left out) | read from disk | the epoch |")
+    print("|---|---|---|---|---|---|---|---|")
+    for rows in [args.rows // 4, args.rows]:
+        x_path = make(rows)
+        size = os.path.getsize(x_path)
+        spec = os.path.join(HERE, "specs", f"w9-{rows}.yaml")
+        with open(os.path.join(HERE, "specs", "w9.yaml")) as f:
+            text = f.read().replace("ROWS", str(rows))
+        with open(spec, "w") as f:
+            f.write(text)
+        cases = [("cached", None)] + ([(f"cold, {args.budget_mib} MiB", group)] if group else [])
+        for label, limit in cases:
+            if limit:
+                evict(x_path)
+            else:
+                warm(x_path)
+            wall, rss, loop, steps, evaluation, read, last = run(spec, limit)
+            print(f"| {rows:,} | {size / 1e9:.2f} GB | {label} | {rss:.0f} MB | {loop:.1f} s | {1000 * (loop - evaluation) / steps:.2f} ms "
+                  f"| {read / 1024:.2f} GiB | {last} |", flush=True)
+        os.remove(spec)
+
+
+if __name__ == "__main__":
+    main()
