@@ -12,7 +12,7 @@ peak RSS does not grow with the set). Each set trains twice:
 The cgroup needs root and the v1 memory controller at /sys/fs/cgroup/memory; without them the cold
 runs are left out and the script says so.
 
-    python bench/stream_npy.py [--rows 1400000] [--budget-mib 1024]
+    python bench/stream_npy.py [--rows 1400000] [--budget-mib 1024] [--threads 2] [--sizes quarter,full]
 """
 import argparse
 import json
@@ -79,9 +79,9 @@ def cgroup(budget):
         return None
 
 
-def run(spec, group):
+def run(spec, group, threads):
     """One run; returns (wall s, peak RSS MB, training loop s, steps, evaluation s, MB read from disk, cost line)."""
-    command = [DNNC, "run", spec, "--threads", "2", "--no-progress", "--log-format", "jsonl"]
+    command = [DNNC, "run", spec, "--threads", str(threads), "--no-progress", "--log-format", "jsonl"]
     if group:
         command = ["sh", "-c", f'echo $$ > {group}/cgroup.procs && exec "$@"', "sh"] + command
     out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
@@ -117,11 +117,13 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_400_000)
     parser.add_argument("--budget-mib", type=int, default=1024)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--sizes", default="quarter,full", help="which sets: quarter, full or both")
     args = parser.parse_args()
     group = cgroup(args.budget_mib << 20)
     print(f"| training rows | data on disk | run | peak RSS | training loop | per step (evaluation left out) | read from disk | the epoch |")
     print("|---|---|---|---|---|---|---|---|")
-    for rows in [args.rows // 4, args.rows]:
+    for rows in [{"quarter": args.rows // 4, "full": args.rows}[k] for k in args.sizes.split(",")]:
         x_path = make(rows)
         size = os.path.getsize(x_path)
         spec = os.path.join(HERE, "specs", f"w9-{rows}.yaml")
@@ -135,7 +137,7 @@ def main():
                 evict(x_path)
             else:
                 warm(x_path)
-            wall, rss, loop, steps, evaluation, read, last = run(spec, limit)
+            wall, rss, loop, steps, evaluation, read, last = run(spec, limit, args.threads)
             print(f"| {rows:,} | {size / 1e9:.2f} GB | {label} | {rss:.0f} MB | {loop:.1f} s | {1000 * (loop - evaluation) / steps:.2f} ms "
                   f"| {read / 1024:.2f} GiB | {last} |", flush=True)
         os.remove(spec)

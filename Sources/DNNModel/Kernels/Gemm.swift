@@ -245,7 +245,7 @@ package final class WorkerPool: @unchecked Sendable {
     /// Calls body(chunk, lane) for every chunk in 0..<chunks, on up to `threads` threads; each thread
     /// (lane, below `capacity`) claims the next chunk from a shared counter until none is left. What a
     /// chunk computes must not depend on its lane, only its scratch may.
-    static func forEach(chunks: Int, threads: Int, _ body: (_ chunk: Int, _ lane: Int) -> Void) {
+    package static func forEach(chunks: Int, threads: Int, _ body: (_ chunk: Int, _ lane: Int) -> Void) {
         let lanes = min(threads, chunks, capacity)
         if lanes <= 1 {
             for chunk in 0..<chunks { body(chunk, 0) }

@@ -8,6 +8,7 @@
 
 import DNNSyntax
 import DNNModel
+import Synchronization
 import DNNCheckpoint
 
 public final class Network {
@@ -482,8 +483,10 @@ public final class Network {
         }
     }
 
-    /// Clips the gradients as the schedule says, then applies one optimizer step (counted from 1).
-    func update(step: Int, learningRate lr: Double) {
+    /// Clips the gradients as the schedule says, then applies one optimizer step (counted from 1);
+    /// whether every parameter is finite after it.
+    @discardableResult
+    func update(step: Int, learningRate lr: Double) -> Bool {
         revision += 1
         switch model.schedule.clip {
         case .none: break
@@ -497,9 +500,21 @@ public final class Network {
             let scale = Float(limit / (sum.squareRoot() + 1e-6))
             if scale < 1 { for i in grads.indices { grads[i] *= scale } }
         }
-        optimizerRule.step(optimizer, lr: lr, p: params.baseAddress!, g: grads.baseAddress!, s1: state1.baseAddress!,
-                             s2: state2.baseAddress!, s3: state3.baseAddress!, count: parameterCount, step: step)
+        // The step in blocks, spread over the threads (a rule is elementwise, so the cut changes no
+        // bit), each block's new values surveyed while they are in cache: one pass, not two.
+        let n = parameterCount, blocks = (n + Self.updateBlock - 1) / Self.updateBlock
+        let p = params.baseAddress!, g = grads.baseAddress!, s1 = state1.baseAddress!, s2 = state2.baseAddress!, s3 = state3.baseAddress!
+        let rule = optimizerRule, optimizer = optimizer, nonFinite = Atomic<Int>(0)
+        WorkerPool.forEach(chunks: blocks, threads: n < 2 * Self.updateBlock ? 1 : threads) { block, _ in
+            let lo = block * Self.updateBlock, count = min(Self.updateBlock, n - lo)
+            rule.step(optimizer, lr: lr, p: p + lo, g: g + lo, s1: s1 + lo, s2: s2 + lo, s3: s3 + lo, count: count, step: step)
+            if !survey(UnsafeBufferPointer(start: p + lo, count: count)).finite { nonFinite.add(1, ordering: .relaxed) }
+        }
+        return nonFinite.load(ordering: .relaxed) == 0
     }
+
+    /// Parameters per block of an update: 64 KiB of each buffer, which stays in a core's cache.
+    static let updateBlock = 1 << 14
 
     /// The output layer's values for every row of `x` (normalized inputs), in evaluation mode, a
     /// workspace's worth of rows at a time; row-major.

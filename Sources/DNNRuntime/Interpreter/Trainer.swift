@@ -336,17 +336,18 @@ public final class Trainer {
         currentRate = learningRate.rate(network.optimizer.lr, epoch: epochsRun, step: steps)
         steps += 1
         phaseStep += 1
+        let finiteAfter: Bool
         if frozen.isEmpty {
-            network.update(step: phaseStep, learningRate: currentRate)
+            finiteAfter = network.update(step: phaseStep, learningRate: currentRate)
         } else {
             let kept = frozen.map { range in Array(network.params[range]) }
-            network.update(step: phaseStep, learningRate: currentRate)
+            finiteAfter = network.update(step: phaseStep, learningRate: currentRate)
             for (range, values) in zip(frozen, kept) {
                 for (offset, value) in zip(range, values) { network.params[offset] = value }
             }
         }
-        if !survey(UnsafeBufferPointer(rebasing: network.params[0 ..< network.parameterCount])).finite,
-           let l = network.layerRanges.firstIndex(where: { !allFinite(network.params, $0) }) {
+        // (A frozen layer's values were put back: a non-finite value found among them is gone.)
+        if !finiteAfter, let l = network.layerRanges.firstIndex(where: { !allFinite(network.params, $0) }) {
             let range = network.layerRanges[l]
             fault = Fault(op: "\(model.optimizer.name) update", layer: model.layers[l].name, epoch: epochsRun, step: steps,
                           inputs: [("gradient", extent(grads, range).low, extent(grads, range).high)])

@@ -21,7 +21,9 @@ public protocol OptimizerRule: Sendable {
     /// spaces, returning its torch.optim optimizer when `kind` is one of its names.
     static var pythonBranch: String { get }
     /// One update with the gradient already clipped and `lr` the scheduled rate: p, g and the state
-    /// buffers s1, s2, s3 are flat over the n learnable values; `step` counts from 1.
+    /// buffers s1, s2, s3 are flat over the n learnable values; `step` counts from 1. It must be
+    /// elementwise (value i reads and writes index i only): the interpreter calls it on blocks of the
+    /// values, on several threads at once.
     static func step(_ optimizer: Optimizer, lr: Double, p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
                      s1: UnsafeMutablePointer<Float>, s2: UnsafeMutablePointer<Float>, s3: UnsafeMutablePointer<Float>,
                      count n: Int, step t: Int)
