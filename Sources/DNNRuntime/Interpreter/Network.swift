@@ -504,6 +504,10 @@ public final class Network {
         // bit), each block's new values surveyed while they are in cache: one pass, not two.
         let n = parameterCount, blocks = (n + Self.updateBlock - 1) / Self.updateBlock
         let p = params.baseAddress!, g = grads.baseAddress!, s1 = state1.baseAddress!, s2 = state2.baseAddress!, s3 = state3.baseAddress!
+        if blocks <= 1 {  // a small network (W1's 151 values, 20,000 steps): no closure, no atomic
+            optimizerRule.step(optimizer, lr: lr, p: p, g: g, s1: s1, s2: s2, s3: s3, count: n, step: step)
+            return survey(UnsafeBufferPointer(start: p, count: n)).finite
+        }
         let rule = optimizerRule, optimizer = optimizer, nonFinite = Atomic<Int>(0)
         WorkerPool.forEach(chunks: blocks, threads: n < 2 * Self.updateBlock ? 1 : threads) { block, _ in
             let lo = block * Self.updateBlock, count = min(Self.updateBlock, n - lo)
