@@ -141,6 +141,11 @@ def main():
             print(f"| {rows:,} | {size / 1e9:.2f} GB | {label} | {rss:.0f} MB | {loop:.1f} s | {1000 * (loop - evaluation) / steps:.2f} ms "
                   f"| {read / 1024:.2f} GiB | {last} |", flush=True)
         os.remove(spec)
+    if group:
+        try:
+            os.rmdir(group)  # empty once its processes have ended
+        except OSError:
+            pass
 
 
 if __name__ == "__main__":
