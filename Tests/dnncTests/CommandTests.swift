@@ -14,11 +14,19 @@ enum Binary {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The dnnc built beside this test bundle.
+    /// The dnnc built beside this test bundle, as it was when the first test ran it: a copy, so that a
+    /// build during the run (another terminal's `swift build`) cannot hand one test's runs two
+    /// different binaries. A resumed run on other code than the run that wrote its checkpoint gives
+    /// the same size and other bytes, with nothing to say why: the symptom issue 13 saw once.
     static let dnnc: URL = {
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("dnnc")
-        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
-        return root.appendingPathComponent(".build/debug/dnnc")
+        let built = FileManager.default.isExecutableFile(atPath: beside.path) ? beside : root.appendingPathComponent(".build/debug/dnnc")
+        let snapshot = FileManager.default.temporaryDirectory.appendingPathComponent("dnnc-tests-binary-\(getpid())")
+        try? FileManager.default.removeItem(at: snapshot)
+        guard (try? FileManager.default.createDirectory(at: snapshot, withIntermediateDirectories: true)) != nil,
+              (try? FileManager.default.copyItem(at: built, to: snapshot.appendingPathComponent("dnnc"))) != nil else { return built }
+        atexit { try? FileManager.default.removeItem(atPath: FileManager.default.temporaryDirectory.appendingPathComponent("dnnc-tests-binary-\(getpid())").path) }
+        return snapshot.appendingPathComponent("dnnc")
     }()
 
     /// Runs dnnc with its output streams in files, so neither can fill up and stall it.
@@ -41,8 +49,8 @@ enum Binary {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let outURL = folder.appendingPathComponent("stdout"), errURL = folder.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let process = Process()
         process.executableURL = executable.map { URL(fileURLWithPath: $0) } ?? dnnc
         process.arguments = arguments
