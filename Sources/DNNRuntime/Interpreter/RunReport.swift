@@ -122,18 +122,8 @@ public enum RunReport {
     /// The predictions for the first `limit` rows, beside their inputs and targets. For a classifier
     /// (`classes` given), the predicted class with its probability, and the target class; with a class
     /// per position (`positions` > 1), the predicted and the target class of every position.
-    public static func predictions(inputs: DataMatrix, predictions: DataMatrix, targets: DataMatrix,
-                                   format: LogFormat, classes: [String]? = nil, outputActivation: Activation = .identity,
-                                   positions: Int = 1, binary: ProbabilityOfOne? = nil, limit: Int = 20,
-                                   names: [String]? = nil) -> String {
-        var text = ""
-        Self.predictions(inputs: inputs, predictions: predictions, targets: targets, format: format, classes: classes,
-                    outputActivation: outputActivation, positions: positions, binary: binary, limit: limit, names: names) { text += $0 }
-        return text
-    }
-
-    /// The same, handed to `write` in pieces: jsonl's record of every row's outputs a few thousand rows
-    /// at a time, so that it is never held whole (1.4 million rows of 10 classes made a string of 170 MB).
+    /// Handed to `write` in pieces: jsonl's record of every row's outputs a few thousand rows at a
+    /// time, so that it is never held whole (1.4 million rows of 10 classes made a string of 170 MB).
     public static func predictions(inputs: DataMatrix, predictions: DataMatrix, targets: DataMatrix,
                                    format: LogFormat, classes: [String]? = nil, outputActivation: Activation = .identity,
                                    positions: Int = 1, binary: ProbabilityOfOne? = nil, limit: Int = 20,
