@@ -52,12 +52,17 @@ public enum DataFiles {
     /// Files larger than this are refused before they are read.
     public static let maxBytes = 1 << 30
 
+    /// A file's size in bytes, nil where it cannot be known.
+    static func fileSize(_ path: String) -> Int? {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int
+    }
+
     public static func read(_ path: String, displayName: String) throws(DataFileError) -> DataTable {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw DataFileError(message: "cannot read \(displayName): no such file", help: "paths are relative to the spec's folder")
         }
-        if let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int, size > maxBytes {
+        if let size = fileSize(path), size > maxBytes {
             throw DataFileError(message: "\(displayName) is larger than 1 GiB",
                                 help: path.lowercased().hasSuffix(".npy") ? "stream the training inputs from it: `{file: \(displayName), stream: true}`" : nil)
         }
@@ -240,7 +245,7 @@ public enum DataFiles {
     /// With `fileSize` (`bytes.count` when `bytes` is the whole file), the file must hold all the values
     /// the header declares.
     static func npyHeader(_ bytes: UnsafeRawBufferPointer, _ name: String, fileSize: Int?)
-        throws(DataFileError) -> (type: NpyType, rows: Int, columns: Int, itemSize: Int, dataStart: Int, dims: [Int]) {
+        throws(DataFileError) -> (type: NpyType, rows: Int, columns: Int, dataStart: Int, dims: [Int]) {
         let (start, headerLength) = try npyPreamble(Array(bytes.prefix(12)), name)
         guard bytes.count >= start + headerLength, let header = String(bytes: bytes[start ..< start + headerLength], encoding: .ascii) else {
             throw DataFileError(message: "\(name) is cut short in its header", help: nil)
@@ -268,18 +273,18 @@ public enum DataFiles {
         if let fileSize, fileSize - dataStart < size {
             throw DataFileError(message: "\(name) declares shape \(dims) but holds only \(max(fileSize - dataStart, 0) / width) values", help: nil)
         }
-        return (type, rows, columns, width, dataStart, dims)
+        return (type, rows, columns, dataStart, dims)
     }
 
     package static func npyHeader(_ bytes: [UInt8], _ name: String, fileSize: Int?)
-        throws(DataFileError) -> (type: NpyType, rows: Int, columns: Int, itemSize: Int, dataStart: Int, dims: [Int]) {
+        throws(DataFileError) -> (type: NpyType, rows: Int, columns: Int, dataStart: Int, dims: [Int]) {
         try bytes.withUnsafeBytes { raw in Result { () throws(DataFileError) in try npyHeader(raw, name, fileSize: fileSize) } }.get()
     }
 
     /// The header of a .npy file open for reading, read from its start: the preamble, then the header
     /// text (up to 1 MiB). With `fileSize`, checked against it as above.
     static func npyHeader(reading handle: FileHandle, _ name: String, fileSize: Int?)
-        throws(DataFileError) -> (type: NpyType, rows: Int, columns: Int, itemSize: Int, dataStart: Int, dims: [Int]) {
+        throws(DataFileError) -> (type: NpyType, rows: Int, columns: Int, dataStart: Int, dims: [Int]) {
         try? handle.seek(toOffset: 0)
         let prefix = (try? handle.read(upToCount: 12)).map { [UInt8]($0) } ?? []
         let (start, length) = try npyPreamble(prefix, name)
@@ -290,7 +295,7 @@ public enum DataFiles {
     }
 
     static func npy(_ bytes: UnsafeRawBufferPointer, _ name: String) throws(DataFileError) -> DataTable {
-        let (type, rows, columns, width, dataStart, dims) = try npyHeader(bytes, name, fileSize: bytes.count)
+        let (type, rows, columns, dataStart, dims) = try npyHeader(bytes, name, fileSize: bytes.count)
         let count = rows * columns
         if type == .float32 || type == .uint8 {
             // Float32 as it is; bytes (images' pixels) 0 to 255 as they are, scaled as data.normalize says.
@@ -306,7 +311,7 @@ public enum DataFiles {
                              pixelMax: type == .uint8 ? 255 : nil)
         }
         var numbers = [Double?](repeating: nil, count: count)
-        for i in 0..<count { numbers[i] = type.value(bytes, at: dataStart + i * width) }
+        for i in 0..<count { numbers[i] = type.value(bytes, at: dataStart + i * type.size) }
         if let bad = numbers.firstIndex(where: { !($0!.isFinite) }) {
             throw DataFileError(message: "\(name): value \(bad) (row \(bad / max(columns, 1) + 1), column \(bad % max(columns, 1) + 1)) is not finite", help: nil)
         }
@@ -369,7 +374,6 @@ public struct NpyStream: SampleStream {
     public var shown: String
     public var type: NpyType
     public var dataStart: Int
-    public var itemSize: Int
     /// Values per row; the file's rows this stream reads, in order (nil: all of them, without an
     /// array of as many indices), and how many.
     public var sampleSize: Int
@@ -379,6 +383,9 @@ public struct NpyStream: SampleStream {
 
     /// The file's row that row `r` of the stream is.
     public func fileRow(_ r: Int) -> Int { rows?[r] ?? r }
+
+    /// Bytes per row in the file.
+    var rowBytes: Int { sampleSize * type.size }
 
     public func subset(_ kept: [Int]) -> any SampleStream {
         var stream = self
@@ -391,7 +398,6 @@ public struct NpyStream: SampleStream {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw DataFileError(message: "cannot read \(shown): \(String(cString: strerror(errno)))", help: nil) }
         defer { close(fd) }
-        let rowBytes = sampleSize * itemSize
         var buffer = [UInt8](repeating: 0, count: rowBytes)
         for (k, r) in wanted.enumerated() {
             let row = fileRow(r)
@@ -411,13 +417,11 @@ public struct NpyStream: SampleStream {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { return }
         defer { close(fd) }
-        let rowBytes = sampleSize * itemSize
         for r in wanted { _ = posix_fadvise(fd, off_t(dataStart + fileRow(r) * rowBytes), off_t(rowBytes), Int32(POSIX_FADV_WILLNEED)) }
     }
 
     public var fingerprint: String {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1
-        return "\(shown)\t\(size ?? -1)\t\(count)"
+        "\(shown)\t\(DataFiles.fileSize(path) ?? -1)\t\(count)"
     }
 }
 
@@ -430,11 +434,11 @@ extension DataFiles {
         }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw DataFileError(message: "cannot read \(displayName)", help: nil) }
         defer { try? handle.close() }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        let (type, rows, columns, itemSize, dataStart, dims) = try npyHeader(reading: handle, displayName, fileSize: size)
+        let size = fileSize(path) ?? 0
+        let (type, rows, columns, dataStart, dims) = try npyHeader(reading: handle, displayName, fileSize: size)
         let table = DataTable(rows: rows, columns: columns, numbers: [], floats: nil, texts: [], header: nil, npyShape: Array(dims.dropFirst()),
                               pixelMax: type == .uint8 ? 255 : nil, streamed: true)
-        return (table, NpyStream(path: path, shown: displayName, type: type, dataStart: dataStart, itemSize: itemSize, sampleSize: columns,
+        return (table, NpyStream(path: path, shown: displayName, type: type, dataStart: dataStart, sampleSize: columns,
                                  rows: nil, count: rows, prefetch: prefetch))
     }
 }

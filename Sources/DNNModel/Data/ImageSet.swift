@@ -233,9 +233,6 @@ public struct ImageStream: SampleStream {
 
     /// The files' paths and sizes, for the training hash: what a resumed run must find again.
     public var fingerprint: String {
-        entries.map { entry in
-            let size = (try? FileManager.default.attributesOfItem(atPath: entry.path)[.size] as? Int) ?? -1
-            return "\(entry.shown)\t\(size ?? -1)"
-        }.joined(separator: "\n")
+        entries.map { "\($0.shown)\t\(DataFiles.fileSize($0.path) ?? -1)" }.joined(separator: "\n")
     }
 }

@@ -23,7 +23,7 @@ public final class RowReader {
     private let format: Format
     private enum Format {
         case csv
-        case npy(type: NpyType, rows: Int, itemSize: Int)
+        case npy(type: NpyType, rows: Int)
     }
 
     // CSV state: the records, and the values of a first row that was data, not a header.
@@ -71,7 +71,7 @@ public final class RowReader {
                                     help: "give a CSV file with the training file's header row")
             }
             width = info.columns
-            format = .npy(type: info.type, rows: info.rows, itemSize: info.itemSize)
+            format = .npy(type: info.type, rows: info.rows)
             try? handle.seek(toOffset: UInt64(info.dataStart))
             records = CSVRecords(name: displayName, bytes: [])
         } else {
@@ -136,8 +136,8 @@ public final class RowReader {
                 batchLines.append(line)
                 rows += 1
             }
-        case .npy(let type, let total, let itemSize):
-            let count = min(maxRows, total - rowsRead)
+        case .npy(let type, let total):
+            let count = min(maxRows, total - rowsRead), itemSize = type.size
             guard count > 0 else { return 0 }
             let want = count * width * itemSize
             let data = (try? handle.read(upToCount: want)) ?? Data()

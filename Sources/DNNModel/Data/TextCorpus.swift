@@ -21,7 +21,7 @@ public struct TextCorpus: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw DataFileError(message: "cannot read \(displayName): no such file", help: "paths are relative to the spec's folder")
         }
-        if let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int, size > DataFiles.maxBytes {
+        if let size = DataFiles.fileSize(path), size > DataFiles.maxBytes {
             throw DataFileError(message: "\(displayName) is larger than 1 GiB", help: nil)
         }
         guard let data = FileManager.default.contents(atPath: path) else {

@@ -356,7 +356,7 @@ extension ResolvedSpec {
         }
         var source = DataSource(origin: .file(record["file"]!.located(\.string), columns: columns), range: value.range)
         if let stream = record["stream"], !stream.isDefault, stream.bool == true { source.stream = stream.located(\.bool) }
-        source.prefetch = record["prefetch"]?.int ?? 4
+        if let prefetch = record["prefetch"]?.int { source.prefetch = prefetch }
         return source
     }
 
