@@ -234,13 +234,24 @@ package enum OpenBLAS {
     }
 }
 
-/// Threads started once and parked between jobs; the calling thread runs lane 0 itself. One job at a
-/// time: a caller that finds the pool busy (another run of a sweep) runs every lane itself.
+/// Threads started once; between jobs each spins for a moment, then parks. The calling thread runs lane
+/// 0 itself. One job at a time: a caller that finds the pool busy (another run of a sweep) runs every
+/// lane itself.
+///
+/// Why spin: a step runs several parallel regions (its multiplies, the update) a few microseconds
+/// apart, and waking a parked thread costs more than that on a virtual machine (the host must schedule
+/// the sleeping vCPU again): a helper woken for each multiply started its chunk tens of microseconds
+/// after the caller. Why only for a moment: a thread that spins for long holds a core that another
+/// process may need, which is what made OpenBLAS's own threads collapse under load (issue 7).
 package final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool(workers: max(Gemm.availableThreads - 1, 0))
 
     /// The most lanes a run can have: the workers and the calling thread. Per-lane scratch is sized by it.
     public static let capacity = max(Gemm.availableThreads, 1)
+
+    /// How long a waiting thread spins before it parks: longer than the gap between a step's parallel
+    /// regions, far shorter than a scheduler's time slice.
+    static let spin: UInt64 = 50_000   // nanoseconds
 
     /// Calls body(chunk, lane) for every chunk in 0..<chunks, on up to `threads` threads; each thread
     /// (lane, below `capacity`) claims the next chunk from a shared counter until none is left. What a
@@ -261,50 +272,98 @@ package final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    private let wake: [DispatchSemaphore]
+    /// The current run: its number (above 8 bits) and its helpers (the low 8 bits), published together
+    /// after `job` is set, so that a worker reads both at once.
+    private let published = Atomic<Int>(0)
+    /// Helpers that finished the current run.
+    private let done = Atomic<Int>(0)
+    /// Whether the caller parked waiting for `done`; whoever turns it back to false owns the signal.
+    private let callerParked = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
     private let busy = Mutex(false)
-    /// The job of the current run, set before the workers are woken and read only while they run it.
+    /// The job of the current run, set before the run is published and read only by its helpers.
     private var job: ((Int) -> Void)?
+    private var lanes: [Lane] = []
     /// The workers that started: fewer than asked for where the process limit leaves no thread (a
-    /// loaded machine). Only they are ever woken; a run waited for ever on a worker never started.
+    /// loaded machine). Only they are ever given work; a run waited for ever on a worker never started.
     private var started = 0
 
     init(workers: Int) {
-        wake = (0..<workers).map { _ in DispatchSemaphore(value: 0) }
         for worker in 0..<workers {
-            let context = Unmanaged.passRetained(Lane(pool: self, index: worker)).toOpaque()
+            let lane = Lane(pool: self, index: worker)
+            let context = Unmanaged.passRetained(lane).toOpaque()
             var thread = pthread_t()
             guard pthread_create(&thread, nil, { context in
                 let lane = Unmanaged<Lane>.fromOpaque(context!).takeRetainedValue()
-                lane.pool.serve(lane.index)
-                return nil
+                lane.pool.serve(lane)
             }, context) == 0 else {
                 Unmanaged<Lane>.fromOpaque(context).release()
                 break
             }
             pthread_detach(thread)
+            lanes.append(lane)
             started += 1
         }
     }
 
-    private final class Lane {
-        let pool: WorkerPool, index: Int
+    private final class Lane: Sendable {
+        unowned let pool: WorkerPool
+        let index: Int
+        let wake = DispatchSemaphore(value: 0)
+        /// Whether the worker parked on `wake`; whoever turns it back to false owns the signal.
+        let parked = Atomic<Bool>(false)
         init(pool: WorkerPool, index: Int) { (self.pool, self.index) = (pool, index) }
     }
 
-    /// A worker's loop: wait to be woken, run its lane of the job, say it is done.
-    private func serve(_ worker: Int) -> Never {
+    /// Nanoseconds on the monotonic clock.
+    @inline(__always)
+    private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    /// Spins until `ready()` or `spin` nanoseconds have passed; whether it became ready.
+    @inline(__always)
+    private static func spinUntil(_ ready: () -> Bool) -> Bool {
+        if ready() { return true }
+        let deadline = now() + spin
+        var turns = 0
+        while !ready() {
+            turns &+= 1
+            // Now and then give the core to another thread that wants it (a loaded machine: the
+            // caller itself may be waiting for this core), and look at the clock.
+            if turns & 255 == 0 {
+                sched_yield()
+                if now() > deadline { return false }
+            }
+        }
+        return true
+    }
+
+    /// A worker's loop: wait for a run after the last one it saw (spinning, then parked), run its lane
+    /// when it is one of the run's helpers, count itself done.
+    private func serve(_ lane: Lane) -> Never {
+        var seen = 0
         while true {
-            wake[worker].wait()
-            job!(worker + 1)
-            finished.signal()
+            var current = published.load(ordering: .acquiring)
+            if !Self.spinUntil({ current = published.load(ordering: .acquiring); return current >> 8 != seen >> 8 }) {
+                lane.parked.store(true, ordering: .sequentiallyConsistent)
+                if published.load(ordering: .sequentiallyConsistent) >> 8 == seen >> 8 || !lane.parked.exchange(false, ordering: .sequentiallyConsistent) {
+                    // Parked, or the caller already took the signal on itself: wait for it.
+                    lane.wake.wait()
+                }
+                continue
+            }
+            seen = current
+            guard lane.index < current & 0xFF else { continue }
+            job!(lane.index + 1)
+            if done.add(1, ordering: .acquiringAndReleasing).newValue == current & 0xFF,
+               callerParked.exchange(false, ordering: .sequentiallyConsistent) {
+                finished.signal()
+            }
         }
     }
 
     /// Runs body(0) ..< body(lanes) on as many threads, returning when all are done.
     func run(lanes: Int, _ body: (Int) -> Void) {
-        let helpers = min(lanes - 1, started)
+        let helpers = min(lanes - 1, started, 0xFF)
         let claimed = helpers > 0 && busy.withLock { taken in
             if taken { return false }
             taken = true
@@ -316,9 +375,20 @@ package final class WorkerPool: @unchecked Sendable {
         }
         withoutActuallyEscaping(body) { body in
             job = body
-            for worker in 0..<helpers { wake[worker].signal() }
+            done.store(0, ordering: .relaxed)
+            let runNumber = (published.load(ordering: .relaxed) >> 8) &+ 1
+            published.store(runNumber << 8 | helpers, ordering: .sequentiallyConsistent)
+            for worker in 0..<helpers where self.lanes[worker].parked.exchange(false, ordering: .sequentiallyConsistent) {
+                self.lanes[worker].wake.signal()
+            }
             body(0)
-            for _ in 0..<helpers { finished.wait() }
+            if !Self.spinUntil({ done.load(ordering: .acquiring) == helpers }) {
+                callerParked.store(true, ordering: .sequentiallyConsistent)
+                if done.load(ordering: .sequentiallyConsistent) != helpers || !callerParked.exchange(false, ordering: .sequentiallyConsistent) {
+                    // Parked, or the last helper already took the signal on itself: wait for it.
+                    finished.wait()
+                }
+            }
             job = nil
         }
         busy.withLock { $0 = false }

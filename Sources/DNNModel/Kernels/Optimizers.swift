@@ -18,16 +18,23 @@ public enum OptimizerKernel {
             for i in 0..<n { p[i] += -lr * g[i] }
             return
         }
-        // The same arithmetic per value as one loop would do, in loops without branches, which vectorize.
-        if firstStep {
-            buf.update(from: g, count: n)
-        } else {
-            for i in 0..<n { buf[i] = momentum * buf[i] + keep * g[i] }
+        // One pass, eight values at a time (the compiler vectorizes neither the plain loop nor one with
+        // two stores), with the same arithmetic per value as the scalar tail.
+        let m8 = SIMD8<Float>(repeating: momentum), keep8 = SIMD8<Float>(repeating: keep), rate8 = SIMD8<Float>(repeating: -lr)
+        var i = 0
+        while i + 8 <= n {
+            let gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+            let b = firstStep ? gv : m8 * UnsafeRawPointer(buf + i).loadUnaligned(as: SIMD8<Float>.self) + keep8 * gv
+            UnsafeMutableRawPointer(buf + i).storeBytes(of: b, as: SIMD8<Float>.self)
+            let pv = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(p + i).storeBytes(of: pv + rate8 * (nesterov ? gv + m8 * b : b), as: SIMD8<Float>.self)
+            i += 8
         }
-        if nesterov {
-            for i in 0..<n { p[i] += -lr * (g[i] + momentum * buf[i]) }
-        } else {
-            for i in 0..<n { p[i] += -lr * buf[i] }
+        while i < n {
+            let b = firstStep ? g[i] : momentum * buf[i] + keep * g[i]
+            buf[i] = b
+            p[i] += -lr * (nesterov ? g[i] + momentum * b : b)
+            i += 1
         }
     }
 

@@ -520,6 +520,20 @@ public final class Network {
     /// Parameters per block of an update: 64 KiB of each buffer, which stays in a core's cache.
     static let updateBlock = 1 << 14
 
+    /// Whether every gradient is finite and whether any is nonzero (`survey`), in blocks over the threads.
+    func surveyGradients() -> (finite: Bool, nonzero: Bool) {
+        let n = parameterCount, blocks = (n + Self.updateBlock - 1) / Self.updateBlock
+        if blocks <= 1 { return survey(UnsafeBufferPointer(grads)) }
+        let g = grads.baseAddress!, found = Atomic<Int>(0)   // bit 0: a value not finite; bit 1: one nonzero
+        WorkerPool.forEach(chunks: blocks, threads: n < 2 * Self.updateBlock ? 1 : threads) { block, _ in
+            let lo = block * Self.updateBlock
+            let (finite, nonzero) = survey(UnsafeBufferPointer(start: g + lo, count: min(Self.updateBlock, n - lo)))
+            if !finite || nonzero { found.bitwiseOr((finite ? 0 : 1) | (nonzero ? 2 : 0), ordering: .relaxed) }
+        }
+        let bits = found.load(ordering: .relaxed)
+        return (bits & 1 == 0, bits & 2 != 0)
+    }
+
     /// The output layer's values for every row of `x` (normalized inputs), in evaluation mode, a
     /// workspace's worth of rows at a time; row-major.
     func outputs(_ x: DataMatrix) -> [Float] {

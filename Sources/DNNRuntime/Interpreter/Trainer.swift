@@ -316,7 +316,7 @@ public final class Trainer {
         }
         network.backward(rows: B)
         let grads = network.grads
-        let (finite, nonzero) = survey(UnsafeBufferPointer(grads))
+        let (finite, nonzero) = network.surveyGradients()
         anyGradient = anyGradient || nonzero
         guard finite else {
             fault = locateBackwardFault(rows: B, step: steps + 1)
