@@ -438,7 +438,7 @@ public final class Network {
     /// Zeroes the gradients, then adds ∂L/∂θ of the last forward pass into them.
     package func backward(rows B: Int) {
         pass.pointee.rows = B
-        grads.update(repeating: 0)
+        zeroGradients()
         for l in 0 ..< plans.count { plans[l].ga.update(repeating: 0, count: B * plans[l].size) }
         let last = plans[plans.count - 1]
         lossCode.gradient(p: last.a, t: t.baseAddress!, dp: last.ga, B: B * positions, O: outputWidth / positions, T: targetWidth / positions)
@@ -519,6 +519,17 @@ public final class Network {
 
     /// Parameters per block of an update: 64 KiB of each buffer, which stays in a core's cache.
     static let updateBlock = 1 << 14
+
+    /// Sets every gradient to 0, in blocks over the threads.
+    func zeroGradients() {
+        let n = parameterCount, blocks = (n + Self.updateBlock - 1) / Self.updateBlock
+        if blocks <= 1 { return grads.update(repeating: 0) }
+        let g = grads.baseAddress!
+        WorkerPool.forEach(chunks: blocks, threads: n < 2 * Self.updateBlock ? 1 : threads) { block, _ in
+            let lo = block * Self.updateBlock
+            (g + lo).update(repeating: 0, count: min(Self.updateBlock, n - lo))
+        }
+    }
 
     /// Whether every gradient is finite and whether any is nonzero (`survey`), in blocks over the threads.
     func surveyGradients() -> (finite: Bool, nonzero: Bool) {
