@@ -35,7 +35,7 @@ STEPS = {"w1": 20000, "w2": 3 * 64, "w4": 128, "w5": 64, "w6": 64}
 
 
 def run(command, env=None):
-    """Runs a command; returns (wall seconds, peak RSS in MB, stdout, stderr)."""
+    """Runs a command; returns (wall seconds, peak RSS in MB, stdout without its lines of 1 MB or more, stderr)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=err, env={**os.environ, **(env or {})}, cwd=ROOT)
@@ -43,10 +43,32 @@ def run(command, env=None):
         wall = time.perf_counter() - start
         out.seek(0)
         err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
+        stdout, stderr = short_lines(out), err.read().decode()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(command)} failed ({status}):\n{stderr[-2000:]}")
     return wall, usage.ru_maxrss / 1024, stdout, stderr
+
+
+def short_lines(file, limit=1 << 20):
+    """The file's lines shorter than `limit` bytes, read a piece at a time. A long line (W6's jsonl
+    predictions record, 94 MB) must never sit in this process's memory: Python starts children with
+    vfork, and a child's ru_maxrss then starts from this process's peak RSS, so every later run
+    reported at least that peak."""
+    lines, current, skipping = [], b"", False
+    while piece := file.read(1 << 16):
+        parts = piece.split(b"\n")
+        for i, part in enumerate(parts):
+            if not skipping:
+                current += part
+                if len(current) >= limit:
+                    skipping, current = True, b""
+            if i < len(parts) - 1:   # the line ends here
+                if not skipping:
+                    lines.append(current.decode())
+                current, skipping = b"", False
+    if current and not skipping:
+        lines.append(current.decode())
+    return "\n".join(lines)
 
 
 def dnnc(workload, threads=2, env=None):

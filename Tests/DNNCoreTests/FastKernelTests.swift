@@ -4,6 +4,7 @@
 
 import AllocationCounter
 import Foundation
+import Synchronization
 import Testing
 @testable import DNNCore
 @testable import DNNSyntax
@@ -95,6 +96,38 @@ struct GemmTests {
             }
             for k in 1..<outputs.count { #expect(outputs[k] == outputs[0], "\(M)×\(N)×\(K)") }
         }
+    }
+
+    /// The pool's workers spin, then park; a run must reach every chunk exactly once whether its helper
+    /// is spinning, parked or waking, and a second caller while the pool is busy runs its lanes itself.
+    @Test func theWorkerPoolRunsEveryChunkOnceWhateverTheTiming() {
+        #expect(Self.poolRuns(2000, seed: 0) == 0)
+        // Two callers at once: one has the pool, the other runs its chunks on its own thread.
+        let other = Mutex(-1)
+        let thread = Thread { let wrong = Self.poolRuns(1000, seed: 3); other.withLock { $0 = wrong } }
+        thread.start()
+        #expect(Self.poolRuns(1000, seed: 5) == 0)
+        while other.withLock({ $0 }) < 0 { usleep(1000) }
+        #expect(other.withLock { $0 } == 0)
+    }
+
+    /// `count` runs of the pool with varied chunks and threads; how many reached some chunk other than once.
+    static func poolRuns(_ count: Int, seed: Int) -> Int {
+        var wrong = 0
+        let hits = UnsafeMutableBufferPointer<Int>.allocate(capacity: 16)
+        defer { hits.deallocate() }
+        for i in 0 ..< count {
+            let chunks = 1 + (i * 7 + seed) % 16, threads = 1 + (i + seed) % 3
+            hits.update(repeating: 0)
+            WorkerPool.forEach(chunks: chunks, threads: threads) { chunk, lane in
+                precondition(lane < WorkerPool.capacity)
+                hits[chunk] += 1
+            }
+            if hits[..<chunks].contains(where: { $0 != 1 }) || hits[chunks...].contains(where: { $0 != 0 }) { wrong += 1 }
+            // Now and then long enough for the helper to park, so that the next run must wake it.
+            if i % 5 == 0 { usleep(UInt32(60 + i % 90)) }
+        }
+        return wrong
     }
 }
 

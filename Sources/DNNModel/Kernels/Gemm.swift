@@ -354,7 +354,7 @@ package final class WorkerPool: @unchecked Sendable {
             seen = current
             guard lane.index < current & 0xFF else { continue }
             job!(lane.index + 1)
-            if done.add(1, ordering: .acquiringAndReleasing).newValue == current & 0xFF,
+            if done.add(1, ordering: .sequentiallyConsistent).newValue == current & 0xFF,
                callerParked.exchange(false, ordering: .sequentiallyConsistent) {
                 finished.signal()
             }
