@@ -283,7 +283,8 @@ package final class WorkerPool: @unchecked Sendable {
     private let busy = Mutex(false)
     /// The job of the current run, set before the run is published and read only by its helpers.
     private var job: ((Int) -> Void)?
-    private var lanes: [Lane] = []
+    /// The started workers, in order.
+    private var workers: [Lane] = []
     /// The workers that started: fewer than asked for where the process limit leaves no thread (a
     /// loaded machine). Only they are ever given work; a run waited for ever on a worker never started.
     private var started = 0
@@ -301,7 +302,7 @@ package final class WorkerPool: @unchecked Sendable {
                 break
             }
             pthread_detach(thread)
-            lanes.append(lane)
+            self.workers.append(lane)
             started += 1
         }
     }
@@ -378,8 +379,8 @@ package final class WorkerPool: @unchecked Sendable {
             done.store(0, ordering: .relaxed)
             let runNumber = (published.load(ordering: .relaxed) >> 8) &+ 1
             published.store(runNumber << 8 | helpers, ordering: .sequentiallyConsistent)
-            for worker in 0..<helpers where self.lanes[worker].parked.exchange(false, ordering: .sequentiallyConsistent) {
-                self.lanes[worker].wake.signal()
+            for worker in workers[..<helpers] where worker.parked.exchange(false, ordering: .sequentiallyConsistent) {
+                worker.wake.signal()
             }
             body(0)
             if !Self.spinUntil({ done.load(ordering: .acquiring) == helpers }) {

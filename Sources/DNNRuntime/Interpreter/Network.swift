@@ -502,15 +502,14 @@ public final class Network {
         }
         // The step in blocks, spread over the threads (a rule is elementwise, so the cut changes no
         // bit), each block's new values surveyed while they are in cache: one pass, not two.
-        let n = parameterCount, blocks = (n + Self.updateBlock - 1) / Self.updateBlock
+        let n = parameterCount
         let p = params.baseAddress!, g = grads.baseAddress!, s1 = state1.baseAddress!, s2 = state2.baseAddress!, s3 = state3.baseAddress!
-        if blocks <= 1 {  // a small network (W1's 151 values, 20,000 steps): no closure, no atomic
+        if n <= Self.updateBlock {  // a small network (W1's 151 values, 20,000 steps): no closure, no atomic
             optimizerRule.step(optimizer, lr: lr, p: p, g: g, s1: s1, s2: s2, s3: s3, count: n, step: step)
             return survey(UnsafeBufferPointer(start: p, count: n)).finite
         }
         let rule = optimizerRule, optimizer = optimizer, nonFinite = Atomic<Int>(0)
-        WorkerPool.forEach(chunks: blocks, threads: n < 2 * Self.updateBlock ? 1 : threads) { block, _ in
-            let lo = block * Self.updateBlock, count = min(Self.updateBlock, n - lo)
+        forEachBlock { lo, count in
             rule.step(optimizer, lr: lr, p: p + lo, g: g + lo, s1: s1 + lo, s2: s2 + lo, s3: s3 + lo, count: count, step: step)
             if !survey(UnsafeBufferPointer(start: p + lo, count: count)).finite { nonFinite.add(1, ordering: .relaxed) }
         }
@@ -522,27 +521,32 @@ public final class Network {
 
     /// Sets every gradient to 0, in blocks over the threads.
     func zeroGradients() {
-        let n = parameterCount, blocks = (n + Self.updateBlock - 1) / Self.updateBlock
-        if blocks <= 1 { return grads.update(repeating: 0) }
+        if parameterCount <= Self.updateBlock { return grads.update(repeating: 0) }
         let g = grads.baseAddress!
-        WorkerPool.forEach(chunks: blocks, threads: n < 2 * Self.updateBlock ? 1 : threads) { block, _ in
-            let lo = block * Self.updateBlock
-            (g + lo).update(repeating: 0, count: min(Self.updateBlock, n - lo))
-        }
+        forEachBlock { lo, count in (g + lo).update(repeating: 0, count: count) }
     }
 
     /// Whether every gradient is finite and whether any is nonzero (`survey`), in blocks over the threads.
     func surveyGradients() -> (finite: Bool, nonzero: Bool) {
-        let n = parameterCount, blocks = (n + Self.updateBlock - 1) / Self.updateBlock
-        if blocks <= 1 { return survey(UnsafeBufferPointer(grads)) }
+        if parameterCount <= Self.updateBlock { return survey(UnsafeBufferPointer(grads)) }
         let g = grads.baseAddress!, found = Atomic<Int>(0)   // bit 0: a value not finite; bit 1: one nonzero
-        WorkerPool.forEach(chunks: blocks, threads: n < 2 * Self.updateBlock ? 1 : threads) { block, _ in
-            let lo = block * Self.updateBlock
-            let (finite, nonzero) = survey(UnsafeBufferPointer(start: g + lo, count: min(Self.updateBlock, n - lo)))
+        forEachBlock { lo, count in
+            let (finite, nonzero) = survey(UnsafeBufferPointer(start: g + lo, count: count))
             if !finite || nonzero { found.bitwiseOr((finite ? 0 : 1) | (nonzero ? 2 : 0), ordering: .relaxed) }
         }
         let bits = found.load(ordering: .relaxed)
         return (bits & 1 == 0, bits & 2 != 0)
+    }
+
+    /// Calls body(first, count) for each block of `updateBlock` learnable values, spread over the
+    /// threads from two blocks' worth on (what a block computes must not depend on its thread).
+    @inline(__always)
+    func forEachBlock(_ body: (_ first: Int, _ count: Int) -> Void) {
+        let n = parameterCount, blocks = (n + Self.updateBlock - 1) / Self.updateBlock
+        WorkerPool.forEach(chunks: blocks, threads: n < 2 * Self.updateBlock ? 1 : threads) { block, _ in
+            let first = block * Self.updateBlock
+            body(first, min(Self.updateBlock, n - first))
+        }
     }
 
     /// The output layer's values for every row of `x` (normalized inputs), in evaluation mode, a
