@@ -521,14 +521,12 @@ public final class Network {
 
     /// Sets every gradient to 0, in blocks over the threads.
     func zeroGradients() {
-        if parameterCount <= Self.updateBlock { return grads.update(repeating: 0) }
         let g = grads.baseAddress!
         forEachBlock { lo, count in (g + lo).update(repeating: 0, count: count) }
     }
 
     /// Whether every gradient is finite and whether any is nonzero (`survey`), in blocks over the threads.
     func surveyGradients() -> (finite: Bool, nonzero: Bool) {
-        if parameterCount <= Self.updateBlock { return survey(UnsafeBufferPointer(grads)) }
         let g = grads.baseAddress!, found = Atomic<Int>(0)   // bit 0: a value not finite; bit 1: one nonzero
         forEachBlock { lo, count in
             let (finite, nonzero) = survey(UnsafeBufferPointer(start: g + lo, count: count))
@@ -539,7 +537,8 @@ public final class Network {
     }
 
     /// Calls body(first, count) for each block of `updateBlock` learnable values, spread over the
-    /// threads from two blocks' worth on (what a block computes must not depend on its thread).
+    /// threads from two blocks' worth on (what a block computes must not depend on its thread); a
+    /// network of one block is one call on this thread.
     @inline(__always)
     func forEachBlock(_ body: (_ first: Int, _ count: Int) -> Void) {
         let n = parameterCount, blocks = (n + Self.updateBlock - 1) / Self.updateBlock
