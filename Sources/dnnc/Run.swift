@@ -339,10 +339,11 @@ struct Run: ParsableCommand {
         if let save {
             try writeCheckpoint(trainer, to: save)
         }
-        let inputs = model.train.inputs
-        RunReport.predictions(inputs: inputs, predictions: trainer.predict(inputs), targets: model.train.targets, format: logFormat,
+        RunReport.predictions(inputs: model.train.inputs, predictions: trainer.trainingPredictions, targets: model.train.targets, format: logFormat,
                               classes: model.classes, outputActivation: model.layers.last!.activation, positions: model.positions,
                               binary: ProbabilityOfOne(model.loss), names: model.sampleNames, write: Console.out)
+        // A streamed set is read again for its predictions: a file that fails there is not reported as zeros.
+        if let error = trainer.dataError { throw Console.fail("\(error.message); the predictions above are not the model's") }
         if model.loss.isClassification, logFormat == .text {
             Console.out(Metrics.classificationReport(model, trainer: trainer))
         }

@@ -122,9 +122,11 @@ public enum RunReport {
     /// The predictions for the first `limit` rows, beside their inputs and targets. For a classifier
     /// (`classes` given), the predicted class with its probability, and the target class; with a class
     /// per position (`positions` > 1), the predicted and the target class of every position.
-    /// Handed to `write` in pieces: jsonl's record of every row's outputs a few thousand rows at a
-    /// time, so that it is never held whole (1.4 million rows of 10 classes made a string of 170 MB).
-    public static func predictions(inputs: DataMatrix, predictions: DataMatrix, targets: DataMatrix,
+    /// `predictions(n, body)` hands the first n rows' predictions (every row's for nil) to `body` in
+    /// order, in one piece or a batch at a time (Trainer.trainingPredictions): jsonl's record of every
+    /// row's outputs is written as they come, a few thousand rows at a time, so that neither it nor the
+    /// outputs are ever held whole (1.4 million rows of 10 classes made a string of 170 MB).
+    public static func predictions(inputs: DataMatrix, predictions: (_ upTo: Int?, _ body: (DataMatrix) -> Void) -> Void, targets: DataMatrix,
                                    format: LogFormat, classes: [String]? = nil, outputActivation: Activation = .identity,
                                    positions: Int = 1, binary: ProbabilityOfOne? = nil, limit: Int = 20,
                                    names: [String]? = nil, write: (String) -> Void) {
@@ -132,48 +134,57 @@ public enum RunReport {
         case .jsonl:
             // {"predictions":[[…],…]}, written value by value: a tree of JSONValues for every output of
             // every row would take gigabytes for a language model's [rows, positions · classes].
-            var out = "{\"predictions\":["
-            for r in 0 ..< predictions.rows {
-                out += r == 0 ? "[" : ",["
-                for (k, v) in predictions.row(r).enumerated() { out += (k == 0 ? "" : ",") + JSONValue.float(v).compact }
-                out += "]"
-                if out.utf8.count >= 1 << 16 {
-                    write(out)
-                    out = ""
+            var out = "{\"predictions\":[", first = true
+            // `write` is called while `predictions` runs, which cannot call it itself.
+            withoutActuallyEscaping(write) { write in predictions(nil) { batch in
+                for r in 0 ..< batch.rows {
+                    out += first ? "[" : ",["
+                    first = false
+                    for (k, v) in batch.row(r).enumerated() { out += (k == 0 ? "" : ",") + JSONValue.float(v).compact }
+                    out += "]"
+                    if out.utf8.count >= 1 << 16 {
+                        write(out)
+                        out = ""
+                    }
                 }
-            }
+            } }
             write(out + "]}\n")
         case .text:
-            let shown = min(limit, predictions.rows)
+            let shown = min(limit, inputs.rows)
             var rows: [[String]] = [["input", "prediction", "target"]]
             // A sample is shown by its name where it has one (an image's path), else by its values.
             func sample(_ r: Int) -> String {
                 if let names, r < names.count { return Format.printable(names[r]) }
                 return inputs.isStreamed ? "row \(r + 1)" : vector(inputs.row(r))
             }
-            for r in 0..<shown {
-                if let classes, let binary, classes.count == 2 {
-                    // A binary loss's one output: the probability of the second class.
-                    let p = binary.probability(predictions.values[r])
-                    let one = p > 0.5
-                    rows.append([sample(r), "\(name(one ? 1 : 0, classes)) (p \(Format.c("%.3f", Double(one ? p : 1 - p))))",
-                                 name(Int(targets.values[r]), classes)])
-                } else if let classes, positions > 1 {
-                    let V = predictions.columns / positions, row = predictions.row(r)
-                    let best = (0 ..< positions).map { i in Format.printable(name(Metrics.argmax(row.dropFirst(i * V).prefix(V)), classes)) }
-                    let labels = targets.row(r).map { $0.index(below: classes.count).map { Format.printable(name($0, classes)) } ?? Format.number(Double($0)) }
-                    rows.append([sample(r), words(best), words(labels)])
-                } else if let classes {
-                    let probabilities = Metrics.probabilities(predictions.row(r), after: outputActivation)
-                    let best = Metrics.argmax(predictions.row(r))
-                    let label = targets.columns == 1 ? Int(targets.values[r]) : Metrics.argmax(targets.row(r))
-                    rows.append([sample(r), "\(name(best, classes)) (p \(Format.c("%.3f", Double(probabilities[best]))))",
-                                 name(label, classes)])
-                } else {
-                    rows.append([sample(r), vector(predictions.row(r)), vector(targets.row(r))])
+            var r = 0
+            predictions(shown) { batch in
+                for b in 0 ..< batch.rows where r < shown {
+                    defer { r += 1 }
+                    let row = batch.row(b)
+                    if let classes, let binary, classes.count == 2 {
+                        // A binary loss's one output: the probability of the second class.
+                        let p = binary.probability(row.first!)
+                        let one = p > 0.5
+                        rows.append([sample(r), "\(name(one ? 1 : 0, classes)) (p \(Format.c("%.3f", Double(one ? p : 1 - p))))",
+                                     name(Int(targets.values[r]), classes)])
+                    } else if let classes, positions > 1 {
+                        let V = batch.columns / positions
+                        let best = (0 ..< positions).map { i in Format.printable(name(Metrics.argmax(row.dropFirst(i * V).prefix(V)), classes)) }
+                        let labels = targets.row(r).map { $0.index(below: classes.count).map { Format.printable(name($0, classes)) } ?? Format.number(Double($0)) }
+                        rows.append([sample(r), words(best), words(labels)])
+                    } else if let classes {
+                        let probabilities = Metrics.probabilities(row, after: outputActivation)
+                        let best = Metrics.argmax(row)
+                        let label = targets.columns == 1 ? Int(targets.values[r]) : Metrics.argmax(targets.row(r))
+                        rows.append([sample(r), "\(name(best, classes)) (p \(Format.c("%.3f", Double(probabilities[best]))))",
+                                     name(label, classes)])
+                    } else {
+                        rows.append([sample(r), vector(row), vector(targets.row(r))])
+                    }
                 }
             }
-            write("predictions (\(shown) of \(predictions.rows) rows):\n" + table(rows, rightAligned: []))
+            write("predictions (\(shown) of \(inputs.rows) rows):\n" + table(rows, rightAligned: []))
         }
     }
 

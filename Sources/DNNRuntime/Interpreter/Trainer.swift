@@ -400,7 +400,7 @@ public final class Trainer {
 
     /// Per layer, the units that pass no gradient for any training sample under the current parameters.
     public func deadUnits() -> [LayerHealth] {
-        let (_, passes, stuck) = census()
+        let found = census(), passes = found.passes, stuck = found.stuck
         return model.layers.enumerated().map { l, layer in
             let dead = layer.activation.function.canDie ? passes[l].filter { !$0 }.count : 0
             return LayerHealth(name: layer.name, units: passes[l].count, dead: dead, gradientNorm: 0, weightNorm: 0, updateRatio: 0,
@@ -408,11 +408,20 @@ public final class Trainer {
         }
     }
 
-    /// One evaluation pass over the training set under the current parameters: the network's outputs
-    /// (before any target scaling) and, per layer, which units pass a gradient for some sample. Logging,
-    /// the metrics, the classification report and the final predictions all need it; it is computed
-    /// once per parameter revision.
-    private var lastCensus: (revision: Int, outputs: [Float], passes: [[Bool]], stuck: [[StuckPart]])?
+    /// One evaluation pass over the training set under the current parameters: per layer, which units
+    /// pass a gradient for some sample and which parts are stuck; the metrics' tally; and, for a set in
+    /// memory, the network's outputs (before any target scaling). Logging, the metrics, the classification
+    /// report and the final predictions all need it; it is computed once per parameter revision. A
+    /// streamed set's outputs are not kept: they would grow with the set (`trainingPredictions` reads
+    /// the set again for them).
+    private var lastCensus: (revision: Int, census: Census)?
+
+    private struct Census {
+        var outputs: [Float]
+        var passes: [[Bool]]
+        var stuck: [[StuckPart]]
+        var tally: MetricTally
+    }
 
     /// Wall time spent in evaluation passes, which a step-by-step comparison with other frameworks leaves out.
     public private(set) var evaluationSeconds = 0.0
@@ -427,21 +436,42 @@ public final class Trainer {
         return Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
     }
 
-    private func census() -> (outputs: [Float], passes: [[Bool]], stuck: [[StuckPart]]) {
-        if let lastCensus, lastCensus.revision == network.revision { return (lastCensus.outputs, lastCensus.passes, lastCensus.stuck) }
+    private func census() -> Census {
+        if let lastCensus, lastCensus.revision == network.revision { return lastCensus.census }
         let started = DispatchTime.now().uptimeNanoseconds
         defer { evaluationSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
-        network.training = false
         var passes = model.layers.map { [Bool](repeating: false, count: $0.outputShape.reduce(1, *)) }
         // The parts that may get stuck (gates, heads), tallied over every sample (LayerOp.watch).
         var tallies = model.layers.map { PartTally(slots: $0.kind.watchedSlots) }
+        var tally = MetricTally(model, targets: model.train.targets)
         let width = model.outputWidth
-        var outputs = [Float](repeating: 0, count: inputs.rows * width)
+        var outputs = [Float](repeating: 0, count: model.stream == nil ? inputs.rows * width : 0)
+        forEachTrainingBatch(upTo: inputs.rows) { rows in
+            for (l, layer) in model.layers.enumerated() where layer.activation.function.canDie {
+                passes[l].withUnsafeMutableBufferPointer { network.markPassing(l, rows: rows.count, flags: $0) }
+            }
+            for l in tallies.indices where !tallies[l].low.isEmpty { network.watch(l, &tallies[l]) }
+            if !outputs.isEmpty {
+                for k in 0 ..< rows.count * width { outputs[rows.lowerBound * width + k] = network.a.last![k] }
+            }
+            tally.add(batchPredictions(rows.count))
+        }
+        let stuck = model.layers.enumerated().map { l, layer in tallies[l].low.isEmpty ? [] : layer.kind.stuckParts(tallies[l]) }
+        let census = Census(outputs: outputs, passes: passes, stuck: stuck, tally: tally)
+        lastCensus = (network.revision, census)
+        return census
+    }
+
+    /// Runs the network forward over the training set's first `count` rows in order, in batches of the
+    /// workspace, calling `body` with each batch's rows while its outputs are in `network.a.last`. A
+    /// streamed set is read in order on this thread; a file that fails gives zeros and sets `dataError`,
+    /// which ends the run after this pass.
+    private func forEachTrainingBatch(upTo count: Int, _ body: (Range<Int>) -> Void) {
+        network.training = false
         var start = 0
-        while start < inputs.rows {
-            let rows = start ..< min(start + network.capacity, inputs.rows)
+        while start < count {
+            let rows = start ..< min(start + network.capacity, count)
             if let stream = model.stream {
-                // A streamed set, read in order on this thread; a file that fails ends the run after this pass.
                 do { try stream.decode(rows, into: network.x.baseAddress!) } catch {
                     dataError = dataError ?? error
                     network.x.update(repeating: 0)
@@ -451,16 +481,39 @@ public final class Trainer {
                 network.load(inputs, rows: ArraySlice(rows), into: network.x)
             }
             network.forward(rows: rows.count)
-            for (l, layer) in model.layers.enumerated() where layer.activation.function.canDie {
-                passes[l].withUnsafeMutableBufferPointer { network.markPassing(l, rows: rows.count, flags: $0) }
-            }
-            for l in tallies.indices where !tallies[l].low.isEmpty { network.watch(l, &tallies[l]) }
-            for k in 0 ..< rows.count * width { outputs[start * width + k] = network.a.last![k] }
+            body(rows)
             start += network.capacity
         }
-        let stuck = model.layers.enumerated().map { l, layer in tallies[l].low.isEmpty ? [] : layer.kind.stuckParts(tallies[l]) }
-        lastCensus = (network.revision, outputs, passes, stuck)
-        return (outputs, passes, stuck)
+    }
+
+    /// The last forward pass's first `B` rows of outputs as predictions: class scores, or values in the
+    /// targets' units.
+    private func batchPredictions(_ B: Int) -> DataMatrix {
+        let width = model.outputWidth
+        let outputs = DataMatrix(rows: B, columns: width, values: Array(network.a.last![0 ..< B * width]))
+        return model.loss.isClassification ? outputs : targetNormalizer.invert(outputs)
+    }
+
+    /// The metrics' tally of the current parameters on the validation set, or on the training set (from
+    /// its census).
+    public func tally(validation: Bool) -> MetricTally {
+        guard validation, let set = model.validation else { return census().tally }
+        var tally = MetricTally(model, targets: set.targets)
+        tally.add(predict(set.inputs))
+        return tally
+    }
+
+    /// The predictions for the training set's first `count` rows (every row without it), handed to
+    /// `body` in order: at once for a set in memory (its census's outputs), a batch at a time for a
+    /// streamed set, which is read again for them. A file that fails sets `dataError`.
+    public func trainingPredictions(upTo count: Int? = nil, _ body: (DataMatrix) -> Void) {
+        let rows = min(count ?? inputs.rows, inputs.rows)
+        guard model.stream != nil else {
+            let all = predict(model.train.inputs)
+            body(rows == all.rows ? all : DataMatrix(rows: rows, columns: all.columns, values: Array(all.values.prefix(rows * all.columns))))
+            return
+        }
+        forEachTrainingBatch(upTo: rows) { body(batchPredictions($0.count)) }
     }
 
     /// Dead units now, with the gradient statistics of the epoch just run.
@@ -564,8 +617,10 @@ public final class Trainer {
         network.loss(inputNormalizer.apply(set.inputs), targetNormalizer.applyToTargets(set.targets, of: model.loss))
     }
 
-    /// The network's outputs for `inputs` (in original units), in batches of the workspace's size.
+    /// The network's outputs for `inputs` (in original units), in batches of the workspace's size: for
+    /// the training set, its census's. A streamed training set's come from `trainingPredictions`.
     public func predict(_ raw: DataMatrix) -> DataMatrix {
+        precondition(!raw.isStreamed, "a streamed set's predictions come from trainingPredictions")
         let width = model.outputWidth
         let out = raw == model.train.inputs ? census().outputs : network.outputs(inputNormalizer.apply(raw))
         let predictions = DataMatrix(rows: raw.rows, columns: width, values: out)
