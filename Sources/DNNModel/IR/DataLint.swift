@@ -40,8 +40,10 @@ extension Builder {
         }
         let table = train.inputs, n = table.rows
         guard n >= Self.minimumRows else { return }
-        let targetKeys: [CellKey]? = train.targets.columns == 1 ? (0 ..< n).map { CellKey(train.targets.cell($0)) } : nil
-        let targetsVary = targetKeys.map { Set($0).count >= 2 } ?? false
+        // The target's keys, for the columns' leakage rule only: a streamed set or an image folder has no
+        // column to judge, and a key per row (a Set of them too) took 85 MB for 1.4 million rows.
+        let targetKeys: [CellKey]? = columns > 0 && train.targets.columns == 1 ? (0 ..< n).map { CellKey(train.targets.cell($0)) } : nil
+        let targetsVary = targetKeys.map { keys in keys.contains { $0 != keys[0] } } ?? false
         let regression = !loss.isClassification && !loss.isBinary
         for c in 0 ..< columns {
             let label = table.header.map { "`\($0[c])`" } ?? "column \(c + 1)"

@@ -878,6 +878,7 @@ struct Builder {
                          lastLayer: Layer, ignoring: Int?) -> DataMatrix? {
         let isText = table.firstText != nil
         var indices: [Float] = []
+        indices.reserveCapacity(table.rows * table.columns)
         // Cell i's row and, with several columns (one per position), its column.
         let C = table.columns
         func place(_ i: Int) -> String { C == 1 ? "row \(i + 1)" : "row \(i / C + 1), column \(i % C + 1)" }
