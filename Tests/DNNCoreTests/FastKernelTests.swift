@@ -124,8 +124,9 @@ struct GemmTests {
                 hits[chunk] += 1
             }
             if hits[..<chunks].contains(where: { $0 != 1 }) || hits[chunks...].contains(where: { $0 != 0 }) { wrong += 1 }
-            // Now and then long enough for the helper to park, so that the next run must wake it.
-            if i % 5 == 0 { usleep(UInt32(60 + i % 90)) }
+            // Now and then about as long as the helper spins (90 µs either side): it parks, or is about
+            // to, or still spins when the next run comes.
+            if i % 5 == 0 { usleep(UInt32(WorkerPool.spin / 1000) - 90 + UInt32(i % 180)) }
         }
         return wrong
     }
