@@ -145,3 +145,42 @@ struct StreamedMeasureTests {
         }
     }
 }
+
+/// The watch's per-layer sums of squares, computed a piece at a time over the threads, are the Doubles
+/// of one squaredDistance call per layer, for any thread count.
+struct WatchSquaresTests {
+    @Test func layerSquaresAreOneCallPerLayerWhateverTheThreads() throws {
+        // 200 → 200 (40,200 values: three pieces, the last not a whole chunk) → dropout (none) → 3: enough
+        // values (2 pieces' worth) for the threads.
+        let text = """
+            dnnc: 1
+            seed: 4
+            data: {train: {inputs: [[\((0 ..< 200).map { String($0 % 7) }.joined(separator: ", "))]], targets: [[1, 0, 2]]}}
+            model:
+              input: [200]
+              layers:
+                - dense: {units: 200, activation: tanh}
+                - dropout: {rate: 0.1}
+                - dense: {units: 3}
+            train: {loss: mse, optimizer: {sgd: {lr: 0.1}}, epochs: 1, batch_size: 1}
+            """
+        let result = Compiler.compile(SourceFile(path: "t.yaml", text: text))
+        let model = try #require(result.model, "\(result.diagnostics.all.map(\.message))")
+        let network = Network(model: model, capacity: 1)
+        network.initialize(seed: 4)
+        let n = network.parameterCount
+        #expect(n == 200 * 200 + 200 + 200 * 3 + 3 && n >= 2 * Network.updateBlock && network.layerRanges[1].isEmpty)
+        let other = (0 ..< n).map { Float($0 % 13) / 7 - 0.9 }
+        let p = network.params.baseAddress!
+        let one = network.layerRanges.map { squaredDistance(p + $0.lowerBound, nil, count: $0.count) }
+        let apart = other.withUnsafeBufferPointer { o in network.layerRanges.map { squaredDistance(p + $0.lowerBound, o.baseAddress! + $0.lowerBound, count: $0.count) } }
+        for threads in [1, 2, 3] {
+            network.threads = threads
+            var copy = [Float](repeating: 0, count: n)
+            #expect(copy.withUnsafeMutableBufferPointer { network.layerSquares(p, copyTo: $0.baseAddress!) } == one, "\(threads) threads")
+            #expect(copy == Array(network.params), "the copy is every learnable value")
+            #expect(other.withUnsafeBufferPointer { network.layerSquares(p, minus: $0.baseAddress!) } == apart, "\(threads) threads")
+        }
+        #expect(one[1] == 0 && one[0] > 0 && one[2] > 0)
+    }
+}

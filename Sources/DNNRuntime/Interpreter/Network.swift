@@ -548,6 +548,50 @@ public final class Network {
         }
     }
 
+    /// The chunks of squaredDistance (512 values, cut from each layer's first parameter), numbered
+    /// layer after layer, in pieces of at most `updateBlock` values within one layer.
+    private lazy var watchPieces: (pieces: [(first: Int, count: Int, chunk: Int)], chunks: [Range<Int>]) = {
+        var pieces: [(first: Int, count: Int, chunk: Int)] = [], chunks: [Range<Int>] = [], chunk = 0
+        for range in layerRanges {
+            let first = chunk
+            for lo in stride(from: range.lowerBound, to: range.upperBound, by: Self.updateBlock) {
+                let count = min(Self.updateBlock, range.upperBound - lo)
+                pieces.append((lo, count, chunk))
+                chunk += (count + Self.watchChunk - 1) / Self.watchChunk
+            }
+            chunks.append(first ..< chunk)
+        }
+        return (pieces, chunks)
+    }()
+
+    /// squaredDistance's chunk: its sums in Float are added into a Double every this many values.
+    static let watchChunk = 512
+
+    /// Per layer, squaredDistance over its parameter span of `values[i]` (minus `minus[i]`), each chunk
+    /// on some thread and the chunks added in order: the same Double as one call per layer, for any
+    /// thread count. With `copyTo`, the values are copied there as they are read.
+    func layerSquares(_ values: UnsafePointer<Float>, minus: UnsafePointer<Float>? = nil, copyTo: UnsafeMutablePointer<Float>? = nil) -> [Double] {
+        guard parameterCount >= 2 * Self.updateBlock else {  // one thread: one call per layer, no scratch (W1's 151 values)
+            copyTo?.update(from: values, count: parameterCount)
+            return layerRanges.map { range in squaredDistance(values + range.lowerBound, minus.map { $0 + range.lowerBound }, count: range.count) }
+        }
+        let (pieces, chunks) = watchPieces
+        let sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: chunks.last?.upperBound ?? 0)
+        defer { sums.deallocate() }
+        WorkerPool.forEach(chunks: pieces.count, threads: threads) { k, _ in
+            let piece = pieces[k]
+            var i = piece.first, chunk = piece.chunk
+            while i < piece.first + piece.count {
+                let count = min(Self.watchChunk, piece.first + piece.count - i)
+                sums[chunk] = squaredDistance(values + i, minus.map { $0 + i }, count: count)
+                i += count
+                chunk += 1
+            }
+            copyTo.map { ($0 + piece.first).update(from: values + piece.first, count: piece.count) }
+        }
+        return chunks.map { range in range.reduce(0.0) { $0 + sums[$1] } }
+    }
+
     /// The output layer's values for every row of `x` (normalized inputs), in evaluation mode, a
     /// workspace's worth of rows at a time; row-major.
     func outputs(_ x: DataMatrix) -> [Float] {

@@ -324,14 +324,11 @@ public final class Trainer {
         }
         let watchesThisStep = watching && stepInEpoch % watchStride == 0
         stepInEpoch += 1
+        // A watched step's gradient norms, and its parameters kept (with their sizes) to measure the update.
+        var sizes: [Double] = []
         if watchesThisStep {
-            for l in 0 ..< network.layerRanges.count {
-                let range = network.layerRanges[l]
-                gradientSquares[l] += squaredDistance(grads.baseAddress! + range.lowerBound, nil, count: range.count)
-            }
-            beforeUpdate.withUnsafeMutableBufferPointer { before in
-                before.baseAddress!.update(from: network.params.baseAddress!, count: network.parameterCount)
-            }
+            for (l, squares) in network.layerSquares(grads.baseAddress!).enumerated() { gradientSquares[l] += squares }
+            sizes = beforeUpdate.withUnsafeMutableBufferPointer { network.layerSquares(network.params.baseAddress!, copyTo: $0.baseAddress!) }
         }
         currentRate = learningRate.rate(network.optimizer.lr, epoch: epochsRun, step: steps)
         steps += 1
@@ -354,14 +351,9 @@ public final class Trainer {
             return
         }
         if watchesThisStep {
-            beforeUpdate.withUnsafeBufferPointer { before in
-                for l in 0 ..< network.layerRanges.count {
-                    let range = network.layerRanges[l]
-                    let old = before.baseAddress! + range.lowerBound
-                    let delta = squaredDistance(network.params.baseAddress! + range.lowerBound, old, count: range.count)
-                    let size = squaredDistance(old, nil, count: range.count)
-                    updateRatios[l] += size > 0 ? (delta / size).squareRoot() : (delta > 0 ? .infinity : 0)
-                }
+            let deltas = beforeUpdate.withUnsafeBufferPointer { network.layerSquares(network.params.baseAddress!, minus: $0.baseAddress!) }
+            for (l, (delta, size)) in zip(deltas, sizes).enumerated() {
+                updateRatios[l] += size > 0 ? (delta / size).squareRoot() : (delta > 0 ? .infinity : 0)
             }
             watchedSteps += 1
         }
