@@ -176,10 +176,12 @@ struct WatchSquaresTests {
         let apart = other.withUnsafeBufferPointer { o in network.layerRanges.map { squaredDistance(p + $0.lowerBound, o.baseAddress! + $0.lowerBound, count: $0.count) } }
         for threads in [1, 2, 3] {
             network.threads = threads
-            var copy = [Float](repeating: 0, count: n)
-            #expect(copy.withUnsafeMutableBufferPointer { network.layerSquares(p, copyTo: $0.baseAddress!) } == one, "\(threads) threads")
+            var copy = [Float](repeating: 0, count: n), totals = [Double](repeating: -1, count: 3)
+            copy.withUnsafeMutableBufferPointer { c in totals.withUnsafeMutableBufferPointer { network.layerSquares(p, copyTo: c.baseAddress!, into: $0.baseAddress!) } }
+            #expect(totals == one, "\(threads) threads")
             #expect(copy == Array(network.params), "the copy is every learnable value")
-            #expect(other.withUnsafeBufferPointer { network.layerSquares(p, minus: $0.baseAddress!) } == apart, "\(threads) threads")
+            other.withUnsafeBufferPointer { o in totals.withUnsafeMutableBufferPointer { network.layerSquares(p, minus: o.baseAddress!, into: $0.baseAddress!) } }
+            #expect(totals == apart, "\(threads) threads")
         }
         #expect(one[1] == 0 && one[0] > 0 && one[2] > 0)
     }

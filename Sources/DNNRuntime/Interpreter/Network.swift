@@ -352,6 +352,7 @@ public final class Network {
         pass.deallocate()
         inputPointers.deallocate()
         inputGradientPointers.deallocate()
+        watchSums?.deallocate()
     }
 
     /// Draws every parameter from its initializer, in the IR's order, from the initialization stream.
@@ -567,29 +568,42 @@ public final class Network {
     /// squaredDistance's chunk: its sums in Float are added into a Double every this many values.
     static let watchChunk = 512
 
-    /// Per layer, squaredDistance over its parameter span of `values[i]` (minus `minus[i]`), each chunk
-    /// on some thread and the chunks added in order: the same Double as one call per layer, for any
-    /// thread count. With `copyTo`, the values are copied there as they are read.
-    func layerSquares(_ values: UnsafePointer<Float>, minus: UnsafePointer<Float>? = nil, copyTo: UnsafeMutablePointer<Float>? = nil) -> [Double] {
-        guard parameterCount >= 2 * Self.updateBlock else {  // one thread: one call per layer, no scratch (W1's 151 values)
+    /// Each chunk's sum, made at the first watched step of a network of several pieces.
+    private var watchSums: UnsafeMutableBufferPointer<Double>? = nil
+
+    /// Writes to `totals[l]`, for each layer l, squaredDistance over its parameter span of `values[i]`
+    /// (minus `minus[i]`), each chunk on some thread and the chunks added in order: the same Double as
+    /// one call per layer, for any thread count. With `copyTo`, the values are copied there as they are
+    /// read. Allocates nothing after its first call (a training step allocates nothing).
+    func layerSquares(_ values: UnsafePointer<Float>, minus: UnsafePointer<Float>? = nil, copyTo: UnsafeMutablePointer<Float>? = nil,
+                      into totals: UnsafeMutablePointer<Double>) {
+        guard parameterCount >= 2 * Self.updateBlock else {  // one thread: one call per layer (W1's 151 values)
             copyTo?.update(from: values, count: parameterCount)
-            return layerRanges.map { range in squaredDistance(values + range.lowerBound, minus.map { $0 + range.lowerBound }, count: range.count) }
+            for l in layerRanges.indices {
+                let first = layerRanges[l].lowerBound
+                totals[l] = squaredDistance(values + first, minus == nil ? nil : minus! + first, count: layerRanges[l].count)
+            }
+            return
         }
         let (pieces, chunks) = watchPieces
-        let sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: chunks.last?.upperBound ?? 0)
-        defer { sums.deallocate() }
+        if watchSums == nil { watchSums = .allocate(capacity: chunks.last?.upperBound ?? 0) }
+        let sums = watchSums!
         WorkerPool.forEach(chunks: pieces.count, threads: threads) { k, _ in
             let piece = pieces[k]
             var i = piece.first, chunk = piece.chunk
             while i < piece.first + piece.count {
                 let count = min(Self.watchChunk, piece.first + piece.count - i)
-                sums[chunk] = squaredDistance(values + i, minus.map { $0 + i }, count: count)
+                sums[chunk] = squaredDistance(values + i, minus == nil ? nil : minus! + i, count: count)
                 i += count
                 chunk += 1
             }
-            copyTo.map { ($0 + piece.first).update(from: values + piece.first, count: piece.count) }
+            if let copyTo { (copyTo + piece.first).update(from: values + piece.first, count: piece.count) }
         }
-        return chunks.map { range in range.reduce(0.0) { $0 + sums[$1] } }
+        for l in chunks.indices {
+            var total = 0.0
+            for chunk in chunks[l] { total += sums[chunk] }
+            totals[l] = total
+        }
     }
 
     /// The output layer's values for every row of `x` (normalized inputs), in evaluation mode, a

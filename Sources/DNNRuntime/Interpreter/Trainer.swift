@@ -75,6 +75,9 @@ public final class Trainer {
     private let watchStride: Int
     @exclusivity(unchecked) private var stepInEpoch = 0
     @exclusivity(unchecked) private var beforeUpdate: [Float]
+    /// A watched step's per-layer sums: of the squared gradients, then of the update's squares; and the
+    /// parameters' squares before it.
+    @exclusivity(unchecked) private var watchTotals: [Double], watchSizes: [Double]
 
     /// What the epoch loop carries from one epoch to the next; a checkpoint saves it (TrainingState.swift).
     struct Progress {
@@ -136,6 +139,8 @@ public final class Trainer {
         mortal = model.layers.indices.filter { model.layers[$0].activation.function.canDie }
         gradientSquares = [Double](repeating: 0, count: model.layers.count)
         updateRatios = gradientSquares
+        watchTotals = gradientSquares
+        watchSizes = gradientSquares
         beforeUpdate = [Float](repeating: 0, count: network.parameterCount)
         watchStride = max(1, stepsPerEpoch / 16)
     }
@@ -325,10 +330,12 @@ public final class Trainer {
         let watchesThisStep = watching && stepInEpoch % watchStride == 0
         stepInEpoch += 1
         // A watched step's gradient norms, and its parameters kept (with their sizes) to measure the update.
-        var sizes: [Double] = []
         if watchesThisStep {
-            for (l, squares) in network.layerSquares(grads.baseAddress!).enumerated() { gradientSquares[l] += squares }
-            sizes = beforeUpdate.withUnsafeMutableBufferPointer { network.layerSquares(network.params.baseAddress!, copyTo: $0.baseAddress!) }
+            watchTotals.withUnsafeMutableBufferPointer { network.layerSquares(grads.baseAddress!, into: $0.baseAddress!) }
+            for l in gradientSquares.indices { gradientSquares[l] += watchTotals[l] }
+            beforeUpdate.withUnsafeMutableBufferPointer { before in
+                watchSizes.withUnsafeMutableBufferPointer { network.layerSquares(network.params.baseAddress!, copyTo: before.baseAddress!, into: $0.baseAddress!) }
+            }
         }
         currentRate = learningRate.rate(network.optimizer.lr, epoch: epochsRun, step: steps)
         steps += 1
@@ -351,8 +358,11 @@ public final class Trainer {
             return
         }
         if watchesThisStep {
-            let deltas = beforeUpdate.withUnsafeBufferPointer { network.layerSquares(network.params.baseAddress!, minus: $0.baseAddress!) }
-            for (l, (delta, size)) in zip(deltas, sizes).enumerated() {
+            beforeUpdate.withUnsafeBufferPointer { before in
+                watchTotals.withUnsafeMutableBufferPointer { network.layerSquares(network.params.baseAddress!, minus: before.baseAddress!, into: $0.baseAddress!) }
+            }
+            for l in updateRatios.indices {
+                let delta = watchTotals[l], size = watchSizes[l]
                 updateRatios[l] += size > 0 ? (delta / size).squareRoot() : (delta > 0 ? .infinity : 0)
             }
             watchedSteps += 1
