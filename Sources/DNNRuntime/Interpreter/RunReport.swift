@@ -135,7 +135,8 @@ public enum RunReport {
             // {"predictions":[[…],…]}, written value by value: a tree of JSONValues for every output of
             // every row would take gigabytes for a language model's [rows, positions · classes].
             var out = "{\"predictions\":[", first = true
-            // `write` is called while `predictions` runs, which cannot call it itself.
+            // The batches are written as `predictions` hands them over; Swift lets a closure that calls the
+            // non-escaping `write` go to `predictions` only this way.
             withoutActuallyEscaping(write) { write in predictions(nil) { batch in
                 for r in 0 ..< batch.rows {
                     out += first ? "[" : ",["
