@@ -134,8 +134,20 @@ public enum Overrides {
                 let newParams = try set(params ?? emptyMapping(node.range), paramsType, at: rest.dropFirst(), path: here)
                 let key = YAMLNode(content: .scalar(YAMLScalar(text: segment, isPlain: true, value: .string(segment))), range: node.range)
                 return YAMLNode(content: .mapping([YAMLNode.Pair(key: key, value: newParams)]), range: node.range)
+            case .oneOf(let alternatives):
+                // A value of several forms (`data.train`: inputs and targets, images, a text, a series):
+                // the record of the form written here, the one that has all of its keys.
+                let keys = mappingPairs(node).compactMap(\.key.scalarText)
+                let records = alternatives.compactMap { if case .record(let r) = $0 { r } else { nil } }
+                guard let record = records.first(where: { r in !keys.isEmpty && keys.allSatisfy { r.field($0) != nil } && r.field(segment) != nil })
+                        ?? records.first(where: { r in !keys.isEmpty && keys.allSatisfy { r.field($0) != nil } }) else {
+                    throw fail("`\(path)` has no key `\(segment)` in the form it is written here",
+                               help: "set the whole value: --set '\(path)={...}'")
+                }
+                return try set(node, .record(record), at: rest, path: path)
             default:
-                throw fail("`\(path)` is a \(type.description), which has no key `\(segment)`")
+                let kind = type.description
+                throw fail("`\(path)` is \("aeiou".contains(kind.first ?? "x") ? "an" : "a") \(kind), which has no key `\(segment)`")
             }
         }
 
