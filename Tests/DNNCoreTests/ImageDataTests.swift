@@ -410,6 +410,15 @@ struct NpyStreamTests {
         return bytes
     }
 
+    /// A .npy file of `rows` int64 class indices: 0, 1, 2, 0, 1, 2, …
+    static func labels(_ rows: Int) -> [UInt8] {
+        var header = "{'descr': '<i8', 'fortran_order': False, 'shape': (\(rows),), }"
+        while (10 + header.count + 1) % 64 != 0 { header += " " }
+        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count + 1), 0] + Array((header + "\n").utf8)
+        for r in 0 ..< rows { withUnsafeBytes(of: Int64(r % 3).littleEndian) { bytes += $0 } }
+        return bytes
+    }
+
     static func spec(_ inputs: String, rest: String = "") -> String {
         """
         dnnc: 1
@@ -431,11 +440,7 @@ struct NpyStreamTests {
     @Test func aStreamedFileTrainsOnTheSameBytesAsInMemory() throws {
         let url = try temporaryFolderForTests()
         defer { try? FileManager.default.removeItem(at: url) }
-        var labels = "{'descr': '<i8', 'fortran_order': False, 'shape': (23,), }"
-        while (10 + labels.count + 1) % 64 != 0 { labels += " " }
-        var y: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(labels.count + 1), 0] + Array((labels + "\n").utf8)
-        for r in 0 ..< 23 { withUnsafeBytes(of: Int64(r % 3).littleEndian) { y += $0 } }
-        try Data(y).write(to: url.appendingPathComponent("y.npy"))
+        try Data(Self.labels(23)).write(to: url.appendingPathComponent("y.npy"))
         func model(_ text: String) throws -> ModelIR {
             let result = Compiler.compile(SourceFile(path: url.appendingPathComponent("t.yaml").path, text: text))
             #expect(!result.diagnostics.hasErrors, "\(result.diagnostics.all.map(\.message))")

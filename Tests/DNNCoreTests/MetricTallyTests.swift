@@ -100,11 +100,7 @@ struct StreamedMeasureTests {
     @Test func aStreamedSetIsMeasuredAndPredictedAsInMemory() throws {
         let url = try temporaryFolderForTests()
         defer { try? FileManager.default.removeItem(at: url) }
-        var header = "{'descr': '<i8', 'fortran_order': False, 'shape': (23,), }"
-        while (10 + header.count + 1) % 64 != 0 { header += " " }
-        var y: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count + 1), 0] + Array((header + "\n").utf8)
-        for r in 0 ..< 23 { withUnsafeBytes(of: Int64(r % 3).littleEndian) { y += $0 } }
-        try Data(y).write(to: url.appendingPathComponent("y.npy"))
+        try Data(NpyStreamTests.labels(23)).write(to: url.appendingPathComponent("y.npy"))
         try Data(NpyStreamTests.npy("<f4", rows: 23, columns: 6, seed: 5)).write(to: url.appendingPathComponent("x.npy"))
         func model(_ inputs: String, _ rest: String) throws -> ModelIR {
             let result = Compiler.compile(SourceFile(path: url.appendingPathComponent("t.yaml").path, text: NpyStreamTests.spec(inputs, rest: rest)))
