@@ -158,7 +158,7 @@ public struct MetricTally: Sendable {
         rows += predictions.rows
         if model.loss.isClassification {
             let P = model.positions, ignored = model.loss.ignoreIndex
-            for r in 0 ..< predictions.rows {
+            for r in 0 ..< max(0, min(predictions.rows, targets.rows - first)) {
                 let row = predictions.row(r), g = first + r
                 guard perPosition else {
                     count(row, label: targets.columns == 1 ? Self.label(targets.values[g]) : Metrics.argmax(targets.row(g)))
@@ -173,18 +173,16 @@ public struct MetricTally: Sendable {
         } else if model.loss.isBinary {
             // A logit above 0 is a probability above 0.5.
             let threshold: Float = model.loss.takesLogits ? 0 : 0.5
-            let offset = first * targets.columns, scores = predictions.columns == 1
-            for (k, p) in predictions.values.enumerated() {
-                let t = targets.values[offset + k]
+            let scores = predictions.columns == 1
+            for (p, t) in zip(predictions.values, targets.values.dropFirst(first * targets.columns)) {
                 if (p > threshold) == (t > 0.5) { binaryHits += 1 }
                 binaryValues += 1
                 guard scores else { continue }
                 if t == 1 { positives.append(p) } else if t == 0 { negatives.append(p) } else { labelsAreZeroOrOne = false }
             }
         } else {
-            let offset = first * targets.columns
-            for (k, p) in predictions.values.enumerated() {
-                let d = Double(p) - Double(targets.values[offset + k])
+            for (p, t) in zip(predictions.values, targets.values.dropFirst(first * targets.columns)) {
+                let d = Double(p) - Double(t)
                 absolute += abs(d)
                 squared += d * d
             }
