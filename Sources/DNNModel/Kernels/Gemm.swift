@@ -251,8 +251,8 @@ package final class WorkerPool: @unchecked Sendable {
 
     /// How long a waiting thread spins before it parks: longer than the gap between a step's parallel
     /// regions, shorter than a scheduler's time slice. At 50 µs W2's helper parked about 1,000 times in
-    /// a run (5 a step: the serial work between some regions takes longer), at 500 µs about 10
-    /// (BENCHMARKS.md, "A longer spin").
+    /// a run of 192 steps and 192 evaluation batches (the serial work between some regions takes
+    /// longer), at 500 µs about 10 (BENCHMARKS.md, "A longer spin").
     static let spin: UInt64 = 500_000   // nanoseconds
 
     /// Calls body(chunk, lane) for every chunk in 0..<chunks, on up to `threads` threads; each thread
