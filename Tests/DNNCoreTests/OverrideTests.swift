@@ -68,6 +68,9 @@ struct OverrideTests {
         #expect(ir.train.inputs.values.prefix(2) == [1, 1])
         #expect(overrideError("data.train.stream=true")?.message == "unknown key `stream` in `data.train`")
         #expect(overrideError("data.train.stream=true")?.help == "the keys here are `inputs`, `targets`")
+        // Not written: the form that has the key.
+        let split = try #require(try overridden("data.validation.split=0.5").get())
+        #expect(split.validation?.inputs.rows == 2 && split.train.inputs.rows == 2)
     }
 
     @Test func badValuesAreCheckedAgainstTheKeysType() {

@@ -136,11 +136,13 @@ public enum Overrides {
                 return YAMLNode(content: .mapping([YAMLNode.Pair(key: key, value: newParams)]), range: node.range)
             case .oneOf(let alternatives):
                 // A value of several forms (`data.train`: inputs and targets, images, a text, a series):
-                // the record of the form written here, the one that has all of its keys.
+                // the record of the form written here, the one that has all of its keys; where no key is
+                // written (no value, or a list), the first form that has this key.
                 let keys = mappingPairs(node).compactMap(\.key.scalarText)
                 let records = alternatives.compactMap { if case .record(let r) = $0 { r } else { nil } }
-                guard let record = records.first(where: { r in !keys.isEmpty && keys.allSatisfy { r.field($0) != nil } && r.field(segment) != nil })
-                        ?? records.first(where: { r in !keys.isEmpty && keys.allSatisfy { r.field($0) != nil } }) else {
+                let written = keys.isEmpty ? [] : records.filter { r in keys.allSatisfy { r.field($0) != nil } }
+                guard let record = written.first(where: { $0.field(segment) != nil }) ?? written.first
+                        ?? (keys.isEmpty ? records.first(where: { $0.field(segment) != nil }) : nil) else {
                     throw fail("`\(path)` has no key `\(segment)` in the form it is written here",
                                help: "set the whole value: --set '\(path)={...}'")
                 }
