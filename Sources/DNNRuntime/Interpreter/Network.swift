@@ -543,14 +543,17 @@ public final class Network {
     @inline(__always)
     func forEachBlock(_ body: (_ first: Int, _ count: Int) -> Void) {
         let n = parameterCount, blocks = (n + Self.updateBlock - 1) / Self.updateBlock
-        WorkerPool.forEach(chunks: blocks, threads: n < 2 * Self.updateBlock ? 1 : threads) { block, _ in
+        WorkerPool.forEach(chunks: blocks, threads: blockThreads) { block, _ in
             let first = block * Self.updateBlock
             body(first, min(Self.updateBlock, n - first))
         }
     }
 
-    /// The chunks of squaredDistance (512 values, cut from each layer's first parameter), numbered
-    /// layer after layer, in pieces of at most `updateBlock` values within one layer.
+    /// The threads a pass over the learnable values in blocks uses: one below two blocks' worth.
+    private var blockThreads: Int { parameterCount < 2 * Self.updateBlock ? 1 : threads }
+
+    /// The chunks of squaredDistance (`squaredDistanceChunk` values, cut from each layer's first
+    /// parameter), numbered layer after layer, in pieces of at most `updateBlock` values within one layer.
     private lazy var watchPieces: (pieces: [(first: Int, count: Int, chunk: Int)], chunks: [Range<Int>]) = {
         var pieces: [(first: Int, count: Int, chunk: Int)] = [], chunks: [Range<Int>] = [], chunk = 0
         for range in layerRanges {
@@ -558,15 +561,12 @@ public final class Network {
             for lo in stride(from: range.lowerBound, to: range.upperBound, by: Self.updateBlock) {
                 let count = min(Self.updateBlock, range.upperBound - lo)
                 pieces.append((lo, count, chunk))
-                chunk += (count + Self.watchChunk - 1) / Self.watchChunk
+                chunk += (count + squaredDistanceChunk - 1) / squaredDistanceChunk
             }
             chunks.append(first ..< chunk)
         }
         return (pieces, chunks)
     }()
-
-    /// squaredDistance's chunk: its sums in Float are added into a Double every this many values.
-    static let watchChunk = 512
 
     /// Each chunk's sum, made at the first watched step of a network of several pieces.
     private var watchSums: UnsafeMutableBufferPointer<Double>? = nil
@@ -577,7 +577,7 @@ public final class Network {
     /// read. Allocates nothing after its first call (a training step allocates nothing).
     func layerSquares(_ values: UnsafePointer<Float>, minus: UnsafePointer<Float>? = nil, copyTo: UnsafeMutablePointer<Float>? = nil,
                       into totals: UnsafeMutablePointer<Double>) {
-        guard parameterCount >= 2 * Self.updateBlock else {  // one thread: one call per layer (W1's 151 values)
+        guard blockThreads > 1 else {  // one thread: one call per layer (W1's 151 values)
             copyTo?.update(from: values, count: parameterCount)
             for l in layerRanges.indices {
                 let first = layerRanges[l].lowerBound
@@ -592,7 +592,7 @@ public final class Network {
             let piece = pieces[k]
             var i = piece.first, chunk = piece.chunk
             while i < piece.first + piece.count {
-                let count = min(Self.watchChunk, piece.first + piece.count - i)
+                let count = min(squaredDistanceChunk, piece.first + piece.count - i)
                 sums[chunk] = squaredDistance(values + i, minus == nil ? nil : minus! + i, count: count)
                 i += count
                 chunk += 1

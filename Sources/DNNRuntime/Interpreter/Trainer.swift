@@ -638,11 +638,16 @@ func norm(_ b: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>) -> Double
     return sum.squareRoot()
 }
 
-/// Σ (a[i] − b[i])², or Σ a[i]² without b: vectorized in Float over blocks of 512, summed in Double.
+/// How many values squaredDistance sums in Float before it adds them into its Double total
+/// (Network.layerSquares cuts its pieces at these chunks, to add up the same Double).
+let squaredDistanceChunk = 512
+
+/// Σ (a[i] − b[i])², or Σ a[i]² without b: vectorized in Float over chunks of `squaredDistanceChunk`,
+/// summed in Double.
 func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, count: Int) -> Double {
     var total = 0.0, i = 0
     while i < count {
-        let end = min(count, i + 512)
+        let end = min(count, i + squaredDistanceChunk)
         var lanes = SIMD8<Float>(), tail: Float = 0
         while i + 8 <= end {
             var v = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
