@@ -298,7 +298,8 @@ struct Run: ParsableCommand {
         if timing {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             let forward = trainer.timeForwardPass().map { ", a forward pass \(Format.c("%.6f", $0)) s" } ?? ""
-            Console.error("dnnc-timing: training \(Format.c("%.6f", seconds)) s, \(trainer.steps) steps, evaluation passes \(Format.c("%.6f", trainer.evaluationSeconds)) s\(forward)")
+            let waited = trainer.loaderWaitSeconds.map { ", waiting for the loader \(Format.c("%.6f", $0)) s" } ?? ""
+            Console.error("dnnc-timing: training \(Format.c("%.6f", seconds)) s, \(trainer.steps) steps, evaluation passes \(Format.c("%.6f", trainer.evaluationSeconds)) s\(forward)\(waited)")
         }
 
         if let plot {

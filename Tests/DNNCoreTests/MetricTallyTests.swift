@@ -114,6 +114,8 @@ struct StreamedMeasureTests {
             memory.train(TrainingOptions(watchHealth: true)) { memoryLogs.append($0) }
             streamed.train(TrainingOptions(watchHealth: true)) { streamedLogs.append($0) }
             #expect(memoryLogs.count == 3 && streamedLogs == memoryLogs, "\(rest)")
+            // DNNC_TIMING's wait for the loader: a streamed set's, none for a set in memory.
+            #expect(memory.loaderWaitSeconds == nil && (streamed.loaderWaitSeconds ?? -1) >= 0)
             #expect(Metrics.classificationReport(streamed.model, trainer: streamed) == Metrics.classificationReport(memory.model, trainer: memory))
             // The predictions: the set in memory's at once, the streamed set's a batch (4 rows) at a time.
             var whole: [DataMatrix] = [], batches: [DataMatrix] = []

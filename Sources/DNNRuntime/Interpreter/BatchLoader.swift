@@ -20,6 +20,9 @@ final class BatchLoader: @unchecked Sendable {
     private var cancelled = false
     private var consumed = 0
     private var running = false
+    /// Nanoseconds the training thread has waited for a batch in `next`, over every epoch
+    /// (`DNNC_TIMING` prints it: the time the loader held the steps back).
+    private(set) var waited: UInt64 = 0
 
     init(stream: any SampleStream, batchSize: Int) {
         self.stream = stream
@@ -76,7 +79,9 @@ final class BatchLoader: @unchecked Sendable {
 
     /// Copies the next batch of `rows` samples into `x`; the error of a file it could not read.
     func next(rows: Int, into x: UnsafeMutablePointer<Float>) throws(DataFileError) {
+        let asked = DispatchTime.now().uptimeNanoseconds
         filled.wait()
+        waited += DispatchTime.now().uptimeNanoseconds - asked
         let slot = consumed % slots.count
         consumed += 1
         defer { free.signal() }

@@ -31,6 +31,9 @@ public final class Trainer {
     let augmented: DataMatrix?
     /// A streamed set's loader (model.stream), and the first file it could not read, which ends the run.
     let loader: BatchLoader?
+
+    /// The seconds the steps waited for a streamed set's loader (nil: the set is in memory).
+    public var loaderWaitSeconds: Double? { loader.map { Double($0.waited) / 1e9 } }
     public private(set) var dataError: DataFileError?
     /// The augmentations' draws, and one sample's scratch.
     @exclusivity(unchecked) var augmenter: RandomStream
