@@ -275,7 +275,7 @@ extension FastLayerTests {
 struct TrainingStepTests {
     /// A 300 → 256 → 10 classifier on 64 random rows, batch 32: large enough that its multiplies are cut
     /// into chunks that two threads share.
-    static func wideSpec() -> String {
+    static func wideSpec(layers: String = "    - dense: {units: 256, activation: relu}\n    - dense: {units: 10}", batch: Int = 32) -> String {
         var rng = RandomStream(seed: 5, stream: 9)
         let rows = (0..<64).map { _ in "[" + (0..<300).map { _ in Format.c("%.3f", rng.uniform()) }.joined(separator: ",") + "]" }
         let labels = (0..<64).map { "[\($0 % 10)]" }
@@ -289,14 +289,57 @@ struct TrainingStepTests {
         model:
           input: [300]
           layers:
-            - dense: {units: 256, activation: relu}
-            - dense: {units: 10}
+        \(layers)
         train:
           loss: cross_entropy
           optimizer: {sgd: {lr: 0.05, momentum: 0.9}}
           epochs: 3
-          batch_size: 32
+          batch_size: \(batch)
         """
+    }
+
+    /// An element-wise pass over a batch is cut into pieces of whole rows by its size alone.
+    @Test func rowPiecesCoverEveryRowOnceByTheSizeAlone() {
+        // (rows, values a row): the pieces' first rows.
+        let cases: [(Int, Int, [Int])] = [(1, 10, [0]), (128, 256, [0, 64]), (128, 512, [0, 32, 64, 96]), (7, 50_000, Array(0 ..< 7)),
+                                          (1000, 1000, (0 ..< 16).map { 1000 * $0 / 16 }), (3, 16_384, [0, 1, 2])]
+        for (B, S, firsts) in cases {
+            for threads in [1, 2, 3] {
+                let pieces = Mutex<[Range<Int>]>([])
+                Network.forEachRowPiece(rows: B, size: S, threads: threads) { first, rows in pieces.withLock { $0.append(first ..< first + rows) } }
+                let cut = pieces.withLock { $0 }.sorted { $0.lowerBound < $1.lowerBound }
+                #expect(cut.map(\.lowerBound) == firsts && cut.last?.upperBound == B, "\(B) rows of \(S), \(threads) threads")
+                #expect(zip(cut, cut.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound }, "\(B) rows of \(S)")
+            }
+            let one = Mutex<[Range<Int>]>([])
+            Network.forEachRowPiece(rows: B, size: S, threads: 2, pieces: false) { first, rows in one.withLock { $0.append(first ..< first + rows) } }
+            #expect(one.withLock { $0 } == [0 ..< B])
+        }
+    }
+
+    /// Wide relu, prelu and elu layers (64 rows of 1,024, 600 and 512 values: 4, 2 and 2 pieces of rows)
+    /// train to the same bits on 1, 2 and 3 threads; prelu's slope gradient, a sum over the rows, is one piece.
+    @Test func piecesOfRowsGiveTheSameParametersToTheBit() throws {
+        let layers = """
+            - dense: {units: 1024, activation: relu}
+            - dense: {units: 600, activation: prelu}
+            - dense: {units: 512, activation: elu}
+            - dense: {units: 10}
+        """
+        let ir = try model(Self.wideSpec(layers: layers, batch: 64))
+        var trained: [[Float]] = []
+        for threads in [1, 2, 3, 2] {
+            let trainer = Trainer(model: ir)
+            trainer.network.threads = threads
+            for _ in 0..<3 { _ = trainer.runEpoch() }
+            trained.append(Array(trainer.network.params[0 ..< trainer.network.parameterCount]))
+        }
+        // (Compared as one Bool: a failing #expect on two arrays this long diffs them for minutes.)
+        for k in 1..<trained.count {
+            let same = trained[k] == trained[0]
+            #expect(same, "run \(k): \(zip(trained[k], trained[0]).filter { $0 != $1 }.count) values differ")
+        }
+        #expect(trained[0].contains { $0 != 0 } && trained[0].allSatisfy(\.isFinite))
     }
 
     @Test func threadsGiveTheSameParametersToTheBit() throws {

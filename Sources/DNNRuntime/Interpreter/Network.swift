@@ -81,10 +81,11 @@ public final class Network {
         func backward(_ plan: UnsafePointer<LayerPlan>, dz: UnsafeMutablePointer<Float>, _ pass: UnsafeMutablePointer<PassContext>) {
             preconditionFailure("abstract")
         }
-        /// a = f(z): element-wise without a shape, along an axis of `shape` with one.
-        func activate(_ plan: UnsafePointer<LayerPlan>, B: Int, shape: [Int]?) { preconditionFailure("abstract") }
-        /// dz from ∂L/∂a, likewise.
-        func activationBackward(_ plan: UnsafePointer<LayerPlan>, dz: UnsafeMutablePointer<Float>, B: Int, shape: [Int]?) {
+        /// a = f(z): element-wise without a shape (in pieces of rows over up to `threads` threads), along
+        /// an axis of `shape` with one.
+        func activate(_ plan: UnsafePointer<LayerPlan>, B: Int, shape: [Int]?, threads: Int) { preconditionFailure("abstract") }
+        /// dz from ∂L/∂a, likewise (in one piece where the activation has a gradient of its own to sum).
+        func activationBackward(_ plan: UnsafePointer<LayerPlan>, dz: UnsafeMutablePointer<Float>, B: Int, shape: [Int]?, threads: Int) {
             preconditionFailure("abstract")
         }
         func markPassing(z: UnsafePointer<Float>, a: UnsafePointer<Float>, rows: Int, flags: UnsafeMutableBufferPointer<Bool>) {
@@ -120,20 +121,32 @@ public final class Network {
             op.backward(plan.pointee.io, dz: dz, &pass.pointee)
         }
 
-        override func activate(_ plan: UnsafePointer<LayerPlan>, B: Int, shape: [Int]?) {
+        override func activate(_ plan: UnsafePointer<LayerPlan>, B: Int, shape: [Int]?, threads: Int) {
             // Every argument is of the parameter's own type before the call: an implicit pointer
             // conversion in the call would make Swift copy the activation through its metadata first.
             let p = plan.pointee
             let z = UnsafePointer(p.io.z), slope = p.slope.map { UnsafePointer<Float>($0) }
-            guard let shape else { return activation.forward(z: z, a: p.a, slope: slope, B: B, S: p.size, channels: p.channels) }
+            guard let shape else {
+                let S = p.size, a = p.a, channels = p.channels
+                Network.forEachRowPiece(rows: B, size: S, threads: threads) { first, rows in
+                    self.activation.forward(z: z + first * S, a: a + first * S, slope: slope, B: rows, S: S, channels: channels)
+                }
+                return
+            }
             activation.forward(z: z, a: p.a, slope: slope, B: B, shape: shape)
         }
 
-        override func activationBackward(_ plan: UnsafePointer<LayerPlan>, dz: UnsafeMutablePointer<Float>, B: Int, shape: [Int]?) {
+        override func activationBackward(_ plan: UnsafePointer<LayerPlan>, dz: UnsafeMutablePointer<Float>, B: Int, shape: [Int]?, threads: Int) {
             let p = plan.pointee
             let z = UnsafePointer(p.io.z), a = UnsafePointer(p.a), da = UnsafePointer(p.ga), slope = p.slope.map { UnsafePointer<Float>($0) }
             guard let shape else {
-                return activation.backward(z: z, a: a, da: da, dz: dz, slope: slope, dslope: p.dslope, B: B, S: p.size, channels: p.channels)
+                // prelu's slope gradient sums over the rows: one piece, so that the sum's order is one.
+                let S = p.size, channels = p.channels, dslope = p.dslope
+                Network.forEachRowPiece(rows: B, size: S, threads: threads, pieces: dslope == nil) { first, rows in
+                    self.activation.backward(z: z + first * S, a: a + first * S, da: da + first * S, dz: dz + first * S, slope: slope,
+                                             dslope: dslope, B: rows, S: S, channels: channels)
+                }
+                return
             }
             activation.backward(z: z, a: a, da: da, dz: dz, slope: slope, dslope: p.dslope, B: B, shape: shape)
         }
@@ -420,7 +433,8 @@ public final class Network {
             // identity: the output is z itself
         } else {
             let shape = plan.pointee.elementwise ? nil : model.layers[l].outputShape
-            withCode(l) { $0.activate(plan, B: B, shape: shape) }
+            let threads = pass.pointee.threads
+            withCode(l) { $0.activate(plan, B: B, shape: shape, threads: threads) }
         }
     }
 
@@ -440,7 +454,12 @@ public final class Network {
     package func backward(rows B: Int) {
         pass.pointee.rows = B
         zeroGradients()
-        for l in 0 ..< plans.count { plans[l].ga.update(repeating: 0, count: B * plans[l].size) }
+        for l in 0 ..< plans.count {
+            let ga = plans[l].ga, S = plans[l].size
+            Self.forEachRowPiece(rows: B, size: S, threads: pass.pointee.threads) { first, rows in
+                (ga + first * S).update(repeating: 0, count: rows * S)
+            }
+        }
         let last = plans[plans.count - 1]
         lossCode.gradient(p: last.a, t: t.baseAddress!, dp: last.ga, B: B * positions, O: outputWidth / positions, T: targetWidth / positions)
         for l in stride(from: plans.count - 1, through: 0, by: -1) {
@@ -456,7 +475,8 @@ public final class Network {
         let plan = UnsafePointer(plans.baseAddress! + l)
         if plan.pointee.a == plan.pointee.io.z { return plan.pointee.ga }
         let dz = gz.baseAddress!, shape = plan.pointee.elementwise ? nil : model.layers[l].outputShape
-        withCode(l) { $0.activationBackward(plan, dz: dz, B: B, shape: shape) }
+        let threads = pass.pointee.threads
+        withCode(l) { $0.activationBackward(plan, dz: dz, B: B, shape: shape, threads: threads) }
         return dz
     }
 
@@ -519,6 +539,23 @@ public final class Network {
 
     /// Parameters per block of an update: 64 KiB of each buffer, which stays in a core's cache.
     static let updateBlock = 1 << 14
+
+    /// Values per piece of an element-wise pass over a batch's rows (an activation, zeroing) spread
+    /// over the threads: at least this many, in whole rows, at most 16 pieces.
+    static let rowPiece = 1 << 14
+
+    /// Calls body(first, rows) for pieces of `rows` rows of `size` values, cut by the size alone (an
+    /// element-wise function gives every value the same bits in any piece), spread over the threads;
+    /// under two pieces' worth, or with `pieces` false, one call on this thread.
+    @inline(__always)
+    static func forEachRowPiece(rows B: Int, size S: Int, threads: Int, pieces: Bool = true, _ body: (_ first: Int, _ rows: Int) -> Void) {
+        let count = pieces ? min(B, B * S / rowPiece, 16) : 1
+        guard count > 1 else { return body(0, B) }
+        WorkerPool.forEach(chunks: count, threads: threads) { k, _ in
+            let first = B * k / count
+            body(first, B * (k + 1) / count - first)
+        }
+    }
 
     /// Sets every gradient to 0, in blocks over the threads.
     func zeroGradients() {
