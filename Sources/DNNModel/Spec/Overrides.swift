@@ -148,8 +148,7 @@ public enum Overrides {
                 }
                 return try set(node, .record(record), at: rest, path: path)
             default:
-                let kind = type.description
-                throw fail("`\(path)` is \("aeiou".contains(kind.first ?? "x") ? "an" : "a") \(kind), which has no key `\(segment)`")
+                throw fail("`\(path)` is \(article(type.description)) \(type.description), which has no key `\(segment)`")
             }
         }
 

@@ -470,5 +470,7 @@ public struct SpecChecker {
 
     private func describe(_ path: String) -> String { path.isEmpty ? "the spec" : "`\(path)`" }
     private func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
-    private func article(_ word: String) -> String { "aeiou".contains(word.first ?? "x") ? "an" : "a" }
 }
+
+/// "an" before a word that starts with a vowel, else "a": the spec's messages ("an integer", "a mapping").
+func article(_ word: String) -> String { "aeiou".contains(word.first ?? "x") ? "an" : "a" }
