@@ -49,6 +49,7 @@ def main():
         "palette.png": Image.fromarray(rgb, "RGB").quantize(colors=16, dither=Image.Dither.NONE),
         "rgb.jpg": Image.fromarray(rgb, "RGB"),
         "gray.jpg": Image.fromarray(gray, "L"),
+        "cmyk.jpg": Image.fromarray(rgb, "RGB").convert("CMYK"),
     }
     cases = []
     for name, image in files.items():

@@ -2,7 +2,8 @@
 // TurboJPEG, then made the model's [C, H, W] as grammar/README.md ("Image data sets") states and
 // torchvision users would do it by hand:
 // - channels: a gray image given 3 channels repeats its one; a color image given 1 takes PIL's
-//   `convert("L")` luma, (19595 R + 38470 G + 7471 B + 2^15) >> 16; an alpha channel is dropped;
+//   `convert("L")` luma, (19595 R + 38470 G + 7471 B + 2^15) >> 16; an alpha channel is dropped; a
+//   CMYK JPEG becomes RGB as PIL's `convert("RGB")` makes it;
 // - values: each 8-bit value v becomes v / 255, in [0, 1] (torchvision's ToTensor);
 // - size: bilinear with half-pixel centres and no antialiasing, as
 //   `torch.nn.functional.interpolate(x, size=(H, W), mode="bilinear", align_corners=False)`, when the
@@ -83,7 +84,8 @@ public enum ImageFiles {
         if bytes.starts(with: jpegSignature) {
             guard let handle = tjInitDecompress() else { throw DataFileError(message: "libjpeg-turbo cannot start a decoder", help: nil) }
             defer { tjDestroy(handle) }
-            return try jpegHeader(bytes, handle)
+            let (width, height, channels, _) = try jpegHeader(bytes, handle)
+            return (width, height, channels)
         }
         throw unknownFormat(bytes)
     }
@@ -130,33 +132,50 @@ public enum ImageFiles {
         DataFileError(message: "libjpeg-turbo cannot read it: \(String(cString: tjGetErrorStr2(handle)))", help: nil)
     }
 
-    /// Reads a JPEG's header and checks its size.
-    static func jpegHeader(_ bytes: [UInt8], _ handle: tjhandle) throws(DataFileError) -> (width: Int, height: Int, channels: Int) {
+    /// Reads a JPEG's header and checks its size: the channels it is read as (1 for gray, else 3), and
+    /// whether it holds CMYK (or YCCK) pixels, which are read as RGB.
+    static func jpegHeader(_ bytes: [UInt8], _ handle: tjhandle) throws(DataFileError) -> (width: Int, height: Int, channels: Int, cmyk: Bool) {
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
         let header = bytes.withUnsafeBufferPointer {
             tjDecompressHeader3(handle, $0.baseAddress, UInt(bytes.count), &width, &height, &subsampling, &colorspace)
         }
         guard header == 0 else { throw jpegFailure(handle) }
         try checkSize(width: Int(width), height: Int(height))
-        return (Int(width), Int(height), colorspace == Int32(TJCS_GRAY.rawValue) ? 1 : 3)
+        let cmyk = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
+        return (Int(width), Int(height), colorspace == Int32(TJCS_GRAY.rawValue) ? 1 : 3, cmyk)
     }
 
     static func jpeg(_ bytes: [UInt8]) throws(DataFileError) -> DecodedImage {
         guard let handle = tjInitDecompress() else { throw DataFileError(message: "libjpeg-turbo cannot start a decoder", help: nil) }
         defer { tjDestroy(handle) }
-        let (width, height, channels) = try jpegHeader(bytes, handle)
-        let gray = channels == 1
-        var pixels = [UInt8](repeating: 0, count: width * height * channels)
+        let (width, height, channels, cmyk) = try jpegHeader(bytes, handle)
+        let format = channels == 1 ? TJPF_GRAY : cmyk ? TJPF_CMYK : TJPF_RGB
+        var pixels = [UInt8](repeating: 0, count: width * height * (cmyk ? 4 : channels))
         let decoded = bytes.withUnsafeBufferPointer { source in
             pixels.withUnsafeMutableBufferPointer { target in
                 tjDecompress2(handle, source.baseAddress, UInt(bytes.count), target.baseAddress, Int32(width), 0, Int32(height),
-                              Int32(gray ? TJPF_GRAY.rawValue : TJPF_RGB.rawValue), 0)
+                              Int32(format.rawValue), 0)
             }
         }
         // A warning (a truncated file's missing rows, filled gray) is an error here: the image is not
         // what its file was meant to hold.
         guard decoded == 0 else { throw jpegFailure(handle) }
-        return DecodedImage(width: width, height: height, channels: channels, pixels: pixels)
+        return DecodedImage(width: width, height: height, channels: channels, pixels: cmyk ? rgb(fromCMYK: pixels) : pixels)
+    }
+
+    /// RGB from a CMYK (or YCCK) JPEG's pixels as stored, as PIL's convert("RGB") makes it: the values
+    /// taken as inverted (Adobe's convention, which PIL always assumes), then per channel
+    /// R = (255 − K) − C·(255 − K)/255 with PIL's rounding of the product.
+    static func rgb(fromCMYK stored: [UInt8]) -> [UInt8] {
+        var rgb = [UInt8](repeating: 0, count: stored.count / 4 * 3)
+        for p in 0 ..< stored.count / 4 {
+            let notK = Int(stored[p * 4 + 3])   // 255 − K, K being 255 − the stored value
+            for c in 0 ..< 3 {
+                let product = (255 - Int(stored[p * 4 + c])) * notK + 128
+                rgb[p * 3 + c] = UInt8(clamping: notK - (((product >> 8) + product) >> 8))
+            }
+        }
+        return rgb
     }
 
     /// The image as one model input, [channels, height, width] in [0, 1], written to `out`.
