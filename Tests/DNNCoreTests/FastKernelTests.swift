@@ -275,9 +275,10 @@ extension FastLayerTests {
 struct TrainingStepTests {
     /// A 300 → 256 → 10 classifier on 64 random rows, batch 32: large enough that its multiplies are cut
     /// into chunks that two threads share.
-    static func wideSpec(layers: String = "    - dense: {units: 256, activation: relu}\n    - dense: {units: 10}", batch: Int = 32) -> String {
+    static func wideSpec(layers: String = "    - dense: {units: 256, activation: relu}\n    - dense: {units: 10}", batch: Int = 32,
+                         width: Int = 300) -> String {
         var rng = RandomStream(seed: 5, stream: 9)
-        let rows = (0..<64).map { _ in "[" + (0..<300).map { _ in Format.c("%.3f", rng.uniform()) }.joined(separator: ",") + "]" }
+        let rows = (0..<64).map { _ in "[" + (0..<width).map { _ in Format.c("%.3f", rng.uniform()) }.joined(separator: ",") + "]" }
         let labels = (0..<64).map { "[\($0 % 10)]" }
         return """
         dnnc: 1
@@ -287,7 +288,7 @@ struct TrainingStepTests {
             inputs: [\(rows.joined(separator: ", "))]
             targets: [\(labels.joined(separator: ", "))]
         model:
-          input: [300]
+          input: [\(width)]
           layers:
         \(layers)
         train:
@@ -327,6 +328,27 @@ struct TrainingStepTests {
             - dense: {units: 10}
         """
         try Self.expectTheSameParameters(Self.wideSpec(layers: layers, batch: 64), threads: [1, 2, 3, 2])
+    }
+
+    /// A batch's rows are copied in pieces over the threads (a batch of 64 rows of 600 values is 2
+    /// pieces): every row lands where a plain copy puts it, in the order asked, at any thread count.
+    @Test func aBatchIsLoadedRowByRowInPieces() throws {
+        let trainer = Trainer(model: try model(Self.wideSpec(batch: 64, width: 600)))
+        let network = trainer.network
+        let source = DataMatrix(rows: 100, columns: 600, values: (0 ..< 60_000).map { Float($0) })
+        var rng = RandomStream(seed: 3, stream: 1)
+        let order = (0 ..< 64).map { _ in rng.index(below: 100) }
+        let pieces = Mutex(0)
+        Network.forEachRowPiece(rows: 64, size: 600, threads: 1) { _, _ in pieces.withLock { $0 += 1 } }
+        #expect(pieces.withLock { $0 } == 2)
+        for threads in [1, 2, 3] {
+            network.threads = threads
+            network.x.update(repeating: Float.nan)
+            network.load(source, rows: order[...], into: network.x)
+            let expected = order.flatMap { source.row($0) }
+            let same = Array(network.x[0 ..< 64 * 600]) == expected
+            #expect(same, "\(threads) threads: the loaded batch differs from the rows asked for")
+        }
     }
 
     @Test func threadsGiveTheSameParametersToTheBit() throws {

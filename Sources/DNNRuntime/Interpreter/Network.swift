@@ -681,13 +681,15 @@ public final class Network {
         return losses.reduce(0) { $0 + $1.value * $1.weight / whole }
     }
 
-    /// Copies rows of a matrix into a batch buffer, in the given order.
+    /// Copies rows of a matrix into a batch buffer, in the given order, in pieces of rows over the threads.
     func load(_ m: DataMatrix, rows: ArraySlice<Int>, into buffer: UnsafeMutableBufferPointer<Float>) {
         let columns = m.columns
         m.values.withUnsafeBufferPointer { values in
-            for k in 0 ..< rows.count {
-                let row = rows[rows.startIndex + k]
-                (buffer.baseAddress! + k * columns).update(from: values.baseAddress! + row * columns, count: columns)
+            Self.forEachRowPiece(rows: rows.count, size: columns, threads: threads) { first, count in
+                for k in first ..< first + count {
+                    let row = rows[rows.startIndex + k]
+                    (buffer.baseAddress! + k * columns).update(from: values.baseAddress! + row * columns, count: columns)
+                }
             }
         }
     }
