@@ -6,6 +6,9 @@ parameters. ImageDataTests reads them; they need neither PIL nor torch.
     python -m pip install pillow torch torchvision numpy
     python tools/make_image_fixtures.py
 
+It also loads libturbojpeg.so.0 (Debian's libturbojpeg0, which dnnc builds against) to write a YCCK
+JPEG, which Pillow does not write.
+
 images.json lists, per file: the model shape [C, H, W] it is read as, and the expected values (PIL's
 convert("L") or convert("RGB"), v / 255, then torch.nn.functional.interpolate(mode="bilinear",
 align_corners=False) when the size differs), rounded to float32. augment.json lists, per case: the
@@ -13,6 +16,7 @@ augmentation as a spec writes it, the numbers dnnc's draw would give (Augmentati
 [C, H, W] and torchvision.transforms.functional's output for those numbers.
 """
 
+import ctypes
 import json
 import os
 
@@ -35,6 +39,24 @@ def expected(image, shape):
     return [float(v) for v in x.flatten().tolist()]
 
 
+def ycck_jpeg(cmyk):
+    """A YCCK JPEG of CMYK pixels, as Photoshop writes them: Pillow writes CMYK JPEGs as CMYK, so this
+    calls libjpeg-turbo's TurboJPEG (the library dnnc decodes with), which stores CMYK as YCCK."""
+    tj = ctypes.CDLL("libturbojpeg.so.0")
+    tj.tjInitCompress.restype = ctypes.c_void_p
+    handle = ctypes.c_void_p(tj.tjInitCompress())
+    pixels = np.ascontiguousarray(cmyk, dtype=np.uint8)
+    out, size = ctypes.POINTER(ctypes.c_ubyte)(), ctypes.c_ulong(0)
+    tjpf_cmyk, tjsamp_444 = 11, 0
+    if tj.tjCompress2(handle, pixels.ctypes.data_as(ctypes.c_void_p), pixels.shape[1], 0, pixels.shape[0], tjpf_cmyk,
+                      ctypes.byref(out), ctypes.byref(size), tjsamp_444, 90, 0) != 0:
+        raise SystemExit("tjCompress2 failed")
+    data = ctypes.string_at(out, size.value)
+    tj.tjFree(out)
+    tj.tjDestroy(handle)
+    return data
+
+
 def main():
     os.makedirs(ROOT, exist_ok=True)
     rng = np.random.default_rng(7)
@@ -52,16 +74,26 @@ def main():
         "cmyk.jpg": Image.fromarray(rgb, "RGB").convert("CMYK"),
     }
     cases = []
+
+    def decoding_cases(name):
+        decoded = Image.open(os.path.join(ROOT, name))
+        decoded.load()
+        for shape in ([3, 7, 9], [1, 7, 9], [3, 4, 5], [1, 12, 10]):
+            cases.append({"file": name, "shape": shape, "values": expected(decoded, shape)})
+        return decoded
+
     for name, image in files.items():
         path = os.path.join(ROOT, name)
         if name.endswith(".jpg"):
             image.save(path, quality=90)
         else:
             image.save(path)
-        decoded = Image.open(path)
-        decoded.load()
-        for shape in ([3, 7, 9], [1, 7, 9], [3, 4, 5], [1, 12, 10]):
-            cases.append({"file": name, "shape": shape, "values": expected(decoded, shape)})
+        decoding_cases(name)
+    # A YCCK JPEG (Adobe transform 2), which Pillow reads as CMYK.
+    with open(os.path.join(ROOT, "ycck.jpg"), "wb") as f:
+        f.write(ycck_jpeg(np.asarray(Image.fromarray(rgb, "RGB").convert("CMYK"))))
+    ycck = decoding_cases("ycck.jpg")
+    assert ycck.mode == "CMYK" and ycck.info.get("adobe_transform") == 2, "ycck.jpg is not a YCCK JPEG"
     with open(os.path.join(ROOT, "images.json"), "w") as f:
         json.dump(cases, f)
 
@@ -84,7 +116,7 @@ def main():
         case({"brightness": 0.9}, [factor], TF.adjust_brightness(x, factor))
     with open(os.path.join(ROOT, "augment.json"), "w") as f:
         json.dump(augment, f)
-    print(f"wrote {len(files)} images, {len(cases)} decoding cases and {len(augment)} augmentation cases to {ROOT}")
+    print(f"wrote {len(files) + 1} images, {len(cases)} decoding cases and {len(augment)} augmentation cases to {ROOT}")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ struct ImageDataTests {
 
     @Test func everyKindOfFileDecodesAsPILAndTorchReadIt() throws {
         let cases = try Self.json("images.json")
-        #expect(cases.count == 32)
+        #expect(cases.count == 36)
         for c in cases {
             let file = try #require(c["file"] as? String), shape = Self.ints(c["shape"]), want = Self.floats(c["values"])
             let bytes = try #require(FileManager.default.contents(atPath: Self.fixtures + "/" + file))
