@@ -7,7 +7,7 @@ parameters. ImageDataTests reads them; they need neither PIL nor torch.
     python tools/make_image_fixtures.py
 
 It also loads libturbojpeg.so.0 (Debian's libturbojpeg0, which dnnc builds against) to write a YCCK
-JPEG, which Pillow does not write.
+JPEG, which Pillow does not write, and adds a gAMA chunk to two PNGs, which Pillow does not write either.
 
 images.json lists, per file: the model shape [C, H, W] it is read as, and the expected values (PIL's
 convert("L") or convert("RGB"), v / 255, then torch.nn.functional.interpolate(mode="bilinear",
@@ -17,8 +17,11 @@ augmentation as a spec writes it, the numbers dnnc's draw would give (Augmentati
 """
 
 import ctypes
+import io
 import json
 import os
+import struct
+import zlib
 
 import numpy as np
 import torch
@@ -37,6 +40,14 @@ def expected(image, shape):
     if x.shape[2:] != (h, w):
         x = F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False)
     return [float(v) for v in x.flatten().tolist()]
+
+
+def with_gamma(png, gamma):
+    """A PNG file's bytes with a gAMA chunk (gamma × 100000) after its header: PIL ignores it, libpng's
+    simplified API would re-encode the values as sRGB."""
+    data = struct.pack(">I", round(gamma * 100000))
+    chunk = struct.pack(">I", len(data)) + b"gAMA" + data + struct.pack(">I", zlib.crc32(b"gAMA" + data))
+    return png[:33] + chunk + png[33:]
 
 
 def ycck_jpeg(cmyk):
@@ -89,6 +100,14 @@ def main():
         else:
             image.save(path)
         decoding_cases(name)
+    # PNGs whose gAMA chunk says gamma 1.0 and 0.5 (sRGB's is about 0.45455).
+    for name, image, gamma in [("rgb-gamma.png", Image.fromarray(rgb, "RGB"), 1.0), ("gray-gamma.png", Image.fromarray(gray, "L"), 0.5)]:
+        png = io.BytesIO()
+        image.save(png, "PNG")
+        with open(os.path.join(ROOT, name), "wb") as f:
+            f.write(with_gamma(png.getvalue(), gamma))
+        assert Image.open(os.path.join(ROOT, name)).info.get("gamma") == gamma, f"{name} has no gAMA chunk"
+        decoding_cases(name)
     # A YCCK JPEG (Adobe transform 2), which Pillow reads as CMYK.
     with open(os.path.join(ROOT, "ycck.jpg"), "wb") as f:
         f.write(ycck_jpeg(np.asarray(Image.fromarray(rgb, "RGB").convert("CMYK"))))
@@ -116,7 +135,7 @@ def main():
         case({"brightness": 0.9}, [factor], TF.adjust_brightness(x, factor))
     with open(os.path.join(ROOT, "augment.json"), "w") as f:
         json.dump(augment, f)
-    print(f"wrote {len(files) + 1} images, {len(cases)} decoding cases and {len(augment)} augmentation cases to {ROOT}")
+    print(f"wrote {len(files) + 3} images, {len(cases)} decoding cases and {len(augment)} augmentation cases to {ROOT}")
 
 
 if __name__ == "__main__":

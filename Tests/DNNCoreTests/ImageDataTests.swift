@@ -24,7 +24,7 @@ struct ImageDataTests {
 
     @Test func everyKindOfFileDecodesAsPILAndTorchReadIt() throws {
         let cases = try Self.json("images.json")
-        #expect(cases.count == 36)
+        #expect(cases.count == 44)
         for c in cases {
             let file = try #require(c["file"] as? String), shape = Self.ints(c["shape"]), want = Self.floats(c["values"])
             let bytes = try #require(FileManager.default.contents(atPath: Self.fixtures + "/" + file))
@@ -100,6 +100,16 @@ struct ImageDataTests {
         #expect(throws: DataFileError(message: "it is a 16-bit PNG; dnnc reads 8-bit images", help: "convert it to 8 bits per channel")) { try ImageFiles.decode(deep) }
         let jpeg = FileManager.default.contents(atPath: Self.fixtures + "/rgb.jpg").map { [UInt8]($0) } ?? []
         #expect(throws: DataFileError.self, "a JPEG cut short") { try ImageFiles.decode(Array(jpeg.prefix(jpeg.count / 2))) }
+        // A gAMA chunk (dropped before libpng reads the file), then the file cut short or a chunk whose
+        // length runs past the end: still libpng's error, not a crash.
+        let gamma = FileManager.default.contents(atPath: Self.fixtures + "/rgb-gamma.png").map { [UInt8]($0) } ?? []
+        #expect(gamma.count > 60 && ImageFiles.withoutColorSpaceChunks(gamma).count == gamma.count - 16)
+        for cut in [45, 60, gamma.count - 20] {
+            #expect(throws: DataFileError.self, "a PNG with gAMA cut at \(cut) bytes") { try ImageFiles.decode(Array(gamma.prefix(cut))) }
+        }
+        var lying = gamma
+        lying.replaceSubrange(49 ..< 53, with: [0x7F, 0xFF, 0xFF, 0xFF])   // the chunk after gAMA claims 2 GiB
+        #expect(throws: DataFileError.self, "a chunk longer than the file") { try ImageFiles.decode(lying) }
     }
 
     /// A folder of class subfolders of tiny PNGs: `counts` images per class, a 4×4 gray picture each,

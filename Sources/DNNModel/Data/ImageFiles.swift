@@ -4,7 +4,8 @@
 // - channels: a gray image given 3 channels repeats its one; a color image given 1 takes PIL's
 //   `convert("L")` luma, (19595 R + 38470 G + 7471 B + 2^15) >> 16; an alpha channel is dropped; a
 //   CMYK JPEG becomes RGB as PIL's `convert("RGB")` makes it;
-// - values: each 8-bit value v becomes v / 255, in [0, 1] (torchvision's ToTensor);
+// - values: each 8-bit value v becomes v / 255, in [0, 1] (torchvision's ToTensor), v as stored: a
+//   PNG's gamma or colour profile is not applied, as PIL does not apply it;
 // - size: bilinear with half-pixel centres and no antialiasing, as
 //   `torch.nn.functional.interpolate(x, size=(H, W), mode="bilinear", align_corners=False)`, when the
 //   image is not already H × W.
@@ -110,7 +111,29 @@ public enum ImageFiles {
         return DataFileError(message: "libpng cannot read it: \(message)", help: nil)
     }
 
-    static func png(_ bytes: [UInt8]) throws(DataFileError) -> DecodedImage {
+    /// The chunks that describe a PNG's colour space (gamma, chromaticities, sRGB intent, ICC profile).
+    /// Given a gamma other than sRGB's, libpng's simplified API re-encodes the values as sRGB (a file
+    /// with gamma 1.0 read up to 75 of 255 away from its stored values); PIL, torchvision and Keras
+    /// read the values as stored, and so does dnnc, which hands libpng the file without these chunks.
+    static let colorSpaceChunks: Set<[UInt8]> = [Array("gAMA".utf8), Array("cHRM".utf8), Array("sRGB".utf8), Array("iCCP".utf8)]
+
+    /// A PNG's bytes without its colour-space chunks, unchanged when it has none. A damaged chunk
+    /// ends the walk: the rest is kept as it was, for libpng to report.
+    static func withoutColorSpaceChunks(_ bytes: [UInt8]) -> [UInt8] {
+        var kept = [ArraySlice<UInt8>](), start = pngSignature.count, dropped = false
+        while start + 12 <= bytes.count {
+            let length = bytes[start ..< start + 4].reduce(0) { $0 << 8 | Int($1) }
+            guard length <= bytes.count - start - 12 else { break }
+            let end = start + 12 + length
+            if colorSpaceChunks.contains(Array(bytes[start + 4 ..< start + 8])) { dropped = true } else { kept.append(bytes[start ..< end]) }
+            start = end
+        }
+        guard dropped else { return bytes }
+        return Array(bytes[..<pngSignature.count]) + kept.joined() + bytes[start...]
+    }
+
+    static func png(_ file: [UInt8]) throws(DataFileError) -> DecodedImage {
+        let bytes = withoutColorSpaceChunks(file)
         var image = png_image()
         defer { png_image_free(&image) }
         let (width, height, channels) = try pngHeader(bytes, &image)
