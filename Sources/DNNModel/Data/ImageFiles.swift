@@ -113,8 +113,8 @@ public enum ImageFiles {
 
     /// The chunks that describe a PNG's colour space (gamma, chromaticities, sRGB intent, ICC profile).
     /// Given a gamma other than sRGB's, libpng's simplified API re-encodes the values as sRGB (a file
-    /// with gamma 1.0 read up to 75 of 255 away from its stored values); PIL, torchvision and Keras
-    /// read the values as stored, and so does dnnc, which hands libpng the file without these chunks.
+    /// with gamma 1.0 read up to 75 of 255 away from its stored values); PIL, and so torchvision, reads
+    /// the values as stored, and so does dnnc, which hands libpng the file without these chunks.
     static let colorSpaceChunks: Set<[UInt8]> = [Array("gAMA".utf8), Array("cHRM".utf8), Array("sRGB".utf8), Array("iCCP".utf8)]
 
     /// A PNG's bytes without its colour-space chunks, unchanged when it has none. A damaged chunk
