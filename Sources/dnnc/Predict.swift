@@ -184,8 +184,16 @@ extension Predict {
         }
         if output?.lowercased().hasSuffix(".npy") == true { throw Console.fail("predictions for images are CSV (path, class, probabilities): give --output a .csv name") }
         let folder = FileManager.default.isFolder(input)
-        let files = folder ? ImageSet.images(under: input).map { (input.hasSuffix("/") ? input : input + "/") + $0 } : [input]
-        guard !files.isEmpty else { throw Console.fail("\(input) holds no images (.png, .jpg or .jpeg files)") }
+        let found = folder ? ImageSet.images(under: input) : (read: [input], unread: [])
+        let inside = { (relative: String) in (input.hasSuffix("/") ? input : input + "/") + relative }
+        let files = folder ? found.read.map(inside) : [input]
+        let unread = found.unread.map(inside)
+        guard !files.isEmpty else {
+            throw Console.fail("\(input) holds no images (.png, .jpg or .jpeg files)" + (unread.isEmpty ? "" : "; " + ImageSet.unreadSummary(unread, in: input)))
+        }
+        if !unread.isEmpty {
+            Console.error("dnnc: warning: " + ImageSet.unreadSummary(unread, in: input) + ": skipped, with no row in the predictions; convert them to PNG or JPEG")
+        }
         let classes = predictor.classes ?? [], V = ir.classWidth
         let classifier = ir.loss.isClassification && ir.positions == 1 && !raw
         let header = ["path"] + (classifier ? ["class"] + (0 ..< V).map { "p_" + ($0 < classes.count ? classes[$0] : String($0)) }
@@ -314,6 +322,9 @@ struct Evaluate: ParsableCommand {
                 // A folder of class subfolders, as training reads one: each subfolder's name is its images' class.
                 guard targets == nil else { throw DataFileError(message: "--targets is for rows; a folder's classes are its subfolders' names", help: nil) }
                 let listing = try ImageSet.folder(data, shown: data, root: nil)
+                if !listing.unread.isEmpty {
+                    Console.error("dnnc: warning: " + ImageSet.unreadSummary(listing.unread, in: data) + ": skipped, so they are not evaluated; convert them to PNG or JPEG")
+                }
                 let read = ImageSet.read(listing, shape: ir.inputShape)
                 if let failure = read.failures.first { throw DataFileError(message: "\(failure.shown): \(failure.message)", help: nil) }
                 for entry in listing.entries {

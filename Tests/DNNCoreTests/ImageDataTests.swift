@@ -252,6 +252,25 @@ struct ImageDataTests {
         #expect(shared == ["W0365 1 of the 2 validation images is identical to training images (val/b/x.png is pics/b/003.png), so their loss measures memory, not generalization"])
     }
 
+    /// Files named as images of another format (BMP, GIF, WebP, …) are skipped with a warning that counts
+    /// them; other files (notes, hidden files) are skipped silently; a set of only such files is an error.
+    @Test func imageFilesOfOtherFormatsAreSkippedWithAWarning() throws {
+        let url = try temporaryFolderForTests()
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Self.folder(["a": 2, "b": 2], in: url)
+        for (file, bytes) in [("pics/a/x.BMP", Array("BM".utf8)), ("pics/b/deep/y.gif", Array("GIF89a".utf8)), ("pics/b/z.webp", Array("RIFF".utf8)),
+                              ("pics/a/notes.txt", Array("hi".utf8)), ("pics/a/.w.bmp", Array("BM".utf8))] {
+            try FileManager.default.createDirectory(at: url.appendingPathComponent((file as NSString).deletingLastPathComponent), withIntermediateDirectories: true)
+            try Data(bytes).write(to: url.appendingPathComponent(file))
+        }
+        let found = errors(Self.spec("  train: {images: pics}", classes: 2), in: url)
+        #expect(found == ["W0369 3 files in pics are images of a format dnnc does not read (pics/a/x.BMP): skipped, so the set has 4 images"], "\(found)")
+        try FileManager.default.createDirectory(at: url.appendingPathComponent("other/c"), withIntermediateDirectories: true)
+        try Data(Array("BM".utf8)).write(to: url.appendingPathComponent("other/c/1.bmp"))
+        let none = errors(Self.spec("  train: {images: other}", classes: 1), in: url)
+        #expect(none.first?.hasPrefix("E0307 other's class subfolders hold no images dnnc reads (1 of another format, such as other/c/1.bmp)") == true, "\(none)")
+    }
+
     @Test func augmentationsAreSetByIndexOrNameAndByTheirShorthand() throws {
         let url = try temporaryFolderForTests()
         defer { try? FileManager.default.removeItem(at: url) }

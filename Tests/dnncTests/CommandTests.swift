@@ -777,6 +777,14 @@ struct ImageCommandTests {
         let refused = try Binary.run(["predict", "specs/images/shapes.yaml", "--weights", weights, "--input", folder.path, "--output", out])
         #expect(refused.status == 2 && refused.stderr.contains("bad.jpg: it is neither a PNG nor a JPEG file"), "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out))
+        // A GIF beside a PNG: skipped, and said so on stderr; the PNG's row is written.
+        let mixed = folder.appendingPathComponent("mixed")
+        try FileManager.default.createDirectory(at: mixed, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: odd, toPath: mixed.appendingPathComponent("1.png").path)
+        try Data("GIF89a".utf8).write(to: mixed.appendingPathComponent("2.gif"))
+        let skipping = try Binary.run(["predict", "specs/images/shapes.yaml", "--weights", weights, "--input", mixed.path])
+        #expect(skipping.status == 0 && skipping.stdout.split(separator: "\n").count == 2, "\(skipping.stdout)")
+        #expect(skipping.stderr.contains("1 file in \(mixed.path) is an image of a format dnnc does not read (\(mixed.path)/2.gif): skipped, with no row"), "\(skipping.stderr)")
         let npy = try Binary.run(["predict", "specs/images/shapes.yaml", "--weights", weights, "--input", odd, "--output", folder.appendingPathComponent("o.npy").path])
         #expect(npy.status == 2 && npy.stderr.contains("predictions for images are CSV"))
         // evaluate reads a folder of class subfolders as training does: the run's last val_loss.

@@ -38,9 +38,19 @@ public enum ImageFiles {
     /// The most pixels one image may declare.
     public static let maxPixels = 1 << 26
 
-    public static func isImageName(_ name: String) -> Bool {
+    /// The endings of image formats dnnc does not decode: files so named in an image folder are
+    /// skipped, and counted in a warning (W0369) rather than passed over in silence.
+    public static let otherImageExtensions = ["bmp", "gif", "webp", "tif", "tiff", "ppm", "pgm", "pbm", "pnm", "heic", "heif",
+                                              "avif", "jxl", "jp2", "ico", "tga", "dng", "cr2", "nef"]
+
+    public static func isImageName(_ name: String) -> Bool { hasEnding(name, extensions) }
+
+    /// Whether a file name ends with an image format dnnc does not read (`otherImageExtensions`).
+    public static func isOtherImageName(_ name: String) -> Bool { hasEnding(name, otherImageExtensions) }
+
+    static func hasEnding(_ name: String, _ endings: [String]) -> Bool {
         guard let dot = name.lastIndex(of: "."), !name.hasPrefix(".") else { return false }
-        return extensions.contains(name[name.index(after: dot)...].lowercased())
+        return endings.contains(name[name.index(after: dot)...].lowercased())
     }
 
     /// Decodes a PNG or JPEG file's bytes (told apart by their signature, not their name). The error's

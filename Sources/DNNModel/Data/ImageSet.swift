@@ -26,6 +26,9 @@ public struct ImageListing: Sendable {
     public var entries: [ImageEntry]
     /// A folder's class names, its subfolders sorted (one without images among them); nil for a list.
     public var classes: [String]?
+    /// A folder's files named as images of a format dnnc does not read (BMP, GIF, …), as shown, sorted:
+    /// skipped, and reported (W0369).
+    public var unread: [String] = []
 
     public init(entries: [ImageEntry], classes: [String]?) {
         self.entries = entries
@@ -64,10 +67,12 @@ public enum ImageSet {
         guard !classes.isEmpty else {
             throw DataFileError(message: "\(shown) has no class subfolders", help: "put each class's images in a subfolder named after the class: \(shown)/cat/1.png, \(shown)/dog/1.png")
         }
-        var entries: [ImageEntry] = []
+        var entries: [ImageEntry] = [], unread: [String] = []
         for name in classes {
             let folder = path + "/" + name
-            for relative in images(under: folder) {
+            let files = images(under: folder)
+            unread += files.unread.map { "\(shown)/\(name)/\($0)" }
+            for relative in files.read {
                 let shownPath = "\(shown)/\(name)/\(relative)"
                 guard let canonical = FilePolicy.canonical(folder + "/" + relative) else { continue }
                 if let root, !FilePolicy.isInside(canonical, root: root) {
@@ -79,17 +84,30 @@ public enum ImageSet {
             }
         }
         guard !entries.isEmpty else {
-            throw DataFileError(message: "\(shown)'s class subfolders hold no images", help: "dnnc reads .png, .jpg and .jpeg files")
+            throw DataFileError(message: "\(shown)'s class subfolders hold no images"
+                                    + (unread.isEmpty ? "" : " dnnc reads (\(unread.count) of another format, such as \(unread[0]))"),
+                                help: "dnnc reads .png, .jpg and .jpeg files")
         }
-        return ImageListing(entries: entries, classes: classes)
+        var listing = ImageListing(entries: entries, classes: classes)
+        listing.unread = unread
+        return listing
     }
 
-    /// The image files under a folder, at any depth, as paths relative to it, sorted; hidden files and
+    /// "3 files in pics are images of a format dnnc does not read (pics/a/x.bmp)": what check, evaluate
+    /// and predict say of a folder's `unread` files (given as shown), each adding what skipping them means.
+    public static func unreadSummary(_ unread: [String], in folder: String) -> String {
+        "\(unread.count) file\(unread.count == 1 ? " in \(folder) is an image" : "s in \(folder) are images") of a format dnnc does not read (\(unread.first ?? ""))"
+    }
+
+    /// The image files under a folder, at any depth, as paths relative to it, sorted: those dnnc reads,
+    /// and those named as images of another format (`ImageFiles.isOtherImageName`); hidden files and
     /// folders are skipped.
-    public static func images(under folder: String) -> [String] {
-        (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? []).filter { relative in
-            !relative.split(separator: "/").contains { $0.hasPrefix(".") } && ImageFiles.isImageName((relative as NSString).lastPathComponent)
+    public static func images(under folder: String) -> (read: [String], unread: [String]) {
+        let visible = (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? []).filter { relative in
+            !relative.split(separator: "/").contains { $0.hasPrefix(".") }
         }.sorted()
+        let name = { (relative: String) in (relative as NSString).lastPathComponent }
+        return (visible.filter { ImageFiles.isImageName(name($0)) }, visible.filter { ImageFiles.isOtherImageName(name($0)) })
     }
 
     /// The images a CSV file lists: a path column (relative to the file's folder) and a target column.

@@ -547,6 +547,10 @@ struct Builder {
             return nil
         }
         dataFiles += listing.entries.map(\.path)
+        if !listing.unread.isEmpty {
+            bag.report(.unreadImageFiles, ImageSet.unreadSummary(listing.unread, in: name) + ": skipped, so the set has \(listing.entries.count) images",
+                       at: range, help: "convert them to PNG or JPEG, or move them out of \(name)")
+        }
         let read = ImageSet.read(listing, shape: shape, headersOnly: source.stream != nil)
         if !read.failures.isEmpty {
             let shown = read.failures.prefix(5).map { "\($0.shown): \($0.message)" }.joined(separator: "; ")

@@ -64,6 +64,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case mostlyMissing = "W0366"
     case imagesResized = "W0367"
     case imageChannels = "W0368"
+    case unreadImageFiles = "W0369"
     // Training
     case invalidOptimizer = "E0401"
     case batchLargerThanData = "E0402"
@@ -138,6 +139,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
         case .mostlyMissing: "an input column empty in most training rows"
         case .imagesResized: "images of another size than model.input's, resized"
         case .imageChannels: "images with other channels than model.input's, converted"
+        case .unreadImageFiles: "image files of a format dnnc does not read, skipped"
         case .invalidOptimizer: "optimizer settings that cannot work together"
         case .batchLargerThanData: "a batch size larger than the training set"
         case .phaseEpochs: "the phases' epochs do not add up to train.epochs"

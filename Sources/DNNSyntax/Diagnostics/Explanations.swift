@@ -422,6 +422,19 @@ extension DiagnosticCode {
             explanation.files = resized ? [("shapes/a/1.png", Self.grayPNG4x4), ("shapes/b/1.png", Self.grayPNG4x4)]
                                         : [("shapes/a/1.png", Self.rgbPNG2x2), ("shapes/b/1.png", Self.rgbPNG2x2)]
             return explanation
+        case .unreadImageFiles:
+            var explanation = make("""
+                A class folder of an image set holds image files that dnnc does not read: BMP, GIF, \
+                WebP, TIFF and the like (dnnc decodes PNG and JPEG). They are skipped, so the set is \
+                smaller than the folder looks, and a class may have fewer images than you think, or \
+                none. Convert them to PNG (Pillow: `Image.open(path).save(new_path)` with a .png name) \
+                or JPEG, or move them out of the set.
+                """, bad: edit(("  train:\n    inputs: [[0, 0], [0, 1], [1, 0], [1, 1]]\n" + targetsLine, "  train: {images: shapes}\n"),
+                               ("  input: [2]", "  input: [1, 4, 4]"), ("- dense: " + hidden, "- flatten\n    - dense: " + hidden),
+                               ("{units: 1, name: out}", "{units: 2, name: out}"), ("loss: mse", "loss: cross_entropy")))
+            explanation.files = [("shapes/a/1.png", Self.grayPNG4x4), ("shapes/b/1.png", Self.grayPNG4x4),
+                                 ("shapes/b/2.bmp", Array("BM".utf8) + [UInt8](repeating: 0, count: 60))]
+            return explanation
         case .windowsSplitAtRandom:
             let windows = "    inputs: [[1, 2, 3], [2, 3, 4], [3, 4, 5], [4, 5, 6], [5, 6, 7], [6, 7, 8], [7, 8, 9], [8, 9, 10]]\n"
                 + "    targets: [[4], [5], [6], [7], [8], [9], [10], [11]]\n"
