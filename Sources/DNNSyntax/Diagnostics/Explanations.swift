@@ -50,6 +50,13 @@ extension DiagnosticCode {
     /// The base spec with each `old` text replaced by `new` (each must occur).
     static func edit(_ edits: (String, String)...) -> String { edited(edits) }
 
+    /// The example spec trained on `{images: shapes}` (two classes, a and b) as images of `input`.
+    static func imageSetExample(input: String) -> String {
+        edit(("  train:\n    inputs: [[0, 0], [0, 1], [1, 0], [1, 1]]\n" + targetsLine, "  train: {images: shapes}\n"),
+             ("  input: [2]", "  input: \(input)"), ("- dense: " + hidden, "- flatten\n    - dense: " + hidden),
+             ("{units: 1, name: out}", "{units: 2, name: out}"), ("loss: mse", "loss: cross_entropy"))
+    }
+
     static let hidden = "{units: 8, activation: tanh, name: hidden}"
     static let out = "{units: 1, name: out}"
     static let targetsLine = "    targets: [[0], [1], [1], [2]]\n"
@@ -416,9 +423,7 @@ extension DiagnosticCode {
                 axis: RGB images read by a model of 1 channel are converted to grayscale (luma, as PIL's \
                 convert("L")), and gray images read by a model of 3 channels repeat their one channel. \
                 That may be what you want; if the colors matter, declare model.input [3, H, W].
-                """, bad: edit(("  train:\n    inputs: [[0, 0], [0, 1], [1, 0], [1, 1]]\n" + targetsLine, "  train: {images: shapes}\n"),
-                                ("  input: [2]", "  input: [1, 2, 2]"), ("- dense: " + hidden, "- flatten\n    - dense: " + hidden),
-                                ("{units: 1, name: out}", "{units: 2, name: out}"), ("loss: mse", "loss: cross_entropy")))
+                """, bad: DiagnosticCode.imageSetExample(input: "[1, 2, 2]"))
             explanation.files = resized ? [("shapes/a/1.png", Self.grayPNG4x4), ("shapes/b/1.png", Self.grayPNG4x4)]
                                         : [("shapes/a/1.png", Self.rgbPNG2x2), ("shapes/b/1.png", Self.rgbPNG2x2)]
             return explanation
@@ -429,9 +434,7 @@ extension DiagnosticCode {
                 smaller than the folder looks, and a class may have fewer images than you think, or \
                 none. Convert them to PNG (Pillow: `Image.open(path).save(new_path)` with a .png name) \
                 or JPEG, or move them out of the set.
-                """, bad: edit(("  train:\n    inputs: [[0, 0], [0, 1], [1, 0], [1, 1]]\n" + targetsLine, "  train: {images: shapes}\n"),
-                               ("  input: [2]", "  input: [1, 4, 4]"), ("- dense: " + hidden, "- flatten\n    - dense: " + hidden),
-                               ("{units: 1, name: out}", "{units: 2, name: out}"), ("loss: mse", "loss: cross_entropy")))
+                """, bad: DiagnosticCode.imageSetExample(input: "[1, 4, 4]"))
             explanation.files = [("shapes/a/1.png", Self.grayPNG4x4), ("shapes/b/1.png", Self.grayPNG4x4),
                                  ("shapes/b/2.bmp", Array("BM".utf8) + [UInt8](repeating: 0, count: 60))]
             return explanation
