@@ -42,48 +42,50 @@ def folder(workload):
 
 
 def make(workload, rows):
-    """The workload's x-<rows>.npy and y-<rows>.npy, written unless they are there."""
+    """The workload's x-<rows>.npy and y-<rows>.npy, written unless they are there: x a chunk of rows at
+    a time into a memory-mapped .part file, renamed when complete."""
     DATA = folder(workload)
     x_path, y_path = os.path.join(DATA, f"x-{rows}.npy"), os.path.join(DATA, f"y-{rows}.npy")
     if os.path.exists(x_path) and os.path.exists(y_path):
         return x_path
     os.makedirs(DATA, exist_ok=True)
-    (make_rows if workload == "w9" else make_images)(rows, x_path, y_path)
-    return x_path
-
-
-def make_rows(rows, x_path, y_path):
-    """W9: uniform floats, and the argmax of a fixed random projection of each row (learnable)."""
     import numpy as np
     from numpy.lib.format import open_memmap
     rng = np.random.default_rng(0)
-    projection = rng.standard_normal((WIDTH, 10)).astype(np.float32)
-    x = open_memmap(x_path + ".part", mode="w+", dtype=np.float32, shape=(rows, WIDTH))
+    dtype, shape, chunk, draw = {"w9": (np.float32, (WIDTH,), 50_000, row_drawer),
+                                 "w10": (np.uint8, (3, 32, 32), 20_000, image_drawer)}[workload]
+    draw = draw(rng)
+    x = open_memmap(x_path + ".part", mode="w+", dtype=dtype, shape=(rows, *shape))
     y = np.empty(rows, dtype=np.int64)
-    for start in range(0, rows, 50_000):
-        end = min(rows, start + 50_000)
-        chunk = rng.random((end - start, WIDTH), dtype=np.float32)
-        x[start:end] = chunk
-        y[start:end] = np.argmax((chunk - 0.5) @ projection, axis=1)
+    for start in range(0, rows, chunk):
+        end = min(rows, start + chunk)
+        x[start:end], y[start:end] = draw(end - start)
     x.flush()
     del x
     os.replace(x_path + ".part", x_path)
     np.save(y_path, y)
+    return x_path
 
 
-def make_images(rows, x_path, y_path):
-    """W10: uint8 images of 3×32×32, noise (0–95) with one shape in a random color (128–255) at a random
+def row_drawer(rng):
+    """W9: n rows of uniform floats, and the argmax of a fixed random projection of each (learnable)."""
+    import numpy as np
+    projection = rng.standard_normal((WIDTH, 10)).astype(np.float32)
+
+    def draw(n):
+        rows = rng.random((n, WIDTH), dtype=np.float32)
+        return rows, np.argmax((rows - 0.5) @ projection, axis=1)
+    return draw
+
+
+def image_drawer(rng):
+    """W10: n uint8 images of 3×32×32, noise (0–95) with one shape in a random color (128–255) at a random
     place: class 0 a 10×10 square, 1 a 4×20 horizontal bar, 2 a 20×4 vertical bar."""
     import numpy as np
-    from numpy.lib.format import open_memmap
-    rng = np.random.default_rng(0)
-    x = open_memmap(x_path + ".part", mode="w+", dtype=np.uint8, shape=(rows, 3, 32, 32))
-    y = np.empty(rows, dtype=np.int64)
     sizes = np.array([[10, 10], [4, 20], [20, 4]])  # (height, width) per class
     grid = np.arange(32)
-    for start in range(0, rows, 20_000):
-        end = min(rows, start + 20_000)
-        n = end - start
+
+    def draw(n):
         classes = rng.integers(0, 3, n)
         h, w = sizes[classes, 0], sizes[classes, 1]
         top, left = rng.integers(0, 33 - h), rng.integers(0, 33 - w)
@@ -91,13 +93,8 @@ def make_images(rows, x_path, y_path):
                   & ((grid[None, :] >= left[:, None]) & (grid[None, :] < (left + w)[:, None]))[:, None, :])
         images = rng.integers(0, 96, (n, 3, 32, 32), dtype=np.uint8)
         color = rng.integers(128, 256, (n, 3), dtype=np.uint8)
-        images = np.where(inside[:, None, :, :], color[:, :, None, None], images)
-        x[start:end] = images
-        y[start:end] = classes
-    x.flush()
-    del x
-    os.replace(x_path + ".part", x_path)
-    np.save(y_path, y)
+        return np.where(inside[:, None, :, :], color[:, :, None, None], images), classes
+    return draw
 
 
 def evict(path):
