@@ -268,7 +268,7 @@ struct ImageDataTests {
         try FileManager.default.createDirectory(at: url.appendingPathComponent("other/c"), withIntermediateDirectories: true)
         try Data(Array("BM".utf8)).write(to: url.appendingPathComponent("other/c/1.bmp"))
         let none = errors(Self.spec("  train: {images: other}", classes: 1), in: url)
-        #expect(none.first?.hasPrefix("E0307 other's class subfolders hold no images dnnc reads (1 of another format, such as other/c/1.bmp)") == true, "\(none)")
+        #expect(none.first?.hasPrefix("E0307 other's class subfolders hold no images; 1 file in other is an image of a format dnnc does not read (other/c/1.bmp)") == true, "\(none)")
     }
 
     @Test func augmentationsAreSetByIndexOrNameAndByTheirShorthand() throws {

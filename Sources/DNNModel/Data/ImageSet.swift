@@ -85,7 +85,7 @@ public enum ImageSet {
         }
         guard !entries.isEmpty else {
             throw DataFileError(message: "\(shown)'s class subfolders hold no images"
-                                    + (unread.isEmpty ? "" : " dnnc reads (\(unread.count) of another format, such as \(unread[0]))"),
+                                    + (unread.isEmpty ? "" : "; " + unreadSummary(unread, in: shown)),
                                 help: "dnnc reads .png, .jpg and .jpeg files")
         }
         var listing = ImageListing(entries: entries, classes: classes)
