@@ -109,6 +109,15 @@ struct GemmTests {
         #expect(Self.poolRuns(1000, seed: 5) == 0)
         while other.withLock({ $0 }) < 0 { usleep(1000) }
         #expect(other.withLock { $0 } == 0)
+        // A helper slow on every chunk of its run: the caller, done with its own, takes the rest of it.
+        let lanes = Mutex([Int](repeating: -1, count: 16))
+        WorkerPool.forEach(chunks: 16, threads: 2) { chunk, lane in
+            if lane > 0 { usleep(20_000) }
+            lanes.withLock { $0[chunk] = $0[chunk] < 0 ? lane : 99 }
+        }
+        let ran = lanes.withLock { $0 }
+        #expect(!ran.contains(-1) && !ran.contains(99), "every chunk once: \(ran)")
+        #expect(ran[8...].contains(0), "the caller takes some of the helper's run: \(ran)")
     }
 
     /// `count` runs of the pool with varied chunks and threads; how many reached some chunk other than once.

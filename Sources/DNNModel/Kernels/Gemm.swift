@@ -10,8 +10,9 @@
 //
 // Threads: C is cut into chunks by the size of the work alone, never by the thread count, and each
 // chunk is one single-threaded multiply; threads only decide who runs which chunk. So the result is
-// the same bytes whatever the thread count. Chunks are claimed from a shared counter, so a thread that
-// loses its core to another process holds back one chunk, not half the work.
+// the same bytes whatever the thread count. Each thread starts on its own share of the chunks and then
+// takes what the others have not begun, so a thread that loses its core to another process holds back
+// one chunk, not half the work.
 
 import Dispatch
 import Foundation
@@ -255,22 +256,43 @@ package final class WorkerPool: @unchecked Sendable {
     /// longer), at 500 µs about 10 (BENCHMARKS.md, "A longer spin").
     static let spin: UInt64 = 500_000   // nanoseconds
 
-    /// Calls body(chunk, lane) for every chunk in 0..<chunks, on up to `threads` threads; each thread
-    /// (lane, below `capacity`) claims the next chunk from a shared counter until none is left. What a
-    /// chunk computes must not depend on its lane, only its scratch may.
+    /// Calls body(chunk, lane) for every chunk in 0..<chunks, on up to `threads` threads (lanes, below
+    /// `capacity`). What a chunk computes must not depend on its lane, only its scratch may.
+    ///
+    /// Lane l owns the l-th of `lanes` equal runs of chunks and takes them from its run's front; a lane
+    /// done with its own takes the chunks the others have not begun, from the back of each run. So a
+    /// lane without its core holds back one chunk, and, where nothing is held back, the same lane
+    /// handles the same part of the memory in every pass of the same size (a step's update, the
+    /// next step's multiplies and activations), whose data its own cache may still hold. W2's steps
+    /// took 0.92–0.99 of the time they took with one shared counter that dealt the chunks in turn
+    /// (medians of paired runs, BENCHMARKS.md).
     package static func forEach(chunks: Int, threads: Int, _ body: (_ chunk: Int, _ lane: Int) -> Void) {
         let lanes = min(threads, chunks, capacity)
         if lanes <= 1 {
             for chunk in 0..<chunks { body(chunk, 0) }
             return
         }
-        let next = Atomic<Int>(0)
-        shared.run(lanes: lanes) { lane in
-            while true {
-                let chunk = next.add(1, ordering: .relaxed).oldValue
-                if chunk >= chunks { break }
-                body(chunk, lane)
+        // Each lane's run not yet begun, first | end << 32, taken only by compare-and-exchange.
+        withUnsafeTemporaryAllocation(of: Atomic<Int>.self, capacity: lanes) { runs in
+            let runs = runs.baseAddress!
+            for lane in 0..<lanes {
+                (runs + lane).initialize(to: Atomic(lane * chunks / lanes | ((lane + 1) * chunks / lanes) << 32))
             }
+            shared.run(lanes: lanes) { lane in
+                for k in 0..<lanes {
+                    let owner = (lane + k) % lanes, own = k == 0
+                    var seen = runs[owner].load(ordering: .relaxed)
+                    while true {
+                        let first = seen & 0xFFFF_FFFF, end = seen >> 32
+                        if first >= end { break }
+                        let left = own ? seen + 1 : seen - (1 << 32)
+                        let (taken, found) = runs[owner].compareExchange(expected: seen, desired: left, ordering: .relaxed)
+                        seen = taken ? left : found
+                        if taken { body(own ? first : end - 1, lane) }
+                    }
+                }
+            }
+            for lane in 0..<lanes { _ = (runs + lane).move() }
         }
     }
 
