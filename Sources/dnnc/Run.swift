@@ -193,6 +193,10 @@ struct Run: ParsableCommand {
             Console.error("\(file.path):1:1: error[E0306]: the model needs \(estimate.description), more than --max-memory (\(Format.bytes(limit)))")
             // A streamed set's batches read ahead count too: `prefetch` is one more thing to lower.
             let smaller = model.stream == nil ? "a smaller batch_size" : "a smaller batch_size or prefetch"
+            if let stream = model.stream {
+                Console.error("  note: \(Format.bytes(estimate.readAheadBytes)) of it are the streamed batches: `prefetch: \(stream.prefetch)` "
+                              + "read ahead, and the one being loaded")
+            }
             if let room, room < Int(ProcessInfo.processInfo.physicalMemory / 2) {
                 Console.error("  note: the address-space limit (ulimit -v, \(Format.bytes(SystemMemory.addressSpaceLimit!))) leaves \(Format.bytes(max(room, 0))) beside what dnnc has mapped")
                 Console.error("  help: use fewer units or \(smaller), or raise the limit")

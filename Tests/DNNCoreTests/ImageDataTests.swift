@@ -347,6 +347,9 @@ struct ImageStreamTests {
                 #expect(ImageDataTests.train(streamed) == inMemory, "\(rest) prefetch \(prefetch)")
                 let estimate = MemoryEstimate(streamed).bytes, held = MemoryEstimate(memory).bytes
                 #expect(estimate < held + (prefetch + 1) * 4 * 16 * 4 + 1)
+                let batch = min(streamed.schedule.batchSize, streamed.train.inputs.rows)
+                #expect(MemoryEstimate(streamed).readAheadBytes == (prefetch + 1) * batch * streamed.stream!.sampleSize * 4)
+                #expect(MemoryEstimate(memory).readAheadBytes == 0)
             }
         }
     }

@@ -12,6 +12,8 @@ import DNNCheckpoint
 public struct MemoryEstimate: Sendable, Equatable {
     public var parameters: Int
     public var bytes: Int
+    /// Of `bytes`, a streamed set's batches read ahead and the one being loaded (0 for a set in memory).
+    public var readAheadBytes = 0
 
     public init(_ model: ModelIR) {
         // The network's workspace for one batch, as Network.init allocates it, and the data: as read and
@@ -22,11 +24,13 @@ public struct MemoryEstimate: Sendable, Equatable {
             floats += 2 * (set.inputs.values.count + set.targets.values.count)
         }
         // A streamed set: the batches decoded ahead and the one being loaded (BatchLoader).
+        var readAhead = 0
         if let stream = model.stream {
-            floats += (stream.prefetch + 1) * min(model.schedule.batchSize, model.train.inputs.rows) * stream.sampleSize
+            readAhead = (stream.prefetch + 1) * min(model.schedule.batchSize, model.train.inputs.rows) * stream.sampleSize
         }
         parameters = workspace.learnable + workspace.statistics
-        bytes = floats * MemoryLayout<Float>.size
+        bytes = (floats + readAhead) * MemoryLayout<Float>.size
+        readAheadBytes = readAhead * MemoryLayout<Float>.size
     }
 
     /// The default `--max-memory`: half of the machine's physical memory, or what the address-space
