@@ -27,11 +27,12 @@ public enum ExplanationDocs {
     }
 
     /// The bad example compiled; with its data files written beside it in a temporary folder, which the
-    /// diagnostics then do not name.
+    /// diagnostics then do not name. The folder is this call's own: two calls at once (the tests run in
+    /// parallel) must not remove each other's files.
     static func compile(_ explanation: Explanation) -> CompileResult {
         let options = CompileOptions(limits: explanation.limits)
         guard !explanation.files.isEmpty else { return Compiler.compile(SourceFile(path: examplePath, text: explanation.bad), options: options) }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dnnc-example-\(explanation.code.rawValue)-\(ProcessInfo.processInfo.processIdentifier)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dnnc-example-\(explanation.code.rawValue)-\(UUID().uuidString)").path
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         for (name, contents) in explanation.files {
