@@ -133,6 +133,7 @@ struct Predict: ParsableCommand {
             while true {
                 let n = try reader.next(maxRows: batchSize, into: &rows)
                 if n == 0 { break }
+                if let note = predictor.matchPixels(&rows, readAs: reader.pixelMax, from: input), reader.rowsRead == n { Console.error(note) }
                 let outputs: [Float]
                 do throws(IndexViolation) { outputs = try predictor.outputs(rows, rows: n) } catch {
                     throw DataFileError(message: reader.place(ofBatchRow: error.row, column: error.column) + ": " + error.description,
@@ -214,8 +215,9 @@ extension Predict {
                 let read = ImageSet.read(ImageListing(entries: entries, classes: nil), shape: shape)
                 if let failure = read.failures.first { throw DataFileError(message: "\(failure.shown): \(failure.message)", help: nil) }
                 let n = batch.count
-                let outputs: [Float]
-                outputs = try predictor.outputs(read.inputs.floats!, rows: n)
+                var pixels = read.inputs.floats!
+                if let note = predictor.matchPixels(&pixels, readAs: 1, from: input), start == 0 { Console.error(note) }
+                let outputs = try predictor.outputs(pixels, rows: n)
                 var out: [Float] = []
                 for r in 0 ..< n {
                     out.append(Float(r))
@@ -300,6 +302,8 @@ struct Evaluate: ParsableCommand {
             for (k, name) in (predictor.classes ?? []).enumerated() { names[name] = k }
         }
         var inputs: [Float] = [], labels: [Float] = []
+        // The largest value a pixel read has (1 for image files, 255 for a uint8 .npy), nil for other data.
+        var pixelMax: Float? = nil
         // Checks one batch where it was read: embedding indices in the inputs, class indices in the labels.
         func check(_ x: [Float], _ y: [Float], rows n: Int, inputsFrom xr: RowReader, labelsFrom yr: RowReader,
                    labelColumn yOffset: Int) throws(DataFileError) {
@@ -335,8 +339,10 @@ struct Evaluate: ParsableCommand {
                     labels.append(Float(k))
                 }
                 inputs = read.inputs.floats ?? []
+                pixelMax = 1
             } else if let targets {
                 let x = try RowReader(path: data, displayName: data, width: I, columns: ir.inputColumns, encoder: predictor.encoder)
+                pixelMax = x.pixelMax
                 defer { predictor.encoder?.unseenNote(x.unseen).map(Console.error) }
                 let y = try RowReader(path: targets, displayName: targets, width: T, names: names.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: (0 ..< T).map { ($0, names) }),
                                       columns: ir.targetColumns)
@@ -359,6 +365,7 @@ struct Evaluate: ParsableCommand {
                 let C = predictor.encoder?.columns.count ?? I
                 let reader = try RowReader(path: data, displayName: data, width: I + T, names: names.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: (C ..< C + T).map { ($0, names) }),
                                            columns: both, encoder: predictor.encoder)
+                pixelMax = reader.pixelMax
                 defer { predictor.encoder?.unseenNote(reader.unseen).map(Console.error) }
                 var batch: [Float] = [], bx: [Float] = [], by: [Float] = []
                 while true {
@@ -380,6 +387,7 @@ struct Evaluate: ParsableCommand {
         }
         let rows = inputs.count / I
         guard rows > 0 else { throw Console.fail("\(data) holds no rows") }
+        predictor.matchPixels(&inputs, readAs: pixelMax, from: data).map(Console.error)
         let loss: Double
         let outputs: DataMatrix
         do {

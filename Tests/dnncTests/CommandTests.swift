@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 import DNNCore
+import DNNModel
 
 struct Output {
     var status: Int32
@@ -714,6 +715,49 @@ struct ByteArrayTests {
         let fromBytes = try Binary.run(["predict", spec, "--weights", weights, "--input", folder.appendingPathComponent("x.npy").path])
         let fromText = try Binary.run(["predict", spec, "--weights", weights, "--input", csv.path])
         #expect(fromBytes.status == 0 && fromBytes.stdout == fromText.stdout && fromBytes.stdout.split(separator: "\n").count == 5, "\(fromBytes.stderr)")
+    }
+
+    /// The same pixels as PNG files (read as v / 255) and as a uint8 .npy (read as v): predict and evaluate
+    /// bring either to the scale the model was trained on, and say so, in both directions.
+    @Test func pixelsAreReadAtTheScaleTheModelWasTrainedOn() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var rows: [[UInt8]] = []
+        for name in ["circle", "square"] {
+            let classFolder = folder.appendingPathComponent("pics/\(name)")
+            try FileManager.default.createDirectory(at: classFolder, withIntermediateDirectories: true)
+            for file in ["00000.png", "00001.png"] {
+                let source = Binary.root.appendingPathComponent("specs/images/shapes/validation/\(name)/\(file)").path
+                try FileManager.default.copyItem(atPath: source, toPath: classFolder.appendingPathComponent(file).path)
+                let image = try ImageFiles.decode(ImageFiles.contents(source))
+                #expect(image.channels == 3 && image.width == 32 && image.height == 32)
+                rows.append((0 ..< 3).flatMap { c in (0 ..< 32 * 32).map { image.pixels[$0 * 3 + c] } })   // [C, H, W]
+            }
+        }
+        try Self.npy(rows).write(to: folder.appendingPathComponent("x.npy"))
+        try "label\ncircle\ncircle\nsquare\nsquare\n".write(to: folder.appendingPathComponent("y.csv"), atomically: true, encoding: .utf8)
+        let layers = "model: {input: [3, 32, 32], layers: [flatten, {dense: {units: 2}}]}\n"
+            + "train: {loss: cross_entropy, optimizer: {sgd: {lr: 0.01}}, epochs: 2, batch_size: 2}\n"
+        let pics = folder.appendingPathComponent("pics").path, x = folder.appendingPathComponent("x.npy").path
+        let y = folder.appendingPathComponent("y.csv").path
+        for (data, trainedOnFiles) in [("{images: pics}", true), ("{inputs: {file: x.npy}, targets: {file: y.csv}}", false)] {
+            let spec = folder.appendingPathComponent("t.yaml").path, weights = folder.appendingPathComponent("w.safetensors").path
+            try "dnnc: 1\ndata:\n  train: \(data)\n  classes: [circle, square]\n\(layers)".write(toFile: spec, atomically: true, encoding: .utf8)
+            let run = try Binary.run(["run", spec, "--save", weights, "--no-progress"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let files = try Binary.run(["predict", spec, "--weights", weights, "--input", pics])
+            let bytes = try Binary.run(["predict", spec, "--weights", weights, "--input", x, "--proba"])
+            let fileRows = files.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",", maxSplits: 1)[1] }
+            #expect(files.status == 0 && bytes.status == 0 && fileRows.count == 4, "\(files.stderr)\(bytes.stderr)")
+            #expect(fileRows == Array(bytes.stdout.split(separator: "\n").dropFirst()), "\(files.stdout)\(bytes.stdout)")
+            let converted = trainedOnFiles ? bytes.stderr : files.stderr, untouched = trainedOnFiles ? files.stderr : bytes.stderr
+            #expect(converted.contains(trainedOnFiles ? "x.npy holds 8-bit values v (uint8), read as v / 255" : "pics's images are read as 8-bit values v"),
+                    "\(converted)")
+            #expect(!untouched.contains("note:"), "\(untouched)")
+            let fromFiles = try Binary.run(["evaluate", spec, "--weights", weights, "--data", pics])
+            let fromBytes = try Binary.run(["evaluate", spec, "--weights", weights, "--data", x, "--targets", y])
+            #expect(fromFiles.status == 0 && fromFiles.stdout == fromBytes.stdout && fromFiles.stdout.hasPrefix("rows: 4\n"), "\(fromFiles.stdout)\(fromBytes.stdout)\(fromBytes.stderr)")
+        }
     }
 }
 

@@ -118,6 +118,12 @@ public final class RowReader {
 
     deinit { if handle !== FileHandle.standardInput { try? handle.close() } }
 
+    /// The largest value a cell can hold when the rows are pixels: 255 for a uint8 .npy, as
+    /// DataTable.pixelMax; nil for other files.
+    public var pixelMax: Float? {
+        if case .npy(.uint8, _) = format { 255 } else { nil }
+    }
+
     /// Reads up to `maxRows` rows into `out` (row-major, replaced); returns the rows read, 0 at the end.
     public func next(maxRows: Int, into out: inout [Float]) throws(DataFileError) -> Int {
         out.removeAll(keepingCapacity: true)

@@ -58,6 +58,21 @@ public final class Predictor {
         return targetNormalizer.invert(DataMatrix(rows: rows, columns: outputWidth, values: out)).values
     }
 
+    /// Pixels read at another scale than training read them: image files (v / 255, pixelMax 1) for a
+    /// model trained on a uint8 .npy (v, 255), or the reverse. A pixel is the same 8-bit value in both,
+    /// so the rows are brought to the training's scale (v / 255 computed as the image decoder computes
+    /// it), and the note to print says so; nil when the scales agree or either is not pixels.
+    public func matchPixels(_ values: inout [Float], readAs source: Float?, from name: String) -> String? {
+        guard let source, let trained = model.pixelMax, source != trained else { return nil }
+        if trained < source {
+            for i in values.indices { values[i] /= source / trained }
+        } else {
+            for i in values.indices { values[i] *= trained / source }
+        }
+        return "dnnc: note: " + (source == 1 ? "\(name)'s images are read as 8-bit values v, as the model's training set (a uint8 .npy) holds them, not as v / 255"
+                                              : "\(name) holds 8-bit values v (uint8), read as v / 255, as the model's training images were")
+    }
+
     /// A classifier's class probabilities from one output row (Metrics.probabilities).
     public func probabilities(_ row: ArraySlice<Float>) -> [Float] {
         Metrics.probabilities(row, after: model.layers.last!.activation)
