@@ -128,12 +128,16 @@ struct Predict: ParsableCommand {
         do { writer = try RowWriter(path: output, format: format, width: width, header: header) } catch {
             throw Console.fail(error.description)
         }
-        var rows: [Float] = []
+        var rows: [Float] = [], noted = false
         try writeRows(writer) {
             while true {
                 let n = try reader.next(maxRows: batchSize, into: &rows)
                 if n == 0 { break }
-                if let note = predictor.matchPixels(&rows, readAs: reader.pixelMax, from: input), reader.rowsRead == n { Console.error(note) }
+                // (Said once: the first batch that has something to say.)
+                if let note = predictor.matchPixels(&rows, readAs: reader.pixelMax, from: input), !noted {
+                    Console.error(note)
+                    noted = true
+                }
                 let outputs: [Float]
                 do throws(IndexViolation) { outputs = try predictor.outputs(rows, rows: n) } catch {
                     throw DataFileError(message: reader.place(ofBatchRow: error.row, column: error.column) + ": " + error.description,

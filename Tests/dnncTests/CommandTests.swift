@@ -754,6 +754,13 @@ struct ByteArrayTests {
             #expect(converted.contains(trainedOnFiles ? "x.npy holds 8-bit values v (uint8), read as v / 255" : "pics's images are read as 8-bit values v"),
                     "\(converted)")
             #expect(!untouched.contains("note:"), "\(untouched)")
+            // The same values 0 to 255 as float32: kept as given; outside the range of the images a model
+            // was trained on, a warning.
+            let floats = folder.appendingPathComponent("f.npy")
+            try InteropTests.writeNpy(rows.joined().map(Float.init), rows: 4, width: 3 * 32 * 32, to: floats)
+            let kept = try Binary.run(["predict", spec, "--weights", weights, "--input", floats.path])
+            #expect(kept.status == 0 && kept.stderr.contains("f.npy holds") == trainedOnFiles, "\(kept.stderr)")
+            #expect(!trainedOnFiles || kept.stderr.contains("outside [0, 1], the range of the images the model was trained on"), "\(kept.stderr)")
             let fromFiles = try Binary.run(["evaluate", spec, "--weights", weights, "--data", pics])
             let fromBytes = try Binary.run(["evaluate", spec, "--weights", weights, "--data", x, "--targets", y])
             #expect(fromFiles.status == 0 && fromFiles.stdout == fromBytes.stdout && fromFiles.stdout.hasPrefix("rows: 4\n"), "\(fromFiles.stdout)\(fromBytes.stdout)\(fromBytes.stderr)")

@@ -61,9 +61,18 @@ public final class Predictor {
     /// Pixels read at another scale than training read them: image files (v / 255, pixelMax 1) for a
     /// model trained on a uint8 .npy (v, 255), or the reverse. A pixel is the same 8-bit value in both,
     /// so the rows are brought to the training's scale (v / 255 computed as the image decoder computes
-    /// it), and the note to print says so; nil when the scales agree or either is not pixels.
+    /// it), and the note to print says so. Other values (CSV, a float .npy) for a model trained on
+    /// pixels are kept, with a warning when one lies outside the training's range [0, pixelMax]. Nil
+    /// when there is nothing to say.
     public func matchPixels(_ values: inout [Float], readAs source: Float?, from name: String) -> String? {
-        guard let source, let trained = model.pixelMax, source != trained else { return nil }
+        guard let trained = model.pixelMax else { return nil }
+        guard let source else {
+            guard let outside = values.first(where: { !($0 >= 0 && $0 <= trained) }) else { return nil }
+            return "dnnc: warning: \(name) holds \(outside), outside [0, \(Format.number(Double(trained)))], the range of the "
+                + (trained == 1 ? "images the model was trained on (8-bit values v read as v / 255)" : "uint8 pixels the model was trained on")
+                + "; the predictions are for the values as given"
+        }
+        guard source != trained else { return nil }
         if trained < source {
             for i in values.indices { values[i] /= source / trained }
         } else {
