@@ -20,6 +20,19 @@ public struct DataTable: Sendable {
     public var npyShape: [Int]? = nil
     /// The largest value a cell can hold when the data is pixels: 255 for a uint8 .npy, 1 for images.
     public var pixelMax: Float? = nil
+
+    /// Pixels read at one scale (`pixelMax` 1: image files, v / 255; 255: a uint8 .npy, v) brought to
+    /// another: a pixel is the same 8-bit value in both, and v / 255 is computed as the image decoder
+    /// computes it, so the bytes of a PNG in a .npy read as the PNG does.
+    public static func rescalePixels(_ values: inout [Float], from source: Float, to target: Float) {
+        if target < source {
+            let divisor = source / target
+            for i in values.indices { values[i] /= divisor }
+        } else if target > source {
+            let factor = target / source
+            for i in values.indices { values[i] *= factor }
+        }
+    }
     /// A streamed image set's stand-in: rows and columns, no cells (ImageStream reads them).
     public var streamed = false
     /// For a CSV file: the line of each row, and the (1-based) field of each column, for messages.

@@ -73,11 +73,7 @@ public final class Predictor {
                 + "; the predictions are for the values as given"
         }
         guard source != trained else { return nil }
-        if trained < source {
-            for i in values.indices { values[i] /= source / trained }
-        } else {
-            for i in values.indices { values[i] *= trained / source }
-        }
+        DataTable.rescalePixels(&values, from: source, to: trained)
         return "dnnc: note: " + (source == 1 ? "\(name)'s images are read as 8-bit values v, as the model's training set (a uint8 .npy) holds them, not as v / 255"
                                               : "\(name) holds 8-bit values v (uint8), read as v / 255, as the model's training images were")
     }
