@@ -403,6 +403,26 @@ def augment_sample(x, rng):
     return x
 
 
+def pixel_max(record, folder):
+    """The largest value a set's pixels are read as (DataTable.pixelMax): 1 for image files, 255 for a
+    uint8 .npy, None for other data."""
+    if "images" in record:
+        return 1
+    inputs = record.get("inputs")
+    if isinstance(inputs, dict) and inputs.get("file", "").lower().endswith(".npy"):
+        return 255 if np.load(os.path.join(folder, inputs["file"]), mmap_mode="r").dtype == np.uint8 else None
+    return None
+
+
+def at_pixel_scale(x, source, target):
+    """DataTable.rescalePixels: pixels read at one scale (1: image files, v / 255; 255: a uint8 .npy, v)
+    brought to another; other data as it is."""
+    if source is None or target is None or source == target:
+        return x
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.float32(source / target) if target < source else x * np.float32(target / source)
+
+
 def load_data(folder):
     """The training and validation sets as dnnc builds them, the split drawn by dnnc's stream 3."""
     def load(record):
@@ -425,7 +445,9 @@ def load_data(folder):
     if validation is None:
         return train, None
     if "split" not in validation:
-        return train, load(validation)
+        # Pixels of the other kind than the training set's are read at its scale, as dnnc reads them.
+        x, y = load(validation)
+        return train, (at_pixel_scale(x, pixel_max(validation, folder), PIXEL_MAX), y)
     n = len(train[0])
     held = int(math.floor(n * validation["split"] + 0.5))
     order = list(range(n))
@@ -591,7 +613,9 @@ def main():
             header, body = read_columns({"file": os.path.abspath(args.predict)}, "")
             rows = encode(header, body) if ENCODING is not None else as_inputs(body)
         else:
-            rows = np.load(args.predict).astype(np.float32)
+            array = np.load(args.predict)
+            # A uint8 .npy holds pixels 0 to 255: at the training set's scale, as `dnnc predict` reads them.
+            rows = at_pixel_scale(array.astype(np.float32), 255 if array.dtype == np.uint8 else None, PIXEL_MAX)
         model.eval()
         with torch.no_grad():
             out = model(torch.from_numpy(inputs.apply(rows).reshape((len(rows),) + INPUT_SHAPE))).numpy()

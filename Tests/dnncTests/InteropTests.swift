@@ -3,6 +3,7 @@
 // tools/export_check.py in .ci/run), and the PyTorch program (run where torch is installed).
 
 import DNNCore
+import DNNModel
 @testable import DNNExport
 import Foundation
 import SwiftProtobuf
@@ -479,5 +480,64 @@ struct InteropTests {
         let e = try Binary.run(["evaluate", "specs/digits/mlp.yaml", "--weights", saved, "--data", "specs/digits/images.npy", "--targets", "specs/digits/labels.npy"])
         #expect(e.status == 0, "\(e.stderr)")
         #expect(e.stdout.contains("accuracy: 0.9"), "\(e.stdout)")
+    }
+
+    /// A training set of PNGs beside a validation set of the same kind of pixels as a uint8 .npy: the
+    /// program reads the bytes at the images' scale as dnnc does (the same validation losses), and its
+    /// --predict reads a uint8 .npy as `dnnc predict --raw` does.
+    @Test(.enabled(if: torchPython != nil || torchRequired, "torch is not installed here: set DNNC_TORCH_PYTHON to a Python with torch and numpy, or run bench/run.sh once"))
+    func thePyTorchProgramReadsPixelsOfTheOtherKindAsDnncDoes() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var held: [[UInt8]] = []
+        for name in ["circle", "square"] {
+            let classFolder = folder.appendingPathComponent("pics/\(name)")
+            try FileManager.default.createDirectory(at: classFolder, withIntermediateDirectories: true)
+            for i in 0 ..< 6 {
+                let source = Binary.root.appendingPathComponent("specs/images/shapes/train/\(name)/" + String(format: "%05d.png", i)).path
+                if i < 4 {
+                    try FileManager.default.copyItem(atPath: source, toPath: classFolder.appendingPathComponent("\(i).png").path)
+                } else {
+                    let image = try ImageFiles.decode(ImageFiles.contents(source))
+                    held.append((0 ..< 3).flatMap { c in (0 ..< 32 * 32).map { image.pixels[$0 * 3 + c] } })   // [C, H, W]
+                }
+            }
+        }
+        try ByteArrayTests.npy(held).write(to: folder.appendingPathComponent("held.npy"))
+        try "label\ncircle\ncircle\nsquare\nsquare\n".write(to: folder.appendingPathComponent("held.csv"), atomically: true, encoding: .utf8)
+        let spec = folder.appendingPathComponent("t.yaml").path
+        try """
+            dnnc: 1
+            seed: 2
+            data:
+              train: {images: pics}
+              validation: {inputs: {file: held.npy}, targets: {file: held.csv}}
+              classes: [circle, square]
+            model: {input: [3, 32, 32], layers: [flatten, {dense: {units: 2}}]}
+            train: {loss: cross_entropy, optimizer: {sgd: {lr: 0.002}}, epochs: 3, batch_size: 4, shuffle: false}
+            """.write(toFile: spec, atomically: true, encoding: .utf8)
+        let program = folder.appendingPathComponent("train.py").path, weights = folder.appendingPathComponent("w.safetensors").path
+        #expect(try Binary.run(["export", spec, "--to", "pytorch", "-o", program]).status == 0)
+        let dnnc = try Binary.run(["run", spec, "--set", "train.log_every=1", "--log-format", "jsonl", "--save", weights])
+        let torch = try Binary.run([try Self.python(), program, "--log-every", "1", "--log-format", "jsonl"], executable: "/usr/bin/env")
+        #expect(dnnc.status == 0 && torch.status == 0, "\(dnnc.stderr)\(torch.stderr)")
+        func validationLosses(_ log: String) -> [Double] {
+            log.split(separator: "\n").compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]).flatMap { ($0["val_loss"] as? NSNumber)?.doubleValue }
+            }
+        }
+        let expected = validationLosses(dnnc.stdout), got = validationLosses(torch.stdout)
+        #expect(expected.count == 3 && got.count == 3 && expected.allSatisfy { $0 < 5 }, "\(dnnc.stdout)\(torch.stdout)")
+        for (e, g) in zip(expected, got) { #expect(abs(g - e) <= 1e-4 * abs(e), "val_loss: PyTorch \(g), dnnc \(e)") }
+        let bytes = folder.appendingPathComponent("held.npy").path
+        let predicted = try Binary.run(["predict", spec, "--weights", weights, "--input", bytes, "--raw"])
+        let written = folder.appendingPathComponent("out.npy")
+        let programs = try Binary.run([try Self.python(), program, "--init-from", weights, "--predict", bytes, "--output", written.path],
+                                      executable: "/usr/bin/env")
+        #expect(programs.status == 0, "\(programs.stderr)")
+        let ours = predicted.stdout.split(separator: "\n").dropFirst().flatMap { $0.split(separator: ",").compactMap { Double($0) } }
+        let theirs = try Self.readNpy(written).map(Double.init)
+        #expect(ours.count == 8 && theirs.count == 8, "\(predicted.stdout)\(theirs)")
+        for (a, b) in zip(ours, theirs) { #expect(abs(a - b) <= 1e-4 * max(1, abs(a)), "--predict: PyTorch \(b), dnnc \(a)") }
     }
 }
