@@ -333,39 +333,47 @@ struct ImageStreamTests {
     }
 
     /// A validation or test set of pixels of the other kind than the training set's (image files beside
-    /// a uint8 .npy) is read at the training set's scale: the same values as the same pixels of its kind.
+    /// a uint8 .npy) is read at the training set's scale: the same values as the same pixels of its kind,
+    /// and the same images found among the training ones (W0365).
     @Test func pixelsOfTheOtherKindAreReadAtTheTrainingSetsScale() throws {
         let url = try temporaryFolderForTests()
         defer { try? FileManager.default.removeItem(at: url) }
-        try ImageDataTests.folder(["a": 3, "b": 3], in: url)
+        // (Image i of a class has the same pixels in both folders: held's are training images.)
+        try ImageDataTests.folder(["a": 5, "b": 5], in: url)
         try ImageDataTests.folder(["a": 2, "b": 2], in: url, name: "held")
         // Each folder's images as a uint8 .npy of their bytes, in the folder's order, with a list of their classes.
-        for (name, counts) in [("pics", [3, 3]), ("held", [2, 2])] {
+        for (name, count) in [("pics", 5), ("held", 2)] {
             var bytes: [UInt8] = []
-            for (label, count) in zip(["a", "b"], counts) {
+            for label in ["a", "b"] {
                 for i in 0 ..< count {
                     let file = url.appendingPathComponent("\(name)/\(label)/" + String(format: "%03d.png", i)).path
                     bytes += try ImageFiles.decode(ImageFiles.contents(file)).pixels
                 }
             }
-            var header = "{'descr': '|u1', 'fortran_order': False, 'shape': (\(counts.reduce(0, +)), 16), }"
+            var header = "{'descr': '|u1', 'fortran_order': False, 'shape': (\(2 * count), 16), }"
             while (10 + header.count + 1) % 64 != 0 { header += " " }
             header += "\n"
             try Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count), 0] + Array(header.utf8) + bytes)
                 .write(to: url.appendingPathComponent("\(name).npy"))
-            try ("label\n" + zip(["a", "b"], counts).map { String(repeating: $0 + "\n", count: $1) }.joined())
+            try ("label\n" + String(repeating: "a\n", count: count) + String(repeating: "b\n", count: count))
                 .write(to: url.appendingPathComponent("\(name).csv"), atomically: true, encoding: .utf8)
+        }
+        func compiled(_ train: String, _ role: String, _ set: String) throws -> (model: ModelIR, codes: [DiagnosticCode]) {
+            let data = "  train: \(train)\n  \(role): \(set)\n  classes: [a, b]\n  normalize: {inputs: minmax}"
+            let result = Compiler.compile(SourceFile(path: url.appendingPathComponent("t.yaml").path, text: ImageDataTests.spec(data, classes: 2)))
+            return (try #require(result.model, "\(result.diagnostics.all.map(\.message))"), result.diagnostics.all.map(\.code))
         }
         let files = "{images: held}", bytes = "{inputs: {file: held.npy}, targets: {file: held.csv}}"
         for train in ["{images: pics}", "{inputs: {file: pics.npy}, targets: {file: pics.csv}}"] {
             let pixelMax: Float = train.hasPrefix("{images") ? 1 : 255
             for role in ["validation", "test"] {
-                let asFiles = try compile(url, train, rest: "  \(role): \(files)\n  classes: [a, b]\n  normalize: {inputs: minmax}\n", augment: false)
-                let asBytes = try compile(url, train, rest: "  \(role): \(bytes)\n  classes: [a, b]\n  normalize: {inputs: minmax}\n", augment: false)
-                let a = try #require(role == "test" ? asFiles.test : asFiles.validation), b = try #require(role == "test" ? asBytes.test : asBytes.validation)
-                #expect(asFiles.pixelMax == pixelMax && a.inputs.rows == 4 && a.targets == b.targets)
+                let asFiles = try compiled(train, role, files), asBytes = try compiled(train, role, bytes)
+                let a = try #require(role == "test" ? asFiles.model.test : asFiles.model.validation)
+                let b = try #require(role == "test" ? asBytes.model.test : asBytes.model.validation)
+                #expect(asFiles.model.pixelMax == pixelMax && a.inputs.rows == 4 && a.targets == b.targets)
                 #expect(a.inputs.values == b.inputs.values, "\(train) \(role)")
                 #expect(a.inputs.values.max()! > pixelMax / 2 && a.inputs.values.allSatisfy { $0 >= 0 && $0 <= pixelMax }, "\(train) \(role)")
+                #expect(asFiles.codes == [.duplicatedAcrossSets] && asBytes.codes == [.duplicatedAcrossSets], "\(train) \(role): \(asFiles.codes) \(asBytes.codes)")
             }
         }
     }

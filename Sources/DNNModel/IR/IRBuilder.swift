@@ -114,16 +114,8 @@ struct Builder {
         case nil:
             break
         }
-        var test = data.test.flatMap { dataset($0, loss: loss, classes: &names, outputWidth: outputWidth, inputWidth: inputWidth, lastLayer: built.last!,
+        let test = data.test.flatMap { dataset($0, loss: loss, classes: &names, outputWidth: outputWidth, inputWidth: inputWidth, lastLayer: built.last!,
                                                role: .test)?.set }
-        // A validation or test set of pixels read at another scale than the training set's (image files
-        // beside a uint8 .npy) is brought to the training set's, as predict and evaluate bring theirs.
-        if let trained = read[.train]?.inputs.pixelMax {
-            if case .set? = data.validation, let source = read[.validation]?.inputs.pixelMax, validation != nil {
-                DataTable.rescalePixels(&validation!.inputs.values, from: source, to: trained)
-            }
-            if let source = read[.test]?.inputs.pixelMax, test != nil { DataTable.rescalePixels(&test!.inputs.values, from: source, to: trained) }
-        }
         for set in [data.validation.flatMap { if case .set(let set) = $0 { return set } else { return nil } }, data.test].compactMap({ $0 }) {
             if case .images(let source, _) = set.inputs.origin, let stream = source.stream {
                 bag.error(.dataFile, "only the training set streams; validation and test images are read into memory", at: stream.range,
@@ -315,7 +307,12 @@ struct Builder {
                 return nil
             }
         }
-        guard let inputs = inputMatrix(inputTable, at: inputsValue, training: role == .train, isSeries: set.isSeries) else { return nil }
+        guard var inputs = inputMatrix(inputTable, at: inputsValue, training: role == .train, isSeries: set.isSeries) else { return nil }
+        // A validation or test set of pixels read at another scale than the training set's (image files
+        // beside a uint8 .npy) is brought to the training set's, as predict and evaluate bring theirs.
+        if role != .train, let trained = read[.train]?.inputs.pixelMax, let source = inputTable.pixelMax {
+            DataTable.rescalePixels(&inputs.values, from: source, to: trained)
+        }
         // A .npy of several dimensions per sample must have model.input's, not a permutation of it
         // (Keras's [length, channels] for [channels, length] would be read silently wrong).
         let inputShape = spec.model.input.value
