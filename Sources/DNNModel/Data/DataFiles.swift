@@ -20,6 +20,13 @@ public struct DataTable: Sendable {
     public var npyShape: [Int]? = nil
     /// The largest value a cell can hold when the data is pixels: 255 for a uint8 .npy, 1 for images.
     public var pixelMax: Float? = nil
+    /// A streamed image set's stand-in: rows and columns, no cells (ImageStream reads them).
+    public var streamed = false
+    /// For a CSV file: the line of each row, and the (1-based) field of each column, for messages.
+    public var rowLines: [Int] = []
+    public var columnFields: [Int] = []
+    /// For a CSV file with a header: its line's number and text, for diagnostics at a header cell.
+    public var headerLine: (number: Int, text: String)? = nil
 
     /// Pixels read at one scale (`pixelMax` 1: image files, v / 255; 255: a uint8 .npy, v) brought to
     /// another: a pixel is the same 8-bit value in both, and v / 255 is computed as the image decoder
@@ -33,13 +40,6 @@ public struct DataTable: Sendable {
             for i in values.indices { values[i] *= factor }
         }
     }
-    /// A streamed image set's stand-in: rows and columns, no cells (ImageStream reads them).
-    public var streamed = false
-    /// For a CSV file: the line of each row, and the (1-based) field of each column, for messages.
-    public var rowLines: [Int] = []
-    public var columnFields: [Int] = []
-    /// For a CSV file with a header: its line's number and text, for diagnostics at a header cell.
-    public var headerLine: (number: Int, text: String)? = nil
 
     /// Cell i (row-major): its number, or nil for text.
     public func number(_ i: Int) -> Double? { floats.map { Double($0[i]) } ?? numbers[i] }

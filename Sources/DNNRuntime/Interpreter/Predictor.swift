@@ -70,7 +70,7 @@ public final class Predictor {
             guard let outside = values.first(where: { !($0 >= 0 && $0 <= trained) }) else { return nil }
             return "dnnc: warning: \(name) holds \(outside), outside [0, \(Format.number(Double(trained)))], the range of the "
                 + (trained == 1 ? "images the model was trained on (8-bit values v read as v / 255)" : "uint8 pixels the model was trained on")
-                + "; the predictions are for the values as given"
+                + "; they are taken as given"
         }
         guard source != trained else { return nil }
         DataTable.rescalePixels(&values, from: source, to: trained)
