@@ -691,6 +691,25 @@ struct ByteArrayTests {
         return Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8) + pixels.joined())
     }
 
+    /// Images i in `copied` of each class (circle, then square) of specs/images/shapes/`set`, copied into
+    /// folder/pics/<class>/; and images i in `asBytes`, decoded into rows of [C, H, W] bytes.
+    static func shapes(in folder: URL, from set: String, copied: Range<Int>, asBytes: Range<Int>) throws -> [[UInt8]] {
+        var rows: [[UInt8]] = []
+        for name in ["circle", "square"] {
+            let classFolder = folder.appendingPathComponent("pics/\(name)")
+            try FileManager.default.createDirectory(at: classFolder, withIntermediateDirectories: true)
+            for i in min(copied.lowerBound, asBytes.lowerBound) ..< max(copied.upperBound, asBytes.upperBound) {
+                let file = String(format: "%05d.png", i), source = Binary.root.appendingPathComponent("specs/images/shapes/\(set)/\(name)/\(file)").path
+                if copied.contains(i) { try FileManager.default.copyItem(atPath: source, toPath: classFolder.appendingPathComponent(file).path) }
+                guard asBytes.contains(i) else { continue }
+                let image = try ImageFiles.decode(ImageFiles.contents(source))
+                #expect(image.channels == 3 && image.width == 32 && image.height == 32)
+                rows.append((0 ..< 3).flatMap { c in (0 ..< 32 * 32).map { image.pixels[$0 * 3 + c] } })
+            }
+        }
+        return rows
+    }
+
     @Test func uint8ArraysTrainAndPredictAsTheirValues() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -722,18 +741,7 @@ struct ByteArrayTests {
     @Test func pixelsAreReadAtTheScaleTheModelWasTrainedOn() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        var rows: [[UInt8]] = []
-        for name in ["circle", "square"] {
-            let classFolder = folder.appendingPathComponent("pics/\(name)")
-            try FileManager.default.createDirectory(at: classFolder, withIntermediateDirectories: true)
-            for file in ["00000.png", "00001.png"] {
-                let source = Binary.root.appendingPathComponent("specs/images/shapes/validation/\(name)/\(file)").path
-                try FileManager.default.copyItem(atPath: source, toPath: classFolder.appendingPathComponent(file).path)
-                let image = try ImageFiles.decode(ImageFiles.contents(source))
-                #expect(image.channels == 3 && image.width == 32 && image.height == 32)
-                rows.append((0 ..< 3).flatMap { c in (0 ..< 32 * 32).map { image.pixels[$0 * 3 + c] } })   // [C, H, W]
-            }
-        }
+        let rows = try Self.shapes(in: folder, from: "validation", copied: 0 ..< 2, asBytes: 0 ..< 2)
         try Self.npy(rows).write(to: folder.appendingPathComponent("x.npy"))
         try "label\ncircle\ncircle\nsquare\nsquare\n".write(to: folder.appendingPathComponent("y.csv"), atomically: true, encoding: .utf8)
         let layers = "model: {input: [3, 32, 32], layers: [flatten, {dense: {units: 2}}]}\n"

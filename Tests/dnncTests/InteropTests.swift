@@ -489,20 +489,7 @@ struct InteropTests {
     func thePyTorchProgramReadsPixelsOfTheOtherKindAsDnncDoes() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        var held: [[UInt8]] = []
-        for name in ["circle", "square"] {
-            let classFolder = folder.appendingPathComponent("pics/\(name)")
-            try FileManager.default.createDirectory(at: classFolder, withIntermediateDirectories: true)
-            for i in 0 ..< 6 {
-                let source = Binary.root.appendingPathComponent("specs/images/shapes/train/\(name)/" + String(format: "%05d.png", i)).path
-                if i < 4 {
-                    try FileManager.default.copyItem(atPath: source, toPath: classFolder.appendingPathComponent("\(i).png").path)
-                } else {
-                    let image = try ImageFiles.decode(ImageFiles.contents(source))
-                    held.append((0 ..< 3).flatMap { c in (0 ..< 32 * 32).map { image.pixels[$0 * 3 + c] } })   // [C, H, W]
-                }
-            }
-        }
+        let held = try ByteArrayTests.shapes(in: folder, from: "train", copied: 0 ..< 4, asBytes: 4 ..< 6)
         try ByteArrayTests.npy(held).write(to: folder.appendingPathComponent("held.npy"))
         try "label\ncircle\ncircle\nsquare\nsquare\n".write(to: folder.appendingPathComponent("held.csv"), atomically: true, encoding: .utf8)
         let spec = folder.appendingPathComponent("t.yaml").path
