@@ -580,6 +580,8 @@ public final class Network {
     @inline(__always)
     func forEachBlock(_ body: (_ first: Int, _ count: Int) -> Void) {
         let n = parameterCount, blocks = (n + Self.updateBlock - 1) / Self.updateBlock
+        // One block (W1's 151 values, 20,000 steps): a plain call, not one into the pool with a closure.
+        if blocks == 1 { return body(0, n) }
         WorkerPool.forEach(chunks: blocks, threads: blockThreads) { block, _ in
             let first = block * Self.updateBlock
             body(first, min(Self.updateBlock, n - first))
