@@ -220,7 +220,7 @@ extension Predict {
                 if let failure = read.failures.first { throw DataFileError(message: "\(failure.shown): \(failure.message)", help: nil) }
                 let n = batch.count
                 var pixels = read.inputs.floats!
-                if let note = predictor.matchPixels(&pixels, readAs: 1, from: input), start == 0 { Console.error(note) }
+                if let note = predictor.matchPixels(&pixels, readAs: ImageFiles.pixelMax, from: input), start == 0 { Console.error(note) }
                 let outputs = try predictor.outputs(pixels, rows: n)
                 var out: [Float] = []
                 for r in 0 ..< n {
@@ -343,7 +343,7 @@ struct Evaluate: ParsableCommand {
                     labels.append(Float(k))
                 }
                 inputs = read.inputs.floats ?? []
-                pixelMax = 1
+                pixelMax = ImageFiles.pixelMax
             } else if let targets {
                 let x = try RowReader(path: data, displayName: data, width: I, columns: ir.inputColumns, encoder: predictor.encoder)
                 pixelMax = x.pixelMax

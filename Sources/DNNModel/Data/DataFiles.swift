@@ -321,7 +321,7 @@ public enum DataFiles {
                 throw DataFileError(message: "\(name): value \(bad) (row \(bad / max(columns, 1) + 1), column \(bad % max(columns, 1) + 1)) is not finite", help: nil)
             }
             return DataTable(rows: rows, columns: columns, numbers: [], floats: floats, texts: [], header: nil, npyShape: Array(dims.dropFirst()),
-                             pixelMax: type == .uint8 ? 255 : nil)
+                             pixelMax: type.pixelMax)
         }
         var numbers = [Double?](repeating: nil, count: count)
         for i in 0..<count { numbers[i] = type.value(bytes, at: dataStart + i * type.size) }
@@ -336,6 +336,10 @@ public enum DataFiles {
 /// knows them, for the in-memory reader, predict's rows and streamed inputs.
 public enum NpyType: String, Sendable {
     case uint8 = "|u1", float32 = "<f4", float64 = "<f8", int32 = "<i4", int64 = "<i8"
+
+    /// The largest value a cell can hold when the array is pixels (DataTable.pixelMax): 255 for uint8,
+    /// whose values are read as they are; nil for the others.
+    public var pixelMax: Float? { self == .uint8 ? 255 : nil }
 
     public var size: Int {
         switch self {
@@ -450,7 +454,7 @@ extension DataFiles {
         let size = fileSize(path) ?? 0
         let (type, rows, columns, dataStart, dims) = try npyHeader(reading: handle, displayName, fileSize: size)
         let table = DataTable(rows: rows, columns: columns, numbers: [], floats: nil, texts: [], header: nil, npyShape: Array(dims.dropFirst()),
-                              pixelMax: type == .uint8 ? 255 : nil, streamed: true)
+                              pixelMax: type.pixelMax, streamed: true)
         return (table, NpyStream(path: path, shown: displayName, type: type, dataStart: dataStart, sampleSize: columns,
                                  rows: nil, count: rows, prefetch: prefetch))
     }

@@ -35,6 +35,9 @@ public struct DecodedImage: Sendable, Equatable {
 public enum ImageFiles {
     /// The file name endings read as images, in any case; other files in an image folder are skipped.
     public static let extensions = ["png", "jpg", "jpeg"]
+    /// The largest value a decoded pixel has (DataTable.pixelMax): each 8-bit value v is read as v / 255.
+    public static let pixelMax: Float = 1
+
     /// The most pixels one image may declare.
     public static let maxPixels = 1 << 26
 

@@ -174,7 +174,7 @@ public enum ImageSet {
             }
         }
         return ImageRead(
-            inputs: DataTable(rows: n, columns: size, numbers: [], floats: headersOnly ? nil : floats, texts: [], header: nil, npyShape: shape, pixelMax: 1,
+            inputs: DataTable(rows: n, columns: size, numbers: [], floats: headersOnly ? nil : floats, texts: [], header: nil, npyShape: shape, pixelMax: ImageFiles.pixelMax,
                               streamed: headersOnly),
             targets: DataTable(rows: n, columns: 1, numbers: numbers, texts: texts.contains(where: { !$0.isEmpty }) ? texts : [], header: nil),
             sizes: Array(sizes),

@@ -118,10 +118,10 @@ public final class RowReader {
 
     deinit { if handle !== FileHandle.standardInput { try? handle.close() } }
 
-    /// The largest value a cell can hold when the rows are pixels: 255 for a uint8 .npy, as
-    /// DataTable.pixelMax; nil for other files.
+    /// The largest value a cell can hold when the rows are pixels (DataTable.pixelMax): 255 for a uint8
+    /// .npy; nil for other files.
     public var pixelMax: Float? {
-        if case .npy(.uint8, _) = format { 255 } else { nil }
+        if case .npy(let type, _) = format { type.pixelMax } else { nil }
     }
 
     /// Reads up to `maxRows` rows into `out` (row-major, replaced); returns the rows read, 0 at the end.

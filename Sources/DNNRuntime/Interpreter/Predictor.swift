@@ -69,12 +69,12 @@ public final class Predictor {
         guard let source else {
             guard let outside = values.first(where: { !($0 >= 0 && $0 <= trained) }) else { return nil }
             return "dnnc: warning: \(name) holds \(outside), outside [0, \(Format.number(Double(trained)))], the range of the "
-                + (trained == 1 ? "images the model was trained on (8-bit values v read as v / 255)" : "uint8 pixels the model was trained on")
+                + (trained == ImageFiles.pixelMax ? "images the model was trained on (8-bit values v read as v / 255)" : "uint8 pixels the model was trained on")
                 + "; they are taken as given"
         }
         guard source != trained else { return nil }
         DataTable.rescalePixels(&values, from: source, to: trained)
-        return "dnnc: note: " + (source == 1 ? "\(name)'s images are read as 8-bit values v, as the model's training set (a uint8 .npy) holds them, not as v / 255"
+        return "dnnc: note: " + (source == ImageFiles.pixelMax ? "\(name)'s images are read as 8-bit values v, as the model's training set (a uint8 .npy) holds them, not as v / 255"
                                               : "\(name) holds 8-bit values v (uint8), read as v / 255, as the model's training images were")
     }
 
