@@ -98,6 +98,44 @@ struct GemmTests {
         }
     }
 
+    /// A row bias is written into each chunk of C by the thread that then adds the product into it: the
+    /// bits of bias rows written first and β = 1, with C cut along its rows or its columns, for any
+    /// thread count (and on every backend).
+    @Test func aRowBiasGivesTheBitsOfBiasRowsThenTheProduct() {
+        for backend in [Gemm.Backend.openblas, .blocked] {
+            for (M, N, K) in [(300, 200, 150), (40, 600, 500), (1, 7, 3)] {  // cut along rows; along columns; one chunk
+                let bias = randomValues(N, seed: 31)
+                let rows = Self.product(.none, .transposed, M, N, K, alpha: 1, beta: 1) { a, lda, b, ldb, c in
+                    for r in 0 ..< M { (c + r * N).update(from: bias, count: N) }
+                    Gemm.multiply(.none, .transposed, M: M, N: N, K: K, A: a, lda: lda, B: b, ldb: ldb, beta: 1, C: c, ldc: N,
+                                  threads: 1, backend: backend)
+                }
+                for threads in [1, 2, 3, 8] {
+                    let chunked = Self.product(.none, .transposed, M, N, K, alpha: 1, beta: 1) { a, lda, b, ldb, c in
+                        Gemm.multiply(.none, .transposed, M: M, N: N, K: K, A: a, lda: lda, B: b, ldb: ldb, beta: 1, C: c, ldc: N,
+                                      rowBias: bias, threads: threads, backend: backend)
+                    }
+                    #expect(chunked.map(\.bitPattern) == rows.map(\.bitPattern), "\(backend) \(M)×\(N)×\(K), \(threads) threads")
+                }
+            }
+        }
+    }
+
+    /// A bias's gradient, the sum of dz's rows, is added in pieces of columns over the threads, each
+    /// column's rows in order: the bits of one loop, for any thread count.
+    @Test func columnSumsInPiecesAreTheBitsOfOneLoop() {
+        for (B, O) in [(128, 512), (8, 40000), (100, 70)] {  // 4 pieces; 16 pieces; one
+            let dz = randomValues(B * O, seed: 41), start = randomValues(O, seed: 42)
+            var expected = start
+            for r in 0 ..< B { for o in 0 ..< O { expected[o] += dz[r * O + o] } }
+            for threads in [1, 2, 3] {
+                var db = start
+                DenseKernel.addColumnSums(dz, into: &db, B: B, O: O, threads: threads)
+                #expect(db.map(\.bitPattern) == expected.map(\.bitPattern), "\(B)×\(O), \(threads) threads")
+            }
+        }
+    }
+
     /// The pool's workers spin, then park; a run must reach every chunk exactly once whether its helper
     /// is spinning, parked or waking, and a second caller while the pool is busy runs its lanes itself.
     @Test func theWorkerPoolRunsEveryChunkOnceWhateverTheTiming() {

@@ -72,19 +72,32 @@ public enum DenseKernel {
         }
     }
 
-    /// The forward pass as one matrix multiply: z = bias rows, then z += x·Wᵀ.
+    /// The forward pass as one matrix multiply: z = bias rows, then z += x·Wᵀ (each chunk of z set to
+    /// the bias by the thread that multiplies into it).
     public static func fastForward(z: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                    b: UnsafePointer<Float>?, B: Int, I: Int, O: Int, threads: Int) {
-        if let b { for r in 0..<B { (z + r * O).update(from: b, count: O) } }
         Gemm.multiply(.none, .transposed, M: B, N: O, K: I, A: x, lda: I, B: w, ldb: I, beta: b == nil ? 0 : 1,
-                      C: z, ldc: O, threads: threads)
+                      C: z, ldc: O, rowBias: b, threads: threads)
+    }
+
+    /// db += Σ_rows dz, in pieces of columns cut by the size alone and spread over the threads; each
+    /// column adds its rows in order, so a piece's cut changes no bit.
+    static func addColumnSums(_ dz: UnsafePointer<Float>, into db: UnsafeMutablePointer<Float>, B: Int, O: Int, threads: Int) {
+        let pieces = max(1, min(O / 64, B * O / (1 << 14), 16))
+        WorkerPool.forEach(chunks: pieces, threads: threads) { k, _ in
+            let lo = O * k / pieces, hi = O * (k + 1) / pieces
+            for r in 0..<B {
+                let row = dz + r * O
+                for o in lo..<hi { db[o] += row[o] }
+            }
+        }
     }
 
     /// The backward pass as two matrix multiplies: dw += dzᵀ·x and dx += dz·W; db += Σ_rows dz.
     public static func fastBackward(dz: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                     dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>?,
                                     dx: UnsafeMutablePointer<Float>?, B: Int, I: Int, O: Int, threads: Int) {
-        if let db { for r in 0..<B { let row = dz + r * O; for o in 0..<O { db[o] += row[o] } } }
+        if let db { addColumnSums(dz, into: db, B: B, O: O, threads: threads) }
         Gemm.multiply(.transposed, .none, M: O, N: I, K: B, A: dz, lda: O, B: x, ldb: I, beta: 1, C: dw, ldc: I,
                       threads: threads)
         if let dx {

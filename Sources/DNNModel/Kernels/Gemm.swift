@@ -55,9 +55,13 @@ public enum Gemm {
     static let chunkWork = 1 << 20, chunkSide = 96
 
     /// C = α·op(A)·op(B) + β·C on up to `threads` threads, with the process's backend unless told otherwise.
+    /// With `rowBias` (N values), every row of C is first set to it, each chunk's part by the thread that
+    /// then adds the product into it (β must be 1): a dense layer's bias, written where it is used.
     public static func multiply(_ ta: Transpose, _ tb: Transpose, M: Int, N: Int, K: Int, alpha: Float = 1,
                                 A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>, ldb: Int, beta: Float,
-                                C: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1, backend: Backend = Gemm.backend) {
+                                C: UnsafeMutablePointer<Float>, ldc: Int, rowBias: UnsafePointer<Float>? = nil,
+                                threads: Int = 1, backend: Backend = Gemm.backend) {
+        precondition(rowBias == nil || beta == 1, "a row bias is added to: beta must be 1")
         guard M > 0, N > 0 else { return }
         let backend = backend == .openblas && OpenBLAS.sgemm == nil ? .blocked : backend
         // Cut along the longer side of C, into chunks of at least `chunkWork` multiply-adds.
@@ -67,7 +71,7 @@ public enum Gemm {
         let most = max(1, min(side / chunkSide, M * N * max(K, 1) / chunkWork, 16))
         let chunks = 1 << (Int.bitWidth - 1 - most.leadingZeroBitCount)
         let job = Job(ta: ta, tb: tb, M: M, N: N, K: K, alpha: alpha, A: A, lda: lda, B: B, ldb: ldb, beta: beta,
-                      C: C, ldc: ldc, alongRows: alongRows, side: side, chunks: chunks, backend: backend)
+                      C: C, ldc: ldc, rowBias: rowBias, alongRows: alongRows, side: side, chunks: chunks, backend: backend)
         WorkerPool.forEach(chunks: chunks, threads: backend == .openblas && !OpenBLAS.reentrant ? 1 : threads) { chunk, _ in
             job.run(chunk)
         }
@@ -78,12 +82,19 @@ public enum Gemm {
     struct Job: @unchecked Sendable {
         let ta: Transpose, tb: Transpose, M: Int, N: Int, K: Int, alpha: Float
         let A: UnsafePointer<Float>, lda: Int, B: UnsafePointer<Float>, ldb: Int, beta: Float
-        let C: UnsafeMutablePointer<Float>, ldc: Int
+        let C: UnsafeMutablePointer<Float>, ldc: Int, rowBias: UnsafePointer<Float>?
         let alongRows: Bool, side: Int, chunks: Int, backend: Backend
 
         /// Rows (or columns) side·chunk/chunks ..< side·(chunk+1)/chunks of C.
         func run(_ chunk: Int) {
             let lo = side * chunk / chunks, hi = side * (chunk + 1) / chunks
+            if let rowBias {
+                if alongRows {
+                    for r in lo ..< hi { (C + r * ldc).update(from: rowBias, count: N) }
+                } else {
+                    for r in 0 ..< M { (C + r * ldc + lo).update(from: rowBias + lo, count: hi - lo) }
+                }
+            }
             if alongRows {
                 let a = ta == .none ? A + lo * lda : A + lo
                 single(backend, ta, tb, M: hi - lo, N: N, K: K, alpha: alpha, A: a, lda: lda, B: B, ldb: ldb,
