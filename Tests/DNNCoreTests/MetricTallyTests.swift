@@ -144,12 +144,14 @@ struct StreamedMeasureTests {
     }
 }
 
-/// The watch's per-layer sums of squares, computed a piece at a time over the threads, are the Doubles
-/// of one squaredDistance call per layer, for any thread count.
+/// A watched update measures itself in its own pass, a chunk at a time over the threads: its per-layer
+/// sums are the Doubles of one squaredDistance call per layer, for any thread count, and it steps the
+/// parameters to the same bits as an update that does not watch.
 struct WatchSquaresTests {
-    @Test func layerSquaresAreOneCallPerLayerWhateverTheThreads() throws {
+    @Test func aWatchedUpdateSumsAsOneCallPerLayerWhateverTheThreads() throws {
         // 200 → 200 (40,200 values: three pieces, the last not a whole chunk) → dropout (none) → 3: enough
-        // values (2 pieces' worth) for the threads.
+        // values (2 pieces' worth) for the threads. SGD with momentum, clipped by value, so that the
+        // gradients' squares are taken before the clip and the step reads and writes its state.
         let text = """
             dnnc: 1
             seed: 4
@@ -160,27 +162,48 @@ struct WatchSquaresTests {
                 - dense: {units: 200, activation: tanh}
                 - dropout: {rate: 0.1}
                 - dense: {units: 3}
-            train: {loss: mse, optimizer: {sgd: {lr: 0.1}}, epochs: 1, batch_size: 1}
+            train: {loss: mse, optimizer: {sgd: {lr: 0.1, momentum: 0.9}}, epochs: 1, batch_size: 1, clip: {value: {max: 1}}}
             """
         let result = Compiler.compile(SourceFile(path: "t.yaml", text: text))
         let model = try #require(result.model, "\(result.diagnostics.all.map(\.message))")
-        let network = Network(model: model, capacity: 1)
-        network.initialize(seed: 4)
-        let n = network.parameterCount
-        #expect(n == 200 * 200 + 200 + 200 * 3 + 3 && n >= 2 * Network.updateBlock && network.layerRanges[1].isEmpty)
-        let other = (0 ..< n).map { Float($0 % 13) / 7 - 0.9 }
-        let p = network.params.baseAddress!
-        let one = network.layerRanges.map { squaredDistance(p + $0.lowerBound, nil, count: $0.count) }
-        let apart = other.withUnsafeBufferPointer { o in network.layerRanges.map { squaredDistance(p + $0.lowerBound, o.baseAddress! + $0.lowerBound, count: $0.count) } }
-        for threads in [1, 2, 3] {
+        // Two steps from the same start, the second with momentum in the state; gradients beyond the clip.
+        func network(threads: Int) -> Network {
+            let network = Network(model: model, capacity: 1)
+            network.initialize(seed: 4)
             network.threads = threads
-            var copy = [Float](repeating: 0, count: n), totals = [Double](repeating: -1, count: 3)
-            copy.withUnsafeMutableBufferPointer { c in totals.withUnsafeMutableBufferPointer { network.layerSquares(p, copyTo: c.baseAddress!, into: $0.baseAddress!) } }
-            #expect(totals == one, "\(threads) threads")
-            #expect(copy == Array(network.params), "the copy is every learnable value")
-            other.withUnsafeBufferPointer { o in totals.withUnsafeMutableBufferPointer { network.layerSquares(p, minus: o.baseAddress!, into: $0.baseAddress!) } }
-            #expect(totals == apart, "\(threads) threads")
+            return network
         }
-        #expect(one[1] == 0 && one[0] > 0 && one[2] > 0)
+        func gradients(_ network: Network, step: Int) {
+            for i in network.grads.indices { network.grads[i] = Float((i * 7 + step) % 23) / 5 - 2.2 }
+        }
+        let plain = network(threads: 1)
+        let n = plain.parameterCount
+        #expect(n == 200 * 200 + 200 + 200 * 3 + 3 && n >= 2 * Network.updateBlock && plain.layerRanges[1].isEmpty)
+        var plainSteps: [[Float]] = []
+        for step in 1 ... 2 {
+            gradients(plain, step: step)
+            #expect(plain.update(step: step, learningRate: 0.1))
+            plainSteps.append(Array(plain.params))
+        }
+        for threads in [1, 2, 3] {
+            let watched = network(threads: threads)
+            for step in 1 ... 2 {
+                gradients(watched, step: step)
+                let g = watched.grads.baseAddress!, p = watched.params.baseAddress!, before = Array(watched.params)
+                let gradientSquares = watched.layerRanges.map { squaredDistance(g + $0.lowerBound, nil, count: $0.count) }
+                let sizes = watched.layerRanges.map { squaredDistance(p + $0.lowerBound, nil, count: $0.count) }
+                #expect(watched.update(step: step, learningRate: 0.1, watching: true))
+                #expect(Array(watched.params) == plainSteps[step - 1], "\(threads) threads, step \(step): the same step as unwatched")
+                let moves = before.withUnsafeBufferPointer { b in
+                    watched.layerRanges.map { squaredDistance(p + $0.lowerBound, b.baseAddress! + $0.lowerBound, count: $0.count) }
+                }
+                #expect(watched.watched.gradients == gradientSquares, "\(threads) threads, step \(step)")
+                #expect(watched.watched.sizes == sizes, "\(threads) threads, step \(step)")
+                #expect(watched.watched.moves == moves, "\(threads) threads, step \(step)")
+                #expect(gradientSquares[1] == 0 && moves[0] > 0 && moves[2] > 0)
+                // The clip bit: what was summed is the gradient before it, larger than what stepped.
+                #expect(watched.grads.allSatisfy { abs($0) <= 1 } && gradientSquares[0] > Double(watched.layerRanges[0].count))
+            }
+        }
     }
 }

@@ -283,6 +283,9 @@ public final class Network {
         }
         self.slots = slots
         layerRanges = ranges
+        let perLayer = [Double](repeating: 0, count: ranges.count)
+        watched = (perLayer, perLayer, perLayer)
+        watchPieces = Self.watchPieces(ranges)
         let sizes = plan.workspace(capacity: capacity)
         let zs = sizes.z.map { buffer($0) }
         z = zs
@@ -366,6 +369,7 @@ public final class Network {
         inputPointers.deallocate()
         inputGradientPointers.deallocate()
         watchSums?.deallocate()
+        watchBefore?.deallocate()
     }
 
     /// Draws every parameter from its initializer, in the IR's order, from the initialization stream.
@@ -505,37 +509,99 @@ public final class Network {
     }
 
     /// Clips the gradients as the schedule says, then applies one optimizer step (counted from 1);
-    /// whether every parameter is finite after it.
+    /// whether every parameter is finite after it. A watched step (`watching`) also measures the step
+    /// into `watched`, in the same pass.
     @discardableResult
-    func update(step: Int, learningRate lr: Double) -> Bool {
+    func update(step: Int, learningRate lr: Double, watching: Bool = false) -> Bool {
         revision += 1
-        switch model.schedule.clip {
-        case .none: break
-        case .value(let limit):
-            let m = Float(limit)
-            for i in grads.indices { grads[i] = min(max(grads[i], -m), m) }
-        case .norm(let limit):
-            // clip_grad_norm_: scale by max_norm / (total_norm + 1e-6) when that is below 1.
-            var sum = 0.0
-            for v in grads { sum += Double(v) * Double(v) }
-            let scale = Float(limit / (sum.squareRoot() + 1e-6))
-            if scale < 1 { for i in grads.indices { grads[i] *= scale } }
-        }
+        // Clipping is elementwise, so each block is clipped as it is stepped: by value, or by
+        // clip_grad_norm_'s factor max_norm / (total_norm + 1e-6) when that is below 1.
+        let clip = model.schedule.clip, scale = normClipScale()
         // The step in blocks, spread over the threads (a rule is elementwise, so the cut changes no
         // bit), each block's new values surveyed while they are in cache: one pass, not two.
         let n = parameterCount
         let p = params.baseAddress!, g = grads.baseAddress!, s1 = state1.baseAddress!, s2 = state2.baseAddress!, s3 = state3.baseAddress!
-        if n <= Self.updateBlock {  // a small network (W1's 151 values, 20,000 steps): no closure, no atomic
+        if n <= Self.updateBlock && !watching {  // a small network (W1's 151 values, 20,000 steps): no closure, no atomic
+            Self.clipped(g, count: n, clip, scale: scale)
             optimizerRule.step(optimizer, lr: lr, p: p, g: g, s1: s1, s2: s2, s3: s3, count: n, step: step)
             return survey(UnsafeBufferPointer(start: p, count: n)).finite
         }
-        let rule = optimizerRule, optimizer = optimizer, nonFinite = Atomic<Int>(0)
-        forEachBlock { lo, count in
-            rule.step(optimizer, lr: lr, p: p + lo, g: g + lo, s1: s1 + lo, s2: s2 + lo, s3: s3 + lo, count: count, step: step)
-            if !survey(UnsafeBufferPointer(start: p + lo, count: count)).finite { nonFinite.add(1, ordering: .relaxed) }
+        let rule = optimizerRule, optimizer = optimizer
+        let nonFinite = Atomic<Int>(0)
+        guard watching else {
+            forEachBlock { lo, count in
+                Self.clipped(g + lo, count: count, clip, scale: scale)
+                rule.step(optimizer, lr: lr, p: p + lo, g: g + lo, s1: s1 + lo, s2: s2 + lo, s3: s3 + lo, count: count, step: step)
+                if !survey(UnsafeBufferPointer(start: p + lo, count: count)).finite { nonFinite.add(1, ordering: .relaxed) }
+            }
+            return nonFinite.load(ordering: .relaxed) == 0
+        }
+        // A watched step goes a squaredDistance chunk at a time, cut from each layer's first value: the
+        // gradient's squares, the parameters' squares, then the step, then its own squares, while the
+        // chunk is in cache, where these were four passes over every value and a copy.
+        let (pieces, chunks) = watchPieces, lanes = blockThreads
+        let total = chunks.isEmpty ? 0 : chunks[chunks.count - 1].upperBound  // (`last` allocates in a debug build)
+        if watchSums == nil { watchSums = .allocate(capacity: 3 * total) }
+        if (watchBefore?.count ?? 0) < lanes * squaredDistanceChunk {
+            watchBefore?.deallocate()
+            watchBefore = .allocate(capacity: lanes * squaredDistanceChunk)
+        }
+        let gradientSums = watchSums!.baseAddress!, sizeSums = gradientSums + total, moveSums = gradientSums + 2 * total
+        let kept = watchBefore!.baseAddress!
+        WorkerPool.forEach(chunks: pieces.count, threads: lanes) { k, lane in
+            let piece = pieces[k], end = piece.first + piece.count, before = kept + lane * squaredDistanceChunk
+            var i = piece.first, chunk = piece.chunk
+            while i < end {
+                let count = min(squaredDistanceChunk, end - i)
+                gradientSums[chunk] = squaredDistance(g + i, nil, count: count)
+                sizeSums[chunk] = squaredDistance(p + i, nil, count: count)
+                before.update(from: p + i, count: count)
+                Self.clipped(g + i, count: count, clip, scale: scale)
+                rule.step(optimizer, lr: lr, p: p + i, g: g + i, s1: s1 + i, s2: s2 + i, s3: s3 + i, count: count, step: step)
+                moveSums[chunk] = squaredDistance(p + i, before, count: count)
+                i += count
+                chunk += 1
+            }
+            if !survey(UnsafeBufferPointer(start: p + piece.first, count: piece.count)).finite { nonFinite.add(1, ordering: .relaxed) }
+        }
+        // Each layer's chunks added in order: one squaredDistance call's Double, whatever the threads.
+        for l in chunks.indices {
+            var gradients = 0.0, sizes = 0.0, moves = 0.0
+            for chunk in chunks[l] {
+                gradients += gradientSums[chunk]
+                sizes += sizeSums[chunk]
+                moves += moveSums[chunk]
+            }
+            watched.gradients[l] = gradients
+            watched.sizes[l] = sizes
+            watched.moves[l] = moves
         }
         return nonFinite.load(ordering: .relaxed) == 0
     }
+
+    /// Clips `count` gradients as `clip` says: each to ±its limit, or all by the norm's factor `scale`.
+    @inline(__always)
+    private static func clipped(_ g: UnsafeMutablePointer<Float>, count: Int, _ clip: Clipping, scale: Float) {
+        switch clip {
+        case .none: break
+        case .value(let limit):
+            let m = Float(limit)
+            for i in 0 ..< count { g[i] = min(max(g[i], -m), m) }
+        case .norm: if scale < 1 { for i in 0 ..< count { g[i] *= scale } }
+        }
+    }
+
+    /// clip_grad_norm_'s factor for the gradients, max_norm / (total_norm + 1e-6) when that is below 1; else 1.
+    private func normClipScale() -> Float {
+        guard case .norm(let limit) = model.schedule.clip else { return 1 }
+        var sum = 0.0
+        for v in grads { sum += Double(v) * Double(v) }
+        return min(1, Float(limit / (sum.squareRoot() + 1e-6)))
+    }
+
+    /// A watched step's measures of its update, per layer: Σg² of the gradients before clipping, Σθ² of
+    /// the parameters before the step, and Σ(θ after − θ before)² of the step.
+    package private(set) var watched: (gradients: [Double], sizes: [Double], moves: [Double])
 
     /// Parameters per block of an update: 64 KiB of each buffer, which stays in a core's cache.
     static let updateBlock = 1 << 14
@@ -592,58 +658,28 @@ public final class Network {
     private var blockThreads: Int { parameterCount < 2 * Self.updateBlock ? 1 : threads }
 
     /// The chunks of squaredDistance (`squaredDistanceChunk` values, cut from each layer's first
-    /// parameter), numbered layer after layer, in pieces of at most `updateBlock` values within one layer.
-    private lazy var watchPieces: (pieces: [(first: Int, count: Int, chunk: Int)], chunks: [Range<Int>]) = {
+    /// parameter), numbered layer after layer, in pieces of at most `updateBlock` values within one
+    /// layer; and each layer's chunks.
+    private let watchPieces: (pieces: [(first: Int, count: Int, chunk: Int)], chunks: [Range<Int>])
+
+    private static func watchPieces(_ layerRanges: [Range<Int>]) -> (pieces: [(first: Int, count: Int, chunk: Int)], chunks: [Range<Int>]) {
         var pieces: [(first: Int, count: Int, chunk: Int)] = [], chunks: [Range<Int>] = [], chunk = 0
         for range in layerRanges {
             let first = chunk
-            for lo in stride(from: range.lowerBound, to: range.upperBound, by: Self.updateBlock) {
-                let count = min(Self.updateBlock, range.upperBound - lo)
+            for lo in stride(from: range.lowerBound, to: range.upperBound, by: updateBlock) {
+                let count = min(updateBlock, range.upperBound - lo)
                 pieces.append((lo, count, chunk))
                 chunk += (count + squaredDistanceChunk - 1) / squaredDistanceChunk
             }
             chunks.append(first ..< chunk)
         }
         return (pieces, chunks)
-    }()
-
-    /// Each chunk's sum, made at the first watched step of a network of several pieces.
-    private var watchSums: UnsafeMutableBufferPointer<Double>? = nil
-
-    /// Writes to `totals[l]`, for each layer l, squaredDistance over its parameter span of `values[i]`
-    /// (minus `minus[i]`), each chunk on some thread and the chunks added in order: the same Double as
-    /// one call per layer, for any thread count. With `copyTo`, the values are copied there as they are
-    /// read. Allocates nothing after its first call (a training step allocates nothing).
-    func layerSquares(_ values: UnsafePointer<Float>, minus: UnsafePointer<Float>? = nil, copyTo: UnsafeMutablePointer<Float>? = nil,
-                      into totals: UnsafeMutablePointer<Double>) {
-        guard blockThreads > 1 else {  // one thread: one call per layer (W1's 151 values)
-            copyTo?.update(from: values, count: parameterCount)
-            for l in layerRanges.indices {
-                let first = layerRanges[l].lowerBound
-                totals[l] = squaredDistance(values + first, minus == nil ? nil : minus! + first, count: layerRanges[l].count)
-            }
-            return
-        }
-        let (pieces, chunks) = watchPieces
-        if watchSums == nil { watchSums = .allocate(capacity: chunks.last?.upperBound ?? 0) }
-        let sums = watchSums!
-        WorkerPool.forEach(chunks: pieces.count, threads: threads) { k, _ in
-            let piece = pieces[k]
-            var i = piece.first, chunk = piece.chunk
-            while i < piece.first + piece.count {
-                let count = min(squaredDistanceChunk, piece.first + piece.count - i)
-                sums[chunk] = squaredDistance(values + i, minus == nil ? nil : minus! + i, count: count)
-                i += count
-                chunk += 1
-            }
-            if let copyTo { (copyTo + piece.first).update(from: values + piece.first, count: piece.count) }
-        }
-        for l in chunks.indices {
-            var total = 0.0
-            for chunk in chunks[l] { total += sums[chunk] }
-            totals[l] = total
-        }
     }
+
+    /// Each chunk's three sums of a watched update, and each lane's copy of a chunk's parameters before
+    /// its step, made at the first one (a training step allocates nothing).
+    private var watchSums: UnsafeMutableBufferPointer<Double>? = nil
+    private var watchBefore: UnsafeMutableBufferPointer<Float>? = nil
 
     /// The output layer's values for every row of `x` (normalized inputs), in evaluation mode, a
     /// workspace's worth of rows at a time; row-major.

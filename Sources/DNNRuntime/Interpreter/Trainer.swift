@@ -73,14 +73,10 @@ public final class Trainer {
     @exclusivity(unchecked) private var gradientSquares: [Double]
     @exclusivity(unchecked) private var updateRatios: [Double]
     @exclusivity(unchecked) private var watchedSteps = 0
-    /// A logged epoch watches every `watchStride`-th step: at most 16 of them, evenly spaced. The
-    /// watch reads every parameter four times, as much as a step of a wide layer costs itself.
+    /// A logged epoch watches every `watchStride`-th step: at most 16 of them, evenly spaced. A watched
+    /// step's update sums three squares of every value besides its step (Network.update).
     private let watchStride: Int
     @exclusivity(unchecked) private var stepInEpoch = 0
-    @exclusivity(unchecked) private var beforeUpdate: [Float]
-    /// A watched step's per-layer sums: of the squared gradients, then of the update's squares; and the
-    /// parameters' squares before it.
-    @exclusivity(unchecked) private var watchTotals: [Double], watchSizes: [Double]
 
     /// What the epoch loop carries from one epoch to the next; a checkpoint saves it (TrainingState.swift).
     struct Progress {
@@ -142,9 +138,6 @@ public final class Trainer {
         mortal = model.layers.indices.filter { model.layers[$0].activation.function.canDie }
         gradientSquares = [Double](repeating: 0, count: model.layers.count)
         updateRatios = gradientSquares
-        watchTotals = gradientSquares
-        watchSizes = gradientSquares
-        beforeUpdate = [Float](repeating: 0, count: network.parameterCount)
         watchStride = max(1, stepsPerEpoch / 16)
     }
 
@@ -332,26 +325,22 @@ public final class Trainer {
         }
         let watchesThisStep = watching && stepInEpoch % watchStride == 0
         stepInEpoch += 1
-        // A watched step's gradient norms, and its parameters kept (with their sizes) to measure the update.
-        if watchesThisStep {
-            watchTotals.withUnsafeMutableBufferPointer { network.layerSquares(grads.baseAddress!, into: $0.baseAddress!) }
-            for l in gradientSquares.indices { gradientSquares[l] += watchTotals[l] }
-            beforeUpdate.withUnsafeMutableBufferPointer { before in
-                watchSizes.withUnsafeMutableBufferPointer { network.layerSquares(network.params.baseAddress!, copyTo: before.baseAddress!, into: $0.baseAddress!) }
-            }
-        }
         currentRate = learningRate.rate(network.optimizer.lr, epoch: epochsRun, step: steps)
         steps += 1
         phaseStep += 1
+        // A watched step's update also measures the gradients, the parameters and the step, layer by layer.
         let finiteAfter: Bool
         if frozen.isEmpty {
-            finiteAfter = network.update(step: phaseStep, learningRate: currentRate)
+            finiteAfter = network.update(step: phaseStep, learningRate: currentRate, watching: watchesThisStep)
         } else {
             let kept = frozen.map { range in Array(network.params[range]) }
-            finiteAfter = network.update(step: phaseStep, learningRate: currentRate)
+            finiteAfter = network.update(step: phaseStep, learningRate: currentRate, watching: watchesThisStep)
             for (range, values) in zip(frozen, kept) {
                 for (offset, value) in zip(range, values) { network.params[offset] = value }
             }
+        }
+        if watchesThisStep {
+            for l in gradientSquares.indices { gradientSquares[l] += network.watched.gradients[l] }
         }
         // (A frozen layer's values were put back: a non-finite value found among them is gone.)
         if !finiteAfter, let l = network.layerRanges.firstIndex(where: { !allFinite(network.params, $0) }) {
@@ -361,11 +350,9 @@ public final class Trainer {
             return
         }
         if watchesThisStep {
-            beforeUpdate.withUnsafeBufferPointer { before in
-                watchTotals.withUnsafeMutableBufferPointer { network.layerSquares(network.params.baseAddress!, minus: before.baseAddress!, into: $0.baseAddress!) }
-            }
             for l in updateRatios.indices {
-                let delta = watchTotals[l], size = watchSizes[l]
+                // A frozen layer's values were put back: it did not move.
+                let delta = frozen.contains(network.layerRanges[l]) ? 0 : network.watched.moves[l], size = network.watched.sizes[l]
                 updateRatios[l] += size > 0 ? (delta / size).squareRoot() : (delta > 0 ? .infinity : 0)
             }
             watchedSteps += 1
@@ -642,7 +629,7 @@ func norm(_ b: UnsafeMutableBufferPointer<Float>, _ range: Range<Int>) -> Double
 }
 
 /// How many values squaredDistance sums in Float before it adds them into its Double total
-/// (Network.layerSquares cuts its pieces at these chunks, to add up the same Double).
+/// (a watched Network.update cuts its chunks as this does, to add up the same Double).
 let squaredDistanceChunk = 512
 
 /// Σ (a[i] − b[i])², or Σ a[i]² without b: vectorized in Float over chunks of `squaredDistanceChunk`,
