@@ -98,6 +98,25 @@ struct GemmTests {
         }
     }
 
+    /// C's chunks cover it once, in order; a cut between columns falls on a cache line (W2's fc1 weight
+    /// gradient, 784 columns in 8 chunks: 7 of 96 and the last of 112, where 98 each shared a line of
+    /// every row between two threads), a cut between rows where side·k/chunks says.
+    @Test func chunksCoverCAndColumnCutsFallOnCacheLines() {
+        #expect((0 ..< 8).map { Gemm.cut($0, of: 8, side: 784, alongRows: false).lo } == [0, 96, 192, 288, 384, 480, 576, 672])
+        #expect((0 ..< 3).map { Gemm.cut($0, of: 3, side: 784, alongRows: true).lo } == [0, 261, 522])
+        for side in [1, 15, 16, 17, 96, 100, 192, 255, 512, 784, 1000, 1537, 4099] {
+            for chunks in [1, 2, 4, 8, 16] where chunks == 1 || side / chunks >= Gemm.chunkSide {
+                for alongRows in [false, true] {
+                    let cuts = (0 ..< chunks).map { Gemm.cut($0, of: chunks, side: side, alongRows: alongRows) }
+                    #expect(cuts.first?.lo == 0 && cuts.last?.hi == side, "\(side) in \(chunks)")
+                    #expect(zip(cuts, cuts.dropFirst()).allSatisfy { $0.hi == $1.lo }, "\(side) in \(chunks)")
+                    #expect(cuts.allSatisfy { $0.lo < $0.hi }, "\(side) in \(chunks): an empty chunk")
+                    if !alongRows { #expect(cuts.dropFirst().allSatisfy { $0.lo % Gemm.lineFloats == 0 }, "\(side) in \(chunks)") }
+                }
+            }
+        }
+    }
+
     /// A row bias is written into each chunk of C by the thread that then adds the product into it: the
     /// bits of bias rows written first and β = 1, with C cut along its rows or its columns, for any
     /// thread count (and on every backend).
@@ -344,6 +363,15 @@ struct TrainingStepTests {
           epochs: 3
           batch_size: \(batch)
         """
+    }
+
+    /// The network's buffers (parameters, gradients, optimizer state, activations) start on a cache line,
+    /// so the multiplies' column cuts (GemmTests) fall on lines of memory too.
+    @Test func theNetworksBuffersStartOnACacheLine() throws {
+        let network = Trainer(model: try model(Self.wideSpec())).network
+        for buffer in [network.params, network.grads, network.x] + network.z + network.a {
+            #expect(Int(bitPattern: buffer.baseAddress) % (4 * Gemm.lineFloats) == 0)
+        }
     }
 
     /// An element-wise pass over a batch is cut into pieces of whole rows by its size alone.

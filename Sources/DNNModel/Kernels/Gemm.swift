@@ -54,6 +54,12 @@ public enum Gemm {
     /// its own copy of the other operand, which must stay small beside the chunk's arithmetic.
     static let chunkWork = 1 << 20, chunkSide = 96
 
+    /// Floats per cache line (64 bytes). C cut into columns is cut at multiples of it, so that two
+    /// threads never write one line of a row of C (in a buffer aligned to a line, as the network's are):
+    /// fc1's weight gradient in W2, cut at every 98 columns, shared a line of each of its 512 rows
+    /// between each two chunks (BENCHMARKS.md, "Cuts on cache lines").
+    public static let lineFloats = 16
+
     /// C = α·op(A)·op(B) + β·C on up to `threads` threads, with the process's backend unless told otherwise.
     /// With `rowBias` (N values), every row of C is first set to it, each chunk's part by the thread that
     /// then adds the product into it (β must be 1): a dense layer's bias, written where it is used.
@@ -77,6 +83,14 @@ public enum Gemm {
         }
     }
 
+    /// The rows of C that chunk `chunk` of `chunks` computes, side·chunk/chunks ..< side·(chunk+1)/chunks;
+    /// or its columns, cut likewise in whole cache lines (the last chunk ends at the side).
+    package static func cut(_ chunk: Int, of chunks: Int, side: Int, alongRows: Bool) -> (lo: Int, hi: Int) {
+        if alongRows { return (side * chunk / chunks, side * (chunk + 1) / chunks) }
+        let lines = (side + lineFloats - 1) / lineFloats
+        return (min(side, lineFloats * (lines * chunk / chunks)), min(side, lineFloats * (lines * (chunk + 1) / chunks)))
+    }
+
     /// One call's operands and its cut into chunks. The pointers are shared by the threads, which write
     /// disjoint parts of C.
     struct Job: @unchecked Sendable {
@@ -85,9 +99,8 @@ public enum Gemm {
         let C: UnsafeMutablePointer<Float>, ldc: Int, rowBias: UnsafePointer<Float>?
         let alongRows: Bool, side: Int, chunks: Int, backend: Backend
 
-        /// Rows (or columns) side·chunk/chunks ..< side·(chunk+1)/chunks of C.
         func run(_ chunk: Int) {
-            let lo = side * chunk / chunks, hi = side * (chunk + 1) / chunks
+            let (lo, hi) = Gemm.cut(chunk, of: chunks, side: side, alongRows: alongRows)
             if let rowBias {
                 if alongRows {
                     for r in lo ..< hi { (C + r * ldc).update(from: rowBias, count: N) }

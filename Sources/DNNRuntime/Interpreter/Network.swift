@@ -245,8 +245,12 @@ public final class Network {
         }
         self.placement = placement
         parameterCount = learnable
+        // Each buffer starts on a cache line (malloc gives 16 bytes past a page for large ones), so the
+        // multiplies' column cuts and the update's blocks fall on line boundaries (Gemm.lineFloats).
         func buffer<T: Numeric>(_ n: Int, _: T.Type = Float.self) -> UnsafeMutableBufferPointer<T> {
-            let b = UnsafeMutableBufferPointer<T>.allocate(capacity: max(n, 1))
+            let count = max(n, 1)
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<T>.stride, alignment: 4 * Gemm.lineFloats)
+            let b = UnsafeMutableBufferPointer(start: raw.bindMemory(to: T.self, capacity: count), count: count)
             b.initialize(repeating: 0)
             return b
         }
