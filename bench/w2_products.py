@@ -4,7 +4,8 @@
 
 Prints, for three passes, the median µs of 50 calls of each product (M N K as dnnc's gemm-bench
 names them: fc1 forward, fc2 forward, fc2 weight gradient, fc2 input gradient, fc1 weight gradient,
-then fc3's three), the sum of the five large ones, and the 512² rate in GFLOP/s (median, best).
+then fc3's three; each a plain product of those sizes, without the transposes dense layers use), the
+sum of the five large ones, and the 512² rate in GFLOP/s (median, best).
 """
 import time
 

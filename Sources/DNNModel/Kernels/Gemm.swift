@@ -58,7 +58,7 @@ public enum Gemm {
     /// threads never write one line of a row of C (in a buffer aligned to a line, as the network's are):
     /// fc1's weight gradient in W2, cut at every 98 columns, shared a line of each of its 512 rows
     /// between each two chunks (BENCHMARKS.md, "Cuts on cache lines").
-    public static let lineFloats = 16
+    package static let lineFloats = 16
 
     /// C = α·op(A)·op(B) + β·C on up to `threads` threads, with the process's backend unless told otherwise.
     /// With `rowBias` (N values), every row of C is first set to it, each chunk's part by the thread that
