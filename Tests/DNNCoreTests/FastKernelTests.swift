@@ -143,7 +143,7 @@ struct GemmTests {
     /// A bias's gradient, the sum of dz's rows, is added in pieces of columns over the threads, each
     /// column's rows in order: the bits of one loop, for any thread count.
     @Test func columnSumsInPiecesAreTheBitsOfOneLoop() {
-        for (B, O) in [(128, 512), (8, 40000), (100, 70)] {  // 4 pieces; 16 pieces; one
+        for (B, O) in [(128, 512), (8, 40000), (100, 70), (256, 200)] {  // 4 pieces; 16; one; 3, cut on lines at 64 and 128
             let dz = randomValues(B * O, seed: 41), start = randomValues(O, seed: 42)
             var expected = start
             for r in 0 ..< B { for o in 0 ..< O { expected[o] += dz[r * O + o] } }

@@ -80,12 +80,13 @@ public enum DenseKernel {
                       C: z, ldc: O, rowBias: b, threads: threads)
     }
 
-    /// db += Σ_rows dz, in pieces of columns cut by the size alone and spread over the threads; each
-    /// column adds its rows in order, so a piece's cut changes no bit.
+    /// db += Σ_rows dz, in pieces of columns cut by the size alone, on cache lines as a multiply's columns
+    /// are (each piece writes its part of db once a row), and spread over the threads; each column adds
+    /// its rows in order, so a piece's cut changes no bit.
     static func addColumnSums(_ dz: UnsafePointer<Float>, into db: UnsafeMutablePointer<Float>, B: Int, O: Int, threads: Int) {
         let pieces = max(1, min(O / 64, B * O / (1 << 14), 16))
         WorkerPool.forEach(chunks: pieces, threads: threads) { k, _ in
-            let lo = O * k / pieces, hi = O * (k + 1) / pieces
+            let (lo, hi) = Gemm.cut(k, of: pieces, side: O, alongRows: false)
             for r in 0..<B {
                 let row = dz + r * O
                 for o in lo..<hi { db[o] += row[o] }
