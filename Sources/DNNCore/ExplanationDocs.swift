@@ -38,7 +38,8 @@ public enum ExplanationDocs {
         for (name, contents) in explanation.files {
             let path = folder + "/" + name
             try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: path, contents: Data(contents))
+            // A file that cannot be written shows in the report as the example's own unreadable file.
+            _ = FileManager.default.createFile(atPath: path, contents: Data(contents))
         }
         var result = Compiler.compile(SourceFile(path: folder + "/" + examplePath, text: explanation.bad), options: options)
         result.file = SourceFile(path: examplePath, text: explanation.bad)

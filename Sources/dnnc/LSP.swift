@@ -44,7 +44,7 @@ struct LSP: ParsableCommand {
             guard let length, length >= 0, length <= 64 << 20 else {
                 // No usable length: drop the headers and answer that the message could not be read.
                 buffer = Data(buffer[headerEnd.upperBound...])
-                queue.sync { session.server.handle(nil) }
+                _ = queue.sync { session.server.handle(nil) }   // an answer to an unreadable message: it goes on
                 continue
             }
             while buffer.count - (headerEnd.upperBound - buffer.startIndex) < length {

@@ -182,7 +182,7 @@ public enum Linter {
 
     /// W0355: units that start equal get equal gradients and stay equal; the layer acts as one unit.
     static func symmetricInit(_ spec: ResolvedSpec, _ model: ModelIR, _ bag: inout DiagnosticBag) {
-        for (index, layer) in model.layers.enumerated().dropLast() where layer.outputShape.reduce(1, *) > 1 {
+        for layer in model.layers.dropLast() where layer.outputShape.reduce(1, *) > 1 {
             // Only layers whose units mix their inputs through weights (a normalization's scale starts at 1 by design).
             guard layer.kind.facts.mixesThroughWeights else { continue }
             guard let weights = layer.parameters.first(where: { $0.role == .weight }) else { continue }
